@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitMismatch = 1 // --verify found a mismatch
+	exitBad      = 2 // usage error or bad input
+)
+
+// errMismatch is returned by run when verification found a mismatch: the output is
+// complete, but the exit status says the run is wrong.
+var errMismatch = errors.New("verification found mismatches")
+
+func main() {
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// execute runs the CLI with args and returns the exit status.
+func execute(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errMismatch):
+		fmt.Fprintf(stderr, "vmsim: %v\n", err)
+		return exitMismatch
+	default:
+		fmt.Fprintf(stderr, "vmsim: %v\n", err)
+		return exitBad
+	}
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vmsim",
+		Short: "Emulate virtual checkpoints: checkpoint and rollback built into virtual-memory translation",
+		Long: `vmsim replays recorded memory traces through an emulated MMU with virtual checkpoints
+(two mappings per page, a switch bit, per-page checkpoint numbers), counts exactly what the
+hardware and the pager do, and checks itself against an independent golden model.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+	})
+	root.AddCommand(newRunCmd(stdout))
+	return root
+}

@@ -1,0 +1,152 @@
+package sim
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// nextUse streams, for every page reference the run makes (in trace order, replays not
+// included), the index of the next reference to the same page, for opt replacement.
+//
+// It is computed before the run in two passes that hold memory proportional to the pages
+// touched, not to the trace: the first writes each reference's dense page number to a
+// temporary file; the second reads that file backwards and writes the next-use indices
+// (8 bytes each) to a second file, which the run then reads forwards.
+type nextUse struct {
+	f   *os.File
+	r   *bufio.Reader
+	err error // sticky: the stream ended before the run's references did
+}
+
+// buildNextUse reads the whole trace once through split (which calls visit for every
+// page reference, in order) and prepares the next-use stream.
+func buildNextUse(open Opener, split func(rec traces.Record, visit func(traces.ASID, uint64))) (*nextUse, error) {
+	ids, err := os.CreateTemp("", "vmsim-opt-pages-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(ids.Name())
+	defer ids.Close()
+	w := bufio.NewWriterSize(ids, 1<<20)
+	type pageKey struct {
+		asid traces.ASID
+		vpn  uint64
+	}
+	dense := map[pageKey]uint32{}
+	var n int64
+	var buf [4]byte
+	visit := func(asid traces.ASID, vpn uint64) {
+		k := pageKey{asid, vpn}
+		id, ok := dense[k]
+		if !ok {
+			id = uint32(len(dense))
+			dense[k] = id
+		}
+		binary.LittleEndian.PutUint32(buf[:], id)
+		w.Write(buf[:])
+		n++
+	}
+	src, err := open()
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]traces.Record, 4096)
+	for {
+		k, rerr := src.Read(recs)
+		for _, rec := range recs[:k] {
+			if rec.Kind.IsAccess() {
+				split(rec, visit)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			closeReader(src)
+			return nil, rerr
+		}
+	}
+	closeReader(src)
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+
+	out, err := os.CreateTemp("", "vmsim-opt-next-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(out.Name()) // unlinked now; the open file lives until closed
+	last := make([]int64, len(dense))
+	for i := range last {
+		last[i] = frames.NeverUsed
+	}
+	const chunk = 1 << 16
+	in := make([]byte, 4*chunk)
+	nx := make([]byte, 8*chunk)
+	for end := n; end > 0; {
+		start := max(0, end-chunk)
+		c := int(end - start)
+		if _, err := ids.ReadAt(in[:4*c], 4*start); err != nil {
+			out.Close()
+			return nil, fmt.Errorf("opt pre-pass: %w", err)
+		}
+		for j := c - 1; j >= 0; j-- {
+			id := binary.LittleEndian.Uint32(in[4*j:])
+			binary.LittleEndian.PutUint64(nx[8*j:], uint64(last[id]))
+			last[id] = start + int64(j)
+		}
+		if _, err := out.WriteAt(nx[:8*c], 8*start); err != nil {
+			out.Close()
+			return nil, fmt.Errorf("opt pre-pass: %w", err)
+		}
+		end = start
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return &nextUse{f: out, r: bufio.NewReaderSize(out, 1<<20)}, nil
+}
+
+// next returns the next reference's next-use index. If the stream has ended (the trace
+// changed between the passes) it returns NeverUsed and remembers the error.
+func (u *nextUse) next() int64 {
+	var b [8]byte
+	if _, err := io.ReadFull(u.r, b[:]); err != nil {
+		u.err = errTraceChanged
+		return frames.NeverUsed
+	}
+	return int64(binary.LittleEndian.Uint64(b[:]))
+}
+
+// finish reports whether the run used exactly the references the pre-pass saw.
+func (u *nextUse) finish() error {
+	if u.err != nil {
+		return u.err
+	}
+	if _, err := u.r.ReadByte(); err != io.EOF {
+		return errTraceChanged
+	}
+	return nil
+}
+
+func (u *nextUse) close() {
+	if u != nil {
+		u.f.Close()
+	}
+}
+
+func closeReader(r traces.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+var errTraceChanged = errors.New("the trace changed while it was being read: opt needs to read it twice")

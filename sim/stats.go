@@ -1,0 +1,95 @@
+package sim
+
+import "reflect"
+
+// Stats are a run's counters, all totals over the run. Each field's definition is in
+// [Counters] (and in `vmsim run --help`).
+type Stats struct {
+	Refs                 int64 `json:"refs"`
+	Reads                int64 `json:"reads"`
+	Writes               int64 `json:"writes"`
+	ReplayedRefs         int64 `json:"replayed_refs"`
+	PagesTouched         int64 `json:"pages_touched"`
+	PagesWritten         int64 `json:"pages_written"`
+	Checkpoints          int64 `json:"checkpoints"`
+	Rollbacks            int64 `json:"rollbacks"`
+	Crashes              int64 `json:"crashes"`
+	FirstWrites          int64 `json:"first_writes"`
+	PageCopies           int64 `json:"page_copies"`
+	Remaps               int64 `json:"remaps"`
+	PageFaults           int64 `json:"page_faults"`
+	DiskReads            int64 `json:"disk_reads"`
+	DiskWrites           int64 `json:"disk_writes"`
+	PTPagesWritten       int64 `json:"pt_pages_written"`
+	CommitWrites         int64 `json:"commit_writes"`
+	FramesPeak           int64 `json:"frames_peak"`
+	CheckpointFramesPeak int64 `json:"checkpoint_frames_peak"`
+	WrapSweeps           int64 `json:"wrap_sweeps"`
+	SkippedLines         int64 `json:"skipped_lines"`
+	VerifyChecks         int64 `json:"verify_checks"`
+	VerifyMismatches     int64 `json:"verify_mismatches"`
+}
+
+// Counter is one counter's JSON key and definition.
+type Counter struct {
+	Key, Doc string
+}
+
+// Counters defines every field of Stats, in order. It is the one place a counter is
+// defined; help texts and the README are made from it.
+var Counters = []Counter{
+	{"refs", "access records in the trace, each counted once (control records and replays not included)"},
+	{"reads", "refs that only read: R, L, I (instruction fetch)"},
+	{"writes", "refs that write: W, S, M; an M (modify) counts once, as a write"},
+	{"replayed_refs", "accesses executed again after a failure, from the domain's last checkpoint up to the failure"},
+	{"pages_touched", "distinct (address space, virtual page) pairs accessed"},
+	{"pages_written", "distinct (address space, virtual page) pairs written"},
+	{"checkpoints", "checkpoints taken: by --interval, and by checkpoint records in the trace"},
+	{"rollbacks", "failures recovered by rolling a domain back in memory: transient failures, and crashes with non-volatile memory"},
+	{"crashes", "crash failures (--failure crash); with volatile memory each loses all frames and recovers from disk"},
+	{"first_writes", "protection events: writes to a page not written since its domain's last checkpoint or rollback (v != V); a page-crossing write counts once per page"},
+	{"page_copies", "memory-to-memory page copies: first writes whose checkpoint version was resident (and not remapped)"},
+	{"remaps", "first writes that moved a clean resident frame to the other mapping instead of copying it (--cow remap)"},
+	{"page_faults", "page accesses whose current version had no frame and was brought in (from its slot, the initial image, or zero-filled); cold misses included, and first writes whose checkpoint version was only on disk"},
+	{"disk_reads", "pages read from disk: from a slot, or a page's initial image (--initial image)"},
+	{"disk_writes", "data pages written to disk: dirty frames written back when stolen, and dirty current versions written by volatile checkpoints"},
+	{"pt_pages_written", "page-table pages written by volatile checkpoints: each checkpoint writes the distinct page-table pages (page size / pte-bytes PTEs each) that hold a PTE of a modified page"},
+	{"commit_writes", "commit records written: one per volatile checkpoint"},
+	{"frames_peak", "the most frames in use at once (current, checkpoint and obsolete versions)"},
+	{"checkpoint_frames_peak", "the most frames holding needed checkpoint versions at once"},
+	{"wrap_sweeps", "checkpoints at which V wrapped past 2^k-1 to 1, resetting every v of the domain to 0"},
+	{"skipped_lines", "malformed lines skipped under --lenient"},
+	{"verify_checks", "block comparisons with the golden model (--verify): every block each read covers, and every known block after each recovery"},
+	{"verify_mismatches", "block comparisons that found a different value than the golden model"},
+}
+
+// Sub returns s - o field by field: the counts of an interval between two snapshots.
+// The peaks (frames_peak, checkpoint_frames_peak) are not differences: Sub keeps s's.
+func (s Stats) Sub(o Stats) Stats {
+	r := s
+	rv, ov := reflect.ValueOf(&r).Elem(), reflect.ValueOf(o)
+	for i := range rv.NumField() {
+		switch rv.Type().Field(i).Name {
+		case "FramesPeak", "CheckpointFramesPeak":
+			continue
+		}
+		rv.Field(i).SetInt(rv.Field(i).Int() - ov.Field(i).Int())
+	}
+	return r
+}
+
+// Fields returns the counters as (key, value) pairs in the order of Counters.
+func (s Stats) Fields() []Field {
+	v := reflect.ValueOf(s)
+	out := make([]Field, v.NumField())
+	for i := range out {
+		out[i] = Field{Counters[i].Key, v.Field(i).Int()}
+	}
+	return out
+}
+
+// Field is one counter's value.
+type Field struct {
+	Key   string
+	Value int64
+}

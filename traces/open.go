@@ -1,0 +1,232 @@
+package traces
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// Format names a trace format.
+type Format string
+
+// Trace formats. FormatAuto sniffs the format from the content.
+const (
+	FormatAuto   Format = "auto"
+	FormatRW     Format = "rw"
+	FormatLackey Format = "lackey"
+)
+
+// Formats lists the formats a reader can be asked for, auto first.
+var Formats = []Format{FormatAuto, FormatRW, FormatLackey}
+
+// ParseFormat checks a format name given by a user.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown trace format %q (want one of %v)", s, Formats)
+}
+
+// Compression names a compression detected from the content.
+type Compression string
+
+// Compressions recognised by their magic numbers.
+const (
+	None Compression = "none"
+	Gzip Compression = "gzip"
+	Zstd Compression = "zstd"
+	XZ   Compression = "xz"
+)
+
+var magics = []struct {
+	c     Compression
+	magic []byte
+}{
+	{Gzip, []byte{0x1f, 0x8b}},
+	{Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{XZ, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
+}
+
+// Decompress detects gzip, zstd or xz from the first bytes of r and returns a reader of
+// the decompressed content (r itself when it is not compressed). Errors inside the
+// compressed stream surface later, from the returned reader's Read. Call close when done.
+func Decompress(r io.Reader, name string) (out io.Reader, c Compression, close func(), err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(6)
+	c = None
+	for _, m := range magics {
+		if bytes.HasPrefix(head, m.magic) {
+			c = m.c
+		}
+	}
+	open := func(e error) (io.Reader, Compression, func(), error) {
+		return nil, c, nil, &Error{File: name, Offset: 0, Reason: fmt.Sprintf("bad %s header", c), Err: e}
+	}
+	switch c {
+	case Gzip:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return open(err)
+		}
+		return &streamReader{r: zr, name: name, c: c}, c, func() { zr.Close() }, nil
+	case Zstd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return open(err)
+		}
+		return &streamReader{r: zr, name: name, c: c}, c, zr.Close, nil
+	case XZ:
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			return open(err)
+		}
+		return &streamReader{r: xr, name: name, c: c}, c, func() {}, nil
+	}
+	return br, c, func() {}, nil
+}
+
+// streamReader turns a decompressor's errors into *Error values naming the offset in
+// the decompressed stream where they struck.
+type streamReader struct {
+	r    io.Reader
+	name string
+	c    Compression
+	off  int64
+}
+
+func (s *streamReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.off += int64(n)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, &Error{File: s.name, Offset: s.off, Reason: fmt.Sprintf("truncated %s stream (after %d decompressed bytes)", s.c, s.off)}
+		}
+		return n, &Error{File: s.name, Offset: s.off, Reason: fmt.Sprintf("corrupt %s stream (after %d decompressed bytes)", s.c, s.off), Err: err}
+	}
+	return n, err
+}
+
+// Sniff guesses the format of a trace from its first decompressed bytes. It looks at the
+// first lines and returns the format of the first one that only one format accepts.
+func Sniff(head []byte) (Format, error) {
+	for lines := 0; len(head) > 0 && lines < 64; lines++ {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			i = len(head)
+		}
+		line := bytes.TrimRight(head[:i], "\r")
+		head = head[min(i+1, len(head)):]
+		if isBlank(line) {
+			continue
+		}
+		if isValgrindLine(line) {
+			return FormatLackey, nil
+		}
+		if _, reason := parseLackey(line); reason == "" {
+			return FormatLackey, nil
+		}
+		var one [1]Record
+		if _, err := NewRWReader(bytes.NewReader(line), "").Read(one[:]); err == nil {
+			return FormatRW, nil
+		}
+		return "", fmt.Errorf("not a trace format vmsim knows (rw or lackey); first record %q", clip(line))
+	}
+	return "", errors.New("cannot tell the format: no record in the first lines")
+}
+
+// Options says how to read a trace.
+type Options struct {
+	Format  Format // FormatAuto (the zero value counts as auto) sniffs it
+	Lenient bool   // lackey: skip and count malformed lines instead of failing
+}
+
+// File is an open trace file: a Reader over its decompressed records.
+type File struct {
+	Reader
+	Name        string
+	Format      Format
+	Compression Compression
+	closeAll    func()
+}
+
+// Close releases the file and its decompressor.
+func (f *File) Close() error {
+	if f.closeAll != nil {
+		f.closeAll()
+		f.closeAll = nil
+	}
+	return nil
+}
+
+// SkippedLines is the number of malformed lines a lenient reader skipped so far.
+func (f *File) SkippedLines() int64 {
+	if s, ok := f.Reader.(LineSkipper); ok {
+		return s.SkippedLines()
+	}
+	return 0
+}
+
+// Open opens the trace at path, detecting compression and (for FormatAuto) the format.
+func Open(path string, opt Options) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := NewFile(fh, path, opt)
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	inner := f.closeAll
+	f.closeAll = func() { inner(); fh.Close() }
+	return f, nil
+}
+
+// NewFile reads a trace from r; name is used in error messages.
+func NewFile(r io.Reader, name string, opt Options) (*File, error) {
+	dr, c, closeDec, err := Decompress(r, name)
+	if err != nil {
+		return nil, err
+	}
+	format := opt.Format
+	if format == "" {
+		format = FormatAuto
+	}
+	br := bufio.NewReaderSize(dr, 64<<10)
+	if format == FormatAuto {
+		head, err := br.Peek(8 << 10)
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			closeDec()
+			return nil, err
+		}
+		if len(head) == 0 {
+			closeDec()
+			return nil, &Error{File: name, Offset: 0, Reason: "empty trace"}
+		}
+		format, err = Sniff(head)
+		if err != nil {
+			closeDec()
+			return nil, &Error{File: name, Offset: -1, Reason: "--format auto", Err: err}
+		}
+	}
+	f := &File{Name: name, Format: format, Compression: c, closeAll: closeDec}
+	switch format {
+	case FormatRW:
+		f.Reader = NewRWReader(br, name)
+	case FormatLackey:
+		f.Reader = NewLackeyReader(br, name, opt.Lenient)
+	default:
+		closeDec()
+		return nil, fmt.Errorf("unknown trace format %q", format)
+	}
+	return f, nil
+}

@@ -1,0 +1,205 @@
+package traces
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Reader streams records.
+//
+// Read fills recs with up to len(recs) records and returns how many it stored. At the end
+// of the trace it returns 0, io.EOF. A malformed record or a read error ends the stream:
+// Read returns the records before it together with the error (so n may be > 0 with a
+// non-nil error), and every later call returns the same error.
+type Reader interface {
+	Read(recs []Record) (n int, err error)
+}
+
+// LineSkipper is implemented by readers that can skip malformed lines (lackey with
+// Lenient): SkippedLines is how many they skipped so far.
+type LineSkipper interface {
+	SkippedLines() int64
+}
+
+// maxLine is the longest text line a reader accepts, terminator included.
+const maxLine = 4096
+
+// scanBufSize is the size of a text reader's buffer: the only memory a text reader holds.
+const scanBufSize = 1 << 20
+
+// lineScanner splits a stream into lines without allocating.
+type lineScanner struct {
+	src  io.Reader
+	name string
+	buf  []byte
+	pos  int // start of the unconsumed data in buf
+	end  int // end of valid data in buf
+	eof  bool
+	line int64 // lines returned so far; the current line's number after next
+	off  int64 // stream offset of buf[0]
+	err  error // sticky error
+}
+
+func newLineScanner(src io.Reader, name string) lineScanner {
+	return lineScanner{src: src, name: name, buf: make([]byte, scanBufSize)}
+}
+
+// fill makes sure at least maxLine bytes are buffered, or all that is left.
+func (s *lineScanner) fill() error {
+	if s.eof || s.end-s.pos >= maxLine {
+		return nil
+	}
+	s.off += int64(s.pos)
+	copy(s.buf, s.buf[s.pos:s.end])
+	s.end -= s.pos
+	s.pos = 0
+	for empty := 0; s.end-s.pos < maxLine && !s.eof; {
+		n, err := s.src.Read(s.buf[s.end:])
+		s.end += n
+		switch {
+		case err == io.EOF:
+			s.eof = true
+		case err != nil:
+			return s.errorf(s.line+1, err, "reading the trace")
+		case n == 0:
+			if empty++; empty > 100 {
+				return s.errorf(s.line+1, io.ErrNoProgress, "reading the trace")
+			}
+		}
+	}
+	return nil
+}
+
+// next returns the next line without its terminator ("\n" or "\r\n"), ok=false at the end.
+func (s *lineScanner) next() (line []byte, ok bool, err error) {
+	if s.err != nil {
+		return nil, false, s.err
+	}
+	if err := s.fill(); err != nil {
+		s.err = err
+		return nil, false, err
+	}
+	if s.pos >= s.end {
+		return nil, false, nil
+	}
+	rest := s.buf[s.pos:s.end]
+	i := bytes.IndexByte(rest, '\n')
+	s.line++
+	if i < 0 {
+		if !s.eof || len(rest) >= maxLine {
+			s.err = s.errorf(s.line, nil, "line longer than %d bytes", maxLine-1)
+			return nil, false, s.err
+		}
+		i = len(rest)
+		s.pos = s.end
+	} else {
+		s.pos += i + 1
+	}
+	line = rest[:i]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, true, nil
+}
+
+func (s *lineScanner) errorf(line int64, err error, format string, args ...any) *Error {
+	var te *Error
+	if errors.As(err, &te) {
+		return te
+	}
+	return &Error{File: s.name, Line: line, Offset: -1, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// hexVal maps an ASCII byte to its hex digit value, or 0xff.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
+
+// parseHex parses a hex number (optionally 0x-prefixed) at the start of b and returns it
+// with the bytes consumed. It fails on no digits or more than 16 significant digits.
+func parseHex(b []byte) (v uint64, n int, ok bool) {
+	if len(b) >= 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		n = 2
+	}
+	start := n
+	for n < len(b) {
+		d := hexVal[b[n]]
+		if d == 0xff {
+			break
+		}
+		if v>>60 != 0 {
+			return 0, n, false
+		}
+		v = v<<4 | uint64(d)
+		n++
+	}
+	return v, n, n > start
+}
+
+// parseDec parses a decimal number that fits in 32 bits at the start of b.
+func parseDec(b []byte) (v uint32, n int, ok bool) {
+	var x uint64
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		x = x*10 + uint64(b[n]-'0')
+		if x > 1<<32-1 {
+			return 0, n, false
+		}
+		n++
+	}
+	return uint32(x), n, n > 0
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func isBlank(b []byte) bool { return skipSpace(b, 0) == len(b) }
+
+// SliceReader reads records from a slice. It is meant for tests and examples.
+type SliceReader struct {
+	recs []Record
+}
+
+// NewSliceReader returns a reader over recs.
+func NewSliceReader(recs []Record) *SliceReader { return &SliceReader{recs: recs} }
+
+func (r *SliceReader) Read(out []Record) (int, error) {
+	if len(r.recs) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(out, r.recs)
+	r.recs = r.recs[n:]
+	return n, nil
+}
+
+// ReadAll reads every record of r. It is meant for tests and small traces: it holds the
+// whole trace in memory.
+func ReadAll(r Reader) ([]Record, error) {
+	var all []Record
+	buf := make([]Record, 4096)
+	for {
+		n, err := r.Read(buf)
+		all = append(all, buf[:n]...)
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return all, err
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package traces
+
+import "fmt"
+
+// ASID identifies an address space (a process) in a trace.
+type ASID uint32
+
+// Kind is what a record does.
+type Kind uint8
+
+// Record kinds. Read, Write, Modify and Fetch are accesses; Checkpoint and Fail are
+// control records that only some formats carry.
+const (
+	Read       Kind = iota // a data load
+	Write                  // a data store
+	Modify                 // one access that reads then writes (lackey's M); counted as a write
+	Fetch                  // an instruction fetch; counted as a read
+	Checkpoint             // control: take a checkpoint of the record's domain
+	Fail                   // control: a failure strikes the record's domain here
+	numKinds
+)
+
+var kindNames = [...]string{"read", "write", "modify", "fetch", "checkpoint", "fail"}
+
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// IsAccess reports whether k is a memory access rather than a control record.
+func (k Kind) IsAccess() bool { return k <= Fetch }
+
+// Writes reports whether an access of kind k stores to memory (W, S and M records).
+func (k Kind) Writes() bool { return k == Write || k == Modify }
+
+// Record is one trace record.
+//
+// Invariant (for accesses): Size >= 1; the access touches bytes [Addr, Addr+Size).
+// Control records have Size 0 and Addr 0.
+type Record struct {
+	Addr uint64
+	Size uint32
+	ASID ASID
+	Kind Kind
+}
+
+func (r Record) String() string {
+	if !r.Kind.IsAccess() {
+		return fmt.Sprintf("asid=%d %s", r.ASID, r.Kind)
+	}
+	return fmt.Sprintf("asid=%d %s %#x,%d", r.ASID, r.Kind, r.Addr, r.Size)
+}
