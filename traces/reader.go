@@ -87,6 +87,10 @@ func (s *lineScanner) next() (line []byte, ok bool, err error) {
 	rest := s.buf[s.pos:s.end]
 	i := bytes.IndexByte(rest, '\n')
 	s.line++
+	if i >= maxLine {
+		s.err = s.errorf(s.line, nil, "line longer than %d bytes", maxLine-1)
+		return nil, false, s.err
+	}
 	if i < 0 {
 		if !s.eof || len(rest) >= maxLine {
 			s.err = s.errorf(s.line, nil, "line longer than %d bytes", maxLine-1)

@@ -1,0 +1,54 @@
+package traces
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// fuzzReader checks that a reader never panics, that every record it returns is a valid
+// access, and that an error names the file.
+func fuzzReader(t *testing.T, data []byte, opt Options) {
+	f, err := NewFile(bytes.NewReader(data), "fuzz.trace", opt)
+	if err != nil {
+		if !strings.Contains(err.Error(), "fuzz.trace") {
+			t.Fatalf("error %q does not name the file", err)
+		}
+		return
+	}
+	recs, err := ReadAll(f)
+	if err != nil && !strings.Contains(err.Error(), "fuzz.trace") {
+		t.Fatalf("error %q does not name the file", err)
+	}
+	for _, r := range recs {
+		if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr {
+			t.Fatalf("invalid record %v", r)
+		}
+	}
+}
+
+func FuzzRW(f *testing.F) {
+	for _, s := range []string{"0041f7a0 R\n31348900 W\n", "10 r\r\n", "", "x", "10 R\n\n20 W"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzReader(t, data, Options{Format: FormatRW}) })
+}
+
+func FuzzLackey(f *testing.F) {
+	for _, s := range []string{"==1== x\nI  04001100,3\n L 1ffefffd78,8\n S 10,4\n M 10,4\n", " L ffffffffffffffff,1\n", "junk"} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, lenient bool) {
+		fuzzReader(t, data, Options{Format: FormatLackey, Lenient: lenient})
+	})
+}
+
+func FuzzAuto(f *testing.F) {
+	f.Add([]byte("0041f7a0 R\n"))
+	f.Add([]byte("==1== x\nI  04001100,3\n"))
+	f.Add([]byte{0x1f, 0x8b, 0, 0})
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0})
+	f.Add([]byte{0xfd, '7', 'z', 'X', 'Z', 0})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzReader(t, data, Options{}) })
+}
