@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/internal/refsim"
 	"github.com/vmsim/vmsim/pagetable"
 )
 
@@ -81,81 +82,6 @@ func TestNoneDirtyEvictions(t *testing.T) {
 	}
 }
 
-// refSim is a deliberately naive page-replacement simulator, written independently of
-// the frames package: frames are an array filled lowest index first, and every policy
-// scans it.
-func refSim(policy string, nframes int, refs []ref) (faults, writes int64) {
-	page := make([]int64, nframes)
-	dirty := make([]bool, nframes)
-	stamp := make([]int, nframes) // lru: last use; fifo: load time
-	refbit := make([]bool, nframes)
-	for i := range page {
-		page[i] = -1
-	}
-	hand := 0
-	for i, r := range refs {
-		f := -1
-		for j := range page {
-			if page[j] == int64(r.page) {
-				f = j
-			}
-		}
-		if f < 0 {
-			faults++
-			for j := range page {
-				if page[j] < 0 {
-					f = j
-					break
-				}
-			}
-			if f < 0 {
-				switch policy {
-				case "lru", "fifo":
-					f = 0
-					for j := range page {
-						if stamp[j] < stamp[f] {
-							f = j
-						}
-					}
-				case "clock":
-					for refbit[hand] {
-						refbit[hand] = false
-						hand = (hand + 1) % nframes
-					}
-					f = hand
-					hand = (hand + 1) % nframes
-				case "opt":
-					best := int64(-1)
-					for j := range page {
-						next := int64(len(refs)) + 1
-						for k := i + 1; k < len(refs); k++ {
-							if int64(refs[k].page) == page[j] {
-								next = int64(k)
-								break
-							}
-						}
-						if next > best {
-							best, f = next, j
-						}
-					}
-				}
-				if dirty[f] {
-					writes++
-				}
-			}
-			page[f], dirty[f], stamp[f], refbit[f] = int64(r.page), false, i, true
-		}
-		if policy == "lru" {
-			stamp[f] = i
-		}
-		refbit[f] = true
-		if r.write {
-			dirty[f] = true
-		}
-	}
-	return faults, writes
-}
-
 func TestNoneAgainstReference(t *testing.T) {
 	seed := rand.Uint64()
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -168,7 +94,11 @@ func TestNoneAgainstReference(t *testing.T) {
 		}
 		for _, policy := range []string{"lru", "fifo", "clock", "opt"} {
 			c := runNone(t, policy, nframes, refs)
-			f, w := refSim(policy, nframes, refs)
+			rr := make([]refsim.Ref, len(refs))
+			for i, r := range refs {
+				rr[i] = refsim.Ref{Page: r.page, Write: r.write}
+			}
+			f, w := refsim.Simulate(policy, nframes, rr)
 			if c.PageFaults != f || c.DiskWrites != w {
 				t.Fatalf("seed %d trial %d %s frames=%d: faults=%d writes=%d, reference %d %d",
 					seed, trial, policy, nframes, c.PageFaults, c.DiskWrites, f, w)

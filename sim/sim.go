@@ -32,6 +32,9 @@ type Options struct {
 	// ReplayBuffer is how many recent accesses are kept for replay after a failure
 	// (0: the default, 1M). Replays reaching back further re-read the trace.
 	ReplayBuffer int
+
+	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
+	wrap func(mmu.Scheme) mmu.Scheme
 }
 
 const defaultReplayBuffer = 1 << 20
@@ -50,6 +53,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	scheme, err := mmu.New(cfg.mmuConfig())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if opt.wrap != nil {
+		scheme = opt.wrap(scheme)
 	}
 	r := &runner{
 		cfg:     cfg,

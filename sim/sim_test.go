@@ -1,0 +1,417 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/internal/refsim"
+	"github.com/vmsim/vmsim/mmu"
+	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/traces"
+)
+
+func sliceOpener(recs []traces.Record) Opener {
+	return func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }
+}
+
+// randomTrace makes n accesses over a few address spaces, with sizes that sometimes cross
+// page boundaries (4 KiB pages).
+func randomTrace(rng *rand.Rand, n, asids int) []traces.Record {
+	recs := make([]traces.Record, n)
+	kinds := []traces.Kind{traces.Read, traces.Write, traces.Modify, traces.Fetch}
+	for i := range recs {
+		recs[i] = traces.Record{
+			Addr: uint64(rng.IntN(24))<<12 + uint64(rng.IntN(4096)),
+			Size: uint32(1 + rng.IntN(16)),
+			ASID: traces.ASID(rng.IntN(asids)),
+			Kind: kinds[rng.IntN(len(kinds))],
+		}
+	}
+	return recs
+}
+
+func mustRun(t *testing.T, cfg Config, recs []traces.Record, opt Options) *Result {
+	t.Helper()
+	res, err := RunWith(cfg, sliceOpener(recs), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestCountsAgainstDirectComputation computes refs, reads, writes, pages_touched,
+// pages_written, checkpoints and first_writes straight from the trace, with none of the
+// emulator's code, and compares.
+func TestCountsAgainstDirectComputation(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 11))
+	for trial := range 40 {
+		asids := 1 + rng.IntN(3)
+		recs := randomTrace(rng, 200+rng.IntN(2000), asids)
+		cfg := DefaultConfig()
+		cfg.Interval = int64(1 + rng.IntN(300))
+		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.IgnoreSize = rng.IntN(3) == 0
+		cfg.VBits = 1 + rng.IntN(8)
+		if rng.IntN(2) == 0 {
+			cfg.Frames = 2 + rng.IntN(10)
+		}
+
+		type page struct {
+			asid traces.ASID
+			vpn  uint64
+		}
+		var want Stats
+		touched, written := map[page]bool{}, map[page]bool{}
+		inInterval := map[traces.ASID]map[page]bool{} // per domain
+		since := map[traces.ASID]int64{}
+		dom := func(a traces.ASID) traces.ASID {
+			if cfg.Scope == "system" {
+				return 0
+			}
+			return a
+		}
+		for _, r := range recs {
+			want.Refs++
+			w := r.Kind == traces.Write || r.Kind == traces.Modify
+			if w {
+				want.Writes++
+			} else {
+				want.Reads++
+			}
+			last := (r.Addr + uint64(r.Size) - 1) >> 12
+			if cfg.IgnoreSize {
+				last = r.Addr >> 12
+			}
+			d := dom(r.ASID)
+			if inInterval[d] == nil {
+				inInterval[d] = map[page]bool{}
+			}
+			for v := r.Addr >> 12; v <= last; v++ {
+				p := page{r.ASID, v}
+				touched[p] = true
+				if w {
+					written[p] = true
+					if !inInterval[d][p] {
+						inInterval[d][p] = true
+						want.FirstWrites++
+					}
+				}
+			}
+			if since[d]++; since[d] == cfg.Interval {
+				since[d] = 0
+				want.Checkpoints++
+				inInterval[d] = map[page]bool{}
+			}
+		}
+		want.PagesTouched, want.PagesWritten = int64(len(touched)), int64(len(written))
+
+		got := mustRun(t, cfg, recs, Options{CheckEvery: trial < 5}).Stats
+		for _, f := range []struct {
+			name      string
+			got, want int64
+		}{
+			{"refs", got.Refs, want.Refs}, {"reads", got.Reads, want.Reads}, {"writes", got.Writes, want.Writes},
+			{"pages_touched", got.PagesTouched, want.PagesTouched}, {"pages_written", got.PagesWritten, want.PagesWritten},
+			{"checkpoints", got.Checkpoints, want.Checkpoints}, {"first_writes", got.FirstWrites, want.FirstWrites},
+		} {
+			if f.got != f.want {
+				t.Fatalf("seed %d trial %d (%+v): %s = %d, want %d", seed, trial, cfg, f.name, f.got, f.want)
+			}
+		}
+	}
+}
+
+func TestFailuresAndReplay(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 12))
+	for trial := range 60 {
+		recs := randomTrace(rng, 500+rng.IntN(1500), 1+rng.IntN(3))
+		cfg := DefaultConfig()
+		cfg.Verify = true
+		cfg.VerifyBlock = uint64(1) << (2 + rng.IntN(8))
+		cfg.Interval = int64(rng.IntN(200))
+		cfg.Memory = []string{"nonvolatile", "volatile"}[rng.IntN(2)]
+		cfg.Failure = []string{"transient", "crash"}[rng.IntN(2)]
+		cfg.Cow = []string{"copy", "remap"}[rng.IntN(2)]
+		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Replace = []string{"clock", "lru", "fifo", "opt", "random"}[rng.IntN(5)]
+		cfg.Steal = []string{"obsolete-first", "policy"}[rng.IntN(2)]
+		cfg.Initial = []string{"image", "zero"}[rng.IntN(2)]
+		cfg.VBits = 1 + rng.IntN(8)
+		cfg.Seed = rng.Uint64()
+		if rng.IntN(3) > 0 {
+			cfg.Frames = 2 + rng.IntN(12)
+		}
+		cfg.MTBF = float64(50 + rng.IntN(300))
+		cfg.FailAt = []int64{int64(1 + rng.IntN(len(recs)))}
+		name := fmt.Sprintf("seed %d trial %d %+v", seed, trial, cfg)
+
+		buffered := mustRun(t, cfg, recs, Options{CheckEvery: trial < 10})
+		reread := mustRun(t, cfg, recs, Options{ReplayBuffer: 7})
+		s := buffered.Stats
+		if s.VerifyMismatches != 0 {
+			t.Fatalf("%s: %d mismatches, first: %s", name, s.VerifyMismatches, buffered.FirstMismatch)
+		}
+		if s != reread.Stats {
+			t.Fatalf("%s: replay from the buffer and from the re-read trace differ:\n%+v\n%+v", name, s, reread.Stats)
+		}
+		if s.Rollbacks+s.Crashes == 0 || s.VerifyChecks == 0 {
+			t.Fatalf("%s: no failure or no check: %+v", name, s)
+		}
+		if cfg.Interval == 0 && cfg.Failure == "transient" && s.ReplayedRefs == 0 {
+			t.Fatalf("%s: failures without checkpoints replayed nothing", name)
+		}
+	}
+}
+
+func TestReplayCounts(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(1, 2)), 1000, 1)
+	cfg := DefaultConfig()
+	cfg.Interval = 100
+	cfg.FailAt = []int64{150, 300, 999}
+	s := mustRun(t, cfg, recs, Options{}).Stats
+	// 150: 50 since the checkpoint at 100; 300: a checkpoint is due at 300, after the
+	// failure, so 100 are replayed; 999: 99.
+	if s.ReplayedRefs != 50+100+99 || s.Rollbacks != 3 || s.Checkpoints != 10 || s.Refs != 1000 {
+		t.Errorf("replayed=%d rollbacks=%d checkpoints=%d refs=%d, want 249, 3, 10, 1000", s.ReplayedRefs, s.Rollbacks, s.Checkpoints, s.Refs)
+	}
+}
+
+// corrupting is a scheme that loses one write: the verifier must notice.
+type corrupting struct {
+	mmu.Scheme
+	n int
+}
+
+func (c *corrupting) Stamps(a traces.ASID, v pagetable.VPN) []uint64 {
+	st := c.Scheme.Stamps(a, v)
+	if c.n++; c.n == 500 {
+		return make([]uint64, len(st)) // a write into this copy is lost
+	}
+	return st
+}
+
+// forgetful is a scheme whose rollbacks do nothing.
+type forgetful struct{ mmu.Scheme }
+
+func (forgetful) Rollback(pagetable.DomainID) {}
+
+func TestVerifierCatchesBrokenSchemes(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(3, 4)), 3000, 1)
+	for _, tt := range []struct {
+		name string
+		wrap func(mmu.Scheme) mmu.Scheme
+	}{
+		{"lost write", func(s mmu.Scheme) mmu.Scheme { return &corrupting{Scheme: s} }},
+		{"rollback does nothing", func(s mmu.Scheme) mmu.Scheme { return forgetful{s} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Verify, cfg.Interval, cfg.FailAt = true, 100, []int64{1550}
+			res := mustRun(t, cfg, recs, Options{wrap: tt.wrap})
+			if res.Stats.VerifyMismatches == 0 || res.FirstMismatch == "" {
+				t.Fatalf("the verifier missed it: %+v", res.Stats)
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(5, 6)), 5000, 2)
+	cfg := DefaultConfig()
+	cfg.Frames, cfg.Replace, cfg.Seed, cfg.MTBF, cfg.Interval, cfg.Verify = 6, "random", 42, 700, 250, true
+	var outs []string
+	for range 3 {
+		b, err := json.Marshal(mustRun(t, cfg, recs, Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, string(b))
+	}
+	if outs[0] != outs[1] || outs[1] != outs[2] {
+		t.Fatalf("runs differ:\n%s\n%s", outs[0], outs[1])
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(7, 8)), 100, 1)
+	for _, tt := range []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"page size not a power of two", func(c *Config) { c.PageSize = 3000 }, "--page-size 3000"},
+		{"unknown policy", func(c *Config) { c.Replace = "lfu" }, `--replace "lfu"`},
+		{"one frame for dualmap", func(c *Config) { c.Frames = 1 }, "at least 2 frames"},
+		{"negative frames", func(c *Config) { c.Frames = -4 }, "--frames -4"},
+		{"vbits 0", func(c *Config) { c.VBits = 0 }, "--vbits 0"},
+		{"failures with none", func(c *Config) { c.Scheme, c.FailAt = "none", []int64{5} }, "scheme none"},
+		{"failure beyond the trace", func(c *Config) { c.FailAt = []int64{101} }, "--fail-at 101 is beyond the end of the trace (100 accesses)"},
+		{"failure at 0", func(c *Config) { c.FailAt = []int64{0} }, "--fail-at 0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tt.mod(&cfg)
+			_, err := Run(cfg, sliceOpener(recs))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrUsage) {
+				t.Fatalf("error %v, want a usage error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBadTraceIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.trace")
+	if err := os.WriteFile(path, []byte("10 R\n20 W\n30 Q\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := func() (traces.Reader, error) { return traces.Open(path, traces.Options{}) }
+	_, err := Run(DefaultConfig(), open)
+	if err == nil || !strings.Contains(err.Error(), path+":3:") {
+		t.Fatalf("error %v, want one naming %s:3", err, path)
+	}
+}
+
+func TestStatsSubAndCounters(t *testing.T) {
+	a := Stats{Refs: 10, Writes: 4, FramesPeak: 7}
+	b := Stats{Refs: 3, Writes: 1, FramesPeak: 5}
+	if d := a.Sub(b); d.Refs != 7 || d.Writes != 3 || d.FramesPeak != 7 {
+		t.Errorf("Sub = %+v", d)
+	}
+	// Every JSON key has exactly one definition, in order.
+	b2, _ := json.Marshal(Stats{})
+	var m map[string]any
+	json.Unmarshal(b2, &m)
+	if len(m) != len(Counters) {
+		t.Fatalf("%d JSON keys, %d definitions", len(m), len(Counters))
+	}
+	for i, f := range (Stats{}).Fields() {
+		if f.Key != Counters[i].Key || Counters[i].Doc == "" {
+			t.Errorf("field %d is %q, definition is for %q", i, f.Key, Counters[i].Key)
+		}
+		if _, ok := m[f.Key]; !ok {
+			t.Errorf("no JSON key %q", f.Key)
+		}
+	}
+}
+
+// sharedTrace returns the path of a trace in ../shared/traces, skipping the test when the
+// folder is absent (as in a user's clone).
+func sharedTrace(t testing.TB, name string) string {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "traces", name)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not present: %v", path, err)
+	}
+	return path
+}
+
+func fileOpener(path string) Opener {
+	return func() (traces.Reader, error) { return traces.Open(path, traces.Options{}) }
+}
+
+// TestRealTracesNone compares scheme none with published results for gcc (8 frames) and
+// with the naive reference simulator for every policy and several frame counts.
+func TestRealTracesNone(t *testing.T) {
+	for _, name := range []string{"gcc.trace.gz", "bzip.trace.gz"} {
+		path := sharedTrace(t, name)
+		all, err := traces.ReadAll(mustOpen(t, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := make([]refsim.Ref, len(all))
+		for i, r := range all {
+			refs[i] = refsim.Ref{Page: r.Addr >> 12, Write: r.Kind.Writes()}
+		}
+		for _, frames := range []int{8, 64} {
+			for _, policy := range []string{"lru", "fifo", "clock", "opt"} {
+				if policy == "opt" && frames > 8 && testing.Short() {
+					continue
+				}
+				cfg := DefaultConfig()
+				cfg.Scheme, cfg.Frames, cfg.Replace = "none", frames, policy
+				res, err := Run(cfg, fileOpener(path))
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, w := refsim.Simulate(policy, frames, refs)
+				if res.Stats.PageFaults != f || res.Stats.DiskWrites != w {
+					t.Errorf("%s %s %d frames: faults=%d writes=%d, reference %d %d", name, policy, frames, res.Stats.PageFaults, res.Stats.DiskWrites, f, w)
+				}
+				// Published by several independent course simulators for these traces.
+				if name == "gcc.trace.gz" && frames == 8 {
+					pub := map[string][2]int64{"opt": {118480, 15031}, "clock": {181856, 29401}}
+					if p, ok := pub[policy]; ok && (res.Stats.PageFaults != p[0] || res.Stats.DiskWrites != p[1]) {
+						t.Errorf("gcc %s 8 frames: %d faults, %d writes; published %d, %d", policy, res.Stats.PageFaults, res.Stats.DiskWrites, p[0], p[1])
+					}
+				}
+			}
+		}
+	}
+}
+
+func mustOpen(t *testing.T, path string) *traces.File {
+	t.Helper()
+	f, err := traces.Open(path, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestRealTracesVerify injects many failures into the real traces, in both memory models,
+// and requires the golden model to find nothing wrong.
+func TestRealTracesVerify(t *testing.T) {
+	for _, name := range []string{"gcc.trace.gz", "bzip.trace.gz"} {
+		path := sharedTrace(t, name)
+		for _, c := range []struct {
+			memory, failure, cow string
+			frames               int
+		}{
+			{"nonvolatile", "transient", "copy", 0},
+			{"nonvolatile", "crash", "remap", 48},
+			{"volatile", "crash", "copy", 0},
+			{"volatile", "crash", "remap", 48},
+			{"volatile", "transient", "copy", 16},
+		} {
+			cfg := DefaultConfig()
+			cfg.Verify, cfg.Memory, cfg.Failure, cfg.Cow, cfg.Frames = true, c.memory, c.failure, c.cow, c.frames
+			cfg.Interval, cfg.MTBF, cfg.Seed, cfg.VBits = 10000, 25000, 9, 3
+			res, err := Run(cfg, fileOpener(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Stats
+			if s.VerifyMismatches != 0 || s.Rollbacks+s.Crashes < 20 || s.VerifyChecks < s.Reads {
+				t.Errorf("%s %+v: %d mismatches (%s), %d failures, %d checks", name, c, s.VerifyMismatches, res.FirstMismatch, s.Rollbacks+s.Crashes, s.VerifyChecks)
+			}
+		}
+	}
+}
+
+func ExampleRun() {
+	trace := []traces.Record{
+		{Addr: 0x1000, Size: 4, Kind: traces.Write},
+		{Addr: 0x1004, Size: 4, Kind: traces.Read},
+		{Addr: 0x2ffe, Size: 4, Kind: traces.Write}, // crosses into page 0x3
+		{Addr: 0x1000, Size: 4, Kind: traces.Write},
+	}
+	cfg := DefaultConfig()
+	cfg.Interval = 2
+	res, err := Run(cfg, func() (traces.Reader, error) { return traces.NewSliceReader(trace), nil })
+	if err != nil {
+		panic(err)
+	}
+	s := res.Stats
+	fmt.Println(s.Refs, s.Writes, s.PagesTouched, s.Checkpoints, s.FirstWrites)
+	// Output: 4 3 3 2 4
+}
