@@ -30,7 +30,7 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 				cfg.Trace = args[0]
 				format, err := traces.ParseFormat(cfg.Format)
 				if err != nil {
-					return err
+					return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
 				}
 				open = func() (traces.Reader, error) {
 					return traces.Open(args[0], traces.Options{Format: format, Lenient: cfg.Lenient})

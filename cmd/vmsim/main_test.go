@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/sim"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = execute(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func gz(data string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(data))
+	w.Close()
+	return b.Bytes()
+}
+
+func halve(b []byte) []byte { return b[:len(b)/2] }
+
+func TestRunEmbedded(t *testing.T) {
+	code, out, errOut := runCLI("run")
+	if code != 0 || !strings.Contains(out, "refs") || !strings.Contains(out, "545288") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestRunJSON(t *testing.T) {
+	path := writeFile(t, "t.trace", []byte("1000 R\n1004 W\n2000 W\n"))
+	code, out, errOut := runCLI("run", "--json", "--interval", "2", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Config map[string]any `json:"config"`
+		Stats  sim.Stats      `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	if res.Stats.Refs != 3 || res.Stats.Writes != 2 || res.Stats.Checkpoints != 1 || res.Config["trace"] != path {
+		t.Errorf("unexpected result %s", out)
+	}
+	_, again, _ := runCLI("run", "--json", "--interval", "2", path)
+	if again != out {
+		t.Errorf("two runs differ:\n%s\n%s", out, again)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	good := writeFile(t, "good.trace", []byte("1000 R\n1004 W\n"))
+	bad := writeFile(t, "bad.trace", []byte("1000 R\n1004 X\n"))
+	trunc := writeFile(t, "trunc.gz", halve(gz(strings.Repeat("1000 R\n1004 W\n", 5000))))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown scheme", []string{"run", "--scheme", "foo", good}, `--scheme "foo"`},
+		{"unknown flag", []string{"run", "--nope", good}, "unknown flag: --nope"},
+		{"bad number", []string{"run", "--frames", "many", good}, "--frames"},
+		{"page size", []string{"run", "--page-size", "1000", good}, "--page-size 1000"},
+		{"missing file", []string{"run", "/no/such/trace"}, "/no/such/trace"},
+		{"malformed trace", []string{"run", "--json", bad}, bad + ":2:"},
+		{"truncated gzip", []string{"run", "--json", trunc}, trunc},
+		{"failure beyond the trace", []string{"run", "--json", "--fail-at", "3", good}, "--fail-at 3 is beyond the end of the trace (2 accesses)"},
+		{"too many arguments", []string{"run", good, good}, "accepts at most 1 arg"},
+		{"dualmap with 1 frame", []string{"run", "--frames", "1", good}, "at least 2 frames"},
+		{"bad format", []string{"run", "--format", "csv", good}, `--format "csv"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(tt.args...)
+			if code != exitBad {
+				t.Errorf("exit %d, want %d", code, exitBad)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			if !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "goroutine") {
+				t.Errorf("stderr %q, want it to contain %q", errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsEverything(t *testing.T) {
+	code, out, _ := runCLI("run", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range sim.Counters {
+		if !strings.Contains(out, c.Key) || !strings.Contains(out, c.Doc) {
+			t.Errorf("help lacks counter %s", c.Key)
+		}
+	}
+	for _, flag := range []string{"--scheme", "--memory", "--cow", "--frames", "--replace", "--seed", "--steal",
+		"--initial", "--vbits", "--scope", "--pte-bytes", "--page-size", "--format", "--ignore-size", "--lenient",
+		"--interval", "--fail-at", "--mtbf", "--failure", "--verify", "--verify-block", "--json"} {
+		if !strings.Contains(out, flag) {
+			t.Errorf("help lacks %s", flag)
+		}
+	}
+}
