@@ -121,3 +121,20 @@ func TestHelpDocumentsEverything(t *testing.T) {
 		}
 	}
 }
+
+// The README's counter table must say what the code says.
+func TestReadmeCounters(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range sim.Counters {
+		row := "| `" + c.Key + "` | " + strings.ReplaceAll(c.Doc, "|", `\|`) + " |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md lacks the row %s", row)
+		}
+	}
+	if !strings.Contains(string(readme), "go test ./...") {
+		t.Error("README.md does not give the test command")
+	}
+}
