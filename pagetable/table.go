@@ -79,8 +79,21 @@ type space struct {
 	lastChunk *chunk
 }
 
+// tlbBits is log2 of the entries of the lookup cache.
+const tlbBits = 12
+
+// tlbEntry caches one translation of (asid, vpn) to a PageID.
+type tlbEntry struct {
+	vpn  VPN
+	asid traces.ASID
+	id   PageID // PageID+1; 0 marks an empty entry
+}
+
 // Table is the page table of every address space, and the checkpoint domains.
 type Table struct {
+	// tlb is a direct-mapped cache in front of the lookup maps. PTEs are never removed,
+	// so an entry never goes stale. Invariant: a non-empty entry maps to its PTE.
+	tlb       [1 << tlbBits]tlbEntry
 	ptes      []PTE
 	spaces    map[traces.ASID]*space
 	lastASID  traces.ASID
@@ -169,6 +182,16 @@ func (t *Table) space(asid traces.ASID) *space {
 
 // Lookup returns the PTE of (asid, vpn), creating it (not resident, v = 0) on first touch.
 func (t *Table) Lookup(asid traces.ASID, vpn VPN) PageID {
+	te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]
+	if te.vpn == vpn && te.asid == asid && te.id != 0 {
+		return te.id - 1
+	}
+	p := t.lookup(asid, vpn)
+	*te = tlbEntry{vpn, asid, p + 1}
+	return p
+}
+
+func (t *Table) lookup(asid traces.ASID, vpn VPN) PageID {
 	s := t.last
 	if s == nil || asid != t.lastASID {
 		s = t.space(asid)

@@ -1,0 +1,72 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+// benchRecords returns the gcc trace decoded, or a synthetic one of the same size when
+// the shared traces are absent.
+func benchRecords(b *testing.B) []traces.Record {
+	b.Helper()
+	path := sharedTrace(b, "gcc.trace.gz")
+	f, err := traces.Open(path, traces.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := traces.ReadAll(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return recs
+}
+
+func benchRun(b *testing.B, recs []traces.Record, cfg Config) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Run(cfg, sliceOpener(recs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Maccesses/s")
+}
+
+// The replay hot path on decoded records: dualmap, unlimited frames.
+func BenchmarkDualMapUnlimited(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Interval = 10000
+	benchRun(b, benchRecords(b), cfg)
+}
+
+// dualmap with 64 frames under CLOCK.
+func BenchmarkDualMapClock64(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.Frames = 10000, 64
+	benchRun(b, benchRecords(b), cfg)
+}
+
+// The baseline with 64 frames under LRU.
+func BenchmarkNoneLRU64(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Frames, cfg.Replace = "none", 64, "lru"
+	benchRun(b, benchRecords(b), cfg)
+}
+
+// dualmap with --verify and failures: the golden model's cost.
+func BenchmarkDualMapVerify(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.Frames, cfg.Verify, cfg.MTBF, cfg.Seed = 10000, 64, true, 50000, 1
+	benchRun(b, benchRecords(b), cfg)
+}
+
+// A synthetic trace that needs no shared files: 1M accesses over 4096 pages.
+func BenchmarkDualMapSynthetic(b *testing.B) {
+	recs := randomTrace(rand.New(rand.NewPCG(1, 1)), 1<<20, 1)
+	cfg := DefaultConfig()
+	cfg.Interval = 10000
+	benchRun(b, recs, cfg)
+}
