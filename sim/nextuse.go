@@ -23,6 +23,7 @@ type nextUse struct {
 	f   *os.File
 	r   *bufio.Reader
 	err error // sticky: the stream ended before the run's references did
+	b   [8]byte
 }
 
 // buildNextUse reads the whole trace once through split (which calls visit for every
@@ -118,12 +119,11 @@ func buildNextUse(open Opener, split func(rec traces.Record, visit func(traces.A
 // next returns the next reference's next-use index. If the stream has ended (the trace
 // changed between the passes) it returns NeverUsed and remembers the error.
 func (u *nextUse) next() int64 {
-	var b [8]byte
-	if _, err := io.ReadFull(u.r, b[:]); err != nil {
+	if _, err := io.ReadFull(u.r, u.b[:]); err != nil {
 		u.err = errTraceChanged
 		return frames.NeverUsed
 	}
-	return int64(binary.LittleEndian.Uint64(b[:]))
+	return int64(binary.LittleEndian.Uint64(u.b[:]))
 }
 
 // finish reports whether the run used exactly the references the pre-pass saw.
