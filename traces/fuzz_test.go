@@ -27,11 +27,52 @@ func fuzzReader(t *testing.T, data []byte, opt Options) {
 	}
 }
 
+// lineByLine parses data one line at a time with the general parser: the reference for
+// the readers' in-place fast paths. It stops at the first malformed line.
+func lineByLine(data []byte, parse func([]byte) (Record, string)) (recs []Record, failed bool) {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			i = len(data)
+		}
+		if i >= maxLine {
+			return recs, true
+		}
+		line := bytes.TrimSuffix(data[:i], []byte("\r"))
+		data = data[min(i+1, len(data)):]
+		rec, reason := parse(line)
+		switch reason {
+		case "":
+			recs = append(recs, rec)
+		case skipLine:
+		default:
+			return recs, true
+		}
+	}
+	return recs, false
+}
+
+// sameAsLineByLine checks a reader against lineByLine.
+func sameAsLineByLine(t *testing.T, data []byte, format Format, parse func([]byte) (Record, string)) {
+	f, err := NewFile(bytes.NewReader(data), "fuzz.trace", Options{Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadAll(f)
+	want, failed := lineByLine(data, parse)
+	if (err != nil) != failed || !equalRecs(got, want) {
+		t.Fatalf("reader: %v, %v\nline by line: %v, failed %v", got, err, want, failed)
+	}
+}
+
 func FuzzRW(f *testing.F) {
 	for _, s := range []string{"0041f7a0 R\n31348900 W\n", "10 r\r\n", "", "x", "10 R\n\n20 W"} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzReader(t, data, Options{Format: FormatRW}) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzReader(t, data, Options{Format: FormatRW})
+		sameAsLineByLine(t, data, FormatRW, parseRW)
+	})
 }
 
 func FuzzLackey(f *testing.F) {
@@ -41,6 +82,7 @@ func FuzzLackey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, lenient bool) {
 		fuzzReader(t, data, Options{Format: FormatLackey, Lenient: lenient})
+		sameAsLineByLine(t, data, FormatLackey, parseLackey)
 	})
 }
 

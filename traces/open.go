@@ -134,8 +134,7 @@ func Sniff(head []byte) (Format, error) {
 		if _, reason := parseLackey(line); reason == "" {
 			return FormatLackey, nil
 		}
-		var one [1]Record
-		if _, err := NewRWReader(bytes.NewReader(line), "").Read(one[:]); err == nil {
+		if _, reason := parseRW(line); reason == "" {
 			return FormatRW, nil
 		}
 		return "", fmt.Errorf("not a trace format vmsim knows (rw or lackey); first record %q", clip(line))

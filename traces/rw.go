@@ -17,6 +17,10 @@ func NewRWReader(r io.Reader, name string) *RWReader {
 func (r *RWReader) Read(recs []Record) (int, error) {
 	n := 0
 	for n < len(recs) {
+		// Fast path: the canonical "hex R\n" line, parsed in place.
+		if n = r.fast(recs, n); n == len(recs) {
+			break
+		}
 		line, ok, err := r.s.next()
 		if err != nil {
 			return n, err
@@ -27,39 +31,96 @@ func (r *RWReader) Read(recs []Record) (int, error) {
 			}
 			return n, nil
 		}
-		i := skipSpace(line, 0)
-		addr, k, hexOK := parseHex(line[i:])
-		if !hexOK {
-			if i == len(line) {
-				continue // blank line
-			}
-			r.s.err = r.s.errorf(r.s.line, nil, "want a hex address of at most 16 digits, got %q", clip(line))
-			return n, r.s.err
-		}
-		i += k
-		j := skipSpace(line, i)
-		var kind Kind
-		if j == i || j >= len(line) {
-			r.s.err = r.s.errorf(r.s.line, nil, "want an address, a space and R or W, got %q", clip(line))
-			return n, r.s.err
-		}
-		switch line[j] {
-		case 'R', 'r':
-			kind = Read
-		case 'W', 'w':
-			kind = Write
+		rec, reason := parseRW(line)
+		switch reason {
+		case "":
+			recs[n] = rec
+			n++
+		case skipLine:
 		default:
-			r.s.err = r.s.errorf(r.s.line, nil, "want R or W after the address, got %q", clip(line))
+			r.s.err = r.s.errorf(r.s.line, nil, "%s, got %q", reason, clip(line))
 			return n, r.s.err
 		}
-		if skipSpace(line, j+1) != len(line) {
-			r.s.err = r.s.errorf(r.s.line, nil, "unexpected text after R or W: %q", clip(line))
-			return n, r.s.err
-		}
-		recs[n] = Record{Addr: addr, Size: 1, Kind: kind}
-		n++
 	}
 	return n, nil
+}
+
+// parseRW parses one rw line. reason is "" for a record, skipLine for a blank line, or
+// why the line is malformed.
+func parseRW(line []byte) (rec Record, reason string) {
+	i := skipSpace(line, 0)
+	addr, k, ok := parseHex(line[i:])
+	if !ok {
+		if i == len(line) {
+			return rec, skipLine
+		}
+		return rec, "want a hex address of at most 16 digits"
+	}
+	i += k
+	j := skipSpace(line, i)
+	if j == i || j >= len(line) {
+		return rec, "want an address, a space and R or W"
+	}
+	switch line[j] {
+	case 'R', 'r':
+		rec.Kind = Read
+	case 'W', 'w':
+		rec.Kind = Write
+	default:
+		return rec, "want R or W after the address"
+	}
+	if skipSpace(line, j+1) != len(line) {
+		return rec, "unexpected text after R or W"
+	}
+	rec.Addr, rec.Size = addr, 1
+	return rec, ""
+}
+
+// fast parses canonical lines ("<1-16 hex digits> <R|W>\n") straight from the buffer into
+// recs[n:], and stops at the first line of any other shape (which the general parser then
+// handles) or when the buffer needs refilling. It returns the new n.
+func (r *RWReader) fast(recs []Record, n int) int {
+	s := &r.s
+	if s.err != nil {
+		return n
+	}
+	buf, pos := s.buf[:s.end], s.pos
+	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) {
+		i := pos
+		var v uint64
+		for i < len(buf) {
+			d := hexVal[buf[i]]
+			if d == 0xff {
+				break
+			}
+			v = v<<4 | uint64(d)
+			i++
+		}
+		if i == pos || i-pos > 16 || i+2 >= len(buf) || buf[i] != ' ' || buf[i+2] != '\n' {
+			break
+		}
+		var k Kind
+		switch buf[i+1] {
+		case 'R':
+			k = Read
+		case 'W':
+			k = Write
+		default:
+			s.pos = pos
+			return n
+		}
+		recs[n] = Record{Addr: v, Size: 1, Kind: k}
+		n++
+		s.line++
+		pos = i + 3
+	}
+	s.pos = pos
+	if !s.eof && len(buf)-pos < maxLine {
+		if err := s.fill(); err != nil {
+			s.err = err
+		}
+	}
+	return n
 }
 
 // clip shortens a line quoted in an error message.
