@@ -88,11 +88,11 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = r.run(src)
-	if s, ok := src.(traces.LineSkipper); ok {
-		r.st.SkippedLines = s.SkippedLines()
-	}
-	closeReader(src)
+	// Decoding runs ahead on another goroutine, overlapping the simulation.
+	pf := traces.NewPrefetcher(src)
+	err = r.run(pf)
+	pf.Close()
+	r.st.SkippedLines = pf.SkippedLines()
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,26 @@
+package traces
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPrefetcherSameRecordsAndError(t *testing.T) {
+	text := randomRW(50000) + "zz Q\n" + randomRW(10)
+	direct, derr := ReadAll(NewRWReader(strings.NewReader(text), "p"))
+	p := NewPrefetcher(NewRWReader(strings.NewReader(text), "p"))
+	defer p.Close()
+	got, gerr := ReadAll(p)
+	if !equalRecs(got, direct) || derr == nil || gerr == nil || derr.Error() != gerr.Error() {
+		t.Fatalf("prefetched %d records, %v; direct %d, %v", len(got), gerr, len(direct), derr)
+	}
+}
+
+func TestPrefetcherEarlyClose(t *testing.T) {
+	p := NewPrefetcher(NewRWReader(strings.NewReader(randomRW(100000)), "p"))
+	buf := make([]Record, 10)
+	if n, err := p.Read(buf); n != 10 || err != nil {
+		t.Fatalf("Read = %d, %v", n, err)
+	}
+	p.Close() // must not hang or leak the goroutine
+}
