@@ -12,123 +12,11 @@ import "io"
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
 // (SkippedLines). Every access is in address space 0.
-type LackeyReader struct {
-	s       lineScanner
-	lenient bool
-	skipped int64
-}
+type LackeyReader struct{ textReader }
 
 // NewLackeyReader returns a lackey reader; name is used in error messages.
 func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
-	return &LackeyReader{s: newLineScanner(r, name), lenient: lenient}
-}
-
-// SkippedLines is the number of malformed lines skipped so far (lenient readers only).
-func (r *LackeyReader) SkippedLines() int64 { return r.skipped }
-
-func (r *LackeyReader) Read(recs []Record) (int, error) {
-	n := 0
-	for n < len(recs) {
-		// Fast path: canonical record lines, parsed in place.
-		if n = r.fast(recs, n); n == len(recs) {
-			break
-		}
-		line, ok, err := r.s.next()
-		if err != nil {
-			return n, err
-		}
-		if !ok {
-			if n == 0 {
-				return 0, io.EOF
-			}
-			return n, nil
-		}
-		rec, reason := parseLackey(line)
-		switch reason {
-		case "":
-			recs[n] = rec
-			n++
-		case skipLine:
-		default:
-			if r.lenient {
-				r.skipped++
-				continue
-			}
-			r.s.err = r.s.errorf(r.s.line, nil, "%s: %q", reason, clip(line))
-			return n, r.s.err
-		}
-	}
-	return n, nil
-}
-
-const skipLine = "skip"
-
-// fast parses canonical lackey records ("I  hex,size\n", " L hex,size\n", ...) straight
-// from the buffer into recs[n:], and stops at the first line of any other shape (which
-// the general parser then handles) or when the buffer needs refilling. It returns the
-// new n.
-func (r *LackeyReader) fast(recs []Record, n int) int {
-	s := &r.s
-	if s.err != nil {
-		return n
-	}
-	buf, pos := s.buf[:s.end], s.pos
-	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) && len(buf)-pos > 5 {
-		var k Kind
-		switch {
-		case buf[pos] == 'I' && buf[pos+1] == ' ' && buf[pos+2] == ' ':
-			k = Fetch
-		case buf[pos] == ' ' && buf[pos+2] == ' ':
-			switch buf[pos+1] {
-			case 'L':
-				k = Read
-			case 'S':
-				k = Write
-			case 'M':
-				k = Modify
-			default:
-				s.pos = pos
-				return n
-			}
-		default:
-			s.pos = pos
-			return n
-		}
-		i := pos + 3
-		var addr uint64
-		for i < len(buf) {
-			d := hexVal[buf[i]]
-			if d == 0xff {
-				break
-			}
-			addr = addr<<4 | uint64(d)
-			i++
-		}
-		if i == pos+3 || i-pos-3 > 16 || i+2 >= len(buf) || buf[i] != ',' {
-			break
-		}
-		i++
-		var size uint64
-		j := i
-		for j < len(buf) && j-i < 9 && buf[j] >= '0' && buf[j] <= '9' {
-			size = size*10 + uint64(buf[j]-'0')
-			j++
-		}
-		if j == i || j >= len(buf) || buf[j] != '\n' || size == 0 || addr+size-1 < addr {
-			break
-		}
-		recs[n] = Record{Addr: addr, Size: uint32(size), Kind: k}
-		n++
-		s.line++
-		pos = j + 1
-	}
-	s.pos = pos
-	if !s.eof && len(buf)-pos < maxLine {
-		if err := s.fill(); err != nil {
-			s.err = err
-		}
-	}
-	return n
+	return &LackeyReader{textReader{s: newLineScanner(r, name), fast: fastLackey, parse: parseLackey, lenient: lenient}}
 }
 
 // parseLackey parses one lackey line. reason is "" for a record, skipLine for a valgrind
@@ -193,4 +81,61 @@ func isValgrindLine(line []byte) bool {
 		i++
 	}
 	return i > 2 && i+1 < len(line) && line[i] == c && line[i+1] == c
+}
+
+// fastLackey parses canonical lackey records ("I  hex,size\n", " L hex,size\n", ...)
+// in place.
+func fastLackey(s *lineScanner, recs []Record, n int) int {
+	buf, pos := s.buf[:s.end], s.pos
+	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) && len(buf)-pos > 5 {
+		var k Kind
+		switch {
+		case buf[pos] == 'I' && buf[pos+1] == ' ' && buf[pos+2] == ' ':
+			k = Fetch
+		case buf[pos] == ' ' && buf[pos+2] == ' ':
+			switch buf[pos+1] {
+			case 'L':
+				k = Read
+			case 'S':
+				k = Write
+			case 'M':
+				k = Modify
+			default:
+				s.pos = pos
+				return n
+			}
+		default:
+			s.pos = pos
+			return n
+		}
+		i := pos + 3
+		var addr uint64
+		for i < len(buf) {
+			d := hexVal[buf[i]]
+			if d == 0xff {
+				break
+			}
+			addr = addr<<4 | uint64(d)
+			i++
+		}
+		if i == pos+3 || i-pos-3 > 16 || i+2 >= len(buf) || buf[i] != ',' {
+			break
+		}
+		i++
+		var size uint64
+		j := i
+		for j < len(buf) && j-i < 9 && buf[j] >= '0' && buf[j] <= '9' {
+			size = size*10 + uint64(buf[j]-'0')
+			j++
+		}
+		if j == i || j >= len(buf) || buf[j] != '\n' || size == 0 || addr+size-1 < addr {
+			break
+		}
+		recs[n] = Record{Addr: addr, Size: uint32(size), Kind: k}
+		n++
+		s.line++
+		pos = j + 1
+	}
+	s.pos = pos
+	return n
 }

@@ -116,6 +116,83 @@ func (s *lineScanner) errorf(line int64, err error, format string, args ...any) 
 	return &Error{File: s.name, Line: line, Offset: -1, Reason: fmt.Sprintf(format, args...), Err: err}
 }
 
+// textReader is a line-oriented reader: each line goes through an in-place fast path for
+// the format's canonical shape, or else through the general line parser.
+type textReader struct {
+	s lineScanner
+	// fast parses canonical lines from s's buffer into recs[n:] and returns the new n;
+	// it stops at the first line of another shape or when the buffer needs refilling.
+	fast func(s *lineScanner, recs []Record, n int) int
+	// parse parses one line: reason is "" for a record, skipLine for a line to skip, or
+	// why the line is malformed.
+	parse   func(line []byte) (rec Record, reason string)
+	lenient bool // skip and count malformed lines instead of failing
+	skipped int64
+}
+
+// SkippedLines is the number of malformed lines skipped so far (lenient readers only).
+func (r *textReader) SkippedLines() int64 { return r.skipped }
+
+func (r *textReader) Read(recs []Record) (int, error) {
+	n := 0
+	for n < len(recs) {
+		if n = r.fastPath(recs, n); n == len(recs) {
+			break
+		}
+		line, ok, err := r.s.next()
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+		rec, reason := r.parse(line)
+		switch reason {
+		case "":
+			recs[n] = rec
+			n++
+		case skipLine:
+		default:
+			if r.lenient {
+				r.skipped++
+				continue
+			}
+			r.s.err = r.s.errorf(r.s.line, nil, "%s: %q", reason, clip(line))
+			return n, r.s.err
+		}
+	}
+	return n, nil
+}
+
+// fastPath runs the fast parser and refills the buffer when it ran low.
+func (r *textReader) fastPath(recs []Record, n int) int {
+	s := &r.s
+	if s.err != nil {
+		return n
+	}
+	n = r.fast(s, recs, n)
+	if !s.eof && s.end-s.pos < maxLine {
+		if err := s.fill(); err != nil {
+			s.err = err
+		}
+	}
+	return n
+}
+
+// skipLine is the reason a parser gives for a line that holds no record and is no error.
+const skipLine = "skip"
+
+// clip shortens a line quoted in an error message.
+func clip(b []byte) string {
+	if len(b) > 60 {
+		return string(b[:60]) + "..."
+	}
+	return string(b)
+}
+
 // hexVal maps an ASCII byte to its hex digit value, or 0xff.
 var hexVal = func() (t [256]byte) {
 	for i := range t {

@@ -5,44 +5,11 @@ import "io"
 // RWReader reads the "rw" text format: one access a line, a hex address, white space,
 // and R (read) or W (write), for example "0041f7a0 R". Every access has size 1 and
 // address space 0. Lines holding only white space are skipped.
-type RWReader struct {
-	s lineScanner
-}
+type RWReader struct{ textReader }
 
 // NewRWReader returns a reader of the rw format; name is used in error messages.
 func NewRWReader(r io.Reader, name string) *RWReader {
-	return &RWReader{s: newLineScanner(r, name)}
-}
-
-func (r *RWReader) Read(recs []Record) (int, error) {
-	n := 0
-	for n < len(recs) {
-		// Fast path: the canonical "hex R\n" line, parsed in place.
-		if n = r.fast(recs, n); n == len(recs) {
-			break
-		}
-		line, ok, err := r.s.next()
-		if err != nil {
-			return n, err
-		}
-		if !ok {
-			if n == 0 {
-				return 0, io.EOF
-			}
-			return n, nil
-		}
-		rec, reason := parseRW(line)
-		switch reason {
-		case "":
-			recs[n] = rec
-			n++
-		case skipLine:
-		default:
-			r.s.err = r.s.errorf(r.s.line, nil, "%s, got %q", reason, clip(line))
-			return n, r.s.err
-		}
-	}
-	return n, nil
+	return &RWReader{textReader{s: newLineScanner(r, name), fast: fastRW, parse: parseRW}}
 }
 
 // parseRW parses one rw line. reason is "" for a record, skipLine for a blank line, or
@@ -76,14 +43,8 @@ func parseRW(line []byte) (rec Record, reason string) {
 	return rec, ""
 }
 
-// fast parses canonical lines ("<1-16 hex digits> <R|W>\n") straight from the buffer into
-// recs[n:], and stops at the first line of any other shape (which the general parser then
-// handles) or when the buffer needs refilling. It returns the new n.
-func (r *RWReader) fast(recs []Record, n int) int {
-	s := &r.s
-	if s.err != nil {
-		return n
-	}
+// fastRW parses canonical lines ("<1-16 hex digits> <R|W>\n") in place.
+func fastRW(s *lineScanner, recs []Record, n int) int {
 	buf, pos := s.buf[:s.end], s.pos
 	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) {
 		i := pos
@@ -115,18 +76,5 @@ func (r *RWReader) fast(recs []Record, n int) int {
 		pos = i + 3
 	}
 	s.pos = pos
-	if !s.eof && len(buf)-pos < maxLine {
-		if err := s.fill(); err != nil {
-			s.err = err
-		}
-	}
 	return n
-}
-
-// clip shortens a line quoted in an error message.
-func clip(b []byte) string {
-	if len(b) > 60 {
-		return string(b[:60]) + "..."
-	}
-	return string(b)
 }
