@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"sort"
 
 	"github.com/vmsim/vmsim/mmu"
@@ -75,7 +76,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		}
 	}
 	if cfg.Verify {
-		r.blockShift = uint(63 - leadingZeros(cfg.VerifyBlock))
+		r.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
 		r.golden = newGolden(func(a traces.ASID) int { return r.domain(a).id })
 	}
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
@@ -112,15 +113,6 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	s.PTPagesWritten, s.CommitWrites = c.PTPagesWritten, c.CommitWrites
 	s.FramesPeak, s.CheckpointFramesPeak, s.WrapSweeps = c.FramesPeak, c.CheckpointFramesPeak, c.WrapSweeps
 	return &Result{Config: cfg, Stats: r.st, FirstMismatch: r.firstMismatch}, nil
-}
-
-func leadingZeros(x uint64) int {
-	n := 0
-	for x&(1<<63) == 0 {
-		x <<= 1
-		n++
-	}
-	return n
 }
 
 // domain is the driver's view of a checkpoint domain.
