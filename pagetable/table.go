@@ -80,7 +80,7 @@ type space struct {
 }
 
 // tlbBits is log2 of the entries of the lookup cache.
-const tlbBits = 12
+const tlbBits = 13
 
 // tlbEntry caches one translation of (asid, vpn) to a PageID.
 type tlbEntry struct {

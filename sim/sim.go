@@ -191,12 +191,11 @@ func (r *runner) split(rec traces.Record, visit func(traces.ASID, uint64)) {
 	}
 }
 
-func (r *runner) run(src traces.Reader) error {
-	recs := make([]traces.Record, 4096)
+func (r *runner) run(src *traces.Prefetcher) error {
 	nextFail := r.fails.next()
 	for {
-		n, rerr := src.Read(recs)
-		for _, rec := range recs[:n] {
+		batch, rerr := src.Next()
+		for _, rec := range batch {
 			if !rec.Kind.IsAccess() {
 				if err := r.control(rec); err != nil {
 					return err

@@ -22,8 +22,8 @@ type batch struct {
 }
 
 const (
-	prefetchBatch = 8192
-	prefetchDepth = 4
+	prefetchBatch = 32 << 10
+	prefetchDepth = 3
 )
 
 // NewPrefetcher starts reading r ahead.
@@ -64,22 +64,7 @@ func (p *Prefetcher) loop() {
 
 func (p *Prefetcher) Read(out []Record) (int, error) {
 	n := 0
-	for n < len(out) {
-		if p.off == len(p.cur.recs) {
-			if p.cur.err != nil || p.err != nil {
-				break
-			}
-			if p.cur.recs != nil {
-				p.free <- p.cur.recs[:0]
-			}
-			b, ok := <-p.full
-			if !ok {
-				p.err = io.ErrClosedPipe
-				break
-			}
-			p.cur, p.off = b, 0
-			continue
-		}
+	for n < len(out) && p.advance() {
 		k := copy(out[n:], p.cur.recs[p.off:])
 		n += k
 		p.off += k
@@ -87,10 +72,47 @@ func (p *Prefetcher) Read(out []Record) (int, error) {
 	if n > 0 {
 		return n, nil
 	}
-	if p.cur.err != nil {
-		return 0, p.cur.err
+	return 0, p.end()
+}
+
+// Next returns the next batch of records in place, without copying: the slice is valid
+// until the next call of Next or Read. At the end it returns nil and io.EOF; after the
+// records before an error, it returns nil and the error, as Read does.
+func (p *Prefetcher) Next() ([]Record, error) {
+	if !p.advance() {
+		return nil, p.end()
 	}
-	return 0, p.err
+	b := p.cur.recs[p.off:]
+	p.off = len(p.cur.recs)
+	return b, nil
+}
+
+// advance makes sure the current batch has unread records, fetching the next batch when
+// it is used up; it reports false at the end of the stream.
+func (p *Prefetcher) advance() bool {
+	for p.off == len(p.cur.recs) {
+		if p.cur.err != nil || p.err != nil {
+			return false
+		}
+		if p.cur.recs != nil {
+			p.free <- p.cur.recs[:0]
+		}
+		b, ok := <-p.full
+		if !ok {
+			p.err = io.ErrClosedPipe
+			return false
+		}
+		p.cur, p.off = b, 0
+	}
+	return true
+}
+
+// end is the error that ended the stream.
+func (p *Prefetcher) end() error {
+	if p.cur.err != nil {
+		return p.cur.err
+	}
+	return p.err
 }
 
 // SkippedLines reports the underlying reader's count once it has been read to the end.

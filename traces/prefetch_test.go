@@ -24,3 +24,22 @@ func TestPrefetcherEarlyClose(t *testing.T) {
 	}
 	p.Close() // must not hang or leak the goroutine
 }
+
+func TestPrefetcherNext(t *testing.T) {
+	text := randomRW(70000) + "zz Q\n"
+	direct, derr := ReadAll(NewRWReader(strings.NewReader(text), "p"))
+	p := NewPrefetcher(NewRWReader(strings.NewReader(text), "p"))
+	defer p.Close()
+	var got []Record
+	var err error
+	for {
+		var b []Record
+		if b, err = p.Next(); err != nil {
+			break
+		}
+		got = append(got, b...)
+	}
+	if !equalRecs(got, direct) || err == nil || err.Error() != derr.Error() {
+		t.Fatalf("Next gave %d records, %v; direct %d, %v", len(got), err, len(direct), derr)
+	}
+}
