@@ -57,6 +57,14 @@ func DefaultConfig() Config {
 	}
 }
 
+// Limits on sizes a user gives, so that a typo gets a message rather than an
+// out-of-memory crash.
+const (
+	maxPageSize = 1 << 30 // bytes
+	maxFrames   = 1 << 26 // frames
+	maxBlocks   = 1 << 16 // --verify stamps per page
+)
+
 // Choices lists the values each enumerated option accepts.
 var Choices = map[string][]string{
 	"scheme":  mmu.Schemes,
@@ -83,14 +91,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	pow2 := func(x uint64) bool { return x != 0 && x&(x-1) == 0 }
-	if !pow2(c.PageSize) || c.PageSize < 16 {
-		bad("--page-size %d: want a power of two, at least 16", c.PageSize)
+	if !pow2(c.PageSize) || c.PageSize < 16 || c.PageSize > maxPageSize {
+		bad("--page-size %d: want a power of two from 16 to %d", c.PageSize, maxPageSize)
 	}
 	if !pow2(c.PTEBytes) || c.PTEBytes > c.PageSize {
 		bad("--pte-bytes %d: want a power of two no larger than the page size", c.PTEBytes)
 	}
-	if c.Frames < 0 {
-		bad("--frames %d: want 0 (unlimited) or a positive number", c.Frames)
+	if c.Frames < 0 || c.Frames > maxFrames {
+		bad("--frames %d: want 0 (unlimited) or 1 to %d", c.Frames, maxFrames)
 	}
 	if c.Scheme == "dualmap" && c.Frames == 1 {
 		bad("--frames 1: dualmap needs at least 2 frames (a first write copies a page into a second frame)")
@@ -109,8 +117,8 @@ func (c *Config) Validate() error {
 	if c.MTBF < 0 {
 		bad("--mtbf %v: want a positive mean number of accesses between failures", c.MTBF)
 	}
-	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize) {
-		bad("--verify-block %d: want a power of two no larger than the page size", c.VerifyBlock)
+	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks) {
+		bad("--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
 	}
 	if c.Scheme == "none" && c.failures() {
 		bad("scheme none keeps no checkpoints and cannot recover from failures: drop --fail-at/--mtbf or use --scheme dualmap")
