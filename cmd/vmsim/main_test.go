@@ -138,3 +138,18 @@ func TestReadmeCounters(t *testing.T) {
 		t.Error("README.md does not give the test command")
 	}
 }
+
+func TestRunLenient(t *testing.T) {
+	path := writeFile(t, "mixed.lackey", []byte("==1== x\nI  0400,4\nsome program output\n L 1000,8\n S 2ffe,4\n"))
+	if code, out, errOut := runCLI("run", "--json", path); code != exitBad || out != "" || !strings.Contains(errOut, path+":3:") {
+		t.Fatalf("strict: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut := runCLI("run", "--json", "--lenient", path)
+	var res struct{ Stats sim.Stats }
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("lenient: exit %d, %s %s", code, out, errOut)
+	}
+	if s := res.Stats; s.Refs != 3 || s.SkippedLines != 1 || s.PagesTouched != 4 || s.FirstWrites != 2 {
+		t.Errorf("lenient stats %+v", s)
+	}
+}
