@@ -253,7 +253,7 @@ func TestBadConfig(t *testing.T) {
 		{"negative frames", func(c *Config) { c.Frames = -4 }, "--frames -4"},
 		{"absurd frames", func(c *Config) { c.Frames = 1 << 40 }, "--frames 1099511627776"},
 		{"absurd page size", func(c *Config) { c.PageSize = 1 << 40 }, "--page-size 1099511627776"},
-		{"too many verify blocks", func(c *Config) { c.Verify, c.PageSize, c.VerifyBlock = true, 1 << 30, 1 }, "--verify-block 1"},
+		{"too many verify blocks", func(c *Config) { c.Verify, c.PageSize, c.VerifyBlock = true, 1<<30, 1 }, "--verify-block 1"},
 		{"vbits 0", func(c *Config) { c.VBits = 0 }, "--vbits 0"},
 		{"failures with none", func(c *Config) { c.Scheme, c.FailAt = "none", []int64{5} }, "scheme none"},
 		{"failure beyond the trace", func(c *Config) { c.FailAt = []int64{101} }, "--fail-at 101 is beyond the end of the trace (100 accesses)"},

@@ -108,16 +108,7 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 			s.pos = pos
 			return n
 		}
-		i := pos + 3
-		var addr uint64
-		for i < len(buf) {
-			d := hexVal[buf[i]]
-			if d == 0xff {
-				break
-			}
-			addr = addr<<4 | uint64(d)
-			i++
-		}
+		addr, i := scanHex(buf, pos+3)
 		if i == pos+3 || i-pos-3 > 16 || i+2 >= len(buf) || buf[i] != ',' {
 			break
 		}

@@ -229,6 +229,20 @@ func parseHex(b []byte) (v uint64, n int, ok bool) {
 	return v, n, n > start
 }
 
+// scanHex reads hex digits from buf[i:] and returns their value (the low 64 bits) and the
+// index just past them. Callers check the digit count.
+func scanHex(buf []byte, i int) (v uint64, end int) {
+	for i < len(buf) {
+		d := hexVal[buf[i]]
+		if d == 0xff {
+			break
+		}
+		v = v<<4 | uint64(d)
+		i++
+	}
+	return v, i
+}
+
 // parseDec parses a decimal number that fits in 32 bits at the start of b.
 func parseDec(b []byte) (v uint32, n int, ok bool) {
 	var x uint64

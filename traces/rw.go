@@ -47,16 +47,7 @@ func parseRW(line []byte) (rec Record, reason string) {
 func fastRW(s *lineScanner, recs []Record, n int) int {
 	buf, pos := s.buf[:s.end], s.pos
 	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) {
-		i := pos
-		var v uint64
-		for i < len(buf) {
-			d := hexVal[buf[i]]
-			if d == 0xff {
-				break
-			}
-			v = v<<4 | uint64(d)
-			i++
-		}
+		v, i := scanHex(buf, pos)
 		if i == pos || i-pos > 16 || i+2 >= len(buf) || buf[i] != ' ' || buf[i+2] != '\n' {
 			break
 		}
