@@ -265,10 +265,8 @@ func (t *Table) SetModified(p PageID) {
 // increments V. When V would pass Vmax it becomes 1 and every PTE of the domain gets
 // v = 0 (a wrap sweep), and Advance reports true.
 func (t *Table) Advance(d DomainID) (wrapped bool) {
+	t.ClearModified(d)
 	dom := &t.domains[d]
-	dom.Modified = dom.Modified[:0]
-	t.ckptTotal -= dom.CkptFrames
-	dom.CkptFrames = 0
 	if dom.V < t.vmax {
 		dom.V++
 		return false
@@ -280,8 +278,8 @@ func (t *Table) Advance(d DomainID) (wrapped bool) {
 	return true
 }
 
-// ClearModified empties domain d's modified list after a rollback. Precondition: every
-// page on it already has v != V.
+// ClearModified empties domain d's modified list (after a rollback, or as part of
+// Advance); the domain then holds no needed checkpoint versions in frames.
 func (t *Table) ClearModified(d DomainID) {
 	dom := &t.domains[d]
 	dom.Modified = dom.Modified[:0]
