@@ -26,9 +26,9 @@ type nextUse struct {
 	b   [8]byte
 }
 
-// buildNextUse reads the whole trace once through split (which calls visit for every
-// page reference, in order) and prepares the next-use stream.
-func buildNextUse(open Opener, split func(rec traces.Record, visit func(traces.ASID, uint64))) (*nextUse, error) {
+// buildNextUse reads the whole trace once, every access referencing the pages pageRange
+// gives, in order, and prepares the next-use stream.
+func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64)) (*nextUse, error) {
 	ids, err := os.CreateTemp("", "vmsim-opt-pages-*")
 	if err != nil {
 		return nil, err
@@ -43,38 +43,25 @@ func buildNextUse(open Opener, split func(rec traces.Record, visit func(traces.A
 	dense := map[pageKey]uint32{}
 	var n int64
 	var buf [4]byte
-	visit := func(asid traces.ASID, vpn uint64) {
-		k := pageKey{asid, vpn}
-		id, ok := dense[k]
-		if !ok {
-			id = uint32(len(dense))
-			dense[k] = id
-		}
-		binary.LittleEndian.PutUint32(buf[:], id)
-		w.Write(buf[:])
-		n++
-	}
-	src, err := open()
-	if err != nil {
-		return nil, err
-	}
-	recs := make([]traces.Record, 4096)
-	for {
-		k, rerr := src.Read(recs)
-		for _, rec := range recs[:k] {
-			if rec.Kind.IsAccess() {
-				split(rec, visit)
+	if _, err := eachAccess(open, func(rec traces.Record, _ int64) bool {
+		first, last := pageRange(rec)
+		for vpn := first; ; vpn++ {
+			k := pageKey{rec.ASID, vpn}
+			id, ok := dense[k]
+			if !ok {
+				id = uint32(len(dense))
+				dense[k] = id
+			}
+			binary.LittleEndian.PutUint32(buf[:], id)
+			w.Write(buf[:])
+			n++
+			if vpn == last {
+				return true
 			}
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			closeReader(src)
-			return nil, rerr
-		}
+	}); err != nil {
+		return nil, err
 	}
-	closeReader(src)
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}
@@ -114,6 +101,37 @@ func buildNextUse(open Opener, split func(rec traces.Record, visit func(traces.A
 		return nil, err
 	}
 	return &nextUse{f: out, r: bufio.NewReaderSize(out, 1<<20)}, nil
+}
+
+// eachAccess opens the trace and calls fn for each access record with its number
+// (1-based; control records are skipped) until fn returns false or the trace ends. It
+// returns how many accesses it passed to fn.
+func eachAccess(open Opener, fn func(rec traces.Record, idx int64) bool) (int64, error) {
+	src, err := open()
+	if err != nil {
+		return 0, err
+	}
+	defer closeReader(src)
+	recs := make([]traces.Record, 4096)
+	var idx int64
+	for {
+		k, rerr := src.Read(recs)
+		for _, rec := range recs[:k] {
+			if !rec.Kind.IsAccess() {
+				continue
+			}
+			if !fn(rec, idx+1) {
+				return idx, nil
+			}
+			idx++
+		}
+		if rerr == io.EOF {
+			return idx, nil
+		}
+		if rerr != nil {
+			return idx, rerr
+		}
+	}
 }
 
 // next returns the next reference's next-use index. If the stream has ended (the trace

@@ -80,7 +80,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		r.golden = newGolden(func(a traces.ASID) int { return r.domain(a).id })
 	}
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.split); err != nil {
+		if r.nu, err = buildNextUse(open, r.pageRange); err != nil {
 			return nil, err
 		}
 		defer r.nu.close()
@@ -175,20 +175,14 @@ func (r *runner) domain(asid traces.ASID) *domain {
 	return d
 }
 
-// split calls visit for every page an access references, in ascending order: every page
+// pageRange returns the first and last page an access references: every page
 // overlapping [Addr, Addr+Size), or only Addr's page with --ignore-size.
-func (r *runner) split(rec traces.Record, visit func(traces.ASID, uint64)) {
-	first := rec.Addr >> r.shift
-	last := first
-	if !r.cfg.IgnoreSize {
-		last = (rec.Addr + uint64(rec.Size) - 1) >> r.shift
+func (r *runner) pageRange(rec traces.Record) (first, last uint64) {
+	first = rec.Addr >> r.shift
+	if r.cfg.IgnoreSize {
+		return first, first
 	}
-	for vpn := first; ; vpn++ {
-		visit(rec.ASID, vpn)
-		if vpn == last {
-			return
-		}
-	}
+	return first, (rec.Addr + uint64(rec.Size) - 1) >> r.shift
 }
 
 func (r *runner) run(src *traces.Prefetcher) error {
@@ -256,11 +250,7 @@ func (r *runner) control(rec traces.Record) error {
 // apply performs one access: every page it references, and the golden model's checks.
 func (r *runner) apply(rec traces.Record, idx int64, replay bool) {
 	write := rec.Kind.Writes()
-	first := rec.Addr >> r.shift
-	last := first
-	if !r.cfg.IgnoreSize {
-		last = (rec.Addr + uint64(rec.Size) - 1) >> r.shift
-	}
+	first, last := r.pageRange(rec)
 	for vpn := first; ; vpn++ {
 		nu := int64(-1)
 		if r.nu != nil && !replay {
@@ -440,35 +430,20 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 		}
 		return r.err
 	}
-	src, err := r.open()
+	n, err := eachAccess(r.open, func(rec traces.Record, idx int64) bool {
+		if idx > upTo {
+			return false
+		}
+		if idx > from && want(rec, idx) {
+			r.st.ReplayedRefs++
+			r.apply(rec, idx, true)
+		}
+		return true
+	})
 	if err != nil {
 		return fmt.Errorf("replaying after the failure at access %d: %w", upTo, err)
 	}
-	defer closeReader(src)
-	recs := make([]traces.Record, 4096)
-	var idx int64
-	for idx < upTo {
-		n, rerr := src.Read(recs)
-		for _, rec := range recs[:n] {
-			if !rec.Kind.IsAccess() {
-				continue
-			}
-			if idx++; idx > upTo {
-				break
-			}
-			if idx > from && want(rec, idx) {
-				r.st.ReplayedRefs++
-				r.apply(rec, idx, true)
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return rerr
-		}
-	}
-	if idx < upTo {
+	if n < upTo {
 		return fmt.Errorf("replaying after the failure at access %d: %w", upTo, errTraceChanged)
 	}
 	return r.err
