@@ -75,7 +75,7 @@ var Choices = map[string][]string{
 	"cow":     {"copy", "remap"},
 	"scope":   {"system", "asid"},
 	"failure": {"transient", "crash"},
-	"format":  {"auto", "rw", "lackey"},
+	"format":  {"auto", "rw", "lackey", "din", "xdin", "vmt"},
 }
 
 // Validate checks the configuration and returns every problem found.

@@ -84,3 +84,116 @@ func BenchmarkGzipRWFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds()/1e6, "Mlines/s")
 }
+
+func BenchmarkDinReader(b *testing.B) {
+	const n = 1 << 20
+	data := benchText(n, func(_ int, x uint64) string { return fmt.Sprintf("%d %x\n", x%3, uint32(x)) })
+	benchReader(b, data, n, func(r io.Reader) Reader { return NewDinReader(r, "bench") })
+}
+
+// lackeyLike is a synthetic trace shaped like lackey's: sequential instruction fetches,
+// and data accesses near a few hot spots.
+func lackeyLike(n int) []Record {
+	recs := make([]Record, n)
+	x, pc := uint64(88172645463325252), uint64(0x400000)
+	for i := range recs {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		if i%3 == 0 {
+			pc += 1 + x%7
+			recs[i] = Record{Addr: pc, Size: uint32(1 + x%7), Kind: Fetch}
+			continue
+		}
+		recs[i] = Record{Addr: 0x7ff000000 + (x>>40)&0xffff&^7, Size: 8, Kind: Kind(x % 3)}
+	}
+	return recs
+}
+
+func benchVMTDecode(b *testing.B, recs []Record, opt VMTOptions) {
+	var buf bytes.Buffer
+	w, _ := NewVMTWriter(&buf, opt)
+	w.Write(recs)
+	w.Close()
+	data := buf.Bytes()
+	out := make([]Record, 4096)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		v, err := NewVMTReader(bytes.NewReader(data), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := v.Read(out)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		v.Close()
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+	b.ReportMetric(float64(len(data))/float64(len(recs)), "bytes/rec")
+}
+
+func BenchmarkVMTDecode(b *testing.B) { benchVMTDecode(b, lackeyLike(1<<20), VMTOptions{}) }
+func BenchmarkVMTDecodeZstd(b *testing.B) {
+	benchVMTDecode(b, lackeyLike(1<<20), VMTOptions{Compress: true})
+}
+
+func BenchmarkVMTEncode(b *testing.B) {
+	recs := lackeyLike(1 << 20)
+	for _, compress := range []bool{false, true} {
+		b.Run(fmt.Sprintf("zstd=%v", compress), func(b *testing.B) {
+			for range b.N {
+				w, _ := NewVMTWriter(io.Discard, VMTOptions{Compress: compress})
+				w.Write(recs)
+				w.Close()
+			}
+			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+		})
+	}
+}
+
+func BenchmarkTextWriter(b *testing.B) {
+	recs := lackeyLike(1 << 20)
+	for _, f := range []Format{FormatRW, FormatDin, FormatLackey} {
+		b.Run(string(f), func(b *testing.B) {
+			for range b.N {
+				w, _ := NewWriter(io.Discard, f, WriterOptions{})
+				w.Write(recs)
+				w.Close()
+			}
+			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+		})
+	}
+}
+
+// BenchmarkVMTDecodeReal decodes real traces converted to vmt: the gcc trace when
+// ../shared/traces is present, and the embedded lackey sample.
+func BenchmarkVMTDecodeReal(b *testing.B) {
+	load := map[string]func() (Reader, error){
+		"sort50-lackey": func() (Reader, error) { return OpenSample() },
+		"gcc-rw": func() (Reader, error) {
+			return Open(filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz"), Options{})
+		},
+	}
+	for _, name := range []string{"gcc-rw", "sort50-lackey"} {
+		b.Run(name, func(b *testing.B) {
+			r, err := load[name]()
+			if err != nil {
+				b.Skip(err)
+			}
+			recs, err := ReadAll(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, z := range []bool{false, true} {
+				b.Run(fmt.Sprintf("zstd=%v", z), func(b *testing.B) { benchVMTDecode(b, recs, VMTOptions{Compress: z}) })
+			}
+		})
+	}
+}

@@ -21,10 +21,13 @@ const (
 	FormatAuto   Format = "auto"
 	FormatRW     Format = "rw"
 	FormatLackey Format = "lackey"
+	FormatDin    Format = "din"  // Dinero's traditional din; the reader takes extended din too
+	FormatXDin   Format = "xdin" // Dinero IV's extended din (with sizes); read by the din reader
+	FormatVMT    Format = "vmt"  // vmsim's binary format (FORMAT.md)
 )
 
 // Formats lists the formats a reader can be asked for, auto first.
-var Formats = []Format{FormatAuto, FormatRW, FormatLackey}
+var Formats = []Format{FormatAuto, FormatRW, FormatLackey, FormatDin, FormatXDin, FormatVMT}
 
 // ParseFormat checks a format name given by a user.
 func ParseFormat(s string) (Format, error) {
@@ -118,6 +121,9 @@ func (s *streamReader) Read(p []byte) (int, error) {
 // Sniff guesses the format of a trace from its first decompressed bytes. It looks at the
 // first lines and returns the format of the first one that only one format accepts.
 func Sniff(head []byte) (Format, error) {
+	if bytes.HasPrefix(head, vmtMagic) {
+		return FormatVMT, nil
+	}
 	for lines := 0; len(head) > 0 && lines < 64; lines++ {
 		i := bytes.IndexByte(head, '\n')
 		if i < 0 {
@@ -137,7 +143,10 @@ func Sniff(head []byte) (Format, error) {
 		if _, reason := parseRW(line); reason == "" {
 			return FormatRW, nil
 		}
-		return "", fmt.Errorf("not a trace format vmsim knows (rw or lackey); first record %q", clip(line))
+		if _, reason := parseDin(line); reason == "" || reason == skipLine {
+			return FormatDin, nil
+		}
+		return "", fmt.Errorf("not a trace format vmsim knows (rw, lackey, din or vmt); first record %q", clip(line))
 	}
 	return "", errors.New("cannot tell the format: no record in the first lines")
 }
@@ -175,10 +184,29 @@ func (f *File) SkippedLines() int64 {
 }
 
 // Open opens the trace at path, detecting compression and (for FormatAuto) the format.
+// A vmt file that is not wrapped in another compression is opened seekable: its Reader
+// is a *VMTReader that can SeekAccess.
 func Open(path string, opt Options) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Format == FormatAuto || opt.Format == "" || opt.Format == FormatVMT {
+		var head [8]byte
+		n, _ := fh.ReadAt(head[:], 0)
+		if bytes.Equal(head[:n], vmtMagic) {
+			fi, err := fh.Stat()
+			if err != nil {
+				fh.Close()
+				return nil, err
+			}
+			v, err := OpenVMT(fh, fi.Size(), path)
+			if err != nil {
+				fh.Close()
+				return nil, err
+			}
+			return &File{Reader: v, Name: path, Format: FormatVMT, Compression: None, closeAll: func() { v.Close(); fh.Close() }}, nil
+		}
 	}
 	f, err := NewFile(fh, path, opt)
 	if err != nil {
@@ -223,6 +251,16 @@ func NewFile(r io.Reader, name string, opt Options) (*File, error) {
 		f.Reader = NewRWReader(br, name)
 	case FormatLackey:
 		f.Reader = NewLackeyReader(br, name, opt.Lenient)
+	case FormatDin, FormatXDin:
+		f.Reader = NewDinReader(br, name)
+	case FormatVMT:
+		v, err := NewVMTReader(br, name)
+		if err != nil {
+			closeDec()
+			return nil, err
+		}
+		f.Reader = v
+		f.closeAll = func() { v.Close(); closeDec() }
 	default:
 		closeDec()
 		return nil, fmt.Errorf("unknown trace format %q", format)

@@ -92,7 +92,7 @@ func runLong() string {
 	b.WriteString(`Replay TRACE (or, with no argument, a small real trace embedded in vmsim) through the
 emulated MMU and print exact counts.
 
-TRACE is a file in the rw or lackey format, plain or compressed with gzip, zstd or xz (the
+TRACE is a file in the rw, lackey, din (Dinero) or vmt format, plain or compressed with gzip, zstd or xz (the
 compression is detected from the content). An access of size s at address a touches every
 page overlapping [a, a+s) unless --ignore-size.
 

@@ -1,0 +1,589 @@
+package traces
+
+// The vmt format: vmsim's own binary trace format. traces/FORMAT.md is its specification;
+// this file and vmt_write.go implement it. Keep the three in step.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/bits"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// vmtMagic starts every vmt file; vmtEndMagic ends it.
+var (
+	vmtMagic    = []byte{0x89, 'V', 'M', 'T', '\r', '\n', 0x1a, '\n'}
+	vmtEndMagic = []byte{0x89, 'V', 'M', 'T', 'E', 'N', 'D', '\n'}
+)
+
+const (
+	// VMTVersion is the version of the vmt format this package reads and writes.
+	VMTVersion = 1
+
+	vmtFlagZstd = 1 << 0 // block payloads are zstd frames
+
+	vmtHeaderSize      = 20 // magic, version, flags, block records, metadata length
+	vmtBlockHeaderSize = 16 // records, stored length, raw length, crc32c
+	vmtIndexEntrySize  = 24 // first record, first access, offset
+	vmtFooterSize      = 32 // records, accesses, end block offset, end magic
+
+	// VMTDefaultBlockRecords is how many records a writer puts in a block unless told.
+	VMTDefaultBlockRecords = 1 << 16
+	// vmtMaxBlockRecords bounds a block, and with it a reader's memory.
+	vmtMaxBlockRecords = 1 << 20
+	// vmtMaxRecordBytes is the longest encoding of one record: a tag and three varints.
+	vmtMaxRecordBytes = 1 + 5 + 5 + 10
+	// vmtMaxMeta bounds the metadata.
+	vmtMaxMeta = 1 << 20
+
+	// Tag bits of a record.
+	vmtTagKind  = 0x07 // the record's Kind
+	vmtTagSize  = 0x08 // a size follows (else the stream's previous size)
+	vmtTagASID  = 0x10 // an address space id follows (else the previous record's)
+	vmtTagSpare = 0xe0 // must be zero in version 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// vmtState is the decoder's (and the encoder's) memory between records; it is reset at
+// the start of every block, so that a block decodes on its own.
+//
+// Addresses and sizes are predicted per stream: stream 1 is instruction fetches, stream 0
+// every other access.
+type vmtState struct {
+	addr [2]uint64
+	size [2]uint32
+	asid ASID
+}
+
+func (s *vmtState) reset() { *s = vmtState{size: [2]uint32{1, 1}} }
+
+func stream(k Kind) int {
+	if k == Fetch {
+		return 1
+	}
+	return 0
+}
+
+// VMTHeader is what a vmt file says about itself.
+type VMTHeader struct {
+	Version      uint16
+	Compressed   bool            // block payloads are zstd frames
+	BlockRecords uint32          // the most records a block holds
+	Meta         json.RawMessage // a JSON object (the writer's metadata); "{}" when none
+}
+
+// VMTReader decodes a vmt trace. Over an io.Reader it streams; over an io.ReaderAt (see
+// OpenVMT) it can also jump to an access number with SeekAccess, using the file's index.
+type VMTReader struct {
+	name string
+	src  io.Reader // the stream, positioned at off
+	off  int64     // offset in the (decompressed) file of the next byte of src
+	hdr  VMTHeader
+
+	// The current block.
+	raw      []byte // its decoded payload
+	pos      int    // next record's offset in raw
+	left     uint32 // records not yet decoded
+	blockOff int64  // file offset of its header
+	st       vmtState
+
+	stored   []byte // a compressed payload, before decoding
+	zdec     *zstd.Decoder
+	recs     uint64 // records decoded so far
+	accesses uint64 // accesses decoded so far
+	indexCRC uint32 // crc32c of the index entries the blocks so far call for
+	blocks   uint64
+	err      error // sticky
+
+	// Seekable files only.
+	ra    io.ReaderAt
+	size  int64
+	index []vmtIndexEntry
+}
+
+type vmtIndexEntry struct {
+	firstRecord, firstAccess uint64
+	offset                   int64
+}
+
+func (e vmtIndexEntry) append(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, e.firstRecord)
+	b = binary.LittleEndian.AppendUint64(b, e.firstAccess)
+	return binary.LittleEndian.AppendUint64(b, uint64(e.offset))
+}
+
+// NewVMTReader reads a vmt trace from a stream; name is used in error messages.
+func NewVMTReader(r io.Reader, name string) (*VMTReader, error) {
+	v := &VMTReader{name: name, src: r}
+	if err := v.readHeader(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// OpenVMT opens a vmt trace that can be read at any offset (a file of the given size), so
+// that SeekAccess can use its index. It checks the header, the footer and the index.
+func OpenVMT(ra io.ReaderAt, size int64, name string) (*VMTReader, error) {
+	v := &VMTReader{name: name, src: io.NewSectionReader(ra, 0, size), ra: ra, size: size}
+	if err := v.readHeader(); err != nil {
+		return nil, err
+	}
+	if err := v.readIndex(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Header returns what the file says about itself.
+func (v *VMTReader) Header() VMTHeader { return v.hdr }
+
+func (v *VMTReader) errorf(off int64, err error, format string, args ...any) *Error {
+	var te *Error
+	if errors.As(err, &te) {
+		return te
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+		return &Error{File: v.name, Offset: off, Reason: "truncated vmt file: " + fmt.Sprintf(format, args...)}
+	}
+	return &Error{File: v.name, Offset: off, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// readFull reads exactly len(b) bytes from the stream.
+func (v *VMTReader) readFull(b []byte, what string) error {
+	n, err := io.ReadFull(v.src, b)
+	v.off += int64(n)
+	if err != nil {
+		return v.errorf(v.off, err, "%s", what)
+	}
+	return nil
+}
+
+func (v *VMTReader) readHeader() error {
+	var h [vmtHeaderSize]byte
+	if err := v.readFull(h[:], "reading the header"); err != nil {
+		return err
+	}
+	if !bytes.Equal(h[:8], vmtMagic) {
+		return v.errorf(0, nil, "not a vmt file (bad magic)")
+	}
+	v.hdr.Version = binary.LittleEndian.Uint16(h[8:])
+	flags := binary.LittleEndian.Uint16(h[10:])
+	v.hdr.BlockRecords = binary.LittleEndian.Uint32(h[12:])
+	metaLen := binary.LittleEndian.Uint32(h[16:])
+	switch {
+	case v.hdr.Version != VMTVersion:
+		return v.errorf(8, nil, "vmt version %d; this vmsim reads version %d", v.hdr.Version, VMTVersion)
+	case flags&^vmtFlagZstd != 0:
+		return v.errorf(10, nil, "unknown vmt flags %#x", flags)
+	case v.hdr.BlockRecords == 0 || v.hdr.BlockRecords > vmtMaxBlockRecords:
+		return v.errorf(12, nil, "block size of %d records (want 1 to %d)", v.hdr.BlockRecords, vmtMaxBlockRecords)
+	case metaLen > vmtMaxMeta:
+		return v.errorf(16, nil, "metadata of %d bytes (at most %d)", metaLen, vmtMaxMeta)
+	}
+	v.hdr.Compressed = flags&vmtFlagZstd != 0
+	meta := make([]byte, metaLen)
+	if err := v.readFull(meta, "reading the metadata"); err != nil {
+		return err
+	}
+	if metaLen == 0 {
+		meta = []byte("{}")
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(meta, &obj); err != nil || obj == nil {
+		return v.errorf(vmtHeaderSize, err, "metadata is not a JSON object")
+	}
+	v.hdr.Meta = meta
+	if v.hdr.Compressed {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxMemory(4*vmtMaxRecordBytes*vmtMaxBlockRecords))
+		if err != nil {
+			return v.errorf(0, err, "starting the zstd decoder")
+		}
+		v.zdec = d
+	}
+	return nil
+}
+
+// readIndex reads the footer and the index of a seekable file and checks them.
+func (v *VMTReader) readIndex() error {
+	if v.size < int64(vmtHeaderSize+len(v.hdr.Meta))+vmtBlockHeaderSize+vmtFooterSize {
+		return v.errorf(v.size, io.ErrUnexpectedEOF, "no room for the end block and footer")
+	}
+	var f [vmtFooterSize]byte
+	footOff := v.size - vmtFooterSize
+	if _, err := v.ra.ReadAt(f[:], footOff); err != nil {
+		return v.errorf(footOff, err, "reading the footer")
+	}
+	if !bytes.Equal(f[24:], vmtEndMagic) {
+		return v.errorf(footOff+24, nil, "no vmt end marker: the file is truncated or was not closed")
+	}
+	endOff := int64(binary.LittleEndian.Uint64(f[16:]))
+	if endOff < vmtHeaderSize || endOff > footOff-vmtBlockHeaderSize {
+		return v.errorf(footOff+16, nil, "end block offset %d out of range", endOff)
+	}
+	var bh [vmtBlockHeaderSize]byte
+	if _, err := v.ra.ReadAt(bh[:], endOff); err != nil {
+		return v.errorf(endOff, err, "reading the end block")
+	}
+	n, stored, raw, crc := binary.LittleEndian.Uint32(bh[0:]), binary.LittleEndian.Uint32(bh[4:]), binary.LittleEndian.Uint32(bh[8:]), binary.LittleEndian.Uint32(bh[12:])
+	if n != 0 || stored != raw || stored%vmtIndexEntrySize != 0 || endOff+vmtBlockHeaderSize+int64(stored) != footOff {
+		return v.errorf(endOff, nil, "malformed end block")
+	}
+	idx := make([]byte, stored)
+	if _, err := v.ra.ReadAt(idx, endOff+vmtBlockHeaderSize); err != nil {
+		return v.errorf(endOff+vmtBlockHeaderSize, err, "reading the index")
+	}
+	if crc32.Checksum(idx, castagnoli) != crc {
+		return v.errorf(endOff+vmtBlockHeaderSize, nil, "index checksum mismatch")
+	}
+	v.index = make([]vmtIndexEntry, len(idx)/vmtIndexEntrySize)
+	prev := vmtIndexEntry{offset: int64(vmtHeaderSize + len(v.hdr.Meta)) - 1}
+	for i := range v.index {
+		b := idx[i*vmtIndexEntrySize:]
+		e := vmtIndexEntry{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]), int64(binary.LittleEndian.Uint64(b[16:]))}
+		if e.firstRecord < prev.firstRecord || e.firstAccess < prev.firstAccess || e.offset <= prev.offset || e.offset >= endOff ||
+			(i == 0 && (e.firstRecord != 0 || e.firstAccess != 0 || e.offset != int64(vmtHeaderSize+len(v.hdr.Meta)))) {
+			return v.errorf(endOff+vmtBlockHeaderSize+int64(i*vmtIndexEntrySize), nil, "index entry %d out of order", i)
+		}
+		v.index[i], prev = e, e
+	}
+	return nil
+}
+
+// Records returns the number of records and of accesses the index says the file holds
+// (seekable files only; ok is false for a stream).
+func (v *VMTReader) Records() (records, accesses uint64, ok bool) {
+	if v.ra == nil {
+		return 0, 0, false
+	}
+	var f [16]byte
+	if _, err := v.ra.ReadAt(f[:], v.size-vmtFooterSize); err != nil {
+		return 0, 0, false
+	}
+	return binary.LittleEndian.Uint64(f[:]), binary.LittleEndian.Uint64(f[8:]), true
+}
+
+// SeekAccess positions the reader just after access number n-1 (0-based), so that the
+// next access it returns is access n, preceded by any control records that follow access
+// n-1. SeekAccess(0) rewinds. It needs a file opened with OpenVMT.
+func (v *VMTReader) SeekAccess(n uint64) error {
+	if v.ra == nil {
+		return errors.New("SeekAccess needs a seekable vmt file")
+	}
+	if v.err != nil && !isVMTEOF(v.err) {
+		return v.err
+	}
+	// The last block that starts at or before access n (with control records that come
+	// after access n-1, a block starting at n may not be the first that holds them).
+	i := 0
+	for lo, hi := 0, len(v.index); lo < hi; {
+		m := int(uint(lo+hi) >> 1)
+		if v.index[m].firstAccess < n {
+			i, lo = m, m+1
+		} else {
+			hi = m
+		}
+	}
+	if len(v.index) == 0 {
+		if n == 0 {
+			v.rewindTo(vmtIndexEntry{offset: int64(vmtHeaderSize + len(v.hdr.Meta))})
+			return nil
+		}
+		return fmt.Errorf("%s: access %d is past the end (the trace is empty)", v.name, n)
+	}
+	v.rewindTo(v.index[i])
+	// Decode and drop the records before access n.
+	var buf [256]Record
+	for v.accesses < n {
+		if v.left == 0 {
+			if err := v.nextBlock(); err != nil {
+				if isVMTEOF(err) {
+					return fmt.Errorf("%s: access %d is past the end (%d accesses)", v.name, n, v.accesses)
+				}
+				return err
+			}
+			continue
+		}
+		// Never decode past access n-1: at most n-accesses records at a time.
+		m := min(uint64(len(buf)), n-v.accesses, uint64(v.left))
+		if _, err := v.decode(buf[:m]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isVMTEOF(err error) bool { return err == io.EOF }
+
+func (v *VMTReader) rewindTo(e vmtIndexEntry) {
+	v.src = io.NewSectionReader(v.ra, e.offset, v.size-e.offset)
+	v.off = e.offset
+	v.recs, v.accesses = e.firstRecord, e.firstAccess
+	v.left, v.raw, v.pos, v.err = 0, v.raw[:0], 0, nil
+}
+
+// Read implements Reader.
+func (v *VMTReader) Read(recs []Record) (int, error) {
+	n := 0
+	for n < len(recs) {
+		if v.err != nil {
+			break
+		}
+		if v.left == 0 {
+			if err := v.nextBlock(); err != nil {
+				v.err = err
+				break
+			}
+			continue
+		}
+		m, err := v.decode(recs[n:min(len(recs), n+int(v.left))])
+		n += m
+		if err != nil {
+			v.err = err
+		}
+	}
+	if n > 0 && isVMTEOF(v.err) {
+		return n, nil
+	}
+	return n, v.err
+}
+
+// nextBlock reads the next block's header and payload. At the end block it checks the
+// index and the footer against what it decoded and returns io.EOF.
+func (v *VMTReader) nextBlock() error {
+	if v.left == 0 && v.pos != len(v.raw) {
+		return v.errorf(v.blockOff, nil, "block holds %d bytes after its last record", len(v.raw)-v.pos)
+	}
+	var bh [vmtBlockHeaderSize]byte
+	v.blockOff = v.off
+	if err := v.readFull(bh[:], "reading a block header"); err != nil {
+		return err
+	}
+	n, stored, rawLen, crc := binary.LittleEndian.Uint32(bh[0:]), binary.LittleEndian.Uint32(bh[4:]), binary.LittleEndian.Uint32(bh[8:]), binary.LittleEndian.Uint32(bh[12:])
+	if n == 0 {
+		return v.readEnd(stored, rawLen, crc)
+	}
+	switch {
+	case n > v.hdr.BlockRecords:
+		return v.errorf(v.blockOff, nil, "block of %d records (the header allows %d)", n, v.hdr.BlockRecords)
+	case rawLen > n*vmtMaxRecordBytes || rawLen < n:
+		return v.errorf(v.blockOff+8, nil, "block payload of %d bytes cannot hold %d records", rawLen, n)
+	case !v.hdr.Compressed && stored != rawLen:
+		return v.errorf(v.blockOff+4, nil, "stored length %d differs from raw length %d in an uncompressed file", stored, rawLen)
+	case stored > 2*rawLen+1024:
+		return v.errorf(v.blockOff+4, nil, "stored length %d is implausible for %d raw bytes", stored, rawLen)
+	}
+	if v.ra == nil {
+		e := vmtIndexEntry{v.recs, v.accesses, v.blockOff}
+		var b [vmtIndexEntrySize]byte
+		v.indexCRC = crc32.Update(v.indexCRC, castagnoli, e.append(b[:0]))
+	}
+	v.blocks++
+	payloadOff := v.off
+	if v.hdr.Compressed {
+		v.stored = grow(v.stored, int(stored))
+		if err := v.readFull(v.stored, "reading a block"); err != nil {
+			return err
+		}
+		out, err := v.zdec.DecodeAll(v.stored, grow(v.raw, 0)[:0])
+		if err != nil {
+			return v.errorf(payloadOff, err, "corrupt zstd block")
+		}
+		if len(out) != int(rawLen) {
+			return v.errorf(payloadOff, nil, "block decompresses to %d bytes, header says %d", len(out), rawLen)
+		}
+		v.raw = out
+	} else {
+		v.raw = grow(v.raw, int(rawLen))
+		if err := v.readFull(v.raw, "reading a block"); err != nil {
+			return err
+		}
+	}
+	if crc32.Checksum(v.raw, castagnoli) != crc {
+		return v.errorf(payloadOff, nil, "block checksum mismatch (block at offset %d)", v.blockOff)
+	}
+	v.pos, v.left = 0, n
+	v.st.reset()
+	return nil
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+// readEnd checks the end block, the index and the footer of a stream.
+func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
+	endOff := v.blockOff
+	if stored != rawLen || stored%vmtIndexEntrySize != 0 || uint64(stored/vmtIndexEntrySize) != v.blocks && v.ra == nil {
+		return v.errorf(endOff, nil, "malformed end block (index of %d bytes after %d blocks)", stored, v.blocks)
+	}
+	if v.ra != nil {
+		// A seekable file's index was checked when it was opened; check the totals.
+		r, a, _ := v.Records()
+		if r != v.recs || a != v.accesses {
+			return v.errorf(endOff, nil, "footer says %d records and %d accesses, the blocks hold %d and %d", r, a, v.recs, v.accesses)
+		}
+		return io.EOF
+	}
+	if v.indexCRC != crc {
+		return v.errorf(endOff, nil, "the index does not match the blocks")
+	}
+	// Stream the index through its checksum in small pieces: memory stays flat.
+	h := uint32(0)
+	var buf [64 * vmtIndexEntrySize]byte
+	for left := int(stored); left > 0; {
+		b := buf[:min(left, len(buf))]
+		if err := v.readFull(b, "reading the index"); err != nil {
+			return err
+		}
+		h = crc32.Update(h, castagnoli, b)
+		left -= len(b)
+	}
+	if h != crc {
+		return v.errorf(endOff+vmtBlockHeaderSize, nil, "index checksum mismatch")
+	}
+	var f [vmtFooterSize]byte
+	footOff := v.off
+	if err := v.readFull(f[:], "reading the footer"); err != nil {
+		return err
+	}
+	switch {
+	case !bytes.Equal(f[24:], vmtEndMagic):
+		return v.errorf(footOff+24, nil, "bad end marker")
+	case binary.LittleEndian.Uint64(f[16:]) != uint64(endOff):
+		return v.errorf(footOff+16, nil, "footer names the end block at %d, it is at %d", binary.LittleEndian.Uint64(f[16:]), endOff)
+	case binary.LittleEndian.Uint64(f[0:]) != v.recs || binary.LittleEndian.Uint64(f[8:]) != v.accesses:
+		return v.errorf(footOff, nil, "footer says %d records and %d accesses, the blocks hold %d and %d",
+			binary.LittleEndian.Uint64(f[0:]), binary.LittleEndian.Uint64(f[8:]), v.recs, v.accesses)
+	}
+	var one [1]byte
+	if k, _ := io.ReadFull(v.src, one[:]); k != 0 {
+		return v.errorf(v.off, nil, "data after the end of the vmt trace")
+	}
+	return io.EOF
+}
+
+// decode decodes len(out) records (at most v.left) of the current block into out.
+func (v *VMTReader) decode(out []Record) (int, error) {
+	p, pos, st := v.raw, v.pos, &v.st
+	var accesses uint64
+	for i := range out {
+		// The fast path: an access without an address space, with no size or a one-byte
+		// size, and a delta of at most 8 bytes read with one 8-byte load; at least a whole
+		// record's worth of bytes must be left. Anything else takes the careful path.
+		if t := p[min(pos, len(p)-1)]; pos+vmtMaxRecordBytes <= len(p) && t&^vmtTagSize <= byte(Fetch) {
+			j, sz := pos+1, uint32(0)
+			if t&vmtTagSize != 0 {
+				sz = uint32(p[j])
+				j++
+			}
+			s := int(t>>1) & int(t) & 1 // 1 for Fetch (3), else 0
+			w := binary.LittleEndian.Uint64(p[j:])
+			if stop := ^w & 0x8080808080808080; stop != 0 && sz < 0x80 && (sz != 0 || t&vmtTagSize == 0) {
+				if sz != 0 {
+					st.size[s] = sz
+				}
+				n := bits.TrailingZeros64(stop)>>3 + 1
+				d := w & 0x7f
+				if n > 1 {
+					w &= 1<<(8*n) - 1
+					d |= w>>1&0x3f80 | w>>2&0x1fc000 | w>>3&0xfe00000 | w>>4&0x7f0000000 |
+						w>>5&0x3f800000000 | w>>6&0x1fc0000000000 | w>>7&0xfe000000000000
+				}
+				st.addr[s] += uint64(int64(d>>1) ^ -int64(d&1))
+				out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: Kind(t & vmtTagKind)}
+				pos = j + n
+				accesses++
+				continue
+			}
+		}
+		if pos >= len(p) {
+			v.pos = pos
+			return i, v.badRecord(i, pos, "block ends inside its records")
+		}
+		t := p[pos]
+		pos++
+		k := Kind(t & vmtTagKind)
+		if t&vmtTagSpare != 0 || k >= numKinds {
+			v.pos = pos - 1
+			return i, v.badRecord(i, pos-1, fmt.Sprintf("bad record tag %#02x", t))
+		}
+		if t&vmtTagASID != 0 {
+			a, m := uvarint(p[pos:])
+			if m <= 0 || a > 1<<32-1 {
+				v.pos = pos
+				return i, v.badRecord(i, pos, "bad address space id")
+			}
+			st.asid, pos = ASID(a), pos+m
+		}
+		if k > Fetch {
+			if t&vmtTagSize != 0 {
+				v.pos = pos
+				return i, v.badRecord(i, pos-1, "a control record with a size")
+			}
+			out[i] = Record{ASID: st.asid, Kind: k}
+			continue
+		}
+		s := stream(k)
+		if t&vmtTagSize != 0 {
+			z, m := uvarint(p[pos:])
+			if m <= 0 || z == 0 || z > 1<<32-1 {
+				v.pos = pos
+				return i, v.badRecord(i, pos, "bad size")
+			}
+			st.size[s], pos = uint32(z), pos+m
+		}
+		d, m := uvarint(p[pos:])
+		if m <= 0 {
+			v.pos = pos
+			return i, v.badRecord(i, pos, "bad address delta")
+		}
+		pos += m
+		st.addr[s] += uint64(int64(d>>1) ^ -int64(d&1))
+		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k}
+		accesses++
+	}
+	v.pos = pos
+	v.left -= uint32(len(out))
+	v.recs += uint64(len(out))
+	v.accesses += accesses
+	return len(out), nil
+}
+
+// badRecord reports a malformed record: the i-th of the current decode call, at byte pos
+// of the block's payload.
+func (v *VMTReader) badRecord(i, pos int, reason string) error {
+	return &Error{File: v.name, Offset: v.blockOff,
+		Reason: fmt.Sprintf("record %d (byte %d of the payload of the block at offset %d): %s", v.recs+uint64(i), pos, v.blockOff, reason)}
+}
+
+// uvarint decodes an unsigned LEB128 varint of at most 10 bytes (as encoding/binary).
+// m is the number of bytes read, or <= 0 when b ends first or the value overflows.
+func uvarint(b []byte) (x uint64, m int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	}
+	return binary.Uvarint(b)
+}
+
+// Close releases the reader's decompressor.
+func (v *VMTReader) Close() error {
+	if v.zdec != nil {
+		v.zdec.Close()
+		v.zdec = nil
+	}
+	return nil
+}
