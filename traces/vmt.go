@@ -244,7 +244,7 @@ func (v *VMTReader) readIndex() error {
 		return v.errorf(endOff+vmtBlockHeaderSize, nil, "index checksum mismatch")
 	}
 	v.index = make([]vmtIndexEntry, len(idx)/vmtIndexEntrySize)
-	prev := vmtIndexEntry{offset: int64(vmtHeaderSize + len(v.hdr.Meta)) - 1}
+	prev := vmtIndexEntry{offset: int64(vmtHeaderSize+len(v.hdr.Meta)) - 1}
 	for i := range v.index {
 		b := idx[i*vmtIndexEntrySize:]
 		e := vmtIndexEntry{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]), int64(binary.LittleEndian.Uint64(b[16:]))}
