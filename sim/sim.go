@@ -178,11 +178,7 @@ func (r *runner) domain(asid traces.ASID) *domain {
 // pageRange returns the first and last page an access references: every page
 // overlapping [Addr, Addr+Size), or only Addr's page with --ignore-size.
 func (r *runner) pageRange(rec traces.Record) (first, last uint64) {
-	first = rec.Addr >> r.shift
-	if r.cfg.IgnoreSize {
-		return first, first
-	}
-	return first, (rec.Addr + uint64(rec.Size) - 1) >> r.shift
+	return rec.PageSpan(r.shift, r.cfg.IgnoreSize)
 }
 
 func (r *runner) run(src *traces.Prefetcher) error {

@@ -76,6 +76,9 @@ func parseDin(line []byte) (rec Record, reason string) {
 		if size == 0 || size > 1<<32-1 {
 			return rec, "extended din: size must be 1 to ffffffff"
 		}
+		if addr+size-1 < addr {
+			return rec, "access runs past the end of the address space"
+		}
 		if k == skipKind {
 			return rec, skipLine
 		}

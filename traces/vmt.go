@@ -501,6 +501,10 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 						w>>5&0x3f800000000 | w>>6&0x1fc0000000000 | w>>7&0xfe000000000000
 				}
 				st.addr[s] += uint64(int64(d>>1) ^ -int64(d&1))
+				if st.addr[s]+uint64(st.size[s]-1) < st.addr[s] {
+					v.pos = pos
+					return i, v.badRecord(i, pos, "access runs past the end of the address space")
+				}
 				out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: Kind(t & vmtTagKind)}
 				pos = j + n
 				accesses++
@@ -550,6 +554,10 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 		}
 		pos += m
 		st.addr[s] += uint64(int64(d>>1) ^ -int64(d&1))
+		if st.addr[s]+uint64(st.size[s]-1) < st.addr[s] {
+			v.pos = pos
+			return i, v.badRecord(i, pos, "access runs past the end of the address space")
+		}
 		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k}
 		accesses++
 	}

@@ -131,6 +131,9 @@ func (vw *VMTWriter) Write(recs []Record) error {
 			if r.Size == 0 {
 				return fmt.Errorf("vmt: record %d: an access of size 0", vw.recs)
 			}
+			if r.Addr+uint64(r.Size-1) < r.Addr {
+				return fmt.Errorf("vmt: record %d: access runs past the end of the address space", vw.recs)
+			}
 			s := stream(k)
 			if r.Size != vw.st.size[s] {
 				t |= vmtTagSize

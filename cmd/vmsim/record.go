@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
+	var out, valgrind, compress string
+	var opt traces.RecordOptions
+	cmd := &cobra.Command{
+		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
+		Short: "Record a program's memory accesses with valgrind lackey into a vmt trace",
+		Long: `Run PROGRAM under valgrind --tool=lackey --trace-mem=yes and write every access it makes
+to OUT in the vmt format. Lackey's text goes through a pipe (a socket per process with
+--children) straight into the vmt writer: no temporary text file. OUT is written under a
+temporary name and renamed when the recording is complete.
+
+vmsim installs nothing: valgrind must be on PATH (or named with --valgrind).
+
+With --children every process PROGRAM starts is traced too, each in an address space of
+its own (0 for PROGRAM, then 1, 2, ... in the order they start); a process that forks
+without exec is not traced after the fork. --max-refs N stops the program after N
+accesses and keeps those N. The vmt metadata records the program, its arguments and the
+options, but no time or process ids, so that recording a deterministic program twice
+gives the same file.
+
+On a terminal, progress (accesses so far and the rate) is shown on standard error;
+otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and error.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("-o OUT.vmt is required")
+			}
+			if opt.MaxRefs < 0 {
+				return fmt.Errorf("--max-refs %d: want 0 (no limit) or more", opt.MaxRefs)
+			}
+			if compress != "zstd" && compress != "none" {
+				return fmt.Errorf("--compress %q: want zstd or none", compress)
+			}
+			opt.Program, opt.Args, opt.Valgrind = args[0], args[1:], valgrind
+			version, err := traces.ValgrindVersion(valgrind)
+			if err != nil {
+				return err
+			}
+			opt.Stdin, opt.Stdout, opt.Stderr = os.Stdin, stdout, stderr
+			if isTerminal(stderr) {
+				start := time.Now()
+				opt.Progress = func(n int64) {
+					secs := time.Since(start).Seconds()
+					fmt.Fprintf(stderr, "\rrecording %s: %d accesses, %.1f M/s   ", filepath.Base(opt.Program), n, float64(n)/secs/1e6)
+				}
+			}
+			meta := map[string]any{
+				"program": opt.Program, "args": opt.Args, "tool": "valgrind lackey --trace-mem=yes",
+				"valgrind": version, "data_only": opt.DataOnly, "max_refs": opt.MaxRefs, "children": opt.Children,
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var res *traces.RecordResult
+			err = writeAtomically(out, func(w io.Writer) error {
+				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: compress == "zstd", Meta: meta})
+				if err != nil {
+					return err
+				}
+				if res, err = traces.RecordProgram(ctx, vw, opt); err != nil {
+					return err
+				}
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted; %s not written", out)
+				}
+				return vw.Close()
+			})
+			if opt.Progress != nil {
+				fmt.Fprintln(stderr)
+			}
+			if err != nil {
+				return err
+			}
+			note := ""
+			if res.Truncated {
+				note = fmt.Sprintf(" (stopped at --max-refs %d)", opt.MaxRefs)
+			} else if res.ExitCode != 0 {
+				note = fmt.Sprintf(" (%s exited with status %d)", opt.Program, res.ExitCode)
+			}
+			fmt.Fprintf(stderr, "vmsim: recorded %d accesses from %d process(es) into %s%s\n", res.Accesses, len(res.Processes)+boolInt(!opt.Children), out, note)
+			if opt.Children {
+				for _, p := range res.Processes {
+					fmt.Fprintf(stderr, "vmsim:   address space %d: pid %d, %s\n", p.ASID, p.PID, p.Command)
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVarP(&out, "output", "o", "", "the vmt trace to write")
+	f.BoolVar(&opt.DataOnly, "data-only", false, "leave out instruction fetches")
+	f.Int64Var(&opt.MaxRefs, "max-refs", 0, "stop the program after this many accesses (0: no limit)")
+	f.BoolVar(&opt.Children, "children", false, "trace the processes PROGRAM starts too, each in its own address space")
+	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
+	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
+	return cmd
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a terminal (a character device), where progress goes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+	"github.com/ulikunitz/xz"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trace",
+		Short: "Convert, describe and look into trace files",
+	}
+	cmd.AddCommand(newConvertCmd(stderr), newStatsCmd(stdout), newHeadCmd(stdout))
+	return cmd
+}
+
+// inputFlags are the flags every command reading a trace takes.
+type inputFlags struct {
+	format  string
+	lenient bool
+}
+
+func (in *inputFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&in.format, "format", "auto", fmt.Sprintf("input format (%s); auto sniffs it from the content", formatList(traces.Formats)))
+	cmd.Flags().BoolVar(&in.lenient, "lenient", false, "lackey: skip malformed lines instead of failing")
+}
+
+func (in *inputFlags) open(path string) (*traces.File, error) {
+	f, err := traces.ParseFormat(in.format)
+	if err != nil {
+		return nil, fmt.Errorf("--format: %w", err)
+	}
+	return traces.Open(path, traces.Options{Format: f, Lenient: in.lenient})
+}
+
+func formatList(fs []traces.Format) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, "|")
+}
+
+func newConvertCmd(stderr io.Writer) *cobra.Command {
+	var in inputFlags
+	var to, compress string
+	var lossy bool
+	var block int
+	cmd := &cobra.Command{
+		Use:   "convert [flags] IN OUT",
+		Short: "Convert a trace to another format (vmt, rw, din, xdin, lackey)",
+		Long: `Convert the trace IN (any format vmsim reads, compressed or not) to OUT in the format
+--to. OUT is written under a temporary name and renamed when complete, so a failed
+conversion leaves no partial OUT; "-" writes to standard output.
+
+What the target format cannot carry: rw has no sizes, instruction fetches or modifies
+(a fetch is written as R, a modify as W); din has no sizes and no modifies; xdin and
+lackey carry every access field. None of the text formats carries address space ids or
+checkpoint and fail records: converting a trace that has them fails unless --lossy,
+which merges every address space into 0 and drops control records. Whatever is lost is
+reported on standard error. vmt carries everything: X -> vmt -> X gives X's records back.
+
+--compress zstd on a vmt output compresses each block inside the file, which stays
+seekable; gzip, zstd (for text formats) and xz compress the whole output stream.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := traces.ParseFormat(to)
+			if err != nil || format == traces.FormatAuto {
+				return fmt.Errorf("--to %q: want one of %s", to, formatList(traces.WriterFormats))
+			}
+			if !cmd.Flags().Changed("compress") {
+				compress = "none"
+				if format == traces.FormatVMT {
+					compress = "zstd"
+				}
+			}
+			src, err := in.open(args[0])
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			meta := map[string]any{"source": filepath.Base(args[0]), "source_format": string(src.Format)}
+			if v, ok := src.Reader.(*traces.VMTReader); ok {
+				// vmt to vmt keeps the metadata.
+				if err := json.Unmarshal(v.Header().Meta, &meta); err != nil {
+					return err
+				}
+			}
+			return writeAtomically(args[1], func(w io.Writer) error {
+				n, losses, err := convert(src, w, format, compress, block, lossy, meta)
+				if err != nil {
+					return err
+				}
+				if losses.Any() {
+					fmt.Fprintf(stderr, "vmsim: note: %s cannot carry everything in %s (%d records): %s\n", format, args[0], n, describeLosses(losses))
+				}
+				return nil
+			})
+		},
+	}
+	in.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&to, "to", "vmt", "output format ("+formatList(traces.WriterFormats)+")")
+	f.StringVar(&compress, "compress", "", "none|gzip|zstd|xz (default zstd for vmt, none otherwise)")
+	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces and drop control records instead of failing")
+	f.IntVar(&block, "block", traces.VMTDefaultBlockRecords, "vmt: records per block (the seek index spacing)")
+	return cmd
+}
+
+func describeLosses(l traces.Losses) string {
+	var parts []string
+	if l.Sizes > 0 {
+		parts = append(parts, fmt.Sprintf("%d accesses wider than a byte written as 1 byte", l.Sizes))
+	}
+	if l.Kinds > 0 {
+		parts = append(parts, fmt.Sprintf("%d accesses written as another kind (modify as write, fetch as read)", l.Kinds))
+	}
+	if l.ASIDs > 0 {
+		parts = append(parts, fmt.Sprintf("%d accesses moved to address space 0", l.ASIDs))
+	}
+	if l.Control > 0 {
+		parts = append(parts, fmt.Sprintf("%d control records dropped", l.Control))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// convert copies src to w in format, compressed as asked.
+func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, block int, lossy bool, meta map[string]any) (int64, traces.Losses, error) {
+	out, closeOut, err := compressor(w, compress, format == traces.FormatVMT)
+	if err != nil {
+		return 0, traces.Losses{}, err
+	}
+	opt := traces.WriterOptions{Lossy: lossy, VMT: traces.VMTOptions{
+		Compress: format == traces.FormatVMT && compress == "zstd", BlockRecords: block, Meta: meta}}
+	tw, err := traces.NewWriter(out, format, opt)
+	if err != nil {
+		return 0, traces.Losses{}, err
+	}
+	var n int64
+	buf := make([]traces.Record, 8192)
+	for {
+		k, rerr := src.Read(buf)
+		if err := tw.Write(buf[:k]); err != nil {
+			return n, traces.Losses{}, err
+		}
+		n += int64(k)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return n, traces.Losses{}, rerr
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return n, traces.Losses{}, err
+	}
+	if err := closeOut(); err != nil {
+		return n, traces.Losses{}, err
+	}
+	var losses traces.Losses
+	if lw, ok := tw.(traces.LossyWriter); ok {
+		losses = lw.Losses()
+	}
+	return n, losses, nil
+}
+
+// compressor wraps w in the compression asked for. For vmt, zstd is done per block by
+// the vmt writer, so it is no wrapper here.
+func compressor(w io.Writer, compress string, vmt bool) (io.Writer, func() error, error) {
+	nop := func() error { return nil }
+	switch compress {
+	case "none":
+		return w, nop, nil
+	case "gzip":
+		z := gzip.NewWriter(w)
+		return z, z.Close, nil
+	case "zstd":
+		if vmt {
+			return w, nop, nil
+		}
+		z, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return nil, nil, err
+		}
+		return z, z.Close, nil
+	case "xz":
+		z, err := xz.NewWriter(w)
+		if err != nil {
+			return nil, nil, err
+		}
+		return z, z.Close, nil
+	}
+	return nil, nil, fmt.Errorf("--compress %q: want none, gzip, zstd or xz", compress)
+}
+
+// writeAtomically writes path through write: into a temporary file beside it, renamed
+// over path only when write succeeds. "-" is standard output.
+func writeAtomically(path string, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(os.Stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func newStatsCmd(stdout io.Writer) *cobra.Command {
+	var in inputFlags
+	var opt traces.SummaryOptions
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats [flags] TRACE",
+		Short: "Describe a trace: accesses by kind, pages touched and written, writes per interval",
+		Long: `Describe TRACE: records and accesses by kind, address spaces, distinct pages touched
+and written at --page-size (distinct (address space, page) pairs, as vmsim run counts
+pages_touched and pages_written), the write fraction ((writes+modifies)/accesses), the
+footprint (pages touched × page size), and for each interval in --intervals the distinct
+pages written per interval: the number of intervals (the last may be partial), the sum of
+distinct pages written over them (equal to vmsim run's first_writes with that --interval,
+no failures, scope system), their mean and their maximum.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := in.open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			s, err := traces.Summarize(f, opt)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				out, err := json.Marshal(struct {
+					Trace  string `json:"trace"`
+					Format string `json:"format"`
+					*traces.Summary
+				}{args[0], string(f.Format), s})
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "%s\n", out)
+				return err
+			}
+			return printSummary(stdout, args[0], f, s)
+		},
+	}
+	in.add(cmd)
+	fl := cmd.Flags()
+	fl.Uint64Var(&opt.PageSize, "page-size", 4096, "page size in bytes, a power of two")
+	fl.BoolVar(&opt.IgnoreSize, "ignore-size", false, "an access touches only the page of its address")
+	fl.Int64SliceVar(&opt.Intervals, "intervals", []int64{100, 1000, 10000, 100000, 1000000, 10000000}, "checkpoint intervals in accesses (comma-separated)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
+	return cmd
+}
+
+func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) error {
+	fmt.Fprintf(w, "trace %s (format %s, compression %s)\n", name, f.Format, f.Compression)
+	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t.Header("measure", "value")
+	rows := [][2]string{
+		{"records", itoa(s.Records)}, {"accesses", itoa(s.Accesses)},
+		{"reads", itoa(s.Reads)}, {"writes", itoa(s.Writes)}, {"modifies", itoa(s.Modifies)}, {"fetches", itoa(s.Fetches)},
+		{"checkpoint records", itoa(s.Checkpoints)}, {"fail records", itoa(s.Fails)},
+		{"address spaces", strconv.Itoa(s.AddressSpaces)},
+		{"page size", fmt.Sprintf("%d B", s.PageSize)},
+		{"pages touched", itoa(s.PagesTouched)}, {"pages written", itoa(s.PagesWritten)},
+		{"write fraction", strconv.FormatFloat(s.WriteFraction, 'f', 4, 64)},
+		{"footprint", fmt.Sprintf("%d B (%.1f MiB)", s.FootprintBytes, float64(s.FootprintBytes)/(1<<20))},
+	}
+	for _, r := range rows {
+		if err := t.Append(r[0], r[1]); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if len(s.Intervals) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "distinct pages written per checkpoint interval")
+	t = tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}))
+	t.Header("interval", "intervals", "page writes", "mean", "max")
+	for _, iw := range s.Intervals {
+		if err := t.Append(itoa(iw.Interval), itoa(iw.Count), itoa(iw.PageWrites), strconv.FormatFloat(iw.Mean, 'f', 2, 64), itoa(iw.Max)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newHeadCmd(w io.Writer) *cobra.Command {
+	var in inputFlags
+	var n int
+	cmd := &cobra.Command{
+		Use:   "head [flags] TRACE",
+		Short: "Print the first records of a trace, decoded",
+		Long: `Print what vmsim reads from TRACE: its format and compression (and a vmt file's
+metadata), then the first -n records, one a line: record number, address space, kind,
+address and size in bytes.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := in.open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			// Print nothing unless every record asked for was read.
+			var out bytes.Buffer
+			stdout := &out
+			fmt.Fprintf(stdout, "# %s: format %s, compression %s\n", args[0], f.Format, f.Compression)
+			if v, ok := f.Reader.(*traces.VMTReader); ok {
+				h := v.Header()
+				fmt.Fprintf(stdout, "# vmt version %d, zstd blocks %v, %d records a block, metadata %s\n", h.Version, h.Compressed, h.BlockRecords, h.Meta)
+			}
+			fmt.Fprintf(stdout, "%8s %6s %-10s %18s %6s\n", "#record", "asid", "kind", "address", "size")
+			buf := make([]traces.Record, min(max(n, 1), 4096))
+			for i := 0; i < n; {
+				k, err := f.Read(buf[:min(len(buf), n-i)])
+				for _, r := range buf[:k] {
+					if r.Kind.IsAccess() {
+						fmt.Fprintf(stdout, "%8d %6d %-10s %#18x %6d\n", i, r.ASID, r.Kind, r.Addr, r.Size)
+					} else {
+						fmt.Fprintf(stdout, "%8d %6d %-10s %18s %6s\n", i, r.ASID, r.Kind, "-", "-")
+					}
+					i++
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+			}
+			_, err = out.WriteTo(w)
+			return err
+		},
+	}
+	in.add(cmd)
+	cmd.Flags().IntVarP(&n, "records", "n", 10, "number of records to print")
+	return cmd
+}

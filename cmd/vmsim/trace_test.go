@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+// TestConvertRoundTrips converts a trace of each text format to vmt and back, through
+// the CLI, and expects the same bytes (the inputs are in each writer's canonical form).
+func TestConvertRoundTrips(t *testing.T) {
+	for _, tt := range []struct {
+		format, text string
+	}{
+		{"rw", "0041f7a0 R\n31348900 W\n7fffffffffff R\n"},
+		{"din", "2 400100\n0 1000\n1 70f60888\n"},
+		{"xdin", "i 400100 3\nr 1000 8\nw 70f60888 4\n"},
+		{"lackey", "I  04001100,3\n L 1ffefffd78,8\n S 1ffefffd78,8\n M 0421d3c0,4\n"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in."+tt.format)
+			os.WriteFile(in, []byte(tt.text), 0o644)
+			vmt, back := filepath.Join(dir, "t.vmt"), filepath.Join(dir, "back")
+			for _, args := range [][]string{
+				{"trace", "convert", "--format", tt.format, in, vmt},
+				{"trace", "convert", "--to", tt.format, vmt, back},
+			} {
+				if code, _, stderr := runCLI(args...); code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, stderr)
+				}
+			}
+			got, _ := os.ReadFile(back)
+			if string(got) != tt.text {
+				t.Errorf("round trip gave\n%s\nwant\n%s", got, tt.text)
+			}
+		})
+	}
+}
+
+func TestConvertLossesAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	lackey := writeFile(t, "l.trace", []byte("I  04001100,3\n M 0421d3c0,4\n"))
+	out := filepath.Join(dir, "out.rw")
+	code, _, stderr := runCLI("trace", "convert", "--to", "rw", lackey, out)
+	if code != 0 || !strings.Contains(stderr, "note: rw cannot carry everything") || !strings.Contains(stderr, "2 accesses wider than a byte") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "04001100 R\n0421d3c0 W\n" {
+		t.Errorf("wrote %q", got)
+	}
+	// A bad input names the file and line, exits 2 and leaves no output behind.
+	bad := writeFile(t, "bad.trace", []byte("10 R\n20 X\n"))
+	out2 := filepath.Join(dir, "out2.vmt")
+	code, _, stderr = runCLI("trace", "convert", bad, out2)
+	if code != 2 || !strings.Contains(stderr, "bad.trace:2") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("a failed conversion left its output")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	for _, args := range [][]string{
+		{"trace", "convert", "--to", "auto", lackey, out},
+		{"trace", "convert", "--compress", "bz2", lackey, out},
+		{"trace", "convert", lackey},
+	} {
+		if code, _, _ := runCLI(args...); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	// Whole-stream compression is read back from the content.
+	for _, c := range []string{"gzip", "zstd", "xz"} {
+		p := filepath.Join(dir, "c."+c)
+		if code, _, stderr := runCLI("trace", "convert", "--to", "lackey", "--compress", c, lackey, p); code != 0 {
+			t.Fatalf("%s: %s", c, stderr)
+		}
+		f, err := traces.Open(p, traces.Options{})
+		if err != nil || string(f.Compression) != c || f.Format != traces.FormatLackey {
+			t.Errorf("%s: %v %v", c, f, err)
+		}
+	}
+}
+
+func TestTraceStatsAndHead(t *testing.T) {
+	path := writeFile(t, "s.trace", []byte("1000 R\n1008 W\n2000 W\n1000 W\n"))
+	code, stdout, stderr := runCLI("trace", "stats", "--json", "--intervals", "2,1", path)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var s traces.Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Accesses != 4 || s.PagesTouched != 2 || s.PagesWritten != 2 || s.WriteFraction != 0.75 ||
+		len(s.Intervals) != 2 || s.Intervals[0].PageWrites != 3 || s.Intervals[1].PageWrites != 3 {
+		t.Errorf("stats %+v", s)
+	}
+	code, stdout, _ = runCLI("trace", "stats", path)
+	if code != 0 || !strings.Contains(stdout, "pages written") || !strings.Contains(stdout, "PAGE WRITES") {
+		t.Errorf("table:\n%s", stdout)
+	}
+	code, stdout, _ = runCLI("trace", "head", "-n", "2", path)
+	if code != 0 || !strings.Contains(stdout, "0x1008") || strings.Contains(stdout, "0x2000") {
+		t.Errorf("head:\n%s", stdout)
+	}
+	bad := writeFile(t, "bad.trace", []byte("1000 R\nzz\n"))
+	code, stdout, stderr = runCLI("trace", "head", "-n", "5", bad)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "bad.trace:2") {
+		t.Errorf("head of a bad trace: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI("trace", "stats", bad)
+	if code != 2 || stdout != "" {
+		t.Errorf("stats of a bad trace: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func needValgrind(t *testing.T) {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Skip("valgrind not installed")
+	}
+	if testing.Short() {
+		t.Skip("records under valgrind; skipped with -short")
+	}
+}
+
+func TestRecord(t *testing.T) {
+	needValgrind(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "true.vmt")
+	code, _, stderr := runCLI("record", "-o", out, "--", "true")
+	if code != 0 || !strings.Contains(stderr, "recorded") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := traces.Open(out, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := traces.Summarize(f, traces.SummaryOptions{PageSize: 4096})
+	if err != nil || s.Accesses < 10000 || s.Fetches == 0 || s.Writes == 0 || s.AddressSpaces != 1 {
+		t.Fatalf("summary %+v, %v", s, err)
+	}
+	var meta map[string]any
+	json.Unmarshal(f.Reader.(*traces.VMTReader).Header().Meta, &meta)
+	if meta["program"] != "true" || meta["tool"] == nil {
+		t.Errorf("metadata %v", meta)
+	}
+	// Recording a deterministic program twice gives the same bytes.
+	again := filepath.Join(dir, "again.vmt")
+	runCLI("record", "-o", again, "--", "true")
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Log("two recordings of true differ (valgrind's layout is not fixed here)")
+	}
+
+	// --data-only and --max-refs.
+	out = filepath.Join(dir, "cut.vmt")
+	if code, _, stderr := runCLI("record", "--data-only", "--max-refs", "5000", "-o", out, "--", "true"); code != 0 {
+		t.Fatal(stderr)
+	}
+	f, _ = traces.Open(out, traces.Options{})
+	s, _ = traces.Summarize(f, traces.SummaryOptions{PageSize: 4096})
+	if s.Accesses != 5000 || s.Fetches != 0 {
+		t.Errorf("data-only max-refs: %+v", s)
+	}
+
+	// --children: each process its own address space.
+	out = filepath.Join(dir, "kids.vmt")
+	code, _, stderr = runCLI("record", "--children", "--data-only", "-o", out, "--", "sh", "-c", "true; ls / >/dev/null")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	f, _ = traces.Open(out, traces.Options{})
+	s, _ = traces.Summarize(f, traces.SummaryOptions{PageSize: 4096})
+	if s.AddressSpaces < 2 || !strings.Contains(stderr, "address space 1") {
+		t.Errorf("children: %d address spaces; %s", s.AddressSpaces, stderr)
+	}
+
+	// Errors: no program, a missing valgrind, a program valgrind cannot run.
+	for _, args := range [][]string{
+		{"record", "-o", filepath.Join(dir, "x.vmt"), "--", "/nonexistent/program"},
+		{"record", "--valgrind", "no-such-valgrind", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
+		{"record", "--", "true"},
+	} {
+		if code, _, _ := runCLI(args...); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.vmt")); err == nil {
+		t.Error("a failed recording left its output")
+	}
+}
