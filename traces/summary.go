@@ -20,7 +20,7 @@ type Summary struct {
 	Checkpoints int64 `json:"checkpoints"`
 	Fails       int64 `json:"fails"`
 	// AddressSpaces is the number of distinct address space ids among the accesses.
-	AddressSpaces int `json:"address_spaces"`
+	AddressSpaces int    `json:"address_spaces"`
 	PageSize      uint64 `json:"page_size"`
 	IgnoreSize    bool   `json:"ignore_size"`
 	// PagesTouched and PagesWritten count distinct (address space, page) pairs, as

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Re-record the bundled corpus: traces/corpus/*.vmt and MANIFEST.json.
+#
+#   bash traces/corpus/record.sh        (from the repository root; needs go, valgrind, gcc,
+#                                        sort, gzip, awk, sqlite3)
+#
+# Each program runs under `vmsim record` (valgrind lackey, every access, instruction
+# fetches included) in a scratch directory holding its input, with a clean environment,
+# so that the arguments in the vmt metadata name no local paths. Inputs are generated
+# here, deterministically. Valgrind's trace of a program is repeatable only up to a few
+# stack addresses, so a re-recording matches the manifest's counts closely but its
+# sha256 may differ; commit the new files and manifest together.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$root" && go build -o "$work/vmsim" ./cmd/vmsim)
+vmsim="$work/vmsim"
+
+# Inputs.
+seq 1 500 | shuf --random-source=<(yes) > "$work/nums.txt"
+seq 1 1000 | awk '{print "line " $1 " of the input, the quick brown fox " $1*7 % 1000}' > "$work/lines.txt"
+head -c 20000 "$work/lines.txt" > "$work/text.txt"
+gcc -O2 -o "$work/stencil" "$here/src/stencil.c"
+
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+
+entries=()
+# record NAME "VERSION" "INPUT" PROGRAM ARGS...
+record() {
+	local name=$1 version=$2 input=$3
+	shift 3
+	local out="$here/$name.vmt"
+	(cd "$work" && env -i PATH=/usr/bin:/bin "$vmsim" record -o "$out" -- "$@" > /dev/null 2> "$work/$name.log") ||
+		{ cat "$work/$name.log"; exit 1; }
+	local stats accesses pages sha args=""
+	stats=$("$vmsim" trace stats --json --intervals 1000 "$out")
+	accesses=$(sed -E 's/.*"accesses":([0-9]+).*/\1/' <<< "$stats")
+	pages=$(sed -E 's/.*"pages_touched":([0-9]+).*/\1/' <<< "$stats")
+	sha=$(sha256sum "$out" | cut -d' ' -f1)
+	for a in "${@:2}"; do args+="${args:+, }\"$(printf '%s' "$a" | json_escape)\""; done
+	entries+=("$(printf '  {"name": "%s", "file": "%s.vmt", "program": "%s", "version": "%s", "args": [%s], "input": "%s", "accesses": %s, "pages_touched_4k": %s, "sha256": "%s"}' \
+		"$name" "$name" "$1" "$(printf '%s' "$version" | json_escape)" "$args" "$(printf '%s' "$input" | json_escape)" "$accesses" "$pages" "$sha")")
+	echo "$name: $accesses accesses, $pages pages, $(stat -c %s "$out") bytes" >&2
+}
+
+record gzip "$(gzip --version | head -1)" "text.txt: 20000 bytes of generated text lines (see record.sh)" \
+	gzip -6 -c text.txt
+record sort "$(sort --version | head -1)" "nums.txt: 1..500 shuffled by shuf --random-source=<(yes)" \
+	sort -n nums.txt
+record awk "$(awk -W version 2>&1 | head -1)" "none: the program is in the arguments" \
+	awk 'BEGIN { for (i = 0; i < 3000; i++) a[i % 211] += i * i; s = 0; for (k in a) s += a[k]; print s }'
+record sqlite "sqlite3 $(sqlite3 --version | cut -d' ' -f1)" "none: an in-memory database built by the query" \
+	sqlite3 :memory: "create table t(k integer primary key, v text); with recursive c(x) as (select 1 union all select x+1 from c where x<200) insert into t select x, printf('value %d', x*7919 % 10007) from c; create index iv on t(v); select count(*), max(v) from t where v like 'value 1%';"
+record stencil "$(gcc --version | head -1) -O2, src/stencil.c" "none: a 512x512 grid of doubles built in the program" \
+	./stencil
+
+{
+	echo "["
+	for i in "${!entries[@]}"; do
+		sep=","
+		[[ $i -eq $((${#entries[@]} - 1)) ]] && sep=""
+		echo "${entries[$i]}$sep"
+	done
+	echo "]"
+} > "$here/MANIFEST.json"
+echo "wrote $here/MANIFEST.json" >&2
