@@ -1,0 +1,385 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/traces/corpus"
+)
+
+// Spec describes an experiment: every trace crossed with every combination of the
+// values in Vary, on top of Base.
+type Spec struct {
+	// Traces are trace files, "corpus:NAME" for a trace of the bundled corpus, or
+	// "corpus" for all of them, in manifest order.
+	Traces []string `yaml:"traces"`
+	// Base sets configuration keys (those of vmsim run --json's "config") for every point.
+	Base map[string]any `yaml:"base"`
+	// Vary gives each varied key its values; points take every combination, keys in
+	// sorted order, the last varying fastest.
+	Vary map[string][]any `yaml:"vary"`
+	// Costs overrides cost model fields (sim.CostModel's keys).
+	Costs map[string]any `yaml:"costs"`
+}
+
+// ReadSpec reads an experiment file (YAML; JSON is YAML too).
+func ReadSpec(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Spec
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// Point is one run of an experiment.
+type Point struct {
+	Config sim.Config
+	// ID identifies the point in output files: a hash of its configuration and cost model.
+	ID string
+}
+
+// Points expands a spec into its points, in order, and the cost model.
+func (s *Spec) Points() ([]Point, sim.CostModel, error) {
+	costs := sim.DefaultCostModel()
+	if err := overlay(&costs, s.Costs, "costs"); err != nil {
+		return nil, costs, err
+	}
+	if err := costs.Validate(); err != nil {
+		return nil, costs, err
+	}
+	traceNames, err := expandTraces(s.Traces)
+	if err != nil {
+		return nil, costs, err
+	}
+	keys := make([]string, 0, len(s.Vary))
+	for k, vs := range s.Vary {
+		if len(vs) == 0 {
+			return nil, costs, fmt.Errorf("vary %s: no values", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	costJSON, _ := json.Marshal(costs)
+	var points []Point
+	for _, tr := range traceNames {
+		idx := make([]int, len(keys))
+		for {
+			set := map[string]any{}
+			for k, v := range s.Base {
+				set[k] = v
+			}
+			for i, k := range keys {
+				set[k] = s.Vary[k][idx[i]]
+			}
+			cfg := sim.DefaultConfig()
+			if err := overlay(&cfg, set, "config"); err != nil {
+				return nil, costs, err
+			}
+			cfg.Trace = tr
+			if err := cfg.Validate(); err != nil {
+				return nil, costs, fmt.Errorf("point %s: %w", describe(set), err)
+			}
+			cj, _ := json.Marshal(cfg)
+			h := sha256.Sum256(append(append(cj, '\n'), costJSON...))
+			points = append(points, Point{Config: cfg, ID: hex.EncodeToString(h[:8])})
+			// The next combination: the last key varies fastest.
+			i := len(keys) - 1
+			for ; i >= 0; i-- {
+				if idx[i]++; idx[i] < len(s.Vary[keys[i]]) {
+					break
+				}
+				idx[i] = 0
+			}
+			if i < 0 {
+				break
+			}
+		}
+	}
+	return points, costs, nil
+}
+
+func describe(set map[string]any) string {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%v ", k, set[k])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// overlay sets the fields of *dst named by their JSON keys in set; an unknown key or a
+// value of the wrong type is an error.
+func overlay(dst any, set map[string]any, what string) error {
+	if len(set) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%s %s: %w", what, describe(set), err)
+	}
+	return nil
+}
+
+func expandTraces(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no traces: name trace files, corpus:NAME or corpus")
+	}
+	var out []string
+	for _, n := range names {
+		if n != "corpus" {
+			out = append(out, n)
+			continue
+		}
+		es, err := corpus.Manifest()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			out = append(out, "corpus:"+e.Name)
+		}
+	}
+	return out, nil
+}
+
+// Opener returns how to open a trace named as in Spec.Traces.
+func Opener(name string, cfg sim.Config) (sim.Opener, error) {
+	if c, ok := strings.CutPrefix(name, "corpus:"); ok {
+		es, err := corpus.Manifest()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if e.Name == c {
+				return func() (traces.Reader, error) { return corpus.Open(e) }, nil
+			}
+		}
+		return nil, fmt.Errorf("no trace %q in the corpus", c)
+	}
+	format, err := traces.ParseFormat(cfg.Format)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(name); err != nil {
+		return nil, err
+	}
+	return func() (traces.Reader, error) {
+		return traces.Open(name, traces.Options{Format: format, Lenient: cfg.Lenient})
+	}, nil
+}
+
+// Result is one point's outcome.
+type Result struct {
+	ID       string     `json:"id"`
+	Config   sim.Config `json:"config"`
+	Stats    sim.Stats  `json:"stats"`
+	Cost     sim.Cost   `json:"cost"`
+	Baseline sim.Cost   `json:"baseline"` // scheme none on the same trace and settings
+	Overhead float64    `json:"overhead"` // Cost.Total / Baseline.Total - 1
+}
+
+// Sink is an output file of results.
+type Sink interface {
+	Has(id string) bool
+	Write(r *Result) error
+}
+
+// Options says how to run a sweep.
+type Options struct {
+	Jobs  int // parallel runs; 0 means one a core
+	Costs sim.CostModel
+	// Progress, when set, is called after each point with the points done (skipped ones
+	// included) and the total.
+	Progress func(done, total int)
+}
+
+// Run runs every point not already in all sinks, on opt.Jobs cores, and writes each
+// result to the sinks that lack it, in point order.
+func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	var todo []int
+	for i, p := range points {
+		if slices.ContainsFunc(sinks, func(s Sink) bool { return !s.Has(p.ID) }) || len(sinks) == 0 {
+			todo = append(todo, i)
+		}
+	}
+	done := len(points) - len(todo)
+	if opt.Progress != nil {
+		opt.Progress(done, len(points))
+	}
+	type out struct {
+		k   int // index in todo
+		res *Result
+		err error
+	}
+	work := make(chan int)
+	results := make(chan out)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	base := &baselines{m: map[string]*baseline{}}
+	for range min(jobs, max(len(todo), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range work {
+				res, err := runPoint(points[todo[k]], opt.Costs, base)
+				select {
+				case results <- out{k, res, err}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for k := range todo {
+			select {
+			case work <- k:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	// Write in point order: hold results that finish early.
+	held := map[int]*Result{}
+	var all []*Result
+	next := 0
+	var firstErr error
+	for o := range results {
+		if firstErr != nil {
+			continue
+		}
+		if o.err != nil {
+			firstErr = fmt.Errorf("point %s (%s): %w", points[todo[o.k]].ID, points[todo[o.k]].Config.Trace, o.err)
+			close(stop)
+			continue
+		}
+		held[o.k] = o.res
+		for held[next] != nil {
+			r := held[next]
+			delete(held, next)
+			next++
+			for _, s := range sinks {
+				if !s.Has(r.ID) {
+					if err := s.Write(r); err != nil && firstErr == nil {
+						firstErr = err
+						close(stop)
+					}
+				}
+			}
+			all = append(all, r)
+			done++
+			if opt.Progress != nil {
+				opt.Progress(done, len(points))
+			}
+		}
+	}
+	return all, firstErr
+}
+
+// baselines caches the runs of scheme none, which many points share.
+type baselines struct {
+	mu sync.Mutex
+	m  map[string]*baseline
+}
+
+type baseline struct {
+	once sync.Once
+	cost sim.Cost
+	err  error
+}
+
+// BaselineConfig is the configuration of the baseline of a point: scheme none on the same
+// trace, with the same paging settings, and neither checkpoints nor failures.
+func BaselineConfig(c sim.Config) sim.Config {
+	d := sim.DefaultConfig()
+	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify = "none", 0, nil, 0, false
+	c.Memory, c.Cow, c.VBits, c.Scope, c.Failure = d.Memory, d.Cow, d.VBits, d.Scope, d.Failure
+	return c
+}
+
+func (b *baselines) get(c sim.Config, costs sim.CostModel) (sim.Cost, error) {
+	bc := BaselineConfig(c)
+	key, _ := json.Marshal(bc)
+	b.mu.Lock()
+	e := b.m[string(key)]
+	if e == nil {
+		e = &baseline{}
+		b.m[string(key)] = e
+	}
+	b.mu.Unlock()
+	e.once.Do(func() {
+		open, err := Opener(bc.Trace, bc)
+		if err != nil {
+			e.err = err
+			return
+		}
+		res, err := sim.Run(bc, open)
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.cost = costs.Time(res.Stats, bc.PageSize)
+	})
+	return e.cost, e.err
+}
+
+func runPoint(p Point, costs sim.CostModel, base *baselines) (*Result, error) {
+	open, err := Opener(p.Config.Trace, p.Config)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sim.Run(p.Config, open)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{ID: p.ID, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
+	if r.Baseline, err = base.get(p.Config, costs); err != nil {
+		return nil, err
+	}
+	r.Overhead = sim.Overhead(r.Cost, r.Baseline)
+	return r, nil
+}
+
+// ETA estimates the time left from the time so far, for progress lines.
+func ETA(elapsed time.Duration, done, startDone, total int) time.Duration {
+	if done <= startDone {
+		return 0
+	}
+	per := elapsed / time.Duration(done-startDone)
+	return per * time.Duration(total-done)
+}

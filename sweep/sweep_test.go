@@ -1,0 +1,176 @@
+package sweep
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/sim"
+)
+
+func testSpec() *Spec {
+	return &Spec{
+		Traces: []string{"corpus:sort", "corpus:awk"},
+		Base:   map[string]any{"initial": "zero"},
+		Vary:   map[string][]any{"interval": {10000, 1000000}, "memory": {"nonvolatile", "volatile"}},
+	}
+}
+
+func TestPoints(t *testing.T) {
+	points, costs, err := testSpec().Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if costs != sim.DefaultCostModel() {
+		t.Errorf("costs %+v", costs)
+	}
+	// Traces outermost, then keys in sorted order, the last fastest.
+	want := []string{"sort 10000 nonvolatile", "sort 10000 volatile", "sort 1000000 nonvolatile", "sort 1000000 volatile",
+		"awk 10000 nonvolatile", "awk 10000 volatile", "awk 1000000 nonvolatile", "awk 1000000 volatile"}
+	ids := map[string]bool{}
+	for i, p := range points {
+		c := p.Config
+		got := strings.TrimPrefix(c.Trace, "corpus:") + " " + itoa(c.Interval) + " " + c.Memory
+		if i >= len(want) || got != want[i] || c.Initial != "zero" {
+			t.Errorf("point %d: %s (%s)", i, got, c.Initial)
+		}
+		ids[p.ID] = true
+	}
+	if len(points) != len(want) || len(ids) != len(want) {
+		t.Errorf("%d points, %d ids", len(points), len(ids))
+	}
+	for _, bad := range []*Spec{
+		{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"no_such_key": {1}}},
+		{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"interval": {"ten"}}},
+		{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"scheme": {"nope"}}},
+		{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"interval": {}}},
+		{Traces: []string{"corpus:sort"}, Costs: map[string]any{"access_ns": -1}},
+		{},
+	} {
+		if _, _, err := bad.Points(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRunResumes runs a sweep, cuts its outputs short (one whole row and half of the
+// next, as an interrupted run leaves them), and runs it again: only the missing points
+// run, and the files come out byte for byte as from one uninterrupted run, whatever the
+// number of jobs.
+func TestRunResumes(t *testing.T) {
+	points, costs, err := testSpec().Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(name string, jobs int) (csvData, jsonData []byte, ran int) {
+		c, err := OpenCSV(filepath.Join(dir, name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := OpenJSONL(filepath.Join(dir, name+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(points, Options{Jobs: jobs, Costs: costs}, c, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		j.Close()
+		a, _ := os.ReadFile(filepath.Join(dir, name+".csv"))
+		b, _ := os.ReadFile(filepath.Join(dir, name+".jsonl"))
+		return a, b, len(res)
+	}
+	fullCSV, fullJSON, ran := run("full", 2)
+	if ran != len(points) {
+		t.Fatalf("ran %d of %d", ran, len(points))
+	}
+	serialCSV, serialJSON, _ := run("serial", 1)
+	if !bytes.Equal(fullCSV, serialCSV) || !bytes.Equal(fullJSON, serialJSON) {
+		t.Fatal("one job and two jobs wrote different files")
+	}
+	// Cut: keep the header and 3 rows of the CSV plus half a row; 5 lines of the JSONL
+	// plus half a line.
+	cut := func(data []byte, lines int) []byte {
+		n := 0
+		for i, c := range data {
+			if c == '\n' {
+				if n++; n == lines {
+					return append(bytes.Clone(data[:i+1]), data[i+1:i+20]...)
+				}
+			}
+		}
+		t.Fatal("too short")
+		return nil
+	}
+	os.WriteFile(filepath.Join(dir, "cut.csv"), cut(fullCSV, 4), 0o644)
+	os.WriteFile(filepath.Join(dir, "cut.jsonl"), cut(fullJSON, 5), 0o644)
+	gotCSV, gotJSON, ran := run("cut", 2)
+	if ran != len(points)-3 {
+		t.Errorf("resumed run ran %d points, want %d", ran, len(points)-3)
+	}
+	if !bytes.Equal(gotCSV, fullCSV) || !bytes.Equal(gotJSON, fullJSON) {
+		t.Errorf("resumed files differ from an uninterrupted run")
+	}
+	// Nothing left to do.
+	if _, _, ran := run("cut", 2); ran != 0 {
+		t.Errorf("a complete sweep ran %d points again", ran)
+	}
+	// Every result's overhead is its modeled time over its baseline's.
+	res, err := ReadJSONL(filepath.Join(dir, "full.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Baseline.Total <= 0 || r.Overhead != r.Cost.Total/r.Baseline.Total-1 {
+			t.Errorf("%s: overhead %v, times %v / %v", r.ID, r.Overhead, r.Cost.Total, r.Baseline.Total)
+		}
+		base, err := sim.Run(BaselineConfig(r.Config), mustOpener(t, r.Config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := costs.Time(base.Stats, r.Config.PageSize); got != r.Baseline {
+			t.Errorf("%s: baseline %+v, recomputed %+v", r.ID, r.Baseline, got)
+		}
+	}
+	// A file with other columns is refused.
+	os.WriteFile(filepath.Join(dir, "other.csv"), []byte("a,b\n1,2\n"), 0o644)
+	if _, err := OpenCSV(filepath.Join(dir, "other.csv")); err == nil {
+		t.Error("a CSV with other columns was accepted")
+	}
+	os.WriteFile(filepath.Join(dir, "other.jsonl"), []byte("{\"id\":\"x\"}\nnot json\n"), 0o644)
+	if _, err := OpenJSONL(filepath.Join(dir, "other.jsonl")); err == nil || !strings.Contains(err.Error(), "other.jsonl:2") {
+		t.Errorf("bad JSONL: %v", err)
+	}
+}
+
+func mustOpener(t *testing.T, c sim.Config) sim.Opener {
+	o, err := Opener(c.Trace, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestReadSpec(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e.yaml")
+	os.WriteFile(path, []byte("traces: [corpus]\nbase: {initial: zero}\nvary:\n  interval: [1000, 10000]\ncosts: {access_ns: 1}\n"), 0o644)
+	s, err := ReadSpec(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, costs, err := s.Points()
+	if err != nil || len(points) != 10 || costs.AccessNs != 1 {
+		t.Errorf("%d points, costs %+v, %v", len(points), costs, err)
+	}
+	os.WriteFile(path, []byte("traces: [corpus]\nvaryy: {}\n"), 0o644)
+	if _, err := ReadSpec(path); err == nil {
+		t.Error("unknown key accepted")
+	}
+}
