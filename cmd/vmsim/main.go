@@ -48,6 +48,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long: `vmsim replays recorded memory traces through an emulated MMU with virtual checkpoints
 (two mappings per page, a switch bit, per-page checkpoint numbers), counts exactly what the
 hardware and the pager do, and checks itself against an independent golden model.`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -56,6 +57,6 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr))
+	root.AddCommand(newRunCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr))
 	return root
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vmsim/vmsim/reproduce"
+	"github.com/vmsim/vmsim/sim"
+)
+
+// version is vmsim's version, written into the results it produces.
+const version = "0.3.0"
+
+func newReproduceCmd(stderr io.Writer) *cobra.Command {
+	var dir string
+	var jobs int
+	var resume bool
+	var costs []string
+	cmd := &cobra.Command{
+		Use:   "reproduce [flags] [TRACE...]",
+		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
+		Long: `Run the fixed experiment of Bowen & Pradhan's "Virtual Checkpoints: Architecture and
+Performance" (IEEE Trans. Computers, 1992) on the bundled corpus, and on the TRACE files
+named, and write --dir:
+
+  table1.*   the traces: accesses, write fraction, pages touched and written
+  table2.*   protection events and page copies per 1000 accesses against the interval
+  fig1.*     overhead against the interval, non-volatile memory, one line per trace
+  fig2.*     the same, volatile memory
+  fig3.*     checkpoint frames at peak as a fraction of the footprint
+  fig4.*     limited frames and --cow remap
+  data/      every point: configuration, counters, modeled times (CSV and JSON lines)
+  README.md  what each shows, the command and version, and the paper's claims checked
+
+Tables come as .txt, .md, .csv and .tex; figures as .svg and .png (gonum plot) with their
+numbers in .csv. The same inputs give the same files, byte for byte. Every point runs
+afresh unless --resume, which keeps the points of an interrupted run in data/.
+Progress shows on a terminal only.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			model := sim.DefaultCostModel()
+			m := map[string]any{}
+			if err := applyKV(&m, costs); err != nil {
+				return fmt.Errorf("--cost: %w", err)
+			}
+			if len(m) > 0 {
+				if err := overlayCosts(&model, m); err != nil {
+					return err
+				}
+			}
+			command := "vmsim reproduce"
+			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
+				command = "vmsim reproduce " + strings.Join(reproduceArgs(cmd), " ")
+			}
+			return reproduce.Run(reproduce.Options{
+				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
+				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version,
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "dir", "results", "the results directory")
+	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
+	f.BoolVar(&resume, "resume", false, "keep the points already in DIR/data (an interrupted run)")
+	f.StringArrayVar(&costs, "cost", nil, "set a cost of the model: KEY=V (repeatable; see vmsim sweep --help)")
+	return cmd
+}
+
+// reproduceArgs is the command line as given, minus --jobs (which does not change the
+// results), for the README.
+func reproduceArgs(cmd *cobra.Command) []string {
+	var out []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name == "jobs" {
+			return
+		}
+		if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {
+			for _, v := range sv.GetSlice() {
+				out = append(out, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+f.Name+"="+f.Value.String())
+	})
+	return append(out, cmd.Flags().Args()...)
+}
+
+// overlayCosts sets the cost model fields named by their JSON keys.
+func overlayCosts(model *sim.CostModel, m map[string]any) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(model); err != nil {
+		return fmt.Errorf("--cost: %w", err)
+	}
+	return model.Validate()
+}

@@ -1,0 +1,444 @@
+package reproduce
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/sweep"
+	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/traces/corpus"
+)
+
+// DefaultIntervals are the checkpoint intervals of the study: 10^2 to 10^7 accesses, two
+// points a decade (1 and 3 times a power of ten).
+var DefaultIntervals = []int64{100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000}
+
+// PageSize is the page size of the study.
+const PageSize = 4096
+
+// Options says what to reproduce and where.
+type Options struct {
+	Dir string // the results directory, e.g. "results"
+	// Corpus names the corpus traces to use (nil: all of them).
+	Corpus []string
+	// Traces are further trace files, named on the command line.
+	Traces    []string
+	Intervals []int64 // nil: DefaultIntervals
+	Jobs      int
+	// Resume keeps the points already in Dir/data (an interrupted reproduce); otherwise
+	// every point is run afresh.
+	Resume   bool
+	Costs    sim.CostModel
+	Progress func(done, total int)
+	// Command and Version are written into the README.
+	Command, Version string
+}
+
+// Variants of the emulated machine that the study compares, all virtual checkpoints
+// (scheme dualmap) with 4 KiB pages and zero-filled first touches.
+type variant struct {
+	key, label string
+	memory     string
+	cow        string
+	limited    bool // frames: half the trace's footprint, else unlimited
+}
+
+var (
+	nonvolatile = variant{"nonvolatile", "non-volatile, copy, unlimited frames", "nonvolatile", "copy", false}
+	volatile    = variant{"volatile", "volatile, copy, unlimited frames", "volatile", "copy", false}
+	remap       = variant{"remap", "non-volatile, remap, unlimited frames", "nonvolatile", "remap", false}
+	limited     = variant{"limited", "non-volatile, copy, frames = footprint/2", "nonvolatile", "copy", true}
+	limRemap    = variant{"limited-remap", "non-volatile, remap, frames = footprint/2", "nonvolatile", "remap", true}
+	variants    = []variant{nonvolatile, volatile, remap, limited, limRemap}
+)
+
+// traceInfo is one trace of the study.
+type traceInfo struct {
+	name    string // as in sweep.Spec.Traces
+	label   string // short, for tables and legends
+	summary *traces.Summary
+}
+
+// study holds the points of the study and, once run, their results.
+type study struct {
+	opt       Options
+	traces    []traceInfo
+	intervals []int64
+	points    []sweep.Point
+	// at maps (trace, variant, interval) to a point's index.
+	at      map[[3]string]int
+	results map[string]*sweep.Result // by point id
+}
+
+func (s *study) key(t traceInfo, v variant, n int64) [3]string {
+	return [3]string{t.name, v.key, strconv.FormatInt(n, 10)}
+}
+
+func (s *study) result(t traceInfo, v variant, n int64) *sweep.Result {
+	return s.results[s.points[s.at[s.key(t, v, n)]].ID]
+}
+
+// Run runs the study and writes Dir: tables, figures, their data and a README.
+func Run(opt Options) error {
+	s := &study{opt: opt, intervals: opt.Intervals, at: map[[3]string]int{}}
+	if s.intervals == nil {
+		s.intervals = DefaultIntervals
+	}
+	if err := s.collectTraces(); err != nil {
+		return err
+	}
+	if err := s.makePoints(); err != nil {
+		return err
+	}
+	if err := s.run(); err != nil {
+		return err
+	}
+	return s.write()
+}
+
+func (s *study) collectTraces() error {
+	es, err := corpus.Manifest()
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, n := range s.opt.Corpus {
+		want[n] = true
+	}
+	names := []traceInfo{}
+	for _, e := range es {
+		if s.opt.Corpus == nil || want[e.Name] {
+			names = append(names, traceInfo{name: "corpus:" + e.Name, label: e.Name})
+			delete(want, e.Name)
+		}
+	}
+	for n := range want {
+		return fmt.Errorf("no trace %q in the corpus", n)
+	}
+	for _, p := range s.opt.Traces {
+		names = append(names, traceInfo{name: p, label: filepath.Base(p)})
+	}
+	for i := range names {
+		cfg := sim.DefaultConfig()
+		open, err := sweep.Opener(names[i].name, cfg)
+		if err != nil {
+			return err
+		}
+		r, err := open()
+		if err != nil {
+			return err
+		}
+		names[i].summary, err = traces.Summarize(r, traces.SummaryOptions{PageSize: PageSize, Intervals: s.intervals})
+		if c, ok := r.(interface{ Close() error }); ok {
+			c.Close()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	s.traces = names
+	return nil
+}
+
+// framesFor is the limited frame count of a trace: half its footprint, at least 4.
+func framesFor(t traceInfo) int { return max(4, int((t.summary.PagesTouched+1)/2)) }
+
+func (s *study) makePoints() error {
+	intervals := make([]any, len(s.intervals))
+	for i, n := range s.intervals {
+		intervals[i] = n
+	}
+	for _, t := range s.traces {
+		for _, v := range variants {
+			frames := 0
+			if v.limited {
+				frames = framesFor(t)
+			}
+			spec := &sweep.Spec{
+				Traces: []string{t.name},
+				Base: map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
+					"memory": v.memory, "cow": v.cow, "frames": frames},
+				Vary:  map[string][]any{"interval": intervals},
+				Costs: costsMap(s.opt.Costs),
+			}
+			ps, _, err := spec.Points()
+			if err != nil {
+				return err
+			}
+			for i, p := range ps {
+				s.at[s.key(t, v, s.intervals[i])] = len(s.points)
+				s.points = append(s.points, p)
+			}
+		}
+	}
+	return nil
+}
+
+// costsMap turns a cost model into the map a Spec takes.
+func costsMap(c sim.CostModel) map[string]any {
+	return map[string]any{
+		"access_ns": c.AccessNs, "copy_bytes_per_sec": c.CopyBytesPerSec, "trap_ns": c.TrapNs,
+		"disk_read_ns": c.DiskReadNs, "disk_write_ns": c.DiskWriteNs, "pt_page_write_ns": c.PTPageWriteNs,
+		"commit_ns": c.CommitNs, "sweep_page_ns": c.SweepPageNs,
+	}
+}
+
+func (s *study) run() error {
+	data := filepath.Join(s.opt.Dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return err
+	}
+	csvPath, jsonPath := filepath.Join(data, "points.csv"), filepath.Join(data, "points.jsonl")
+	if !s.opt.Resume {
+		for _, p := range []string{csvPath, jsonPath} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	c, err := sweep.OpenCSV(csvPath)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	j, err := sweep.OpenJSONL(jsonPath)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if _, err := sweep.Run(s.points, sweep.Options{Jobs: s.opt.Jobs, Costs: s.opt.Costs, Progress: s.opt.Progress}, c, j); err != nil {
+		return err
+	}
+	all, err := sweep.ReadJSONL(jsonPath)
+	if err != nil {
+		return err
+	}
+	s.results = map[string]*sweep.Result{}
+	for _, r := range all {
+		s.results[r.ID] = r
+	}
+	for _, p := range s.points {
+		if s.results[p.ID] == nil {
+			return fmt.Errorf("%s: point %s missing", jsonPath, p.ID)
+		}
+	}
+	// The data files hold exactly the study's points, in order: rewrite them, in case a
+	// resumed run left points of another study behind.
+	c.Close()
+	j.Close()
+	for _, p := range []string{csvPath, jsonPath} {
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+	}
+	if c, err = sweep.OpenCSV(csvPath); err != nil {
+		return err
+	}
+	if j, err = sweep.OpenJSONL(jsonPath); err != nil {
+		return err
+	}
+	for _, sink := range []*sweep.File{c, j} {
+		for _, p := range s.points {
+			if err := sink.Write(s.results[p.ID]); err != nil {
+				sink.Close()
+				return err
+			}
+		}
+		if err := sink.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
+func f4(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+
+func (s *study) table1() *Table {
+	t := &Table{Name: "table1", Title: "Table 1: the traces",
+		Caption: "The traces of the study: accesses (instruction fetches included), the fraction that write, and the distinct 4 KiB pages touched and written.",
+		Header:  []string{"trace", "accesses", "write fraction", "pages touched", "pages written", "footprint (KiB)"},
+		Right:   []bool{false, true, true, true, true, true}}
+	for _, tr := range s.traces {
+		sm := tr.summary
+		t.Rows = append(t.Rows, []string{tr.label, strconv.FormatInt(sm.Accesses, 10), f4(sm.WriteFraction),
+			strconv.FormatInt(sm.PagesTouched, 10), strconv.FormatInt(sm.PagesWritten, 10), strconv.FormatUint(sm.FootprintBytes/1024, 10)})
+	}
+	return t
+}
+
+func (s *study) table2() *Table {
+	t := &Table{Name: "table2", Title: "Table 2: protection events and page copies per 1000 accesses (4 KiB pages)",
+		Caption: "Protection events (first writes to a page since its last checkpoint, first_writes) and page copies (page_copies) per 1000 accesses against the checkpoint interval; virtual checkpoints, non-volatile memory, copy on first write, unlimited frames.",
+		Header:  []string{"interval"}}
+	t.Right = []bool{true}
+	for _, tr := range s.traces {
+		t.Header = append(t.Header, tr.label+" events", tr.label+" copies")
+		t.Right = append(t.Right, true, true)
+	}
+	for _, n := range s.intervals {
+		row := []string{strconv.FormatInt(n, 10)}
+		for _, tr := range s.traces {
+			r := s.result(tr, nonvolatile, n)
+			k := 1000 / float64(r.Stats.Refs)
+			row = append(row, f3(float64(r.Stats.FirstWrites)*k), f3(float64(r.Stats.PageCopies)*k))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func (s *study) xs() []float64 {
+	x := make([]float64, len(s.intervals))
+	for i, n := range s.intervals {
+		x[i] = float64(n)
+	}
+	return x
+}
+
+func (s *study) perTrace(v variant, y func(*sweep.Result) float64) []Series {
+	var out []Series
+	for _, tr := range s.traces {
+		ser := Series{Name: tr.label, X: s.xs()}
+		for _, n := range s.intervals {
+			ser.Y = append(ser.Y, y(s.result(tr, v, n)))
+		}
+		out = append(out, ser)
+	}
+	return out
+}
+
+func overhead(r *sweep.Result) float64 { return r.Overhead }
+
+// geoOverhead is the geometric mean over the traces of 1 + overhead, minus one: the
+// typical slowdown, which one trace's extreme does not dominate.
+func (s *study) geoOverhead(v variant, n int64) float64 {
+	var xs []float64
+	for _, tr := range s.traces {
+		xs = append(xs, 1+s.result(tr, v, n).Overhead)
+	}
+	return stat.GeometricMean(xs, nil) - 1
+}
+
+func (s *study) figures() []*Figure {
+	fig4 := &Figure{Name: "fig4", Title: "Figure 4: limited frames and remapping",
+		Caption: "Overhead against the interval, as the geometric mean over the traces of 1 + overhead, minus one, for non-volatile memory: copy or remap on first write, with unlimited frames or with half of each trace's footprint in frames (the baseline none gets the same frames).",
+		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (geometric mean)", LogY: true}
+	for _, v := range []variant{nonvolatile, remap, limited, limRemap} {
+		ser := Series{Name: v.label, X: s.xs()}
+		for _, n := range s.intervals {
+			ser.Y = append(ser.Y, s.geoOverhead(v, n))
+		}
+		fig4.Series = append(fig4.Series, ser)
+	}
+	return []*Figure{
+		{Name: "fig1", Title: "Figure 1: overhead, non-volatile memory",
+			Caption: "Overhead (modeled time of virtual checkpoints over that of plain demand paging, minus one) against the checkpoint interval, one line per trace; non-volatile memory, copy on first write, unlimited frames.",
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead", LogY: true, Series: s.perTrace(nonvolatile, overhead)},
+		{Name: "fig2", Title: "Figure 2: overhead, volatile memory",
+			Caption: "The same for volatile memory, where each checkpoint writes the pages modified since the last one, their page-table pages and a commit record to disk.",
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead", LogY: true, Series: s.perTrace(volatile, overhead)},
+		{Name: "fig3", Title: "Figure 3: memory overhead",
+			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
+			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames / footprint",
+			Series: s.perTrace(nonvolatile, func(r *sweep.Result) float64 {
+				return float64(r.Stats.CheckpointFramesPeak) / float64(r.Stats.PagesTouched)
+			})},
+		fig4,
+	}
+}
+
+// figureData is a figure's points as a table (figN.csv), so its numbers can be checked.
+func figureData(f *Figure) *Table {
+	t := &Table{Name: f.Name, Header: []string{"interval"}, Right: []bool{true}}
+	for _, s := range f.Series {
+		t.Header = append(t.Header, s.Name)
+		t.Right = append(t.Right, true)
+	}
+	for i := range f.Series[0].X {
+		row := []string{strconv.FormatFloat(f.Series[0].X[i], 'f', -1, 64)}
+		for _, s := range f.Series {
+			row = append(row, strconv.FormatFloat(s.Y[i], 'g', 6, 64))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// write writes every table, figure and the README.
+func (s *study) write() error {
+	dir := s.opt.Dir
+	put := func(name string, data []byte) error { return os.WriteFile(filepath.Join(dir, name), data, 0o644) }
+	tables := []*Table{s.table1(), s.table2()}
+	for _, t := range tables {
+		txt, err := t.Text()
+		if err != nil {
+			return err
+		}
+		c, err := t.CSV()
+		if err != nil {
+			return err
+		}
+		for _, f := range []struct {
+			ext  string
+			data []byte
+		}{{".txt", txt}, {".md", t.Markdown()}, {".csv", c}, {".tex", t.LaTeX()}} {
+			if err := put(t.Name+f.ext, f.data); err != nil {
+				return err
+			}
+		}
+	}
+	figs := s.figures()
+	for _, f := range figs {
+		svg, png, err := f.Render()
+		if err != nil {
+			return err
+		}
+		c, err := figureData(f).CSV()
+		if err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			ext  string
+			data []byte
+		}{{".svg", svg}, {".png", png}, {".csv", c}} {
+			if err := put(f.Name+x.ext, x.data); err != nil {
+				return err
+			}
+		}
+	}
+	var b bytes.Buffer
+	s.readme(&b, tables, figs)
+	return put("README.md", b.Bytes())
+}
+
+// smallestBelow returns the smallest interval from which on (for it and every larger
+// one) y stays below limit, or 0 when there is none.
+func (s *study) smallestBelow(y func(n int64) float64, limit float64) int64 {
+	best := int64(0)
+	for i := len(s.intervals) - 1; i >= 0; i-- {
+		if y(s.intervals[i]) >= limit {
+			break
+		}
+		best = s.intervals[i]
+	}
+	return best
+}
+
+func pct(x float64) string {
+	switch {
+	case math.Abs(x) >= 10:
+		return strconv.FormatFloat(x*100, 'f', 0, 64) + "%"
+	case math.Abs(x) >= 0.1:
+		return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
+}

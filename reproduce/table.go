@@ -1,0 +1,125 @@
+package reproduce
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Table is a table of results, written as a terminal table, Markdown, CSV and LaTeX.
+type Table struct {
+	Name    string // file name stem, e.g. "table1"
+	Title   string
+	Caption string // what the table shows, for the README and the LaTeX caption
+	Header  []string
+	Rows    [][]string
+	// Align: true for a right-aligned (numeric) column.
+	Right []bool
+}
+
+// Text renders the table for a terminal.
+func (t *Table) Text() ([]byte, error) {
+	var b bytes.Buffer
+	al := make(tw.Alignment, len(t.Header))
+	for i := range al {
+		al[i] = tw.AlignLeft
+		if i < len(t.Right) && t.Right[i] {
+			al[i] = tw.AlignRight
+		}
+	}
+	fmt.Fprintf(&b, "%s\n", t.Title)
+	w := tablewriter.NewTable(&b, tablewriter.WithAlignment(al), tablewriter.WithHeaderAutoFormat(tw.Off))
+	w.Header(toAny(t.Header)...)
+	for _, r := range t.Rows {
+		if err := w.Append(toAny(r)...); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Render(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// Markdown renders the table as a GitHub Markdown table.
+func (t *Table) Markdown() []byte {
+	var b bytes.Buffer
+	line := func(cells []string) {
+		b.WriteString("|")
+		for _, c := range cells {
+			b.WriteString(" " + strings.ReplaceAll(c, "|", `\|`) + " |")
+		}
+		b.WriteString("\n")
+	}
+	line(t.Header)
+	b.WriteString("|")
+	for i := range t.Header {
+		if i < len(t.Right) && t.Right[i] {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		line(r)
+	}
+	return b.Bytes()
+}
+
+// CSV renders the table as CSV, the header first.
+func (t *Table) CSV() ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(t.Header)
+	w.WriteAll(t.Rows)
+	return b.Bytes(), w.Error()
+}
+
+// LaTeX renders the table as a LaTeX table environment (booktabs).
+func (t *Table) LaTeX() []byte {
+	var b bytes.Buffer
+	spec := ""
+	for i := range t.Header {
+		if i < len(t.Right) && t.Right[i] {
+			spec += "r"
+		} else {
+			spec += "l"
+		}
+	}
+	fmt.Fprintf(&b, "%% %s\n\\begin{table}\n\\centering\n\\caption{%s}\n\\label{tab:%s}\n\\begin{tabular}{%s}\n\\toprule\n",
+		t.Title, texEscape(t.Caption), t.Name, spec)
+	row := func(cells []string) {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString(" & ")
+			}
+			b.WriteString(texEscape(c))
+		}
+		b.WriteString(" \\\\\n")
+	}
+	row(t.Header)
+	b.WriteString("\\midrule\n")
+	for _, r := range t.Rows {
+		row(r)
+	}
+	b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+	return b.Bytes()
+}
+
+var texReplacer = strings.NewReplacer(`\`, `\textbackslash{}`, `&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`,
+	`_`, `\_`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`, `×`, `$\times$`, `≥`, `$\geq$`)
+
+func texEscape(s string) string { return texReplacer.Replace(s) }
