@@ -150,8 +150,11 @@ func (s *study) claims(p func(string, ...any)) {
 		p("coincide): nothing is ever written back, so no frame is clean and none can be remapped\n")
 		p("(remaps = 0 in every run). ")
 	} else {
-		p("With unlimited frames, remapping gives %s against %s for copying at 1000 accesses. ",
+		p("With unlimited frames, remapping gives %s against %s for copying at 1000 accesses:\n",
 			pct(s.geoOverhead(remap, 1000)), pct(s.geoOverhead(nonvolatile, 1000)))
+		p("with nothing ever written back, the only clean frames are those of pages not written since\n")
+		p("they were zero-filled, so remaps are\n")
+		p("rare (%d in all the remap runs, against %d page copies in the copy runs). ", remaps, s.copies(nonvolatile))
 	}
 	var ratios []float64
 	for _, tr := range s.traces {
@@ -167,7 +170,10 @@ func (s *study) claims(p func(string, ...any)) {
 		for _, tr := range s.traces {
 			for _, n := range s.intervals {
 				if r := s.result(tr, v, n); r.Overhead < 0 {
-					neg = append(neg, fmt.Sprintf("%s at %d (%s, %s)", tr.label, n, v.label, pct(r.Overhead)))
+					c := s.opt.Costs
+					neg = append(neg, fmt.Sprintf("%s at %d (%s, %s: %d disk writes and %d reads, the baseline %.0f and %.0f)",
+						tr.label, n, v.label, pct(r.Overhead), r.Stats.DiskWrites, r.Stats.DiskReads,
+						r.Baseline.DiskWrites/c.DiskWriteNs, r.Baseline.DiskReads/c.DiskReadNs))
 				}
 			}
 		}
@@ -175,8 +181,8 @@ func (s *study) claims(p func(string, ...any)) {
 	if len(neg) > 0 {
 		p("\nSome points have a negative overhead: %s. There the scheme\n", strings.Join(neg, "; "))
 		p("takes few or no checkpoints, and with limited frames its frame stealing (versions no\n")
-		p("longer needed go first) pages differently from the baseline's plain policy, which then\n")
-		p("writes more pages back; the difference is the paging, not the checkpoints.\n")
+		p("longer needed go first) pages differently from the baseline's plain policy, which moves\n")
+		p("more pages to and from disk; the difference is the paging, not the checkpoints.\n")
 	}
 }
 
@@ -214,4 +220,15 @@ func accessFor(r *sweep.Result, target, accessNs float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f", extra/(target*refs))
+}
+
+// copies is the number of page copies over every run of a variant.
+func (s *study) copies(v variant) int64 {
+	var n int64
+	for _, tr := range s.traces {
+		for _, x := range s.intervals {
+			n += s.result(tr, v, x).Stats.PageCopies
+		}
+	}
+	return n
 }
