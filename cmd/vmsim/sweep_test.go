@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSweepCLI(t *testing.T) {
+	dir := t.TempDir()
+	csvPath, jsonPath, spec := filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.jsonl"), filepath.Join(dir, "e.yaml")
+	os.WriteFile(spec, []byte("traces: [corpus:sort]\nbase: {initial: zero}\nvary: {memory: [nonvolatile, volatile]}\n"), 0o644)
+	args := []string{"sweep", "--spec", spec, "--set", "interval=1000,100000", "--cost", "trap_ns=1000", "--csv", csvPath, "--jsonl", jsonPath}
+	code, _, stderr := runCLI(args...)
+	if code != 0 || !strings.Contains(stderr, "4 points, 4 run now") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	first, _ := os.ReadFile(csvPath)
+	if n := strings.Count(string(first), "\n"); n != 5 || !strings.Contains(string(first), "corpus:sort") {
+		t.Errorf("CSV has %d lines:\n%s", n, first)
+	}
+	code, _, stderr = runCLI(args...)
+	if code != 0 || !strings.Contains(stderr, "0 run now, 4 already done") {
+		t.Errorf("rerun: exit %d: %s", code, stderr)
+	}
+	again, _ := os.ReadFile(csvPath)
+	if string(again) != string(first) {
+		t.Error("a rerun changed the CSV")
+	}
+	for _, bad := range [][]string{
+		{"sweep", "--trace", "corpus:sort", "--set", "interval=1000"},
+		{"sweep", "--trace", "corpus:sort", "--set", "intervall=1000", "--csv", csvPath},
+		{"sweep", "--trace", "corpus:nope", "--csv", filepath.Join(dir, "x.csv")},
+		{"sweep", "--trace", "corpus:sort", "--set", "nokey", "--csv", csvPath},
+		{"sweep", "--trace", "corpus:sort", "--cost", "trap_ns=-5", "--csv", csvPath},
+		{"reproduce", "--cost", "no_such_cost=1", "--dir", filepath.Join(dir, "res")},
+	} {
+		if code, _, stderr := runCLI(bad...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, stderr)
+		}
+	}
+	if code, stdout, _ := runCLI("--version"); code != 0 || !strings.Contains(stdout, version) {
+		t.Errorf("--version: %d %q", code, stdout)
+	}
+}
