@@ -107,13 +107,28 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 // (1-based; control records are skipped) until fn returns false or the trace ends. It
 // returns how many accesses it passed to fn.
 func eachAccess(open Opener, fn func(rec traces.Record, idx int64) bool) (int64, error) {
+	return eachAccessAfter(open, 0, fn)
+}
+
+// accessSeeker is a trace that can jump to an access number: a seekable vmt file.
+type accessSeeker interface {
+	SeekAccess(n uint64) error
+}
+
+// eachAccessAfter is eachAccess from access number after+1 on: fn may or may not see the
+// accesses up to after (a seekable trace jumps past them); the count returned includes
+// them.
+func eachAccessAfter(open Opener, after int64, fn func(rec traces.Record, idx int64) bool) (int64, error) {
 	src, err := open()
 	if err != nil {
 		return 0, err
 	}
 	defer closeReader(src)
-	recs := make([]traces.Record, 4096)
 	var idx int64
+	if s, ok := src.(accessSeeker); ok && after > 0 && s.SeekAccess(uint64(after)) == nil {
+		idx = after
+	}
+	recs := make([]traces.Record, 4096)
 	for {
 		k, rerr := src.Read(recs)
 		for _, rec := range recs[:k] {

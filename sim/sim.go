@@ -426,7 +426,7 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 		}
 		return r.err
 	}
-	n, err := eachAccess(r.open, func(rec traces.Record, idx int64) bool {
+	n, err := eachAccessAfter(r.open, from, func(rec traces.Record, idx int64) bool {
 		if idx > upTo {
 			return false
 		}

@@ -418,3 +418,53 @@ func ExampleRun() {
 	fmt.Println(s.Refs, s.Writes, s.PagesTouched, s.Checkpoints, s.FirstWrites)
 	// Output: 4 3 3 2 4
 }
+
+// TestReplaySeeksInVMT replays from a seekable vmt file (the replay buffer too small, so
+// every replay re-reads the trace, jumping to the last checkpoint) and expects the same
+// counts as replaying from memory.
+func TestReplaySeeksInVMT(t *testing.T) {
+	f, err := traces.OpenSample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := traces.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.vmt")
+	out, _ := os.Create(path)
+	w, _ := traces.NewVMTWriter(out, traces.VMTOptions{BlockRecords: 4096, Compress: true})
+	w.Write(recs)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	seeks := 0
+	open := func() (traces.Reader, error) {
+		f, err := traces.Open(path, traces.Options{})
+		return &countSeeks{f, &seeks}, err
+	}
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.MTBF, cfg.Seed, cfg.Verify = 20000, 60000, 3, true
+	for _, fail := range []string{"transient", "crash"} {
+		cfg.Failure = fail
+		fromFile, err := RunWith(cfg, open, Options{ReplayBuffer: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inMemory := mustRun(t, cfg, recs, Options{})
+		if fromFile.Stats != inMemory.Stats || fromFile.Stats.VerifyMismatches != 0 || fromFile.Stats.ReplayedRefs == 0 {
+			t.Errorf("%s: from the vmt file %+v\nin memory %+v", fail, fromFile.Stats, inMemory.Stats)
+		}
+	}
+	if seeks == 0 {
+		t.Error("the replays never seeked")
+	}
+}
+
+type countSeeks struct {
+	*traces.File
+	n *int
+}
+
+func (c *countSeeks) SeekAccess(n uint64) error { *c.n++; return c.File.SeekAccess(n) }

@@ -183,6 +183,18 @@ func (f *File) SkippedLines() int64 {
 	return 0
 }
 
+// ErrNotSeekable is returned by SeekAccess on a trace that cannot jump.
+var ErrNotSeekable = errors.New("trace is not seekable (only a vmt file not wrapped in another compression is)")
+
+// SeekAccess positions the trace just after access n-1, as VMTReader.SeekAccess does, if
+// the trace is seekable; otherwise it returns ErrNotSeekable and changes nothing.
+func (f *File) SeekAccess(n uint64) error {
+	if s, ok := f.Reader.(interface{ SeekAccess(uint64) error }); ok {
+		return s.SeekAccess(n)
+	}
+	return ErrNotSeekable
+}
+
 // Open opens the trace at path, detecting compression and (for FormatAuto) the format.
 // A vmt file that is not wrapped in another compression is opened seekable: its Reader
 // is a *VMTReader that can SeekAccess.
