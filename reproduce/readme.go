@@ -3,10 +3,12 @@ package reproduce
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 )
 
@@ -27,14 +29,24 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("zero-filled, a checkpoint every N accesses, no failures) and one run of the baseline,\n")
 	p("scheme `none` (plain demand paging) with the same trace and paging settings. The cost\n")
 	p("model (`sim/cost.go`, where each default's source is given) turns counters into time:\n\n")
+	d := sim.DefaultCostModel()
+	src := func(def, val float64, source string) string {
+		if def != val {
+			return "set with --cost (default " + strconv.FormatFloat(def, 'g', -1, 64) + ")"
+		}
+		return source
+	}
 	p("| cost | value | source |\n|---|---:|---|\n")
-	p("| one access (`access_ns`) | %g ns | native run time / traced accesses of corpus programs on this machine |\n", c.AccessNs)
-	p("| page copy bandwidth (`copy_bytes_per_sec`) | %g GB/s | `BenchmarkMachinePageCopy` |\n", c.CopyBytesPerSec/1e9)
-	p("| trap: page fault, protection event, remap (`trap_ns`) | %g ns | `BenchmarkMachinePageFault` |\n", c.TrapNs)
-	p("| disk read of a page (`disk_read_ns`) | %g ns | `BenchmarkMachineDiskRead` (O_DIRECT) |\n", c.DiskReadNs)
-	p("| durable disk write of a page (`disk_write_ns`) | %g ns | `BenchmarkMachineDiskWriteSync` (write + fdatasync) |\n", c.DiskWriteNs)
-	p("| page-table page write (`pt_page_write_ns`), commit (`commit_ns`) | %g ns, %g ns | a durable page write |\n", c.PTPageWriteNs, c.CommitNs)
-	p("| wrap sweep, per page (`sweep_page_ns`) | %g ns | two accesses |\n\n", c.SweepPageNs)
+	p("| one access (`access_ns`) | %g ns | %s |\n", c.AccessNs, src(d.AccessNs, c.AccessNs, "native run time / traced accesses of corpus programs on the development machine"))
+	p("| page copy bandwidth (`copy_bytes_per_sec`) | %g GB/s | %s |\n", c.CopyBytesPerSec/1e9, src(d.CopyBytesPerSec, c.CopyBytesPerSec, "`BenchmarkMachinePageCopy`"))
+	p("| trap: page fault, protection event, remap (`trap_ns`) | %g ns | %s |\n", c.TrapNs, src(d.TrapNs, c.TrapNs, "`BenchmarkMachinePageFault`"))
+	p("| disk read of a page (`disk_read_ns`) | %g ns | %s |\n", c.DiskReadNs, src(d.DiskReadNs, c.DiskReadNs, "`BenchmarkMachineDiskRead` (O_DIRECT)"))
+	p("| durable disk write of a page (`disk_write_ns`) | %g ns | %s |\n", c.DiskWriteNs, src(d.DiskWriteNs, c.DiskWriteNs, "`BenchmarkMachineDiskWriteSync` (write + fdatasync)"))
+	p("| page-table page write (`pt_page_write_ns`) | %g ns | %s |\n", c.PTPageWriteNs, src(d.PTPageWriteNs, c.PTPageWriteNs, "a durable page write"))
+	p("| commit record (`commit_ns`) | %g ns | %s |\n", c.CommitNs, src(d.CommitNs, c.CommitNs, "a durable page write"))
+	p("| wrap sweep, per page (`sweep_page_ns`) | %g ns | %s |\n\n", c.SweepPageNs, src(d.SweepPageNs, c.SweepPageNs, "two accesses"))
+	p("The Machine benchmarks are in `sim/machine_bench_test.go`; run them to measure another\n")
+	p("machine, and pass the figures with `--cost KEY=VALUE`.\n\n")
 	p("Overhead = modeled time of the scheme / modeled time of `none` - 1. The raw counters,\n")
 	p("the configuration and the time split of every point are in `data/points.csv` and\n")
 	p("`data/points.jsonl`; each figure's numbers are in `figN.csv`. Tables come as `.txt`\n")

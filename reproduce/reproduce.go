@@ -342,10 +342,10 @@ func (s *study) figures() []*Figure {
 	return []*Figure{
 		{Name: "fig1", Title: "Figure 1: overhead, non-volatile memory",
 			Caption: "Overhead (modeled time of virtual checkpoints over that of plain demand paging, minus one) against the checkpoint interval, one line per trace; non-volatile memory, copy on first write, unlimited frames.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead", LogY: true, Series: s.perTrace(nonvolatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (time / baseline time - 1)", LogY: true, Series: s.perTrace(nonvolatile, overhead)},
 		{Name: "fig2", Title: "Figure 2: overhead, volatile memory",
 			Caption: "The same for volatile memory, where each checkpoint writes the pages modified since the last one, their page-table pages and a commit record to disk.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead", LogY: true, Series: s.perTrace(volatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (time / baseline time - 1)", LogY: true, Series: s.perTrace(volatile, overhead)},
 		{Name: "fig3", Title: "Figure 3: memory overhead",
 			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
 			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames / footprint",

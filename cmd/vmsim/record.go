@@ -104,6 +104,8 @@ otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and e
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
+	// Everything after PROGRAM is PROGRAM's, flags included, with or without "--".
+	f.SetInterspersed(false)
 	f.StringVarP(&out, "output", "o", "", "the vmt trace to write")
 	f.BoolVar(&opt.DataOnly, "data-only", false, "leave out instruction fetches")
 	f.Int64Var(&opt.MaxRefs, "max-refs", 0, "stop the program after this many accesses (0: no limit)")
