@@ -423,14 +423,7 @@ func ExampleRun() {
 // every replay re-reads the trace, jumping to the last checkpoint) and expects the same
 // counts as replaying from memory.
 func TestReplaySeeksInVMT(t *testing.T) {
-	f, err := traces.OpenSample()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := traces.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := sampleRecords(t)
 	path := filepath.Join(t.TempDir(), "s.vmt")
 	out, _ := os.Create(path)
 	w, _ := traces.NewVMTWriter(out, traces.VMTOptions{BlockRecords: 4096, Compress: true})

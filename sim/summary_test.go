@@ -10,14 +10,7 @@ import (
 // against the emulator: pages touched and written, and the distinct pages written per
 // interval against first_writes with the same interval.
 func TestSummaryAgreesWithRun(t *testing.T) {
-	f, err := traces.OpenSample()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := traces.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := sampleRecords(t)
 	intervals := []int64{1, 1000, 100000}
 	for _, ignore := range []bool{false, true} {
 		sum, err := traces.Summarize(traces.NewSliceReader(recs), traces.SummaryOptions{PageSize: 4096, IgnoreSize: ignore, Intervals: intervals})
@@ -38,4 +31,18 @@ func TestSummaryAgreesWithRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sampleRecords returns the records of the embedded sample trace.
+func sampleRecords(t *testing.T) []traces.Record {
+	t.Helper()
+	f, err := traces.OpenSample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := traces.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
