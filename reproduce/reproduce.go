@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
@@ -120,8 +122,9 @@ func (s *study) collectTraces() error {
 			delete(want, e.Name)
 		}
 	}
-	for n := range want {
-		return fmt.Errorf("no trace %q in the corpus", n)
+	if len(want) > 0 {
+		missing := slices.Sorted(maps.Keys(want))
+		return fmt.Errorf("no trace %q in the corpus", missing[0])
 	}
 	for _, p := range s.opt.Traces {
 		names = append(names, traceInfo{name: p, label: filepath.Base(p)})

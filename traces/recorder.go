@@ -2,6 +2,7 @@ package traces
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +211,8 @@ func (rec *recording) run(cmd *exec.Cmd, consume func(), after func()) (*RecordR
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	res := rec.res
+	res.Processes = slices.Clone(res.Processes)
+	slices.SortFunc(res.Processes, func(a, b TracedProcess) int { return cmp.Compare(a.ASID, b.ASID) })
 	res.ExitCode = cmd.ProcessState.ExitCode()
 	if rec.err != nil {
 		return nil, rec.err
