@@ -1,0 +1,57 @@
+package traces_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Write a trace in vmt, read it back, and jump to an access.
+func ExampleNewVMTWriter() {
+	var buf bytes.Buffer
+	w, _ := traces.NewVMTWriter(&buf, traces.VMTOptions{Compress: true, Meta: map[string]any{"program": "demo"}})
+	w.Write([]traces.Record{
+		{Addr: 0x1000, Size: 8, Kind: traces.Write},
+		{Kind: traces.Checkpoint},
+		{Addr: 0x1008, Size: 8, Kind: traces.Read, ASID: 1},
+	})
+	w.Close()
+
+	v, _ := traces.OpenVMT(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "demo.vmt")
+	recs, _ := traces.ReadAll(v)
+	fmt.Println(recs)
+	v.SeekAccess(1) // just after access 0: the checkpoint comes next
+	recs, _ = traces.ReadAll(v)
+	fmt.Println(recs)
+	// Output:
+	// [asid=0 write 0x1000,8 asid=0 checkpoint asid=1 read 0x1008,8]
+	// [asid=0 checkpoint asid=1 read 0x1008,8]
+}
+
+// Describe a trace: pages touched and written, and distinct pages written per interval.
+func ExampleSummarize() {
+	trace := "00001000 W\n00001008 R\n00002000 W\n00001010 W\n"
+	s, _ := traces.Summarize(traces.NewRWReader(strings.NewReader(trace), "demo.rw"),
+		traces.SummaryOptions{PageSize: 4096, Intervals: []int64{2}})
+	fmt.Println(s.Accesses, s.PagesTouched, s.PagesWritten, s.WriteFraction)
+	fmt.Println(s.Intervals[0].Count, s.Intervals[0].PageWrites)
+	// Output:
+	// 4 2 2 0.75
+	// 2 3
+}
+
+// Convert between formats: din in, extended din out.
+func ExampleNewWriter() {
+	in := traces.NewDinReader(strings.NewReader("2 400100\n1 70f60888 comment\n"), "demo.din")
+	recs, _ := traces.ReadAll(in)
+	var out bytes.Buffer
+	w, _ := traces.NewWriter(&out, traces.FormatXDin, traces.WriterOptions{})
+	w.Write(recs)
+	w.Close()
+	fmt.Print(out.String())
+	// Output:
+	// i 400100 1
+	// w 70f60888 1
+}
