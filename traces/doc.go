@@ -1,5 +1,6 @@
-// Package traces defines vmsim's memory-trace record and the streaming readers that
-// produce records from trace files.
+// Package traces defines vmsim's memory-trace record and everything that moves records
+// in and out of files: streaming readers, writers, compression detection, the vmt
+// binary format, a summary pass, and the valgrind recorder.
 //
 // A trace is a sequence of [Record] values: memory accesses (read, write, modify,
 // instruction fetch) and control records (checkpoint, fail) for formats that carry them.
@@ -7,6 +8,14 @@
 // hold more than a fixed-size buffer in memory, whatever the trace length. A malformed
 // record is an [*Error] naming the file, the line or byte offset, and the reason.
 //
+// Formats: rw, valgrind lackey, Dinero's din and extended din (text), and vmt, vmsim's
+// own binary format, specified in FORMAT.md: delta- and varint-encoded records in blocks,
+// optionally zstd-compressed, checksummed, with an index to seek by access number
+// ([VMTReader.SeekAccess]). [NewWriter] writes vmt, rw, din, extended din and lackey.
 // Compression (gzip, zstd, xz) is detected from the first bytes of the content, never
-// from the file name ([Decompress]); the text format can be sniffed too ([Sniff]).
+// from the file name ([Decompress]); the format can be sniffed too ([Sniff]).
+//
+// [Summarize] describes a trace (accesses by kind, pages touched and written, distinct
+// pages written per checkpoint interval); [RecordProgram] runs a program under valgrind
+// lackey and streams its accesses into a [Writer].
 package traces
