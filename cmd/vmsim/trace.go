@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -322,12 +324,17 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func newHeadCmd(w io.Writer) *cobra.Command {
 	var in inputFlags
 	var n int
+	var from uint64
 	cmd := &cobra.Command{
 		Use:   "head [flags] TRACE",
-		Short: "Print the first records of a trace, decoded",
+		Short: "Print the first records of a trace (or those from an access on), decoded",
 		Long: `Print what vmsim reads from TRACE: its format and compression (and a vmt file's
-metadata), then the first -n records, one a line: record number, address space, kind,
-address and size in bytes.`,
+metadata), then -n records, one a line: the access number (0-based; "-" for a control
+record), address space, kind, address and size in bytes.
+
+--from N starts just after access N-1, so that access N comes next (control records
+between accesses N-1 and N come first). A vmt file jumps there with its index; other
+formats are decoded from the start.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := in.open(args[0])
@@ -343,15 +350,30 @@ address and size in bytes.`,
 				h := v.Header()
 				fmt.Fprintf(stdout, "# vmt version %d, zstd blocks %v, %d records a block, metadata %s\n", h.Version, h.Compressed, h.BlockRecords, h.Meta)
 			}
-			fmt.Fprintf(stdout, "%8s %6s %-10s %18s %6s\n", "#record", "asid", "kind", "address", "size")
+			var src traces.Reader = f
+			if from > 0 {
+				if err := f.SeekAccess(from); err == nil {
+					fmt.Fprintf(stdout, "# jumped to access %d with the vmt index\n", from)
+				} else if errors.Is(err, traces.ErrNotSeekable) {
+					if src, err = skipAccesses(f, from); err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "# decoded from the start to access %d\n", from)
+				} else {
+					return err
+				}
+			}
+			fmt.Fprintf(stdout, "%10s %6s %-10s %18s %6s\n", "#access", "asid", "kind", "address", "size")
 			buf := make([]traces.Record, min(max(n, 1), 4096))
+			acc := from
 			for i := 0; i < n; {
-				k, err := f.Read(buf[:min(len(buf), n-i)])
+				k, err := src.Read(buf[:min(len(buf), n-i)])
 				for _, r := range buf[:k] {
 					if r.Kind.IsAccess() {
-						fmt.Fprintf(stdout, "%8d %6d %-10s %#18x %6d\n", i, r.ASID, r.Kind, r.Addr, r.Size)
+						fmt.Fprintf(stdout, "%10d %6d %-10s %#18x %6d\n", acc, r.ASID, r.Kind, r.Addr, r.Size)
+						acc++
 					} else {
-						fmt.Fprintf(stdout, "%8d %6d %-10s %18s %6s\n", i, r.ASID, r.Kind, "-", "-")
+						fmt.Fprintf(stdout, "%10s %6d %-10s %18s %6s\n", "-", r.ASID, r.Kind, "-", "-")
 					}
 					i++
 				}
@@ -366,7 +388,55 @@ address and size in bytes.`,
 			return err
 		},
 	}
+	cmd.Flags().Uint64Var(&from, "from", 0, "start at this access number (0-based)")
 	in.add(cmd)
 	cmd.Flags().IntVarP(&n, "records", "n", 10, "number of records to print")
 	return cmd
+}
+
+// skipAccesses reads and drops records of r up to and including access n-1, and returns
+// a reader of the rest (the records it read past that point first).
+func skipAccesses(r traces.Reader, n uint64) (traces.Reader, error) {
+	buf := make([]traces.Record, 4096)
+	var acc uint64
+	for {
+		k, err := r.Read(buf)
+		for i, rec := range buf[:k] {
+			if acc == n {
+				rest := slices.Clone(buf[i:k])
+				return &prefixed{head: rest, r: r, err: err}, nil
+			}
+			if rec.Kind.IsAccess() {
+				acc++
+			}
+		}
+		if err == io.EOF {
+			if acc == n {
+				return traces.NewSliceReader(nil), nil
+			}
+			return nil, fmt.Errorf("access %d is past the end (%d accesses)", n, acc)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// prefixed reads head, then (unless err ended the stream) r.
+type prefixed struct {
+	head []traces.Record
+	r    traces.Reader
+	err  error
+}
+
+func (p *prefixed) Read(out []traces.Record) (int, error) {
+	if len(p.head) > 0 {
+		k := copy(out, p.head)
+		p.head = p.head[k:]
+		return k, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.r.Read(out)
 }

@@ -199,3 +199,36 @@ func TestRecord(t *testing.T) {
 		t.Error("a failed recording left its output")
 	}
 }
+
+// TestHeadFrom checks that --from gives the same records whether the trace jumps (vmt)
+// or is decoded from the start (lackey).
+func TestHeadFrom(t *testing.T) {
+	dir := t.TempDir()
+	text := "I  04001100,3\n L 1ffefffd78,8\n S 1ffefffd78,8\n M 0421d3c0,4\nI  04001103,2\n"
+	lk := filepath.Join(dir, "t.lackey")
+	os.WriteFile(lk, []byte(text), 0o644)
+	vmt := filepath.Join(dir, "t.vmt")
+	if code, _, stderr := runCLI("trace", "convert", "--block", "2", lk, vmt); code != 0 {
+		t.Fatal(stderr)
+	}
+	records := func(out string) string {
+		var keep []string
+		for _, l := range strings.Split(out, "\n") {
+			if l != "" && !strings.HasPrefix(l, "#") && !strings.Contains(l, "#access") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	_, a, _ := runCLI("trace", "head", "--from", "3", "-n", "5", vmt)
+	_, b, _ := runCLI("trace", "head", "--from", "3", "-n", "5", lk)
+	if records(a) != records(b) || !strings.Contains(a, "jumped") || !strings.Contains(b, "decoded") {
+		t.Errorf("vmt:\n%s\nlackey:\n%s", a, b)
+	}
+	if got := records(a); !strings.HasPrefix(strings.TrimSpace(got), "3") || strings.Count(got, "\n") != 1 {
+		t.Errorf("from access 3 of 5: %q", got)
+	}
+	if code, _, stderr := runCLI("trace", "head", "--from", "6", lk); code != 2 || !strings.Contains(stderr, "past the end") {
+		t.Errorf("past the end: %d %s", code, stderr)
+	}
+}
