@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -185,13 +186,18 @@ func (s *study) makePoints() error {
 	return nil
 }
 
-// costsMap turns a cost model into the map a Spec takes.
+// costsMap turns a cost model into the map a Spec takes, by its JSON form, so that every
+// field goes across.
 func costsMap(c sim.CostModel) map[string]any {
-	return map[string]any{
-		"access_ns": c.AccessNs, "copy_bytes_per_sec": c.CopyBytesPerSec, "trap_ns": c.TrapNs,
-		"disk_read_ns": c.DiskReadNs, "disk_write_ns": c.DiskWriteNs, "pt_page_write_ns": c.PTPageWriteNs,
-		"commit_ns": c.CommitNs, "sweep_page_ns": c.SweepPageNs,
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a struct of float64s always marshals
 	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	return m
 }
 
 func (s *study) run() error {

@@ -60,11 +60,8 @@ type Point struct {
 
 // Points expands a spec into its points, in order, and the cost model.
 func (s *Spec) Points() ([]Point, sim.CostModel, error) {
-	costs := sim.DefaultCostModel()
-	if err := overlay(&costs, s.Costs, "costs"); err != nil {
-		return nil, costs, err
-	}
-	if err := costs.Validate(); err != nil {
+	costs, err := CostModel(s.Costs)
+	if err != nil {
 		return nil, costs, err
 	}
 	traceNames, err := expandTraces(s.Traces)
@@ -129,6 +126,16 @@ func describe(set map[string]any) string {
 		fmt.Fprintf(&b, "%s=%v ", k, set[k])
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// CostModel returns the default cost model with the fields named in set (by their JSON
+// keys) overridden, checked.
+func CostModel(set map[string]any) (sim.CostModel, error) {
+	costs := sim.DefaultCostModel()
+	if err := overlay(&costs, set, "costs"); err != nil {
+		return costs, err
+	}
+	return costs, costs.Validate()
 }
 
 // overlay sets the fields of *dst named by their JSON keys in set; an unknown key or a

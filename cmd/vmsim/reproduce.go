@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/reproduce"
-	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/sweep"
 )
 
 // version is vmsim's version, written into the results it produces.
@@ -43,15 +41,13 @@ numbers in .csv. The same inputs give the same files, byte for byte. Every point
 afresh unless --resume, which keeps the points of an interrupted run in data/.
 Progress shows on a terminal only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			model := sim.DefaultCostModel()
-			m := map[string]any{}
+			var m map[string]any
 			if err := applyKV(&m, costs); err != nil {
 				return fmt.Errorf("--cost: %w", err)
 			}
-			if len(m) > 0 {
-				if err := overlayCosts(&model, m); err != nil {
-					return err
-				}
+			model, err := sweep.CostModel(m)
+			if err != nil {
+				return fmt.Errorf("--cost: %w", err)
 			}
 			command := "vmsim reproduce"
 			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
@@ -88,18 +84,4 @@ func reproduceArgs(cmd *cobra.Command) []string {
 		out = append(out, "--"+f.Name+"="+f.Value.String())
 	})
 	return append(out, cmd.Flags().Args()...)
-}
-
-// overlayCosts sets the cost model fields named by their JSON keys.
-func overlayCosts(model *sim.CostModel, m map[string]any) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(model); err != nil {
-		return fmt.Errorf("--cost: %w", err)
-	}
-	return model.Validate()
 }
