@@ -55,22 +55,18 @@ func parseDin(line []byte) (rec Record, reason string) {
 	}
 	// The extended form: one type letter, then white space.
 	if k, ok := xdinKind(line[i]); ok && i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t') {
-		j := skipSpace(line, i+1)
-		addr, n, ok := parseHex(line[j:])
-		if !ok {
+		addr, j, bad := hexField(line, skipSpace(line, i+1))
+		switch bad {
+		case fieldMissing:
 			return rec, "extended din: want a hex address after the access type"
-		}
-		j += n
-		if e := skipSpace(line, j); e == j && j < len(line) {
+		case fieldBadChar:
 			return rec, "extended din: bad character in the address"
-		} else {
-			j = e
 		}
-		size, n, ok := parseHex(line[j:])
-		if !ok {
+		size, _, bad := hexField(line, skipSpace(line, j))
+		switch bad {
+		case fieldMissing:
 			return rec, "extended din: want a hex size after the address"
-		}
-		if j+n < len(line) && line[j+n] != ' ' && line[j+n] != '\t' {
+		case fieldBadChar:
 			return rec, "extended din: bad character in the size"
 		}
 		if size == 0 || size > 1<<32-1 {
@@ -97,11 +93,11 @@ func parseDin(line []byte) (rec Record, reason string) {
 	} else {
 		j = e
 	}
-	addr, n, ok := parseHex(line[j:])
-	if !ok {
+	addr, _, bad := hexField(line, j)
+	switch bad {
+	case fieldMissing:
 		return rec, "din: want a hex address after the label"
-	}
-	if j+n < len(line) && line[j+n] != ' ' && line[j+n] != '\t' {
+	case fieldBadChar:
 		return rec, "din: bad character in the address"
 	}
 	k := dinKinds[label]
@@ -109,6 +105,27 @@ func parseDin(line []byte) (rec Record, reason string) {
 		return rec, skipLine
 	}
 	return Record{Addr: addr, Size: 1, Kind: k}, ""
+}
+
+// What hexField found wrong with a field.
+const (
+	fieldOK      = iota
+	fieldMissing // no hex number there
+	fieldBadChar // a character other than white space right after the number
+)
+
+// hexField parses a hex number (optionally 0x-prefixed) at line[j:] that must end the
+// line or be followed by white space, and returns it with the index just past it.
+func hexField(line []byte, j int) (v uint64, end int, bad int) {
+	v, n, ok := parseHex(line[j:])
+	if !ok {
+		return 0, j, fieldMissing
+	}
+	end = j + n
+	if end < len(line) && line[end] != ' ' && line[end] != '\t' {
+		return 0, end, fieldBadChar
+	}
+	return v, end, fieldOK
 }
 
 // fastDin parses canonical traditional lines ("<0|1|2> <1-16 hex digits>\n") in place.
