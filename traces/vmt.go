@@ -424,7 +424,8 @@ func grow(b []byte, n int) []byte {
 // readEnd checks the end block, the index and the footer of a stream.
 func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
 	endOff := v.blockOff
-	if stored != rawLen || stored%vmtIndexEntrySize != 0 || uint64(stored/vmtIndexEntrySize) != v.blocks && v.ra == nil {
+	// A seekable reader may have jumped past blocks, so only a stream counts them.
+	if stored != rawLen || stored%vmtIndexEntrySize != 0 || (v.ra == nil && uint64(stored/vmtIndexEntrySize) != v.blocks) {
 		return v.errorf(endOff, nil, "malformed end block (index of %d bytes after %d blocks)", stored, v.blocks)
 	}
 	if v.ra != nil {
