@@ -3,11 +3,13 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
+	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/frames"
-	"github.com/vmsim/vmsim/mmu"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // Config is everything that determines a run. Its JSON form is the "config" object of
@@ -35,9 +37,18 @@ type Config struct {
 	Lenient     bool    `json:"lenient"`
 	Verify      bool    `json:"verify"`
 	VerifyBlock uint64  `json:"verify_block"`
+	// Granule is the block size block-granular schemes track (--granule).
+	Granule uint64 `json:"granule"`
+	// The cache model (--cache-size 0: none).
+	CacheSize  uint64 `json:"cache_size"`
+	CacheWays  int    `json:"cache_ways"`
+	CacheLine  uint64 `json:"cache_line"`
+	CacheFlush string `json:"cache_flush"`
+	// Params are the scheme's own settings that differ from their defaults, by name.
+	Params map[string]string `json:"params,omitempty"`
 }
 
-// DefaultConfig returns the defaults of DESIGN.md.
+// DefaultConfig returns the defaults documented in docs/.
 func DefaultConfig() Config {
 	return Config{
 		Format:      "auto",
@@ -54,6 +65,10 @@ func DefaultConfig() Config {
 		Failure:     "transient",
 		VerifyBlock: 64,
 		FailAt:      []int64{},
+		Granule:     64,
+		CacheWays:   8,
+		CacheLine:   64,
+		CacheFlush:  "invalidate",
 	}
 }
 
@@ -65,26 +80,53 @@ const (
 	maxBlocks   = 1 << 16 // --verify stamps per page
 )
 
-// Choices lists the values each enumerated option accepts.
+// Choices lists the values each enumerated option accepts. "scheme" lists the schemes
+// registered when this package was initialised; a scheme registered later (from a package
+// that imports sim) is accepted too.
 var Choices = map[string][]string{
-	"scheme":  mmu.Schemes,
-	"replace": frames.Policies,
-	"steal":   {"obsolete-first", "policy"},
-	"initial": {"image", "zero"},
-	"memory":  {"nonvolatile", "volatile"},
-	"cow":     {"copy", "remap"},
-	"scope":   {"system", "asid"},
-	"failure": {"transient", "crash"},
-	"format":  {"auto", "rw", "lackey", "din", "xdin", "vmt"},
+	"scheme":      scheme.Names(),
+	"replace":     frames.Policies,
+	"steal":       {"obsolete-first", "policy"},
+	"initial":     {"image", "zero"},
+	"memory":      {"nonvolatile", "volatile"},
+	"cow":         {"copy", "remap"},
+	"scope":       {"system", "asid"},
+	"failure":     {"transient", "crash"},
+	"format":      {"auto", "rw", "lackey", "din", "xdin", "vmt"},
+	"cache-flush": {"invalidate", "clean", "none"},
 }
 
 // Validate checks the configuration and returns every problem found.
 func (c *Config) Validate() error {
+	info, err := c.info(nil)
+	if err != nil {
+		return err
+	}
+	return c.validate(info)
+}
+
+// info returns the scheme to run: custom if not nil, else the registered one.
+func (c *Config) info(custom *scheme.Info) (scheme.Info, error) {
+	if custom != nil {
+		if custom.New == nil {
+			return scheme.Info{}, fmt.Errorf("scheme %q has no constructor", custom.Name)
+		}
+		return *custom, nil
+	}
+	info, ok := scheme.Lookup(c.Scheme)
+	if !ok {
+		return scheme.Info{}, fmt.Errorf("--scheme %q: want one of %v", c.Scheme, scheme.Names())
+	}
+	return info, nil
+}
+
+func (c *Config) validate(info scheme.Info) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	for _, ch := range []struct{ name, val string }{
-		{"scheme", c.Scheme}, {"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
+		{"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
 		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"format", c.Format},
+		{"cache-flush", c.CacheFlush},
 	} {
 		if !slices.Contains(Choices[ch.name], ch.val) {
 			bad("--%s %q: want one of %v", ch.name, ch.val, Choices[ch.name])
@@ -103,6 +145,9 @@ func (c *Config) Validate() error {
 	if c.Scheme == "dualmap" && c.Frames == 1 {
 		bad("--frames 1: dualmap needs at least 2 frames (a first write copies a page into a second frame)")
 	}
+	if info.Level == scheme.LevelMemory && c.Frames != 0 {
+		bad("--frames %d: scheme %s sits at the memory controller and does no paging (want --frames 0)", c.Frames, info.Name)
+	}
 	if c.VBits < 1 || c.VBits > 31 {
 		bad("--vbits %d: want 1 to 31", c.VBits)
 	}
@@ -114,38 +159,76 @@ func (c *Config) Validate() error {
 			bad("--fail-at %d: access numbers start at 1", i)
 		}
 	}
-	if c.MTBF < 0 {
-		bad("--mtbf %v: want a positive mean number of accesses between failures", c.MTBF)
+	if c.MTBF < 0 || math.IsNaN(c.MTBF) || math.IsInf(c.MTBF, 0) {
+		bad("--mtbf %v: want 0 (none) or a finite mean number of accesses between failures", c.MTBF)
 	}
 	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks) {
 		bad("--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
 	}
-	if c.Scheme == "none" && c.failures() {
-		bad("scheme none keeps no checkpoints and cannot recover from failures: drop --fail-at/--mtbf or use --scheme dualmap")
+	if !pow2(c.Granule) || c.Granule < 8 || c.Granule > c.PageSize {
+		bad("--granule %d: want a power of two from 8 to the page size (%d)", c.Granule, c.PageSize)
+	}
+	if c.CacheSize > 0 {
+		if err := c.cacheGeometry().Validate(); err != nil {
+			errs = append(errs, err)
+		} else if c.Verify && c.VerifyBlock > c.CacheLine {
+			bad("--verify-block %d: want at most the cache line (%d) when a cache is modeled", c.VerifyBlock, c.CacheLine)
+		}
+		if info.Level == scheme.LevelMemory && c.CacheFlush == "none" {
+			bad("--cache-flush none: scheme %s needs memory consistent at a checkpoint (want invalidate or clean)", info.Name)
+		}
+	}
+	if c.failures() {
+		if err := c.recoverable(info); err != nil {
+			bad("%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// recoverable says whether the scheme survives the configured kind of failure.
+func (c *Config) recoverable(info scheme.Info) error {
+	if c.Failure == "crash" && c.Memory == "volatile" {
+		if !info.RecoversCrash {
+			return fmt.Errorf("scheme %s cannot recover from a crash of volatile memory", info.Name)
+		}
+		return nil
+	}
+	if !info.RecoversTransient {
+		return fmt.Errorf("scheme %s keeps no checkpoints and cannot recover from failures", info.Name)
+	}
+	return nil
 }
 
 func (c *Config) failures() bool { return len(c.FailAt) > 0 || c.MTBF > 0 }
 
 func (c *Config) pageShift() uint { return uint(bits.TrailingZeros64(c.PageSize)) }
 
-func (c *Config) mmuConfig() mmu.Config {
-	mc := mmu.Config{
-		Scheme:        c.Scheme,
+func (c *Config) cacheGeometry() cache.Geometry {
+	return cache.Geometry{Size: c.CacheSize, Ways: c.CacheWays, Line: c.CacheLine}
+}
+
+// machine returns the machine the scheme is built for.
+func (c *Config) machine() scheme.Machine {
+	m := scheme.Machine{
+		PageSize:      c.PageSize,
+		Granule:       c.Granule,
 		Frames:        c.Frames,
 		Replace:       c.Replace,
-		Seed:          c.Seed,
 		ObsoleteFirst: c.Steal == "obsolete-first",
 		ZeroFill:      c.Initial == "zero",
-		VBits:         c.VBits,
-		PerASID:       c.Scope == "asid",
 		Volatile:      c.Memory == "volatile",
+		PerASID:       c.Scope == "asid",
+		PTEBytes:      c.PTEBytes,
+		VBits:         c.VBits,
 		Remap:         c.Cow == "remap",
-		PTEsPerPTPage: c.PageSize / c.PTEBytes,
+		Seed:          c.Seed,
+	}
+	if c.CacheSize > 0 {
+		m.CacheLine = c.CacheLine
 	}
 	if c.Verify {
-		mc.Blocks = int(c.PageSize / c.VerifyBlock)
+		m.VerifyBlock = c.VerifyBlock
 	}
-	return mc
+	return m
 }

@@ -8,8 +8,8 @@ import (
 	"math/bits"
 	"sort"
 
-	"github.com/vmsim/vmsim/mmu"
-	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/cache"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -33,9 +33,13 @@ type Options struct {
 	// ReplayBuffer is how many recent accesses are kept for replay after a failure
 	// (0: the default, 1M). Replays reaching back further re-read the trace.
 	ReplayBuffer int
+	// Scheme, when not nil, is the scheme to run instead of the one registered under
+	// Config.Scheme (which then only names it in the output): any implementation of
+	// scheme.Scheme, registered or not.
+	Scheme *scheme.Info
 
 	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
-	wrap func(mmu.Scheme) mmu.Scheme
+	wrap func(scheme.Scheme) scheme.Scheme
 }
 
 const defaultReplayBuffer = 1 << 20
@@ -48,26 +52,49 @@ func Run(cfg Config, open Opener) (*Result, error) { return RunWith(cfg, open, O
 
 // RunWith is Run with options.
 func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
-	}
-	scheme, err := mmu.New(cfg.mmuConfig())
+	info, err := cfg.info(opt.Scheme)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
-	if opt.wrap != nil {
-		scheme = opt.wrap(scheme)
+	if err := cfg.validate(info); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	params, err := info.Resolve(cfg.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	r := &runner{
 		cfg:     cfg,
+		info:    info,
 		shift:   cfg.pageShift(),
-		scheme:  scheme,
 		fails:   newFailureSchedule(cfg.FailAt, cfg.MTBF, cfg.Seed),
 		open:    open,
 		check:   opt.CheckEvery,
 		bufBase: math.MaxInt64,
 		doms:    map[traces.ASID]*domain{},
 	}
+	m := cfg.machine()
+	if cfg.Replace == "opt" && cfg.Frames > 0 {
+		if r.nu, err = buildNextUse(open, r.pageRange); err != nil {
+			return nil, err
+		}
+		defer r.nu.close()
+		m.NextUse = func() int64 {
+			if r.replaying {
+				return -1
+			}
+			return r.nu.next()
+		}
+	}
+	s, err := info.New(m, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if opt.wrap != nil {
+		s = opt.wrap(s)
+	}
+	r.scheme = s
+	r.own = make([]int64, len(info.Counters))
 	if cfg.failures() {
 		r.bufBase = 0
 		r.bufCap = opt.ReplayBuffer
@@ -79,11 +106,19 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		r.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
 		r.golden = newGolden(func(a traces.ASID) int { return r.domain(a).id })
 	}
-	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.pageRange); err != nil {
-			return nil, err
+	if cfg.CacheSize > 0 {
+		g := cfg.cacheGeometry()
+		r.lineShift = uint(bits.TrailingZeros64(g.Line))
+		if info.Level == scheme.LevelMemory {
+			r.behind = true
+			blocks := 0
+			if cfg.Verify {
+				blocks = int(g.Line / cfg.VerifyBlock)
+			}
+			r.cache = cache.New(g, blocks, (*lineMemory)(r))
+		} else {
+			r.cache = cache.New(g, 0, countOnly{})
 		}
-		defer r.nu.close()
 	}
 	src, err := open()
 	if err != nil {
@@ -105,20 +140,36 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if left := r.fails.unreached(); len(left) > 0 {
 		return nil, fmt.Errorf("%w: --fail-at %d is beyond the end of the trace (%d accesses)", ErrUsage, left[0], r.st.Refs)
 	}
-	c := scheme.Counters()
+	r.collect()
+	return &Result{Config: cfg, Stats: r.st, FirstMismatch: r.firstMismatch}, nil
+}
+
+// collect copies the scheme's and the cache's counts into the stats.
+func (r *runner) collect() {
+	c := scheme.Counters{Own: r.own}
+	r.scheme.Counters(&c)
 	s := &r.st
 	s.PagesTouched, s.PagesWritten = c.PagesTouched, c.PagesWritten
 	s.FirstWrites, s.PageCopies, s.Remaps = c.FirstWrites, c.PageCopies, c.Remaps
-	s.PageFaults, s.DiskReads, s.DiskWrites = c.PageFaults, c.DiskReads, c.DiskWrites
+	s.PageFaults, s.DiskReads, s.DiskWrites, s.CheckpointDiskWrites = c.PageFaults, c.DiskReads, c.DiskWrites, c.CheckpointDiskWrites
 	s.PTPagesWritten, s.CommitWrites = c.PTPagesWritten, c.CommitWrites
 	s.FramesPeak, s.CheckpointFramesPeak, s.WrapSweeps = c.FramesPeak, c.CheckpointFramesPeak, c.WrapSweeps
-	return &Result{Config: cfg, Stats: r.st, FirstMismatch: r.firstMismatch}, nil
+	s.BytesCopied, s.BytesLogged, s.BytesToStorage, s.BytesToBackup = c.BytesCopied, c.BytesLogged, c.BytesToStorage, c.BytesToBackup
+	s.Traps, s.CheckpointStallBytes, s.MemOverheadPeakBytes, s.RecoveryBytes = c.Traps, c.CheckpointStallBytes, c.MemOverheadPeakBytes, c.RecoveryBytes
+	if r.cache != nil {
+		cc := r.cache.C
+		s.CacheRefs, s.CacheMisses, s.CacheWritebacks, s.CacheFlushLines = cc.Refs, cc.Misses, cc.Writebacks, cc.FlushLines
+		s.CacheDirtyAtEnd = r.cache.Dirty()
+	}
+	for i, d := range r.info.Counters {
+		s.Scheme.Set(d.Key, c.Own[i])
+	}
 }
 
 // domain is the driver's view of a checkpoint domain.
 type domain struct {
 	id       int
-	schemeID pagetable.DomainID
+	schemeID scheme.Domain
 	since    int64 // the domain's accesses since its last checkpoint
 	lastCkpt int64 // the access number at the domain's last checkpoint (0: the start)
 }
@@ -130,15 +181,26 @@ type bufRec struct {
 
 type runner struct {
 	cfg        Config
+	info       scheme.Info
 	shift      uint
 	blockShift uint
-	scheme     mmu.Scheme
+	lineShift  uint
+	scheme     scheme.Scheme
+	own        []int64
 	st         Stats
 	fails      *failureSchedule
 	golden     *golden
 	nu         *nextUse
 	open       Opener
 	check      bool
+	replaying  bool
+
+	// cache is the cache model, nil without one. behind: the scheme sits behind it (a
+	// memory-level scheme) and sees its fills and write-backs; otherwise the cache is
+	// modeled for its counts only and the scheme sees every access.
+	cache  *cache.Cache
+	behind bool
+	cur    int64 // the number of the access being performed, for fills and write-backs
 
 	doms     map[traces.ASID]*domain
 	domList  []*domain
@@ -150,6 +212,8 @@ type runner struct {
 	buf     []bufRec
 	bufBase int64
 	bufCap  int
+
+	stamps []uint64 // scratch for verification
 
 	firstMismatch string
 	err           error // first internal-check failure
@@ -181,6 +245,21 @@ func (r *runner) pageRange(rec traces.Record) (first, last uint64) {
 	return rec.PageSpan(r.shift, r.cfg.IgnoreSize)
 }
 
+// clip returns the bytes of rec that the run references: all of them, or with
+// --ignore-size those in the page of its address.
+func (r *runner) clip(rec traces.Record) traces.Record {
+	if rec.Size == 0 {
+		rec.Size = 1
+	}
+	if r.cfg.IgnoreSize {
+		pageEnd := (rec.Addr>>r.shift + 1) << r.shift
+		if pageEnd != 0 && rec.Addr+uint64(rec.Size) > pageEnd {
+			rec.Size = uint32(pageEnd - rec.Addr)
+		}
+	}
+	return rec
+}
+
 func (r *runner) run(src *traces.Prefetcher) error {
 	nextFail := r.fails.next()
 	for {
@@ -199,7 +278,7 @@ func (r *runner) run(src *traces.Prefetcher) error {
 			} else {
 				r.st.Reads++
 			}
-			r.apply(rec, idx, false)
+			r.apply(rec, idx)
 			if r.bufBase != math.MaxInt64 {
 				r.bufAppend(rec, idx)
 			}
@@ -219,6 +298,9 @@ func (r *runner) run(src *traces.Prefetcher) error {
 				return r.err
 			}
 		}
+		if err := r.scheme.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrUsage, err)
+		}
 		if rerr == io.EOF {
 			return nil
 		}
@@ -235,59 +317,144 @@ func (r *runner) control(rec traces.Record) error {
 	case traces.Checkpoint:
 		r.checkpoint(d)
 	case traces.Fail:
-		if r.cfg.Scheme == "none" {
-			return fmt.Errorf("%w: the trace has a fail record but scheme none cannot recover from failures", ErrUsage)
+		if err := r.cfg.recoverable(r.info); err != nil {
+			return fmt.Errorf("%w: the trace has a fail record but %w", ErrUsage, err)
 		}
 		return r.fail(d)
 	}
 	return nil
 }
 
-// apply performs one access: every page it references, and the golden model's checks.
-func (r *runner) apply(rec traces.Record, idx int64, replay bool) {
-	write := rec.Kind.Writes()
-	first, last := r.pageRange(rec)
-	for vpn := first; ; vpn++ {
-		nu := int64(-1)
-		if r.nu != nil && !replay {
-			nu = r.nu.next()
+// apply performs one access: through the cache to a memory-level scheme, or straight to
+// the scheme (the cache, if any, counting alongside); then the golden model's checks.
+func (r *runner) apply(rec traces.Record, idx int64) {
+	rec = r.clip(rec)
+	r.cur = idx
+	a := scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: idx}
+	if !r.behind {
+		r.scheme.Access(a)
+	}
+	if r.cache != nil {
+		write := rec.Kind.Writes()
+		last := (rec.Addr + uint64(rec.Size) - 1) >> r.lineShift
+		for n := rec.Addr >> r.lineShift; ; n++ {
+			r.cache.Access(cache.Line{ASID: rec.ASID, N: n}, write)
+			if n == last {
+				break
+			}
 		}
-		r.scheme.Access(rec.ASID, pagetable.VPN(vpn), write, nu)
-		if r.golden != nil {
-			r.verifyPage(rec, idx, vpn)
-		}
-		if r.check {
-			r.checkNow("access", idx)
-		}
-		if vpn == last {
-			return
-		}
+	}
+	if r.golden != nil {
+		r.verify(rec, idx)
+	}
+	if r.check {
+		r.checkNow("access", idx)
 	}
 }
 
-// verifyPage checks the blocks of page vpn that rec reads against the golden model, then
-// stores rec's stamp into the blocks it writes, in the scheme and in the golden model.
-func (r *runner) verifyPage(rec traces.Record, idx int64, vpn uint64) {
-	pageLo := vpn << r.shift
-	pageHi := pageLo + (1 << r.shift) - 1
-	lo, hi := max(rec.Addr, pageLo), min(rec.Addr+uint64(rec.Size)-1, pageHi)
-	st := r.scheme.Stamps(rec.ASID, pagetable.VPN(vpn))
-	base := pageLo >> r.blockShift
-	for b := lo >> r.blockShift; b <= hi>>r.blockShift; b++ {
-		if rec.Kind != traces.Write {
+// verify checks the blocks rec reads against the golden model, then stores rec's stamp
+// into the blocks it writes, in the scheme (or the cache in front of it) and in the golden
+// model.
+func (r *runner) verify(rec traces.Record, idx int64) {
+	lo, hi := rec.Addr>>r.blockShift, (rec.Addr+uint64(rec.Size)-1)>>r.blockShift
+	n := int(hi - lo + 1)
+	if cap(r.stamps) < n {
+		r.stamps = make([]uint64, n)
+	}
+	st := r.stamps[:n]
+	if rec.Kind != traces.Write {
+		r.load(rec.ASID, lo, st)
+		for i, got := range st {
+			b := lo + uint64(i)
 			want := r.golden.read(rec.ASID, b)
 			r.st.VerifyChecks++
-			if got := st[b-base]; got != want {
+			if got != want {
 				r.mismatch(fmt.Sprintf("access %d (%s of %#x, asid %d): block %#x holds the value of access %d, want %d",
 					idx, rec.Kind, rec.Addr, rec.ASID, b<<r.blockShift, got, want))
 			}
 		}
-		if rec.Kind.Writes() {
-			st[b-base] = uint64(idx)
-			r.golden.write(rec.ASID, b, uint64(idx))
+	}
+	if rec.Kind.Writes() {
+		for i := range st {
+			st[i] = uint64(idx)
+			r.golden.write(rec.ASID, lo+uint64(i), uint64(idx))
 		}
+		r.store(rec.ASID, lo, st)
 	}
 }
+
+// load reads blocks as the program sees them: from the cache where a memory-level scheme
+// sits behind one and the line is cached, else from the scheme.
+func (r *runner) load(asid traces.ASID, first uint64, dst []uint64) {
+	if !r.behind {
+		r.scheme.Load(asid, first, dst)
+		return
+	}
+	r.eachLine(asid, first, len(dst), func(data []uint64, i, off, n int) {
+		if data != nil {
+			copy(dst[i:i+n], data[off:off+n])
+		} else {
+			r.scheme.Load(asid, first+uint64(i), dst[i:i+n])
+		}
+	})
+}
+
+// store writes blocks as the program does: into the cache where it holds the line (it
+// does after the access, unless a later line of the same access evicted it), else into
+// the scheme.
+func (r *runner) store(asid traces.ASID, first uint64, src []uint64) {
+	if !r.behind {
+		r.scheme.Store(asid, first, src)
+		return
+	}
+	r.eachLine(asid, first, len(src), func(data []uint64, i, off, n int) {
+		if data != nil {
+			copy(data[off:off+n], src[i:i+n])
+		} else {
+			r.scheme.Store(asid, first+uint64(i), src[i:i+n])
+		}
+	})
+}
+
+// eachLine splits n blocks from block first into runs within one cache line: f gets the
+// line's data (nil if not cached), the run's index in the n blocks, its offset in the line
+// and its length.
+func (r *runner) eachLine(asid traces.ASID, first uint64, n int, f func(data []uint64, i, off, n int)) {
+	per := r.lineShift - r.blockShift
+	for i := 0; i < n; {
+		b := first + uint64(i)
+		off := int(b & (1<<per - 1))
+		k := min(n-i, 1<<per-off)
+		f(r.cache.Data(cache.Line{ASID: asid, N: b >> per}), i, off, k)
+		i += k
+	}
+}
+
+// lineMemory is the memory behind the cache: a memory-level scheme, to which every fill
+// is a line read and every write-back a line write.
+type lineMemory runner
+
+func (m *lineMemory) Fill(l cache.Line, data []uint64) {
+	r := (*runner)(m)
+	r.scheme.Access(scheme.Access{Addr: l.N << r.lineShift, Size: 1 << r.lineShift, ASID: l.ASID, Kind: traces.Read, N: r.cur})
+	if data != nil {
+		r.scheme.Load(l.ASID, l.N<<(r.lineShift-r.blockShift), data)
+	}
+}
+
+func (m *lineMemory) WriteBack(l cache.Line, data []uint64) {
+	r := (*runner)(m)
+	r.scheme.Access(scheme.Access{Addr: l.N << r.lineShift, Size: 1 << r.lineShift, ASID: l.ASID, Kind: traces.Write, N: r.cur})
+	if data != nil {
+		r.scheme.Store(l.ASID, l.N<<(r.lineShift-r.blockShift), data)
+	}
+}
+
+// countOnly is the memory behind a cache modeled for its counts only.
+type countOnly struct{}
+
+func (countOnly) Fill(cache.Line, []uint64)      {}
+func (countOnly) WriteBack(cache.Line, []uint64) {}
 
 func (r *runner) mismatch(msg string) {
 	r.st.VerifyMismatches++
@@ -297,14 +464,25 @@ func (r *runner) mismatch(msg string) {
 }
 
 func (r *runner) checkNow(what string, idx int64) {
-	if r.err == nil {
-		if err := r.scheme.Check(); err != nil {
+	if r.err != nil {
+		return
+	}
+	if err := r.scheme.Check(); err != nil {
+		r.err = fmt.Errorf("internal check failed after %s at access %d: %w", what, idx, err)
+	} else if r.cache != nil {
+		if err := r.cache.Check(); err != nil {
 			r.err = fmt.Errorf("internal check failed after %s at access %d: %w", what, idx, err)
 		}
 	}
 }
 
+// checkpoint takes a checkpoint of domain d: first the cache is flushed (--cache-flush),
+// so that memory holds the state at the checkpoint, then the scheme checkpoints.
 func (r *runner) checkpoint(d *domain) {
+	if r.cache != nil && r.cfg.CacheFlush != "none" {
+		r.cur = r.st.Refs
+		r.cache.Flush(r.cfg.CacheFlush == "invalidate")
+	}
 	r.scheme.Checkpoint(d.schemeID)
 	r.st.Checkpoints++
 	if r.golden != nil {
@@ -318,7 +496,8 @@ func (r *runner) checkpoint(d *domain) {
 }
 
 // fail strikes domain d just after the current access: recovery, then the replay of the
-// accesses it undid.
+// accesses it undid. The cache loses the lines of every domain recovered: their data is
+// newer than the checkpoint.
 func (r *runner) fail(d *domain) error {
 	crash := r.cfg.Failure == "crash"
 	if crash {
@@ -326,9 +505,15 @@ func (r *runner) fail(d *domain) error {
 	}
 	var affected []*domain
 	if crash && r.cfg.Memory == "volatile" {
+		if r.cache != nil {
+			r.cache.Discard(nil)
+		}
 		r.scheme.Crash()
 		affected = r.domList
 	} else {
+		if r.cache != nil {
+			r.cache.Discard(func(a traces.ASID) bool { return r.domain(a) != d })
+		}
 		r.scheme.Rollback(d.schemeID)
 		r.st.Rollbacks++
 		affected = []*domain{d}
@@ -352,14 +537,11 @@ func (r *runner) compareAll() {
 		got, want uint64
 	}
 	var bads []bad
-	perPage := r.shift - r.blockShift
+	var one [1]uint64
 	for k, want := range r.golden.mem {
-		var got uint64
-		if st := r.scheme.PeekStamps(k.asid, pagetable.VPN(k.block>>perPage)); st != nil {
-			got = st[k.block&(1<<perPage-1)]
-		}
+		r.load(k.asid, k.block, one[:])
 		r.st.VerifyChecks++
-		if got != want {
+		if got := one[0]; got != want {
 			bads = append(bads, bad{k, got, want})
 		}
 	}
@@ -404,6 +586,8 @@ func (r *runner) trimBuffer() {
 // replay executes again, in trace order, every access numbered up to upTo of the
 // affected domains made since each one's last checkpoint.
 func (r *runner) replay(affected []*domain, upTo int64) error {
+	r.replaying = true
+	defer func() { r.replaying = false }()
 	from := int64(math.MaxInt64)
 	in := map[*domain]bool{}
 	for _, d := range affected {
@@ -421,7 +605,7 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 			}
 			if want(b.rec, b.idx) {
 				r.st.ReplayedRefs++
-				r.apply(b.rec, b.idx, true)
+				r.apply(b.rec, b.idx)
 			}
 		}
 		return r.err
@@ -432,7 +616,7 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 		}
 		if idx > from && want(rec, idx) {
 			r.st.ReplayedRefs++
-			r.apply(rec, idx, true)
+			r.apply(rec, idx)
 		}
 		return true
 	})

@@ -11,8 +11,7 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/internal/refsim"
-	"github.com/vmsim/vmsim/mmu"
-	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -186,31 +185,30 @@ func TestReplayCounts(t *testing.T) {
 
 // corrupting is a scheme that loses one write: the verifier must notice.
 type corrupting struct {
-	mmu.Scheme
+	scheme.Scheme
 	n int
 }
 
-func (c *corrupting) Stamps(a traces.ASID, v pagetable.VPN) []uint64 {
-	st := c.Scheme.Stamps(a, v)
+func (c *corrupting) Store(a traces.ASID, first uint64, src []uint64) {
 	if c.n++; c.n == 500 {
-		return make([]uint64, len(st)) // a write into this copy is lost
+		return // this write is lost
 	}
-	return st
+	c.Scheme.Store(a, first, src)
 }
 
 // forgetful is a scheme whose rollbacks do nothing.
-type forgetful struct{ mmu.Scheme }
+type forgetful struct{ scheme.Scheme }
 
-func (forgetful) Rollback(pagetable.DomainID) {}
+func (forgetful) Rollback(scheme.Domain) {}
 
 func TestVerifierCatchesBrokenSchemes(t *testing.T) {
 	recs := randomTrace(rand.New(rand.NewPCG(3, 4)), 3000, 1)
 	for _, tt := range []struct {
 		name string
-		wrap func(mmu.Scheme) mmu.Scheme
+		wrap func(scheme.Scheme) scheme.Scheme
 	}{
-		{"lost write", func(s mmu.Scheme) mmu.Scheme { return &corrupting{Scheme: s} }},
-		{"rollback does nothing", func(s mmu.Scheme) mmu.Scheme { return forgetful{s} }},
+		{"lost write", func(s scheme.Scheme) scheme.Scheme { return &corrupting{Scheme: s} }},
+		{"rollback does nothing", func(s scheme.Scheme) scheme.Scheme { return forgetful{s} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()

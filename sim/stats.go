@@ -20,6 +20,7 @@ type Stats struct {
 	PageFaults           int64 `json:"page_faults"`
 	DiskReads            int64 `json:"disk_reads"`
 	DiskWrites           int64 `json:"disk_writes"`
+	CheckpointDiskWrites int64 `json:"checkpoint_disk_writes"`
 	PTPagesWritten       int64 `json:"pt_pages_written"`
 	CommitWrites         int64 `json:"commit_writes"`
 	FramesPeak           int64 `json:"frames_peak"`
@@ -28,6 +29,26 @@ type Stats struct {
 	SkippedLines         int64 `json:"skipped_lines"`
 	VerifyChecks         int64 `json:"verify_checks"`
 	VerifyMismatches     int64 `json:"verify_mismatches"`
+
+	// The common channels: every scheme reports them.
+	BytesCopied          int64 `json:"bytes_copied"`
+	BytesLogged          int64 `json:"bytes_logged"`
+	BytesToStorage       int64 `json:"bytes_to_storage"`
+	BytesToBackup        int64 `json:"bytes_to_backup"`
+	Traps                int64 `json:"traps"`
+	CheckpointStallBytes int64 `json:"checkpoint_stall_bytes"`
+	MemOverheadPeakBytes int64 `json:"mem_overhead_peak_bytes"`
+	RecoveryBytes        int64 `json:"recovery_bytes"`
+
+	// The cache model (zero without one).
+	CacheRefs       int64 `json:"cache_refs"`
+	CacheMisses     int64 `json:"cache_misses"`
+	CacheWritebacks int64 `json:"cache_writebacks"`
+	CacheFlushLines int64 `json:"cache_flush_lines"`
+	CacheDirtyAtEnd int64 `json:"cache_dirty_at_end"`
+
+	// Scheme holds the scheme's own counters by key (see `vmsim schemes`).
+	Scheme OwnCounters `json:"scheme,omitzero"`
 }
 
 // Counter is one counter's JSON key and definition.
@@ -53,6 +74,7 @@ var Counters = []Counter{
 	{"page_faults", "page accesses whose current version had no frame and was brought in (from its slot, the initial image, or zero-filled); cold misses included, and first writes whose checkpoint version was only on disk"},
 	{"disk_reads", "pages read from disk: from a slot, or a page's initial image (--initial image)"},
 	{"disk_writes", "data pages written to disk: dirty frames written back when stolen, and dirty current versions written by volatile checkpoints"},
+	{"checkpoint_disk_writes", "of disk_writes, those made by volatile checkpoints (dirty current versions of modified pages)"},
 	{"pt_pages_written", "page-table pages written by volatile checkpoints: each checkpoint writes the distinct page-table pages (page size / pte-bytes PTEs each) that hold a PTE of a modified page"},
 	{"commit_writes", "commit records written: one per volatile checkpoint"},
 	{"frames_peak", "the most frames in use at once (current, checkpoint and obsolete versions)"},
@@ -61,16 +83,36 @@ var Counters = []Counter{
 	{"skipped_lines", "malformed lines skipped under --lenient"},
 	{"verify_checks", "block comparisons with the golden model (--verify): every block each read covers, and every known block after each recovery"},
 	{"verify_mismatches", "block comparisons that found a different value than the golden model"},
+	{"bytes_copied", "bytes copied memory to memory by the scheme (dualmap: page_copies × page size)"},
+	{"bytes_logged", "bytes of log data and log metadata the scheme writes"},
+	{"bytes_to_storage", "bytes the scheme writes to stable storage for checkpoints (dualmap, volatile memory: (checkpoint_disk_writes + pt_pages_written + commit_writes) × page size)"},
+	{"bytes_to_backup", "bytes the scheme sends over a link to a backup machine"},
+	{"traps", "traps into the kernel or hypervisor taken for checkpointing (dualmap: first_writes, the protection events)"},
+	{"checkpoint_stall_bytes", "bytes moved while the program is stopped at a checkpoint (cache flushes not included: see cache_flush_lines)"},
+	{"mem_overhead_peak_bytes", "the peak of memory held beyond the program's footprint for versions, shadows, logs and metadata (dualmap: checkpoint_frames_peak × page size)"},
+	{"recovery_bytes", "bytes read or written to roll back or recover (dualmap: 0; its rollback flips switch bits and its crash recovery faults pages back in, counted as page_faults and disk_reads)"},
+	{"cache_refs", "cache line references: each access (replays included) counts once per line it covers"},
+	{"cache_misses", "cache line references that missed (cold misses included); a write miss allocates the line"},
+	{"cache_writebacks", "dirty lines written to memory: on eviction and on checkpoint flushes"},
+	{"cache_flush_lines", "of cache_writebacks, the lines written by checkpoint flushes (--cache-flush)"},
+	{"cache_dirty_at_end", "dirty lines still in the cache when the trace ends (not written back)"},
 }
 
 // Sub returns s - o field by field: the counts of an interval between two snapshots.
-// The peaks (frames_peak, checkpoint_frames_peak) are not differences: Sub keeps s's.
+// The peaks (frames_peak, checkpoint_frames_peak, mem_overhead_peak_bytes) and
+// cache_dirty_at_end are not differences: Sub keeps s's.
 func (s Stats) Sub(o Stats) Stats {
 	r := s
 	rv, ov := reflect.ValueOf(&r).Elem(), reflect.ValueOf(o)
 	for i := range rv.NumField() {
 		switch rv.Type().Field(i).Name {
-		case "FramesPeak", "CheckpointFramesPeak":
+		case "FramesPeak", "CheckpointFramesPeak", "MemOverheadPeakBytes", "CacheDirtyAtEnd":
+			continue
+		case "Scheme":
+			for i, k := range s.Scheme.Keys() {
+				v, _ := o.Scheme.Get(k)
+				r.Scheme.vals[i] = s.Scheme.vals[i] - v
+			}
 			continue
 		}
 		rv.Field(i).SetInt(rv.Field(i).Int() - ov.Field(i).Int())
@@ -78,12 +120,16 @@ func (s Stats) Sub(o Stats) Stats {
 	return r
 }
 
-// Fields returns the counters as (key, value) pairs in the order of Counters.
+// Fields returns the counters as (key, value) pairs in the order of Counters, then the
+// scheme's own counters in their order, keyed "scheme.KEY".
 func (s Stats) Fields() []Field {
 	v := reflect.ValueOf(s)
-	out := make([]Field, v.NumField())
-	for i := range out {
+	out := make([]Field, len(Counters), len(Counters)+s.Scheme.Len())
+	for i := range Counters {
 		out[i] = Field{Counters[i].Key, v.Field(i).Int()}
+	}
+	for i, k := range s.Scheme.Keys() {
+		out = append(out, Field{"scheme." + k, s.Scheme.vals[i]})
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,20 @@ func fieldValues(v any) []string {
 				parts = append(parts, fmt.Sprint(f.Index(j).Interface()))
 			}
 			out = append(out, strings.Join(parts, ";"))
+		case reflect.Map: // settings by name: k=v;k=v in key order
+			keys := f.MapKeys()
+			sort.Slice(keys, func(a, b int) bool { return keys[a].String() < keys[b].String() })
+			var parts []string
+			for _, k := range keys {
+				parts = append(parts, fmt.Sprintf("%s=%v", k.String(), f.MapIndex(k).Interface()))
+			}
+			out = append(out, strings.Join(parts, ";"))
+		case reflect.Struct: // a scheme's own counters: k=v;k=v in their order
+			s, ok := f.Interface().(fmt.Stringer)
+			if !ok {
+				panic(fmt.Sprintf("sweep: no CSV form for %s", f.Type()))
+			}
+			out = append(out, s.String())
 		default:
 			panic(fmt.Sprintf("sweep: no CSV form for %s", f.Kind()))
 		}

@@ -1,0 +1,176 @@
+package mmu
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+func init() {
+	scheme.Register(scheme.Info{
+		Name:  "none",
+		Doc:   "plain demand paging with one mapping per page and no checkpoints: the baseline",
+		Level: scheme.LevelCPU,
+		New:   func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return newAdapter("none", m) },
+	})
+	scheme.Register(scheme.Info{
+		Name:              "dualmap",
+		Doc:               "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
+		Level:             scheme.LevelCPU,
+		RecoversTransient: true,
+		RecoversCrash:     true,
+		New:               func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return newAdapter("dualmap", m) },
+	})
+}
+
+// adapter runs a page-level Scheme on the byte-granular substrate: it splits each access
+// into the pages it covers, hands each one the next-use time of --replace opt, and keeps
+// the verification stamps in the page's current version.
+type adapter struct {
+	s          Scheme
+	m          *machine
+	shift      uint // log2 page size
+	blockShift uint // log2 verify block
+	perPage    uint // log2 blocks per page
+	nextUse    func() int64
+	// ckptDiskWrites counts the disk writes made inside Checkpoint (volatile memory).
+	ckptDiskWrites int64
+}
+
+func newAdapter(name string, m scheme.Machine) (*adapter, error) {
+	if m.PTEBytes == 0 || m.PTEBytes > m.PageSize {
+		return nil, fmt.Errorf("--pte-bytes %d: want a power of two no larger than the page size", m.PTEBytes)
+	}
+	c := Config{
+		Scheme:        name,
+		Frames:        m.Frames,
+		Replace:       m.Replace,
+		Seed:          m.Seed,
+		ObsoleteFirst: m.ObsoleteFirst,
+		ZeroFill:      m.ZeroFill,
+		VBits:         m.VBits,
+		PerASID:       m.PerASID,
+		Volatile:      m.Volatile,
+		Remap:         m.Remap,
+		PTEsPerPTPage: m.PageSize / m.PTEBytes,
+	}
+	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse}
+	if m.VerifyBlock > 0 {
+		c.Blocks = int(m.PageSize / m.VerifyBlock)
+		a.blockShift = uint(bits.TrailingZeros64(m.VerifyBlock))
+		a.perPage = a.shift - a.blockShift
+	}
+	s, err := New(c)
+	if err != nil {
+		return nil, err
+	}
+	a.s = s
+	switch s := s.(type) {
+	case *None:
+		a.m = s.machine
+	case *DualMap:
+		a.m = s.machine
+	}
+	return a, nil
+}
+
+// Access references every page the access covers, in address order.
+func (a *adapter) Access(x scheme.Access) {
+	first := x.Addr >> a.shift
+	last := (x.Addr + uint64(x.Size) - 1) >> a.shift
+	if x.Addr+uint64(x.Size)-1 < x.Addr { // wraps the address space
+		last = ^uint64(0) >> a.shift
+	}
+	write := x.Kind.Writes()
+	for vpn := first; ; vpn++ {
+		nu := int64(-1)
+		if a.nextUse != nil {
+			nu = a.nextUse()
+		}
+		a.s.Access(x.ASID, pagetable.VPN(vpn), write, nu)
+		if vpn == last {
+			return
+		}
+	}
+}
+
+func (a *adapter) DomainOf(asid traces.ASID) scheme.Domain { return scheme.Domain(a.s.DomainOf(asid)) }
+
+func (a *adapter) Checkpoint(d scheme.Domain) {
+	before := a.m.dk.IO.Writes
+	a.s.Checkpoint(pagetable.DomainID(d))
+	a.ckptDiskWrites += a.m.dk.IO.Writes - before
+}
+
+func (a *adapter) Rollback(d scheme.Domain) { a.s.Rollback(pagetable.DomainID(d)) }
+
+func (a *adapter) Crash() { a.s.Crash() }
+
+// Load reads each block from the current version of its page, wherever it is.
+func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
+	for i := range dst {
+		b := first + uint64(i)
+		st := a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage))
+		dst[i] = 0
+		if st != nil {
+			dst[i] = st[b&(1<<a.perPage-1)]
+		}
+	}
+}
+
+// Store writes into the current version of each block's page. After Access the page is
+// resident, unless a later page of the same access stole its frame; its data is then in
+// the slot it was written back to.
+func (a *adapter) Store(asid traces.ASID, first uint64, src []uint64) {
+	var st []uint64
+	vpn := ^uint64(0)
+	for i, v := range src {
+		b := first + uint64(i)
+		if p := b >> a.perPage; p != vpn {
+			vpn = p
+			st = a.s.PeekStamps(asid, pagetable.VPN(p))
+			if st == nil {
+				panic(fmt.Sprintf("mmu: Store to page (%d, %#x) that holds no version", asid, p))
+			}
+		}
+		st[b&(1<<a.perPage-1)] = v
+	}
+}
+
+// Counters maps the page-level counts onto the substrate's: the common channels of the
+// page-table schemes are derived from their events (docs/counters.md).
+func (a *adapter) Counters(c *scheme.Counters) {
+	m := a.s.Counters()
+	page := int64(1) << a.shift
+	c.PagesTouched += m.PagesTouched
+	c.PagesWritten += m.PagesWritten
+	c.FirstWrites += m.FirstWrites
+	c.PageCopies += m.PageCopies
+	c.Remaps += m.Remaps
+	c.PageFaults += m.PageFaults
+	c.DiskReads += m.DiskReads
+	c.DiskWrites += m.DiskWrites
+	c.CheckpointDiskWrites += a.ckptDiskWrites
+	c.PTPagesWritten += m.PTPagesWritten
+	c.CommitWrites += m.CommitWrites
+	c.FramesPeak += m.FramesPeak
+	c.CheckpointFramesPeak += m.CheckpointFramesPeak
+	c.WrapSweeps += m.WrapSweeps
+
+	c.BytesCopied += m.PageCopies * page
+	c.Traps += m.FirstWrites
+	stored := (a.ckptDiskWrites + m.PTPagesWritten + m.CommitWrites) * page
+	c.BytesToStorage += stored
+	c.CheckpointStallBytes += stored
+	c.MemOverheadPeakBytes += m.CheckpointFramesPeak * page
+}
+
+func (a *adapter) Check() error { return a.s.Check() }
+
+func (a *adapter) Err() error { return nil }
+
+// Unwrap returns the page-level scheme (for tests).
+func (a *adapter) Unwrap() Scheme { return a.s }

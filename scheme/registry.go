@@ -1,0 +1,145 @@
+package scheme
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Level says what traffic a scheme sees.
+type Level uint8
+
+const (
+	// LevelCPU schemes see every access of the program (translation-level schemes).
+	LevelCPU Level = iota
+	// LevelMemory schemes see what reaches memory: line fills and write-backs from the
+	// cache, or every access when there is no cache.
+	LevelMemory
+)
+
+func (l Level) String() string {
+	if l == LevelMemory {
+		return "memory"
+	}
+	return "cpu"
+}
+
+// Param is one of a scheme's own settings: a flag `--NAME` of `vmsim run` and a key of
+// sweep's --set. Values reach the scheme as strings in Params.
+type Param struct {
+	Name    string // flag name, lower-case with dashes
+	Default string
+	Doc     string
+}
+
+// CounterDef is one of a scheme's own counters: its JSON key (under "scheme" in a run's
+// stats) and its definition.
+type CounterDef struct {
+	Key, Doc string
+}
+
+// MaxCounters is how many counters of its own a scheme may report.
+const MaxCounters = 16
+
+// Params are a scheme's own settings by name, every Param present (defaults filled in).
+type Params map[string]string
+
+// Info describes a registered scheme.
+type Info struct {
+	Name  string // what --scheme takes
+	Doc   string // one line for `vmsim schemes`
+	Level Level
+	// RecoversTransient: Rollback is supported (transient failures, and crashes of
+	// non-volatile memory).
+	RecoversTransient bool
+	// RecoversCrash: Crash is supported (crashes that lose volatile memory).
+	RecoversCrash bool
+	Params        []Param
+	Counters      []CounterDef
+	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).
+	New func(m Machine, p Params) (Scheme, error)
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Info{}
+)
+
+// Register adds a scheme to the registry; a package registers its schemes in an init
+// function. It panics if the name is taken or the Info incomplete (a programming error).
+func Register(i Info) {
+	if i.Name == "" || i.New == nil || i.Doc == "" {
+		panic(fmt.Sprintf("scheme: Register of incomplete Info %q", i.Name))
+	}
+	if len(i.Counters) > MaxCounters {
+		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[i.Name]; dup {
+		panic(fmt.Sprintf("scheme: %q registered twice", i.Name))
+	}
+	registry[i.Name] = i
+}
+
+// Lookup returns the scheme registered under name.
+func Lookup(name string) (Info, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	i, ok := registry[name]
+	return i, ok
+}
+
+// All returns every registered scheme, sorted by name.
+func All() []Info {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]Info, 0, len(registry))
+	for _, i := range registry {
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+// Names returns the registered names, sorted.
+func Names() []string {
+	var n []string
+	for _, i := range All() {
+		n = append(n, i.Name)
+	}
+	return n
+}
+
+// ParamNames returns the names of every registered scheme's params, sorted, each once.
+func ParamNames() []string {
+	var n []string
+	for _, i := range All() {
+		for _, p := range i.Params {
+			n = append(n, p.Name)
+		}
+	}
+	slices.Sort(n)
+	return slices.Compact(n)
+}
+
+// Resolve fills in the defaults of i's params and rejects a setting i does not have.
+func (i Info) Resolve(set map[string]string) (Params, error) {
+	p := Params{}
+	for _, d := range i.Params {
+		p[d.Name] = d.Default
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if _, ok := p[k]; !ok {
+			return nil, fmt.Errorf("--%s is not a setting of scheme %s", k, i.Name)
+		}
+		p[k] = set[k]
+	}
+	return p, nil
+}

@@ -1,0 +1,58 @@
+package scheme
+
+import (
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Access is one memory access as a scheme sees it: a program access (LevelCPU, or
+// LevelMemory without a cache), or a line fill (Kind Read) or write-back (Kind Write) from
+// the cache (LevelMemory with a cache).
+type Access struct {
+	Addr uint64
+	Size uint32 // bytes, >= 1
+	ASID traces.ASID
+	Kind traces.Kind // Read, Write, Modify or Fetch
+	// N is the access's number in the trace (1-based; a replayed access keeps its number).
+	// Fills and write-backs carry the number of the access that caused them, or of the last
+	// access before the checkpoint that flushed them.
+	N int64
+}
+
+// Domain identifies a checkpoint domain: the whole system under --scope system, or one
+// address space under --scope asid.
+type Domain int32
+
+// Scheme is a way of checkpointing memory.
+//
+// The driver calls Access for every access in trace order, Checkpoint on its schedule, and
+// Rollback or Crash when a failure strikes, after which it replays the accesses since the
+// domain's last checkpoint. A scheme counts what it does into Counters.
+type Scheme interface {
+	// Access performs one access.
+	Access(a Access)
+	// DomainOf returns the checkpoint domain of an address space.
+	DomainOf(asid traces.ASID) Domain
+	// Checkpoint takes a checkpoint of domain d.
+	Checkpoint(d Domain)
+	// Rollback returns domain d to its last checkpoint after a transient failure, or a crash
+	// of non-volatile memory. Precondition: the scheme's Info says it recovers transient
+	// failures.
+	Rollback(d Domain)
+	// Crash loses everything volatile (--memory volatile) and recovers every domain to its
+	// last checkpoint. Precondition: the scheme's Info says it recovers crashes.
+	Crash()
+	// Load copies into dst the stamps of len(dst) consecutive blocks of Machine.VerifyBlock
+	// bytes, from block number first of asid: what a program reading them now would get.
+	// It has no side effects. Never-written blocks hold 0. Only called when verifying.
+	Load(asid traces.ASID, first uint64, dst []uint64)
+	// Store writes src into len(src) consecutive blocks from block number first of asid:
+	// the data of a write access just performed by Access (or of a line the cache writes
+	// back, also just passed to Access). Only called when verifying.
+	Store(asid traces.ASID, first uint64, src []uint64)
+	// Counters adds the scheme's counts so far to c (c.Own has len(Info.Counters)).
+	Counters(c *Counters)
+	// Check verifies the scheme's invariants from scratch.
+	Check() error
+	// Err returns a sticky error that ended the run early (a memory budget exceeded), or nil.
+	Err() error
+}
