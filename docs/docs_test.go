@@ -47,8 +47,16 @@ func TestCountersDocumented(t *testing.T) {
 	for _, c := range sim.Counters {
 		counterKeys = append(counterKeys, c.Key)
 	}
-	if n := reflect.TypeOf(sim.Stats{}).NumField(); n != len(counterKeys) {
-		t.Errorf("sim.Stats has %d fields but sim.Counters defines %d", n, len(counterKeys))
+	// Every int64 field of Stats is a counter; the one other field holds the scheme's own
+	// counters (documented under "Scheme counters").
+	n := 0
+	for f := range reflect.TypeOf(sim.Stats{}).Fields() {
+		if f.Type.Kind() == reflect.Int64 {
+			n++
+		}
+	}
+	if n != len(counterKeys) {
+		t.Errorf("sim.Stats has %d counter fields but sim.Counters defines %d", n, len(counterKeys))
 	}
 	for _, tt := range []struct {
 		name string
@@ -242,11 +250,7 @@ func references(path string, content []byte) []string {
 // section 2; DefaultConfig's in sim/config.go should cite
 // docs/machine.md, section 10). The test fails on any reference not listed here, and on an
 // entry here that no longer holds, so that the list only shrinks.
-var pendingReferences = map[string][]string{
-	"README.md":      {"design", "shared"},
-	"mmu/dualmap.go": {"design"},
-	"sim/config.go":  {"design"},
-}
+var pendingReferences = map[string][]string{}
 
 // TestNoReferencesOutsideTheRepository fails when a file of the repository refers to the
 // design document or to the shared folder beside the repository, except Go tests that use

@@ -9,7 +9,7 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-// DualMap is the virtual-checkpoint scheme (DESIGN.md section 1.2).
+// DualMap is the virtual-checkpoint scheme (docs/machine.md, section 2).
 type DualMap struct{ *machine }
 
 // Access reads or writes page (asid, vpn).

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/traces/corpus"
@@ -89,9 +90,14 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 				set[k] = s.Vary[k][idx[i]]
 			}
 			cfg := sim.DefaultConfig()
+			set, params, err := splitParams(set)
+			if err != nil {
+				return nil, costs, err
+			}
 			if err := overlay(&cfg, set, "config"); err != nil {
 				return nil, costs, err
 			}
+			cfg.Params = params
 			cfg.Trace = tr
 			if err := cfg.Validate(); err != nil {
 				return nil, costs, fmt.Errorf("point %s: %w", describe(set), err)
@@ -113,6 +119,34 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 		}
 	}
 	return points, costs, nil
+}
+
+// splitParams takes out of set the keys that are schemes' own settings (scheme.ParamNames),
+// as strings, and reads a cache_size given with a K, M or G suffix.
+func splitParams(set map[string]any) (rest map[string]any, params map[string]string, err error) {
+	names := scheme.ParamNames()
+	rest = map[string]any{}
+	for k, v := range set {
+		switch {
+		case slices.Contains(names, k):
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[k] = fmt.Sprint(v)
+		case k == "cache_size":
+			if s, ok := v.(string); ok {
+				n, err := sim.ParseBytes(s)
+				if err != nil {
+					return nil, nil, fmt.Errorf("cache_size %w", err)
+				}
+				v = n
+			}
+			rest[k] = v
+		default:
+			rest[k] = v
+		}
+	}
+	return rest, params, nil
 }
 
 func describe(set map[string]any) string {
@@ -334,7 +368,7 @@ type baseline struct {
 // trace, with the same paging settings, and neither checkpoints nor failures.
 func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
-	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify = "none", 0, nil, 0, false
+	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify, c.Params = "none", 0, nil, 0, false, nil
 	c.Memory, c.Cow, c.VBits, c.Scope, c.Failure = d.Memory, d.Cow, d.VBits, d.Scope, d.Failure
 	return c
 }

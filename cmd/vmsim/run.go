@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -24,6 +26,7 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 		Long:  runLong(),
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Params = schemeParams(cmd.Flags())
 			open := func() (traces.Reader, error) { return traces.OpenSample() }
 			cfg.Trace = traces.SampleName
 			if len(args) == 1 {
@@ -59,7 +62,7 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.SortFlags = false
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ...} instead of a table`)
-	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, choices("scheme", "checkpoint scheme: none (plain demand paging, the baseline) or dualmap (virtual checkpoints)"))
+	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(scheme.Names(), ", ")+" (see 'vmsim schemes')")
 	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
 	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
 	f.IntVar(&cfg.Frames, "frames", cfg.Frames, "real frames; 0 for unlimited")
@@ -80,6 +83,12 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
+	f.Uint64Var(&cfg.Granule, "granule", cfg.Granule, "block size in bytes that block-granular schemes track: a power of two from 8 to the page size")
+	f.Var((*byteSize)(&cfg.CacheSize), "cache-size", "write-back cache capacity in bytes, with an optional K, M or G suffix; 0 for no cache (every store reaches memory)")
+	f.IntVar(&cfg.CacheWays, "cache-ways", cfg.CacheWays, "cache associativity (LRU within a set)")
+	f.Uint64Var(&cfg.CacheLine, "cache-line", cfg.CacheLine, "cache line size in bytes, a power of two")
+	f.StringVar(&cfg.CacheFlush, "cache-flush", cfg.CacheFlush, choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
+	addSchemeParams(f)
 	return cmd
 }
 
@@ -121,6 +130,20 @@ func printTable(w io.Writer, res *sim.Result) error {
 	}
 	fmt.Fprintf(w, "trace %s\nscheme %s, memory %s, cow %s, frames %s, page %d B, vbits %d, scope %s, interval %d\n",
 		c.Trace, c.Scheme, c.Memory, c.Cow, frames, c.PageSize, c.VBits, c.Scope, c.Interval)
+	if c.CacheSize > 0 {
+		fmt.Fprintf(w, "cache %s, %d-way, %d B lines, flush %s\n", sim.FormatBytes(c.CacheSize), c.CacheWays, c.CacheLine, c.CacheFlush)
+	}
+	if len(c.Params) > 0 {
+		keys := make([]string, 0, len(c.Params))
+		for k := range c.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			keys[i] = "--" + k + " " + c.Params[k]
+		}
+		fmt.Fprintf(w, "settings %s\n", strings.Join(keys, ", "))
+	}
 	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
 	t.Header("counter", "value")
 	for _, fv := range res.Stats.Fields() {

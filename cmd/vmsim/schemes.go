@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/sim"
+)
+
+func newSchemesCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "schemes",
+		Short: "List the checkpoint schemes --scheme accepts, with their settings and counters",
+		Long: `List every registered checkpoint scheme: its name (what --scheme takes), what it
+does, the traffic it sees (cpu: every access; memory: what reaches memory, behind the cache
+model when --cache-size > 0), the failures it recovers from, its own settings (flags of
+'vmsim run', keys of sweep's --set) and its own counters (under "scheme" in a run's stats).
+Every scheme also reports the common counters listed by 'vmsim run --help'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return writeSchemes(stdout)
+		},
+	}
+}
+
+func writeSchemes(w io.Writer) error {
+	var b strings.Builder
+	for i, s := range scheme.All() {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		var rec []string
+		if s.RecoversTransient {
+			rec = append(rec, "transient failures")
+		}
+		if s.RecoversCrash {
+			rec = append(rec, "crashes of volatile memory")
+		}
+		if len(rec) == 0 {
+			rec = append(rec, "none (keeps no checkpoints)")
+		}
+		fmt.Fprintf(&b, "%s\n  %s\n  level: %s; recovers: %s\n", s.Name, s.Doc, s.Level, strings.Join(rec, ", "))
+		for _, p := range s.Params {
+			fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+		}
+		for _, c := range s.Counters {
+			fmt.Fprintf(&b, "  counter %s: %s\n", c.Key, c.Doc)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// addSchemeParams adds a flag for every registered scheme's own setting, once per name.
+func addSchemeParams(f *pflag.FlagSet) {
+	seen := map[string][]string{}
+	docs := map[string]string{}
+	defs := map[string]string{}
+	var order []string
+	for _, s := range scheme.All() {
+		for _, p := range s.Params {
+			if _, ok := seen[p.Name]; !ok {
+				order = append(order, p.Name)
+				docs[p.Name], defs[p.Name] = p.Doc, p.Default
+			}
+			seen[p.Name] = append(seen[p.Name], s.Name)
+		}
+	}
+	for _, name := range order {
+		if f.Lookup(name) != nil {
+			panic(fmt.Sprintf("vmsim: scheme setting --%s clashes with a flag of run", name))
+		}
+		f.String(name, defs[name], fmt.Sprintf("%s (scheme %s)", docs[name], strings.Join(seen[name], ", ")))
+	}
+}
+
+// schemeParams returns the schemes' own settings the user set on the command line.
+func schemeParams(f *pflag.FlagSet) map[string]string {
+	var out map[string]string
+	for _, name := range scheme.ParamNames() {
+		if fl := f.Lookup(name); fl != nil && fl.Changed {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = fl.Value.String()
+		}
+	}
+	return out
+}
+
+// byteSize is a flag taking a size in bytes with an optional K, M or G suffix.
+type byteSize uint64
+
+func (b *byteSize) String() string { return sim.FormatBytes(uint64(*b)) }
+func (b *byteSize) Type() string   { return "bytes" }
+func (b *byteSize) Set(s string) error {
+	v, err := sim.ParseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(v)
+	return nil
+}

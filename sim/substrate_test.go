@@ -1,0 +1,271 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/vmsim/vmsim/internal/refcache"
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// flat is a memory-level scheme for the driver's tests: memory is a map of blocks, and a
+// checkpoint copies every block of the domain into a shadow kept apart (it survives
+// crashes). broken makes checkpoints forget to copy, which the verifier must catch.
+type flat struct {
+	m      scheme.Machine
+	mem    map[fkey]uint64
+	shadow map[fkey]uint64
+	doms   map[traces.ASID]scheme.Domain
+	pages  scheme.PageSet
+	copied int64
+	broken bool
+}
+
+type fkey struct {
+	asid  traces.ASID
+	block uint64
+}
+
+func newFlat(m scheme.Machine, broken bool) *flat {
+	return &flat{m: m, mem: map[fkey]uint64{}, shadow: map[fkey]uint64{}, doms: map[traces.ASID]scheme.Domain{}, broken: broken}
+}
+
+func flatInfo(broken bool) *scheme.Info {
+	return &scheme.Info{
+		Name: "flat", Doc: "test scheme", Level: scheme.LevelMemory,
+		RecoversTransient: true, RecoversCrash: true,
+		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return newFlat(m, broken), nil },
+	}
+}
+
+func (f *flat) Access(a scheme.Access) {
+	shift := uint(12)
+	f.pages.Add(uint32(a.ASID), a.Addr>>shift, (a.Addr+uint64(a.Size)-1)>>shift, a.Kind.Writes())
+}
+
+func (f *flat) DomainOf(asid traces.ASID) scheme.Domain {
+	if !f.m.PerASID {
+		return 0
+	}
+	d, ok := f.doms[asid]
+	if !ok {
+		d = scheme.Domain(len(f.doms))
+		f.doms[asid] = d
+	}
+	return d
+}
+
+func (f *flat) Checkpoint(d scheme.Domain) {
+	if f.broken {
+		return
+	}
+	for k, v := range f.mem {
+		if f.DomainOf(k.asid) == d {
+			f.shadow[k] = v
+			f.copied += int64(f.m.VerifyBlock)
+		}
+	}
+}
+
+func (f *flat) Rollback(d scheme.Domain) {
+	for k := range f.mem {
+		if f.DomainOf(k.asid) == d {
+			f.mem[k] = f.shadow[k]
+		}
+	}
+}
+
+func (f *flat) Crash() {
+	for k := range f.mem {
+		f.mem[k] = f.shadow[k]
+	}
+}
+
+func (f *flat) Load(asid traces.ASID, first uint64, dst []uint64) {
+	for i := range dst {
+		dst[i] = f.mem[fkey{asid, first + uint64(i)}]
+	}
+}
+
+func (f *flat) Store(asid traces.ASID, first uint64, src []uint64) {
+	for i, v := range src {
+		f.mem[fkey{asid, first + uint64(i)}] = v
+	}
+}
+
+func (f *flat) Counters(c *scheme.Counters) {
+	c.PagesTouched += f.pages.Touched()
+	c.PagesWritten += f.pages.Written()
+	c.BytesCopied += f.copied
+}
+
+func (f *flat) Check() error { return nil }
+func (f *flat) Err() error   { return nil }
+
+// TestMemoryLevelBehindCacheVerifies runs a memory-level scheme behind small caches, with
+// failures of both kinds: the data that goes through the cache (fills, write-backs,
+// flushes before checkpoints, discards at failures) must keep every read and every
+// recovery right.
+func TestMemoryLevelBehindCacheVerifies(t *testing.T) {
+	for trial := range 12 {
+		seed := uint64(trial)
+		recs := randomTrace(rand.New(rand.NewPCG(seed, 17)), 4000, 1+trial%3)
+		cfg := DefaultConfig()
+		cfg.Scheme, cfg.Verify, cfg.Interval, cfg.MTBF, cfg.Seed = "flat", true, 150, 400, seed
+		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = 512, 1<<(trial%4), 64
+		cfg.CacheFlush = []string{"invalidate", "clean"}[trial%2]
+		cfg.Scope = []string{"system", "asid"}[trial/2%2]
+		if trial%3 == 2 {
+			cfg.Failure, cfg.Memory = "crash", "volatile"
+		}
+		res, err := RunWith(cfg, sliceOpener(recs), Options{Scheme: flatInfo(false), CheckEvery: trial < 4})
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		s := res.Stats
+		if s.VerifyMismatches != 0 || s.VerifyChecks == 0 || s.Rollbacks+s.Crashes == 0 || s.CacheWritebacks == 0 {
+			t.Fatalf("seed %d (%+v): %d mismatches of %d checks, %d rollbacks %d crashes, %d write-backs; first: %s",
+				seed, cfg, s.VerifyMismatches, s.VerifyChecks, s.Rollbacks, s.Crashes, s.CacheWritebacks, res.FirstMismatch)
+		}
+	}
+	// And without a cache: every store reaches memory.
+	recs := randomTrace(rand.New(rand.NewPCG(1, 1)), 3000, 2)
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Verify, cfg.Interval, cfg.MTBF, cfg.Seed = "flat", true, 100, 300, 1
+	if s := mustRun(t, cfg, recs, Options{Scheme: flatInfo(false)}).Stats; s.VerifyMismatches != 0 || s.Rollbacks == 0 {
+		t.Fatalf("no cache: %+v", s)
+	}
+}
+
+func TestVerifierCatchesBrokenMemoryLevelScheme(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(2, 2)), 3000, 1)
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Verify, cfg.Interval, cfg.FailAt = "flat", true, 100, []int64{1234, 2500}
+	cfg.CacheSize, cfg.CacheWays = 1024, 2
+	res := mustRun(t, cfg, recs, Options{Scheme: flatInfo(true)})
+	if res.Stats.VerifyMismatches == 0 {
+		t.Fatal("a scheme whose checkpoints copy nothing passed verification")
+	}
+}
+
+// TestCacheCountsAgainstReference drives the cache model through the run (scheme none:
+// the cache counts alongside) and a separately written naive cache straight from the
+// records, with checkpoint flushes, over several geometries.
+func TestCacheCountsAgainstReference(t *testing.T) {
+	type geom struct {
+		size  uint64
+		ways  int
+		line  uint64
+		flush string
+	}
+	for i, g := range []geom{{1 << 10, 1, 16, "invalidate"}, {4 << 10, 4, 64, "invalidate"}, {2 << 10, 2, 32, "clean"}, {8 << 10, 8, 64, "none"}, {1 << 10, 16, 64, "invalidate"}} {
+		for _, interval := range []int64{0, 97, 1000} {
+			recs := randomTrace(rand.New(rand.NewPCG(uint64(i), uint64(interval))), 5000, 2)
+			cfg := DefaultConfig()
+			cfg.Scheme, cfg.Interval = "none", interval
+			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine, cfg.CacheFlush = g.size, g.ways, g.line, g.flush
+			s := mustRun(t, cfg, recs, Options{}).Stats
+			ref := refcache.New(g.size, g.ways, g.line)
+			for n, r := range recs {
+				for l := r.Addr / g.line; l <= (r.Addr+uint64(r.Size)-1)/g.line; l++ {
+					ref.Access(refcache.Line{ASID: uint32(r.ASID), N: l}, r.Kind.Writes())
+				}
+				if interval > 0 && (n+1)%int(interval) == 0 && g.flush != "none" {
+					ref.Flush(g.flush == "invalidate")
+				}
+			}
+			if s.CacheRefs != ref.Refs || s.CacheMisses != ref.Misses || s.CacheWritebacks != ref.Writebacks ||
+				s.CacheFlushLines != ref.Flushed || s.CacheDirtyAtEnd != ref.Dirty() {
+				t.Errorf("geometry %+v interval %d: refs %d misses %d writebacks %d flushed %d dirty %d; reference %d %d %d %d %d",
+					g, interval, s.CacheRefs, s.CacheMisses, s.CacheWritebacks, s.CacheFlushLines, s.CacheDirtyAtEnd,
+					ref.Refs, ref.Misses, ref.Writebacks, ref.Flushed, ref.Dirty())
+			}
+		}
+	}
+}
+
+// TestCheckpointFlushesBeforeTheScheme checks, against a generated mock of scheme.Scheme,
+// what the driver asks of a memory-level scheme behind a cache: the fill of a write miss,
+// then at the checkpoint the flush's write-back of the dirty line, and only then
+// Checkpoint; a later read hits and asks nothing.
+func TestCheckpointFlushesBeforeTheScheme(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	m := NewMockScheme(ctrl)
+	m.EXPECT().DomainOf(gomock.Any()).Return(scheme.Domain(0)).AnyTimes()
+	m.EXPECT().Err().Return(nil).AnyTimes()
+	m.EXPECT().Counters(gomock.Any()).AnyTimes()
+	gomock.InOrder(
+		m.EXPECT().Access(scheme.Access{Addr: 0x1000, Size: 64, Kind: traces.Read, N: 1}),
+		m.EXPECT().Access(scheme.Access{Addr: 0x1000, Size: 64, Kind: traces.Write, N: 2}),
+		m.EXPECT().Checkpoint(scheme.Domain(0)),
+	)
+	info := &scheme.Info{Name: "mock", Doc: "mock", Level: scheme.LevelMemory,
+		New: func(scheme.Machine, scheme.Params) (scheme.Scheme, error) { return m, nil }}
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Interval, cfg.CacheSize, cfg.CacheFlush = "mock", 2, 4096, "clean"
+	recs := []traces.Record{
+		{Addr: 0x1008, Size: 8, Kind: traces.Write},
+		{Addr: 0x1010, Size: 4, Kind: traces.Read},
+		{Addr: 0x1020, Size: 4, Kind: traces.Read},
+	}
+	if _, err := RunWith(cfg, sliceOpener(recs), Options{Scheme: info}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSchemeSettings(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Params = map[string]string{"no-such-setting": "1"}
+	if _, err := Run(cfg, sliceOpener(nil)); err == nil {
+		t.Error("a setting dualmap does not have was accepted")
+	}
+	cfg = DefaultConfig()
+	cfg.Scheme = "flat"
+	if _, err := Run(cfg, sliceOpener(nil)); err == nil {
+		t.Error("an unregistered scheme name was accepted")
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"memory-level scheme with frames", func(c *Config) { c.Frames = 8 }},
+		{"memory-level scheme without a flush", func(c *Config) { c.CacheSize, c.CacheFlush = 4096, "none" }},
+		{"bad granule", func(c *Config) { c.Granule = 3 }},
+		{"verify block larger than a line", func(c *Config) { c.CacheSize, c.Verify, c.VerifyBlock = 4096, true, 128 }},
+		{"bad cache geometry", func(c *Config) { c.CacheSize, c.CacheWays = 3000, 2 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Scheme = "flat"
+			tt.edit(&cfg)
+			if _, err := RunWith(cfg, sliceOpener(nil), Options{Scheme: flatInfo(false)}); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"0", 0, true}, {"4096", 4096, true}, {"32K", 32 << 10, true}, {"8m", 8 << 20, true}, {"1G", 1 << 30, true},
+		{"", 0, false}, {"K", 0, false}, {"-1", 0, false}, {"1.5K", 0, false}, {"+3", 0, false}, {"1T", 0, false},
+		{"99999999999G", 0, false},
+	} {
+		got, err := ParseBytes(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if tt.ok {
+			if back, _ := ParseBytes(FormatBytes(got)); back != got {
+				t.Errorf("FormatBytes(%d) = %q does not read back", got, FormatBytes(got))
+			}
+		}
+	}
+}
