@@ -28,6 +28,7 @@ func init() {
 		Level:             scheme.LevelCPU,
 		RecoversTransient: true,
 		RecoversCrash:     true,
+		WriteProtects:     true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			a, err := newAdapter("dualmap", m)
 			if err != nil {

@@ -37,6 +37,11 @@ type Machine struct {
 	// MaxPages bounds the distinct pages a scheme may create state for (0: no bound);
 	// beyond it Err reports ErrTooManyPages.
 	MaxPages int
+	// RequestCheckpoint asks the driver for a checkpoint of domain d as soon as the
+	// current access (or the current checkpoint) is done, as a scheme does when a log it
+	// keeps is full. The driver takes it like a scheduled one (it counts in checkpoints and
+	// restarts the domain's interval); the scheme counts its own requests. Never nil.
+	RequestCheckpoint func(d Domain)
 	// NextUse, with --replace opt, returns the time of the next reference of the page that
 	// a paging scheme is about to reference, one call per page reference in trace order;
 	// -1 means unknown (during a replay). nil otherwise.

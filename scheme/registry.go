@@ -55,6 +55,10 @@ type Info struct {
 	RecoversTransient bool
 	// RecoversCrash: Crash is supported (crashes that lose volatile memory).
 	RecoversCrash bool
+	// WriteProtects: the scheme finds the pages written in each interval through the
+	// translation (write protection, or dualmap's v == V test), so that a checkpoint
+	// changes what cached translations allow (the TLB model's --tlb-checkpoint).
+	WriteProtects bool
 	Params        []Param
 	Counters      []CounterDef
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).

@@ -74,6 +74,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		doms:    map[traces.ASID]*domain{},
 	}
 	m := cfg.machine()
+	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
 		if r.nu, err = buildNextUse(open, r.pageRange); err != nil {
 			return nil, err
@@ -202,6 +203,10 @@ type runner struct {
 	behind bool
 	cur    int64 // the number of the access being performed, for fills and write-backs
 
+	// requested are the domains whose checkpoint the scheme asked for during the current
+	// access or checkpoint (scheme.Machine.RequestCheckpoint), in order.
+	requested []scheme.Domain
+
 	doms     map[traces.ASID]*domain
 	domList  []*domain
 	lastASID traces.ASID
@@ -293,6 +298,9 @@ func (r *runner) run(src *traces.Prefetcher) error {
 			}
 			if r.cfg.Interval > 0 && d.since >= r.cfg.Interval {
 				r.checkpoint(d)
+			}
+			if len(r.requested) > 0 {
+				r.takeRequested()
 			}
 			if r.err != nil {
 				return r.err
@@ -492,6 +500,27 @@ func (r *runner) checkpoint(d *domain) {
 	r.trimBuffer()
 	if r.check {
 		r.checkNow("checkpoint", r.st.Refs)
+	}
+}
+
+// takeRequested takes the checkpoints the scheme asked for, each domain once, in the
+// order asked; a checkpoint already taken since the request (by the schedule) counts.
+func (r *runner) takeRequested() {
+	for len(r.requested) > 0 {
+		req := r.requested
+		r.requested = nil
+		done := map[scheme.Domain]bool{}
+		for _, sd := range req {
+			if done[sd] {
+				continue
+			}
+			done[sd] = true
+			for _, d := range r.domList {
+				if d.schemeID == sd && d.since > 0 {
+					r.checkpoint(d)
+				}
+			}
+		}
 	}
 }
 

@@ -269,3 +269,33 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// asker is flat asking for a checkpoint at every 100th access it sees.
+type asker struct {
+	*flat
+	n int
+}
+
+func (a *asker) Access(x scheme.Access) {
+	a.flat.Access(x)
+	if a.n++; a.n%100 == 0 {
+		a.m.RequestCheckpoint(0)
+		a.m.RequestCheckpoint(0) // twice: one checkpoint
+	}
+}
+
+func TestRequestedCheckpoints(t *testing.T) {
+	info := flatInfo(false)
+	info.New = func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return &asker{flat: newFlat(m, false)}, nil }
+	recs := randomTrace(rand.New(rand.NewPCG(4, 4)), 1000, 1)
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Verify, cfg.FailAt = "flat", true, []int64{550, 901}
+	s := mustRun(t, cfg, recs, Options{Scheme: info}).Stats
+	// The scheme's count of accesses (replays included) reaches a multiple of 100 at
+	// accesses 100, ..., 500; the failure at 550 replays 50 (count 600: a checkpoint after
+	// 550); then at 650, 750 and 850; the failure at 901 replays 51 (count 1002: a
+	// checkpoint after 901); then at 999 (count 1100). 11 checkpoints, 101 replayed.
+	if s.Checkpoints != 11 || s.VerifyMismatches != 0 || s.ReplayedRefs != 50+51 {
+		t.Fatalf("checkpoints %d, mismatches %d, replayed %d", s.Checkpoints, s.VerifyMismatches, s.ReplayedRefs)
+	}
+}
