@@ -29,9 +29,12 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	var pe programExit
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &pe):
+		return pe.code // vmsim record: the traced program's status, already reported
 	case errors.Is(err, errMismatch):
 		fmt.Fprintf(stderr, "vmsim: %v\n", err)
 		return exitMismatch
