@@ -267,3 +267,28 @@ func TestRecordExec(t *testing.T) {
 		t.Errorf("the trace of a failing program is not written: %v", err)
 	}
 }
+
+// TestProgressFileSeeks: the progress wrapper keeps the vmt file's jumps (which opt's
+// pre-pass uses) and its count follows them.
+func TestProgressFileSeeks(t *testing.T) {
+	lk := writeFile(t, "t.lackey", []byte("I  04001100,3\n L 1ffefffd78,8\n S 1ffefffd78,8\nI  04001103,2\n"))
+	vmt := filepath.Join(t.TempDir(), "t.vmt")
+	if code, _, stderr := runCLI("trace", "convert", "--block", "1", lk, vmt); code != 0 {
+		t.Fatal(stderr)
+	}
+	f, err := traces.Open(vmt, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &runProgress{stop: make(chan struct{}), done: make(chan struct{})}
+	close(p.done)
+	pf := &progressFile{Reader: p.wrap(f), f: f, p: p}
+	defer pf.Close()
+	if err := pf.SeekAccess(2); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := traces.ReadAll(pf)
+	if err != nil || len(recs) != 2 || p.n.Load() != 4 || p.total.Load() != 4 {
+		t.Errorf("after SeekAccess(2): %v, %v, count %d of %d", recs, err, p.n.Load(), p.total.Load())
+	}
+}

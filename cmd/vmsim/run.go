@@ -79,7 +79,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				}
 				detected = f.Format
 				if progress != nil {
-					return &closingReader{progress.wrap(f), f}, nil
+					return &progressFile{Reader: progress.wrap(f), f: f, p: progress}, nil
 				}
 				return f, nil
 			}
@@ -143,10 +143,23 @@ func marshalRun(res *sim.Result, format traces.Format, hash *traceHash) ([]byte,
 	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version})
 }
 
-// closingReader is a wrapped trace that still closes the file under it.
-type closingReader struct {
+// progressFile is a trace counted by a progress line that still closes, and seeks in,
+// the file under it.
+type progressFile struct {
 	traces.Reader
-	io.Closer
+	f *traces.File
+	p *runProgress
+}
+
+func (r *progressFile) Close() error { return r.f.Close() }
+
+// SeekAccess jumps as traces.File.SeekAccess does, and moves the count along.
+func (r *progressFile) SeekAccess(n uint64) error {
+	if err := r.f.SeekAccess(n); err != nil {
+		return err
+	}
+	r.p.n.Store(int64(n))
+	return nil
 }
 
 func choices(name, help string) string {
