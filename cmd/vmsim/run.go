@@ -171,9 +171,12 @@ func runLong() string {
 	b.WriteString(`Replay TRACE (or, with no argument, a small real trace embedded in vmsim) through the
 emulated MMU and print exact counts.
 
-TRACE is a file in the rw, lackey, din (Dinero) or vmt format, plain or compressed with gzip, zstd or xz (the
-compression is detected from the content). An access of size s at address a touches every
-page overlapping [a, a+s) unless --ignore-size.
+TRACE is a file in the rw, lackey, din (Dinero), pin (pinatrace), champsim,
+champsim-cloudsuite or vmt format, plain or compressed with gzip, zstd or xz (the
+compression is detected from the content, and the format too with --format auto); "-" is
+standard input. An access of size s at address a touches every page overlapping [a, a+s)
+unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just after access
+N, as vmsim trace head numbers them). Progress shows on a terminal only.
 
 A failure strikes just after its access, before a checkpoint due at the same access; the
 domain is recovered and the accesses since its last checkpoint are replayed.
