@@ -92,7 +92,7 @@ var Choices = map[string][]string{
 	"cow":         {"copy", "remap"},
 	"scope":       {"system", "asid"},
 	"failure":     {"transient", "crash"},
-	"format":      {"auto", "rw", "lackey", "din", "xdin", "vmt"},
+	"format":      {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
 	"cache-flush": {"invalidate", "clean", "none"},
 }
 

@@ -197,3 +197,60 @@ func BenchmarkVMTDecodeReal(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChampSimReader decodes a synthetic DPC-3-like trace; the baseline reads the
+// same bytes into a buffer of the reader's size, the least any reader of them costs.
+func BenchmarkChampSimReader(b *testing.B) {
+	instrs := realisticChampSim(1<<17, 1)
+	for _, f := range []Format{FormatChampSim, FormatChampSimCloudSuite} {
+		data := encodeChampSim(f, instrs...)
+		b.Run(string(f)+"/baseline-copy", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			buf := make([]byte, 2048*champsimLayoutOf(f).size)
+			for range b.N {
+				r := bytes.NewReader(data)
+				for {
+					if _, err := r.Read(buf); err == io.EOF {
+						break
+					}
+				}
+			}
+		})
+		b.Run(string(f)+"/decode", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			buf := make([]Record, 4096)
+			recs := 0
+			for range b.N {
+				r := NewChampSimReader(bytes.NewReader(data), "bench", f)
+				for {
+					n, err := r.Read(buf)
+					recs += n
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(instrs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Minstr/s")
+			b.ReportMetric(float64(recs)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+		})
+	}
+}
+
+// BenchmarkPinReader reads pinatrace text; the baseline is the rw reader on the same
+// accesses, the fastest text reader.
+func BenchmarkPinReader(b *testing.B) {
+	const n = 1 << 20
+	pin := benchText(n, func(_ int, x uint64) string {
+		return fmt.Sprintf("0x%x: %c 0x%x %d\n", 0x400000+x%(1<<16), "RW"[x>>63], 0x7ffd00000000+(x>>20)%(1<<28), 1<<(x%4))
+	})
+	rw := benchText(n, func(_ int, x uint64) string { return fmt.Sprintf("%08x %c\n", uint32(x), "RW"[x>>63]) })
+	b.Run("baseline-rw", func(b *testing.B) {
+		benchReader(b, rw, n, func(r io.Reader) Reader { return NewRWReader(r, "bench") })
+	})
+	b.Run("pin", func(b *testing.B) {
+		benchReader(b, pin, n, func(r io.Reader) Reader { return NewPinReader(r, "bench") })
+	})
+}

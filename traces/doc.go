@@ -8,8 +8,9 @@
 // hold more than a fixed-size buffer in memory, whatever the trace length. A malformed
 // record is an [*Error] naming the file, the line or byte offset, and the reason.
 //
-// Formats: rw, valgrind lackey, Dinero's din and extended din (text), and vmt, vmsim's
-// own binary format, specified in FORMAT.md: delta- and varint-encoded records in blocks,
+// Formats: rw, valgrind lackey, Dinero's din and extended din, Pin's pinatrace (text;
+// PIN.md), ChampSim's binary instruction records, plain and CloudSuite (CHAMPSIM.md),
+// and vmt, vmsim's own binary format, specified in FORMAT.md: delta- and varint-encoded records in blocks,
 // optionally zstd-compressed, checksummed, with an index to seek by access number
 // ([VMTReader.SeekAccess]). [NewWriter] writes vmt, rw, din, extended din and lackey.
 // Compression (gzip, zstd, xz) is detected from the first bytes of the content, never

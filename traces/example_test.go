@@ -2,6 +2,7 @@ package traces_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -54,4 +55,26 @@ func ExampleNewWriter() {
 	// Output:
 	// i 400100 1
 	// w 70f60888 1
+}
+
+// Read a ChampSim trace: each instruction becomes its fetch, its loads, then its stores.
+func ExampleNewChampSimReader() {
+	rec := make([]byte, 64)                           // one input_instr record, as in a DPC-3 trace
+	binary.LittleEndian.PutUint64(rec[0:], 0x401000)  // ip
+	binary.LittleEndian.PutUint64(rec[16:], 0x7ff010) // destination_memory[0]
+	binary.LittleEndian.PutUint64(rec[32:], 0x7ff000) // source_memory[0]
+	recs, _ := traces.ReadAll(traces.NewChampSimReader(bytes.NewReader(rec), "demo.champsimtrace", traces.FormatChampSim))
+	fmt.Println(recs)
+	// Output:
+	// [asid=0 fetch 0x401000,1 asid=0 read 0x7ff000,1 asid=0 write 0x7ff010,1]
+}
+
+// Read Pin's pinatrace output, letting vmsim recognise the format.
+func ExampleSniff() {
+	trace := "0x40001ee0: R 0xbfffe798\n0x40001efd: W 0xbfffe7d4 8\n#eof\n"
+	f, _ := traces.NewFile(strings.NewReader(trace), "pinatrace.out", traces.Options{Format: traces.FormatAuto})
+	recs, _ := traces.ReadAll(f)
+	fmt.Println(f.Format, recs)
+	// Output:
+	// pin [asid=0 read 0xbfffe798,1 asid=0 write 0xbfffe7d4,8]
 }

@@ -92,5 +92,8 @@ func FuzzAuto(f *testing.F) {
 	f.Add([]byte{0x1f, 0x8b, 0, 0})
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0})
 	f.Add([]byte{0xfd, '7', 'z', 'X', 'Z', 0})
+	f.Add([]byte("0x40001ee0: R 0xbfffe798\n#eof\n"))
+	f.Add(encodeChampSim(FormatChampSim, realisticChampSim(4, 1)...))
+	f.Add(encodeChampSim(FormatChampSimCloudSuite, realisticChampSim(4, 1)...))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzReader(t, data, Options{}) })
 }

@@ -27,7 +27,7 @@ const (
 )
 
 // Formats lists the formats a reader can be asked for, auto first.
-var Formats = []Format{FormatAuto, FormatRW, FormatLackey, FormatDin, FormatXDin, FormatVMT}
+var Formats = []Format{FormatAuto, FormatRW, FormatLackey, FormatDin, FormatXDin, FormatVMT, FormatChampSim, FormatChampSimCloudSuite, FormatPin}
 
 // ParseFormat checks a format name given by a user.
 func ParseFormat(s string) (Format, error) {
@@ -118,11 +118,16 @@ func (s *streamReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Sniff guesses the format of a trace from its first decompressed bytes. It looks at the
-// first lines and returns the format of the first one that only one format accepts.
+// Sniff guesses the format of a trace from its first decompressed bytes. Binary content
+// (a NUL byte in head) is vmt by its magic number or one of the ChampSim layouts
+// (sniffChampSim says how). Text is read line by line: the format of the first record
+// line that a format accepts, '#' lines skipped.
 func Sniff(head []byte) (Format, error) {
 	if bytes.HasPrefix(head, vmtMagic) {
 		return FormatVMT, nil
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return sniffChampSim(head)
 	}
 	for lines := 0; len(head) > 0 && lines < 64; lines++ {
 		i := bytes.IndexByte(head, '\n')
@@ -131,7 +136,7 @@ func Sniff(head []byte) (Format, error) {
 		}
 		line := bytes.TrimRight(head[:i], "\r")
 		head = head[min(i+1, len(head)):]
-		if isBlank(line) {
+		if isBlank(line) || line[skipSpace(line, 0)] == '#' {
 			continue
 		}
 		if isValgrindLine(line) {
@@ -146,7 +151,10 @@ func Sniff(head []byte) (Format, error) {
 		if _, reason := parseDin(line); reason == "" || reason == skipLine {
 			return FormatDin, nil
 		}
-		return "", fmt.Errorf("not a trace format vmsim knows (rw, lackey, din or vmt); first record %q", clip(line))
+		if _, reason := parsePin(line); reason == "" {
+			return FormatPin, nil
+		}
+		return "", fmt.Errorf("not a trace format vmsim knows (rw, lackey, din, pin, vmt or champsim); first record %q", clip(line))
 	}
 	return "", errors.New("cannot tell the format: no record in the first lines")
 }
@@ -265,6 +273,10 @@ func NewFile(r io.Reader, name string, opt Options) (*File, error) {
 		f.Reader = NewLackeyReader(br, name, opt.Lenient)
 	case FormatDin, FormatXDin:
 		f.Reader = NewDinReader(br, name)
+	case FormatPin:
+		f.Reader = NewPinReader(br, name)
+	case FormatChampSim, FormatChampSimCloudSuite:
+		f.Reader = NewChampSimReader(br, name, format)
 	case FormatVMT:
 		v, err := NewVMTReader(br, name)
 		if err != nil {

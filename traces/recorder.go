@@ -52,8 +52,15 @@ type RecordResult struct {
 	Truncated bool
 	// ExitCode is the program's exit status (-1 when killed, as with MaxRefs).
 	ExitCode int
-	// Processes lists the traced processes, in address-space order.
+	// Processes lists the traced processes, in address-space order. With Children, a
+	// process that executed another program appears twice with the same PID: once for
+	// the program before the exec, once for the program after.
 	Processes []TracedProcess
+	// UntracedExec is true when, without Children, the program replaced itself with
+	// another program (exec, as a shell wrapper does) that valgrind did not follow: the
+	// trace holds only the accesses before the exec. It is seen from lackey's closing
+	// summary ("Exit code:"), which only a program that exits under valgrind prints.
+	UntracedExec bool
 }
 
 // TracedProcess is one process of a recording.
@@ -146,10 +153,15 @@ func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordRes
 		args = append(args, "--trace-children=no", "--log-fd=3")
 		cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
 		cmd.ExtraFiles = []*os.File{pw}
-		return rec.run(cmd, func() {
+		tail := &tailReader{r: pipeR}
+		res, err := rec.run(cmd, func() {
 			pw.Close() // the child has its copy; ours must go for the reader to see EOF
-			rec.consume(pipeR, 0, "lackey output")
+			rec.consume(tail, 0, "lackey output")
 		}, nil)
+		if err == nil && !res.Truncated && res.ExitCode >= 0 && !tail.hasSummary() {
+			res.UntracedExec = true
+		}
+		return res, err
 	}
 	cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
 	var next ASID
@@ -336,3 +348,28 @@ func (rec *recording) fail(err error) {
 		rec.kill()
 	}
 }
+
+// tailReader keeps the last bytes read through it, where lackey's closing summary is.
+type tailReader struct {
+	r    io.Reader
+	tail []byte
+}
+
+const tailKeep = 4 << 10
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n >= tailKeep {
+		t.tail = append(t.tail[:0], p[n-tailKeep:n]...)
+	} else if n > 0 {
+		t.tail = append(t.tail, p[:n]...)
+		if len(t.tail) > 2*tailKeep {
+			t.tail = append(t.tail[:0], t.tail[len(t.tail)-tailKeep:]...)
+		}
+	}
+	return n, err
+}
+
+// hasSummary reports whether the stream ended with lackey's summary, which ends with
+// "==PID== Exit code: N".
+func (t *tailReader) hasSummary() bool { return strings.Contains(string(t.tail), "== Exit code:") }

@@ -29,9 +29,12 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	var pe programExit
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &pe):
+		return pe.code // vmsim record: the traced program's status, already reported
 	case errors.Is(err, errMismatch):
 		fmt.Fprintf(stderr, "vmsim: %v\n", err)
 		return exitMismatch
@@ -57,6 +60,7 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout))
+	defer registerCompletions(root)
+	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout))
 	return root
 }

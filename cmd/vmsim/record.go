@@ -36,7 +36,16 @@ options, but no time or process ids, so that recording a deterministic program t
 gives the same file.
 
 On a terminal, progress (accesses so far and the rate) is shown on standard error;
-otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and error.`,
+otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and error.
+
+When PROGRAM executes another program (a shell script ending in "exec real-program", a
+wrapper), valgrind does not follow without --children: the trace then holds only the
+wrapper's accesses, and vmsim says so on standard error. With --children the program
+after the exec is traced in an address space of its own, and vmsim names it.
+
+Exit status: PROGRAM's own when it exits with a nonzero status (the trace is still
+written: it is a complete record of a failing run); 2 when PROGRAM was killed by a
+signal, for a usage error or when recording failed; 0 otherwise, and with --max-refs.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -99,7 +108,8 @@ otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and e
 					fmt.Fprintf(stderr, "vmsim:   address space %d: pid %d, %s\n", p.ASID, p.PID, p.Command)
 				}
 			}
-			return nil
+			reportExecs(stderr, opt.Program, res)
+			return programStatus(opt.Program, res)
 		},
 	}
 	f := cmd.Flags()
@@ -130,4 +140,37 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// reportExecs says on w when the traced program executed another one.
+func reportExecs(w io.Writer, program string, res *traces.RecordResult) {
+	if res.UntracedExec {
+		fmt.Fprintf(w, "vmsim: warning: %s executed another program (a shell wrapper in front of the real one?), which valgrind does not follow without --children: the trace holds only the accesses made before the exec. Record the real program directly, or use --children.\n", program)
+	}
+	first := map[int]traces.TracedProcess{}
+	for _, p := range res.Processes {
+		if q, ok := first[p.PID]; ok {
+			fmt.Fprintf(w, "vmsim: note: pid %d executed another program: %s (address space %d) became %s (address space %d)\n", p.PID, q.Command, q.ASID, p.Command, p.ASID)
+		}
+		first[p.PID] = p
+	}
+}
+
+// programExit is the error of a recording whose program failed: vmsim exits with the
+// program's status, having said everything already.
+type programExit struct{ code int }
+
+func (e programExit) Error() string {
+	return fmt.Sprintf("the traced program exited with status %d", e.code)
+}
+
+// programStatus is the error that makes vmsim exit as the recorded program did.
+func programStatus(program string, res *traces.RecordResult) error {
+	switch {
+	case res.Truncated || res.ExitCode == 0:
+		return nil
+	case res.ExitCode < 0:
+		return fmt.Errorf("%s was killed by a signal (the trace holds its accesses up to then)", program)
+	}
+	return programExit{res.ExitCode}
 }

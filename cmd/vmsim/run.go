@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +19,7 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func newRunCmd(stdout io.Writer) *cobra.Command {
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -27,24 +29,73 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Params = schemeParams(cmd.Flags())
-			open := func() (traces.Reader, error) { return traces.OpenSample() }
+			format, err := traces.ParseFormat(cfg.Format)
+			if err != nil {
+				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
+			}
+			var progress *runProgress
+			if isTerminal(stderr) {
+				progress = newRunProgress(stderr)
+				defer progress.close()
+			}
+			var detected traces.Format
+			var hash *traceHash
+			finishHash := func() {}
+			openFile := func() (*traces.File, error) { return traces.OpenSample() }
 			cfg.Trace = traces.SampleName
 			if len(args) == 1 {
 				cfg.Trace = args[0]
-				format, err := traces.ParseFormat(cfg.Format)
+				opt := traces.Options{Format: format, Lenient: cfg.Lenient}
+				switch {
+				case args[0] == "-":
+					cfg.Trace = "-"
+					var in io.Reader = stdin
+					if asJSON {
+						hr := &hashingReader{r: stdin, h: sha256.New()}
+						in = hr
+						hash = &traceHash{done: make(chan struct{})}
+						// The run reads standard input to its end before the output.
+						finishHash = func() { hash.sum = hex.EncodeToString(hr.h.Sum(nil)); close(hash.done) }
+					}
+					read := false
+					openFile = func() (*traces.File, error) {
+						if read {
+							return nil, errStdinTwice
+						}
+						read = true
+						return traces.NewFile(in, stdinName, opt)
+					}
+				default:
+					if asJSON {
+						hash = hashFile(args[0])
+					}
+					openFile = func() (*traces.File, error) { return traces.Open(args[0], opt) }
+				}
+			} else if asJSON {
+				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
+				close(hash.done)
+			}
+			open := func() (traces.Reader, error) {
+				f, err := openFile()
 				if err != nil {
-					return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
+					return nil, err
 				}
-				open = func() (traces.Reader, error) {
-					return traces.Open(args[0], traces.Options{Format: format, Lenient: cfg.Lenient})
+				detected = f.Format
+				if progress != nil {
+					return &progressFile{Reader: progress.wrap(f), f: f, p: progress}, nil
 				}
+				return f, nil
 			}
 			res, err := sim.Run(cfg, open)
+			if progress != nil {
+				progress.close()
+			}
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				out, err := json.Marshal(res)
+				finishHash()
+				out, err := marshalRun(res, detected, hash)
 				if err != nil {
 					return err
 				}
@@ -61,11 +112,11 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ...} instead of a table`)
+	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ...} instead of a table`)
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(scheme.Names(), ", ")+" (see 'vmsim schemes')")
 	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
 	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
-	f.IntVar(&cfg.Frames, "frames", cfg.Frames, "real frames; 0 for unlimited")
+	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames; 0 for unlimited")
 	f.StringVar(&cfg.Replace, "replace", cfg.Replace, choices("replace", "replacement policy with finite frames (opt reads the trace twice)"))
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for --replace random and --mtbf")
 	f.StringVar(&cfg.Steal, "steal", cfg.Steal, choices("steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
@@ -77,8 +128,8 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	f.StringVar(&cfg.Format, "format", cfg.Format, choices("format", "trace format; auto sniffs it from the content"))
 	f.BoolVar(&cfg.IgnoreSize, "ignore-size", cfg.IgnoreSize, "an access touches only the page of its address, not every page it overlaps")
 	f.BoolVar(&cfg.Lenient, "lenient", cfg.Lenient, "lackey: skip and count malformed lines (skipped_lines) instead of failing")
-	f.Int64Var(&cfg.Interval, "interval", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
-	f.Int64SliceVar(&cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these access numbers (comma-separated, 1-based)")
+	countVar(f, &cfg.Interval, "interval", "", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
+	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses (with --seed)")
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
@@ -92,6 +143,34 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
+// marshalRun is run --json's output.
+func marshalRun(res *sim.Result, format traces.Format, hash *traceHash) ([]byte, error) {
+	sum, err := hash.wait()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version})
+}
+
+// progressFile is a trace counted by a progress line that still closes, and seeks in,
+// the file under it.
+type progressFile struct {
+	traces.Reader
+	f *traces.File
+	p *runProgress
+}
+
+func (r *progressFile) Close() error { return r.f.Close() }
+
+// SeekAccess jumps as traces.File.SeekAccess does, and moves the count along.
+func (r *progressFile) SeekAccess(n uint64) error {
+	if err := r.f.SeekAccess(n); err != nil {
+		return err
+	}
+	r.p.n.Store(int64(n))
+	return nil
+}
+
 func choices(name, help string) string {
 	return fmt.Sprintf("%s (%s)", help, strings.Join(sim.Choices[name], "|"))
 }
@@ -101,9 +180,12 @@ func runLong() string {
 	b.WriteString(`Replay TRACE (or, with no argument, a small real trace embedded in vmsim) through the
 emulated MMU and print exact counts.
 
-TRACE is a file in the rw, lackey, din (Dinero) or vmt format, plain or compressed with gzip, zstd or xz (the
-compression is detected from the content). An access of size s at address a touches every
-page overlapping [a, a+s) unless --ignore-size.
+TRACE is a file in the rw, lackey, din (Dinero), pin (pinatrace), champsim,
+champsim-cloudsuite or vmt format, plain or compressed with gzip, zstd or xz (the
+compression is detected from the content, and the format too with --format auto); "-" is
+standard input. An access of size s at address a touches every page overlapping [a, a+s)
+unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just after access
+N, as vmsim trace head numbers them). Progress shows on a terminal only.
 
 A failure strikes just after its access, before a checkpoint due at the same access; the
 domain is recovered and the accesses since its last checkpoint are replayed.

@@ -47,7 +47,7 @@ func (in *inputFlags) open(path string) (*traces.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--format: %w", err)
 	}
-	return traces.Open(path, traces.Options{Format: f, Lenient: in.lenient})
+	return openInput(path, traces.Options{Format: f, Lenient: in.lenient})
 }
 
 func formatList(fs []traces.Format) string {
@@ -278,7 +278,7 @@ no failures, scope system), their mean and their maximum.`,
 	fl := cmd.Flags()
 	fl.Uint64Var(&opt.PageSize, "page-size", 4096, "page size in bytes, a power of two")
 	fl.BoolVar(&opt.IgnoreSize, "ignore-size", false, "an access touches only the page of its address")
-	fl.Int64SliceVar(&opt.Intervals, "intervals", []int64{100, 1000, 10000, 100000, 1000000, 10000000}, "checkpoint intervals in accesses (comma-separated)")
+	countsVar(fl, &opt.Intervals, "intervals", []int64{100, 1000, 10000, 100000, 1000000, 10000000}, "checkpoint intervals in accesses (comma-separated; 1e6 works)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
 	return cmd
 }
@@ -329,12 +329,13 @@ func newHeadCmd(w io.Writer) *cobra.Command {
 		Use:   "head [flags] TRACE",
 		Short: "Print the first records of a trace (or those from an access on), decoded",
 		Long: `Print what vmsim reads from TRACE: its format and compression (and a vmt file's
-metadata), then -n records, one a line: the access number (0-based; "-" for a control
-record), address space, kind, address and size in bytes.
+metadata), then -n records, one a line: the access number, address space, kind, address
+and size in bytes. Accesses are numbered from 1, as everywhere in vmsim (run --fail-at N
+strikes just after access N); a control record shows "-".
 
---from N starts just after access N-1, so that access N comes next (control records
-between accesses N-1 and N come first). A vmt file jumps there with its index; other
-formats are decoded from the start.`,
+--from N starts at access N: control records between accesses N-1 and N come first, then
+access N. A vmt file jumps there with its index; other formats are decoded from the
+start. TRACE "-" is standard input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := in.open(args[0])
@@ -350,12 +351,20 @@ formats are decoded from the start.`,
 				h := v.Header()
 				fmt.Fprintf(stdout, "# vmt version %d, zstd blocks %v, %d records a block, metadata %s\n", h.Version, h.Compressed, h.BlockRecords, h.Meta)
 			}
+			if from < 1 {
+				return fmt.Errorf("--from %d: access numbers start at 1", from)
+			}
 			var src traces.Reader = f
-			if from > 0 {
-				if err := f.SeekAccess(from); err == nil {
+			if v, ok := f.Reader.(*traces.VMTReader); ok {
+				if _, total, ok := v.Records(); ok && from > total {
+					return fmt.Errorf("--from %d: access %d is past the end (%d accesses)", from, from, total)
+				}
+			}
+			if skip := from - 1; skip > 0 {
+				if err := f.SeekAccess(skip); err == nil {
 					fmt.Fprintf(stdout, "# jumped to access %d with the vmt index\n", from)
 				} else if errors.Is(err, traces.ErrNotSeekable) {
-					if src, err = skipAccesses(f, from); err != nil {
+					if src, err = skipAccesses(f, skip); err != nil {
 						return err
 					}
 					fmt.Fprintf(stdout, "# decoded from the start to access %d\n", from)
@@ -388,14 +397,15 @@ formats are decoded from the start.`,
 			return err
 		},
 	}
-	cmd.Flags().Uint64Var(&from, "from", 0, "start at this access number (0-based)")
+	countVar(cmd.Flags(), &from, "from", "", 1, "start at this access (the first access is 1)")
 	in.add(cmd)
-	cmd.Flags().IntVarP(&n, "records", "n", 10, "number of records to print")
+	countVar(cmd.Flags(), &n, "records", "n", 10, "number of records to print")
 	return cmd
 }
 
-// skipAccesses reads and drops records of r up to and including access n-1, and returns
-// a reader of the rest (the records it read past that point first).
+// skipAccesses reads and drops the first n accesses of r (and the control records among
+// them), and returns a reader of the rest (the records it read past that point first).
+// It is an error for r to have no record after them.
 func skipAccesses(r traces.Reader, n uint64) (traces.Reader, error) {
 	buf := make([]traces.Record, 4096)
 	var acc uint64
@@ -411,10 +421,7 @@ func skipAccesses(r traces.Reader, n uint64) (traces.Reader, error) {
 			}
 		}
 		if err == io.EOF {
-			if acc == n {
-				return traces.NewSliceReader(nil), nil
-			}
-			return nil, fmt.Errorf("access %d is past the end (%d accesses)", n, acc)
+			return nil, fmt.Errorf("--from %d: access %d is past the end (%d accesses)", n+1, n+1, acc)
 		}
 		if err != nil {
 			return nil, err

@@ -220,15 +220,23 @@ func TestHeadFrom(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
-	_, a, _ := runCLI("trace", "head", "--from", "3", "-n", "5", vmt)
-	_, b, _ := runCLI("trace", "head", "--from", "3", "-n", "5", lk)
+	_, a, _ := runCLI("trace", "head", "--from", "4", "-n", "5", vmt)
+	_, b, _ := runCLI("trace", "head", "--from", "4", "-n", "5", lk)
 	if records(a) != records(b) || !strings.Contains(a, "jumped") || !strings.Contains(b, "decoded") {
 		t.Errorf("vmt:\n%s\nlackey:\n%s", a, b)
 	}
-	if got := records(a); !strings.HasPrefix(strings.TrimSpace(got), "3") || strings.Count(got, "\n") != 1 {
-		t.Errorf("from access 3 of 5: %q", got)
+	if got := records(a); !strings.HasPrefix(strings.TrimSpace(got), "4") || strings.Count(got, "\n") != 1 {
+		t.Errorf("from access 4 of 5: %q", got)
 	}
-	if code, _, stderr := runCLI("trace", "head", "--from", "6", lk); code != 2 || !strings.Contains(stderr, "past the end") {
-		t.Errorf("past the end: %d %s", code, stderr)
+	for _, path := range []string{lk, vmt} {
+		if code, _, stderr := runCLI("trace", "head", "--from", "6", path); code != 2 || !strings.Contains(stderr, "access 6 is past the end (5 accesses)") {
+			t.Errorf("past the end: %d %s", code, stderr)
+		}
+		if code, out, _ := runCLI("trace", "head", "--from", "5", path); code != 0 || !strings.Contains(out, "         5      0 fetch") {
+			t.Errorf("--from 5 (the last access): %d %s", code, out)
+		}
+		if code, _, stderr := runCLI("trace", "head", "--from", "0", path); code != 2 || !strings.Contains(stderr, "access numbers start at 1") {
+			t.Errorf("--from 0: %d %s", code, stderr)
+		}
 	}
 }
