@@ -57,6 +57,6 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr))
+	root.AddCommand(newRunCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newIntervalCmd(stdout))
 	return root
 }
