@@ -12,7 +12,7 @@
 //   - [Model] is Daly's complete cost function for exponential failures, the expected
 //     wall-clock time T_w(tau) = M·e^(R/M)·(e^((tau+delta)/M) − 1)·Ts/tau of a job that
 //     needs Ts seconds of work, checkpoints every tau seconds of work and takes R seconds
-//     to restart after a failure. [Optimum] minimises it numerically, so that a caller can
+//     to restart after a failure. [Model.Optimum] minimises it numerically, so that a caller can
 //     evaluate any interval, and check the closed forms, against the model itself.
 //
 // Every quantity is a [Seconds] value; every function validates its inputs and returns

@@ -51,7 +51,7 @@ func newIntervalCmd(stdout io.Writer) *cobra.Command {
 	delta, mtbf, restart := secondsValue{positive: true}, secondsValue{positive: true}, secondsValue{}
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "interval --delta SECONDS --mtbf SECONDS [--restart SECONDS] [--json]",
+		Use:   "interval --delta SECONDS --mtbf SECONDS [flags]",
 		Short: "Optimum checkpoint interval: Young's (1974) and Daly's (2006) estimates",
 		Long: `Print the optimum checkpoint interval, the compute time between two checkpoints, for a
 checkpoint that takes --delta on a machine whose failures arrive as a Poisson process with
