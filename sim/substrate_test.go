@@ -286,7 +286,9 @@ func (a *asker) Access(x scheme.Access) {
 
 func TestRequestedCheckpoints(t *testing.T) {
 	info := flatInfo(false)
-	info.New = func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return &asker{flat: newFlat(m, false)}, nil }
+	info.New = func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
+		return &asker{flat: newFlat(m, false)}, nil
+	}
 	recs := randomTrace(rand.New(rand.NewPCG(4, 4)), 1000, 1)
 	cfg := DefaultConfig()
 	cfg.Scheme, cfg.Verify, cfg.FailAt = "flat", true, []int64{550, 901}

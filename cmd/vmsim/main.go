@@ -61,6 +61,6 @@ hardware and the pager do, and checks itself against an independent golden model
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	defer registerCompletions(root)
-	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout), newIntervalCmd(stdout))
 	return root
 }
