@@ -10,6 +10,7 @@ import (
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/tlb"
 )
 
 // Config is everything that determines a run. Its JSON form is the "config" object of
@@ -44,6 +45,10 @@ type Config struct {
 	CacheWays  int    `json:"cache_ways"`
 	CacheLine  uint64 `json:"cache_line"`
 	CacheFlush string `json:"cache_flush"`
+	// The TLB model (--tlb-entries 0: none).
+	TLBEntries    int    `json:"tlb_entries"`
+	TLBWays       int    `json:"tlb_ways"`
+	TLBCheckpoint string `json:"tlb_checkpoint"`
 	// Params are the scheme's own settings that differ from their defaults, by name.
 	Params map[string]string `json:"params,omitempty"`
 }
@@ -69,6 +74,9 @@ func DefaultConfig() Config {
 		CacheWays:   8,
 		CacheLine:   64,
 		CacheFlush:  "invalidate",
+
+		TLBWays:       4,
+		TLBCheckpoint: "flush",
 	}
 }
 
@@ -84,16 +92,17 @@ const (
 // registered when this package was initialised; a scheme registered later (from a package
 // that imports sim) is accepted too.
 var Choices = map[string][]string{
-	"scheme":      scheme.Names(),
-	"replace":     frames.Policies,
-	"steal":       {"obsolete-first", "policy"},
-	"initial":     {"image", "zero"},
-	"memory":      {"nonvolatile", "volatile"},
-	"cow":         {"copy", "remap"},
-	"scope":       {"system", "asid"},
-	"failure":     {"transient", "crash"},
-	"format":      {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
-	"cache-flush": {"invalidate", "clean", "none"},
+	"scheme":         scheme.Names(),
+	"replace":        frames.Policies,
+	"steal":          {"obsolete-first", "policy"},
+	"initial":        {"image", "zero"},
+	"memory":         {"nonvolatile", "volatile"},
+	"cow":            {"copy", "remap"},
+	"scope":          {"system", "asid"},
+	"failure":        {"transient", "crash"},
+	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
+	"cache-flush":    {"invalidate", "clean", "none"},
+	"tlb-checkpoint": {"flush", "tag"},
 }
 
 // Validate checks the configuration and returns every problem found.
@@ -126,7 +135,7 @@ func (c *Config) validate(info scheme.Info) error {
 	for _, ch := range []struct{ name, val string }{
 		{"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
 		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"format", c.Format},
-		{"cache-flush", c.CacheFlush},
+		{"cache-flush", c.CacheFlush}, {"tlb-checkpoint", c.TLBCheckpoint},
 	} {
 		if !slices.Contains(Choices[ch.name], ch.val) {
 			bad("--%s %q: want one of %v", ch.name, ch.val, Choices[ch.name])
@@ -178,6 +187,9 @@ func (c *Config) validate(info scheme.Info) error {
 			bad("--cache-flush none: scheme %s needs memory consistent at a checkpoint (want invalidate or clean)", info.Name)
 		}
 	}
+	if err := c.tlbGeometry().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.failures() {
 		if err := c.recoverable(info); err != nil {
 			bad("%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
@@ -206,6 +218,10 @@ func (c *Config) pageShift() uint { return uint(bits.TrailingZeros64(c.PageSize)
 
 func (c *Config) cacheGeometry() cache.Geometry {
 	return cache.Geometry{Size: c.CacheSize, Ways: c.CacheWays, Line: c.CacheLine}
+}
+
+func (c *Config) tlbGeometry() tlb.Geometry {
+	return tlb.Geometry{Entries: c.TLBEntries, Ways: c.TLBWays}
 }
 
 // machine returns the machine the scheme is built for.

@@ -114,3 +114,38 @@ func BenchmarkMachineDiskRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMachinePageWalk measures a page-table walk: a chain of dependent loads over
+// 16,384 cache lines, packed 64 to a page in 256 pages (the TLB holds them all) or spread
+// one to a page over 16,384 pages (every load misses the TLB; the walk's page-table
+// entries, 128 KiB of them, stay in the caches, like the data). The difference per load
+// is the cost of a walk (cost.go's page_walk_ns).
+func BenchmarkMachinePageWalk(b *testing.B) {
+	const lines, page, line = 1 << 14, 4096, 64
+	for _, v := range []struct {
+		name   string
+		stride int
+	}{{"packed", line}, {"spread", page + line}} {
+		b.Run(v.name, func(b *testing.B) {
+			buf := make([]uint64, lines*v.stride/8+page/8)
+			rng := rand.New(rand.NewPCG(1, 2))
+			perm := rng.Perm(lines)
+			// Each line holds the index (in uint64s) of the next line of the cycle.
+			for i := range lines {
+				from, to := perm[i], perm[(i+1)%lines]
+				buf[from*v.stride/8] = uint64(to * v.stride / 8)
+			}
+			p := uint64(perm[0] * v.stride / 8)
+			for range lines { // warm the caches
+				p = buf[p]
+			}
+			b.ResetTimer()
+			for range b.N {
+				p = buf[p]
+			}
+			if p == 1<<63 {
+				b.Fatal(p)
+			}
+		})
+	}
+}

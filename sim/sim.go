@@ -10,6 +10,7 @@ import (
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/tlb"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -121,6 +122,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 			r.cache = cache.New(g, 0, countOnly{})
 		}
 	}
+	if cfg.TLBEntries > 0 {
+		r.tlb = tlb.New(cfg.tlbGeometry())
+	}
 	src, err := open()
 	if err != nil {
 		return nil, err
@@ -162,6 +166,9 @@ func (r *runner) collect() {
 		s.CacheRefs, s.CacheMisses, s.CacheWritebacks, s.CacheFlushLines = cc.Refs, cc.Misses, cc.Writebacks, cc.FlushLines
 		s.CacheDirtyAtEnd = r.cache.Dirty()
 	}
+	if r.tlb != nil {
+		s.TLBRefs, s.TLBMisses, s.TLBStale, s.TLBFlushes = r.tlb.C.Refs, r.tlb.C.Misses, r.tlb.C.Stale, r.tlb.C.Flushes
+	}
 	for i, d := range r.info.Counters {
 		s.Scheme.Set(d.Key, c.Own[i])
 	}
@@ -171,8 +178,9 @@ func (r *runner) collect() {
 type domain struct {
 	id       int
 	schemeID scheme.Domain
-	since    int64 // the domain's accesses since its last checkpoint
-	lastCkpt int64 // the access number at the domain's last checkpoint (0: the start)
+	ckpts    uint64 // checkpoints taken: the TLB's tag
+	since    int64  // the domain's accesses since its last checkpoint
+	lastCkpt int64  // the access number at the domain's last checkpoint (0: the start)
 }
 
 type bufRec struct {
@@ -201,7 +209,9 @@ type runner struct {
 	// modeled for its counts only and the scheme sees every access.
 	cache  *cache.Cache
 	behind bool
-	cur    int64 // the number of the access being performed, for fills and write-backs
+	// tlb is the TLB model, nil without one.
+	tlb *tlb.TLB
+	cur int64 // the number of the access being performed, for fills and write-backs
 
 	// requested are the domains whose checkpoint the scheme asked for during the current
 	// access or checkpoint (scheme.Machine.RequestCheckpoint), in order.
@@ -352,12 +362,42 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 			}
 		}
 	}
+	if r.tlb != nil {
+		r.translate(rec)
+	}
 	if r.golden != nil {
 		r.verify(rec, idx)
 	}
 	if r.check {
 		r.checkNow("access", idx)
 	}
+}
+
+// translate looks up every page rec covers in the TLB, tagged with the checkpoint number
+// of rec's domain when --tlb-checkpoint tag applies to the scheme.
+func (r *runner) translate(rec traces.Record) {
+	var tag uint64
+	if r.cfg.TLBCheckpoint == "tag" && r.info.WriteProtects {
+		tag = r.domain(rec.ASID).ckpts
+	}
+	write := rec.Kind.Writes()
+	last := (rec.Addr + uint64(rec.Size) - 1) >> r.shift
+	for vpn := rec.Addr >> r.shift; ; vpn++ {
+		r.tlb.Lookup(uint32(rec.ASID), vpn, tag, write)
+		if vpn == last {
+			return
+		}
+	}
+}
+
+// flushTLB drops the TLB entries of the domains in ds, for a scheme whose checkpoints or
+// recoveries change what translations allow.
+func (r *runner) flushTLB(ds []*domain) {
+	in := map[*domain]bool{}
+	for _, d := range ds {
+		in[d] = true
+	}
+	r.tlb.Flush(func(a uint32) bool { return in[r.domain(traces.ASID(a))] })
 }
 
 // verify checks the blocks rec reads against the golden model, then stores rec's stamp
@@ -493,6 +533,10 @@ func (r *runner) checkpoint(d *domain) {
 	}
 	r.scheme.Checkpoint(d.schemeID)
 	r.st.Checkpoints++
+	d.ckpts++
+	if r.tlb != nil && r.info.WriteProtects && r.cfg.TLBCheckpoint == "flush" {
+		r.flushTLB([]*domain{d})
+	}
 	if r.golden != nil {
 		r.golden.checkpoint(d.id)
 	}
@@ -546,6 +590,9 @@ func (r *runner) fail(d *domain) error {
 		r.scheme.Rollback(d.schemeID)
 		r.st.Rollbacks++
 		affected = []*domain{d}
+	}
+	if r.tlb != nil && r.info.WriteProtects {
+		r.flushTLB(affected)
 	}
 	if r.golden != nil {
 		for _, a := range affected {

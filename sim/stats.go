@@ -47,6 +47,12 @@ type Stats struct {
 	CacheFlushLines int64 `json:"cache_flush_lines"`
 	CacheDirtyAtEnd int64 `json:"cache_dirty_at_end"`
 
+	// The TLB model (zero without one).
+	TLBRefs    int64 `json:"tlb_refs"`
+	TLBMisses  int64 `json:"tlb_misses"`
+	TLBStale   int64 `json:"tlb_stale_writes"`
+	TLBFlushes int64 `json:"tlb_flushes"`
+
 	// Scheme holds the scheme's own counters by key (see `vmsim schemes`).
 	Scheme OwnCounters `json:"scheme,omitzero"`
 }
@@ -96,6 +102,10 @@ var Counters = []Counter{
 	{"cache_writebacks", "dirty lines written to memory: on eviction and on checkpoint flushes"},
 	{"cache_flush_lines", "of cache_writebacks, the lines written by checkpoint flushes (--cache-flush)"},
 	{"cache_dirty_at_end", "dirty lines still in the cache when the trace ends (not written back)"},
+	{"tlb_refs", "TLB lookups: one per page each access covers (replays included)"},
+	{"tlb_misses", "TLB lookups that walked the page table: no entry, or (--tlb-checkpoint tag) a write through an entry filled before its domain's last checkpoint"},
+	{"tlb_stale_writes", "of tlb_misses, the writes through an entry filled before its domain's last checkpoint (--tlb-checkpoint tag)"},
+	{"tlb_flushes", "TLB flushes: one at each checkpoint under --tlb-checkpoint flush, and one at each recovery, for schemes that write-protect through the translation (dualmap, incremental, remus)"},
 }
 
 // Sub returns s - o field by field: the counts of an interval between two snapshots.

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/vmsim/vmsim/internal/refcache"
+	"github.com/vmsim/vmsim/internal/reftlb"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -299,5 +300,54 @@ func TestRequestedCheckpoints(t *testing.T) {
 	// checkpoint after 901); then at 999 (count 1100). 11 checkpoints, 101 replayed.
 	if s.Checkpoints != 11 || s.VerifyMismatches != 0 || s.ReplayedRefs != 50+51 {
 		t.Fatalf("checkpoints %d, mismatches %d, replayed %d", s.Checkpoints, s.VerifyMismatches, s.ReplayedRefs)
+	}
+}
+
+// TestTLBCountsAgainstReference runs dualmap (which write-protects through the
+// translation) and none (which does not) with a TLB model, flushing or tagging at
+// checkpoints, with failures, and compares with the naive model driven from the records.
+func TestTLBCountsAgainstReference(t *testing.T) {
+	for i, mode := range []string{"flush", "tag", "flush", "tag"} {
+		sch := []string{"dualmap", "dualmap", "none", "none"}[i]
+		recs := randomTrace(rand.New(rand.NewPCG(uint64(i), 3)), 6000, 2)
+		cfg := DefaultConfig()
+		cfg.Scheme, cfg.Interval, cfg.TLBEntries, cfg.TLBWays, cfg.TLBCheckpoint = sch, 250, 16, 4, mode
+		if sch == "dualmap" {
+			cfg.FailAt = []int64{1300, 4100}
+		}
+		s := mustRun(t, cfg, recs, Options{}).Stats
+		ref := reftlb.New(16, 4)
+		var ckpts uint64
+		look := func(r traces.Record) {
+			tag := uint64(0)
+			if mode == "tag" && sch == "dualmap" {
+				tag = ckpts
+			}
+			for p := r.Addr >> 12; p <= (r.Addr+uint64(r.Size)-1)>>12; p++ {
+				ref.Lookup(uint32(r.ASID), p, tag, r.Kind.Writes())
+			}
+		}
+		flushes, last := int64(0), 0
+		for n, r := range recs {
+			look(r)
+			if sch == "dualmap" && (n+1 == 1300 || n+1 == 4100) {
+				ref.Flush()
+				flushes++
+				for _, rr := range recs[last:n+1] {
+					look(rr)
+				}
+			}
+			if (n+1)%250 == 0 {
+				ckpts++
+				last = n + 1
+				if mode == "flush" && sch == "dualmap" {
+					ref.Flush()
+					flushes++
+				}
+			}
+		}
+		if s.TLBMisses != ref.Misses || s.TLBStale != ref.Stale || s.TLBFlushes != flushes {
+			t.Errorf("%s %s: misses %d stale %d flushes %d; reference %d %d %d", sch, mode, s.TLBMisses, s.TLBStale, s.TLBFlushes, ref.Misses, ref.Stale, flushes)
+		}
 	}
 }
