@@ -333,7 +333,7 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 			if sch == "dualmap" && (n+1 == 1300 || n+1 == 4100) {
 				ref.Flush()
 				flushes++
-				for _, rr := range recs[last:n+1] {
+				for _, rr := range recs[last : n+1] {
 					look(rr)
 				}
 			}
