@@ -1,0 +1,77 @@
+package scheme
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestRegistry(t *testing.T) {
+	i := Info{Name: "test-registry", Doc: "a test", New: func(Machine, Params) (Scheme, error) { return nil, nil },
+		Params: []Param{{Name: "test-knob", Default: "3", Doc: "a knob"}}}
+	Register(i)
+	got, ok := Lookup("test-registry")
+	if !ok || got.Name != i.Name {
+		t.Fatal("Lookup does not find a registered scheme")
+	}
+	if !slices.Contains(Names(), "test-registry") || !slices.IsSorted(Names()) {
+		t.Errorf("Names() = %v", Names())
+	}
+	if !slices.Contains(ParamNames(), "test-knob") {
+		t.Errorf("ParamNames() = %v", ParamNames())
+	}
+	for _, tt := range []struct {
+		name string
+		set  map[string]string
+		want string
+		ok   bool
+	}{
+		{"default", nil, "3", true},
+		{"set", map[string]string{"test-knob": "9"}, "9", true},
+		{"unknown", map[string]string{"other": "1"}, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := got.Resolve(tt.set)
+			if (err == nil) != tt.ok || err == nil && p["test-knob"] != tt.want {
+				t.Errorf("Resolve(%v) = %v, %v", tt.set, p, err)
+			}
+		})
+	}
+	for _, bad := range []Info{
+		i,                        // twice
+		{Name: "x", Doc: "no New"},
+		{Name: "y", Doc: "too many counters", New: i.New, Counters: make([]CounterDef, MaxCounters+1)},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register(%q) did not panic", bad.Name)
+				}
+			}()
+			Register(bad)
+		}()
+	}
+}
+
+// TestPageSet compares the set with a plain map over random accesses.
+func TestPageSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var s PageSet
+	touched, written := map[[2]uint64]bool{}, map[[2]uint64]bool{}
+	for range 10000 {
+		asid, first := uint32(rng.IntN(3)), uint64(rng.IntN(500))
+		last := first + uint64(rng.IntN(3))
+		w := rng.IntN(2) == 0
+		s.Add(asid, first, last, w)
+		for p := first; p <= last; p++ {
+			k := [2]uint64{uint64(asid), p}
+			touched[k] = true
+			if w {
+				written[k] = true
+			}
+		}
+	}
+	if s.Touched() != int64(len(touched)) || s.Written() != int64(len(written)) {
+		t.Fatalf("touched %d written %d, want %d %d", s.Touched(), s.Written(), len(touched), len(written))
+	}
+}
