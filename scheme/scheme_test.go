@@ -38,7 +38,7 @@ func TestRegistry(t *testing.T) {
 		})
 	}
 	for _, bad := range []Info{
-		i,                        // twice
+		i, // twice
 		{Name: "x", Doc: "no New"},
 		{Name: "y", Doc: "too many counters", New: i.New, Counters: make([]CounterDef, MaxCounters+1)},
 	} {
