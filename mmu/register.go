@@ -128,6 +128,39 @@ func (a *dualMapAdapter) Access(x scheme.Access) {
 	}
 }
 
+// AccessBatch is Access over records, with no next-use (the driver's fast path runs
+// without --replace opt).
+func (a *noneAdapter) AccessBatch(recs []traces.Record) {
+	shift := a.shift
+	for i := range recs {
+		r := &recs[i]
+		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+		write := r.Kind.Writes()
+		for vpn := first; ; vpn++ {
+			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+			if vpn == last {
+				break
+			}
+		}
+	}
+}
+
+// AccessBatch is Access over records, with no next-use.
+func (a *dualMapAdapter) AccessBatch(recs []traces.Record) {
+	shift := a.shift
+	for i := range recs {
+		r := &recs[i]
+		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+		write := r.Kind.Writes()
+		for vpn := first; ; vpn++ {
+			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+			if vpn == last {
+				break
+			}
+		}
+	}
+}
+
 // next returns the next-use time for --replace opt, or -1.
 func (a *adapter) next() int64 {
 	if a.nextUse == nil {

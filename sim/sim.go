@@ -41,6 +41,8 @@ type Options struct {
 
 	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
 	wrap func(scheme.Scheme) scheme.Scheme
+	// slow, in tests, keeps the run off the fast path.
+	slow bool
 }
 
 const defaultReplayBuffer = 1 << 20
@@ -96,6 +98,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		s = opt.wrap(s)
 	}
 	r.scheme = s
+	r.slow = opt.slow
 	r.own = make([]int64, len(info.Counters))
 	if cfg.failures() {
 		r.bufBase = 0
@@ -202,6 +205,7 @@ type runner struct {
 	nu         *nextUse
 	open       Opener
 	check      bool
+	slow       bool
 	replaying  bool
 
 	// cache is the cache model, nil without one. behind: the scheme sits behind it (a
@@ -275,7 +279,21 @@ func (r *runner) clip(rec traces.Record) traces.Record {
 	return rec
 }
 
+// fastPath returns the scheme's batch method when the run can use it: nothing that looks
+// at single accesses is on (see scheme.BatchAccessor).
+func (r *runner) fastPath() scheme.BatchAccessor {
+	b, ok := r.scheme.(scheme.BatchAccessor)
+	if !ok || r.slow || r.golden != nil || r.nu != nil || r.cache != nil || r.tlb != nil || r.check ||
+		r.cfg.IgnoreSize || r.cfg.Interval > 0 && r.cfg.Scope != "system" {
+		return nil
+	}
+	return b
+}
+
 func (r *runner) run(src *traces.Prefetcher) error {
+	if fast := r.fastPath(); fast != nil {
+		return r.runFast(src, fast)
+	}
 	nextFail := r.fails.next()
 	for {
 		batch, rerr := src.Next()
@@ -311,6 +329,75 @@ func (r *runner) run(src *traces.Prefetcher) error {
 			}
 			if len(r.requested) > 0 {
 				r.takeRequested()
+			}
+			if r.err != nil {
+				return r.err
+			}
+		}
+		if err := r.scheme.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrUsage, err)
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// runFast is run's loop for the common configuration: the scheme performs runs of
+// accesses with no event between them in one call, without a copy of the records. A run
+// ends before a control record, at the access a failure follows, and at the access after
+// which the (single) domain's checkpoint is due.
+func (r *runner) runFast(src *traces.Prefetcher, fast scheme.BatchAccessor) error {
+	nextFail := r.fails.next()
+	buffering := r.bufBase != math.MaxInt64
+	for {
+		batch, rerr := src.Next()
+		for i := 0; i < len(batch); {
+			if !batch[i].Kind.IsAccess() {
+				if err := r.control(batch[i]); err != nil {
+					return err
+				}
+				i++
+				continue
+			}
+			d := r.domain(batch[i].ASID)
+			n := int64(len(batch) - i)
+			if r.cfg.Interval > 0 {
+				n = min(n, r.cfg.Interval-d.since)
+			}
+			if nextFail != math.MaxInt64 {
+				n = min(n, nextFail-r.st.Refs)
+			}
+			j, writes := i, int64(0)
+			for end := i + int(n); j < end && batch[j].Kind.IsAccess(); j++ {
+				if batch[j].Kind.Writes() {
+					writes++
+				}
+			}
+			run := batch[i:j]
+			fast.AccessBatch(run)
+			if buffering {
+				for k, rec := range run {
+					r.bufAppend(rec, r.st.Refs+int64(k)+1)
+				}
+			}
+			r.st.Refs += int64(len(run))
+			r.st.Writes += writes
+			r.st.Reads += int64(len(run)) - writes
+			d.since += int64(len(run))
+			i = j
+			if r.st.Refs == nextFail {
+				if err := r.fail(d); err != nil {
+					return err
+				}
+				r.fails.fire(nextFail)
+				nextFail = r.fails.next()
+			}
+			if r.cfg.Interval > 0 && d.since >= r.cfg.Interval {
+				r.checkpoint(d)
 			}
 			if r.err != nil {
 				return r.err

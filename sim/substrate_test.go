@@ -351,3 +351,35 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPathMatchesSlowPath runs random configurations on the fast path and off it:
+// every counter must agree.
+func TestFastPathMatchesSlowPath(t *testing.T) {
+	for trial := range 30 {
+		seed := uint64(trial)
+		rng := rand.New(rand.NewPCG(seed, 31))
+		recs := randomTrace(rng, 4000, 1+rng.IntN(3))
+		for k := 0; k < 5; k++ { // a few control records
+			at := rng.IntN(len(recs))
+			recs = append(recs[:at], append([]traces.Record{{Kind: traces.Checkpoint, ASID: recs[at].ASID}}, recs[at:]...)...)
+		}
+		cfg := DefaultConfig()
+		cfg.Scheme = []string{"none", "dualmap"}[trial%2]
+		cfg.Frames = []int{0, 3, 8, 20}[rng.IntN(4)]
+		cfg.Replace = []string{"clock", "lru", "fifo", "random"}[rng.IntN(4)]
+		cfg.Interval = int64([]int{0, 1, 37, 500}[rng.IntN(4)])
+		cfg.Seed = seed
+		if cfg.Scheme == "dualmap" {
+			cfg.Memory = []string{"nonvolatile", "volatile"}[rng.IntN(2)]
+			if rng.IntN(2) == 0 {
+				cfg.MTBF = 300
+				cfg.Failure = []string{"transient", "crash"}[rng.IntN(2)]
+			}
+		}
+		fast := mustRun(t, cfg, recs, Options{}).Stats
+		slow := mustRun(t, cfg, recs, Options{slow: true}).Stats
+		if fast != slow {
+			t.Fatalf("seed %d %+v:\nfast %+v\nslow %+v", seed, cfg, fast, slow)
+		}
+	}
+}
