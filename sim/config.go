@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -35,6 +36,9 @@ type Config struct {
 	Lenient     bool    `json:"lenient"`
 	Verify      bool    `json:"verify"`
 	VerifyBlock uint64  `json:"verify_block"`
+	// MaxPages bounds the distinct pages a run may touch (0: no bound), so that a trace
+	// too large for the machine gets a message rather than an out-of-memory kill.
+	MaxPages int `json:"max_pages"`
 }
 
 // DefaultConfig returns the defaults of DESIGN.md.
@@ -54,6 +58,7 @@ func DefaultConfig() Config {
 		Failure:     "transient",
 		VerifyBlock: 64,
 		FailAt:      []int64{},
+		MaxPages:    DefaultMaxPages,
 	}
 }
 
@@ -64,6 +69,11 @@ const (
 	maxFrames   = 1 << 26 // frames
 	maxBlocks   = 1 << 16 // --verify stamps per page
 )
+
+// DefaultMaxPages is the default page limit: 2^25 pages, about 3 GiB of page table
+// and opt bookkeeping without --verify, which fits a 24 GiB machine with room for the
+// trace buffers and several sweep jobs (at 4 KiB pages it is a 128 GiB footprint).
+const DefaultMaxPages = 1 << 25
 
 // Choices lists the values each enumerated option accepts.
 var Choices = map[string][]string{
@@ -114,11 +124,16 @@ func (c *Config) Validate() error {
 			bad("--fail-at %d: access numbers start at 1", i)
 		}
 	}
-	if c.MTBF < 0 {
+	if math.IsNaN(c.MTBF) || math.IsInf(c.MTBF, 0) {
+		bad("--mtbf %v: want a finite mean number of accesses between failures", c.MTBF)
+	} else if c.MTBF < 0 {
 		bad("--mtbf %v: want a positive mean number of accesses between failures", c.MTBF)
 	}
 	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks) {
 		bad("--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
+	}
+	if c.MaxPages < 0 {
+		bad("--max-pages %d: want 0 (no limit) or a positive number of pages", c.MaxPages)
 	}
 	if c.Scheme == "none" && c.failures() {
 		bad("scheme none keeps no checkpoints and cannot recover from failures: drop --fail-at/--mtbf or use --scheme dualmap")

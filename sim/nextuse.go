@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -29,11 +30,12 @@ type nextUse struct {
 // buildNextUse reads the whole trace once, every access referencing the pages pageRange
 // gives, in order, and prepares the next-use stream.
 func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64)) (*nextUse, error) {
-	ids, err := os.CreateTemp("", "vmsim-opt-pages-*")
+	// Both scratch files are unlinked as soon as they exist: nothing is left behind
+	// however the run ends (an error, a signal, a kill).
+	ids, err := atomicfile.TempFile("", "vmsim-opt-pages-*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(ids.Name())
 	defer ids.Close()
 	w := bufio.NewWriterSize(ids, 1<<20)
 	type pageKey struct {
@@ -53,7 +55,9 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 				dense[k] = id
 			}
 			binary.LittleEndian.PutUint32(buf[:], id)
-			w.Write(buf[:])
+			if _, werr := w.Write(buf[:]); werr != nil {
+				return false // a full disk: Flush reports it
+			}
 			n++
 			if vpn == last {
 				return true
@@ -63,14 +67,13 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 		return nil, err
 	}
 	if err := w.Flush(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opt pre-pass: writing its scratch file: %w", err)
 	}
 
-	out, err := os.CreateTemp("", "vmsim-opt-next-*")
+	out, err := atomicfile.TempFile("", "vmsim-opt-next-*")
 	if err != nil {
 		return nil, err
 	}
-	os.Remove(out.Name()) // unlinked now; the open file lives until closed
 	last := make([]int64, len(dense))
 	for i := range last {
 		last[i] = frames.NeverUsed
