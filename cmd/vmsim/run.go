@@ -15,7 +15,7 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func newRunCmd(stdout io.Writer) *cobra.Command {
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -32,14 +32,20 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
 				}
-				open = func() (traces.Reader, error) {
-					return traces.Open(args[0], traces.Options{Format: format, Lenient: cfg.Lenient})
+				// A pipe or device is spooled: every reopening (opt's pre-pass, long
+				// replays) must see the same records from the start.
+				src, err := traces.NewSource(args[0], traces.Options{Format: format, Lenient: cfg.Lenient})
+				if err != nil {
+					return err
 				}
+				defer src.Close()
+				open = func() (traces.Reader, error) { return src.Open() }
 			}
 			res, err := sim.Run(cfg, open)
 			if err != nil {
 				return err
 			}
+			warnRun(stderr, res)
 			if asJSON {
 				out, err := json.Marshal(res)
 				if err != nil {
@@ -80,7 +86,23 @@ func newRunCmd(stdout io.Writer) *cobra.Command {
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
+	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error when the trace touches more than this many distinct pages (0: no limit); the default keeps a run within a few GiB (--verify costs about 8 bytes more a page per --verify-block in a page)")
 	return cmd
+}
+
+// warnRun tells, on w, about settings that made the run measure less than it seems to.
+func warnRun(w io.Writer, res *sim.Result) {
+	c, s := res.Config, res.Stats
+	if c.Interval > 0 && s.Checkpoints == 0 {
+		fmt.Fprintf(w, "vmsim: warning: --interval %d is longer than the trace (%d accesses): no checkpoint was taken\n", c.Interval, s.Refs)
+	}
+	fails := s.Rollbacks
+	if c.Failure == "crash" {
+		fails = s.Crashes
+	}
+	if fails > 0 && s.Checkpoints == 0 {
+		fmt.Fprintf(w, "vmsim: warning: %d failures and no checkpoint: every recovery replayed the trace from its start (set --interval)\n", fails)
+	}
 }
 
 func choices(name, help string) string {
