@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "vmsim: writing standard output: %v\n", err)
 		code = exitBad
 	}
-	os.Exit(code)
+	atomicfile.Exit(code)
 }
 
 // checkedWriter remembers the first error writing w.

@@ -98,6 +98,21 @@ func Cleanup() {
 
 var catchOnce sync.Once
 
+// signalled is closed when a signal is being handled.
+var signalled = make(chan struct{})
+
+// Exit ends the process with code, unless a signal is being handled: then the process
+// is about to die of it (after the cleanup), and Exit waits for that, so that the exit
+// status tells of the signal rather than of the error the interruption caused.
+func Exit(code int) {
+	select {
+	case <-signalled:
+		select {} // die() ends the process
+	default:
+		os.Exit(code)
+	}
+}
+
 // CatchSignals installs the process's SIGINT and SIGTERM handler: at the first of
 // them it runs Cleanup and then dies of that signal (exit status 128+signal for the
 // shell). Call it once, early in main.
@@ -107,6 +122,7 @@ func CatchSignals() {
 		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
 		go func() {
 			sig := <-ch
+			close(signalled)
 			Cleanup()
 			die(sig.(syscall.Signal))
 		}()
