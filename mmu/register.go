@@ -87,6 +87,7 @@ func newAdapter(name string, m scheme.Machine) (*adapter, error) {
 	case *DualMap:
 		a.m = s.machine
 	}
+	a.m.pt.SetMaxPages(m.MaxPages)
 	return a, nil
 }
 
@@ -111,7 +112,7 @@ func (a *noneAdapter) Access(x scheme.Access) {
 	write := x.Kind.Writes()
 	for vpn := first; ; vpn++ {
 		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if vpn == last {
+		if vpn == last || a.m.pt.Err() != nil {
 			return
 		}
 	}
@@ -122,7 +123,7 @@ func (a *dualMapAdapter) Access(x scheme.Access) {
 	write := x.Kind.Writes()
 	for vpn := first; ; vpn++ {
 		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if vpn == last {
+		if vpn == last || a.m.pt.Err() != nil {
 			return
 		}
 	}
@@ -138,7 +139,7 @@ func (a *noneAdapter) AccessBatch(recs []traces.Record) {
 		write := r.Kind.Writes()
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last {
+			if vpn == last || a.m.pt.Err() != nil {
 				break
 			}
 		}
@@ -154,7 +155,7 @@ func (a *dualMapAdapter) AccessBatch(recs []traces.Record) {
 		write := r.Kind.Writes()
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last {
+			if vpn == last || a.m.pt.Err() != nil {
 				break
 			}
 		}
@@ -242,7 +243,13 @@ func (a *adapter) Counters(c *scheme.Counters) {
 
 func (a *adapter) Check() error { return a.s.Check() }
 
-func (a *adapter) Err() error { return nil }
+// Err reports a page table grown past --max-pages.
+func (a *adapter) Err() error {
+	if err := a.m.pt.Err(); err != nil {
+		return fmt.Errorf("%w: %w", scheme.ErrTooManyPages, err)
+	}
+	return nil
+}
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }

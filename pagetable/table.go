@@ -1,7 +1,10 @@
 package pagetable
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 
 	"github.com/vmsim/vmsim/disk"
 	"github.com/vmsim/vmsim/frames"
@@ -65,18 +68,9 @@ type Domain struct {
 	CkptFrames int
 }
 
-// chunkBits is log2 of the PTEs per lookup chunk.
-const chunkBits = 9
-
-// chunk maps the VPNs of one aligned run to PageID+1 (0: no PTE yet).
-type chunk [1 << chunkBits]PageID
-
-// space is one address space's part of the lookup structure.
+// space is one address space's part of the table: its checkpoint domain.
 type space struct {
-	domain    DomainID
-	chunks    map[VPN]*chunk
-	lastKey   VPN
-	lastChunk *chunk
+	domain DomainID
 }
 
 // tlbBits is log2 of the entries of the lookup cache.
@@ -89,12 +83,29 @@ type tlbEntry struct {
 	id   PageID // PageID+1; 0 marks an empty entry
 }
 
+// minIndex is the smallest size of the lookup index (a power of two).
+const minIndex = 1 << 10
+
+// ErrTooManyPages is wrapped by [Table.Err] once a lookup would have created a page
+// beyond the limit set with [Table.SetMaxPages].
+var ErrTooManyPages = errors.New("too many pages")
+
 // Table is the page table of every address space, and the checkpoint domains.
+//
+// Memory: a touched page costs its PTE (48 bytes), 8 to 16 bytes of lookup index, and 4
+// bytes on its domain's page list, whatever the pattern of addresses: the lookup index
+// is an open-addressing hash of (address space, VPN), not a radix tree whose leaves a
+// sparse address space would fill one entry each.
 type Table struct {
-	// tlb is a direct-mapped cache in front of the lookup maps. PTEs are never removed,
+	// tlb is a direct-mapped cache in front of the lookup index. PTEs are never removed,
 	// so an entry never goes stale. Invariant: a non-empty entry maps to its PTE.
-	tlb       [1 << tlbBits]tlbEntry
-	ptes      []PTE
+	tlb  [1 << tlbBits]tlbEntry
+	ptes []PTE
+	// index is an open-addressing (linear probing) hash table of PageID+1, 0 for an empty
+	// slot, keyed by the PTE's (ASID, VPN). Invariant: len(index) is a power of two at
+	// least 2*len(ptes); every PTE is in it exactly once.
+	index     []uint32
+	indexBits uint
 	spaces    map[traces.ASID]*space
 	lastASID  traces.ASID
 	last      *space
@@ -103,6 +114,12 @@ type Table struct {
 	perASID   bool
 	written   int
 	ckptTotal int
+	// maxPages is the page limit; 0 for none.
+	maxPages int
+	// overflow is the page every lookup beyond the limit returns; -1 until the limit is
+	// first passed. Invariant: overflow >= 0 iff err != nil.
+	overflow PageID
+	err      error
 }
 
 // New returns an empty page table whose checkpoint numbers have vbits bits (1..31), with
@@ -111,12 +128,28 @@ func New(vbits int, perASID bool) *Table {
 	if vbits < 1 || vbits > 31 {
 		panic(fmt.Sprintf("pagetable: vbits %d out of range 1..31", vbits))
 	}
-	t := &Table{spaces: map[traces.ASID]*space{}, vmax: 1<<vbits - 1, perASID: perASID}
+	t := &Table{spaces: map[traces.ASID]*space{}, vmax: 1<<vbits - 1, perASID: perASID, overflow: -1}
+	t.index, t.indexBits = make([]uint32, minIndex), uint(bits.TrailingZeros(minIndex))
 	if !perASID {
 		t.domains = append(t.domains, Domain{V: 1})
 	}
 	return t
 }
+
+// SetMaxPages limits the distinct pages the table holds to n (0: no limit). A lookup
+// that would create a page beyond the limit makes Err non-nil and returns one spare
+// page, the same for every such lookup, so that callers go on without crashing; the
+// run's counts are then meaningless and the caller must report Err.
+func (t *Table) SetMaxPages(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("pagetable: SetMaxPages(%d)", n))
+	}
+	t.maxPages = n
+}
+
+// Err is nil, or (for good) an error wrapping ErrTooManyPages once a lookup passed the
+// limit set with SetMaxPages.
+func (t *Table) Err() error { return t.err }
 
 // Vmax is the largest value of V (2^k - 1).
 func (t *Table) Vmax() uint32 { return t.vmax }
@@ -169,7 +202,7 @@ func (t *Table) space(asid traces.ASID) *space {
 	}
 	s := t.spaces[asid]
 	if s == nil {
-		s = &space{chunks: map[VPN]*chunk{}, lastKey: ^VPN(0)}
+		s = &space{}
 		if t.perASID {
 			s.domain = DomainID(len(t.domains))
 			t.domains = append(t.domains, Domain{V: 1})
@@ -180,36 +213,73 @@ func (t *Table) space(asid traces.ASID) *space {
 	return s
 }
 
+// hash places (asid, vpn) in the index: Fibonacci hashing of a mix of both.
+func (t *Table) hash(asid traces.ASID, vpn VPN) uint64 {
+	h := (uint64(vpn) ^ uint64(asid)<<48 ^ uint64(asid)>>16) * 0x9E3779B97F4A7C15
+	return h >> (64 - t.indexBits)
+}
+
+// probe returns the index slot holding (asid, vpn), or the empty slot where it belongs.
+func (t *Table) probe(asid traces.ASID, vpn VPN) (slot uint64, found bool) {
+	mask := uint64(len(t.index) - 1)
+	for i := t.hash(asid, vpn); ; i = (i + 1) & mask {
+		id := t.index[i]
+		if id == 0 {
+			return i, false
+		}
+		if e := &t.ptes[id-1]; e.VPN == vpn && e.ASID == asid {
+			return i, true
+		}
+	}
+}
+
+// grow doubles the index and places every PTE again.
+func (t *Table) grow() {
+	t.indexBits++
+	t.index = make([]uint32, 1<<t.indexBits)
+	mask := uint64(len(t.index) - 1)
+	for p := range t.ptes {
+		e := &t.ptes[p]
+		i := t.hash(e.ASID, e.VPN)
+		for t.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.index[i] = uint32(p + 1)
+	}
+}
+
 // Lookup returns the PTE of (asid, vpn), creating it (not resident, v = 0) on first touch.
+// Past the limit of SetMaxPages it returns the spare page and sets Err.
 func (t *Table) Lookup(asid traces.ASID, vpn VPN) PageID {
 	te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]
 	if te.vpn == vpn && te.asid == asid && te.id != 0 {
 		return te.id - 1
 	}
-	p := t.lookup(asid, vpn)
-	*te = tlbEntry{vpn, asid, p + 1}
+	p, cache := t.lookup(asid, vpn)
+	if cache {
+		*te = tlbEntry{vpn, asid, p + 1}
+	}
 	return p
 }
 
-func (t *Table) lookup(asid traces.ASID, vpn VPN) PageID {
-	s := t.last
-	if s == nil || asid != t.lastASID {
-		s = t.space(asid)
+func (t *Table) lookup(asid traces.ASID, vpn VPN) (p PageID, cache bool) {
+	slot, found := t.probe(asid, vpn)
+	if found {
+		return PageID(t.index[slot] - 1), true
 	}
-	key := vpn >> chunkBits
-	c := s.lastChunk
-	if key != s.lastKey {
-		c = s.chunks[key]
-		if c == nil {
-			c = new(chunk)
-			s.chunks[key] = c
+	if t.maxPages > 0 && len(t.ptes) >= t.maxPages {
+		if t.overflow >= 0 {
+			return t.overflow, false
 		}
-		s.lastKey, s.lastChunk = key, c
+		t.err = fmt.Errorf("%w: the trace touches more than %d distinct pages, the limit (--max-pages %d); "+
+			"raise --max-pages if the machine has the memory (about %d bytes a page), or use a larger --page-size",
+			ErrTooManyPages, t.maxPages, t.maxPages, BytesPerPage)
 	}
-	if id := c[vpn&(1<<chunkBits-1)]; id != 0 {
-		return id - 1
+	if len(t.ptes) >= math.MaxInt32-1 {
+		panic("pagetable: more than 2^31 pages; set a page limit")
 	}
-	p := PageID(len(t.ptes))
+	s := t.space(asid)
+	p = PageID(len(t.ptes))
 	t.ptes = append(t.ptes, PTE{
 		M:       [2]Mapping{{frames.NoFrame, disk.NoSlot}, {frames.NoFrame, disk.NoSlot}},
 		NextUse: frames.NeverUsed,
@@ -217,23 +287,30 @@ func (t *Table) lookup(asid traces.ASID, vpn VPN) PageID {
 		ASID:    asid,
 		Domain:  s.domain,
 	})
-	c[vpn&(1<<chunkBits-1)] = p + 1
+	t.index[slot] = uint32(p + 1)
+	if 2*len(t.ptes) > len(t.index) {
+		t.grow()
+	}
 	d := &t.domains[s.domain]
 	d.Pages = append(d.Pages, p)
-	return p
+	if t.err != nil {
+		t.overflow = p
+		return p, false
+	}
+	return p, true
 }
+
+// BytesPerPage is roughly what a touched page costs the table, for messages: its PTE,
+// its share of the index and its place on its domain's list, with slices' spare room.
+const BytesPerPage = 100
 
 // Find returns the PTE of (asid, vpn) without creating it.
 func (t *Table) Find(asid traces.ASID, vpn VPN) (PageID, bool) {
-	s := t.spaces[asid]
-	if s == nil {
+	slot, found := t.probe(asid, vpn)
+	if !found {
 		return 0, false
 	}
-	c := s.chunks[vpn>>chunkBits]
-	if c == nil || c[vpn&(1<<chunkBits-1)] == 0 {
-		return 0, false
-	}
-	return c[vpn&(1<<chunkBits-1)] - 1, true
+	return PageID(t.index[slot] - 1), true
 }
 
 // Owner encodes mapping m of page p as a frame owner.

@@ -1,7 +1,10 @@
 package pagetable
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -117,4 +120,106 @@ func ExampleTable_Advance() {
 	// Output:
 	// true 1
 	// false 2
+}
+
+// TestMemoryPerPage touches pages in patterns that defeat a radix tree (random VPNs over
+// 2^52, one page in every 512) and checks the table stays at tens of bytes a page.
+func TestMemoryPerPage(t *testing.T) {
+	const n = 1 << 19
+	tests := []struct {
+		name string
+		vpn  func(i int, r *rand.Rand) VPN
+	}{
+		{"dense", func(i int, _ *rand.Rand) VPN { return VPN(i) }},
+		{"one in 512", func(i int, _ *rand.Rand) VPN { return VPN(i) << 9 }},
+		{"random", func(_ int, r *rand.Rand) VPN { return VPN(r.Uint64() >> 12) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			pt := New(8, false)
+			for i := range n {
+				pt.Lookup(traces.ASID(i&3), tt.vpn(i, r))
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			per := float64(after.HeapAlloc-before.HeapAlloc) / float64(pt.Len())
+			t.Logf("%d pages, %.1f bytes a page", pt.Len(), per)
+			if pt.Len() < n*9/10 || per > BytesPerPage {
+				t.Errorf("%d pages at %.1f bytes a page, want at most %d", pt.Len(), per, BytesPerPage)
+			}
+			runtime.KeepAlive(pt)
+		})
+	}
+}
+
+func TestMaxPages(t *testing.T) {
+	tests := []struct {
+		name    string
+		limit   int
+		touch   int
+		wantErr bool
+	}{
+		{"under", 10, 10, false},
+		{"over", 10, 1000, true},
+		{"no limit", 0, 1000, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pt := New(8, true)
+			pt.SetMaxPages(tt.limit)
+			var spare PageID = -1
+			for i := range tt.touch {
+				p := pt.Lookup(traces.ASID(i%3), VPN(i*7919))
+				if e := pt.PTE(p); e == nil {
+					t.Fatal("no PTE")
+				}
+				if i >= tt.limit && tt.limit > 0 {
+					if spare < 0 {
+						spare = p
+					} else if p != spare {
+						t.Fatalf("lookup %d past the limit gave page %d, then %d", i, spare, p)
+					}
+				}
+			}
+			err := pt.Err()
+			if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, ErrTooManyPages)) {
+				t.Fatalf("Err = %v", err)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "--max-pages 10") {
+					t.Errorf("message %q does not name the flag", err)
+				}
+				if pt.Len() != tt.limit+1 {
+					t.Errorf("%d pages held, want the limit and one spare", pt.Len())
+				}
+			}
+			p, _ := frames.NewPolicy("lru", 4, 0)
+			if err := pt.Check(frames.New(4, p, 0), disk.New(0)); err != nil {
+				t.Errorf("Check: %v", err)
+			}
+		})
+	}
+}
+
+// BenchmarkLookup measures first touches and repeats over a sparse space, against a
+// baseline loop that only computes the addresses.
+func BenchmarkLookup(b *testing.B) {
+	vpn := func(i int) VPN { return VPN(uint64(i%(1<<18)) * 0x9E3779B9 >> 3) }
+	b.Run("baseline", func(b *testing.B) {
+		var sink VPN
+		for i := range b.N {
+			sink += vpn(i)
+		}
+		_ = sink
+	})
+	b.Run("lookup", func(b *testing.B) {
+		pt := New(8, false)
+		for i := range b.N {
+			pt.Lookup(0, vpn(i))
+		}
+	})
 }

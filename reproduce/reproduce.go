@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 	"github.com/vmsim/vmsim/traces"
@@ -167,7 +169,8 @@ func (s *study) makePoints() error {
 				frames = framesFor(t)
 			}
 			spec := &sweep.Spec{
-				Traces: []string{t.name},
+				Version: s.opt.Version,
+				Traces:  []string{t.name},
 				Base: map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
 					"memory": v.memory, "cow": v.cow, "frames": frames},
 				Vary:  map[string][]any{"interval": intervals},
@@ -223,7 +226,7 @@ func (s *study) run() error {
 		return err
 	}
 	defer j.Close()
-	if _, err := sweep.Run(s.points, sweep.Options{Jobs: s.opt.Jobs, Costs: s.opt.Costs, Progress: s.opt.Progress}, c, j); err != nil {
+	if _, err := sweep.Run(s.points, sweep.Options{Jobs: s.opt.Jobs, Costs: s.opt.Costs, Progress: s.opt.Progress, Version: s.opt.Version}, c, j); err != nil {
 		return err
 	}
 	all, err := sweep.ReadJSONL(jsonPath)
@@ -239,33 +242,23 @@ func (s *study) run() error {
 			return fmt.Errorf("%s: point %s missing", jsonPath, p.ID)
 		}
 	}
-	// The data files hold exactly the study's points, in order: rewrite them, in case a
-	// resumed run left points of another study behind.
-	c.Close()
-	j.Close()
-	for _, p := range []string{csvPath, jsonPath} {
-		if err := os.Remove(p); err != nil {
-			return err
-		}
+	// The data files hold exactly the study's points, in order: rewrite them (whole or
+	// not at all), in case a resumed run left points of another study behind. The old
+	// files stay locked until the new ones are in place.
+	ordered := make([]*sweep.Result, len(s.points))
+	for i, p := range s.points {
+		ordered[i] = s.results[p.ID]
 	}
-	if c, err = sweep.OpenCSV(csvPath); err != nil {
+	if err := atomicfile.Write(csvPath, func(w io.Writer) error { return sweep.WriteCSV(w, ordered) }); err != nil {
 		return err
 	}
-	if j, err = sweep.OpenJSONL(jsonPath); err != nil {
+	if err := atomicfile.Write(jsonPath, func(w io.Writer) error { return sweep.WriteJSONL(w, ordered) }); err != nil {
 		return err
 	}
-	for _, sink := range []*sweep.File{c, j} {
-		for _, p := range s.points {
-			if err := sink.Write(s.results[p.ID]); err != nil {
-				sink.Close()
-				return err
-			}
-		}
-		if err := sink.Close(); err != nil {
-			return err
-		}
+	if err := c.Close(); err != nil {
+		return err
 	}
-	return nil
+	return j.Close()
 }
 
 func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
@@ -385,7 +378,8 @@ func figureData(f *Figure) *Table {
 // write writes every table, figure and the README.
 func (s *study) write() error {
 	dir := s.opt.Dir
-	put := func(name string, data []byte) error { return os.WriteFile(filepath.Join(dir, name), data, 0o644) }
+	// Each file appears whole or not at all (a full disk leaves the old one, or none).
+	put := func(name string, data []byte) error { return atomicfile.WriteFile(filepath.Join(dir, name), data) }
 	tables := []*Table{s.table1(), s.table2()}
 	for _, t := range tables {
 		txt, err := t.Text()

@@ -49,6 +49,9 @@ type Config struct {
 	TLBEntries    int    `json:"tlb_entries"`
 	TLBWays       int    `json:"tlb_ways"`
 	TLBCheckpoint string `json:"tlb_checkpoint"`
+	// MaxPages bounds the distinct pages a run may touch (0: no bound), so that a trace
+	// too large for the machine gets a message rather than an out-of-memory kill.
+	MaxPages int `json:"max_pages"`
 	// Params are the scheme's own settings that differ from their defaults, by name.
 	Params map[string]string `json:"params,omitempty"`
 }
@@ -70,6 +73,7 @@ func DefaultConfig() Config {
 		Failure:     "transient",
 		VerifyBlock: 64,
 		FailAt:      []int64{},
+		MaxPages:    DefaultMaxPages,
 		Granule:     64,
 		CacheWays:   8,
 		CacheLine:   64,
@@ -87,6 +91,11 @@ const (
 	maxFrames   = 1 << 26 // frames
 	maxBlocks   = 1 << 16 // --verify stamps per page
 )
+
+// DefaultMaxPages is the default page limit: 2^25 pages, about 3 GiB of page table
+// and opt bookkeeping without --verify, which fits a 24 GiB machine with room for the
+// trace buffers and several sweep jobs (at 4 KiB pages it is a 128 GiB footprint).
+const DefaultMaxPages = 1 << 25
 
 // Choices lists the values each enumerated option accepts. "scheme" lists the schemes
 // registered when this package was initialised; a scheme registered later (from a package
@@ -168,11 +177,16 @@ func (c *Config) validate(info scheme.Info) error {
 			bad("--fail-at %d: access numbers start at 1", i)
 		}
 	}
-	if c.MTBF < 0 || math.IsNaN(c.MTBF) || math.IsInf(c.MTBF, 0) {
-		bad("--mtbf %v: want 0 (none) or a finite mean number of accesses between failures", c.MTBF)
+	if math.IsNaN(c.MTBF) || math.IsInf(c.MTBF, 0) {
+		bad("--mtbf %v: want a finite mean number of accesses between failures", c.MTBF)
+	} else if c.MTBF < 0 {
+		bad("--mtbf %v: want a positive mean number of accesses between failures", c.MTBF)
 	}
 	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks) {
 		bad("--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
+	}
+	if c.MaxPages < 0 {
+		bad("--max-pages %d: want 0 (no limit) or a positive number of pages", c.MaxPages)
 	}
 	if !pow2(c.Granule) || c.Granule < 8 || c.Granule > c.PageSize {
 		bad("--granule %d: want a power of two from 8 to the page size (%d)", c.Granule, c.PageSize)
@@ -239,6 +253,7 @@ func (c *Config) machine() scheme.Machine {
 		VBits:         c.VBits,
 		Remap:         c.Cow == "remap",
 		Seed:          c.Seed,
+		MaxPages:      c.MaxPages,
 	}
 	if c.CacheSize > 0 {
 		m.CacheLine = c.CacheLine

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -27,13 +29,15 @@ type nextUse struct {
 }
 
 // buildNextUse reads the whole trace once, every access referencing the pages pageRange
-// gives, in order, and prepares the next-use stream.
-func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64)) (*nextUse, error) {
-	ids, err := os.CreateTemp("", "vmsim-opt-pages-*")
+// gives, in order, and prepares the next-use stream. Past maxPages distinct pages (0: no
+// limit) it stops with an error wrapping scheme.ErrTooManyPages.
+func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64), maxPages int) (*nextUse, error) {
+	// Both scratch files are unlinked as soon as they exist: nothing is left behind
+	// however the run ends (an error, a signal, a kill).
+	ids, err := atomicfile.TempFile("", "vmsim-opt-pages-*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(ids.Name())
 	defer ids.Close()
 	w := bufio.NewWriterSize(ids, 1<<20)
 	type pageKey struct {
@@ -43,17 +47,24 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	dense := map[pageKey]uint32{}
 	var n int64
 	var buf [4]byte
+	tooMany := false
 	if _, err := eachAccess(open, func(rec traces.Record, _ int64) bool {
 		first, last := pageRange(rec)
 		for vpn := first; ; vpn++ {
 			k := pageKey{rec.ASID, vpn}
 			id, ok := dense[k]
 			if !ok {
+				if maxPages > 0 && len(dense) >= maxPages {
+					tooMany = true
+					return false
+				}
 				id = uint32(len(dense))
 				dense[k] = id
 			}
 			binary.LittleEndian.PutUint32(buf[:], id)
-			w.Write(buf[:])
+			if _, werr := w.Write(buf[:]); werr != nil {
+				return false // a full disk: Flush reports it
+			}
 			n++
 			if vpn == last {
 				return true
@@ -62,15 +73,17 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	}); err != nil {
 		return nil, err
 	}
+	if tooMany {
+		return nil, fmt.Errorf("%w: opt's pre-pass: the trace touches more than %d pages (--max-pages)", scheme.ErrTooManyPages, maxPages)
+	}
 	if err := w.Flush(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opt pre-pass: writing its scratch file: %w", err)
 	}
 
-	out, err := os.CreateTemp("", "vmsim-opt-next-*")
+	out, err := atomicfile.TempFile("", "vmsim-opt-next-*")
 	if err != nil {
 		return nil, err
 	}
-	os.Remove(out.Name()) // unlinked now; the open file lives until closed
 	last := make([]int64, len(dense))
 	for i := range last {
 		last[i] = frames.NeverUsed

@@ -79,7 +79,10 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	m := cfg.machine()
 	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.pageRange); err != nil {
+		if r.nu, err = buildNextUse(open, r.pageRange, cfg.MaxPages); err != nil {
+			if errors.Is(err, scheme.ErrTooManyPages) {
+				return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+			}
 			return nil, err
 		}
 		defer r.nu.close()
@@ -439,6 +442,16 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 	if !r.behind {
 		r.scheme.Access(a)
 	}
+	// An access over many pages may have taken the scheme past its memory budget: stop
+	// before the models below walk all of it.
+	if uint64(rec.Size) > 1<<r.shift {
+		if err := r.scheme.Err(); err != nil {
+			if r.err == nil {
+				r.err = fmt.Errorf("%w: %w", ErrUsage, err)
+			}
+			return
+		}
+	}
 	if r.cache != nil {
 		write := rec.Kind.Writes()
 		last := (rec.Addr + uint64(rec.Size) - 1) >> r.lineShift
@@ -446,6 +459,14 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 			r.cache.Access(cache.Line{ASID: rec.ASID, N: n}, write)
 			if n == last {
 				break
+			}
+			if n&4095 == 0 && r.behind {
+				if err := r.scheme.Err(); err != nil {
+					if r.err == nil {
+						r.err = fmt.Errorf("%w: %w", ErrUsage, err)
+					}
+					return
+				}
 			}
 		}
 	}

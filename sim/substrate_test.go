@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -381,5 +383,28 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		if fast != slow {
 			t.Fatalf("seed %d %+v:\nfast %+v\nslow %+v", seed, cfg, fast, slow)
 		}
+	}
+}
+
+func TestMaxPages(t *testing.T) {
+	// 2000 pages touched, one huge access among them.
+	recs := []traces.Record{{Addr: 0, Size: 1, Kind: traces.Read}, {Addr: 4096, Size: 0xffffffff, Kind: traces.Write}}
+	for _, tt := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"dualmap", func(c *Config) {}},
+		{"none with opt", func(c *Config) { c.Scheme, c.Frames, c.Replace = "none", 4, "opt" }},
+		{"slow path", func(c *Config) { c.Verify = true }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.MaxPages = 1000
+			tt.edit(&cfg)
+			_, err := Run(cfg, sliceOpener(recs))
+			if !errors.Is(err, scheme.ErrTooManyPages) || !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "1000") {
+				t.Fatalf("err = %v, want a usage error naming the limit", err)
+			}
+		})
 	}
 }

@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/vmsim/vmsim/sim"
 )
@@ -94,7 +97,9 @@ func fieldValues(v any) []string {
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // File is a results file (CSV or JSON lines): a Sink that appends a line a result after
-// the lines it already holds.
+// the lines it already holds. A regular file is locked (flock) while open, so that two
+// sweeps cannot write one file; one that holds anything but results of this format is
+// refused, untouched.
 type File struct {
 	f    *os.File
 	path string
@@ -116,15 +121,49 @@ func (s *File) Write(r *Result) error {
 	return nil
 }
 
-// Close closes the file.
-func (s *File) Close() error { return s.f.Close() }
+// Close syncs and closes the file, releasing its lock.
+func (s *File) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	f := s.f
+	s.f = nil
+	serr := f.Sync()
+	if errors.Is(serr, syscall.EINVAL) || errors.Is(serr, syscall.ENOTSUP) {
+		serr = nil // a device or fifo: nothing to sync
+	}
+	cerr := f.Close()
+	if serr != nil {
+		return fmt.Errorf("%s: %w", s.path, serr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("%s: %w", s.path, cerr)
+	}
+	return nil
+}
 
-// openAppend opens path for appending, creating it if need be, and returns its complete
-// lines: a last line without its newline (a write cut short) is cut off the file.
-func openAppend(path string) (*os.File, [][]byte, error) {
+// openAppend opens path for appending, creating it if need be, locks it, and returns its
+// complete lines after check accepted them and the start of a last line cut short (a
+// write interrupted). check sees the complete lines and that tail before anything is
+// changed; when it accepts them, the tail is cut off the file. A file that exists and
+// is not regular (a device, a fifo) is opened for writing only, unlocked and unread.
+func openAppend(path string, check func(lines [][]byte, tail []byte) *lineError) (*os.File, [][]byte, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, nil, fmt.Errorf("%s: is a directory", path)
+	} else if err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		return f, nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil, fmt.Errorf("%s: another vmsim sweep is writing this file (it is locked); wait for it to finish or write elsewhere", path)
+		}
+		return nil, nil, fmt.Errorf("%s: locking: %w", path, err)
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
@@ -132,6 +171,16 @@ func openAppend(path string) (*os.File, [][]byte, error) {
 		return nil, nil, err
 	}
 	keep := bytes.LastIndexByte(data, '\n') + 1
+	var lines [][]byte
+	for _, l := range bytes.SplitAfter(data[:keep], []byte("\n")) {
+		if len(l) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	if le := check(lines, data[keep:]); le != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s:%d: %s; refusing to touch the file: write the results to a new one", path, le.line, le.reason)
+	}
 	if keep < len(data) {
 		if err := f.Truncate(int64(keep)); err != nil {
 			f.Close()
@@ -142,88 +191,131 @@ func openAppend(path string) (*os.File, [][]byte, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	var lines [][]byte
-	for _, l := range bytes.SplitAfter(data[:keep], []byte("\n")) {
-		if len(l) > 0 {
-			lines = append(lines, l)
-		}
-	}
 	return f, lines, nil
 }
+
+// lineError says which line of a file is not what it should be.
+type lineError struct {
+	line   int
+	reason string
+}
+
+// idPrefix matches the start of a result line: a point ID (16 hex digits).
+var idPrefix = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
 
 // OpenCSV opens (or creates) a CSV results file. An existing file must have the same
 // header; the points it holds are not run again.
 func OpenCSV(path string) (*File, error) {
-	f, lines, err := openAppend(path)
+	cols := Columns()
+	header := csvLine(cols)
+	have := map[string]bool{}
+	check := func(lines [][]byte, tail []byte) *lineError {
+		if len(lines) == 0 {
+			if len(tail) > 0 && !bytes.HasPrefix(header, tail) {
+				return &lineError{1, "not a vmsim results file (not the CSV header)"}
+			}
+			return nil
+		}
+		if !bytes.Equal(lines[0], header) {
+			return &lineError{1, "not a results file of this vmsim version (not its CSV header)"}
+		}
+		r := csv.NewReader(bytes.NewReader(bytes.Join(lines[1:], nil)))
+		r.FieldsPerRecord = len(cols)
+		for i := 2; ; i++ {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
+				return &lineError{i, "not a result line"}
+			}
+			have[rec[0]] = true
+		}
+		if id, _, _ := strings.Cut(string(tail), ","); len(tail) > 0 && !idPrefix.MatchString(id) {
+			return &lineError{len(lines) + 1, "not a result line"}
+		}
+		return nil
+	}
+	f, lines, err := openAppend(path, check)
 	if err != nil {
 		return nil, err
 	}
-	cols := Columns()
-	s := &File{f: f, path: path, have: map[string]bool{}}
-	s.line = func(r *Result) ([]byte, error) {
-		var b bytes.Buffer
-		w := csv.NewWriter(&b)
-		w.Write(row(r))
-		w.Flush()
-		return b.Bytes(), w.Error()
-	}
+	s := &File{f: f, path: path, have: have}
+	s.line = func(r *Result) ([]byte, error) { return csvLine(row(r)), nil }
 	if len(lines) == 0 {
-		var b bytes.Buffer
-		w := csv.NewWriter(&b)
-		w.Write(cols)
-		w.Flush()
-		if _, err := f.Write(b.Bytes()); err != nil {
+		if _, err := f.Write(header); err != nil {
 			f.Close()
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return s, nil
-	}
-	r := csv.NewReader(bytes.NewReader(bytes.Join(lines, nil)))
-	r.FieldsPerRecord = len(cols)
-	for i := 0; ; i++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w (a results file of another vmsim version? write to a new file)", path, err)
-		}
-		if i == 0 {
-			if strings.Join(rec, ",") != strings.Join(cols, ",") {
-				f.Close()
-				return nil, fmt.Errorf("%s:1: the columns differ from this vmsim's; write to a new file", path)
-			}
-			continue
-		}
-		s.have[rec[0]] = true
 	}
 	return s, nil
+}
+
+func csvLine(fields []string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(fields)
+	w.Flush()
+	return b.Bytes()
 }
 
 // OpenJSONL opens (or creates) a JSON-lines results file: one Result object a line. The
 // points it holds are not run again.
 func OpenJSONL(path string) (*File, error) {
-	f, lines, err := openAppend(path)
+	have := map[string]bool{}
+	check := func(lines [][]byte, tail []byte) *lineError {
+		for i, l := range lines {
+			var r struct {
+				ID     string          `json:"id"`
+				Config json.RawMessage `json:"config"`
+			}
+			if err := json.Unmarshal(l, &r); err != nil || len(r.ID) != 16 || !idPrefix.MatchString(r.ID) || r.Config == nil {
+				return &lineError{i + 1, "not a result line"}
+			}
+			have[r.ID] = true
+		}
+		if len(tail) > 0 && !bytes.HasPrefix(tail, []byte(`{"id":"`)) && !bytes.HasPrefix([]byte(`{"id":"`), tail) {
+			return &lineError{len(lines) + 1, "not a result line"}
+		}
+		return nil
+	}
+	f, _, err := openAppend(path, check)
 	if err != nil {
 		return nil, err
 	}
-	s := &File{f: f, path: path, have: map[string]bool{}}
+	s := &File{f: f, path: path, have: have}
 	s.line = func(r *Result) ([]byte, error) {
 		b, err := json.Marshal(r)
 		return append(b, '\n'), err
 	}
-	for i, l := range lines {
-		var r struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(l, &r); err != nil || r.ID == "" {
-			f.Close()
-			return nil, fmt.Errorf("%s:%d: not a result line", path, i+1)
-		}
-		s.have[r.ID] = true
-	}
 	return s, nil
+}
+
+// WriteCSV writes a whole CSV results file (header and rows) to w.
+func WriteCSV(w io.Writer, rs []*Result) error {
+	if _, err := w.Write(csvLine(Columns())); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if _, err := w.Write(csvLine(row(r))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteJSONL writes a whole JSON-lines results file to w.
+func WriteJSONL(w io.Writer, rs []*Result) error {
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReadJSONL reads every result of a JSON-lines results file.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -35,6 +36,9 @@ type Spec struct {
 	Vary map[string][]any `yaml:"vary"`
 	// Costs overrides cost model fields (sim.CostModel's keys).
 	Costs map[string]any `yaml:"costs"`
+	// Version is the vmsim version, part of every point's ID: results of another
+	// version are not taken for this one's.
+	Version string `yaml:"-"`
 }
 
 // ReadSpec reads an experiment file (YAML; JSON is YAML too).
@@ -55,7 +59,12 @@ func ReadSpec(path string) (*Spec, error) {
 // Point is one run of an experiment.
 type Point struct {
 	Config sim.Config
-	// ID identifies the point in output files: a hash of its configuration and cost model.
+	// TraceHash is the SHA-256 of the trace file's bytes (for a corpus trace, its name:
+	// the corpus is part of the version).
+	TraceHash string
+	// ID identifies the point in output files: a hash of the vmsim version, the trace's
+	// content hash, the full configuration and the cost model. A point whose trace was
+	// replaced by another file of the same name gets another ID, and runs again.
 	ID string
 }
 
@@ -77,9 +86,20 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	for _, k := range []string{"trace"} {
+		_, inBase := s.Base[k]
+		_, inVary := s.Vary[k]
+		if inBase || inVary {
+			return nil, costs, fmt.Errorf("%s is not a setting: name traces with --trace or the spec's traces list", k)
+		}
+	}
 	costJSON, _ := json.Marshal(costs)
 	var points []Point
 	for _, tr := range traceNames {
+		hash, err := TraceHash(tr)
+		if err != nil {
+			return nil, costs, err
+		}
 		idx := make([]int, len(keys))
 		for {
 			set := map[string]any{}
@@ -103,8 +123,9 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 				return nil, costs, fmt.Errorf("point %s: %w", describe(set), err)
 			}
 			cj, _ := json.Marshal(cfg)
-			h := sha256.Sum256(append(append(cj, '\n'), costJSON...))
-			points = append(points, Point{Config: cfg, ID: hex.EncodeToString(h[:8])})
+			h := sha256.New()
+			fmt.Fprintf(h, "vmsim %s\ntrace %s\n%s\n%s", s.Version, hash, cj, costJSON)
+			points = append(points, Point{Config: cfg, TraceHash: hash, ID: hex.EncodeToString(h.Sum(nil)[:8])})
 			// The next combination: the last key varies fastest.
 			i := len(keys) - 1
 			for ; i >= 0; i-- {
@@ -229,7 +250,7 @@ func Opener(name string, cfg sim.Config) (sim.Opener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(name); err != nil {
+	if err := regularTrace(name); err != nil {
 		return nil, err
 	}
 	return func() (traces.Reader, error) {
@@ -237,14 +258,71 @@ func Opener(name string, cfg sim.Config) (sim.Opener, error) {
 	}, nil
 }
 
+// regularTrace checks that a trace file is a regular file: a sweep reads each trace many
+// times, which a pipe or device cannot give.
+func regularTrace(name string) error {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file; a sweep reads each trace many times (and hashes it), so save it to a file first", name)
+	}
+	return nil
+}
+
+// hashes caches trace content hashes by file identity, so that a study hashes each
+// trace once.
+var hashes struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// TraceHash returns the SHA-256 of a trace file's bytes, or for a corpus trace its
+// name (the corpus is fixed by the vmsim version).
+func TraceHash(name string) (string, error) {
+	if strings.HasPrefix(name, "corpus:") {
+		return name, nil
+	}
+	if err := regularTrace(name); err != nil {
+		return "", err
+	}
+	fi, _ := os.Stat(name)
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%v", name, fi.Size(), fi.ModTime().UnixNano(), fi.Sys())
+	hashes.mu.Lock()
+	h, ok := hashes.m[key]
+	hashes.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	src, err := traces.NewSource(name, traces.Options{})
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	if h, err = src.Hash(); err != nil {
+		return "", err
+	}
+	hashes.mu.Lock()
+	if hashes.m == nil {
+		hashes.m = map[string]string{}
+	}
+	hashes.m[key] = h
+	hashes.mu.Unlock()
+	return h, nil
+}
+
 // Result is one point's outcome.
 type Result struct {
-	ID       string     `json:"id"`
-	Config   sim.Config `json:"config"`
-	Stats    sim.Stats  `json:"stats"`
-	Cost     sim.Cost   `json:"cost"`
-	Baseline sim.Cost   `json:"baseline"` // scheme none on the same trace and settings
-	Overhead float64    `json:"overhead"` // Cost.Total / Baseline.Total - 1
+	ID string `json:"id"`
+	// TraceHash and Version say which trace content and which vmsim gave the result.
+	TraceHash string     `json:"trace_sha256"`
+	Version   string     `json:"vmsim_version"`
+	Config    sim.Config `json:"config"`
+	Stats     sim.Stats  `json:"stats"`
+	Cost      sim.Cost   `json:"cost"`
+	Baseline  sim.Cost   `json:"baseline"` // scheme none on the same trace and settings
+	Overhead  float64    `json:"overhead"` // Cost.Total / Baseline.Total - 1
 }
 
 // Sink is an output file of results.
@@ -255,15 +333,23 @@ type Sink interface {
 
 // Options says how to run a sweep.
 type Options struct {
-	Jobs  int // parallel runs; 0 means one a core
-	Costs sim.CostModel
+	// Version is written into each result (and is part of the points' IDs).
+	Version string
+	Jobs    int // parallel runs; 0 means one a core
+	Costs   sim.CostModel
 	// Progress, when set, is called after each point with the points done (skipped ones
 	// included) and the total.
 	Progress func(done, total int)
 }
 
+// maxReported is how many failed points Run's error lists.
+const maxReported = 5
+
 // Run runs every point not already in all sinks, on opt.Jobs cores, and writes each
-// result to the sinks that lack it, in point order.
+// result to the sinks that lack it, in point order. A point that fails does not stop
+// the others: every point that can run does, every result is written (the failed
+// points leave gaps, which a rerun fills), and the error lists the failures. A sink
+// that cannot be written stops the sweep.
 func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
@@ -294,7 +380,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 		go func() {
 			defer wg.Done()
 			for k := range work {
-				res, err := runPoint(points[todo[k]], opt.Costs, base)
+				res, err := runPoint(points[todo[k]], opt, base)
 				select {
 				case results <- out{k, res, err}:
 				case <-stop:
@@ -315,29 +401,40 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	}()
 	go func() { wg.Wait(); close(results) }()
 
-	// Write in point order: hold results that finish early.
+	// Write in point order: hold results that finish early. A failed point is held as
+	// nil, and skipped.
 	held := map[int]*Result{}
 	var all []*Result
+	var failed []error
+	nFailed := 0
 	next := 0
-	var firstErr error
+	var sinkErr error
 	for o := range results {
-		if firstErr != nil {
+		if sinkErr != nil {
 			continue
 		}
 		if o.err != nil {
-			firstErr = fmt.Errorf("point %s (%s): %w", points[todo[o.k]].ID, points[todo[o.k]].Config.Trace, o.err)
-			close(stop)
-			continue
+			nFailed++
+			if len(failed) < maxReported {
+				p := points[todo[o.k]]
+				failed = append(failed, fmt.Errorf("point %s (%s): %w", p.ID, p.Config.Trace, o.err))
+			}
 		}
 		held[o.k] = o.res
-		for held[next] != nil {
-			r := held[next]
+		for {
+			r, ok := held[next]
+			if !ok {
+				break
+			}
 			delete(held, next)
 			next++
+			if r == nil {
+				continue
+			}
 			for _, s := range sinks {
 				if !s.Has(r.ID) {
-					if err := s.Write(r); err != nil && firstErr == nil {
-						firstErr = err
+					if err := s.Write(r); err != nil && sinkErr == nil {
+						sinkErr = err
 						close(stop)
 					}
 				}
@@ -349,7 +446,17 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 			}
 		}
 	}
-	return all, firstErr
+	if sinkErr != nil {
+		return all, sinkErr
+	}
+	if nFailed > 0 {
+		if nFailed > len(failed) {
+			failed = append(failed, fmt.Errorf("and %d more", nFailed-len(failed)))
+		}
+		return all, fmt.Errorf("%d of %d points failed (the %d others are written; rerun to retry the failed ones):\n%w",
+			nFailed, len(todo), len(all), errors.Join(failed...))
+	}
+	return all, nil
 }
 
 // baselines caches the runs of scheme none, which many points share.
@@ -399,7 +506,8 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel) (sim.Cost, error) {
 	return e.cost, e.err
 }
 
-func runPoint(p Point, costs sim.CostModel, base *baselines) (*Result, error) {
+func runPoint(p Point, opt Options, base *baselines) (*Result, error) {
+	costs := opt.Costs
 	open, err := Opener(p.Config.Trace, p.Config)
 	if err != nil {
 		return nil, err
@@ -408,7 +516,7 @@ func runPoint(p Point, costs sim.CostModel, base *baselines) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{ID: p.ID, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
+	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: opt.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
 	if r.Baseline, err = base.get(p.Config, costs); err != nil {
 		return nil, err
 	}

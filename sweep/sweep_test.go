@@ -145,7 +145,7 @@ func TestRunResumes(t *testing.T) {
 		t.Error("a CSV with other columns was accepted")
 	}
 	os.WriteFile(filepath.Join(dir, "other.jsonl"), []byte("{\"id\":\"x\"}\nnot json\n"), 0o644)
-	if _, err := OpenJSONL(filepath.Join(dir, "other.jsonl")); err == nil || !strings.Contains(err.Error(), "other.jsonl:2") {
+	if _, err := OpenJSONL(filepath.Join(dir, "other.jsonl")); err == nil || !strings.Contains(err.Error(), "other.jsonl:1") {
 		t.Errorf("bad JSONL: %v", err)
 	}
 }

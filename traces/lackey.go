@@ -16,7 +16,16 @@ type LackeyReader struct{ textReader }
 
 // NewLackeyReader returns a lackey reader; name is used in error messages.
 func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
-	return &LackeyReader{textReader{s: newLineScanner(r, name), fast: fastLackey, parse: parseLackey, lenient: lenient}}
+	s := newLineScanner(r, name)
+	// valgrind's own lines (its command line, say) may be of any length, and are skipped
+	// like the short ones; with lenient, so is any other overlong line, counted.
+	s.skipLong = func(prefix []byte) (skip, count bool) {
+		if isValgrindLine(prefix) {
+			return true, false
+		}
+		return lenient, lenient
+	}
+	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: parseLackey, lenient: lenient}}
 }
 
 // parseLackey parses one lackey line. reason is "" for a record, skipLine for a valgrind

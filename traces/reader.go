@@ -40,6 +40,11 @@ type lineScanner struct {
 	line int64 // lines returned so far; the current line's number after next
 	off  int64 // stream offset of buf[0]
 	err  error // sticky error
+	// skipLong, when set, decides from its first bytes whether a line longer than maxLine
+	// is dropped (skip) rather than an error, and whether it counts as a malformed line
+	// skipped (count, added to longSkipped).
+	skipLong    func(prefix []byte) (skip, count bool)
+	longSkipped int64
 }
 
 func newLineScanner(src io.Reader, name string) lineScanner {
@@ -87,6 +92,18 @@ func (s *lineScanner) next() (line []byte, ok bool, err error) {
 	rest := s.buf[s.pos:s.end]
 	i := bytes.IndexByte(rest, '\n')
 	s.line++
+	if (i >= maxLine || (i < 0 && (!s.eof || len(rest) >= maxLine))) && s.skipLong != nil {
+		if skip, count := s.skipLong(rest[:min(len(rest), 64)]); skip {
+			if count {
+				s.longSkipped++
+			}
+			if err := s.dropLine(); err != nil {
+				s.err = err
+				return nil, false, err
+			}
+			return s.next()
+		}
+	}
 	if i >= maxLine {
 		s.err = s.errorf(s.line, nil, "line longer than %d bytes", maxLine-1)
 		return nil, false, s.err
@@ -106,6 +123,24 @@ func (s *lineScanner) next() (line []byte, ok bool, err error) {
 		line = line[:len(line)-1]
 	}
 	return line, true, nil
+}
+
+// dropLine discards the rest of the current line, terminator included, however long.
+func (s *lineScanner) dropLine() error {
+	for {
+		rest := s.buf[s.pos:s.end]
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			s.pos += i + 1
+			return nil
+		}
+		s.pos = s.end
+		if s.eof {
+			return nil
+		}
+		if err := s.fill(); err != nil {
+			return err
+		}
+	}
 }
 
 func (s *lineScanner) errorf(line int64, err error, format string, args ...any) *Error {
@@ -131,7 +166,7 @@ type textReader struct {
 }
 
 // SkippedLines is the number of malformed lines skipped so far (lenient readers only).
-func (r *textReader) SkippedLines() int64 { return r.skipped }
+func (r *textReader) SkippedLines() int64 { return r.skipped + r.s.longSkipped }
 
 func (r *textReader) Read(recs []Record) (int, error) {
 	n := 0

@@ -193,7 +193,7 @@ func (rec *recording) command(ctx context.Context, valgrind string, args []strin
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = rec.opt.Stdin, rec.opt.Stdout, rec.opt.Stderr
 	// valgrind and every process it starts share a process group of their own, so that
 	// stopping the recording (MaxRefs, an error, a cancelled ctx) ends them all.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = recordProcAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	return cmd
 }

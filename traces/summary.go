@@ -56,7 +56,20 @@ type SummaryOptions struct {
 	PageSize   uint64  // a power of two
 	IgnoreSize bool    // an access touches only the page of its address
 	Intervals  []int64 // checkpoint intervals, in accesses; each >= 1
+	// MaxPages bounds the distinct pages (0: no bound): past it Summarize fails with an
+	// error wrapping ErrTooManyPages rather than exhaust memory.
+	MaxPages int
 }
+
+// Page sizes Summarize accepts (those vmsim run accepts).
+const (
+	MinPageSize = 16
+	MaxPageSize = 1 << 30
+)
+
+// ErrTooManyPages is wrapped by Summarize's error when a trace touches more pages than
+// SummaryOptions.MaxPages.
+var ErrTooManyPages = errors.New("too many pages")
 
 // PageSpan returns the first and last page (of 1<<shift bytes) that an access touches:
 // every page overlapping [Addr, Addr+Size), or only Addr's page when ignoreSize.
@@ -68,16 +81,14 @@ func (r Record) PageSpan(shift uint, ignoreSize bool) (first, last uint64) {
 	return first, (r.Addr + uint64(r.Size) - 1) >> shift
 }
 
-type pageKey struct {
-	asid ASID
-	page uint64
-}
-
 // Summarize reads r to the end and describes it. Its memory grows with the pages the
 // trace touches, not with its length.
 func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
-	if opt.PageSize == 0 || opt.PageSize&(opt.PageSize-1) != 0 {
-		return nil, fmt.Errorf("page size %d is not a power of two", opt.PageSize)
+	if opt.PageSize < MinPageSize || opt.PageSize > MaxPageSize || opt.PageSize&(opt.PageSize-1) != 0 {
+		return nil, fmt.Errorf("--page-size %d: want a power of two from %d to %d", opt.PageSize, MinPageSize, MaxPageSize)
+	}
+	if opt.MaxPages < 0 {
+		return nil, fmt.Errorf("--max-pages %d: want 0 (no limit) or more", opt.MaxPages)
 	}
 	for _, n := range opt.Intervals {
 		if n < 1 {
@@ -95,7 +106,7 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 	curIdx := make([]int64, k) // the current interval's number
 	// pages maps a page to its id; written[id] tells whether it was written; last[id*k+j]
 	// is 1 + the number of the last interval of length ints[j] in which it was written.
-	pages := map[pageKey]int32{}
+	pages := newPageSet()
 	var written []bool
 	var last []int64
 	asids := map[ASID]struct{}{}
@@ -131,14 +142,14 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 			}
 			first, lastPage := rec.PageSpan(shift, opt.IgnoreSize)
 			for p := first; ; p++ {
-				key := pageKey{rec.ASID, p}
-				id, ok := pages[key]
-				if !ok {
-					if len(pages) == 1<<31-1 {
-						return nil, errors.New("trace touches more than 2^31 pages")
+				if n := pages.Len(); (opt.MaxPages > 0 && n >= opt.MaxPages) || n == 1<<31-1 {
+					if _, found := pages.find(rec.ASID, p); !found {
+						return nil, fmt.Errorf("%w: the trace touches more than %d distinct pages (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
+							ErrTooManyPages, n, n)
 					}
-					id = int32(len(pages))
-					pages[key] = id
+				}
+				id, added := pages.id(rec.ASID, p)
+				if added {
 					written = append(written, false)
 					for range k {
 						last = append(last, 0)
@@ -167,7 +178,7 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 		}
 	}
 	s.AddressSpaces = len(asids)
-	s.PagesTouched = int64(len(pages))
+	s.PagesTouched = int64(pages.Len())
 	for _, w := range written {
 		if w {
 			s.PagesWritten++

@@ -467,9 +467,15 @@ func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
 		return v.errorf(footOff, nil, "footer says %d records and %d accesses, the blocks hold %d and %d",
 			binary.LittleEndian.Uint64(f[0:]), binary.LittleEndian.Uint64(f[8:]), v.recs, v.accesses)
 	}
+	// Read on to the end of the input, so that a compressed wrapper's own trailer (gzip's
+	// CRC and length, xz's and zstd's checksums) is checked too.
 	var one [1]byte
-	if k, _ := io.ReadFull(v.src, one[:]); k != 0 {
+	k, err := io.ReadFull(v.src, one[:])
+	if k != 0 {
 		return v.errorf(v.off, nil, "data after the end of the vmt trace")
+	}
+	if err != nil && err != io.EOF {
+		return v.errorf(v.off, err, "after the end of the vmt trace")
 	}
 	return io.EOF
 }

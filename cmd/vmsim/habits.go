@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,27 +177,6 @@ type traceHash struct {
 	done chan struct{}
 	sum  string
 	err  error
-}
-
-// hashFile starts hashing path on another goroutine.
-func hashFile(path string) *traceHash {
-	h := &traceHash{done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		f, err := os.Open(path)
-		if err != nil {
-			h.err = err
-			return
-		}
-		defer f.Close()
-		s := sha256.New()
-		if _, err := io.Copy(s, f); err != nil {
-			h.err = fmt.Errorf("hashing %s: %w", path, err)
-			return
-		}
-		h.sum = hex.EncodeToString(s.Sum(nil))
-	}()
-	return h
 }
 
 // hashingReader hashes what passes through it (standard input, read once).

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vmsim/vmsim/internal/atomicfile"
 )
 
 // Exit statuses.
@@ -21,15 +23,48 @@ const (
 var errMismatch = errors.New("verification found mismatches")
 
 func main() {
-	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	atomicfile.CatchSignals()
+	code := execute(os.Args[1:], os.Stdout, os.Stderr)
+	// Standard output is an output like any other: a failed close (a full disk under a
+	// redirection, a network file system) is an error.
+	if err := os.Stdout.Close(); err != nil && code == exitOK && !errors.Is(err, os.ErrClosed) {
+		fmt.Fprintf(os.Stderr, "vmsim: writing standard output: %v\n", err)
+		code = exitBad
+	}
+	atomicfile.Exit(code)
 }
 
-// execute runs the CLI with args and returns the exit status.
+// checkedWriter remembers the first error writing w.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// execute runs the CLI with args and returns the exit status. A failed write to stdout
+// (a full disk, a closed pipe) is an error, whatever the command made of it.
 func execute(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	out := &checkedWriter{w: stdout}
+	root := newRoot(out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
 	var pe programExit
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing standard output: %w", out.err)
+	}
 	switch {
 	case err == nil:
 		return exitOK

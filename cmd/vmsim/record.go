@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -74,15 +74,27 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 				"program": opt.Program, "args": opt.Args, "tool": "valgrind lackey --trace-mem=yes",
 				"valgrind": version, "data_only": opt.DataOnly, "max_refs": opt.MaxRefs, "children": opt.Children,
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			// At SIGINT or SIGTERM, atomicfile's handler first stops the recording (which
+			// kills valgrind's whole process group) and waits for it, then removes the
+			// temporary output and dies of the signal.
+			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
+			recorded := make(chan struct{})
+			markRecorded := sync.OnceFunc(func() { close(recorded) })
+			defer markRecorded()
+			defer atomicfile.OnSignal(func() {
+				stop()
+				<-recorded
+			})()
 			var res *traces.RecordResult
 			err = writeAtomically(out, func(w io.Writer) error {
 				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: compress == "zstd", Meta: meta})
 				if err != nil {
 					return err
 				}
-				if res, err = traces.RecordProgram(ctx, vw, opt); err != nil {
+				res, err = traces.RecordProgram(ctx, vw, opt)
+				markRecorded()
+				if err != nil {
 					return err
 				}
 				if ctx.Err() != nil {

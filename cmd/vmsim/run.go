@@ -66,10 +66,19 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 						return traces.NewFile(in, stdinName, opt)
 					}
 				default:
-					if asJSON {
-						hash = hashFile(args[0])
+					// A pipe or device is spooled: every reopening (opt's pre-pass, long
+					// replays) sees the same records from the start.
+					src, err := traces.NewSource(args[0], opt)
+					if err != nil {
+						return err
 					}
-					openFile = func() (*traces.File, error) { return traces.Open(args[0], opt) }
+					defer src.Close()
+					if asJSON {
+						hash = &traceHash{done: make(chan struct{})}
+						// After the run, which read the input to its end (spooling it).
+						finishHash = func() { hash.sum, hash.err = src.Hash(); close(hash.done) }
+					}
+					openFile = src.Open
 				}
 			} else if asJSON {
 				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
@@ -93,6 +102,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnRun(stderr, res)
 			if asJSON {
 				finishHash()
 				out, err := marshalRun(res, detected, hash)
@@ -143,7 +153,23 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
 	f.StringVar(&cfg.TLBCheckpoint, "tlb-checkpoint", cfg.TLBCheckpoint, choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
 	addSchemeParams(f)
+	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error when the trace touches more than this many distinct pages (0: no limit); the default keeps a run within a few GiB (--verify costs about 8 bytes more a page per --verify-block in a page)")
 	return cmd
+}
+
+// warnRun tells, on w, about settings that made the run measure less than it seems to.
+func warnRun(w io.Writer, res *sim.Result) {
+	c, s := res.Config, res.Stats
+	if c.Interval > 0 && s.Checkpoints == 0 {
+		fmt.Fprintf(w, "vmsim: warning: --interval %d is longer than the trace (%d accesses): no checkpoint was taken\n", c.Interval, s.Refs)
+	}
+	fails := s.Rollbacks
+	if c.Failure == "crash" {
+		fails = s.Crashes
+	}
+	if fails > 0 && s.Checkpoints == 0 {
+		fmt.Fprintf(w, "vmsim: warning: %d failures and no checkpoint: every recovery replayed the trace from its start (set --interval)\n", fails)
+	}
 }
 
 // marshalRun is run --json's output.

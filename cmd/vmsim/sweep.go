@@ -39,7 +39,14 @@ Keys are those of vmsim run --json's "config" and, for costs: ` + costKeys() + `
 
 Results go to --csv and/or --jsonl, one line a point, in point order. A point already in
 an output file (same configuration and cost model) is not run again: rerun the same
-command to resume an interrupted sweep. Progress shows on a terminal only.`,
+command to resume an interrupted sweep. A point's identity is the vmsim version, the
+SHA-256 of its trace file's content, its full configuration and the cost model: a trace
+replaced by another under the same name runs again. An output file is locked while a
+sweep writes it (a second sweep on it stops with a message), and a file that holds
+anything but results of this vmsim is refused, untouched. A point that fails does not
+stop the others; every finished point is written, and a rerun retries the failed ones.
+Trace files must be regular files (each is read many times). Progress shows on a
+terminal only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec := &sweep.Spec{}
@@ -71,11 +78,13 @@ command to resume an interrupted sweep. Progress shows on a terminal only.`,
 			if csvPath == "" && jsonlPath == "" {
 				return fmt.Errorf("name an output: --csv FILE and/or --jsonl FILE")
 			}
+			spec.Version = version
 			points, model, err := spec.Points()
 			if err != nil {
 				return err
 			}
 			var sinks []sweep.Sink
+			var files []*sweep.File
 			for _, o := range []struct {
 				path string
 				open func(string) (*sweep.File, error)
@@ -88,10 +97,16 @@ command to resume an interrupted sweep. Progress shows on a terminal only.`,
 					return err
 				}
 				defer f.Close()
+				files = append(files, f)
 				sinks = append(sinks, f)
 			}
-			opt := sweep.Options{Jobs: jobs, Costs: model, Progress: progressLine(stderr, "sweep")}
+			opt := sweep.Options{Jobs: jobs, Costs: model, Progress: progressLine(stderr, "sweep"), Version: version}
 			res, err := sweep.Run(points, opt, sinks...)
+			for _, f := range files {
+				if cerr := f.Close(); cerr != nil && err == nil {
+					err = cerr
+				}
+			}
 			if err != nil {
 				return err
 			}

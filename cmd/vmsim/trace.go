@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/ulikunitz/xz"
 
+	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -90,6 +92,9 @@ seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
 				if format == traces.FormatVMT {
 					compress = "zstd"
 				}
+			}
+			if w := extWarning(args[1], format, compress); w != "" {
+				fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
 			}
 			src, err := in.open(args[0])
 			if err != nil {
@@ -210,28 +215,43 @@ func compressor(w io.Writer, compress string, vmt bool) (io.Writer, func() error
 	return nil, nil, fmt.Errorf("--compress %q: want none, gzip, zstd or xz", compress)
 }
 
-// writeAtomically writes path through write: into a temporary file beside it, renamed
-// over path only when write succeeds. "-" is standard output.
+// writeAtomically writes path through write: whole or not at all (internal/atomicfile:
+// a temporary file beside it, renamed over it when write succeeds; a device or fifo is
+// written in place, a symbolic link followed). "-" is standard output.
 func writeAtomically(path string, write func(io.Writer) error) error {
 	if path == "-" {
 		return write(os.Stdout)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
+	return atomicfile.Write(path, write)
+}
+
+// extFormats maps file name extensions to the format they suggest.
+var extFormats = map[string]traces.Format{
+	".vmt": traces.FormatVMT, ".rw": traces.FormatRW, ".din": traces.FormatDin,
+	".xdin": traces.FormatXDin, ".lackey": traces.FormatLackey,
+}
+
+// extWarning says how out's name contradicts the output format and compression, or "".
+func extWarning(out string, format traces.Format, compress string) string {
+	if out == "-" {
+		return ""
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
+	name := strings.ToLower(filepath.Base(out))
+	comp := map[string]string{".gz": "gzip", ".zst": "zstd", ".xz": "xz"}
+	ext := filepath.Ext(name)
+	if c, ok := comp[ext]; ok {
+		if c != compress && !(format == traces.FormatVMT && c == "zstd" && compress == "zstd") {
+			return fmt.Sprintf("%s ends in %s but --compress is %s", out, ext, compress)
+		}
+		name = strings.TrimSuffix(name, ext)
+		ext = filepath.Ext(name)
+	} else if compress != "none" && format != traces.FormatVMT {
+		return fmt.Sprintf("%s is %s-compressed but its name does not say so", out, compress)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if f, ok := extFormats[ext]; ok && f != format && !(f == traces.FormatDin && format == traces.FormatXDin) {
+		return fmt.Sprintf("%s ends in %s but --to is %s", out, ext, format)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return ""
 }
 
 func newStatsCmd(stdout io.Writer) *cobra.Command {
@@ -280,6 +300,7 @@ no failures, scope system), their mean and their maximum.`,
 	fl.BoolVar(&opt.IgnoreSize, "ignore-size", false, "an access touches only the page of its address")
 	countsVar(fl, &opt.Intervals, "intervals", []int64{100, 1000, 10000, 100000, 1000000, 10000000}, "checkpoint intervals in accesses (comma-separated; 1e6 works)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
+	fl.IntVar(&opt.MaxPages, "max-pages", sim.DefaultMaxPages, "stop with an error when the trace touches more than this many distinct pages (0: no limit)")
 	return cmd
 }
 
@@ -321,6 +342,9 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) e
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// outBuffer is how much of trace head's output is held before it is written.
+const outBuffer = 1 << 20
+
 func newHeadCmd(w io.Writer) *cobra.Command {
 	var in inputFlags
 	var n int
@@ -338,14 +362,19 @@ access N. A vmt file jumps there with its index; other formats are decoded from 
 start. TRACE "-" is standard input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n < 0 {
+				return fmt.Errorf("-n %d: want 0 or more records", n)
+			}
 			f, err := in.open(args[0])
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			// Print nothing unless every record asked for was read.
-			var out bytes.Buffer
-			stdout := &out
+			// Output goes through a buffer of outBuffer bytes: an error within the first
+			// records prints nothing; past that, what was printed stays, and the error
+			// follows on standard error (memory stays bounded whatever -n).
+			out := bufio.NewWriterSize(w, outBuffer)
+			stdout := out
 			fmt.Fprintf(stdout, "# %s: format %s, compression %s\n", args[0], f.Format, f.Compression)
 			if v, ok := f.Reader.(*traces.VMTReader); ok {
 				h := v.Header()
@@ -393,8 +422,7 @@ start. TRACE "-" is standard input.`,
 					return err
 				}
 			}
-			_, err = out.WriteTo(w)
-			return err
+			return out.Flush()
 		},
 	}
 	countVar(cmd.Flags(), &from, "from", "", 1, "start at this access (the first access is 1)")
