@@ -97,6 +97,21 @@ const (
 // trace buffers and several sweep jobs (at 4 KiB pages it is a 128 GiB footprint).
 const DefaultMaxPages = 1 << 25
 
+// verifyBudget is the memory the default page limit allows a verifying run: with --verify
+// every touched page also costs its stamps in the scheme (8 bytes a block) and in the
+// golden model (about 48 bytes a block written), so the default limit shrinks to fit it.
+const verifyBudget = 12 << 30
+
+// maxPages is the page limit in force: MaxPages, except that the default one shrinks under
+// --verify to what verifyBudget holds.
+func (c *Config) maxPages() int {
+	if !c.Verify || c.MaxPages != DefaultMaxPages || c.VerifyBlock == 0 {
+		return c.MaxPages
+	}
+	perPage := 64 + 56*(c.PageSize/c.VerifyBlock)
+	return int(min(uint64(c.MaxPages), verifyBudget/perPage))
+}
+
 // Choices lists the values each enumerated option accepts. "scheme" lists the schemes
 // registered when this package was initialised; a scheme registered later (from a package
 // that imports sim) is accepted too.
@@ -253,7 +268,7 @@ func (c *Config) machine() scheme.Machine {
 		VBits:         c.VBits,
 		Remap:         c.Cow == "remap",
 		Seed:          c.Seed,
-		MaxPages:      c.MaxPages,
+		MaxPages:      c.maxPages(),
 	}
 	if c.CacheSize > 0 {
 		m.CacheLine = c.CacheLine

@@ -79,7 +79,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	m := cfg.machine()
 	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.pageRange, cfg.MaxPages); err != nil {
+		if r.nu, err = buildNextUse(open, r.pageRange, cfg.maxPages()); err != nil {
 			if errors.Is(err, scheme.ErrTooManyPages) {
 				return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 			}

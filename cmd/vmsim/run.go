@@ -153,7 +153,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
 	f.StringVar(&cfg.TLBCheckpoint, "tlb-checkpoint", cfg.TLBCheckpoint, choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
 	addSchemeParams(f)
-	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error when the trace touches more than this many distinct pages (0: no limit); the default keeps a run within a few GiB (--verify costs about 8 bytes more a page per --verify-block in a page)")
+	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error (exit 2) when the trace touches more than this many distinct pages (0: no limit); the default, 2^25, keeps a run within a few GiB; with --verify, which costs about 56 bytes more a page per --verify-block in a page, the default shrinks to fit 12 GiB (about 3.3 M pages at 4 KiB pages and 64-byte blocks)")
 	return cmd
 }
 
