@@ -131,12 +131,15 @@ func (a *dualMapAdapter) Access(x scheme.Access) {
 
 // AccessBatch is Access over records, with no next-use (the driver's fast path runs
 // without --replace opt).
-func (a *noneAdapter) AccessBatch(recs []traces.Record) {
+func (a *noneAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 		write := r.Kind.Writes()
+		if write {
+			writes++
+		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
 			if vpn == last || a.m.pt.Err() != nil {
@@ -144,15 +147,19 @@ func (a *noneAdapter) AccessBatch(recs []traces.Record) {
 			}
 		}
 	}
+	return writes
 }
 
 // AccessBatch is Access over records, with no next-use.
-func (a *dualMapAdapter) AccessBatch(recs []traces.Record) {
+func (a *dualMapAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 		write := r.Kind.Writes()
+		if write {
+			writes++
+		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
 			if vpn == last || a.m.pt.Err() != nil {
@@ -160,6 +167,7 @@ func (a *dualMapAdapter) AccessBatch(recs []traces.Record) {
 			}
 		}
 	}
+	return writes
 }
 
 // next returns the next-use time for --replace opt, or -1.

@@ -62,7 +62,8 @@ type Scheme interface {
 // checkpoint domain or no checkpoint schedule). AccessBatch performs every record of recs,
 // in order, exactly as Access would perform each (an Access built from the record, N
 // counting on); every record is an access, and nothing else happens between them. A
-// scheme that implements it must not call Machine.RequestCheckpoint from AccessBatch.
+// scheme that implements it must not call Machine.RequestCheckpoint from AccessBatch. It
+// returns how many of the records write (Kind.Writes), which it has to know anyway.
 type BatchAccessor interface {
-	AccessBatch(recs []traces.Record)
+	AccessBatch(recs []traces.Record) (writes int64)
 }

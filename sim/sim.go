@@ -357,9 +357,9 @@ func (r *runner) runFast(src *traces.Prefetcher, fast scheme.BatchAccessor) erro
 	nextFail := r.fails.next()
 	buffering := r.bufBase != math.MaxInt64
 	for {
-		batch, rerr := src.Next()
+		batch, allAccesses, rerr := src.NextAccesses()
 		for i := 0; i < len(batch); {
-			if !batch[i].Kind.IsAccess() {
+			if !allAccesses && !batch[i].Kind.IsAccess() {
 				if err := r.control(batch[i]); err != nil {
 					return err
 				}
@@ -374,14 +374,17 @@ func (r *runner) runFast(src *traces.Prefetcher, fast scheme.BatchAccessor) erro
 			if nextFail != math.MaxInt64 {
 				n = min(n, nextFail-r.st.Refs)
 			}
-			j, writes := i, int64(0)
-			for end := i + int(n); j < end && batch[j].Kind.IsAccess(); j++ {
-				if batch[j].Kind.Writes() {
-					writes++
+			j := i + int(n)
+			if !allAccesses {
+				for k := i; k < j; k++ {
+					if !batch[k].Kind.IsAccess() {
+						j = k
+						break
+					}
 				}
 			}
 			run := batch[i:j]
-			fast.AccessBatch(run)
+			writes := fast.AccessBatch(run)
 			if buffering {
 				for k, rec := range run {
 					r.bufAppend(rec, r.st.Refs+int64(k)+1)

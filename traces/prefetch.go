@@ -17,8 +17,9 @@ type Prefetcher struct {
 }
 
 type batch struct {
-	recs []Record
-	err  error
+	recs     []Record
+	err      error
+	controls int // records in recs that are not accesses
 }
 
 const (
@@ -51,8 +52,14 @@ func (p *Prefetcher) loop() {
 			return
 		}
 		n, err := p.src.Read(buf[:cap(buf)])
+		recs, controls := buf[:n], 0
+		for i := range recs {
+			if !recs[i].Kind.IsAccess() {
+				controls++
+			}
+		}
 		select {
-		case p.full <- batch{buf[:n], err}:
+		case p.full <- batch{recs, err, controls}:
 		case <-p.done:
 			return
 		}
@@ -85,6 +92,18 @@ func (p *Prefetcher) Next() ([]Record, error) {
 	b := p.cur.recs[p.off:]
 	p.off = len(p.cur.recs)
 	return b, nil
+}
+
+// NextAccesses is Next, and also says whether every record of the batch is an access
+// (counted on the read-ahead goroutine, so that the consumer need not look).
+func (p *Prefetcher) NextAccesses() (recs []Record, allAccesses bool, err error) {
+	if !p.advance() {
+		return nil, false, p.end()
+	}
+	all := p.cur.controls == 0
+	recs = p.cur.recs[p.off:]
+	p.off = len(p.cur.recs)
+	return recs, all, nil
 }
 
 // advance makes sure the current batch has unread records, fetching the next batch when
