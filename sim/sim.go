@@ -135,13 +135,24 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Decoding runs ahead on another goroutine, overlapping the simulation.
-	pf := traces.NewPrefetcher(src)
-	err = r.run(pf)
-	pf.Close()
-	r.st.SkippedLines = pf.SkippedLines()
-	if err != nil {
+	// A trace already in memory hands out its records in place; any other is decoded
+	// ahead on another goroutine, overlapping the simulation.
+	var b batcher
+	pf, ok := src.(batcher)
+	if ok {
+		b = pf
+	} else {
+		p := traces.NewPrefetcher(src)
+		b = p
+		defer func() { p.Close(); r.st.SkippedLines = p.SkippedLines() }()
+	}
+	if err := r.run(b); err != nil {
+		closeReader(src)
 		return nil, err
+	}
+	if p, ok := b.(*traces.Prefetcher); ok {
+		p.Close()
+		r.st.SkippedLines = p.SkippedLines()
 	}
 	if r.nu != nil {
 		if err := r.nu.finish(); err != nil {
@@ -293,13 +304,19 @@ func (r *runner) fastPath() scheme.BatchAccessor {
 	return b
 }
 
-func (r *runner) run(src *traces.Prefetcher) error {
+// batcher hands out the trace's records in batches, in place: a traces.Prefetcher, or a
+// traces.DecodedReader for a trace already in memory.
+type batcher interface {
+	NextAccesses() (recs []traces.Record, allAccesses bool, err error)
+}
+
+func (r *runner) run(src batcher) error {
 	if fast := r.fastPath(); fast != nil {
 		return r.runFast(src, fast)
 	}
 	nextFail := r.fails.next()
 	for {
-		batch, rerr := src.Next()
+		batch, _, rerr := src.NextAccesses()
 		for _, rec := range batch {
 			if !rec.Kind.IsAccess() {
 				if err := r.control(rec); err != nil {
@@ -353,7 +370,7 @@ func (r *runner) run(src *traces.Prefetcher) error {
 // accesses with no event between them in one call, without a copy of the records. A run
 // ends before a control record, at the access a failure follows, and at the access after
 // which the (single) domain's checkpoint is due.
-func (r *runner) runFast(src *traces.Prefetcher, fast scheme.BatchAccessor) error {
+func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 	nextFail := r.fails.next()
 	buffering := r.bufBase != math.MaxInt64
 	for {
