@@ -4,4 +4,5 @@ package sim
 // another module registers itself the same way (scheme.Register) and needs no change here.
 import (
 	_ "github.com/vmsim/vmsim/mmu"
+	_ "github.com/vmsim/vmsim/repl"
 )
