@@ -96,7 +96,8 @@ var Counters = []scheme.CounterDef{
 }
 
 // New returns incremental for machine m with settings set, writing to dev (nil: a Store
-// built from set).
+// built from set; a *Store given here supplies the mirror counters, and its own mirror
+// settings apply).
 func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 	if set.MergeEvery < 0 || set.MergeChainBytes < 0 || set.MirrorCache < 0 || set.MirrorFlushEvery < 0 {
 		return nil, fmt.Errorf("incremental: negative setting in %+v", set)
@@ -119,9 +120,9 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 		s.scratch = make([]uint64, s.blocks)
 	}
 	if dev == nil {
-		s.store = NewStore(m.PageSize, s.blocks, int(set.MirrorCache/int64(m.PageSize)), set.MirrorFlushEvery)
-		dev = s.store
+		dev = NewStore(m.PageSize, s.blocks, int(set.MirrorCache/int64(m.PageSize)), set.MirrorFlushEvery)
 	}
+	s.store, _ = dev.(*Store)
 	s.dev = dev
 	return s, nil
 }
