@@ -1,0 +1,378 @@
+package incremental
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Settings are incremental's own parameters.
+type Settings struct {
+	// MergeEvery merges the chain when it holds this many incremental checkpoints (0:
+	// never by count).
+	MergeEvery int
+	// MergeChainBytes merges the chain when its incremental checkpoints hold at least this
+	// many bytes of pages (0: never by size).
+	MergeChainBytes int64
+	// MirrorCache is the destination server's cache in bytes (0: no mirror; else at least
+	// one page).
+	MirrorCache int64
+	// MirrorFlushEvery flushes the mirror's cache when the trace reaches every multiple of
+	// this many accesses (0: only when full).
+	MirrorFlushEvery int64
+}
+
+// Incremental is scheme incremental (docs/incremental.md).
+type Incremental struct {
+	set      Settings
+	pageSize int64
+	shift    uint
+	blocks   int // stamps per page, 0 when not verifying
+	perShift uint
+	perASID  bool
+	doms     map[traces.ASID]scheme.Domain
+	state    map[scheme.Domain]*domState
+	pages    scheme.PageSet
+	dev      Storage
+	store    *Store // dev when it is the default
+	mem      map[Page][]uint64
+	scratch  []uint64
+	list     []Page
+
+	// stored is the number of (page) copies on storage over all domains: full + chain.
+	// Invariant: stored == sum over domains of fullPages + chainPages.
+	stored int64
+	// union is the pages a restore of every domain reads.
+	// Invariant: union == sum over domains of unionPages.
+	union int64
+
+	c counts
+}
+
+// domState is one domain's checkpoint chain, as metadata.
+//
+// Invariant: dirty holds the pages written since the domain's last checkpoint or recovery.
+// Invariant: fullPages == |{p: where[p]&inFull}|, unionPages == len(where) (every entry has
+// a flag), chainPages >= |{p: where[p]&inChain}| and chainPages == 0 iff chainLen == 0 or
+// every incremental was empty.
+type domState struct {
+	dirty      map[Page]struct{}
+	where      map[Page]uint8 // inFull | inChain
+	fullPages  int64
+	chainPages int64 // page copies in the chain's incrementals, with repetitions
+	unionPages int64
+	chainLen   int
+}
+
+const (
+	inFull  uint8 = 1
+	inChain uint8 = 2
+)
+
+type counts struct {
+	traps, toStorage, recovery                    int64
+	incrementals, merges, mergeRead, mergeWrite   int64
+	chainPeak, storagePeak, restorePeak, restores int64
+}
+
+// Counters are incremental's own counters, in the order of its scheme.Info.Counters.
+var Counters = []scheme.CounterDef{
+	{Key: "incrementals", Doc: "incremental checkpoints written (one per checkpoint, empty ones included)"},
+	{Key: "merges", Doc: "merges of a domain's full checkpoint and chain into a new full checkpoint"},
+	{Key: "merge_read_bytes", Doc: "bytes merges read: at each, the full checkpoint's pages plus every page copy of every incremental in the chain, × page size"},
+	{Key: "merge_write_bytes", Doc: "bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"},
+	{Key: "chain_peak_bytes", Doc: "the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"},
+	{Key: "storage_peak_bytes", Doc: "the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"},
+	{Key: "restore_read_bytes", Doc: "bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"},
+	{Key: "restore_read_peak_bytes", Doc: "the largest restore_read_bytes over the run, sampled after each checkpoint"},
+	{Key: "restores", Doc: "restores from storage: one per crash of volatile memory"},
+	{Key: "mirror_flushes", Doc: "mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"},
+	{Key: "mirror_absorbed_bytes", Doc: "bytes of page copies overwritten in the mirror cache by a newer copy before reaching the disk"},
+	{Key: "mirror_disk_bytes", Doc: "bytes the mirror wrote from its cache to its disk"},
+	{Key: "mirror_peak_bytes", Doc: "the most bytes the mirror cache held at once"},
+}
+
+// New returns incremental for machine m with settings set, writing to dev (nil: a Store
+// built from set; a *Store given here supplies the mirror counters, and its own mirror
+// settings apply).
+func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
+	if set.MergeEvery < 0 || set.MergeChainBytes < 0 || set.MirrorCache < 0 || set.MirrorFlushEvery < 0 {
+		return nil, fmt.Errorf("incremental: negative setting in %+v", set)
+	}
+	if set.MirrorCache > 0 && set.MirrorCache < int64(m.PageSize) {
+		return nil, fmt.Errorf("--mirror-cache %d: want 0 (no mirror) or at least one page (%d bytes)", set.MirrorCache, m.PageSize)
+	}
+	s := &Incremental{
+		set:      set,
+		pageSize: int64(m.PageSize),
+		shift:    uint(bits.TrailingZeros64(m.PageSize)),
+		perASID:  m.PerASID,
+		doms:     map[traces.ASID]scheme.Domain{},
+		state:    map[scheme.Domain]*domState{},
+	}
+	if m.VerifyBlock > 0 {
+		s.blocks = int(m.PageSize / m.VerifyBlock)
+		s.perShift = uint(bits.TrailingZeros64(uint64(s.blocks)))
+		s.mem = map[Page][]uint64{}
+		s.scratch = make([]uint64, s.blocks)
+	}
+	if dev == nil {
+		dev = NewStore(m.PageSize, s.blocks, int(set.MirrorCache/int64(m.PageSize)), set.MirrorFlushEvery)
+	}
+	s.store, _ = dev.(*Store)
+	s.dev = dev
+	return s, nil
+}
+
+// DomainOf returns the domain of an address space.
+func (s *Incremental) DomainOf(asid traces.ASID) scheme.Domain {
+	if !s.perASID {
+		return 0
+	}
+	d, ok := s.doms[asid]
+	if !ok {
+		d = scheme.Domain(len(s.doms))
+		s.doms[asid] = d
+	}
+	return d
+}
+
+func (s *Incremental) dom(d scheme.Domain) *domState {
+	st := s.state[d]
+	if st == nil {
+		st = &domState{dirty: map[Page]struct{}{}, where: map[Page]uint8{}}
+		s.state[d] = st
+	}
+	return st
+}
+
+// Access performs one access: a write to a page not written since the checkpoint traps
+// once (write protection) and marks it dirty.
+func (s *Incremental) Access(a scheme.Access) {
+	s.dev.Tick(a.N)
+	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
+	write := a.Kind.Writes()
+	s.pages.Add(uint32(a.ASID), first, last, write)
+	if !write {
+		return
+	}
+	st := s.dom(s.DomainOf(a.ASID))
+	for p := first; ; p++ {
+		k := Page{a.ASID, p}
+		if _, ok := st.dirty[k]; !ok {
+			st.dirty[k] = struct{}{}
+			s.c.traps++
+		}
+		if p == last {
+			return
+		}
+	}
+}
+
+func (s *Incremental) sorted(set map[Page]struct{}) []Page {
+	s.list = s.list[:0]
+	for p := range set {
+		s.list = append(s.list, p)
+	}
+	slices.SortFunc(s.list, comparePages)
+	return s.list
+}
+
+// Checkpoint writes domain d's dirty pages, in address order, as an incremental
+// checkpoint, seals it, and merges the chain when a trigger says so.
+func (s *Incremental) Checkpoint(d scheme.Domain) {
+	st := s.dom(d)
+	list := s.sorted(st.dirty)
+	for _, p := range list {
+		var data []uint64
+		if s.blocks > 0 {
+			data = s.scratch
+			if src := s.mem[p]; src != nil {
+				copy(data, src)
+			} else {
+				clear(data)
+			}
+		}
+		s.dev.Write(d, p, data)
+		w := st.where[p]
+		if w == 0 {
+			st.unionPages++
+			s.union++
+		}
+		st.where[p] = w | inChain
+	}
+	s.dev.Seal(d)
+	n := int64(len(list))
+	s.c.toStorage += n * s.pageSize
+	st.chainPages += n
+	st.chainLen++
+	s.stored += n
+	s.c.incrementals++
+	clear(st.dirty)
+	s.c.chainPeak = max(s.c.chainPeak, s.chainTotal()*s.pageSize)
+	s.c.storagePeak = max(s.c.storagePeak, s.stored*s.pageSize)
+	s.c.restorePeak = max(s.c.restorePeak, s.union*s.pageSize)
+	if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery ||
+		s.set.MergeChainBytes > 0 && st.chainPages*s.pageSize >= s.set.MergeChainBytes {
+		s.merge(d, st)
+	}
+}
+
+func (s *Incremental) chainTotal() int64 {
+	var n int64
+	for _, st := range s.state {
+		n += st.chainPages
+	}
+	return n
+}
+
+// merge reads domain d's full checkpoint and chain and writes the new full checkpoint; the
+// old ones are deleted once it is written.
+func (s *Incremental) merge(d scheme.Domain, st *domState) {
+	s.c.merges++
+	s.c.mergeRead += (st.fullPages + st.chainPages) * s.pageSize
+	s.c.mergeWrite += st.unionPages * s.pageSize
+	s.c.storagePeak = max(s.c.storagePeak, (s.stored+st.unionPages)*s.pageSize)
+	s.dev.Merge(d)
+	for p := range st.where {
+		st.where[p] = inFull
+	}
+	s.stored += st.unionPages - st.fullPages - st.chainPages
+	st.fullPages, st.chainPages, st.chainLen = st.unionPages, 0, 0
+}
+
+// Rollback reads domain d's pages dirtied since its checkpoint back from storage.
+func (s *Incremental) Rollback(d scheme.Domain) {
+	st := s.dom(d)
+	list := s.sorted(st.dirty)
+	if s.blocks > 0 {
+		for _, p := range list {
+			s.dev.Read(d, p, s.page(p))
+		}
+	}
+	s.c.recovery += int64(len(list)) * s.pageSize
+	clear(st.dirty)
+}
+
+// Crash loses memory: every domain is restored from storage, reading the newest copy of
+// each page its checkpoints hold; every other page is back to its initial content.
+func (s *Incremental) Crash() {
+	if s.blocks > 0 {
+		clear(s.mem)
+	}
+	for d, st := range s.state {
+		if s.blocks > 0 {
+			for p := range st.where {
+				s.dev.Read(d, p, s.page(p))
+			}
+		}
+		clear(st.dirty)
+	}
+	s.c.recovery += s.union * s.pageSize
+	s.c.restores++
+}
+
+func (s *Incremental) page(p Page) []uint64 {
+	b := s.mem[p]
+	if b == nil {
+		b = make([]uint64, s.blocks)
+		s.mem[p] = b
+	}
+	return b
+}
+
+// Load reads blocks from memory.
+func (s *Incremental) Load(asid traces.ASID, first uint64, dst []uint64) {
+	mask := uint64(s.blocks - 1)
+	for i := range dst {
+		b := first + uint64(i)
+		if m := s.mem[Page{asid, b >> s.perShift}]; m != nil {
+			dst[i] = m[b&mask]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// Store writes blocks into memory.
+func (s *Incremental) Store(asid traces.ASID, first uint64, src []uint64) {
+	mask := uint64(s.blocks - 1)
+	for i, v := range src {
+		b := first + uint64(i)
+		s.page(Page{asid, b >> s.perShift})[b&mask] = v
+	}
+}
+
+// Counters adds incremental's counts to c.
+func (s *Incremental) Counters(c *scheme.Counters) {
+	c.PagesTouched += s.pages.Touched()
+	c.PagesWritten += s.pages.Written()
+	c.BytesToStorage += s.c.toStorage
+	c.CheckpointStallBytes += s.c.toStorage
+	c.Traps += s.c.traps
+	c.RecoveryBytes += s.c.recovery
+	o := []int64{s.c.incrementals, s.c.merges, s.c.mergeRead, s.c.mergeWrite, s.c.chainPeak, s.c.storagePeak,
+		s.union * s.pageSize, s.c.restorePeak, s.c.restores}
+	if s.store != nil {
+		m := s.store.Mirror
+		o = append(o, m.Flushes, m.AbsorbedBytes, m.DiskBytes, m.PeakBytes)
+	}
+	for i, v := range o {
+		c.Own[i] += v
+	}
+}
+
+// Check verifies the invariants from scratch.
+func (s *Incremental) Check() error {
+	var stored, union int64
+	for d, st := range s.state {
+		var full, chain int64
+		for p, w := range st.where {
+			if w == 0 || w&^(inFull|inChain) != 0 {
+				return fmt.Errorf("incremental: page %+v of domain %d has flags %d", p, d, w)
+			}
+			if s.DomainOf(p.ASID) != d {
+				return fmt.Errorf("incremental: page %+v stored in domain %d", p, d)
+			}
+			if w&inFull != 0 {
+				full++
+			}
+			if w&inChain != 0 {
+				chain++
+			}
+		}
+		if full != st.fullPages || int64(len(st.where)) != st.unionPages || chain > st.chainPages {
+			return fmt.Errorf("incremental: domain %d counts full %d union %d chain %d; flags say %d %d %d",
+				d, st.fullPages, st.unionPages, st.chainPages, full, len(st.where), chain)
+		}
+		if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery {
+			return fmt.Errorf("incremental: domain %d's chain holds %d incrementals, merge every %d", d, st.chainLen, s.set.MergeEvery)
+		}
+		for p := range st.dirty {
+			if s.DomainOf(p.ASID) != d {
+				return fmt.Errorf("incremental: page %+v dirty in domain %d", p, d)
+			}
+		}
+		stored += st.fullPages + st.chainPages
+		union += st.unionPages
+	}
+	if stored != s.stored || union != s.union {
+		return fmt.Errorf("incremental: stored %d union %d, domains sum to %d %d", s.stored, s.union, stored, union)
+	}
+	if s.store != nil {
+		if s.store.BytesWritten != s.c.toStorage {
+			return fmt.Errorf("incremental: wrote %d bytes, the store received %d", s.c.toStorage, s.store.BytesWritten)
+		}
+		if s.blocks > 0 && int64(len(s.store.newest)) != s.union {
+			return fmt.Errorf("incremental: the store holds %d pages, the chains %d", len(s.store.newest), s.union)
+		}
+		return s.store.check()
+	}
+	return nil
+}
+
+// Err returns nil.
+func (s *Incremental) Err() error { return nil }

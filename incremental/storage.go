@@ -1,0 +1,202 @@
+package incremental
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Page names a page of an address space by number (address / page size).
+type Page struct {
+	ASID traces.ASID
+	N    uint64
+}
+
+func comparePages(a, b Page) int {
+	switch {
+	case a.ASID != b.ASID:
+		return int(a.ASID) - int(b.ASID)
+	case a.N < b.N:
+		return -1
+	case a.N > b.N:
+		return 1
+	}
+	return 0
+}
+
+// Storage is the storage device (or the destination server) checkpoints are written to.
+//
+// A checkpoint of domain d writes every page of its incremental checkpoint (Write), then
+// Seal makes it durable as the newest link of d's chain; until Seal the previous checkpoint
+// is what a restore reads. Merge folds d's full checkpoint and chain into a new full
+// checkpoint (same content). Read returns a page as a restore of d's last sealed checkpoint
+// gets it.
+type Storage interface {
+	// Write stores page p of domain d's incremental checkpoint. data is its content, one
+	// stamp per verification block, or nil when not verifying; Storage must not keep data.
+	Write(d scheme.Domain, p Page, data []uint64)
+	// Seal makes domain d's incremental checkpoint durable.
+	Seal(d scheme.Domain)
+	// Merge merges domain d's full checkpoint and chain into a new full checkpoint.
+	Merge(d scheme.Domain)
+	// Read copies into dst the newest sealed copy of p in domain d's checkpoints, or zeros
+	// (the initial content) if none holds p. Only called when verifying.
+	Read(d scheme.Domain, p Page, dst []uint64)
+	// Tick tells the device that access n of the trace happened (the mirror's clock).
+	Tick(n int64)
+}
+
+// MirrorCounts are what the mirror's cache did.
+type MirrorCounts struct {
+	Flushes       int64 // flushes that wrote at least one page to disk
+	AbsorbedBytes int64 // page copies overwritten in the cache before reaching the disk
+	DiskBytes     int64 // bytes written from the cache to the disk
+	PeakBytes     int64 // the most bytes the cache held at once
+}
+
+// Store is the default Storage: it keeps, when verifying, the newest sealed copy of every
+// page (a restore reads only those, and a merge keeps only those, so older copies are never
+// read); with a mirror cache it models the destination server's cache in front of its disk.
+//
+// Invariant: every slice in newest and pending has length blocks.
+// Invariant: len(cached) <= mirrorPages.
+type Store struct {
+	pageBytes int64
+	blocks    int
+	newest    map[Page][]uint64
+	pending   map[scheme.Domain][]written
+	free      [][]uint64
+
+	mirrorPages int   // cache capacity in pages; 0: no mirror
+	flushEvery  int64 // accesses between time-triggered flushes; 0: only when full
+	nextFlush   int64
+	cached      map[Page]struct{}
+
+	// BytesWritten counts the bytes of every Write.
+	BytesWritten int64
+	Mirror       MirrorCounts
+}
+
+type written struct {
+	p    Page
+	data []uint64
+}
+
+// NewStore returns an empty store for pages of pageBytes bytes with blocks stamps each (0
+// when not verifying), with a mirror cache of mirrorPages pages (0: none) flushed every
+// flushEvery accesses (0: only when full).
+func NewStore(pageBytes uint64, blocks, mirrorPages int, flushEvery int64) *Store {
+	return &Store{
+		pageBytes: int64(pageBytes), blocks: blocks,
+		newest: map[Page][]uint64{}, pending: map[scheme.Domain][]written{},
+		mirrorPages: mirrorPages, flushEvery: flushEvery, nextFlush: flushEvery,
+		cached: map[Page]struct{}{},
+	}
+}
+
+// Write receives a page of domain d's incremental checkpoint.
+func (s *Store) Write(d scheme.Domain, p Page, data []uint64) {
+	s.BytesWritten += s.pageBytes
+	if s.mirrorPages > 0 {
+		if _, ok := s.cached[p]; ok {
+			s.Mirror.AbsorbedBytes += s.pageBytes
+		} else {
+			if len(s.cached) == s.mirrorPages {
+				s.flush()
+			}
+			s.cached[p] = struct{}{}
+			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(len(s.cached))*s.pageBytes)
+		}
+	}
+	if s.blocks == 0 {
+		return
+	}
+	if len(data) != s.blocks {
+		panic(fmt.Sprintf("incremental: Write of %d stamps to a store of %d per page", len(data), s.blocks))
+	}
+	var buf []uint64
+	if n := len(s.free); n > 0 {
+		buf, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		buf = make([]uint64, s.blocks)
+	}
+	copy(buf, data)
+	s.pending[d] = append(s.pending[d], written{p, buf})
+}
+
+// flush writes every cached page to the disk and empties the cache.
+func (s *Store) flush() {
+	if len(s.cached) == 0 {
+		return
+	}
+	s.Mirror.Flushes++
+	s.Mirror.DiskBytes += int64(len(s.cached)) * s.pageBytes
+	clear(s.cached)
+}
+
+// Seal applies domain d's pending pages.
+func (s *Store) Seal(d scheme.Domain) {
+	for _, w := range s.pending[d] {
+		dst := s.newest[w.p]
+		if dst == nil {
+			dst = make([]uint64, s.blocks)
+			s.newest[w.p] = dst
+		}
+		copy(dst, w.data)
+		s.free = append(s.free, w.data)
+	}
+	s.pending[d] = s.pending[d][:0]
+}
+
+// Merge changes nothing the store keeps: the new full checkpoint holds the newest copy of
+// every page, which is what newest holds.
+func (s *Store) Merge(scheme.Domain) {}
+
+// Read copies the newest sealed copy of p.
+func (s *Store) Read(_ scheme.Domain, p Page, dst []uint64) {
+	if src := s.newest[p]; src != nil {
+		copy(dst, src)
+	} else {
+		clear(dst)
+	}
+}
+
+// Tick flushes the mirror's cache when access n reaches the next multiple of flushEvery.
+func (s *Store) Tick(n int64) {
+	if s.flushEvery == 0 || n < s.nextFlush {
+		return
+	}
+	s.flush()
+	s.nextFlush = (n/s.flushEvery + 1) * s.flushEvery
+}
+
+// CachedBytes returns the bytes the mirror's cache holds now (not yet on the disk).
+func (s *Store) CachedBytes() int64 { return int64(len(s.cached)) * s.pageBytes }
+
+// Pages returns the pages the store holds a copy of, in order (when verifying).
+func (s *Store) Pages() []Page {
+	out := make([]Page, 0, len(s.newest))
+	for p := range s.newest {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, comparePages)
+	return out
+}
+
+func (s *Store) check() error {
+	for d, p := range s.pending {
+		if len(p) > 0 {
+			return fmt.Errorf("incremental: %d unsealed pages of domain %d between checkpoints", len(p), d)
+		}
+	}
+	if s.mirrorPages > 0 && len(s.cached) > s.mirrorPages || s.mirrorPages == 0 && len(s.cached) > 0 {
+		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", len(s.cached), s.mirrorPages)
+	}
+	if s.mirrorPages > 0 && s.Mirror.DiskBytes+s.Mirror.AbsorbedBytes+s.CachedBytes() != s.BytesWritten {
+		return fmt.Errorf("incremental: the mirror received %d bytes but wrote %d, absorbed %d and holds %d",
+			s.BytesWritten, s.Mirror.DiskBytes, s.Mirror.AbsorbedBytes, s.CachedBytes())
+	}
+	return nil
+}

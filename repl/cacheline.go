@@ -1,0 +1,296 @@
+package repl
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// LogEntryBytes is the size of one entry of the cache-line log: a line address.
+const LogEntryBytes = 8
+
+// Cacheline is failover by cache-line logging (scheme cacheline; docs/repl.md): the
+// memory controller logs the address of every line written to memory, and a checkpoint
+// sends the logged lines to the backup.
+type Cacheline struct {
+	lineBytes  int64
+	lineShift  uint // log2 line size
+	pageShift  uint
+	capacity   int // log entries before the log is full (--log-entries)
+	blocks     int // verification stamps per line; 0 when not verifying
+	perShift   uint
+	doms       domains
+	pages      scheme.PageSet
+	backup     Backup
+	mb         *MemBackup
+	mem        image // memory, when verifying
+	scratch    []uint64
+	request    func(scheme.Domain)
+	logs       map[scheme.Domain]*lineLog
+	touched    map[Unit]struct{} // lines that reached memory (filled or written), all domains
+	logEntries int64             // entries in all logs now
+
+	c lineCounts
+}
+
+// lineLog is one domain's log of line addresses since its last checkpoint.
+//
+// Invariant: len(entries) == sum of count; count[u] is how many entries hold u; every
+// entry's line belongs to the log's domain.
+type lineLog struct {
+	entries []Unit
+	count   map[Unit]int
+	dups    int64 // entries whose line had an earlier entry in this log
+}
+
+type lineCounts struct {
+	logged, duplicates, forced, overflow, sentLines, dupSent, recoveryLines, logPeak, checkpoints int64
+}
+
+// CachelineCounters are cacheline's own counters, in the order of its scheme.Info.Counters.
+var CachelineCounters = []scheme.CounterDef{
+	{Key: "log_entries", Doc: "line addresses appended to the logs: one per line of every write reaching memory (bytes_logged / 8)"},
+	{Key: "duplicate_lines", Doc: "log entries whose line already had an entry in its domain's log since the last checkpoint or recovery"},
+	{Key: "forced_checkpoints", Doc: "times a domain's log became full (reached --log-entries entries), each asking the driver for a checkpoint"},
+	{Key: "log_overflow_entries", Doc: "entries appended to a full log before the checkpoint emptied it (rest of the access, or the flush before the checkpoint)"},
+	{Key: "lines_sent", Doc: "lines sent to the backup by checkpoints: one per log entry, duplicates included (bytes_to_backup / line size)"},
+	{Key: "duplicate_lines_sent", Doc: "of lines_sent, the duplicates: a controller sending each logged line once would send (lines_sent - duplicate_lines_sent) lines"},
+	{Key: "log_peak_entries", Doc: "the most entries held by all logs at once"},
+}
+
+// NewCacheline returns cacheline for machine m with logs of capacity entries, sending to
+// backup (nil: a MemBackup).
+func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, error) {
+	line := m.CacheLine
+	if line == 0 {
+		line = m.Granule
+	}
+	if line == 0 || line&(line-1) != 0 || line > m.PageSize {
+		return nil, fmt.Errorf("cacheline: line size %d: want a power of two no larger than the page size", line)
+	}
+	if capacity < 1 {
+		return nil, fmt.Errorf("--log-entries %d: want at least 1", capacity)
+	}
+	c := &Cacheline{
+		lineBytes: int64(line),
+		lineShift: uint(bits.TrailingZeros64(line)),
+		pageShift: uint(bits.TrailingZeros64(m.PageSize)),
+		capacity:  capacity,
+		doms:      domains{perASID: m.PerASID},
+		request:   m.RequestCheckpoint,
+		logs:      map[scheme.Domain]*lineLog{},
+		touched:   map[Unit]struct{}{},
+	}
+	if c.request == nil {
+		c.request = func(scheme.Domain) {}
+	}
+	if m.VerifyBlock > 0 {
+		if m.VerifyBlock > line {
+			return nil, fmt.Errorf("--verify-block %d: scheme cacheline wants at most its line size (%d: the cache line, or --granule without a cache)", m.VerifyBlock, line)
+		}
+		c.blocks = int(line / m.VerifyBlock)
+		c.perShift = uint(bits.TrailingZeros64(uint64(c.blocks)))
+		c.mem = image{}
+		c.scratch = make([]uint64, c.blocks)
+	}
+	if backup == nil {
+		c.mb = NewMemBackup(line, c.blocks)
+		backup = c.mb
+	}
+	c.backup = backup
+	return c, nil
+}
+
+func (c *Cacheline) log(d scheme.Domain) *lineLog {
+	l := c.logs[d]
+	if l == nil {
+		l = &lineLog{count: map[Unit]int{}}
+		c.logs[d] = l
+	}
+	return l
+}
+
+// Access sees one access reaching memory: a fill or a program read touches its lines; a
+// write-back or a program store appends each line it covers to its domain's log.
+func (c *Cacheline) Access(a scheme.Access) {
+	write := a.Kind.Writes()
+	first, last := a.Addr>>c.lineShift, (a.Addr+uint64(a.Size)-1)>>c.lineShift
+	c.pages.Add(uint32(a.ASID), a.Addr>>c.pageShift, (a.Addr+uint64(a.Size)-1)>>c.pageShift, write)
+	var lg *lineLog
+	var d scheme.Domain
+	if write {
+		d = c.doms.of(a.ASID)
+		lg = c.log(d)
+	}
+	for n := first; ; n++ {
+		u := Unit{a.ASID, n}
+		c.touched[u] = struct{}{}
+		if write {
+			if lg.count[u] > 0 {
+				c.c.duplicates++
+				lg.dups++
+			}
+			lg.count[u]++
+			lg.entries = append(lg.entries, u)
+			c.c.logged++
+			c.logEntries++
+			c.c.logPeak = max(c.c.logPeak, c.logEntries)
+			switch {
+			case len(lg.entries) == c.capacity:
+				c.c.forced++
+				c.request(d)
+			case len(lg.entries) > c.capacity:
+				c.c.overflow++
+			}
+		}
+		if n == last {
+			return
+		}
+	}
+}
+
+// DomainOf returns the domain of an address space.
+func (c *Cacheline) DomainOf(asid traces.ASID) scheme.Domain { return c.doms.of(asid) }
+
+// Checkpoint sends domain d's logged lines (the cache already flushed), in log order, one
+// per entry, then commits, and empties the log.
+func (c *Cacheline) Checkpoint(d scheme.Domain) {
+	lg := c.log(d)
+	for _, u := range lg.entries {
+		var data []uint64
+		if c.blocks > 0 {
+			data = c.scratch
+			if src := c.mem[u]; src != nil {
+				copy(data, src)
+			} else {
+				clear(data)
+			}
+		}
+		c.backup.Send(d, u, data)
+	}
+	c.backup.Commit(d)
+	c.c.sentLines += int64(len(lg.entries))
+	c.c.dupSent += lg.dups
+	c.c.checkpoints++
+	c.drop(lg)
+}
+
+func (c *Cacheline) drop(lg *lineLog) {
+	c.logEntries -= int64(len(lg.entries))
+	lg.entries = lg.entries[:0]
+	lg.dups = 0
+	clear(lg.count)
+}
+
+// Rollback restores every line in domain d's log from the backup, one read per entry, and
+// empties the log.
+func (c *Cacheline) Rollback(d scheme.Domain) {
+	lg := c.log(d)
+	if c.blocks > 0 {
+		for _, u := range lg.entries {
+			c.backup.Fetch(u, c.mem.unit(u, c.blocks, true))
+		}
+	}
+	c.c.recoveryLines += int64(len(lg.entries))
+	c.drop(lg)
+}
+
+// Crash loses memory: the backup takes over with its image of every line that reached
+// memory; every log is lost.
+func (c *Cacheline) Crash() {
+	if c.blocks > 0 {
+		for u, s := range c.mem {
+			c.backup.Fetch(u, s)
+		}
+	}
+	c.c.recoveryLines += int64(len(c.touched))
+	for _, lg := range c.logs {
+		c.drop(lg)
+	}
+}
+
+// Load reads blocks from memory.
+func (c *Cacheline) Load(asid traces.ASID, first uint64, dst []uint64) {
+	mask := uint64(c.blocks - 1)
+	for i := range dst {
+		b := first + uint64(i)
+		if s := c.mem[Unit{asid, b >> c.perShift}]; s != nil {
+			dst[i] = s[b&mask]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// Store writes blocks into memory.
+func (c *Cacheline) Store(asid traces.ASID, first uint64, src []uint64) {
+	mask := uint64(c.blocks - 1)
+	for i, v := range src {
+		b := first + uint64(i)
+		c.mem.unit(Unit{asid, b >> c.perShift}, c.blocks, true)[b&mask] = v
+	}
+}
+
+// Counters adds cacheline's counts to c.
+func (c *Cacheline) Counters(s *scheme.Counters) {
+	s.PagesTouched += c.pages.Touched()
+	s.PagesWritten += c.pages.Written()
+	s.BytesLogged += c.c.logged * LogEntryBytes
+	s.BytesToBackup += c.c.sentLines * c.lineBytes
+	s.CheckpointStallBytes += c.c.sentLines * c.lineBytes
+	s.MemOverheadPeakBytes += c.c.logPeak * LogEntryBytes
+	s.RecoveryBytes += c.c.recoveryLines * c.lineBytes
+	s.Own[0] += c.c.logged
+	s.Own[1] += c.c.duplicates
+	s.Own[2] += c.c.forced
+	s.Own[3] += c.c.overflow
+	s.Own[4] += c.c.sentLines
+	s.Own[5] += c.c.dupSent
+	s.Own[6] += c.c.logPeak
+}
+
+// Check verifies cacheline's invariants from scratch.
+func (c *Cacheline) Check() error {
+	var total int64
+	for d, lg := range c.logs {
+		sum := 0
+		for u, k := range lg.count {
+			if k <= 0 {
+				return fmt.Errorf("cacheline: line %+v counted %d times in domain %d's log", u, k, d)
+			}
+			sum += k
+		}
+		if want := int64(len(lg.entries) - len(lg.count)); lg.dups != want {
+			return fmt.Errorf("cacheline: domain %d's log counts %d duplicates, holds %d", d, lg.dups, want)
+		}
+		if sum != len(lg.entries) {
+			return fmt.Errorf("cacheline: domain %d's log holds %d entries, its counts sum to %d", d, len(lg.entries), sum)
+		}
+		for _, u := range lg.entries {
+			if c.doms.of(u.ASID) != d {
+				return fmt.Errorf("cacheline: line %+v in domain %d's log", u, d)
+			}
+			if _, ok := c.touched[u]; !ok {
+				return fmt.Errorf("cacheline: logged line %+v was never touched", u)
+			}
+		}
+		total += int64(len(lg.entries))
+	}
+	if total != c.logEntries || c.logEntries > c.c.logPeak {
+		return fmt.Errorf("cacheline: %d entries in the logs, counted %d, peak %d", total, c.logEntries, c.c.logPeak)
+	}
+	if c.mb != nil {
+		if c.mb.BytesReceived != c.c.sentLines*c.lineBytes {
+			return fmt.Errorf("cacheline: sent %d lines, the backup received %d bytes", c.c.sentLines, c.mb.BytesReceived)
+		}
+		if err := c.mb.check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Err returns nil.
+func (c *Cacheline) Err() error { return nil }

@@ -1,0 +1,243 @@
+package repl
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Remus is epoch-based replication of a virtual machine to a backup at page granularity
+// (scheme remus; docs/repl.md).
+type Remus struct {
+	pageSize  int64
+	shift     uint // log2 page size
+	blocks    int  // verification stamps per page; 0 when not verifying
+	perShift  uint // log2 blocks per page
+	doms      domains
+	pages     scheme.PageSet
+	backup    Backup
+	mb        *MemBackup // backup when it is the default, else nil
+	mem       image      // the primary's memory, when verifying
+	staging   []uint64   // the staging buffer's data, when verifying (reused)
+	stageList []Unit     // scratch: the pages of the epoch being checkpointed
+
+	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
+	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
+	// recovery, and each entry cost exactly one trap (write protection, log-dirty mode).
+	dirty map[scheme.Domain]map[Unit]struct{}
+
+	c remusCounts
+}
+
+type remusCounts struct {
+	traps, pagesSent, copied, stall, toBackup, stagingPeak, recovery int64
+	epochs, rollbacks, rollbackPages, failovers                      int64
+}
+
+// RemusCounters are remus's own counters, in the order of its scheme.Info.Counters.
+var RemusCounters = []scheme.CounterDef{
+	{Key: "epochs", Doc: "checkpoints taken (epochs sent to the backup and committed), empty ones included"},
+	{Key: "pages_sent", Doc: "pages sent to the backup: the dirty pages of every epoch (bytes_to_backup / page size)"},
+	{Key: "rollback_pages", Doc: "pages restored from the backup by rollbacks: the pages dirtied since the domain's checkpoint"},
+	{Key: "failovers", Doc: "crashes of the primary, each recovered by running on the backup's image"},
+}
+
+// NewRemus returns remus for machine m, sending to backup (nil: a MemBackup).
+func NewRemus(m scheme.Machine, backup Backup) *Remus {
+	r := &Remus{
+		pageSize: int64(m.PageSize),
+		shift:    uint(bits.TrailingZeros64(m.PageSize)),
+		doms:     domains{perASID: m.PerASID},
+		dirty:    map[scheme.Domain]map[Unit]struct{}{},
+	}
+	if m.VerifyBlock > 0 {
+		r.blocks = int(m.PageSize / m.VerifyBlock)
+		r.perShift = uint(bits.TrailingZeros64(uint64(r.blocks)))
+		r.mem = image{}
+	}
+	if backup == nil {
+		r.mb = NewMemBackup(m.PageSize, r.blocks)
+		backup = r.mb
+	}
+	r.backup = backup
+	return r
+}
+
+// Access performs one access: a write to a page not yet written in the epoch traps once
+// and marks the page dirty.
+func (r *Remus) Access(a scheme.Access) {
+	first, last := a.Addr>>r.shift, (a.Addr+uint64(a.Size)-1)>>r.shift
+	write := a.Kind.Writes()
+	r.pages.Add(uint32(a.ASID), first, last, write)
+	if !write {
+		return
+	}
+	d := r.doms.of(a.ASID)
+	set := r.dirty[d]
+	if set == nil {
+		set = map[Unit]struct{}{}
+		r.dirty[d] = set
+	}
+	for p := first; ; p++ {
+		u := Unit{a.ASID, p}
+		if _, ok := set[u]; !ok {
+			set[u] = struct{}{}
+			r.c.traps++
+		}
+		if p == last {
+			return
+		}
+	}
+}
+
+// DomainOf returns the domain of an address space.
+func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.of(asid) }
+
+// sortedDirty returns domain d's dirty pages in address order, in r.stageList.
+func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
+	r.stageList = r.stageList[:0]
+	for u := range r.dirty[d] {
+		r.stageList = append(r.stageList, u)
+	}
+	slices.SortFunc(r.stageList, compareUnits)
+	return r.stageList
+}
+
+// Checkpoint ends domain d's epoch: stopped, the dirty pages are copied to the staging
+// buffer; resumed, the buffer is sent to the backup in address order, then committed.
+func (r *Remus) Checkpoint(d scheme.Domain) {
+	list := r.sortedDirty(d)
+	n := int64(len(list))
+	if r.blocks > 0 {
+		if need := len(list) * r.blocks; cap(r.staging) < need {
+			r.staging = make([]uint64, need)
+		}
+		r.staging = r.staging[:len(list)*r.blocks]
+		for i, u := range list {
+			dst := r.staging[i*r.blocks : (i+1)*r.blocks]
+			if src := r.mem[u]; src != nil {
+				copy(dst, src)
+			} else {
+				clear(dst)
+			}
+		}
+	}
+	r.c.copied += n * r.pageSize
+	r.c.stall += n * r.pageSize
+	r.c.stagingPeak = max(r.c.stagingPeak, n*r.pageSize)
+	// The program runs again; the staging buffer goes to the backup.
+	for i, u := range list {
+		var data []uint64
+		if r.blocks > 0 {
+			data = r.staging[i*r.blocks : (i+1)*r.blocks]
+		}
+		r.backup.Send(d, u, data)
+	}
+	r.backup.Commit(d)
+	r.c.pagesSent += n
+	r.c.toBackup += n * r.pageSize
+	r.c.epochs++
+	clear(r.dirty[d])
+}
+
+// Rollback restores domain d's pages dirtied since its checkpoint from the backup.
+func (r *Remus) Rollback(d scheme.Domain) {
+	list := r.sortedDirty(d)
+	if r.blocks > 0 {
+		for _, u := range list {
+			r.backup.Fetch(u, r.mem.unit(u, r.blocks, true))
+		}
+	}
+	n := int64(len(list))
+	r.c.recovery += n * r.pageSize
+	r.c.rollbackPages += n
+	r.c.rollbacks++
+	clear(r.dirty[d])
+}
+
+// Crash loses the primary: the program fails over to the backup, whose image (the last
+// committed epoch of every domain) it runs on from then.
+func (r *Remus) Crash() {
+	if r.blocks > 0 {
+		for u, s := range r.mem {
+			r.backup.Fetch(u, s)
+		}
+	}
+	r.c.recovery += r.pages.Touched() * r.pageSize
+	r.c.failovers++
+	for _, s := range r.dirty {
+		clear(s)
+	}
+}
+
+// Load reads blocks from the primary's memory.
+func (r *Remus) Load(asid traces.ASID, first uint64, dst []uint64) {
+	mask := uint64(r.blocks - 1)
+	for i := range dst {
+		b := first + uint64(i)
+		if s := r.mem[Unit{asid, b >> r.perShift}]; s != nil {
+			dst[i] = s[b&mask]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// Store writes blocks into the primary's memory.
+func (r *Remus) Store(asid traces.ASID, first uint64, src []uint64) {
+	mask := uint64(r.blocks - 1)
+	for i, v := range src {
+		b := first + uint64(i)
+		r.mem.unit(Unit{asid, b >> r.perShift}, r.blocks, true)[b&mask] = v
+	}
+}
+
+// Counters adds remus's counts to c.
+func (r *Remus) Counters(c *scheme.Counters) {
+	c.PagesTouched += r.pages.Touched()
+	c.PagesWritten += r.pages.Written()
+	c.BytesCopied += r.c.copied
+	c.BytesToBackup += r.c.toBackup
+	c.Traps += r.c.traps
+	c.CheckpointStallBytes += r.c.stall
+	c.MemOverheadPeakBytes += r.c.stagingPeak
+	c.RecoveryBytes += r.c.recovery
+	c.Own[0] += r.c.epochs
+	c.Own[1] += r.c.pagesSent
+	c.Own[2] += r.c.rollbackPages
+	c.Own[3] += r.c.failovers
+}
+
+// Check verifies remus's invariants from scratch.
+func (r *Remus) Check() error {
+	for d, set := range r.dirty {
+		for u := range set {
+			if got := r.doms.of(u.ASID); got != d {
+				return fmt.Errorf("remus: page %+v of domain %d is dirty in domain %d", u, got, d)
+			}
+		}
+	}
+	if r.c.copied != r.c.toBackup || r.c.stall != r.c.copied || r.c.pagesSent*r.pageSize != r.c.toBackup {
+		return fmt.Errorf("remus: copied %d, stalled %d, sent %d bytes (%d pages) disagree", r.c.copied, r.c.stall, r.c.toBackup, r.c.pagesSent)
+	}
+	if r.mb != nil {
+		if r.mb.BytesReceived != r.c.toBackup {
+			return fmt.Errorf("remus: sent %d bytes, the backup received %d", r.c.toBackup, r.mb.BytesReceived)
+		}
+		if err := r.mb.check(); err != nil {
+			return err
+		}
+	}
+	for u, s := range r.mem {
+		if len(s) != r.blocks {
+			return fmt.Errorf("remus: page %+v holds %d stamps, want %d", u, len(s), r.blocks)
+		}
+	}
+	return nil
+}
+
+// Err returns nil: remus has no budget to exceed.
+func (r *Remus) Err() error { return nil }
