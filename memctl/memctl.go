@@ -313,7 +313,9 @@ func (c *Controller) Access(a scheme.Access) {
 			c.touchedAll++
 		}
 		if write {
-			full := a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
+			// Only a plain write replaces a whole granule's data without reading it: a
+			// modify reads the granule first.
+			full := a.Kind == traces.Write && a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
 			c.write(p, i, w, bit, full)
 		}
 		if g == last {

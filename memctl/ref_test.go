@@ -72,7 +72,8 @@ func (rc *refConfig) run() {
 	pages := map[refGran]bool{}
 	live := int64(0)
 	// memory sees one access: a fill, a write-back, or a program access without a cache.
-	memory := func(asid traces.ASID, addr, size uint64, write bool) {
+	memory := func(asid traces.ASID, addr, size uint64, kind traces.Kind) {
+		write := kind == traces.Write || kind == traces.Modify
 		d := dom(asid)
 		for b := addr / rc.page; b <= (addr+size-1)/rc.page; b++ {
 			k := refGran{asid, b}
@@ -88,7 +89,7 @@ func (rc *refConfig) run() {
 				rc.loggedBytes += int64(rc.granule)
 				live++
 				rc.logPeakEntries = max(rc.logPeakEntries, live)
-				if !(addr <= g*rc.granule && addr+size >= (g+1)*rc.granule) {
+				if !(kind == traces.Write && addr <= g*rc.granule && addr+size >= (g+1)*rc.granule) {
 					rc.merges++
 				}
 			}
@@ -119,10 +120,10 @@ func (rc *refConfig) run() {
 			set = set[:len(set)-1]
 			if v.dirty {
 				rc.refWritebacks++
-				memory(v.asid, v.n*rc.line, rc.line, true)
+				memory(v.asid, v.n*rc.line, rc.line, traces.Write)
 			}
 		}
-		memory(asid, n*rc.line, rc.line, false)
+		memory(asid, n*rc.line, rc.line, traces.Read)
 		sets[s] = append([]refLine{{asid, n, write}}, set...)
 	}
 	checkpoint := func(d *refDomain) {
@@ -133,7 +134,7 @@ func (rc *refConfig) run() {
 						rc.refWritebacks++
 						rc.refFlushedLines++
 						sets[s][i].dirty = false
-						memory(sets[s][i].asid, sets[s][i].n*rc.line, rc.line, true)
+						memory(sets[s][i].asid, sets[s][i].n*rc.line, rc.line, traces.Write)
 					}
 				}
 				if rc.invalidate {
@@ -153,7 +154,7 @@ func (rc *refConfig) run() {
 		size := uint64(max(r.Size, 1))
 		write := r.Kind == traces.Write || r.Kind == traces.Modify
 		if sets == nil {
-			memory(r.ASID, r.Addr, size, write)
+			memory(r.ASID, r.Addr, size, r.Kind)
 		} else {
 			for n := r.Addr / rc.line; n <= (r.Addr+size-1)/rc.line; n++ {
 				touchLine(r.ASID, n, write)
