@@ -52,7 +52,7 @@ func Strategies() []Strategy {
 
 // DefaultCopyRate is bitmap2's default background copy rate in bytes per program access
 // (docs/memctl.md gives its source).
-const DefaultCopyRate = 8
+const DefaultCopyRate = 3
 
 // Options are the strategies' own settings.
 type Options struct {
