@@ -294,8 +294,9 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 
 // Access performs one memory access: every granule overlapping [Addr, Addr+Size) is
 // touched, and written when the access writes (a write-back, or a store without a cache).
+// Precondition: the access does not wrap past the end of the address space.
 func (c *Controller) Access(a scheme.Access) {
-	end := a.Addr + uint64(a.Size) - 1
+	end := a.Addr + uint64(max(a.Size, 1)) - 1 // an access covers at least one byte
 	write := a.Kind.Writes()
 	c.set.Add(uint32(a.ASID), a.Addr>>c.pshift, end>>c.pshift, write)
 	if c.strat == Bitmap2 {
