@@ -4,6 +4,7 @@ package sim
 // another module registers itself the same way (scheme.Register) and needs no change here.
 import (
 	_ "github.com/vmsim/vmsim/incremental"
+	_ "github.com/vmsim/vmsim/memctl"
 	_ "github.com/vmsim/vmsim/mmu"
 	_ "github.com/vmsim/vmsim/repl"
 )

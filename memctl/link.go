@@ -1,0 +1,70 @@
+package memctl
+
+import (
+	"math/bits"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Link is shadow-remote's connection to the backup computer: a checkpoint sends through it
+// every granule the domain has touched. It is the narrow interface the controller consumes,
+// so that tests can watch what a checkpoint sends.
+type Link interface {
+	// Send carries the image of one granule to the backup: granule number g (byte address
+	// g × granule) of asid, and its data, one stamp per verification block (nil when not
+	// verifying). data is only valid during the call.
+	Send(asid traces.ASID, g uint64, data []uint64)
+}
+
+// Backup is the backup computer of shadow-remote: its memory holds the image of every
+// granule sent at checkpoints, and counts the bytes it received. It is the controller's
+// default Link. A backup starts holding the initial content of memory (stamp 0).
+type Backup struct {
+	granule   uint64
+	gshift    uint
+	perPage   uint   // log2 granules per page
+	unitsPerG uint64 // verification blocks per granule; 0 when not verifying
+	// pages holds, per (asid, page), the stamps of the page's units.
+	pages map[pageKey][]uint64
+	// Received is the number of bytes sent to the backup: granules × granule size.
+	Received int64
+}
+
+// NewBackup returns an empty backup for granules of granule bytes on pages of pageSize
+// bytes, keeping unitsPerGranule stamps per granule (0: no data, counting only).
+// Precondition: granule and pageSize are powers of two, granule <= pageSize.
+func NewBackup(granule, pageSize, unitsPerGranule uint64) *Backup {
+	gs := uint(bits.TrailingZeros64(granule))
+	return &Backup{
+		granule: granule, gshift: gs, perPage: uint(bits.TrailingZeros64(pageSize)) - gs,
+		unitsPerG: unitsPerGranule, pages: map[pageKey][]uint64{},
+	}
+}
+
+// Send stores one granule's image (see Link).
+func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
+	b.Received += int64(b.granule)
+	if data == nil || b.unitsPerG == 0 {
+		return
+	}
+	k := pageKey{asid, g >> b.perPage}
+	st := b.pages[k]
+	if st == nil {
+		st = make([]uint64, b.unitsPerG<<b.perPage)
+		b.pages[k] = st
+	}
+	i := (g & (1<<b.perPage - 1)) * b.unitsPerG
+	copy(st[i:i+b.unitsPerG], data)
+}
+
+// Receive copies the image of granule g of asid into dst (len: stamps per granule):
+// what the backup holds, the initial content (0) for a granule never sent.
+func (b *Backup) Receive(asid traces.ASID, g uint64, dst []uint64) {
+	st := b.pages[pageKey{asid, g >> b.perPage}]
+	if st == nil {
+		clear(dst)
+		return
+	}
+	i := (g & (1<<b.perPage - 1)) * b.unitsPerG
+	copy(dst, st[i:i+b.unitsPerG])
+}

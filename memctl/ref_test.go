@@ -1,0 +1,358 @@
+package memctl_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// This file is a naive reference model of the volumes the six strategies move, written
+// from their definitions in docs/memctl.md with none of the package's code: a list-based
+// cache that yields the memory traffic, and sets of granules per checkpoint interval.
+
+type refGran struct {
+	asid traces.ASID
+	g    uint64
+}
+
+type refLine struct {
+	asid  traces.ASID
+	n     uint64
+	dirty bool
+}
+
+type refConfig struct {
+	granule, page   uint64
+	interval        int64
+	perASID         bool
+	cacheSize, line uint64
+	ways            int
+	invalidate      bool
+	records         []traces.Record
+	wantCheckpoints int64
+	pagesT, pagesW  int64
+	touchedGranules int64
+	shadowBytes     int64 // shadow bytes_copied, shadow-remote bytes_to_backup
+	intervalBytes   int64 // bitmap, bitmap2 bytes_copied: Σ distinct granules written per interval × G
+	loggedBytes     int64 // undo bytes_logged, incl. the unfinished last interval
+	logPeakEntries  int64
+	flips           int64
+	merges          int64
+	refWritebacks   int64
+	refFlushedLines int64
+	refMisses       int64
+}
+
+type refDomain struct {
+	since   int64
+	touched map[refGran]bool
+	written map[refGran]bool
+}
+
+// run computes the reference volumes of cfg.records.
+func (rc *refConfig) run() {
+	doms := map[traces.ASID]*refDomain{}
+	dom := func(a traces.ASID) *refDomain {
+		if !rc.perASID {
+			a = 0
+		}
+		d := doms[a]
+		if d == nil {
+			d = &refDomain{touched: map[refGran]bool{}, written: map[refGran]bool{}}
+			doms[a] = d
+		}
+		return d
+	}
+	pages := map[refGran]bool{}
+	live := int64(0)
+	// memory sees one access: a fill, a write-back, or a program access without a cache.
+	memory := func(asid traces.ASID, addr, size uint64, kind traces.Kind) {
+		write := kind == traces.Write || kind == traces.Modify
+		d := dom(asid)
+		for b := addr / rc.page; b <= (addr+size-1)/rc.page; b++ {
+			k := refGran{asid, b}
+			if w, ok := pages[k]; !ok || write && !w {
+				pages[k] = write
+			}
+		}
+		for g := addr / rc.granule; g <= (addr+size-1)/rc.granule; g++ {
+			k := refGran{asid, g}
+			d.touched[k] = true
+			if write && !d.written[k] {
+				d.written[k] = true
+				rc.loggedBytes += int64(rc.granule)
+				live++
+				rc.logPeakEntries = max(rc.logPeakEntries, live)
+				if !(kind == traces.Write && addr <= g*rc.granule && addr+size >= (g+1)*rc.granule) {
+					rc.merges++
+				}
+			}
+		}
+	}
+	var sets map[uint64][]refLine
+	if rc.cacheSize > 0 {
+		sets = map[uint64][]refLine{}
+	}
+	nsets := uint64(0)
+	if rc.cacheSize > 0 {
+		nsets = rc.cacheSize / rc.line / uint64(rc.ways)
+	}
+	touchLine := func(asid traces.ASID, n uint64, write bool) {
+		s := n % nsets
+		set := sets[s]
+		for i, l := range set {
+			if l.asid == asid && l.n == n {
+				l.dirty = l.dirty || write
+				rest := append(append([]refLine{}, set[:i]...), set[i+1:]...)
+				sets[s] = append([]refLine{l}, rest...)
+				return
+			}
+		}
+		rc.refMisses++
+		if len(set) == rc.ways {
+			v := set[len(set)-1]
+			set = set[:len(set)-1]
+			if v.dirty {
+				rc.refWritebacks++
+				memory(v.asid, v.n*rc.line, rc.line, traces.Write)
+			}
+		}
+		memory(asid, n*rc.line, rc.line, traces.Read)
+		sets[s] = append([]refLine{{asid, n, write}}, set...)
+	}
+	checkpoint := func(d *refDomain) {
+		if sets != nil {
+			for s := uint64(0); s < nsets; s++ {
+				for i := range sets[s] {
+					if sets[s][i].dirty {
+						rc.refWritebacks++
+						rc.refFlushedLines++
+						sets[s][i].dirty = false
+						memory(sets[s][i].asid, sets[s][i].n*rc.line, rc.line, traces.Write)
+					}
+				}
+				if rc.invalidate {
+					delete(sets, s)
+				}
+			}
+		}
+		rc.wantCheckpoints++
+		rc.shadowBytes += int64(len(d.touched)) * int64(rc.granule)
+		rc.intervalBytes += int64(len(d.written)) * int64(rc.granule)
+		rc.flips += int64(len(d.written))
+		live -= int64(len(d.written))
+		d.written = map[refGran]bool{}
+		d.since = 0
+	}
+	for _, r := range rc.records {
+		size := uint64(max(r.Size, 1))
+		write := r.Kind == traces.Write || r.Kind == traces.Modify
+		if sets == nil {
+			memory(r.ASID, r.Addr, size, r.Kind)
+		} else {
+			for n := r.Addr / rc.line; n <= (r.Addr+size-1)/rc.line; n++ {
+				touchLine(r.ASID, n, write)
+			}
+		}
+		d := dom(r.ASID)
+		d.since++
+		if rc.interval > 0 && d.since >= rc.interval {
+			checkpoint(d)
+		}
+	}
+	for _, w := range pages {
+		rc.pagesT++
+		if w {
+			rc.pagesW++
+		}
+	}
+	for _, d := range doms {
+		rc.touchedGranules += int64(len(d.touched))
+	}
+}
+
+// refTrace is a random trace over a few pages of a few address spaces: mostly small
+// accesses, some crossing granules and pages.
+func refTrace(seed uint64, n, asids int) []traces.Record {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	kinds := []traces.Kind{traces.Read, traces.Write, traces.Modify, traces.Fetch}
+	recs := make([]traces.Record, n)
+	for i := range recs {
+		size := uint32(1 + rng.IntN(8))
+		if rng.IntN(20) == 0 {
+			size = uint32(1 + rng.IntN(300))
+		}
+		recs[i] = traces.Record{
+			Addr: uint64(rng.IntN(12))<<12 + uint64(rng.IntN(4096)),
+			Size: size,
+			ASID: traces.ASID(rng.IntN(asids)),
+			Kind: kinds[rng.IntN(len(kinds))],
+		}
+	}
+	return recs
+}
+
+func sliceOpener(recs []traces.Record) sim.Opener {
+	return func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }
+}
+
+// compareVolumes runs every strategy on rc.records and compares its counters with the
+// reference.
+func compareVolumes(t *testing.T, rc *refConfig, what string) {
+	t.Helper()
+	rc.run()
+	G := int64(rc.granule)
+	t.Logf("%s: reference: %d checkpoints, shadow %d B, per-interval %d B, logged %d B, log peak %d entries, merges %d, write-backs %d",
+		what, rc.wantCheckpoints, rc.shadowBytes, rc.intervalBytes, rc.loggedBytes, rc.logPeakEntries, rc.merges, rc.refWritebacks)
+	for _, name := range []string{"shadow", "shadow-remote", "bitmap", "bitmap2", "blockstate", "undo"} {
+		cfg := sim.DefaultConfig()
+		cfg.Scheme, cfg.Interval, cfg.Granule, cfg.PageSize = name, rc.interval, rc.granule, rc.page
+		if rc.perASID {
+			cfg.Scope = "asid"
+		}
+		if rc.cacheSize > 0 {
+			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = rc.cacheSize, rc.ways, rc.line
+			cfg.CacheFlush = map[bool]string{true: "invalidate", false: "clean"}[rc.invalidate]
+		}
+		res, err := sim.Run(cfg, sliceOpener(rc.records))
+		if err != nil {
+			t.Fatalf("%s, %s: %v", what, name, err)
+		}
+		s := res.Stats
+		own := func(k string) int64 { v, _ := s.Scheme.Get(k); return v }
+		type check struct {
+			key       string
+			got, want int64
+		}
+		checks := []check{
+			{"checkpoints", s.Checkpoints, rc.wantCheckpoints},
+			{"pages_touched", s.PagesTouched, rc.pagesT},
+			{"pages_written", s.PagesWritten, rc.pagesW},
+		}
+		if rc.cacheSize > 0 {
+			checks = append(checks, check{"cache_writebacks", s.CacheWritebacks, rc.refWritebacks},
+				check{"cache_flush_lines", s.CacheFlushLines, rc.refFlushedLines}, check{"cache_misses", s.CacheMisses, rc.refMisses})
+		}
+		touchedBytes := rc.touchedGranules * G
+		switch name {
+		case "shadow":
+			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.shadowBytes},
+				check{"checkpoint_stall_bytes", s.CheckpointStallBytes, rc.shadowBytes},
+				check{"mem_overhead_peak_bytes", s.MemOverheadPeakBytes, touchedBytes},
+				check{"touched_granules", own("touched_granules"), rc.touchedGranules})
+		case "shadow-remote":
+			checks = append(checks, check{"bytes_to_backup", s.BytesToBackup, rc.shadowBytes},
+				check{"bytes_copied", s.BytesCopied, 0},
+				check{"checkpoint_stall_bytes", s.CheckpointStallBytes, rc.shadowBytes})
+		case "bitmap":
+			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.intervalBytes},
+				check{"checkpoint_stall_bytes", s.CheckpointStallBytes, rc.intervalBytes},
+				check{"mem_overhead_peak_bytes", s.MemOverheadPeakBytes, touchedBytes})
+		case "bitmap2":
+			parts := own("background_bytes") + own("forced_bytes") + s.CheckpointStallBytes + own("pending_bytes")
+			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.intervalBytes},
+				check{"background+forced+stall+pending", parts, rc.intervalBytes},
+				check{"forced_bytes", own("forced_bytes"), own("forced_copies") * G})
+		case "blockstate":
+			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.merges * G},
+				check{"merges", own("merges"), rc.merges},
+				check{"checkpoint_flips", own("checkpoint_flips"), rc.flips},
+				check{"checkpoint_stall_bytes", s.CheckpointStallBytes, 0},
+				check{"mem_overhead_peak_bytes", s.MemOverheadPeakBytes, touchedBytes})
+		case "undo":
+			checks = append(checks, check{"bytes_logged", s.BytesLogged, rc.loggedBytes},
+				check{"log_entries", own("log_entries"), rc.loggedBytes / G},
+				check{"log_peak_bytes", own("log_peak_bytes"), rc.logPeakEntries * G},
+				check{"mem_overhead_peak_bytes", s.MemOverheadPeakBytes, rc.logPeakEntries * (G + 8)})
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("%s, scheme %s: %s = %d, reference %d", what, name, c.key, c.got, c.want)
+			}
+		}
+	}
+}
+
+func TestVolumesAgainstReference(t *testing.T) {
+	type geom struct {
+		name            string
+		granule         uint64
+		cacheSize, line uint64
+		ways            int
+		invalidate      bool
+		perASID         bool
+		interval        int64
+	}
+	for _, g := range []geom{
+		{"no cache, granule 64", 64, 0, 0, 0, false, false, 200},
+		{"no cache, granule 8, per asid", 8, 0, 0, 0, false, true, 150},
+		{"no cache, granule 4096", 4096, 0, 0, 0, false, false, 333},
+		{"no cache, granule 256, no checkpoints", 256, 0, 0, 0, false, false, 0},
+		{"cache 1K 2-way, invalidate", 64, 1024, 64, 2, true, false, 250},
+		{"cache 2K 4-way line 32, clean, per asid", 64, 2048, 32, 4, false, true, 120},
+		{"cache 512 1-way line 64, granule 16", 16, 512, 64, 1, true, false, 90},
+		{"cache 4K 8-way line 128, granule 512", 512, 4096, 128, 8, true, true, 400},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				rc := &refConfig{granule: g.granule, page: 4096, interval: g.interval, perASID: g.perASID,
+					cacheSize: g.cacheSize, line: g.line, ways: g.ways, invalidate: g.invalidate,
+					records: refTrace(seed, 4000, 1+int(seed%3))}
+				compareVolumes(t, rc, fmt.Sprintf("seed %d", seed))
+			}
+		})
+	}
+}
+
+const realTrace = "../../shared/traces/gcc.trace.gz"
+
+// readFirst returns the first n access records of the trace at path, or skips the test
+// when it is absent.
+func readFirst(t testing.TB, path string, n int) []traces.Record {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not present", path)
+	}
+	f, err := traces.Open(path, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []traces.Record
+	buf := make([]traces.Record, 4096)
+	for len(out) < n {
+		k, err := f.Read(buf)
+		for _, r := range buf[:k] {
+			if r.Kind.IsAccess() && len(out) < n {
+				out = append(out, r)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func TestVolumesOnRealTrace(t *testing.T) {
+	recs := readFirst(t, realTrace, 200_000)
+	for _, rc := range []*refConfig{
+		{granule: 64, page: 4096, interval: 10000, records: recs},
+		{granule: 64, page: 4096, interval: 10000, records: recs, cacheSize: 32 << 10, line: 64, ways: 8, invalidate: true},
+	} {
+		what := "gcc, no cache"
+		if rc.cacheSize > 0 {
+			what = "gcc, 32K cache"
+		}
+		compareVolumes(t, rc, what)
+	}
+}
