@@ -537,6 +537,26 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 			}
 			st.asid, pos = ASID(a), pos+m
 		}
+		if k.IsIO() {
+			if t&vmtTagSize != 0 {
+				v.pos = pos
+				return i, v.badRecord(i, pos-1, "an I/O record with the size bit")
+			}
+			n, m := uvarint(p[pos:])
+			if m <= 0 || n > 1<<32-1 {
+				v.pos = pos
+				return i, v.badRecord(i, pos, "bad I/O byte count")
+			}
+			pos += m
+			ch, m := uvarint(p[pos:])
+			if m <= 0 {
+				v.pos = pos
+				return i, v.badRecord(i, pos, "bad I/O channel")
+			}
+			pos += m
+			out[i] = Record{Addr: ch, Size: uint32(n), ASID: st.asid, Kind: k}
+			continue
+		}
 		if k > Fetch {
 			if t&vmtTagSize != 0 {
 				v.pos = pos

@@ -114,11 +114,20 @@ func (vw *VMTWriter) Write(recs []Record) error {
 		if k >= numKinds {
 			return fmt.Errorf("vmt: record %d: unknown kind %d", vw.recs, k)
 		}
+
 		t := byte(k)
 		if r.ASID != vw.st.asid {
 			t |= vmtTagASID
 		}
-		if !k.IsAccess() {
+		if k.IsIO() {
+			vw.raw = append(vw.raw, t)
+			if t&vmtTagASID != 0 {
+				vw.raw = binary.AppendUvarint(vw.raw, uint64(r.ASID))
+				vw.st.asid = r.ASID
+			}
+			vw.raw = binary.AppendUvarint(vw.raw, uint64(r.Size))
+			vw.raw = binary.AppendUvarint(vw.raw, r.Addr)
+		} else if !k.IsAccess() {
 			if r.Addr != 0 || r.Size != 0 {
 				return fmt.Errorf("vmt: record %d: a %s record with an address or size", vw.recs, k)
 			}
