@@ -30,6 +30,7 @@ type Config struct {
 	Scope       string  `json:"scope"`
 	PTEBytes    uint64  `json:"pte_bytes"`
 	Interval    int64   `json:"interval"`
+	Warmup      int64   `json:"warmup"`
 	FailAt      []int64 `json:"fail_at"`
 	MTBF        float64 `json:"mtbf"`
 	Failure     string  `json:"failure"`
@@ -183,6 +184,9 @@ func (c *Config) validate(info scheme.Info) error {
 	}
 	if c.VBits < 1 || c.VBits > 31 {
 		bad("--vbits %d: want 1 to 31", c.VBits)
+	}
+	if c.Warmup < 0 {
+		bad("--warmup %d: want 0 (none) or a number of accesses", c.Warmup)
 	}
 	if c.Interval < 0 {
 		bad("--interval %d: want 0 (never) or a positive number of accesses", c.Interval)

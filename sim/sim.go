@@ -102,7 +102,6 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	}
 	r.scheme = s
 	r.slow = opt.slow
-	r.own = make([]int64, len(info.Counters))
 	if cfg.failures() {
 		r.bufBase = 0
 		r.bufCap = opt.ReplayBuffer
@@ -162,15 +161,22 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if left := r.fails.unreached(); len(left) > 0 {
 		return nil, fmt.Errorf("%w: --fail-at %d is beyond the end of the trace (%d accesses)", ErrUsage, left[0], r.st.Refs)
 	}
-	r.collect()
-	return &Result{Config: cfg, Stats: r.st, FirstMismatch: r.firstMismatch}, nil
+	if cfg.Warmup > 0 && r.warm == nil {
+		return nil, fmt.Errorf("%w: --warmup %d is beyond the end of the trace (%d accesses)", ErrUsage, cfg.Warmup, r.st.Refs)
+	}
+	st := r.collect()
+	if r.warm != nil {
+		st = st.Sub(*r.warm)
+	}
+	return &Result{Config: cfg, Stats: st, FirstMismatch: r.firstMismatch}, nil
 }
 
-// collect copies the scheme's and the cache's counts into the stats.
-func (r *runner) collect() {
-	c := scheme.Counters{Own: r.own}
+// collect returns the stats so far: the driver's, the scheme's, the cache's and the TLB's.
+func (r *runner) collect() Stats {
+	c := scheme.Counters{Own: make([]int64, len(r.info.Counters))}
 	r.scheme.Counters(&c)
-	s := &r.st
+	st := r.st
+	s := &st
 	s.PagesTouched, s.PagesWritten = c.PagesTouched, c.PagesWritten
 	s.FirstWrites, s.PageCopies, s.Remaps = c.FirstWrites, c.PageCopies, c.Remaps
 	s.PageFaults, s.DiskReads, s.DiskWrites, s.CheckpointDiskWrites = c.PageFaults, c.DiskReads, c.DiskWrites, c.CheckpointDiskWrites
@@ -188,6 +194,16 @@ func (r *runner) collect() {
 	}
 	for i, d := range r.info.Counters {
 		s.Scheme.Set(d.Key, c.Own[i])
+	}
+	return st
+}
+
+// endWarmup takes the snapshot that --warmup subtracts from the final counts, once the
+// warm-up's last access and everything due at it are done.
+func (r *runner) endWarmup() {
+	if r.warm == nil && r.cfg.Warmup > 0 && r.st.Refs >= r.cfg.Warmup {
+		w := r.collect()
+		r.warm = &w
 	}
 }
 
@@ -212,15 +228,16 @@ type runner struct {
 	blockShift uint
 	lineShift  uint
 	scheme     scheme.Scheme
-	own        []int64
 	st         Stats
-	fails      *failureSchedule
-	golden     *golden
-	nu         *nextUse
-	open       Opener
-	check      bool
-	slow       bool
-	replaying  bool
+	// warm is the snapshot taken at the end of --warmup, nil before (or without one).
+	warm      *Stats
+	fails     *failureSchedule
+	golden    *golden
+	nu        *nextUse
+	open      Opener
+	check     bool
+	slow      bool
+	replaying bool
 
 	// cache is the cache model, nil without one. behind: the scheme sits behind it (a
 	// memory-level scheme) and sees its fills and write-backs; otherwise the cache is
@@ -350,6 +367,9 @@ func (r *runner) run(src batcher) error {
 			if len(r.requested) > 0 {
 				r.takeRequested()
 			}
+			if idx == r.cfg.Warmup {
+				r.endWarmup()
+			}
 			if r.err != nil {
 				return r.err
 			}
@@ -391,6 +411,9 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 			if nextFail != math.MaxInt64 {
 				n = min(n, nextFail-r.st.Refs)
 			}
+			if r.st.Refs < r.cfg.Warmup {
+				n = min(n, r.cfg.Warmup-r.st.Refs)
+			}
 			j := i + int(n)
 			if !allAccesses {
 				for k := i; k < j; k++ {
@@ -421,6 +444,9 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 			}
 			if r.cfg.Interval > 0 && d.since >= r.cfg.Interval {
 				r.checkpoint(d)
+			}
+			if r.st.Refs == r.cfg.Warmup {
+				r.endWarmup()
 			}
 			if r.err != nil {
 				return r.err

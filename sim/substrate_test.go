@@ -408,3 +408,38 @@ func TestMaxPages(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmup: a run with --warmup W counts what the whole run counts less what the run of
+// the first W accesses counts (the peaks excepted: they cover the whole run).
+func TestWarmup(t *testing.T) {
+	recs := randomTrace(rand.New(rand.NewPCG(8, 8)), 5000, 2)
+	for _, tt := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"dualmap fast path", func(c *Config) {}},
+		{"dualmap verified", func(c *Config) { c.Verify = true }},
+		{"none with a cache and a TLB", func(c *Config) {
+			c.Scheme, c.Frames, c.CacheSize, c.CacheWays, c.TLBEntries = "none", 8, 1024, 2, 16
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Interval, cfg.Frames = 300, 12
+			tt.edit(&cfg)
+			full := mustRun(t, cfg, recs, Options{}).Stats
+			prefix := mustRun(t, cfg, recs[:1800], Options{}).Stats
+			cfg.Warmup = 1800
+			warm := mustRun(t, cfg, recs, Options{}).Stats
+			want := full.Sub(prefix)
+			if warm != want {
+				t.Fatalf("with --warmup:\n%+v\nwant\n%+v", warm, want)
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	cfg.Warmup = 6000
+	if _, err := Run(cfg, sliceOpener(recs)); !errors.Is(err, ErrUsage) {
+		t.Errorf("a warm-up past the end: %v", err)
+	}
+}

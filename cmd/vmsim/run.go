@@ -139,6 +139,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.IgnoreSize, "ignore-size", cfg.IgnoreSize, "an access touches only the page of its address, not every page it overlaps")
 	f.BoolVar(&cfg.Lenient, "lenient", cfg.Lenient, "lackey: skip and count malformed lines (skipped_lines) instead of failing")
 	countVar(f, &cfg.Interval, "interval", "", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
+	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses (with --seed)")
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
