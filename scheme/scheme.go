@@ -67,3 +67,12 @@ type Scheme interface {
 type BatchAccessor interface {
 	AccessBatch(recs []traces.Record) (writes int64)
 }
+
+// IOAware is implemented by schemes that see the trace's I/O records (input and output
+// system calls: Kind Input or Output, Addr the channel, Size the bytes), such as a scheme
+// that logs inputs for replay. IO is called once per I/O record, in trace order among the
+// accesses, the first time the program performs it (not again when a replay after a
+// failure repeats it).
+type IOAware interface {
+	IO(a Access)
+}

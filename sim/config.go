@@ -34,6 +34,7 @@ type Config struct {
 	FailAt      []int64 `json:"fail_at"`
 	MTBF        float64 `json:"mtbf"`
 	Failure     string  `json:"failure"`
+	IO          string  `json:"io"`
 	Seed        uint64  `json:"seed"`
 	IgnoreSize  bool    `json:"ignore_size"`
 	Lenient     bool    `json:"lenient"`
@@ -72,6 +73,7 @@ func DefaultConfig() Config {
 		Scope:       "system",
 		PTEBytes:    16,
 		Failure:     "transient",
+		IO:          "none",
 		VerifyBlock: 64,
 		FailAt:      []int64{},
 		MaxPages:    DefaultMaxPages,
@@ -125,6 +127,7 @@ var Choices = map[string][]string{
 	"cow":            {"copy", "remap"},
 	"scope":          {"system", "asid"},
 	"failure":        {"transient", "crash"},
+	"io":             {"none", "hold"},
 	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
 	"cache-flush":    {"invalidate", "clean", "none"},
 	"tlb-checkpoint": {"flush", "tag"},
@@ -159,7 +162,7 @@ func (c *Config) validate(info scheme.Info) error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	for _, ch := range []struct{ name, val string }{
 		{"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
-		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"format", c.Format},
+		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"io", c.IO}, {"format", c.Format},
 		{"cache-flush", c.CacheFlush}, {"tlb-checkpoint", c.TLBCheckpoint},
 	} {
 		if !slices.Contains(Choices[ch.name], ch.val) {

@@ -132,6 +132,12 @@ type accessSeeker interface {
 // accesses up to after (a seekable trace jumps past them); the count returned includes
 // them.
 func eachAccessAfter(open Opener, after int64, fn func(rec traces.Record, idx int64) bool) (int64, error) {
+	return eachRecordAfter(open, after, false, fn)
+}
+
+// eachRecordAfter is eachAccessAfter that, with withIO, also passes fn the I/O records,
+// each with the number of the access it follows (0 before the first).
+func eachRecordAfter(open Opener, after int64, withIO bool, fn func(rec traces.Record, idx int64) bool) (int64, error) {
 	src, err := open()
 	if err != nil {
 		return 0, err
@@ -146,6 +152,9 @@ func eachAccessAfter(open Opener, after int64, fn func(rec traces.Record, idx in
 		k, rerr := src.Read(recs)
 		for _, rec := range recs[:k] {
 			if !rec.Kind.IsAccess() {
+				if withIO && rec.Kind.IsIO() && !fn(rec, idx) {
+					return idx, nil
+				}
 				continue
 			}
 			if !fn(rec, idx+1) {

@@ -101,6 +101,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		s = opt.wrap(s)
 	}
 	r.scheme = s
+	r.ioAware, _ = s.(scheme.IOAware)
 	r.slow = opt.slow
 	if cfg.failures() {
 		r.bufBase = 0
@@ -161,6 +162,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if left := r.fails.unreached(); len(left) > 0 {
 		return nil, fmt.Errorf("%w: --fail-at %d is beyond the end of the trace (%d accesses)", ErrUsage, left[0], r.st.Refs)
 	}
+	for _, d := range r.domList {
+		r.st.IOHeldAtEnd += int64(len(d.held))
+	}
 	if cfg.Warmup > 0 && r.warm == nil {
 		return nil, fmt.Errorf("%w: --warmup %d is beyond the end of the trace (%d accesses)", ErrUsage, cfg.Warmup, r.st.Refs)
 	}
@@ -212,8 +216,11 @@ type domain struct {
 	id       int
 	schemeID scheme.Domain
 	ckpts    uint64 // checkpoints taken: the TLB's tag
-	since    int64  // the domain's accesses since its last checkpoint
-	lastCkpt int64  // the access number at the domain's last checkpoint (0: the start)
+	// held are the access numbers of the domain's outputs held until its next checkpoint
+	// commits (--io hold), in order.
+	held     []int64
+	since    int64 // the domain's accesses since its last checkpoint
+	lastCkpt int64 // the access number at the domain's last checkpoint (0: the start)
 }
 
 type bufRec struct {
@@ -257,11 +264,19 @@ type runner struct {
 	lastASID traces.ASID
 	lastDom  *domain
 
-	// buf holds every access with number in (bufBase, Refs], for replays.
-	// Invariant: buf's idx are increasing; bufBase == MaxInt64 when not buffering.
-	buf     []bufRec
-	bufBase int64
-	bufCap  int
+	// buf holds every access with number in (bufBase, Refs], for replays, and the I/O
+	// records among them that follow access bufIOFrom or a later one (an I/O record's idx
+	// is the number of the access it follows).
+	// Invariant: buf's idx do not decrease; bufBase == MaxInt64 when not buffering;
+	// bufIOFrom >= bufBase.
+	buf       []bufRec
+	bufBase   int64
+	bufIOFrom int64
+	bufCap    int
+	// ioAware is the scheme as an IOAware, nil if it is not one.
+	ioAware scheme.IOAware
+	// sawIO: the trace has had an I/O record.
+	sawIO bool
 
 	stamps []uint64 // scratch for verification
 
@@ -475,8 +490,47 @@ func (r *runner) control(rec traces.Record) error {
 			return fmt.Errorf("%w: the trace has a fail record but %w", ErrUsage, err)
 		}
 		return r.fail(d)
+	case traces.Input, traces.Output:
+		r.sawIO = true
+		r.io(rec, r.st.Refs, d, false)
+		if r.ioAware != nil {
+			r.ioAware.IO(scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: r.st.Refs})
+		}
+		if r.bufBase != math.MaxInt64 {
+			r.buf = append(r.buf, bufRec{rec, r.st.Refs})
+		}
 	}
 	return nil
+}
+
+// io performs an I/O record of domain d that follows access idx, the first time or again
+// in a replay.
+//
+// --io none: an output goes out at once, and again in every replay (io_repeated_outputs);
+// an input is read again by every replay (io_repeated_inputs).
+// --io hold: an output is held until the domain's next checkpoint commits, and a replay
+// queues it again (it was never released, since the failure came before the commit); an
+// input is logged the first time, and a replay receives it from the log.
+func (r *runner) io(rec traces.Record, idx int64, d *domain, replay bool) {
+	hold := r.cfg.IO == "hold"
+	switch {
+	case rec.Kind == traces.Output && !replay:
+		r.st.IOOutputs++
+		if hold {
+			d.held = append(d.held, idx)
+		}
+	case rec.Kind == traces.Output && hold:
+		d.held = append(d.held, idx)
+	case rec.Kind == traces.Output:
+		r.st.IORepeatedOutputs++
+	case !replay:
+		r.st.IOInputs++
+		if hold {
+			r.st.IOInputsLoggedBytes += int64(rec.Size)
+		}
+	case !hold:
+		r.st.IORepeatedInputs++
+	}
 }
 
 // apply performs one access: through the cache to a memory-level scheme, or straight to
@@ -688,6 +742,10 @@ func (r *runner) checkpoint(d *domain) {
 	r.scheme.Checkpoint(d.schemeID)
 	r.st.Checkpoints++
 	d.ckpts++
+	for _, at := range d.held {
+		r.st.IOOutputDelay += r.st.Refs - at
+	}
+	d.held = d.held[:0]
 	if r.tlb != nil && r.info.WriteProtects && r.cfg.TLBCheckpoint == "flush" {
 		r.flushTLB([]*domain{d})
 	}
@@ -748,6 +806,9 @@ func (r *runner) fail(d *domain) error {
 	if r.tlb != nil && r.info.WriteProtects {
 		r.flushTLB(affected)
 	}
+	for _, a := range affected {
+		a.held = a.held[:0] // uncommitted: the replay queues them again
+	}
 	if r.golden != nil {
 		for _, a := range affected {
 			r.golden.rollback(a.id)
@@ -789,9 +850,9 @@ func (r *runner) compareAll() {
 }
 
 func (r *runner) bufAppend(rec traces.Record, idx int64) {
-	if len(r.buf) == r.bufCap {
+	if len(r.buf) >= r.bufCap {
 		r.buf = r.buf[:0]
-		r.bufBase = idx - 1
+		r.bufBase, r.bufIOFrom = idx-1, idx
 	}
 	r.buf = append(r.buf, bufRec{rec, idx})
 }
@@ -808,13 +869,18 @@ func (r *runner) trimBuffer() {
 	if base <= r.bufBase {
 		return
 	}
-	k := sort.Search(len(r.buf), func(i int) bool { return r.buf[i].idx > base })
+	// Keep the accesses after base and the I/O records that follow access base or later.
+	k := sort.Search(len(r.buf), func(i int) bool {
+		b := &r.buf[i]
+		return b.idx > base || b.idx == base && b.rec.Kind.IsIO()
+	})
 	r.buf = append(r.buf[:0], r.buf[k:]...)
-	r.bufBase = base
+	r.bufBase, r.bufIOFrom = base, max(r.bufIOFrom, base)
 }
 
 // replay executes again, in trace order, every access numbered up to upTo of the
-// affected domains made since each one's last checkpoint.
+// affected domains made since each one's last checkpoint, and the I/O records among them
+// (those that follow the domain's last checkpoint and come before the failure).
 func (r *runner) replay(affected []*domain, upTo int64) error {
 	r.replaying = true
 	defer func() { r.replaying = false }()
@@ -824,31 +890,38 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 		from = min(from, d.lastCkpt)
 		in[d] = true
 	}
-	want := func(rec traces.Record, idx int64) bool {
-		d := r.domain(rec.ASID)
-		return in[d] && idx > d.lastCkpt
-	}
-	if from >= r.bufBase {
-		for _, b := range r.buf {
-			if b.idx > upTo {
-				break
+	step := func(rec traces.Record, idx int64) bool {
+		if rec.Kind.IsIO() {
+			if idx >= upTo {
+				return false // it comes after the failing access
 			}
-			if want(b.rec, b.idx) {
-				r.st.ReplayedRefs++
-				r.apply(b.rec, b.idx)
+			if d := r.domain(rec.ASID); in[d] && idx >= d.lastCkpt {
+				r.io(rec, idx, d, true)
 			}
+			return true
 		}
-		return r.err
-	}
-	n, err := eachAccessAfter(r.open, from, func(rec traces.Record, idx int64) bool {
 		if idx > upTo {
 			return false
 		}
-		if idx > from && want(rec, idx) {
+		if d := r.domain(rec.ASID); in[d] && idx > d.lastCkpt {
 			r.st.ReplayedRefs++
 			r.apply(rec, idx)
 		}
 		return true
+	}
+	if from >= r.bufBase && (!r.sawIO || from >= r.bufIOFrom) {
+		for _, b := range r.buf {
+			if !step(b.rec, b.idx) {
+				break
+			}
+		}
+		return r.err
+	}
+	n, err := eachRecordAfter(r.open, from, r.sawIO, func(rec traces.Record, idx int64) bool {
+		if !rec.Kind.IsIO() && idx <= from {
+			return true
+		}
+		return step(rec, idx)
 	})
 	if err != nil {
 		return fmt.Errorf("replaying after the failure at access %d: %w", upTo, err)

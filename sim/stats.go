@@ -53,6 +53,15 @@ type Stats struct {
 	TLBStale   int64 `json:"tlb_stale_writes"`
 	TLBFlushes int64 `json:"tlb_flushes"`
 
+	// I/O continuity (--io).
+	IOInputs            int64 `json:"io_inputs"`
+	IOOutputs           int64 `json:"io_outputs"`
+	IOOutputDelay       int64 `json:"io_output_delay"`
+	IOInputsLoggedBytes int64 `json:"io_inputs_logged_bytes"`
+	IORepeatedOutputs   int64 `json:"io_repeated_outputs"`
+	IORepeatedInputs    int64 `json:"io_repeated_inputs"`
+	IOHeldAtEnd         int64 `json:"io_held_at_end"`
+
 	// Scheme holds the scheme's own counters by key (see `vmsim schemes`).
 	Scheme OwnCounters `json:"scheme,omitzero"`
 }
@@ -106,6 +115,13 @@ var Counters = []Counter{
 	{"tlb_misses", "TLB lookups that walked the page table: no entry, or (--tlb-checkpoint tag) a write through an entry filled before its domain's last checkpoint"},
 	{"tlb_stale_writes", "of tlb_misses, the writes through an entry filled before its domain's last checkpoint (--tlb-checkpoint tag)"},
 	{"tlb_flushes", "TLB flushes: one at each checkpoint under --tlb-checkpoint flush, and one at each recovery, for schemes that write-protect through the translation (dualmap, incremental, remus)"},
+	{"io_inputs", "input records in the trace (a read system call), each counted once (replays not included)"},
+	{"io_outputs", "output records in the trace (a write system call), each counted once (replays not included)"},
+	{"io_output_delay", "--io hold: the sum over released outputs of the accesses from the output to the checkpoint that released it (the commit of its domain's checkpoint); 0 under --io none"},
+	{"io_inputs_logged_bytes", "--io hold: the bytes of the input records logged so that a replay receives the same inputs; 0 under --io none"},
+	{"io_repeated_outputs", "outputs performed again by replays after failures: --io none only (under hold a replayed output was never released); the harm that none does"},
+	{"io_repeated_inputs", "inputs performed again by replays after failures: --io none only (under hold a replay reads the log)"},
+	{"io_held_at_end", "--io hold: outputs still held when the trace ended (their checkpoint never came)"},
 }
 
 // Sub returns s - o field by field: the counts of an interval between two snapshots.

@@ -143,6 +143,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses (with --seed)")
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
+	f.StringVar(&cfg.IO, "io", cfg.IO, choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
 	f.Uint64Var(&cfg.Granule, "granule", cfg.Granule, "block size in bytes that block-granular schemes track: a power of two from 8 to the page size")
