@@ -190,34 +190,40 @@ func (a *adapter) Rollback(d scheme.Domain) { a.s.Rollback(pagetable.DomainID(d)
 
 func (a *adapter) Crash() { a.s.Crash() }
 
-// Load reads each block from the current version of its page, wherever it is.
+// Load reads each block from the current version of its page, wherever it is, a page at
+// a time.
 func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
-	for i := range dst {
-		b := first + uint64(i)
-		st := a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage))
-		dst[i] = 0
-		if st != nil {
-			dst[i] = st[b&(1<<a.perPage-1)]
+	a.eachPage(asid, first, len(dst), func(st []uint64, i, off, n int) {
+		if st == nil {
+			clear(dst[i : i+n])
+		} else {
+			copy(dst[i:i+n], st[off:off+n])
 		}
-	}
+	})
 }
 
 // Store writes into the current version of each block's page. After Access the page is
 // resident, unless a later page of the same access stole its frame; its data is then in
 // the slot it was written back to.
 func (a *adapter) Store(asid traces.ASID, first uint64, src []uint64) {
-	var st []uint64
-	vpn := ^uint64(0)
-	for i, v := range src {
-		b := first + uint64(i)
-		if p := b >> a.perPage; p != vpn {
-			vpn = p
-			st = a.s.PeekStamps(asid, pagetable.VPN(p))
-			if st == nil {
-				panic(fmt.Sprintf("mmu: Store to page (%d, %#x) that holds no version", asid, p))
-			}
+	a.eachPage(asid, first, len(src), func(st []uint64, i, off, n int) {
+		if st == nil {
+			panic(fmt.Sprintf("mmu: Store to page (%d, %#x) that holds no version", asid, (first+uint64(i))>>a.perPage))
 		}
-		st[b&(1<<a.perPage-1)] = v
+		copy(st[off:off+n], src[i:i+n])
+	})
+}
+
+// eachPage splits n blocks from block first into runs within one page: f gets the stamps
+// of the page's current version (nil for the initial content), the run's index among the
+// n blocks, its offset in the page and its length.
+func (a *adapter) eachPage(asid traces.ASID, first uint64, n int, f func(st []uint64, i, off, n int)) {
+	for i := 0; i < n; {
+		b := first + uint64(i)
+		off := int(b & (1<<a.perPage - 1))
+		k := min(n-i, 1<<a.perPage-off)
+		f(a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), i, off, k)
+		i += k
 	}
 }
 

@@ -306,6 +306,10 @@ const BytesPerPage = 100
 
 // Find returns the PTE of (asid, vpn) without creating it.
 func (t *Table) Find(asid traces.ASID, vpn VPN) (PageID, bool) {
+	// A page's ID never changes, so the lookup cache answers for Find too.
+	if te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]; te.vpn == vpn && te.asid == asid && te.id != 0 {
+		return te.id - 1, true
+	}
 	slot, found := t.probe(asid, vpn)
 	if !found {
 		return 0, false

@@ -67,6 +67,14 @@ func BenchmarkDualMapVerify(b *testing.B) {
 	benchRun(b, benchRecords(b), cfg)
 }
 
+// The same run as BenchmarkDualMapVerify without --verify: the verifier's cost is the
+// ratio of the two.
+func BenchmarkDualMapFailures(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.Frames, cfg.MTBF, cfg.Seed = 10000, 64, 50000, 1
+	benchRun(b, benchRecords(b), cfg)
+}
+
 // A synthetic trace that needs no shared files: 1M accesses over 4096 pages.
 func BenchmarkDualMapSynthetic(b *testing.B) {
 	recs := randomTrace(rand.New(rand.NewPCG(1, 1)), 1<<20, 1)

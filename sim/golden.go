@@ -3,59 +3,155 @@ package sim
 import "github.com/vmsim/vmsim/traces"
 
 // golden is the independent reference model used by --verify. It shares no code with the
-// schemes: memory is a plain map from block to the stamp (access number) of the last
-// write to it, and each domain keeps an undo log of the blocks written since its last
-// checkpoint, holding their values at that checkpoint (in effect, a snapshot of the
-// domain taken at every checkpoint).
+// schemes: memory is a flat store of pages of stamps (the access number of the last write
+// to each block), found through its own index of (address space, page); each domain keeps
+// an undo log of the blocks written since its last checkpoint, holding their values at
+// that checkpoint (in effect, a snapshot of the domain taken at every checkpoint).
 type golden struct {
-	mem  map[gkey]uint64
-	undo []map[gkey]uint64 // per domain: block -> value at the last checkpoint
-	dom  func(traces.ASID) int
+	blocks    uint64 // blocks a page
+	pageShift uint   // log2 blocks a page
+	// index is an open-addressing (linear probing) hash table of page id + 1, 0 for an
+	// empty slot. Invariant: len(index) is a power of two, at least twice len(pages); every
+	// page is in it once.
+	index []int32
+	pages []goldenPage
+	doms  []goldenDomain
+	dom   func(traces.ASID) int
+	// last is a one-entry cache of index.
+	lastKey gpage
+	lastID  int32
 }
 
-type gkey struct {
-	asid  traces.ASID
-	block uint64 // address / block size
+type gpage struct {
+	asid traces.ASID
+	vpn  uint64 // block / blocks a page
 }
 
-func newGolden(dom func(traces.ASID) int) *golden {
-	return &golden{mem: map[gkey]uint64{}, dom: dom}
+// goldenPage is one page of the model.
+//
+// Invariant: saved[b] holds for block b iff epoch equals its domain's epoch and b is in
+// the domain's undo log since its last checkpoint.
+type goldenPage struct {
+	key   gpage
+	mem   []uint64
+	saved []bool
+	known []bool // the block was written at least once: the blocks compareAll checks
+	epoch uint64
+	dom   int
 }
 
-func (g *golden) log(asid traces.ASID) map[gkey]uint64 {
-	d := g.dom(asid)
-	for len(g.undo) <= d {
-		g.undo = append(g.undo, map[gkey]uint64{})
+type goldenDomain struct {
+	epoch uint64 // checkpoints (and rollbacks) so far
+	undo  []undoEntry
+}
+
+type undoEntry struct {
+	page  int32
+	block uint32
+	old   uint64
+}
+
+func newGolden(blocksPerPage uint64, dom func(traces.ASID) int) *golden {
+	shift := uint(0)
+	for 1<<shift < blocksPerPage {
+		shift++
 	}
-	return g.undo[d]
+	return &golden{blocks: blocksPerPage, pageShift: shift, index: make([]int32, 1024), dom: dom, lastID: -1}
 }
 
-func (g *golden) read(asid traces.ASID, block uint64) uint64 { return g.mem[gkey{asid, block}] }
+func (k gpage) hash() uint64 {
+	return (k.vpn ^ uint64(k.asid)<<47 ^ uint64(k.asid)>>17) * 0x9e3779b97f4a7c15
+}
+
+// find returns the slot of k in the index: where it is, or the empty slot where it goes.
+func (g *golden) find(k gpage) (slot uint64, id int32) {
+	mask := uint64(len(g.index) - 1)
+	for i := k.hash() >> 20 & mask; ; i = (i + 1) & mask {
+		v := g.index[i]
+		if v == 0 || g.pages[v-1].key == k {
+			return i, v - 1
+		}
+	}
+}
+
+func (g *golden) grow() {
+	old := g.index
+	g.index = make([]int32, 2*len(old))
+	for _, v := range old {
+		if v != 0 {
+			slot, _ := g.find(g.pages[v-1].key)
+			g.index[slot] = v
+		}
+	}
+}
+
+// page returns the page of block of asid, creating it (initial content, stamp 0) if create.
+func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage, int32) {
+	k := gpage{asid, block >> g.pageShift}
+	if g.lastID >= 0 && g.lastKey == k {
+		return &g.pages[g.lastID], g.lastID
+	}
+	slot, id := g.find(k)
+	if id < 0 {
+		if !create {
+			return nil, -1
+		}
+		id = int32(len(g.pages))
+		d := g.dom(asid)
+		for len(g.doms) <= d {
+			g.doms = append(g.doms, goldenDomain{})
+		}
+		g.pages = append(g.pages, goldenPage{key: k, mem: make([]uint64, g.blocks), saved: make([]bool, g.blocks), known: make([]bool, g.blocks), dom: d})
+		g.index[slot] = id + 1
+		if 2*len(g.pages) > len(g.index) {
+			g.grow()
+		}
+	}
+	g.lastKey, g.lastID = k, id
+	return &g.pages[id], id
+}
+
+func (g *golden) read(asid traces.ASID, block uint64) uint64 {
+	p, _ := g.page(asid, block, false)
+	if p == nil {
+		return 0
+	}
+	return p.mem[block&(g.blocks-1)]
+}
 
 func (g *golden) write(asid traces.ASID, block, stamp uint64) {
-	k := gkey{asid, block}
-	u := g.log(asid)
-	if _, saved := u[k]; !saved {
-		u[k] = g.mem[k] // 0 if never written: the initial content
+	p, id := g.page(asid, block, true)
+	b := block & (g.blocks - 1)
+	d := &g.doms[p.dom]
+	if p.epoch != d.epoch {
+		clear(p.saved)
+		p.epoch = d.epoch
 	}
-	g.mem[k] = stamp
+	if !p.saved[b] {
+		p.saved[b] = true
+		d.undo = append(d.undo, undoEntry{id, uint32(b), p.mem[b]})
+	}
+	p.mem[b] = stamp
+	p.known[b] = true
 }
 
 // checkpoint makes domain d's current memory its checkpoint.
 func (g *golden) checkpoint(d int) {
-	if d < len(g.undo) {
-		clear(g.undo[d])
+	if d < len(g.doms) {
+		g.doms[d].undo = g.doms[d].undo[:0]
+		g.doms[d].epoch++
 	}
 }
 
-// rollback returns domain d's blocks to their values at its last checkpoint. Blocks
-// first written since then keep an entry (0), so that later comparisons cover them.
+// rollback returns domain d's blocks to their values at its last checkpoint.
 func (g *golden) rollback(d int) {
-	if d >= len(g.undo) {
+	if d >= len(g.doms) {
 		return
 	}
-	for k, v := range g.undo[d] {
-		g.mem[k] = v
+	dm := &g.doms[d]
+	for _, u := range dm.undo {
+		g.pages[u.page].mem[u.block] = u.old
 	}
-	clear(g.undo[d])
+	dm.undo = dm.undo[:0]
+	dm.epoch++
 }

@@ -112,7 +112,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	}
 	if cfg.Verify {
 		r.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
-		r.golden = newGolden(func(a traces.ASID) int { return r.domain(a).id })
+		r.golden = newGolden(cfg.PageSize/cfg.VerifyBlock, func(a traces.ASID) int { return r.domain(a).id })
 	}
 	if cfg.CacheSize > 0 {
 		g := cfg.cacheGeometry()
@@ -821,31 +821,40 @@ func (r *runner) fail(d *domain) error {
 	return r.replay(affected, r.st.Refs)
 }
 
-// compareAll compares every block the golden model knows with the scheme's memory.
+// compareAll compares every block the golden model knows (written at least once) with the
+// scheme's memory, loading a page at a time.
 func (r *runner) compareAll() {
 	type bad struct {
-		k         gkey
+		asid      traces.ASID
+		block     uint64
 		got, want uint64
 	}
 	var bads []bad
-	var one [1]uint64
-	for k, want := range r.golden.mem {
-		r.load(k.asid, k.block, one[:])
-		r.st.VerifyChecks++
-		if got := one[0]; got != want {
-			bads = append(bads, bad{k, got, want})
+	got := make([]uint64, r.golden.blocks)
+	for i := range r.golden.pages {
+		p := &r.golden.pages[i]
+		first := p.key.vpn << r.golden.pageShift
+		r.load(p.key.asid, first, got)
+		for b, want := range p.mem {
+			if !p.known[b] {
+				continue
+			}
+			r.st.VerifyChecks++
+			if got[b] != want {
+				bads = append(bads, bad{p.key.asid, first + uint64(b), got[b], want})
+			}
 		}
 	}
 	if len(bads) == 0 {
 		return
 	}
 	sort.Slice(bads, func(i, j int) bool {
-		a, b := bads[i].k, bads[j].k
+		a, b := bads[i], bads[j]
 		return a.asid < b.asid || a.asid == b.asid && a.block < b.block
 	})
 	for _, b := range bads {
 		r.mismatch(fmt.Sprintf("after the failure at access %d: block %#x (asid %d) holds the value of access %d, want %d",
-			r.st.Refs, b.k.block<<r.blockShift, b.k.asid, b.got, b.want))
+			r.st.Refs, b.block<<r.blockShift, b.asid, b.got, b.want))
 	}
 }
 
