@@ -260,10 +260,17 @@ func (a *adapter) Check() error { return a.s.Check() }
 // Err reports a page table grown past --max-pages.
 func (a *adapter) Err() error {
 	if err := a.m.pt.Err(); err != nil {
-		return fmt.Errorf("%w: %w", scheme.ErrTooManyPages, err)
+		return tooManyPages{err}
 	}
 	return nil
 }
+
+// tooManyPages is the page table's error, which is also scheme.ErrTooManyPages.
+type tooManyPages struct{ err error }
+
+func (e tooManyPages) Error() string        { return e.err.Error() }
+func (e tooManyPages) Unwrap() error        { return e.err }
+func (e tooManyPages) Is(target error) bool { return target == scheme.ErrTooManyPages }
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }

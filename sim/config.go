@@ -210,7 +210,8 @@ func (c *Config) validate(info scheme.Info) error {
 	if c.MaxPages < 0 {
 		bad("--max-pages %d: want 0 (no limit) or a positive number of pages", c.MaxPages)
 	}
-	if !pow2(c.Granule) || c.Granule < 8 || c.Granule > c.PageSize {
+	// The granule matters to the block-granular schemes, at the memory controller.
+	if !pow2(c.Granule) || c.Granule < 8 || info.Level == scheme.LevelMemory && c.Granule > c.PageSize {
 		bad("--granule %d: want a power of two from 8 to the page size (%d)", c.Granule, c.PageSize)
 	}
 	if c.CacheSize > 0 {
