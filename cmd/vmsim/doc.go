@@ -1,7 +1,16 @@
-// Command vmsim is the command-line interface of the vmsim virtual-checkpoint emulator.
+// Command vmsim is the command-line interface of the vmsim emulator of virtual checkpoints
+// and the other ways of checkpointing memory.
 //
-//	vmsim run [flags] [TRACE]   replay a trace through the emulated MMU and print counts
+//	vmsim run [flags] [TRACE]          replay a trace through a scheme and print exact counts
+//	vmsim schemes                      list the schemes, their settings and counters
+//	vmsim trace convert|stats|head     convert, describe and print traces
+//	vmsim record -o OUT -- PROG ARGS   record a program's memory trace with valgrind
+//	vmsim sweep                        run experiments over traces × settings on every core
+//	vmsim reproduce                    regenerate results/ (the paper's study)
+//	vmsim interval                     Young's and Daly's optimal checkpoint intervals
+//	vmsim version, vmsim completion    the version; shell completion
 //
 // Run `vmsim help run` for every flag and every counter. Exit status: 0 on success, 1 when
-// --verify found a mismatch, 2 for a usage error or bad input.
+// --verify found a mismatch, 2 for a usage error or bad input; vmsim record exits with the
+// traced program's status.
 package main
