@@ -1,86 +1,28 @@
 package repl_test
 
 import (
-	"errors"
-	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/internal/schemetest"
 	"github.com/vmsim/vmsim/traces"
 )
 
-func opener(recs []traces.Record) sim.Opener {
-	return func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }
-}
+// The helpers the scheme packages' tests share.
+var (
+	opener      = schemetest.Opener
+	randomTrace = schemetest.RandomTrace
+	mustRun     = schemetest.MustRun
+	own         = schemetest.Own
+)
 
-// randomTrace makes n accesses over a few address spaces and a few dozen pages, with sizes
-// that sometimes cross line and page boundaries.
-func randomTrace(rng *rand.Rand, n, asids, pages int) []traces.Record {
-	recs := make([]traces.Record, n)
-	kinds := []traces.Kind{traces.Read, traces.Write, traces.Modify, traces.Fetch}
-	for i := range recs {
-		size := uint32(1 + rng.IntN(16))
-		if rng.IntN(20) == 0 {
-			size = uint32(1 + rng.IntN(9000))
-		}
-		recs[i] = traces.Record{
-			Addr: uint64(rng.IntN(pages))<<12 + uint64(rng.IntN(4096)),
-			Size: size,
-			ASID: traces.ASID(rng.IntN(asids)),
-			Kind: kinds[rng.IntN(len(kinds))],
-		}
-	}
-	return recs
-}
-
-// gccHead returns the first n records of the real gcc trace, or skips the test when the
-// traces folder beside the repository is absent.
+// gccHead returns the first n records of the real gcc trace kept beside the repository, or
+// skips the test without it.
 func gccHead(t testing.TB, n int) []traces.Record {
-	t.Helper()
 	path := filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no real trace: %v", err)
 	}
-	f, err := traces.Open(path, traces.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := make([]traces.Record, 0, n)
-	buf := make([]traces.Record, 4096)
-	for len(out) < n {
-		k, err := f.Read(buf)
-		out = append(out, buf[:min(k, n-len(out))]...)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-func mustRun(t testing.TB, cfg sim.Config, recs []traces.Record, opt sim.Options) sim.Stats {
-	t.Helper()
-	res, err := sim.RunWith(cfg, opener(recs), opt)
-	if err != nil {
-		t.Fatalf("%+v: %v", cfg, err)
-	}
-	if res.Stats.VerifyMismatches != 0 {
-		t.Fatalf("%+v: %d mismatches; first: %s", cfg, res.Stats.VerifyMismatches, res.FirstMismatch)
-	}
-	return res.Stats
-}
-
-func own(t testing.TB, s sim.Stats, key string) int64 {
-	t.Helper()
-	v, ok := s.Scheme.Get(key)
-	if !ok {
-		t.Fatalf("no counter %q", key)
-	}
-	return v
+	return schemetest.TraceHead(t, path, n)
 }
