@@ -1,3 +1,3 @@
 package cache
 
-//go:generate mockgen -destination=mock_memory_test.go -package=cache -write_package_comment=false github.com/vmsim/vmsim/cache Memory
+//go:generate go tool mockgen -destination=mock_memory_test.go -package=cache -write_package_comment=false github.com/vmsim/vmsim/cache Memory

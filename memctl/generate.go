@@ -1,3 +1,3 @@
 package memctl
 
-//go:generate mockgen -source=link.go -destination=mock_link_test.go -package=memctl_test -write_package_comment=false
+//go:generate go tool mockgen -source=link.go -destination=mock_link_test.go -package=memctl_test -write_package_comment=false

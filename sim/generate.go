@@ -1,3 +1,3 @@
 package sim
 
-//go:generate mockgen -destination=mock_scheme_test.go -package=sim -write_package_comment=false github.com/vmsim/vmsim/scheme Scheme
+//go:generate go tool mockgen -destination=mock_scheme_test.go -package=sim -write_package_comment=false github.com/vmsim/vmsim/scheme Scheme
