@@ -7,4 +7,5 @@ import (
 	_ "github.com/vmsim/vmsim/memctl"
 	_ "github.com/vmsim/vmsim/mmu"
 	_ "github.com/vmsim/vmsim/repl"
+	_ "github.com/vmsim/vmsim/snaplog"
 )

@@ -1,0 +1,104 @@
+package snaplog_test
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
+)
+
+func opener(recs []traces.Record) sim.Opener {
+	return func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }
+}
+
+// randomTrace makes n accesses over a few address spaces and a few dozen pages, with sizes
+// that sometimes cross page boundaries, and I/O records (inputs and outputs of up to 300
+// bytes on a few channels) after about one access in ioEvery (0: none).
+func randomTrace(rng *rand.Rand, n, asids, pages, ioEvery int) []traces.Record {
+	recs := make([]traces.Record, 0, n+n/max(ioEvery, 1))
+	kinds := []traces.Kind{traces.Read, traces.Write, traces.Modify, traces.Fetch}
+	for range n {
+		size := uint32(1 + rng.IntN(16))
+		if rng.IntN(20) == 0 {
+			size = uint32(1 + rng.IntN(9000))
+		}
+		recs = append(recs, traces.Record{
+			Addr: uint64(rng.IntN(pages))<<12 + uint64(rng.IntN(4096)),
+			Size: size,
+			ASID: traces.ASID(rng.IntN(asids)),
+			Kind: kinds[rng.IntN(len(kinds))],
+		})
+		for ioEvery > 0 && rng.IntN(ioEvery) == 0 {
+			k := []traces.Kind{traces.Input, traces.Input, traces.Output}[rng.IntN(3)]
+			recs = append(recs, traces.Record{Kind: k, ASID: traces.ASID(rng.IntN(asids)), Addr: uint64(rng.IntN(4)), Size: uint32(rng.IntN(300))})
+		}
+	}
+	return recs
+}
+
+// withInputs returns recs with an input record of a random size after about one access
+// in every.
+func withInputs(rng *rand.Rand, recs []traces.Record, every int) []traces.Record {
+	out := make([]traces.Record, 0, len(recs)+len(recs)/every+1)
+	for _, r := range recs {
+		out = append(out, r)
+		if rng.IntN(every) == 0 {
+			out = append(out, traces.Record{Kind: traces.Input, ASID: r.ASID, Addr: uint64(rng.IntN(3)), Size: uint32(rng.IntN(4096))})
+		}
+	}
+	return out
+}
+
+// gccHead returns the first n records of the real gcc trace, or skips the test when the
+// traces folder beside the repository is absent.
+func gccHead(t testing.TB, n int) []traces.Record {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no real trace: %v", err)
+	}
+	f, err := traces.Open(path, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := make([]traces.Record, 0, n)
+	buf := make([]traces.Record, 4096)
+	for len(out) < n {
+		k, err := f.Read(buf)
+		out = append(out, buf[:min(k, n-len(out))]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func mustRun(t testing.TB, cfg sim.Config, recs []traces.Record, opt sim.Options) sim.Stats {
+	t.Helper()
+	res, err := sim.RunWith(cfg, opener(recs), opt)
+	if err != nil {
+		t.Fatalf("%+v: %v", cfg, err)
+	}
+	if res.Stats.VerifyMismatches != 0 {
+		t.Fatalf("%+v: %d mismatches; first: %s", cfg, res.Stats.VerifyMismatches, res.FirstMismatch)
+	}
+	return res.Stats
+}
+
+func own(t testing.TB, s sim.Stats, key string) int64 {
+	t.Helper()
+	v, ok := s.Scheme.Get(key)
+	if !ok {
+		t.Fatalf("no counter %q", key)
+	}
+	return v
+}

@@ -1,0 +1,219 @@
+package snaplog
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Page names a page of an address space by number (address / page size).
+type Page struct {
+	ASID traces.ASID
+	N    uint64
+}
+
+func comparePages(a, b Page) int {
+	switch {
+	case a.ASID != b.ASID:
+		return int(a.ASID) - int(b.ASID)
+	case a.N < b.N:
+		return -1
+	case a.N > b.N:
+		return 1
+	}
+	return 0
+}
+
+// Entry is one record of the input log: an input of Size bytes on Channel, made by address
+// space ASID just after access N of the trace. Bytes is what the entry takes in the log and
+// on the link: the header (--log-header) plus Size.
+type Entry struct {
+	ASID    traces.ASID
+	Channel uint64
+	Size    uint32
+	N       int64
+	Bytes   int64
+}
+
+// Link is the link to the backup machine and the backup's store, as the primary uses it.
+//
+// The log is shipped entry by entry as inputs are made (Ship). A snapshot of domain d sends
+// every page written since d's last snapshot (Send), then Commit: the backup applies the
+// pages and drops the entries of d's log shipped before the Commit, which the snapshot
+// covers. A recovery reads pages back (Fetch) and the log since the snapshot (Replay).
+type Link interface {
+	// Send transfers page p of domain d's incremental snapshot. data is its content, one
+	// stamp per verification block, or nil when not verifying; the backup must not keep
+	// data.
+	Send(d scheme.Domain, p Page, data []uint64)
+	// Commit ends domain d's snapshot: the backup applies every page of d sent since the
+	// last Commit of d and truncates d's log.
+	Commit(d scheme.Domain)
+	// Ship appends one entry to domain d's log on the backup.
+	Ship(d scheme.Domain, e Entry)
+	// Fetch copies into dst the backup's committed copy of p, or zeros (the initial
+	// content) when it never received p. Only called when verifying.
+	Fetch(p Page, dst []uint64)
+	// Replay returns the number of entries and the bytes of domain d's log since its last
+	// Commit that a recovery from a failure just after access before replays: those with N
+	// < before (an input that follows the failing access comes after the failure).
+	Replay(d scheme.Domain, before int64) (entries, bytes int64)
+}
+
+// MemBackup is the default Link: the backup's memory as a map of pages (kept only when
+// verifying) and, per domain, its log since the last snapshot. The trace gives the sizes of
+// inputs, not their data, so the log is kept as its totals plus those of its last entries
+// (the ones with the highest access number), which is all a Replay needs: memory grows with
+// the pages sent, never with the trace.
+//
+// Invariant: every slice in mem and pending has length blocks.
+// Invariant: for every log, 0 <= tailEntries <= entries and 0 <= tailBytes <= bytes.
+type MemBackup struct {
+	pageBytes int64
+	blocks    int
+	mem       map[Page][]uint64
+	pending   map[scheme.Domain][]sentPage
+	free      [][]uint64
+	logs      map[scheme.Domain]*memLog
+
+	// BytesReceived counts the page bytes Send received; LogBytesReceived the entry bytes
+	// Ship received; Commits the Commit calls.
+	BytesReceived, LogBytesReceived, Commits int64
+}
+
+type sentPage struct {
+	p    Page
+	data []uint64
+}
+
+// memLog is a domain's log since its last snapshot: entries and bytes in all, and of the
+// entries with the highest access number (tailN).
+type memLog struct {
+	entries, bytes         int64
+	tailN                  int64
+	tailEntries, tailBytes int64
+}
+
+// NewMemBackup returns an empty backup for pages of pageBytes bytes carrying blocks stamps
+// each (0 when not verifying).
+func NewMemBackup(pageBytes uint64, blocks int) *MemBackup {
+	return &MemBackup{pageBytes: int64(pageBytes), blocks: blocks, mem: map[Page][]uint64{},
+		pending: map[scheme.Domain][]sentPage{}, logs: map[scheme.Domain]*memLog{}}
+}
+
+// Send receives one page into domain d's pending snapshot.
+func (b *MemBackup) Send(d scheme.Domain, p Page, data []uint64) {
+	b.BytesReceived += b.pageBytes
+	if b.blocks == 0 {
+		return
+	}
+	if len(data) != b.blocks {
+		panic(fmt.Sprintf("snaplog: Send of %d stamps to a backup of %d per page", len(data), b.blocks))
+	}
+	var buf []uint64
+	if n := len(b.free); n > 0 {
+		buf, b.free = b.free[n-1], b.free[:n-1]
+	} else {
+		buf = make([]uint64, b.blocks)
+	}
+	copy(buf, data)
+	b.pending[d] = append(b.pending[d], sentPage{p, buf})
+}
+
+// Commit applies domain d's pending snapshot and truncates its log.
+func (b *MemBackup) Commit(d scheme.Domain) {
+	b.Commits++
+	for _, s := range b.pending[d] {
+		dst := b.mem[s.p]
+		if dst == nil {
+			dst = make([]uint64, b.blocks)
+			b.mem[s.p] = dst
+		}
+		copy(dst, s.data)
+		b.free = append(b.free, s.data)
+	}
+	b.pending[d] = b.pending[d][:0]
+	if l := b.logs[d]; l != nil {
+		*l = memLog{}
+	}
+}
+
+// Ship appends e to domain d's log. Precondition: entries arrive in trace order (N does not
+// decrease).
+func (b *MemBackup) Ship(d scheme.Domain, e Entry) {
+	b.LogBytesReceived += e.Bytes
+	l := b.logs[d]
+	if l == nil {
+		l = &memLog{}
+		b.logs[d] = l
+	}
+	if e.N != l.tailN || l.tailEntries == 0 {
+		l.tailN, l.tailEntries, l.tailBytes = e.N, 0, 0
+	}
+	l.entries++
+	l.bytes += e.Bytes
+	l.tailEntries++
+	l.tailBytes += e.Bytes
+}
+
+// Fetch copies the committed copy of p into dst.
+func (b *MemBackup) Fetch(p Page, dst []uint64) {
+	if src := b.mem[p]; src != nil {
+		copy(dst, src)
+	} else {
+		clear(dst)
+	}
+}
+
+// Replay returns the entries and bytes of d's log with N < before.
+func (b *MemBackup) Replay(d scheme.Domain, before int64) (entries, bytes int64) {
+	l := b.logs[d]
+	if l == nil {
+		return 0, 0
+	}
+	if l.tailEntries > 0 && l.tailN >= before {
+		return l.entries - l.tailEntries, l.bytes - l.tailBytes
+	}
+	return l.entries, l.bytes
+}
+
+// Log returns the entries and bytes of domain d's log since its last snapshot.
+func (b *MemBackup) Log(d scheme.Domain) (entries, bytes int64) {
+	if l := b.logs[d]; l != nil {
+		return l.entries, l.bytes
+	}
+	return 0, 0
+}
+
+// Pages returns the pages the backup holds a committed copy of, in order (when verifying).
+func (b *MemBackup) Pages() []Page {
+	out := make([]Page, 0, len(b.mem))
+	for p := range b.mem {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, comparePages)
+	return out
+}
+
+// check verifies the backup's invariants: nothing pending between snapshots, pages of the
+// right size, logs whose tails fit in them.
+func (b *MemBackup) check() error {
+	for d, p := range b.pending {
+		if len(p) > 0 {
+			return fmt.Errorf("snaplog: backup holds %d uncommitted pages of domain %d between snapshots", len(p), d)
+		}
+	}
+	for p, s := range b.mem {
+		if len(s) != b.blocks {
+			return fmt.Errorf("snaplog: backup page %+v holds %d stamps, want %d", p, len(s), b.blocks)
+		}
+	}
+	for d, l := range b.logs {
+		if l.tailEntries < 0 || l.tailEntries > l.entries || l.tailBytes < 0 || l.tailBytes > l.bytes {
+			return fmt.Errorf("snaplog: backup log of domain %d: %+v", d, *l)
+		}
+	}
+	return nil
+}

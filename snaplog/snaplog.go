@@ -1,0 +1,372 @@
+package snaplog
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// DefaultHeader is the default size in bytes of a log entry's header: the access number
+// (8 bytes), the address space (2), the channel (2) and the input's size (4).
+const DefaultHeader = 16
+
+// Settings are snaplog's own parameters.
+type Settings struct {
+	// Header is the bytes each log entry takes besides the input's data (--log-header).
+	Header int64
+}
+
+// Snaplog is scheme snaplog (docs/snaplog.md).
+type Snaplog struct {
+	header   int64
+	pageSize int64
+	shift    uint
+	blocks   int // stamps per page, 0 when not verifying
+	perShift uint
+	perASID  bool
+	maxPages int
+	doms     map[traces.ASID]scheme.Domain
+	state    map[scheme.Domain]*domState
+	pages    scheme.PageSet
+	link     Link
+	backup   *MemBackup // link when it is the default
+	// mem is the primary's memory, by page, when verifying.
+	// Invariant: every slice in mem has length blocks.
+	mem     map[Page][]uint64
+	scratch []uint64
+	list    []Page
+	// held is the set of pages the backup holds a committed copy of (all domains).
+	held map[Page]struct{}
+	// lastN is the highest access number seen: accesses numbered above it are made for the
+	// first time, the others are replays.
+	lastN int64
+	// logHeld is the bytes of the logs since the last snapshots, all domains.
+	// Invariant: logHeld == sum over domains of logBytes.
+	logHeld int64
+	err     error
+
+	c counts
+}
+
+// domState is one domain's state since its last snapshot.
+//
+// Invariant: dirty holds the pages of the domain written since its last snapshot or
+// recovery. Invariant: since >= 0; logBytes >= logEntries × header.
+type domState struct {
+	dirty map[Page]struct{}
+	// since is the accesses of the domain made for the first time since its last snapshot:
+	// what a recovery re-executes.
+	since                int64
+	logEntries, logBytes int64
+}
+
+type counts struct {
+	traps, snapshots, snapBytes, snapPeak       int64
+	logEntries, logBytes, logHeldPeak           int64
+	recoveries, replayAccesses, replayPeak      int64
+	recLogEntries, recLogBytes, recSnap, window int64
+}
+
+// Counters are snaplog's own counters, in the order of its scheme.Info.Counters.
+var Counters = []scheme.CounterDef{
+	{Key: "snapshots", Doc: "incremental snapshots sent to the backup: one per checkpoint, empty ones included"},
+	{Key: "snapshot_bytes", Doc: "bytes of snapshots sent: at each, the distinct pages the domain wrote since its last snapshot or recovery, × page size"},
+	{Key: "snapshot_peak_bytes", Doc: "the largest single snapshot, in bytes"},
+	{Key: "log_entries", Doc: "input records logged (each once, when the program first makes it)"},
+	{Key: "log_bytes", Doc: "bytes of log written: per input record, --log-header + its size (= bytes_logged)"},
+	{Key: "log_shipped_bytes", Doc: "bytes of log shipped to the backup; every entry is shipped when written, so = log_bytes"},
+	{Key: "log_held_peak_bytes", Doc: "the most log bytes the backup held at once (the logs since each domain's last snapshot, all domains), sampled at each input"},
+	{Key: "recoveries", Doc: "recoveries: one per rollback (transient failure, or crash of non-volatile memory) and one per crash of volatile memory"},
+	{Key: "recovery_replay_accesses", Doc: "accesses recoveries re-execute: per recovery, the accesses of the recovered domains since their last snapshots, the failing one included (= replayed_refs)"},
+	{Key: "replay_length_peak", Doc: "the most accesses one recovery re-executed"},
+	{Key: "recovery_log_entries", Doc: "log entries recoveries replay: per recovery, the recovered domains' inputs since their last snapshots that precede the failure"},
+	{Key: "recovery_log_bytes", Doc: "the bytes of those entries"},
+	{Key: "recovery_snapshot_bytes", Doc: "bytes the backup sends back: rollbacks, the pages the domain wrote since its snapshot × page size; crashes, every page the backup holds × page size"},
+	{Key: "replay_window_peak", Doc: "the most accesses of one domain since its last snapshot at any time: the longest replay a failure could have needed"},
+}
+
+// New returns snaplog for machine m with settings set, sending through link (nil: a
+// MemBackup).
+func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
+	if set.Header < 0 {
+		return nil, fmt.Errorf("snaplog: --log-header %d: want at least 0", set.Header)
+	}
+	s := &Snaplog{
+		header:   set.Header,
+		pageSize: int64(m.PageSize),
+		shift:    uint(bits.TrailingZeros64(m.PageSize)),
+		perASID:  m.PerASID,
+		maxPages: m.MaxPages,
+		doms:     map[traces.ASID]scheme.Domain{},
+		state:    map[scheme.Domain]*domState{},
+		held:     map[Page]struct{}{},
+	}
+	if m.VerifyBlock > 0 {
+		s.blocks = int(m.PageSize / m.VerifyBlock)
+		s.perShift = uint(bits.TrailingZeros64(uint64(s.blocks)))
+		s.mem = map[Page][]uint64{}
+		s.scratch = make([]uint64, s.blocks)
+	}
+	if link == nil {
+		link = NewMemBackup(m.PageSize, s.blocks)
+	}
+	s.backup, _ = link.(*MemBackup)
+	s.link = link
+	return s, nil
+}
+
+// DomainOf returns the domain of an address space.
+func (s *Snaplog) DomainOf(asid traces.ASID) scheme.Domain {
+	if !s.perASID {
+		return 0
+	}
+	d, ok := s.doms[asid]
+	if !ok {
+		d = scheme.Domain(len(s.doms))
+		s.doms[asid] = d
+	}
+	return d
+}
+
+func (s *Snaplog) dom(d scheme.Domain) *domState {
+	st := s.state[d]
+	if st == nil {
+		st = &domState{dirty: map[Page]struct{}{}}
+		s.state[d] = st
+	}
+	return st
+}
+
+// Access performs one access: a write to a page not written since the domain's snapshot
+// traps once (write protection) and marks it dirty. Precondition: an access made for the
+// first time has a higher N than every access before it (the driver's numbering); a
+// replayed one keeps its number.
+func (s *Snaplog) Access(a scheme.Access) {
+	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
+	write := a.Kind.Writes()
+	s.pages.Add(uint32(a.ASID), first, last, write)
+	if s.maxPages > 0 && s.err == nil && s.pages.Touched() > int64(s.maxPages) {
+		s.err = fmt.Errorf("%w: scheme snaplog holds state for more than %d pages", scheme.ErrTooManyPages, s.maxPages)
+	}
+	st := s.dom(s.DomainOf(a.ASID))
+	if a.N > s.lastN {
+		s.lastN = a.N
+		st.since++
+		s.c.window = max(s.c.window, st.since)
+	}
+	if !write {
+		return
+	}
+	for p := first; ; p++ {
+		k := Page{a.ASID, p}
+		if _, ok := st.dirty[k]; !ok {
+			st.dirty[k] = struct{}{}
+			s.c.traps++
+		}
+		if p == last {
+			return
+		}
+	}
+}
+
+// IO logs an input record and ships the entry to the backup; outputs are not logged.
+func (s *Snaplog) IO(a scheme.Access) {
+	if a.Kind != traces.Input {
+		return
+	}
+	d := s.DomainOf(a.ASID)
+	st := s.dom(d)
+	e := Entry{ASID: a.ASID, Channel: a.Addr, Size: a.Size, N: a.N, Bytes: s.header + int64(a.Size)}
+	s.link.Ship(d, e)
+	st.logEntries++
+	st.logBytes += e.Bytes
+	s.logHeld += e.Bytes
+	s.c.logEntries++
+	s.c.logBytes += e.Bytes
+	s.c.logHeldPeak = max(s.c.logHeldPeak, s.logHeld)
+}
+
+func (s *Snaplog) sorted(set map[Page]struct{}) []Page {
+	s.list = s.list[:0]
+	for p := range set {
+		s.list = append(s.list, p)
+	}
+	slices.SortFunc(s.list, comparePages)
+	return s.list
+}
+
+// Checkpoint sends domain d's pages written since its last snapshot to the backup, in
+// address order, and commits them; the commit truncates d's log.
+func (s *Snaplog) Checkpoint(d scheme.Domain) {
+	st := s.dom(d)
+	list := s.sorted(st.dirty)
+	for _, p := range list {
+		var data []uint64
+		if s.blocks > 0 {
+			data = s.scratch
+			if src := s.mem[p]; src != nil {
+				copy(data, src)
+			} else {
+				clear(data)
+			}
+		}
+		s.link.Send(d, p, data)
+		s.held[p] = struct{}{}
+	}
+	s.link.Commit(d)
+	n := int64(len(list)) * s.pageSize
+	s.c.snapshots++
+	s.c.snapBytes += n
+	s.c.snapPeak = max(s.c.snapPeak, n)
+	s.logHeld -= st.logBytes
+	st.logEntries, st.logBytes, st.since = 0, 0, 0
+	clear(st.dirty)
+}
+
+// Rollback restores domain d's pages written since its snapshot from the backup and reads
+// back the log a replay needs; the driver then re-executes the accesses since the snapshot.
+func (s *Snaplog) Rollback(d scheme.Domain) {
+	st := s.dom(d)
+	list := s.sorted(st.dirty)
+	if s.blocks > 0 {
+		for _, p := range list {
+			s.link.Fetch(p, s.page(p))
+		}
+	}
+	entries, bytes := s.link.Replay(d, s.lastN)
+	s.recovered(st.since, entries, bytes, int64(len(list))*s.pageSize)
+	clear(st.dirty)
+}
+
+// Crash loses memory: every page is restored from the backup's snapshot (pages it does
+// not hold are back to their initial content) and every domain's log is read back.
+func (s *Snaplog) Crash() {
+	if s.blocks > 0 {
+		clear(s.mem)
+		for _, p := range s.sorted(s.held) {
+			s.link.Fetch(p, s.page(p))
+		}
+	}
+	ds := make([]scheme.Domain, 0, len(s.state))
+	for d := range s.state {
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	var replay, entries, bytes int64
+	for _, d := range ds {
+		st := s.state[d]
+		e, b := s.link.Replay(d, s.lastN)
+		replay += st.since
+		entries += e
+		bytes += b
+		clear(st.dirty)
+	}
+	s.recovered(replay, entries, bytes, int64(len(s.held))*s.pageSize)
+}
+
+func (s *Snaplog) recovered(replay, entries, bytes, snap int64) {
+	s.c.recoveries++
+	s.c.replayAccesses += replay
+	s.c.replayPeak = max(s.c.replayPeak, replay)
+	s.c.recLogEntries += entries
+	s.c.recLogBytes += bytes
+	s.c.recSnap += snap
+}
+
+func (s *Snaplog) page(p Page) []uint64 {
+	b := s.mem[p]
+	if b == nil {
+		b = make([]uint64, s.blocks)
+		s.mem[p] = b
+	}
+	return b
+}
+
+// Load reads blocks from memory.
+func (s *Snaplog) Load(asid traces.ASID, first uint64, dst []uint64) {
+	mask := uint64(s.blocks - 1)
+	for i := range dst {
+		b := first + uint64(i)
+		if m := s.mem[Page{asid, b >> s.perShift}]; m != nil {
+			dst[i] = m[b&mask]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// Store writes blocks into memory.
+func (s *Snaplog) Store(asid traces.ASID, first uint64, src []uint64) {
+	mask := uint64(s.blocks - 1)
+	for i, v := range src {
+		b := first + uint64(i)
+		s.page(Page{asid, b >> s.perShift})[b&mask] = v
+	}
+}
+
+// Counters adds snaplog's counts to c.
+func (s *Snaplog) Counters(c *scheme.Counters) {
+	c.PagesTouched += s.pages.Touched()
+	c.PagesWritten += s.pages.Written()
+	c.BytesLogged += s.c.logBytes
+	c.BytesToBackup += s.c.snapBytes + s.c.logBytes
+	c.CheckpointStallBytes += s.c.snapBytes
+	c.Traps += s.c.traps
+	c.RecoveryBytes += s.c.recSnap + s.c.recLogBytes
+	o := []int64{s.c.snapshots, s.c.snapBytes, s.c.snapPeak, s.c.logEntries, s.c.logBytes, s.c.logBytes,
+		s.c.logHeldPeak, s.c.recoveries, s.c.replayAccesses, s.c.replayPeak, s.c.recLogEntries,
+		s.c.recLogBytes, s.c.recSnap, s.c.window}
+	for i, v := range o {
+		c.Own[i] += v
+	}
+}
+
+// Check verifies the invariants from scratch.
+func (s *Snaplog) Check() error {
+	var held int64
+	for d, st := range s.state {
+		for p := range st.dirty {
+			if s.DomainOf(p.ASID) != d {
+				return fmt.Errorf("snaplog: page %+v dirty in domain %d", p, d)
+			}
+		}
+		if st.since < 0 || st.since > s.c.window {
+			return fmt.Errorf("snaplog: domain %d: %d accesses since its snapshot, window peak %d", d, st.since, s.c.window)
+		}
+		if st.logEntries < 0 || st.logBytes < st.logEntries*s.header {
+			return fmt.Errorf("snaplog: domain %d's log holds %d entries in %d bytes", d, st.logEntries, st.logBytes)
+		}
+		held += st.logBytes
+		if s.backup != nil {
+			if e, b := s.backup.Log(d); e != st.logEntries || b != st.logBytes {
+				return fmt.Errorf("snaplog: domain %d logged %d entries (%d bytes) since its snapshot, the backup holds %d (%d bytes)",
+					d, st.logEntries, st.logBytes, e, b)
+			}
+		}
+	}
+	if held != s.logHeld || held > s.c.logHeldPeak && held > 0 {
+		return fmt.Errorf("snaplog: logs hold %d bytes, counted %d, peak %d", held, s.logHeld, s.c.logHeldPeak)
+	}
+	for p := range s.mem {
+		if len(s.mem[p]) != s.blocks {
+			return fmt.Errorf("snaplog: page %+v holds %d stamps, want %d", p, len(s.mem[p]), s.blocks)
+		}
+	}
+	if b := s.backup; b != nil {
+		if b.BytesReceived != s.c.snapBytes || b.LogBytesReceived != s.c.logBytes || b.Commits != s.c.snapshots {
+			return fmt.Errorf("snaplog: sent %d snapshot bytes, %d log bytes, %d commits; the backup received %d, %d, %d",
+				s.c.snapBytes, s.c.logBytes, s.c.snapshots, b.BytesReceived, b.LogBytesReceived, b.Commits)
+		}
+		if s.blocks > 0 && len(b.mem) != len(s.held) {
+			return fmt.Errorf("snaplog: the backup holds %d pages, the primary sent %d", len(b.mem), len(s.held))
+		}
+		return b.check()
+	}
+	return nil
+}
+
+// Err returns the error that ended the run: more pages than Machine.MaxPages.
+func (s *Snaplog) Err() error { return s.err }
