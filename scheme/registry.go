@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -34,9 +35,12 @@ type Param struct {
 }
 
 // CounterDef is one of a scheme's own counters: its JSON key (under "scheme" in a run's
-// stats) and its definition.
+// stats) and its definition. A peak (the most of something at once) is not a sum of
+// events: --warmup keeps its whole-run value instead of subtracting. Register marks every
+// counter whose key contains "peak" as one.
 type CounterDef struct {
 	Key, Doc string
+	Peak     bool
 }
 
 // MaxCounters is how many counters of its own a scheme may report.
@@ -78,6 +82,12 @@ func Register(i Info) {
 	}
 	if len(i.Counters) > MaxCounters {
 		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
+	}
+	i.Counters = slices.Clone(i.Counters)
+	for k := range i.Counters {
+		if strings.Contains(i.Counters[k].Key, "peak") {
+			i.Counters[k].Peak = true
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -17,9 +17,10 @@ const MaxOwnCounters = scheme.MaxCounters
 // comparable value (so Stats compare with ==), and its JSON form is an object from key to
 // value, in that order.
 type OwnCounters struct {
-	keys string // the keys, joined by "\x00"
-	vals [MaxOwnCounters]int64
-	n    int
+	keys  string // the keys, joined by "\x00"
+	vals  [MaxOwnCounters]int64
+	n     int
+	peaks uint32 // bit i: counter i is a peak, which Stats.Sub keeps
 }
 
 // Len returns the number of counters.
@@ -73,6 +74,15 @@ func (o OwnCounters) String() string {
 		fmt.Fprintf(&b, "%s=%d", k, o.vals[i])
 	}
 	return b.String()
+}
+
+// SetPeak marks key, which must be set, as a peak: Stats.Sub keeps its value.
+func (o *OwnCounters) SetPeak(key string) {
+	for i, k := range o.Keys() {
+		if k == key {
+			o.peaks |= 1 << i
+		}
+	}
 }
 
 // MarshalJSON writes {"key": value, ...} in order.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+	"strings"
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/scheme"
@@ -198,6 +199,9 @@ func (r *runner) collect() Stats {
 	}
 	for i, d := range r.info.Counters {
 		s.Scheme.Set(d.Key, c.Own[i])
+		if d.Peak || strings.Contains(d.Key, "peak") {
+			s.Scheme.SetPeak(d.Key)
+		}
 	}
 	return st
 }

@@ -136,6 +136,9 @@ func (s Stats) Sub(o Stats) Stats {
 			continue
 		case "Scheme":
 			for i, k := range s.Scheme.Keys() {
+				if s.Scheme.peaks&(1<<i) != 0 {
+					continue
+				}
 				v, _ := o.Scheme.Get(k)
 				r.Scheme.vals[i] = s.Scheme.vals[i] - v
 			}

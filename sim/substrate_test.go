@@ -422,6 +422,7 @@ func TestWarmup(t *testing.T) {
 		{"none with a cache and a TLB", func(c *Config) {
 			c.Scheme, c.Frames, c.CacheSize, c.CacheWays, c.TLBEntries = "none", 8, 1024, 2, 16
 		}},
+		{"undo, whose own counters include a peak", func(c *Config) { c.Scheme, c.Frames = "undo", 0 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -434,6 +435,11 @@ func TestWarmup(t *testing.T) {
 			want := full.Sub(prefix)
 			if warm != want {
 				t.Fatalf("with --warmup:\n%+v\nwant\n%+v", warm, want)
+			}
+			if v, ok := warm.Scheme.Get("log_peak_bytes"); ok {
+				if fv, _ := full.Scheme.Get("log_peak_bytes"); v != fv || v == 0 {
+					t.Errorf("log_peak_bytes %d after the warm-up, want the whole run's %d", v, fv)
+				}
 			}
 		})
 	}
