@@ -194,38 +194,36 @@ func (a *adapter) Crash() { a.s.Crash() }
 // Load reads each block from the current version of its page, wherever it is, a page at
 // a time.
 func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
-	a.eachPage(asid, first, len(dst), func(st []uint64, i, off, n int) {
+	for i := 0; i < len(dst); {
+		st, off, n := a.run(asid, first+uint64(i), len(dst)-i)
 		if st == nil {
 			clear(dst[i : i+n])
 		} else {
 			copy(dst[i:i+n], st[off:off+n])
 		}
-	})
+		i += n
+	}
 }
 
 // Store writes into the current version of each block's page. After Access the page is
 // resident, unless a later page of the same access stole its frame; its data is then in
 // the slot it was written back to.
 func (a *adapter) Store(asid traces.ASID, first uint64, src []uint64) {
-	a.eachPage(asid, first, len(src), func(st []uint64, i, off, n int) {
+	for i := 0; i < len(src); {
+		st, off, n := a.run(asid, first+uint64(i), len(src)-i)
 		if st == nil {
 			panic(fmt.Sprintf("mmu: Store to page (%d, %#x) that holds no version", asid, (first+uint64(i))>>a.perPage))
 		}
 		copy(st[off:off+n], src[i:i+n])
-	})
+		i += n
+	}
 }
 
-// eachPage splits n blocks from block first into runs within one page: f gets the stamps
-// of the page's current version (nil for the initial content), the run's index among the
-// n blocks, its offset in the page and its length.
-func (a *adapter) eachPage(asid traces.ASID, first uint64, n int, f func(st []uint64, i, off, n int)) {
-	for i := 0; i < n; {
-		b := first + uint64(i)
-		off := int(b & (1<<a.perPage - 1))
-		k := min(n-i, 1<<a.perPage-off)
-		f(a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), i, off, k)
-		i += k
-	}
+// run returns the stamps of the current version of the page holding block b (nil for the
+// initial content), b's offset in it, and how many of the left blocks from b it holds.
+func (a *adapter) run(asid traces.ASID, b uint64, left int) (st []uint64, off, n int) {
+	off = int(b & (1<<a.perPage - 1))
+	return a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), off, min(left, 1<<a.perPage-off)
 }
 
 // Counters maps the page-level counts onto the substrate's: the common channels of the
