@@ -25,3 +25,23 @@ func ExampleSpec_Points() {
 	// corpus:awk 100000 zero
 	// 0.5 ns an access
 }
+
+// Four shards of a sweep of ten points: each runs a share, and together they run every
+// point once.
+func ExampleShard_Points() {
+	spec := &sweep.Spec{
+		Traces:  []string{"corpus:sort"},
+		Vary:    map[string][]any{"interval": {1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000}},
+		Version: "example",
+	}
+	points, _, _ := spec.Points()
+	for i := range 4 {
+		shard, _ := sweep.ParseShard(fmt.Sprintf("%d/4", i))
+		fmt.Println(shard, len(shard.Points(points)), "points")
+	}
+	// Output:
+	// 0/4 3 points
+	// 1/4 3 points
+	// 2/4 2 points
+	// 3/4 2 points
+}
