@@ -2,6 +2,7 @@ package sweep_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vmsim/vmsim/sweep"
 )
@@ -44,4 +45,32 @@ func ExampleShard_Points() {
 	// 1/4 3 points
 	// 2/4 2 points
 	// 3/4 2 points
+}
+
+// A Slurm script for a sweep in 8 shards of 16 cores each; here its sbatch settings and
+// the command each array task runs.
+func ExampleWriteSlurmScript() {
+	var b strings.Builder
+	err := sweep.WriteSlurmScript(&b, sweep.SlurmOptions{
+		SweepArgs: []string{"--spec", "experiment.yaml"},
+		Points:    480, Shards: 8, CSV: "results.csv",
+		Vmsim: "/shared/bin/vmsim", Partition: "batch", Time: "4:00:00", CPUs: 16,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "#SBATCH") || strings.Contains(l, "--shard") || strings.Contains(l, "--csv") {
+			fmt.Println(strings.TrimSpace(l))
+		}
+	}
+	// Output:
+	// #SBATCH --job-name=vmsim-sweep
+	// #SBATCH --partition=batch
+	// #SBATCH --time=4:00:00
+	// #SBATCH --cpus-per-task=16
+	// #SBATCH --output=slurm-%x-%A_%a.out
+	// exec "$vmsim" sweep "${sweep[@]}" --shard "$i/$shards" --jobs "${SLURM_CPUS_PER_TASK:-1}" \
+	// --trace-cache "$trace_cache" --csv results.shard-"$i"-of-8.csv
 }
