@@ -158,16 +158,22 @@ func firstResult(points []Point, costs sim.CostModel) (*Result, error) {
 	return rs[0], nil
 }
 
-// BenchmarkSweep compares a sweep decoding each trace once with the same sweep streaming
-// every run's trace from its file (the way before), and with its baseline: the sum of its
-// runs' simulation times (every point and distinct baseline run alone, one after the
-// other, on traces already in memory). On the corpus and, when present, the shared gcc
-// trace (text, gzipped: decoding it costs more than simulating it).
-func BenchmarkSweep(b *testing.B) {
-	trs := []string{"corpus:sort", "corpus:awk"}
-	if _, err := os.Stat(sharedGCC); err == nil {
-		trs = append(trs, sharedGCC)
+// BenchmarkSweepCorpus compares a sweep decoding each trace once with the same sweep
+// streaming every run's trace from its file (the way before), and with its baseline: the
+// sum of its runs' simulation times (every point and distinct baseline run alone, one
+// after the other, on traces already in memory). cpu-ns/op is the process's CPU time.
+func BenchmarkSweepCorpus(b *testing.B) { benchSweep(b, "corpus:sort", "corpus:awk") }
+
+// BenchmarkSweepGCC is BenchmarkSweepCorpus on the shared gcc trace (text, gzipped:
+// decoding it costs more than simulating it), when it is present.
+func BenchmarkSweepGCC(b *testing.B) {
+	if _, err := os.Stat(sharedGCC); err != nil {
+		b.Skip("no shared gcc trace")
 	}
+	benchSweep(b, sharedGCC)
+}
+
+func benchSweep(b *testing.B, trs ...string) {
 	s := &Spec{Traces: trs, Base: map[string]any{"scheme": "dualmap"},
 		Vary: map[string][]any{"interval": {10000, 100000, 1000000}, "cow": {"copy", "remap"}}, Version: "bench"}
 	points, costs, err := s.Points()
