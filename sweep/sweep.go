@@ -340,6 +340,13 @@ type Options struct {
 	// Progress, when set, is called after each point with the points done (skipped ones
 	// included) and the total.
 	Progress func(done, total int)
+	// DecodeMemory is the memory, in bytes, that traces decoded into memory may take at
+	// once: 0 means DefaultDecodeMemory, a negative value decodes none (every run
+	// streams its trace from the file, as vmsim run does). See Run.
+	DecodeMemory int64
+	// TraceCache, when set, is a directory of local copies of the trace files, which
+	// the runs read instead of the originals (see TraceCache).
+	TraceCache TraceCache
 }
 
 // maxReported is how many failed points Run's error lists.
@@ -350,6 +357,14 @@ const maxReported = 5
 // the others: every point that can run does, every result is written (the failed
 // points leave gaps, which a rerun fills), and the error lists the failures. A sink
 // that cannot be written stops the sweep.
+//
+// Each trace is decoded once, into memory, by the first of its points to run, and every
+// point and baseline of that trace, on every core, replays those records in place; they
+// are freed when the trace's last point is done. The points run trace by trace (in the
+// order of each trace's first point), so that few decoded traces are alive at once.
+// A trace that does not fit in what is left of opt.DecodeMemory is streamed from its
+// file by each run instead, as is one a lenient reader skips lines of. Results are the
+// same bytes either way.
 func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
@@ -361,6 +376,27 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 			todo = append(todo, i)
 		}
 	}
+	// The order to run them in (indices in todo): trace by trace.
+	order := make([]int, len(todo))
+	first := map[traceKey]int{}
+	for k := range order {
+		order[k] = k
+		if _, ok := first[keyOf(points[todo[k]].Config)]; !ok {
+			first[keyOf(points[todo[k]].Config)] = k
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return first[keyOf(points[todo[order[a]]].Config)] < first[keyOf(points[todo[order[b]]].Config)]
+	})
+	budget := opt.DecodeMemory
+	if budget == 0 {
+		budget = DefaultDecodeMemory()
+	}
+	todoPoints := make([]Point, len(todo))
+	for k, i := range todo {
+		todoPoints[k] = points[i]
+	}
+	store := newDecodeStore(budget, todoPoints, opt.TraceCache.Opener)
 	done := len(points) - len(todo)
 	if opt.Progress != nil {
 		opt.Progress(done, len(points))
@@ -380,7 +416,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 		go func() {
 			defer wg.Done()
 			for k := range work {
-				res, err := runPoint(points[todo[k]], opt, base)
+				res, err := runPoint(points[todo[k]], opt, base, store)
 				select {
 				case results <- out{k, res, err}:
 				case <-stop:
@@ -391,7 +427,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	}
 	go func() {
 		defer close(work)
-		for k := range todo {
+		for _, k := range order {
 			select {
 			case work <- k:
 			case <-stop:
@@ -480,7 +516,8 @@ func BaselineConfig(c sim.Config) sim.Config {
 	return c
 }
 
-func (b *baselines) get(c sim.Config, costs sim.CostModel) (sim.Cost, error) {
+// get returns the modeled time of c's baseline, run on the trace that open yields (c's).
+func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim.Cost, error) {
 	bc := BaselineConfig(c)
 	key, _ := json.Marshal(bc)
 	b.mu.Lock()
@@ -491,11 +528,6 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel) (sim.Cost, error) {
 	}
 	b.mu.Unlock()
 	e.once.Do(func() {
-		open, err := Opener(bc.Trace, bc)
-		if err != nil {
-			e.err = err
-			return
-		}
 		res, err := sim.Run(bc, open)
 		if err != nil {
 			e.err = err
@@ -506,9 +538,10 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel) (sim.Cost, error) {
 	return e.cost, e.err
 }
 
-func runPoint(p Point, opt Options, base *baselines) (*Result, error) {
+func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Result, error) {
 	costs := opt.Costs
-	open, err := Opener(p.Config.Trace, p.Config)
+	defer store.release(p)
+	open, err := store.acquire(p)
 	if err != nil {
 		return nil, err
 	}
@@ -517,7 +550,7 @@ func runPoint(p Point, opt Options, base *baselines) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: opt.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
-	if r.Baseline, err = base.get(p.Config, costs); err != nil {
+	if r.Baseline, err = base.get(p.Config, costs, open); err != nil {
 		return nil, err
 	}
 	r.Overhead = sim.Overhead(r.Cost, r.Baseline)

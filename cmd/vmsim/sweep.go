@@ -4,19 +4,86 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 )
 
+// specFlags are the flags that give a sweep's experiment, shared by sweep, sweep merge
+// and sweep slurm.
+type specFlags struct {
+	specPath                string
+	trs, sets, bases, costs []string
+}
+
+func (sf *specFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&sf.specPath, "spec", "", "experiment file (YAML)")
+	f.StringArrayVar(&sf.trs, "trace", nil, "a trace: a file, corpus:NAME, or corpus (repeatable)")
+	f.StringArrayVar(&sf.sets, "set", nil, "vary a setting: KEY=V1,V2,... (repeatable)")
+	f.StringArrayVar(&sf.bases, "base", nil, "fix a setting for every point: KEY=V (repeatable)")
+	f.StringArrayVar(&sf.costs, "cost", nil, "set a cost: KEY=V (repeatable)")
+}
+
+// args returns the flags as arguments that give the same experiment.
+func (sf *specFlags) args() []string {
+	var out []string
+	if sf.specPath != "" {
+		out = append(out, "--spec", sf.specPath)
+	}
+	for _, l := range []struct {
+		flag string
+		vs   []string
+	}{{"--trace", sf.trs}, {"--set", sf.sets}, {"--base", sf.bases}, {"--cost", sf.costs}} {
+		for _, v := range l.vs {
+			out = append(out, l.flag, v)
+		}
+	}
+	return out
+}
+
+// points reads the experiment and expands it into its points and cost model.
+func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
+	spec := &sweep.Spec{}
+	if sf.specPath != "" {
+		var err error
+		if spec, err = sweep.ReadSpec(sf.specPath); err != nil {
+			return nil, sim.CostModel{}, err
+		}
+	}
+	spec.Traces = append(spec.Traces, sf.trs...)
+	if err := applyKV(&spec.Base, sf.bases); err != nil {
+		return nil, sim.CostModel{}, fmt.Errorf("--base: %w", err)
+	}
+	if err := applyKV(&spec.Costs, sf.costs); err != nil {
+		return nil, sim.CostModel{}, fmt.Errorf("--cost: %w", err)
+	}
+	if spec.Vary == nil {
+		spec.Vary = map[string][]any{}
+	}
+	for _, s := range sf.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, sim.CostModel{}, fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
+		}
+		for _, x := range strings.Split(v, ",") {
+			spec.Vary[k] = append(spec.Vary[k], parseValue(x))
+		}
+	}
+	spec.Version = version
+	return spec.Points()
+}
+
 func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
-	var specPath, csvPath, jsonlPath string
-	var trs, sets, bases, costs []string
+	var sf specFlags
+	var csvPath, jsonlPath, shardFlag, decodeMemory, traceCache string
 	var jobs int
 	cmd := &cobra.Command{
 		Use:   "sweep [flags]",
@@ -46,40 +113,37 @@ sweep writes it (a second sweep on it stops with a message), and a file that hol
 anything but results of this vmsim is refused, untouched. A point that fails does not
 stop the others; every finished point is written, and a rerun retries the failed ones.
 Trace files must be regular files (each is read many times). Progress shows on a
-terminal only.`,
+terminal only.
+
+Each trace is decoded once into memory and shared by all its points on every core, when
+it fits in --decode-memory (by default a quarter of the machine's memory, or of the
+cgroup's limit under Slurm or in a container; a record takes 24 bytes); the points run
+trace by trace, and a trace's records are freed after its last point. A trace that does
+not fit is streamed from its file by each run. Results are the same bytes either way.
+
+On many machines: --shard I/N runs shard I (0 <= I < N) of N, a deterministic share of
+the points (the sweep's point IDs sorted, every Nth from the Ith), each shard into its
+own outputs; 'vmsim sweep merge' joins the shards' outputs into exactly the file one
+machine's sweep writes, and 'vmsim sweep slurm' writes a Slurm script that does both.
+--trace-cache DIR reads trace files through copies in DIR (a node's local disk), named
+by content hash; results do not change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec := &sweep.Spec{}
-			if specPath != "" {
-				var err error
-				if spec, err = sweep.ReadSpec(specPath); err != nil {
-					return err
-				}
-			}
-			spec.Traces = append(spec.Traces, trs...)
-			if err := applyKV(&spec.Base, bases); err != nil {
-				return fmt.Errorf("--base: %w", err)
-			}
-			if err := applyKV(&spec.Costs, costs); err != nil {
-				return fmt.Errorf("--cost: %w", err)
-			}
-			if spec.Vary == nil {
-				spec.Vary = map[string][]any{}
-			}
-			for _, s := range sets {
-				k, v, ok := strings.Cut(s, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
-				}
-				for _, x := range strings.Split(v, ",") {
-					spec.Vary[k] = append(spec.Vary[k], parseValue(x))
-				}
-			}
 			if csvPath == "" && jsonlPath == "" {
 				return fmt.Errorf("name an output: --csv FILE and/or --jsonl FILE")
 			}
-			spec.Version = version
-			points, model, err := spec.Points()
+			points, model, err := sf.points()
+			if err != nil {
+				return err
+			}
+			if shardFlag != "" {
+				shard, err := sweep.ParseShard(shardFlag)
+				if err != nil {
+					return fmt.Errorf("--shard: %w", err)
+				}
+				points = shard.Points(points)
+			}
+			mem, err := parseDecodeMemory(decodeMemory)
 			if err != nil {
 				return err
 			}
@@ -100,7 +164,8 @@ terminal only.`,
 				files = append(files, f)
 				sinks = append(sinks, f)
 			}
-			opt := sweep.Options{Jobs: jobs, Costs: model, Progress: progressLine(stderr, "sweep"), Version: version}
+			opt := sweep.Options{Jobs: jobs, Costs: model, Progress: progressLine(stderr, "sweep"), Version: version,
+				DecodeMemory: mem, TraceCache: sweep.TraceCache(traceCache)}
 			res, err := sweep.Run(points, opt, sinks...)
 			for _, f := range files {
 				if cerr := f.Close(); cerr != nil && err == nil {
@@ -115,14 +180,129 @@ terminal only.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&specPath, "spec", "", "experiment file (YAML)")
-	f.StringArrayVar(&trs, "trace", nil, "a trace: a file, corpus:NAME, or corpus (repeatable)")
-	f.StringArrayVar(&sets, "set", nil, "vary a setting: KEY=V1,V2,... (repeatable)")
-	f.StringArrayVar(&bases, "base", nil, "fix a setting for every point: KEY=V (repeatable)")
-	f.StringArrayVar(&costs, "cost", nil, "set a cost: KEY=V (repeatable)")
+	sf.register(f)
 	f.StringVar(&csvPath, "csv", "", "append results to this CSV file")
 	f.StringVar(&jsonlPath, "jsonl", "", "append results to this JSON-lines file")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
+	f.StringVar(&shardFlag, "shard", "", "run shard I of N (I/N, 0 <= I < N): a deterministic share of the points")
+	f.StringVar(&decodeMemory, "decode-memory", "auto", "memory for traces decoded once and shared (a size: 4G, 512M; auto: a quarter of memory; 0: stream every run)")
+	f.StringVar(&traceCache, "trace-cache", "", "read trace files through copies in this directory (a node's local disk)")
+	cmd.AddCommand(newSweepMergeCmd(stderr), newSweepSlurmCmd(stdout))
+	return cmd
+}
+
+// parseDecodeMemory reads --decode-memory: auto, 0 (none) or a size.
+func parseDecodeMemory(s string) (int64, error) {
+	switch s {
+	case "auto", "":
+		return 0, nil
+	case "0":
+		return -1, nil
+	}
+	n, err := sim.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("--decode-memory %q: %w", s, err)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return int64(n), nil
+}
+
+func newSweepMergeCmd(stderr io.Writer) *cobra.Command {
+	var sf specFlags
+	var format string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "merge [spec flags] OUT SHARD...",
+		Short: "Join the outputs of a sweep's shards into the file one machine's sweep writes",
+		Long: `Join the outputs of the shards of a sweep (vmsim sweep --shard I/N, for every I) into
+OUT: exactly the bytes one unsharded, uninterrupted vmsim sweep writes, rows in point
+order. Give the experiment as to the shards (--spec, --trace, --set, --base, --cost): it
+says which points there are and their order. Every point must be in exactly one shard
+output: a result of another experiment, vmsim version or cost model, a point in two
+outputs or in none (a shard not run, or one whose points failed), a line cut short (an
+interrupted shard: resume it) is an error naming the file and line, and OUT is left as
+it was. The format (CSV or JSON lines) is OUT's extension (.csv, .jsonl) unless --format
+says; every shard output must be of that format. OUT is written whole or not at all; an
+existing OUT is replaced only with --force.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, shards := args[0], args[1:]
+			f := sweep.Format(format)
+			if format == "" {
+				var err error
+				if f, err = sweep.FormatOf(out); err != nil {
+					return err
+				}
+			} else if f != sweep.CSV && f != sweep.JSONL {
+				return fmt.Errorf("--format %q: want csv or jsonl", format)
+			}
+			if _, err := os.Stat(out); err == nil && !force {
+				return fmt.Errorf("%s exists: give --force to replace it", out)
+			}
+			points, _, err := sf.points()
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.Write(out, func(w io.Writer) error { return sweep.Merge(w, f, points, shards) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "vmsim: merged %d shard outputs into %s (%d points)\n", len(shards), out, len(points))
+			return nil
+		},
+	}
+	sf.register(cmd.Flags())
+	cmd.Flags().StringVar(&format, "format", "", "the outputs' format: csv or jsonl (default: OUT's extension)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace OUT if it exists")
+	return cmd
+}
+
+func newSweepSlurmCmd(stdout io.Writer) *cobra.Command {
+	var sf specFlags
+	var o sweep.SlurmOptions
+	var outPath string
+	cmd := &cobra.Command{
+		Use:   "slurm [spec flags] --shards N --csv FILE|--jsonl FILE [flags]",
+		Short: "Write a Slurm script that runs a sweep as an array job of shards, then merges them",
+		Long: `Write a bash script (to standard output, or -o FILE) that runs a sweep on a Slurm
+cluster. Run with bash on a login node, it submits itself twice: as an array job of
+--shards tasks, task I running vmsim sweep --shard I/N with --cpus parallel runs into its
+own outputs (the final names with .shard-I-of-N before the extension), and as a merge
+job that starts once every task has succeeded (--dependency=afterok) and runs vmsim
+sweep merge into the final --csv and/or --jsonl files: the bytes one machine's sweep
+writes. Give the experiment as to vmsim sweep (--spec, --trace, --set, --base, --cost);
+the script passes these flags on as they are, so relative paths are relative to the
+directory the script is submitted from, which must be on a file system all nodes share.
+Each task reads trace files through copies in --trace-cache, a directory on its node's
+local disk (the job's $VMSIM_TRACE_CACHE overrides it). Resubmitting the script resumes
+shards that stopped. The script's text depends only on the flags.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			points, _, err := sf.points()
+			if err != nil {
+				return err
+			}
+			o.SweepArgs, o.Points, o.Version = sf.args(), len(points), version
+			if outPath == "" {
+				return sweep.WriteSlurmScript(stdout, o)
+			}
+			return atomicfile.Write(outPath, func(w io.Writer) error { return sweep.WriteSlurmScript(w, o) })
+		},
+	}
+	f := cmd.Flags()
+	sf.register(f)
+	f.IntVar(&o.Shards, "shards", 0, "array tasks, one a shard (required)")
+	f.StringVar(&o.CSV, "csv", "", "the merged CSV output")
+	f.StringVar(&o.JSONL, "jsonl", "", "the merged JSON-lines output")
+	f.StringVar(&o.Vmsim, "vmsim", "vmsim", "the vmsim binary the jobs run (on the shared file system, or on the nodes' PATH)")
+	f.StringVar(&o.TraceCache, "trace-cache", "/tmp/vmsim-trace-cache", "each node's local directory of trace copies")
+	f.StringVar(&o.JobName, "job-name", "vmsim-sweep", "the jobs' name (the merge's gets -merge)")
+	f.StringVar(&o.Partition, "partition", "", "sbatch --partition (default: the cluster's)")
+	f.StringVar(&o.Time, "time", "", "sbatch --time for each task, as 1:00:00 (default: the partition's)")
+	f.StringVar(&o.Mem, "mem", "", "sbatch --mem for each task, as 8G (default: the partition's)")
+	f.IntVar(&o.CPUs, "cpus", 0, "sbatch --cpus-per-task: each task's parallel runs (0: Slurm's default, one)")
+	f.StringVarP(&outPath, "output", "o", "", "write the script to this file (default: standard output)")
 	return cmd
 }
 

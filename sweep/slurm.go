@@ -1,0 +1,194 @@
+package sweep
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// SlurmOptions describe a sweep run on a Slurm cluster: an array job of one task a
+// shard, then a merge job.
+type SlurmOptions struct {
+	// SweepArgs are the vmsim sweep arguments that give the experiment (--spec, --trace,
+	// --set, --base, --cost), passed as they are to every shard and to the merge.
+	SweepArgs []string
+	// Points is the number of the sweep's points (for the script's header).
+	Points int
+	// Shards is the number of array tasks. Invariant (checked): >= 1.
+	Shards int
+	// CSV and JSONL are the merged outputs (at least one). Each shard writes its own
+	// beside them: ShardPath.
+	CSV, JSONL string
+	// Vmsim is the vmsim binary the jobs run (a path on the shared file system, or a
+	// name on the nodes' PATH).
+	Vmsim string
+	// TraceCache is each node's directory of local trace copies; the job's environment
+	// variable VMSIM_TRACE_CACHE overrides it.
+	TraceCache string
+	// JobName, Partition, Time and Mem are sbatch's --job-name, --partition, --time and
+	// --mem; CPUs its --cpus-per-task, each task's parallel runs. Empty or 0: not given.
+	JobName, Partition, Time, Mem string
+	CPUs                          int
+	// Version is the vmsim version writing the script.
+	Version string
+}
+
+// ShardPath is where shard i of n writes a sweep output that ends up at path:
+// results.csv -> results.shard-2-of-8.csv.
+func ShardPath(path string, i, n int) string {
+	ext := filepath.Ext(path)
+	return fmt.Sprintf("%s.shard-%d-of-%d%s", strings.TrimSuffix(path, ext), i, n, ext)
+}
+
+// sbatchValue is what an #SBATCH option may hold here (no spaces, quotes or newlines).
+var sbatchValue = regexp.MustCompile(`^[A-Za-z0-9_.:+=,@/%-]*$`)
+
+// WriteSlurmScript writes a bash script that runs a sweep on Slurm. Run with bash and no
+// argument, it submits itself twice: as an array job of o.Shards tasks, task I running
+// `vmsim sweep --shard I/N` into its own outputs, and as a merge job that waits for every
+// task to succeed (--dependency=afterok) and runs `vmsim sweep merge` into the final
+// outputs, the bytes one machine's sweep would write. The text depends on o only.
+func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
+	if o.Shards < 1 {
+		return fmt.Errorf("slurm: want at least 1 shard, not %d", o.Shards)
+	}
+	if o.CSV == "" && o.JSONL == "" {
+		return fmt.Errorf("slurm: name an output: a CSV and/or a JSON-lines file")
+	}
+	for _, out := range []struct {
+		path string
+		f    Format
+	}{{o.CSV, CSV}, {o.JSONL, JSONL}} {
+		if out.path == "" {
+			continue
+		}
+		if f, err := FormatOf(out.path); err != nil || f != out.f {
+			return fmt.Errorf("slurm: the %s output %q: want a name ending in .%s", out.f, out.path, out.f)
+		}
+	}
+	if o.CPUs < 0 {
+		return fmt.Errorf("slurm: --cpus %d: want 0 (Slurm's default) or more", o.CPUs)
+	}
+	if o.JobName == "" {
+		o.JobName = "vmsim-sweep"
+	}
+	for _, v := range []struct{ name, value string }{{"job name", o.JobName}, {"partition", o.Partition}, {"time", o.Time}, {"mem", o.Mem}} {
+		if !sbatchValue.MatchString(v.value) {
+			return fmt.Errorf("slurm: %s %q: want letters, digits and _.:+=,@/%%- only", v.name, v.value)
+		}
+	}
+	if o.Vmsim == "" {
+		o.Vmsim = "vmsim"
+	}
+	if o.TraceCache == "" {
+		o.TraceCache = "/tmp/vmsim-trace-cache"
+	}
+	var outs []string
+	for _, p := range []string{o.CSV, o.JSONL} {
+		if p != "" {
+			outs = append(outs, p)
+		}
+	}
+	var shardOuts []string
+	for _, p := range []struct{ flag, path string }{{"--csv", o.CSV}, {"--jsonl", o.JSONL}} {
+		if p.path != "" {
+			ext := filepath.Ext(p.path)
+			shardOuts = append(shardOuts, p.flag, shellQuote(strings.TrimSuffix(p.path, ext)+".shard-")+`"$i"`+shellQuote(fmt.Sprintf("-of-%d%s", o.Shards, ext)))
+		}
+	}
+	quoted := make([]string, len(o.SweepArgs))
+	for i, a := range o.SweepArgs {
+		quoted[i] = shellQuote(a)
+	}
+	quotedOuts := make([]string, len(outs))
+	for i, a := range outs {
+		quotedOuts[i] = shellQuote(a)
+	}
+	return slurmTemplate.Execute(w, map[string]any{
+		"O":         o,
+		"Sweep":     strings.Join(quoted, " "),
+		"Outs":      strings.Join(quotedOuts, " "),
+		"ShardOuts": strings.Join(shardOuts, " "),
+		"Vmsim":     shellQuote(o.Vmsim),
+		"Cache":     shellQuote(o.TraceCache),
+		"JobName":   o.JobName,
+	})
+}
+
+// shellWord matches the words bash reads as they are.
+var shellWord = regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`)
+
+// shellQuote quotes s for bash: as it is when it is plainly a word, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && shellWord.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+var slurmTemplate = template.Must(template.New("slurm").Parse(`#!/bin/bash
+# A vmsim sweep on Slurm, written by vmsim sweep slurm (vmsim {{.O.Version}}): an array job
+# of {{.O.Shards}} tasks, task I running shard I/{{.O.Shards}} of the sweep's {{.O.Points}} points into its own
+# outputs, then a merge job that runs once every task has succeeded and joins them into
+# the outputs one machine would have written: {{.Outs}}.
+#
+# Submit it, from the directory its relative paths are relative to, on a file system all
+# nodes share (the outputs are written there), with:
+#     bash THIS-FILE
+# With no argument, the script submits itself: the array, then the merge. Each node reads the
+# trace files through copies on its local disk, in $VMSIM_TRACE_CACHE (default below).
+# A shard that failed or was cut short resumes where it stopped when resubmitted.
+#SBATCH --job-name={{.JobName}}
+{{- if .O.Partition}}
+#SBATCH --partition={{.O.Partition}}
+{{- end}}
+{{- if .O.Time}}
+#SBATCH --time={{.O.Time}}
+{{- end}}
+{{- if .O.CPUs}}
+#SBATCH --cpus-per-task={{.O.CPUs}}
+{{- end}}
+{{- if .O.Mem}}
+#SBATCH --mem={{.O.Mem}}
+{{- end}}
+#SBATCH --output=slurm-%x-%A_%a.out
+set -euo pipefail
+
+vmsim={{.Vmsim}}
+shards={{.O.Shards}}
+sweep=({{.Sweep}})
+trace_cache=${VMSIM_TRACE_CACHE:-{{.Cache}}}
+
+if [ $# -eq 0 ]; then
+	array=$(sbatch --parsable --array=0-$((shards - 1)) "$0" shard)
+	array=${array%%;*}
+	merge=$(sbatch --parsable --dependency=afterok:"$array" --kill-on-invalid-dep=yes \
+		--job-name={{.JobName}}-merge --cpus-per-task=1 --output=slurm-%x-%j.out "$0" merge)
+	echo "submitted array job $array ($shards tasks) and merge job ${merge%%;*}"
+	exit 0
+fi
+
+case "${1:-}" in
+shard)
+	i=$SLURM_ARRAY_TASK_ID
+	exec "$vmsim" sweep "${sweep[@]}" --shard "$i/$shards" --jobs "${SLURM_CPUS_PER_TASK:-1}" \
+		--trace-cache "$trace_cache" {{.ShardOuts}}
+	;;
+merge)
+	for out in {{.Outs}}; do
+		parts=()
+		for ((i = 0; i < shards; i++)); do
+			parts+=("${out%.*}.shard-$i-of-$shards.${out##*.}")
+		done
+		"$vmsim" sweep merge "${sweep[@]}" --force "$out" "${parts[@]}"
+	done
+	;;
+*)
+	echo "$0: run with no argument to submit; the jobs run it with shard or merge" >&2
+	exit 2
+	;;
+esac
+`))
