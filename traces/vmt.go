@@ -34,7 +34,7 @@ const (
 	vmtFooterSize      = 32 // records, accesses, end block offset, end magic
 
 	// VMTDefaultBlockRecords is how many records a writer puts in a block unless told.
-	VMTDefaultBlockRecords = 1 << 16
+	VMTDefaultBlockRecords = 1 << 20
 	// vmtMaxBlockRecords bounds a block, and with it a reader's memory.
 	vmtMaxBlockRecords = 1 << 20
 	// vmtMaxRecordBytes is the longest encoding of one record: a tag and three varints.
