@@ -1,6 +1,9 @@
 package traces
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // LackeyReader reads the output of valgrind --tool=lackey --trace-mem=yes:
 //
@@ -9,10 +12,49 @@ import "io"
 //	 S 1ffefffd78,8   store
 //	 M 0421d3c0,4     modify: a load and a store of the same bytes, one access
 //
+// With valgrind's --trace-syscalls=yes the log also holds system calls, one line each or
+// a line at the call and one at its completion (other threads' lines may come between):
+//
+//	SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ...
+//	SYSCALL[4400,1](0) ... [async] --> Success(0x340)
+//	SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6)
+//
+// A successful read, pread64, readv, preadv, preadv2, recvfrom or recvmsg becomes an
+// Input record, and a successful write, pwrite64, writev, pwritev, pwritev2, sendto or
+// sendmsg an Output record: Size is the call's result (the bytes transferred), Addr its
+// first argument (the file descriptor), placed at the line that completes the call. Every
+// other system call, and every failed one, is skipped and counted (SkippedSyscalls), not
+// an error. A completion with no call pending on its (pid, tid) is malformed.
+//
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
-// (SkippedLines). Every access is in address space 0.
-type LackeyReader struct{ textReader }
+// (SkippedLines). Every record is in address space 0.
+type LackeyReader struct {
+	textReader
+	sys *lackeyParser
+}
+
+// SkippedSyscalls is the number of system calls read so far that carry no I/O record
+// (other calls, failures).
+func (r *LackeyReader) SkippedSyscalls() int64 { return r.sys.skippedSyscalls }
+
+// lackeyParser parses lackey lines; it keeps the system calls started and not yet
+// completed.
+type lackeyParser struct {
+	// pending maps a thread to the system call it started and that has not completed.
+	// Invariant: at most one per thread (a thread is in one call at a time).
+	pending map[lackeyThread]pendingCall
+	// skippedSyscalls counts completed calls that gave no record.
+	skippedSyscalls int64
+}
+
+type lackeyThread struct{ pid, tid uint64 }
+
+type pendingCall struct {
+	sysno   uint64
+	kind    Kind // Input or Output; Read (the zero Kind) for a call that is not I/O
+	channel uint64
+}
 
 // NewLackeyReader returns a lackey reader; name is used in error messages.
 func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
@@ -25,13 +67,22 @@ func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
 		}
 		return lenient, lenient
 	}
-	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: parseLackey, lenient: lenient}}
+	p := &lackeyParser{}
+	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: p.parse, lenient: lenient}, p}
 }
 
-// parseLackey parses one lackey line. reason is "" for a record, skipLine for a valgrind
-// line, or why the line is malformed.
-func parseLackey(line []byte) (rec Record, reason string) {
+// parse parses one lackey line. reason is "" for a record, skipLine for a valgrind
+// line (or a system call that gives no record), or why the line is malformed.
+func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 	if isValgrindLine(line) {
+		return rec, skipLine
+	}
+	if bytes.HasPrefix(line, syscallPrefix) {
+		return p.parseSyscall(line)
+	}
+	if bytes.HasPrefix(line, syscallContinuation) {
+		// The second line of a call valgrind does not know ("unimplemented (by the
+		// kernel) syscall: 334! (ni_syscall)" then " --> [pre-fail] Failure(0x26)").
 		return rec, skipLine
 	}
 	i := skipSpace(line, 0)
@@ -138,4 +189,151 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 	}
 	s.pos = pos
 	return n
+}
+
+var (
+	syscallPrefix       = []byte("SYSCALL[")
+	syscallContinuation = []byte(" --> [")
+	syscallArrow        = []byte("--> ")
+	syscallAsyncStart   = []byte("[async] ...")
+	syscallAsyncDone    = []byte("... [async] --> ")
+)
+
+// ioSyscalls maps the names of the system calls that carry I/O (after valgrind's "sys_")
+// to their record kind.
+var ioSyscalls = map[string]Kind{
+	"read": Input, "pread64": Input, "readv": Input, "preadv": Input, "preadv2": Input,
+	"recvfrom": Input, "recvmsg": Input,
+	"write": Output, "pwrite64": Output, "writev": Output, "pwritev": Output, "pwritev2": Output,
+	"sendto": Output, "sendmsg": Output,
+}
+
+// parseSyscall parses a line of valgrind's --trace-syscalls=yes:
+//
+//	SYSCALL[pid,tid](sysno) name ( args ) --> [async] ...          a call starts
+//	SYSCALL[pid,tid](sysno) ... [async] --> Success(0xRESULT)      and completes
+//	SYSCALL[pid,tid](sysno) name ( args )[sync] --> Success(0x..)  one line
+//	SYSCALL[pid,tid](sysno) name ( args ) --> [pre-success] Success(0x..)
+func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
+	i := len(syscallPrefix)
+	pid, k, ok := parseDec64(line[i:])
+	if !ok || i+k >= len(line) || line[i+k] != ',' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 1
+	tid, k, ok := parseDec64(line[i:])
+	if !ok || i+k+1 >= len(line) || line[i+k] != ']' || line[i+k+1] != '(' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 2
+	sysno, k, ok := parseDec64(line[i:])
+	if !ok || i+k+1 >= len(line) || line[i+k] != ')' || line[i+k+1] != ' ' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 2
+	th := lackeyThread{pid, tid}
+	body := line[i:]
+	if bytes.HasPrefix(body, syscallAsyncDone) {
+		call, ok := p.pending[th]
+		if !ok || call.sysno != sysno {
+			return rec, "the completion of a system call that did not start"
+		}
+		delete(p.pending, th)
+		return p.complete(call, body[len(syscallAsyncDone):])
+	}
+	if _, busy := p.pending[th]; busy {
+		return rec, "a system call starts before the thread's previous one completed"
+	}
+	// "name ( first, ..." or "name( first ...": the name, then the first argument.
+	j := 0
+	for j < len(body) && body[j] != ' ' && body[j] != '(' {
+		j++
+	}
+	name := body[:j]
+	call := pendingCall{sysno: sysno}
+	if kind, ok := ioSyscalls[string(bytes.TrimPrefix(name, []byte("sys_")))]; ok {
+		j = skipSpace(body, j)
+		if j >= len(body) || body[j] != '(' {
+			return rec, "want ( and the arguments after the system call's name"
+		}
+		j = skipSpace(body, j+1)
+		fd, _, ok := parseDec64(body[j:])
+		if !ok {
+			return rec, "want a file descriptor as the first argument of an I/O system call"
+		}
+		call.kind, call.channel = kind, fd
+	}
+	a := bytes.LastIndex(body, syscallArrow)
+	if a < 0 {
+		if !call.kind.IsIO() {
+			// A call valgrind does not know prints its failure on the next line.
+			p.skippedSyscalls++
+			return rec, skipLine
+		}
+		return rec, "want --> and the outcome of the system call"
+	}
+	outcome := body[a+len(syscallArrow):]
+	if bytes.HasPrefix(outcome, syscallAsyncStart) {
+		// Every call is kept, I/O or not, so that its completion is recognised.
+		if p.pending == nil {
+			p.pending = map[lackeyThread]pendingCall{}
+		}
+		p.pending[th] = call
+		return rec, skipLine
+	}
+	// "[pre-success] Success(...)": skip the bracketed note.
+	if len(outcome) > 0 && outcome[0] == '[' {
+		if e := bytes.IndexByte(outcome, ']'); e >= 0 {
+			outcome = outcome[skipSpace(outcome, e+1):]
+		}
+	}
+	return p.complete(call, outcome)
+}
+
+var (
+	syscallSuccess = []byte("Success(0x")
+	syscallFailure = []byte("Failure(0x")
+)
+
+// complete turns a call's outcome ("Success(0x340)" or "Failure(0x2)") into its record.
+func (p *lackeyParser) complete(call pendingCall, outcome []byte) (rec Record, reason string) {
+	outcome = bytes.TrimRight(outcome, " \t")
+	switch {
+	case bytes.HasPrefix(outcome, syscallFailure):
+		p.skippedSyscalls++
+		return rec, skipLine
+	case !bytes.HasPrefix(outcome, syscallSuccess):
+		return rec, "want Success(0x...) or Failure(0x...) as the outcome of the system call"
+	}
+	v, k, ok := parseHex(outcome[len(syscallSuccess):])
+	if !ok || len(syscallSuccess)+k >= len(outcome) || outcome[len(syscallSuccess)+k] != ')' {
+		return rec, "want a hex result in Success(0x...)"
+	}
+	if !call.kind.IsIO() {
+		p.skippedSyscalls++
+		return rec, skipLine
+	}
+	if v > 1<<32-1 {
+		return rec, "an I/O system call of more than 4 GiB"
+	}
+	return Record{Kind: call.kind, Addr: call.channel, Size: uint32(v)}, ""
+}
+
+// parseDec64 parses a decimal number of at most 19 digits at the start of b.
+func parseDec64(b []byte) (v uint64, n int, ok bool) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		if n == 19 {
+			return 0, n, false
+		}
+		v = v*10 + uint64(b[n]-'0')
+		n++
+	}
+	return v, n, n > 0
+}
+
+// parseLackey parses one lackey line on its own, with no system call pending (for
+// sniffing the format and for tests).
+func parseLackey(line []byte) (Record, string) {
+	var p lackeyParser
+	return p.parse(line)
 }
