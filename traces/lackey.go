@@ -24,7 +24,12 @@ import (
 // sendmsg an Output record: Size is the call's result (the bytes transferred), Addr its
 // first argument (the file descriptor), placed at the line that completes the call. Every
 // other system call, and every failed one, is skipped and counted (SkippedSyscalls), not
-// an error. A completion with no call pending on its (pid, tid) is malformed.
+// an error. A thread may start a call before its last one completed (a signal handler
+// runs while the thread waits; the call is then restarted): a completion ends the latest
+// pending call of its number on its (pid, tid), and any started after it, which never
+// complete. A completion with no such call pending is malformed. Valgrind ends an
+// execve's line with no newline, the new program's first record following on the same
+// line: that record is read.
 //
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
@@ -41,11 +46,14 @@ func (r *LackeyReader) SkippedSyscalls() int64 { return r.sys.skippedSyscalls }
 // lackeyParser parses lackey lines; it keeps the system calls started and not yet
 // completed.
 type lackeyParser struct {
-	// pending maps a thread to the system call it started and that has not completed.
-	// Invariant: at most one per thread (a thread is in one call at a time).
-	pending map[lackeyThread]pendingCall
+	// pending maps a thread to the system calls it started and that have not completed,
+	// oldest first. Invariant: at most maxPending a thread (the oldest are dropped).
+	pending map[lackeyThread][]pendingCall
 	// skippedSyscalls counts completed calls that gave no record.
 	skippedSyscalls int64
+	// sawSyscall is set at the first system call line: from then on blank lines (pieces
+	// of lines a forked child wrote into its parent's log) are skipped.
+	sawSyscall bool
 }
 
 type lackeyThread struct{ pid, tid uint64 }
@@ -78,11 +86,21 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 		return rec, skipLine
 	}
 	if bytes.HasPrefix(line, syscallPrefix) {
+		p.sawSyscall = true
 		return p.parseSyscall(line)
+	}
+	if p.sawSyscall && isBlank(line) {
+		// A forked child's lines may break its parent's: a blank piece is no record.
+		return rec, skipLine
 	}
 	if bytes.HasPrefix(line, syscallContinuation) {
 		// The second line of a call valgrind does not know ("unimplemented (by the
-		// kernel) syscall: 334! (ni_syscall)" then " --> [pre-fail] Failure(0x26)").
+		// kernel) syscall: 334! (ni_syscall)" then " --> [pre-fail] Failure(0x26)"), or of
+		// a fork.
+		return rec, skipLine
+	}
+	if bytes.HasPrefix(line[skipSpace(line, 0):], forkNote) {
+		// A fork's note ("   fork: process 6785 created child 6806") on a line of its own.
 		return rec, skipLine
 	}
 	i := skipSpace(line, 0)
@@ -194,6 +212,7 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 var (
 	syscallPrefix       = []byte("SYSCALL[")
 	syscallContinuation = []byte(" --> [")
+	forkNote            = []byte("fork: process ")
 	syscallArrow        = []byte("--> ")
 	syscallAsyncStart   = []byte("[async] ...")
 	syscallAsyncDone    = []byte("... [async] --> ")
@@ -234,15 +253,21 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 	th := lackeyThread{pid, tid}
 	body := line[i:]
 	if bytes.HasPrefix(body, syscallAsyncDone) {
-		call, ok := p.pending[th]
-		if !ok || call.sysno != sysno {
+		calls := p.pending[th]
+		k := len(calls) - 1
+		for k >= 0 && calls[k].sysno != sysno {
+			k--
+		}
+		if k < 0 {
 			return rec, "the completion of a system call that did not start"
 		}
-		delete(p.pending, th)
+		call := calls[k]
+		if k == 0 {
+			delete(p.pending, th)
+		} else {
+			p.pending[th] = calls[:k]
+		}
 		return p.complete(call, body[len(syscallAsyncDone):])
-	}
-	if _, busy := p.pending[th]; busy {
-		return rec, "a system call starts before the thread's previous one completed"
 	}
 	// "name ( first, ..." or "name( first ...": the name, then the first argument.
 	j := 0
@@ -266,8 +291,12 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 	a := bytes.LastIndex(body, syscallArrow)
 	if a < 0 {
 		if !call.kind.IsIO() {
-			// A call valgrind does not know prints its failure on the next line.
+			// A call valgrind does not know prints its failure on the next line; fork
+			// prints a note; execve's line is ended by the new program's first record.
 			p.skippedSyscalls++
+			if r, ok := gluedRecord(body); ok {
+				return r, ""
+			}
 			return rec, skipLine
 		}
 		return rec, "want --> and the outcome of the system call"
@@ -276,9 +305,13 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 	if bytes.HasPrefix(outcome, syscallAsyncStart) {
 		// Every call is kept, I/O or not, so that its completion is recognised.
 		if p.pending == nil {
-			p.pending = map[lackeyThread]pendingCall{}
+			p.pending = map[lackeyThread][]pendingCall{}
 		}
-		p.pending[th] = call
+		calls := append(p.pending[th], call)
+		if len(calls) > maxPending {
+			calls = append(calls[:0], calls[len(calls)-maxPending:]...)
+		}
+		p.pending[th] = calls
 		return rec, skipLine
 	}
 	// "[pre-success] Success(...)": skip the bracketed note.
@@ -290,16 +323,33 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 	return p.complete(call, outcome)
 }
 
+// maxPending bounds the calls a thread may have started and not completed.
+const maxPending = 16
+
+// gluedRecord finds a lackey access at the end of a system call's line (execve's).
+func gluedRecord(body []byte) (Record, bool) {
+	for j := len(body) - 3; j >= 0; j-- {
+		if (body[j] == 'I' && body[j+1] == ' ' && body[j+2] == ' ') ||
+			(body[j] == ' ' && (body[j+1] == 'L' || body[j+1] == 'S' || body[j+1] == 'M') && body[j+2] == ' ') {
+			if r, reason := parseLackey(body[j:]); reason == "" {
+				return r, true
+			}
+		}
+	}
+	return Record{}, false
+}
+
 var (
-	syscallSuccess = []byte("Success(0x")
-	syscallFailure = []byte("Failure(0x")
+	syscallNoResult = []byte("NoWriteResult")
+	syscallSuccess  = []byte("Success(0x")
+	syscallFailure  = []byte("Failure(0x")
 )
 
 // complete turns a call's outcome ("Success(0x340)" or "Failure(0x2)") into its record.
 func (p *lackeyParser) complete(call pendingCall, outcome []byte) (rec Record, reason string) {
 	outcome = bytes.TrimRight(outcome, " \t")
 	switch {
-	case bytes.HasPrefix(outcome, syscallFailure):
+	case bytes.HasPrefix(outcome, syscallFailure) || bytes.Equal(outcome, syscallNoResult):
 		p.skippedSyscalls++
 		return rec, skipLine
 	case !bytes.HasPrefix(outcome, syscallSuccess):

@@ -138,7 +138,18 @@ func TestLackeySyscalls(t *testing.T) {
 			[]Record{out(4, 8), in(3, 7)}, 0, ""},
 		{"completion without a start", readDone, nil, 0, "t.trace:1: the completion of a system call that did not start"},
 		{"completion of another call", readStart + "SYSCALL[4400,1](1) ... [async] --> Success(0x1) \n", nil, 0, "t.trace:2: the completion of a system call"},
-		{"two calls at once", readStart + readStart, nil, 0, "t.trace:2: a system call starts before"},
+		{"a signal handler during a call", readStart +
+			"SYSCALL[4400,1](15) sys_rt_sigreturn ( ) --> [pre-success] NoWriteResult \n" +
+			"SYSCALL[4400,1](1) sys_write ( 2, 0x1, 3 ) --> [async] ... \n" +
+			"SYSCALL[4400,1](1) ... [async] --> Success(0x3) \n" + readDone,
+			[]Record{out(2, 3), in(4, 0x340)}, 1, ""},
+		{"a restarted call", "SYSCALL[1,1](61) sys_wait4 ( 4294967295, 0x1, 0, 0x0 ) --> [async] ... \n" +
+			"SYSCALL[1,1](61) sys_wait4 ( 4294967295, 0x1, 0, 0x0 ) --> [async] ... \n" +
+			"SYSCALL[1,1](61) ... [async] --> Success(0x5) \n", nil, 1, ""},
+		{"execve glued to the next record", "SYSCALL[4691,1](59) sys_execve ( 0x4035d08(/usr/bin/cat), 0x129998, 0x4035bc8 )I  0011adc0,6\n" +
+			"SYSCALL[4645,1](58) sys_fork ( )   fork: process 4645 created child 4691\n" +
+			" --> [pre-success] Success(0x1253) \n" + "   fork: process 6785 created child 6806\n \n",
+			[]Record{{0x11adc0, 6, 0, Fetch}}, 2, ""},
 		{"bad header", "SYSCALL[x,1](0) sys_read ( 4 )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want SYSCALL[pid,tid](number)"},
 		{"no fd", "SYSCALL[1,1](0) sys_read ( x )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want a file descriptor"},
 		{"bad outcome", "SYSCALL[1,1](0) sys_read ( 4 )[sync] --> Maybe(0x1)\n", nil, 0, "t.trace:1: want Success"},

@@ -35,6 +35,11 @@ type RecordOptions struct {
 	// each in an address space of its own, numbered in the order they start. A process
 	// that forks without exec is not traced after the fork (--child-silent-after-fork).
 	Children bool
+	// Syscalls records the program's I/O system calls (valgrind --trace-syscalls=yes) in
+	// their place among the accesses: each successful read-family call an Input record,
+	// each write-family call an Output record (channel = the file descriptor, bytes = the
+	// call's result), in the process's address space. See LackeyReader.
+	Syscalls bool
 	// Valgrind is the valgrind command ("valgrind" looked up on PATH when empty).
 	Valgrind string
 	// The program's standard streams (nil: none).
@@ -47,7 +52,8 @@ type RecordOptions struct {
 
 // RecordResult says what a recording did.
 type RecordResult struct {
-	Records, Accesses int64
+	// Records counts every record written: Accesses plus the I/O records (IO).
+	Records, Accesses, IO int64
 	// Truncated is true when MaxRefs stopped the program before it finished.
 	Truncated bool
 	// ExitCode is the program's exit status (-1 when killed, as with MaxRefs).
@@ -130,6 +136,9 @@ func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordRes
 	defer cancel()
 	rec := &recording{opt: opt, w: w, stop: cancel}
 	args := []string{"--tool=lackey", "--trace-mem=yes"}
+	if opt.Syscalls {
+		args = append(args, "--trace-syscalls=yes")
+	}
 
 	var pipeR *os.File
 	var ln net.Listener
@@ -294,7 +303,7 @@ func (rec *recording) consume(r io.Reader, asid ASID, name string) {
 		n, err := lr.Read(buf)
 		out := buf[:0]
 		for _, x := range buf[:n] {
-			if rec.opt.DataOnly && x.Kind == Fetch {
+			if (rec.opt.DataOnly && x.Kind == Fetch) || (!rec.opt.Syscalls && !x.Kind.IsAccess()) {
 				continue
 			}
 			x.ASID = asid
@@ -321,9 +330,17 @@ func (rec *recording) write(recs []Record) bool {
 	if rec.err != nil || rec.res.Truncated {
 		return false
 	}
-	if m := rec.opt.MaxRefs; m > 0 && rec.res.Accesses+int64(len(recs)) >= m {
-		recs = recs[:m-rec.res.Accesses]
-		rec.res.Truncated = true
+	accesses := int64(0)
+	for i := range recs {
+		if recs[i].Kind.IsAccess() {
+			accesses++
+			if m := rec.opt.MaxRefs; m > 0 && rec.res.Accesses+accesses == m {
+				// The trace ends with access m: what comes after it is not kept.
+				recs = recs[:i+1]
+				rec.res.Truncated = true
+				break
+			}
+		}
 	}
 	if err := rec.w.Write(recs); err != nil {
 		rec.err = err
@@ -331,7 +348,8 @@ func (rec *recording) write(recs []Record) bool {
 		return false
 	}
 	rec.res.Records += int64(len(recs))
-	rec.res.Accesses += int64(len(recs))
+	rec.res.Accesses += accesses
+	rec.res.IO += int64(len(recs)) - accesses
 	rec.accesses.Store(rec.res.Accesses)
 	if rec.res.Truncated {
 		rec.kill() // the trace is as long as asked
