@@ -298,6 +298,10 @@ func FuzzVMT(f *testing.F) {
 			if err != nil && !strings.Contains(err.Error(), "c.vmt") {
 				t.Fatalf("error %q does not name the file", err)
 			}
+			// The parallel decoder gives the same records and error.
+			if pgot, perr := prefetchVMT(data, seekable, 2, 0); !equalRecs(pgot, got) || (perr == nil) != (err == nil) || (err != nil && perr.Error() != err.Error()) {
+				t.Fatalf("prefetched %d records, %v; sequential %d, %v", len(pgot), perr, len(got), err)
+			}
 			for _, r := range got {
 				if r.Kind >= numKinds || r.Kind.IsAccess() && (r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr) {
 					t.Fatalf("invalid record %v", r)
