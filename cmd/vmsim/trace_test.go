@@ -200,6 +200,31 @@ func TestRecord(t *testing.T) {
 	}
 }
 
+// TestConvertZstdLevel converts at every --zstd-level: the same records back, and a bad
+// level is a usage error.
+func TestConvertZstdLevel(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Repeat("I  04001100,3\n L 1ffefffd78,8\n S 1ffefffd78,8\n M 0421d3c0,4\n", 500)
+	lk := filepath.Join(dir, "t.lackey")
+	os.WriteFile(lk, []byte(text), 0o644)
+	for _, level := range []string{"fastest", "default", "better", "best"} {
+		out := filepath.Join(dir, level+".vmt")
+		if code, _, stderr := runCLI("trace", "convert", "--zstd-level", level, lk, out); code != 0 {
+			t.Fatalf("%s: %s", level, stderr)
+		}
+		back := filepath.Join(dir, level+".lackey")
+		if code, _, stderr := runCLI("trace", "convert", "--to", "lackey", out, back); code != 0 {
+			t.Fatalf("%s: %s", level, stderr)
+		}
+		if b, _ := os.ReadFile(back); string(b) != text {
+			t.Errorf("%s: records changed", level)
+		}
+	}
+	if code, _, stderr := runCLI("trace", "convert", "--zstd-level", "worst", lk, filepath.Join(dir, "x.vmt")); code != 2 || !strings.Contains(stderr, "--zstd-level") {
+		t.Errorf("bad level: exit %d, %s", code, stderr)
+	}
+}
+
 // TestRecordSyscalls records cat copying a file of 1000 bytes: the trace holds an input
 // of 1000 bytes (from the file's descriptor) and an output of 1000 bytes on descriptor 1,
 // in that order, with and without --children.
