@@ -194,6 +194,10 @@ func BenchmarkVMTDecodeReal(b *testing.B) {
 			for _, z := range []bool{false, true} {
 				b.Run(fmt.Sprintf("zstd=%v", z), func(b *testing.B) { benchVMTDecode(b, recs, VMTOptions{Compress: z}) })
 			}
+			// The baseline: blocks of 65,536 records, the default before 1,048,576.
+			b.Run("zstd=true/blocks=65536", func(b *testing.B) {
+				benchVMTDecode(b, recs, VMTOptions{Compress: true, BlockRecords: 1 << 16})
+			})
 		})
 	}
 }
