@@ -194,6 +194,10 @@ func BenchmarkVMTDecodeReal(b *testing.B) {
 			for _, z := range []bool{false, true} {
 				b.Run(fmt.Sprintf("zstd=%v", z), func(b *testing.B) { benchVMTDecode(b, recs, VMTOptions{Compress: z}) })
 			}
+			// The baseline: blocks of 65,536 records, the default before 1,048,576.
+			b.Run("zstd=true/blocks=65536", func(b *testing.B) {
+				benchVMTDecode(b, recs, VMTOptions{Compress: true, BlockRecords: 1 << 16})
+			})
 		})
 	}
 }
@@ -254,3 +258,90 @@ func BenchmarkPinReader(b *testing.B) {
 		benchReader(b, pin, n, func(r io.Reader) Reader { return NewPinReader(r, "bench") })
 	})
 }
+
+// BenchmarkVMTPrefetch decodes vmt through the Prefetcher, whose blocks decode in
+// parallel: "sequential" is the baseline (the reader alone, on the consumer's goroutine);
+// "workers=N" the Prefetcher with N decoding goroutines (0: its single read-ahead
+// goroutine, the default), with an idle consumer
+// ("alone") and with one that spends about 5 ns a record ("consumer", a light
+// simulation) on the same cores.
+func BenchmarkVMTPrefetch(b *testing.B) {
+	sets := map[string]func() ([]Record, error){
+		"lackeylike": func() ([]Record, error) { return lackeyLike(1 << 22), nil },
+		"gcc-rw": func() ([]Record, error) {
+			r, err := Open(filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz"), Options{})
+			if err != nil {
+				return nil, err
+			}
+			return ReadAll(r)
+		},
+	}
+	for _, name := range []string{"lackeylike", "gcc-rw"} {
+		b.Run(name, func(b *testing.B) {
+			recs, err := sets[name]()
+			if err != nil {
+				b.Skip(err)
+			}
+			var buf bytes.Buffer
+			w, _ := NewVMTWriter(&buf, VMTOptions{Compress: true, BlockRecords: benchBlock})
+			w.Write(recs)
+			w.Close()
+			data := buf.Bytes()
+			for _, load := range []string{"alone", "consumer"} {
+				work := func(rs []Record) uint64 {
+					var h uint64
+					if load == "consumer" {
+						for i := range rs {
+							h = (h ^ rs[i].Addr) * 0x9E3779B97F4A7C15
+							h ^= h >> 29
+							h = (h ^ uint64(rs[i].Size)) * 0x9E3779B97F4A7C15
+							h ^= h >> 31
+						}
+					}
+					return h
+				}
+				b.Run(load+"/sequential", func(b *testing.B) {
+					out := make([]Record, 4096)
+					for range b.N {
+						v, _ := NewVMTReader(bytes.NewReader(data), "bench")
+						for {
+							n, err := v.Read(out)
+							benchSink += work(out[:n])
+							if err != nil {
+								break
+							}
+						}
+						v.Close()
+					}
+					b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+				})
+				for _, workers := range []int{0, 1, 2} {
+					b.Run(fmt.Sprintf("%s/workers=%d", load, workers), func(b *testing.B) {
+						old := PrefetchWorkers
+						PrefetchWorkers = workers
+						defer func() { PrefetchWorkers = old }()
+						for range b.N {
+							v, _ := NewVMTReader(bytes.NewReader(data), "bench")
+							p := NewPrefetcher(v)
+							for {
+								rs, _, err := p.NextAccesses()
+								benchSink += work(rs)
+								if err != nil {
+									break
+								}
+							}
+							p.Close()
+						}
+						b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+					})
+				}
+			}
+		})
+	}
+}
+
+var benchSink uint64
+
+// benchBlock is the block size of BenchmarkVMTPrefetch's files: small enough that a
+// trace of a few million records has blocks enough to decode in parallel.
+var benchBlock = 1 << 16

@@ -78,3 +78,27 @@ func ExampleSniff() {
 	// Output:
 	// pin [asid=0 read 0xbfffe798,1 asid=0 write 0xbfffe7d4,8]
 }
+
+// Read lackey output recorded with --trace-syscalls=yes: a read's completion becomes an
+// input record (channel = the file descriptor, bytes = the result), a write an output
+// record; other calls are skipped and counted.
+func ExampleLackeyReader_SkippedSyscalls() {
+	log := "I  0401ab70,3\n" +
+		"SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ... \n" +
+		" L 1ffefffd78,8\n" +
+		"SYSCALL[4400,1](0) ... [async] --> Success(0x340) \n" +
+		"SYSCALL[4400,1](3) sys_close ( 4 )[sync] --> Success(0x0) \n" +
+		"SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \n"
+	r := traces.NewLackeyReader(strings.NewReader(log), "cat.lackey", false)
+	recs, _ := traces.ReadAll(r)
+	for _, rec := range recs {
+		fmt.Println(rec)
+	}
+	fmt.Println("skipped system calls:", r.SkippedSyscalls())
+	// Output:
+	// asid=0 fetch 0x401ab70,3
+	// asid=0 read 0x1ffefffd78,8
+	// asid=0 input channel=4 bytes=832
+	// asid=0 output channel=1 bytes=6
+	// skipped system calls: 1
+}

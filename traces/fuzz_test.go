@@ -21,6 +21,9 @@ func fuzzReader(t *testing.T, data []byte, opt Options) {
 		t.Fatalf("error %q does not name the file", err)
 	}
 	for _, r := range recs {
+		if r.Kind.IsIO() && (opt.Format == FormatLackey || opt.Format == FormatAuto) {
+			continue // lackey's system calls: any channel, any byte count
+		}
 		if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr {
 			t.Fatalf("invalid record %v", r)
 		}
@@ -76,13 +79,16 @@ func FuzzRW(f *testing.F) {
 }
 
 func FuzzLackey(f *testing.F) {
-	for _, s := range []string{"==1== x\nI  04001100,3\n L 1ffefffd78,8\n S 10,4\n M 10,4\n", " L ffffffffffffffff,1\n", "junk"} {
+	for _, s := range []string{"==1== x\nI  04001100,3\n L 1ffefffd78,8\n S 10,4\n M 10,4\n", " L ffffffffffffffff,1\n", "junk",
+		"SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ... \nI  10,1\nSYSCALL[4400,1](0) ... [async] --> Success(0x340) \n",
+		"SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \nSYSCALL[4400,1](3) sys_close ( 4 )[sync] --> Success(0x0) \n",
+		"SYSCALL[1,1](334) unimplemented (by the kernel) syscall: 334! (ni_syscall)\n --> [pre-fail] Failure(0x26) \n"} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, lenient bool) {
 		fuzzReader(t, data, Options{Format: FormatLackey, Lenient: lenient})
-		sameAsLineByLine(t, data, FormatLackey, parseLackey)
+		sameAsLineByLine(t, data, FormatLackey, (&lackeyParser{}).parse)
 	})
 }
 

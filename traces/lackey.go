@@ -1,6 +1,9 @@
 package traces
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // LackeyReader reads the output of valgrind --tool=lackey --trace-mem=yes:
 //
@@ -9,10 +12,57 @@ import "io"
 //	 S 1ffefffd78,8   store
 //	 M 0421d3c0,4     modify: a load and a store of the same bytes, one access
 //
+// With valgrind's --trace-syscalls=yes the log also holds system calls, one line each or
+// a line at the call and one at its completion (other threads' lines may come between):
+//
+//	SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ...
+//	SYSCALL[4400,1](0) ... [async] --> Success(0x340)
+//	SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6)
+//
+// A successful read, pread64, readv, preadv, preadv2, recvfrom or recvmsg becomes an
+// Input record, and a successful write, pwrite64, writev, pwritev, pwritev2, sendto or
+// sendmsg an Output record: Size is the call's result (the bytes transferred), Addr its
+// first argument (the file descriptor), placed at the line that completes the call. Every
+// other system call, and every failed one, is skipped and counted (SkippedSyscalls), not
+// an error. A thread may start a call before its last one completed (a signal handler
+// runs while the thread waits; the call is then restarted): a completion ends the latest
+// pending call of its number on its (pid, tid), and any started after it, which never
+// complete. A completion with no such call pending is malformed. Valgrind ends an
+// execve's line with no newline, the new program's first record following on the same
+// line: that record is read.
+//
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
-// (SkippedLines). Every access is in address space 0.
-type LackeyReader struct{ textReader }
+// (SkippedLines). Every record is in address space 0.
+type LackeyReader struct {
+	textReader
+	sys *lackeyParser
+}
+
+// SkippedSyscalls is the number of system calls read so far that carry no I/O record
+// (other calls, failures).
+func (r *LackeyReader) SkippedSyscalls() int64 { return r.sys.skippedSyscalls }
+
+// lackeyParser parses lackey lines; it keeps the system calls started and not yet
+// completed.
+type lackeyParser struct {
+	// pending maps a thread to the system calls it started and that have not completed,
+	// oldest first. Invariant: at most maxPending a thread (the oldest are dropped).
+	pending map[lackeyThread][]pendingCall
+	// skippedSyscalls counts completed calls that gave no record.
+	skippedSyscalls int64
+	// sawSyscall is set at the first system call line: from then on blank lines (pieces
+	// of lines a forked child wrote into its parent's log) are skipped.
+	sawSyscall bool
+}
+
+type lackeyThread struct{ pid, tid uint64 }
+
+type pendingCall struct {
+	sysno   uint64
+	kind    Kind // Input or Output; Read (the zero Kind) for a call that is not I/O
+	channel uint64
+}
 
 // NewLackeyReader returns a lackey reader; name is used in error messages.
 func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
@@ -25,13 +75,32 @@ func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
 		}
 		return lenient, lenient
 	}
-	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: parseLackey, lenient: lenient}}
+	p := &lackeyParser{}
+	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: p.parse, lenient: lenient}, p}
 }
 
-// parseLackey parses one lackey line. reason is "" for a record, skipLine for a valgrind
-// line, or why the line is malformed.
-func parseLackey(line []byte) (rec Record, reason string) {
+// parse parses one lackey line. reason is "" for a record, skipLine for a valgrind
+// line (or a system call that gives no record), or why the line is malformed.
+func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 	if isValgrindLine(line) {
+		return rec, skipLine
+	}
+	if bytes.HasPrefix(line, syscallPrefix) {
+		p.sawSyscall = true
+		return p.parseSyscall(line)
+	}
+	if p.sawSyscall && isBlank(line) {
+		// A forked child's lines may break its parent's: a blank piece is no record.
+		return rec, skipLine
+	}
+	if bytes.HasPrefix(line, syscallContinuation) {
+		// The second line of a call valgrind does not know ("unimplemented (by the
+		// kernel) syscall: 334! (ni_syscall)" then " --> [pre-fail] Failure(0x26)"), or of
+		// a fork.
+		return rec, skipLine
+	}
+	if bytes.HasPrefix(line[skipSpace(line, 0):], forkNote) {
+		// A fork's note ("   fork: process 6785 created child 6806") on a line of its own.
 		return rec, skipLine
 	}
 	i := skipSpace(line, 0)
@@ -138,4 +207,183 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 	}
 	s.pos = pos
 	return n
+}
+
+var (
+	syscallPrefix       = []byte("SYSCALL[")
+	syscallContinuation = []byte(" --> [")
+	forkNote            = []byte("fork: process ")
+	syscallArrow        = []byte("--> ")
+	syscallAsyncStart   = []byte("[async] ...")
+	syscallAsyncDone    = []byte("... [async] --> ")
+)
+
+// ioSyscalls maps the names of the system calls that carry I/O (after valgrind's "sys_")
+// to their record kind.
+var ioSyscalls = map[string]Kind{
+	"read": Input, "pread64": Input, "readv": Input, "preadv": Input, "preadv2": Input,
+	"recvfrom": Input, "recvmsg": Input,
+	"write": Output, "pwrite64": Output, "writev": Output, "pwritev": Output, "pwritev2": Output,
+	"sendto": Output, "sendmsg": Output,
+}
+
+// parseSyscall parses a line of valgrind's --trace-syscalls=yes:
+//
+//	SYSCALL[pid,tid](sysno) name ( args ) --> [async] ...          a call starts
+//	SYSCALL[pid,tid](sysno) ... [async] --> Success(0xRESULT)      and completes
+//	SYSCALL[pid,tid](sysno) name ( args )[sync] --> Success(0x..)  one line
+//	SYSCALL[pid,tid](sysno) name ( args ) --> [pre-success] Success(0x..)
+func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
+	i := len(syscallPrefix)
+	pid, k, ok := parseDec64(line[i:])
+	if !ok || i+k >= len(line) || line[i+k] != ',' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 1
+	tid, k, ok := parseDec64(line[i:])
+	if !ok || i+k+1 >= len(line) || line[i+k] != ']' || line[i+k+1] != '(' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 2
+	sysno, k, ok := parseDec64(line[i:])
+	if !ok || i+k+1 >= len(line) || line[i+k] != ')' || line[i+k+1] != ' ' {
+		return rec, "want SYSCALL[pid,tid](number)"
+	}
+	i += k + 2
+	th := lackeyThread{pid, tid}
+	body := line[i:]
+	if bytes.HasPrefix(body, syscallAsyncDone) {
+		calls := p.pending[th]
+		k := len(calls) - 1
+		for k >= 0 && calls[k].sysno != sysno {
+			k--
+		}
+		if k < 0 {
+			return rec, "the completion of a system call that did not start"
+		}
+		call := calls[k]
+		if k == 0 {
+			delete(p.pending, th)
+		} else {
+			p.pending[th] = calls[:k]
+		}
+		return p.complete(call, body[len(syscallAsyncDone):])
+	}
+	// "name ( first, ..." or "name( first ...": the name, then the first argument.
+	j := 0
+	for j < len(body) && body[j] != ' ' && body[j] != '(' {
+		j++
+	}
+	name := body[:j]
+	call := pendingCall{sysno: sysno}
+	if kind, ok := ioSyscalls[string(bytes.TrimPrefix(name, []byte("sys_")))]; ok {
+		j = skipSpace(body, j)
+		if j >= len(body) || body[j] != '(' {
+			return rec, "want ( and the arguments after the system call's name"
+		}
+		j = skipSpace(body, j+1)
+		fd, _, ok := parseDec64(body[j:])
+		if !ok {
+			return rec, "want a file descriptor as the first argument of an I/O system call"
+		}
+		call.kind, call.channel = kind, fd
+	}
+	a := bytes.LastIndex(body, syscallArrow)
+	if a < 0 {
+		if !call.kind.IsIO() {
+			// A call valgrind does not know prints its failure on the next line; fork
+			// prints a note; execve's line is ended by the new program's first record.
+			p.skippedSyscalls++
+			if r, ok := gluedRecord(body); ok {
+				return r, ""
+			}
+			return rec, skipLine
+		}
+		return rec, "want --> and the outcome of the system call"
+	}
+	outcome := body[a+len(syscallArrow):]
+	if bytes.HasPrefix(outcome, syscallAsyncStart) {
+		// Every call is kept, I/O or not, so that its completion is recognised.
+		if p.pending == nil {
+			p.pending = map[lackeyThread][]pendingCall{}
+		}
+		calls := append(p.pending[th], call)
+		if len(calls) > maxPending {
+			calls = append(calls[:0], calls[len(calls)-maxPending:]...)
+		}
+		p.pending[th] = calls
+		return rec, skipLine
+	}
+	// "[pre-success] Success(...)": skip the bracketed note.
+	if len(outcome) > 0 && outcome[0] == '[' {
+		if e := bytes.IndexByte(outcome, ']'); e >= 0 {
+			outcome = outcome[skipSpace(outcome, e+1):]
+		}
+	}
+	return p.complete(call, outcome)
+}
+
+// maxPending bounds the calls a thread may have started and not completed.
+const maxPending = 16
+
+// gluedRecord finds a lackey access at the end of a system call's line (execve's).
+func gluedRecord(body []byte) (Record, bool) {
+	for j := len(body) - 3; j >= 0; j-- {
+		if (body[j] == 'I' && body[j+1] == ' ' && body[j+2] == ' ') ||
+			(body[j] == ' ' && (body[j+1] == 'L' || body[j+1] == 'S' || body[j+1] == 'M') && body[j+2] == ' ') {
+			if r, reason := parseLackey(body[j:]); reason == "" {
+				return r, true
+			}
+		}
+	}
+	return Record{}, false
+}
+
+var (
+	syscallNoResult = []byte("NoWriteResult")
+	syscallSuccess  = []byte("Success(0x")
+	syscallFailure  = []byte("Failure(0x")
+)
+
+// complete turns a call's outcome ("Success(0x340)" or "Failure(0x2)") into its record.
+func (p *lackeyParser) complete(call pendingCall, outcome []byte) (rec Record, reason string) {
+	outcome = bytes.TrimRight(outcome, " \t")
+	switch {
+	case bytes.HasPrefix(outcome, syscallFailure) || bytes.Equal(outcome, syscallNoResult):
+		p.skippedSyscalls++
+		return rec, skipLine
+	case !bytes.HasPrefix(outcome, syscallSuccess):
+		return rec, "want Success(0x...) or Failure(0x...) as the outcome of the system call"
+	}
+	v, k, ok := parseHex(outcome[len(syscallSuccess):])
+	if !ok || len(syscallSuccess)+k >= len(outcome) || outcome[len(syscallSuccess)+k] != ')' {
+		return rec, "want a hex result in Success(0x...)"
+	}
+	if !call.kind.IsIO() {
+		p.skippedSyscalls++
+		return rec, skipLine
+	}
+	if v > 1<<32-1 {
+		return rec, "an I/O system call of more than 4 GiB"
+	}
+	return Record{Kind: call.kind, Addr: call.channel, Size: uint32(v)}, ""
+}
+
+// parseDec64 parses a decimal number of at most 19 digits at the start of b.
+func parseDec64(b []byte) (v uint64, n int, ok bool) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		if n == 19 {
+			return 0, n, false
+		}
+		v = v*10 + uint64(b[n]-'0')
+		n++
+	}
+	return v, n, n > 0
+}
+
+// parseLackey parses one lackey line on its own, with no system call pending (for
+// sniffing the format and for tests).
+func parseLackey(line []byte) (Record, string) {
+	var p lackeyParser
+	return p.parse(line)
 }

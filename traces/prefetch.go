@@ -1,19 +1,46 @@
 package traces
 
-import "io"
+import (
+	"io"
+	"runtime"
+)
 
 // Prefetcher reads ahead of its consumer on another goroutine, so that decoding and
 // simulation overlap on two cores. Records come out in the same order, with the same
 // error at the same place, as from the underlying reader. Close it when done (it also
 // closes the underlying reader if that is an io.Closer).
+//
+// With PrefetchWorkers > 0, a vmt source (a *VMTReader, or a *File over one) is decoded
+// a block at a time on that many goroutines, each block on its own, and its batches are
+// whole blocks.
 type Prefetcher struct {
 	src  Reader
 	full chan batch
 	free chan []Record
 	done chan struct{}
+	wait func() // waits until no goroutine of the read-ahead uses src
 	cur  batch
 	off  int
 	err  error
+}
+
+// PrefetchWorkers is how many goroutines decode a vmt trace's blocks at once; 0 (the
+// default) decodes none in parallel: the vmt reader reads ahead on one goroutine like any
+// other reader. On the 2-core machine vmsim was measured on, parallel block decoding was
+// slower than the single read-ahead goroutine, alone and under a consumer (see
+// traces/PERFORMANCE.md): it is for machines with cores to spare.
+var PrefetchWorkers = 0
+
+// vmtSource returns the VMTReader under r, or nil.
+func vmtSource(r Reader) *VMTReader {
+	switch x := r.(type) {
+	case *VMTReader:
+		return x
+	case *File:
+		v, _ := x.Reader.(*VMTReader)
+		return v
+	}
+	return nil
 }
 
 type batch struct {
@@ -35,10 +62,19 @@ func NewPrefetcher(r Reader) *Prefetcher {
 		free: make(chan []Record, prefetchDepth+1),
 		done: make(chan struct{}),
 	}
+	if v := vmtSource(r); v != nil && v.err == nil && PrefetchWorkers > 0 {
+		workers := min(PrefetchWorkers, 4*runtime.GOMAXPROCS(0))
+		// Batches are blocks, up to 24 MiB of records each: hold few.
+		p.full = make(chan batch, 1)
+		p.wait = startVMTPipeline(v, workers, p.full, p.free, p.done)
+		return p
+	}
 	for range prefetchDepth + 1 {
 		p.free <- make([]Record, prefetchBatch)
 	}
-	go p.loop()
+	loopDone := make(chan struct{})
+	p.wait = func() { <-loopDone }
+	go func() { defer close(loopDone); p.loop() }()
 	return p
 }
 
@@ -114,7 +150,10 @@ func (p *Prefetcher) advance() bool {
 			return false
 		}
 		if p.cur.recs != nil {
-			p.free <- p.cur.recs[:0]
+			select {
+			case p.free <- p.cur.recs[:0]:
+			default: // a vmt pipeline may hold more buffers than free has room for
+			}
 		}
 		b, ok := <-p.full
 		if !ok {
@@ -149,8 +188,9 @@ func (p *Prefetcher) Close() error {
 	default:
 		close(p.done)
 	}
-	for range p.full { // wait for the goroutine to stop using src
+	for range p.full { // wait for the goroutines to stop using src
 	}
+	p.wait()
 	if c, ok := p.src.(io.Closer); ok {
 		return c.Close()
 	}

@@ -94,6 +94,84 @@ func TestLackeyReader(t *testing.T) {
 	}
 }
 
+// TestLackeySyscalls reads valgrind's --trace-syscalls=yes lines (taken from a real
+// `valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes cat FILE`).
+func TestLackeySyscalls(t *testing.T) {
+	const (
+		readStart = "SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ... \n"
+		readDone  = "SYSCALL[4400,1](0) ... [async] --> Success(0x340) \n"
+	)
+	in := func(ch uint64, n uint32) Record { return Record{Addr: ch, Size: n, Kind: Input} }
+	out := func(ch uint64, n uint32) Record { return Record{Addr: ch, Size: n, Kind: Output} }
+	tests := []struct {
+		name        string
+		in          string
+		want        []Record
+		wantSkipped int64 // system calls skipped
+		wantErr     string
+	}{
+		{"async read at its completion", readStart + "I  10,1\n" + readDone + " L 20,2\n",
+			[]Record{{0x10, 1, 0, Fetch}, in(4, 0x340), {0x20, 2, 0, Read}}, 0, ""},
+		{"sync write", "SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \n", []Record{out(1, 6)}, 0, ""},
+		{"pre-success", "SYSCALL[9,9](17) sys_pread64 ( 7, 0x10, 5, 0 ) --> [pre-success] Success(0x5) \n", []Record{in(7, 5)}, 0, ""},
+		{"every I/O call", "SYSCALL[1,1](19) sys_readv ( 3, 0x1, 2 )[sync] --> Success(0x10) \n" +
+			"SYSCALL[1,1](20) sys_writev ( 3, 0x1, 2 )[sync] --> Success(0x11) \n" +
+			"SYSCALL[1,1](45) sys_recvfrom ( 5, 0x1, 2, 0, 0x0, 0x0 )[sync] --> Success(0x2) \n" +
+			"SYSCALL[1,1](44) sys_sendto ( 5, 0x1, 2, 0, 0x0, 0 )[sync] --> Success(0x2) \n" +
+			"SYSCALL[1,1](47) sys_recvmsg ( 6, 0x1, 0 )[sync] --> Success(0x3) \n" +
+			"SYSCALL[1,1](46) sys_sendmsg ( 6, 0x1, 0 )[sync] --> Success(0x4) \n" +
+			"SYSCALL[1,1](18) sys_pwrite64 ( 8, 0x1, 2, 0 )[sync] --> Success(0x2) \n" +
+			"SYSCALL[1,1](295) sys_preadv ( 8, 0x1, 2, 0 )[sync] --> Success(0x0) \n" +
+			"SYSCALL[1,1](296) sys_pwritev ( 8, 0x1, 2, 0 )[sync] --> Success(0x1) \n",
+			[]Record{in(3, 16), out(3, 17), in(5, 2), out(5, 2), in(6, 3), out(6, 4), out(8, 2), in(8, 0), out(8, 1)}, 0, ""},
+		{"others and failures skipped", "SYSCALL[4400,1](3) sys_close ( 4 )[sync] --> Success(0x0) \n" +
+			"SYSCALL[4400,1](0) sys_read ( 4, 0x1, 8 )[sync] --> Failure(0x9) \n" +
+			"SYSCALL[4400,1](257) sys_openat ( 4294967196, 0x4034bb0(/usr/lib/x.so), 524288 ) --> [async] ... \n" +
+			"SYSCALL[4400,1](257) ... [async] --> Success(0x4) \n" +
+			"SYSCALL[4400,1](231) exit_group( 0 ) --> [pre-success] Success(0x0) \n" +
+			"SYSCALL[4400,1](334) unimplemented (by the kernel) syscall: 334! (ni_syscall)\n --> [pre-fail] Failure(0x26) \n",
+			nil, 5, ""},
+		{"threads interleave", "SYSCALL[7,1](0) sys_read ( 3, 0x1, 8 ) --> [async] ... \n" +
+			"SYSCALL[7,2](1) sys_write ( 4, 0x1, 8 ) --> [async] ... \n" +
+			"SYSCALL[7,2](1) ... [async] --> Success(0x8) \n" +
+			"SYSCALL[7,1](0) ... [async] --> Success(0x7) \n",
+			[]Record{out(4, 8), in(3, 7)}, 0, ""},
+		{"completion without a start", readDone, nil, 0, "t.trace:1: the completion of a system call that did not start"},
+		{"completion of another call", readStart + "SYSCALL[4400,1](1) ... [async] --> Success(0x1) \n", nil, 0, "t.trace:2: the completion of a system call"},
+		{"a signal handler during a call", readStart +
+			"SYSCALL[4400,1](15) sys_rt_sigreturn ( ) --> [pre-success] NoWriteResult \n" +
+			"SYSCALL[4400,1](1) sys_write ( 2, 0x1, 3 ) --> [async] ... \n" +
+			"SYSCALL[4400,1](1) ... [async] --> Success(0x3) \n" + readDone,
+			[]Record{out(2, 3), in(4, 0x340)}, 1, ""},
+		{"a restarted call", "SYSCALL[1,1](61) sys_wait4 ( 4294967295, 0x1, 0, 0x0 ) --> [async] ... \n" +
+			"SYSCALL[1,1](61) sys_wait4 ( 4294967295, 0x1, 0, 0x0 ) --> [async] ... \n" +
+			"SYSCALL[1,1](61) ... [async] --> Success(0x5) \n", nil, 1, ""},
+		{"execve glued to the next record", "SYSCALL[4691,1](59) sys_execve ( 0x4035d08(/usr/bin/cat), 0x129998, 0x4035bc8 )I  0011adc0,6\n" +
+			"SYSCALL[4645,1](58) sys_fork ( )   fork: process 4645 created child 4691\n" +
+			" --> [pre-success] Success(0x1253) \n" + "   fork: process 6785 created child 6806\n \n",
+			[]Record{{0x11adc0, 6, 0, Fetch}}, 2, ""},
+		{"bad header", "SYSCALL[x,1](0) sys_read ( 4 )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want SYSCALL[pid,tid](number)"},
+		{"no fd", "SYSCALL[1,1](0) sys_read ( x )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want a file descriptor"},
+		{"bad outcome", "SYSCALL[1,1](0) sys_read ( 4 )[sync] --> Maybe(0x1)\n", nil, 0, "t.trace:1: want Success"},
+		{"bad result", "SYSCALL[1,1](0) sys_read ( 4 )[sync] --> Success(0xq)\n", nil, 0, "t.trace:1: want a hex result"},
+		{"too many bytes", "SYSCALL[1,1](0) sys_read ( 4 )[sync] --> Success(0x100000000)\n", nil, 0, "t.trace:1: an I/O system call of more than 4 GiB"},
+		{"no outcome", "SYSCALL[1,1](0) sys_read ( 4, 0x1, 8 )\n", nil, 0, "t.trace:1: want -->"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewLackeyReader(strings.NewReader(tt.in), "t.trace", false)
+			got, err := ReadAll(r)
+			checkErr(t, err, tt.wantErr)
+			if !equalRecs(got, tt.want) {
+				t.Errorf("records = %v, want %v", got, tt.want)
+			}
+			if r.SkippedSyscalls() != tt.wantSkipped {
+				t.Errorf("skipped system calls = %d, want %d", r.SkippedSyscalls(), tt.wantSkipped)
+			}
+		})
+	}
+}
+
 func TestErrorIsSticky(t *testing.T) {
 	r := NewRWReader(strings.NewReader("10 R\nbad\n20 R\n"), "x")
 	buf := make([]Record, 10)

@@ -34,7 +34,7 @@ const (
 	vmtFooterSize      = 32 // records, accesses, end block offset, end magic
 
 	// VMTDefaultBlockRecords is how many records a writer puts in a block unless told.
-	VMTDefaultBlockRecords = 1 << 16
+	VMTDefaultBlockRecords = 1 << 20
 	// vmtMaxBlockRecords bounds a block, and with it a reader's memory.
 	vmtMaxBlockRecords = 1 << 20
 	// vmtMaxRecordBytes is the longest encoding of one record: a tag and three varints.
@@ -358,59 +358,96 @@ func (v *VMTReader) Read(recs []Record) (int, error) {
 // nextBlock reads the next block's header and payload. At the end block it checks the
 // index and the footer against what it decoded and returns io.EOF.
 func (v *VMTReader) nextBlock() error {
-	if v.left == 0 && v.pos != len(v.raw) {
-		return v.errorf(v.blockOff, nil, "block holds %d bytes after its last record", len(v.raw)-v.pos)
-	}
-	var bh [vmtBlockHeaderSize]byte
-	v.blockOff = v.off
-	if err := v.readFull(bh[:], "reading a block header"); err != nil {
+	h, err := v.readBlockHeader()
+	if err != nil {
 		return err
 	}
-	n, stored, rawLen, crc := binary.LittleEndian.Uint32(bh[0:]), binary.LittleEndian.Uint32(bh[4:]), binary.LittleEndian.Uint32(bh[8:]), binary.LittleEndian.Uint32(bh[12:])
-	if n == 0 {
-		return v.readEnd(stored, rawLen, crc)
+	if h.n == 0 {
+		return v.readEnd(h.stored, h.rawLen, h.crc)
 	}
-	switch {
-	case n > v.hdr.BlockRecords:
-		return v.errorf(v.blockOff, nil, "block of %d records (the header allows %d)", n, v.hdr.BlockRecords)
-	case rawLen > n*vmtMaxRecordBytes || rawLen < n:
-		return v.errorf(v.blockOff+8, nil, "block payload of %d bytes cannot hold %d records", rawLen, n)
-	case !v.hdr.Compressed && stored != rawLen:
-		return v.errorf(v.blockOff+4, nil, "stored length %d differs from raw length %d in an uncompressed file", stored, rawLen)
-	case stored > 2*rawLen+1024:
-		return v.errorf(v.blockOff+4, nil, "stored length %d is implausible for %d raw bytes", stored, rawLen)
-	}
-	if v.ra == nil {
-		e := vmtIndexEntry{v.recs, v.accesses, v.blockOff}
-		var b [vmtIndexEntrySize]byte
-		v.indexCRC = crc32.Update(v.indexCRC, castagnoli, e.append(b[:0]))
-	}
-	v.blocks++
+	v.countBlock(v.recs, v.accesses, h.off)
 	payloadOff := v.off
 	if v.hdr.Compressed {
-		v.stored = grow(v.stored, int(stored))
+		v.stored = grow(v.stored, int(h.stored))
 		if err := v.readFull(v.stored, "reading a block"); err != nil {
 			return err
 		}
-		out, err := v.zdec.DecodeAll(v.stored, grow(v.raw, 0)[:0])
-		if err != nil {
-			return v.errorf(payloadOff, err, "corrupt zstd block")
-		}
-		if len(out) != int(rawLen) {
-			return v.errorf(payloadOff, nil, "block decompresses to %d bytes, header says %d", len(out), rawLen)
-		}
-		v.raw = out
 	} else {
-		v.raw = grow(v.raw, int(rawLen))
+		v.raw = grow(v.raw, int(h.rawLen))
 		if err := v.readFull(v.raw, "reading a block"); err != nil {
 			return err
 		}
 	}
-	if crc32.Checksum(v.raw, castagnoli) != crc {
-		return v.errorf(payloadOff, nil, "block checksum mismatch (block at offset %d)", v.blockOff)
+	if err := v.loadPayload(h, payloadOff, v.stored); err != nil {
+		return err
 	}
-	v.pos, v.left = 0, n
+	v.pos, v.left = 0, h.n
 	v.st.reset()
+	return nil
+}
+
+// vmtBlockHeader is a block's header, read and checked, and where it is.
+type vmtBlockHeader struct {
+	n, stored, rawLen, crc uint32
+	off                    int64 // file offset of the header
+}
+
+// readBlockHeader reads and checks the next block's header; n is 0 at the end block.
+func (v *VMTReader) readBlockHeader() (vmtBlockHeader, error) {
+	if v.left == 0 && v.pos != len(v.raw) {
+		return vmtBlockHeader{}, v.errorf(v.blockOff, nil, "block holds %d bytes after its last record", len(v.raw)-v.pos)
+	}
+	var bh [vmtBlockHeaderSize]byte
+	v.blockOff = v.off
+	h := vmtBlockHeader{off: v.off}
+	if err := v.readFull(bh[:], "reading a block header"); err != nil {
+		return h, err
+	}
+	h.n, h.stored, h.rawLen, h.crc = binary.LittleEndian.Uint32(bh[0:]), binary.LittleEndian.Uint32(bh[4:]), binary.LittleEndian.Uint32(bh[8:]), binary.LittleEndian.Uint32(bh[12:])
+	if h.n == 0 {
+		return h, nil
+	}
+	switch n, stored, rawLen := h.n, h.stored, h.rawLen; {
+	case n > v.hdr.BlockRecords:
+		return h, v.errorf(v.blockOff, nil, "block of %d records (the header allows %d)", n, v.hdr.BlockRecords)
+	case rawLen > n*vmtMaxRecordBytes || rawLen < n:
+		return h, v.errorf(v.blockOff+8, nil, "block payload of %d bytes cannot hold %d records", rawLen, n)
+	case !v.hdr.Compressed && stored != rawLen:
+		return h, v.errorf(v.blockOff+4, nil, "stored length %d differs from raw length %d in an uncompressed file", stored, rawLen)
+	case stored > 2*rawLen+1024:
+		return h, v.errorf(v.blockOff+4, nil, "stored length %d is implausible for %d raw bytes", stored, rawLen)
+	}
+	return h, nil
+}
+
+// countBlock adds a block that starts at record first and access firstAccess to what a
+// stream's index must describe.
+func (v *VMTReader) countBlock(first, firstAccess uint64, off int64) {
+	if v.ra == nil {
+		e := vmtIndexEntry{first, firstAccess, off}
+		var b [vmtIndexEntrySize]byte
+		v.indexCRC = crc32.Update(v.indexCRC, castagnoli, e.append(b[:0]))
+	}
+	v.blocks++
+}
+
+// loadPayload makes v.raw the block's raw payload: it decompresses stored (in a
+// compressed file; otherwise v.raw already holds the payload) and checks the CRC.
+// payloadOff is the payload's file offset, for errors.
+func (v *VMTReader) loadPayload(h vmtBlockHeader, payloadOff int64, stored []byte) error {
+	if v.hdr.Compressed {
+		out, err := v.zdec.DecodeAll(stored, grow(v.raw, 0)[:0])
+		if err != nil {
+			return v.errorf(payloadOff, err, "corrupt zstd block")
+		}
+		if len(out) != int(h.rawLen) {
+			return v.errorf(payloadOff, nil, "block decompresses to %d bytes, header says %d", len(out), h.rawLen)
+		}
+		v.raw = out
+	}
+	if crc32.Checksum(v.raw, castagnoli) != h.crc {
+		return v.errorf(payloadOff, nil, "block checksum mismatch (block at offset %d)", h.off)
+	}
 	return nil
 }
 

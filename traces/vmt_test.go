@@ -298,6 +298,10 @@ func FuzzVMT(f *testing.F) {
 			if err != nil && !strings.Contains(err.Error(), "c.vmt") {
 				t.Fatalf("error %q does not name the file", err)
 			}
+			// The parallel decoder gives the same records and error.
+			if pgot, perr := prefetchVMT(data, seekable, 2, 0); !equalRecs(pgot, got) || (perr == nil) != (err == nil) || (err != nil && perr.Error() != err.Error()) {
+				t.Fatalf("prefetched %d records, %v; sequential %d, %v", len(pgot), perr, len(got), err)
+			}
 			for _, r := range got {
 				if r.Kind >= numKinds || r.Kind.IsAccess() && (r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr) {
 					t.Fatalf("invalid record %v", r)
@@ -326,7 +330,7 @@ func fuzzReader2(t *testing.T, data []byte) {
 
 // TestVMTExample pins the example in FORMAT.md byte for byte.
 func TestVMTExample(t *testing.T) {
-	want := "89564D540D0A1A0A 0100 0000 00000100 02000000 7B7D" +
+	want := "89564D540D0A1A0A 0100 0000 00001000 02000000 7B7D" +
 		"01000000 04000000 04000000 C6C10047 09048040" +
 		"00000000 18000000 18000000 799DE8B3" +
 		"0000000000000000 0000000000000000 1600000000000000" +

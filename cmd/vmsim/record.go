@@ -31,7 +31,11 @@ vmsim installs nothing: valgrind must be on PATH (or named with --valgrind).
 With --children every process PROGRAM starts is traced too, each in an address space of
 its own (0 for PROGRAM, then 1, 2, ... in the order they start); a process that forks
 without exec is not traced after the fork. --max-refs N stops the program after N
-accesses and keeps those N. The vmt metadata records the program, its arguments and the
+accesses and keeps those N. With --syscalls the program's I/O system calls are recorded
+too, in their place among the accesses (valgrind --trace-syscalls=yes): each successful
+read, pread64, readv, preadv, recvfrom or recvmsg an input record, each write, pwrite64,
+writev, pwritev, sendto or sendmsg an output record, with the file descriptor as the
+channel and the call's result as the bytes; other calls and failures are left out. The vmt metadata records the program, its arguments and the
 options, but no time or process ids, so that recording a deterministic program twice
 gives the same file.
 
@@ -70,8 +74,12 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 					fmt.Fprintf(stderr, "\rrecording %s: %d accesses, %.1f M/s   ", filepath.Base(opt.Program), n, float64(n)/secs/1e6)
 				}
 			}
+			tool := "valgrind lackey --trace-mem=yes"
+			if opt.Syscalls {
+				tool += " --trace-syscalls=yes"
+			}
 			meta := map[string]any{
-				"program": opt.Program, "args": opt.Args, "tool": "valgrind lackey --trace-mem=yes",
+				"program": opt.Program, "args": opt.Args, "tool": tool, "syscalls": opt.Syscalls,
 				"valgrind": version, "data_only": opt.DataOnly, "max_refs": opt.MaxRefs, "children": opt.Children,
 			}
 			// At SIGINT or SIGTERM, atomicfile's handler first stops the recording (which
@@ -114,7 +122,11 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 			} else if res.ExitCode != 0 {
 				note = fmt.Sprintf(" (%s exited with status %d)", opt.Program, res.ExitCode)
 			}
-			fmt.Fprintf(stderr, "vmsim: recorded %d accesses from %d process(es) into %s%s\n", res.Accesses, len(res.Processes)+boolInt(!opt.Children), out, note)
+			io := ""
+			if opt.Syscalls {
+				io = fmt.Sprintf(" and %d I/O records", res.IO)
+			}
+			fmt.Fprintf(stderr, "vmsim: recorded %d accesses%s from %d process(es) into %s%s\n", res.Accesses, io, len(res.Processes)+boolInt(!opt.Children), out, note)
 			if opt.Children {
 				for _, p := range res.Processes {
 					fmt.Fprintf(stderr, "vmsim:   address space %d: pid %d, %s\n", p.ASID, p.PID, p.Command)
@@ -132,6 +144,7 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 	f.BoolVar(&opt.DataOnly, "data-only", false, "leave out instruction fetches")
 	f.Int64Var(&opt.MaxRefs, "max-refs", 0, "stop the program after this many accesses (0: no limit)")
 	f.BoolVar(&opt.Children, "children", false, "trace the processes PROGRAM starts too, each in its own address space")
+	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
 	return cmd

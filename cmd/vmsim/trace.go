@@ -62,7 +62,7 @@ func formatList(fs []traces.Format) string {
 
 func newConvertCmd(stderr io.Writer) *cobra.Command {
 	var in inputFlags
-	var to, compress string
+	var to, compress, level string
 	var lossy bool
 	var block int
 	cmd := &cobra.Command{
@@ -80,7 +80,9 @@ which merges every address space into 0 and drops control records. Whatever is l
 reported on standard error. vmt carries everything: X -> vmt -> X gives X's records back.
 
 --compress zstd on a vmt output compresses each block inside the file, which stays
-seekable; gzip, zstd (for text formats) and xz compress the whole output stream.`,
+seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
+--zstd-level best makes a vmt file about 10% smaller than the default (better), at a
+fifth of the speed or less: for traces written once and read many times.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := traces.ParseFormat(to)
@@ -92,6 +94,10 @@ seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
 				if format == traces.FormatVMT {
 					compress = "zstd"
 				}
+			}
+			zl, ok := zstdLevels[level]
+			if !ok {
+				return fmt.Errorf("--zstd-level %q: want fastest, default, better or best", level)
 			}
 			if w := extWarning(args[1], format, compress); w != "" {
 				fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
@@ -109,7 +115,7 @@ seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
 				}
 			}
 			return writeAtomically(args[1], func(w io.Writer) error {
-				n, losses, err := convert(src, w, format, compress, block, lossy, meta)
+				n, losses, err := convert(src, w, format, compress, zl, block, lossy, meta)
 				if err != nil {
 					return err
 				}
@@ -126,7 +132,14 @@ seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
 	f.StringVar(&compress, "compress", "", "none|gzip|zstd|xz (default zstd for vmt, none otherwise)")
 	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces and drop control records instead of failing")
 	f.IntVar(&block, "block", traces.VMTDefaultBlockRecords, "vmt: records per block (the seek index spacing)")
+	f.StringVar(&level, "zstd-level", "better", "vmt: zstd level of the blocks (fastest|default|better|best)")
 	return cmd
+}
+
+// zstdLevels are the zstd encoder levels --zstd-level names.
+var zstdLevels = map[string]zstd.EncoderLevel{
+	"fastest": zstd.SpeedFastest, "default": zstd.SpeedDefault,
+	"better": zstd.SpeedBetterCompression, "best": zstd.SpeedBestCompression,
 }
 
 func describeLosses(l traces.Losses) string {
@@ -147,13 +160,13 @@ func describeLosses(l traces.Losses) string {
 }
 
 // convert copies src to w in format, compressed as asked.
-func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, block int, lossy bool, meta map[string]any) (int64, traces.Losses, error) {
+func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, level zstd.EncoderLevel, block int, lossy bool, meta map[string]any) (int64, traces.Losses, error) {
 	out, closeOut, err := compressor(w, compress, format == traces.FormatVMT)
 	if err != nil {
 		return 0, traces.Losses{}, err
 	}
 	opt := traces.WriterOptions{Lossy: lossy, VMT: traces.VMTOptions{
-		Compress: format == traces.FormatVMT && compress == "zstd", BlockRecords: block, Meta: meta}}
+		Compress: format == traces.FormatVMT && compress == "zstd", Level: level, BlockRecords: block, Meta: meta}}
 	tw, err := traces.NewWriter(out, format, opt)
 	if err != nil {
 		return 0, traces.Losses{}, err

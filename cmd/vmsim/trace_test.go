@@ -200,6 +200,89 @@ func TestRecord(t *testing.T) {
 	}
 }
 
+// TestConvertZstdLevel converts at every --zstd-level: the same records back, and a bad
+// level is a usage error.
+func TestConvertZstdLevel(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Repeat("I  04001100,3\n L 1ffefffd78,8\n S 1ffefffd78,8\n M 0421d3c0,4\n", 500)
+	lk := filepath.Join(dir, "t.lackey")
+	os.WriteFile(lk, []byte(text), 0o644)
+	for _, level := range []string{"fastest", "default", "better", "best"} {
+		out := filepath.Join(dir, level+".vmt")
+		if code, _, stderr := runCLI("trace", "convert", "--zstd-level", level, lk, out); code != 0 {
+			t.Fatalf("%s: %s", level, stderr)
+		}
+		back := filepath.Join(dir, level+".lackey")
+		if code, _, stderr := runCLI("trace", "convert", "--to", "lackey", out, back); code != 0 {
+			t.Fatalf("%s: %s", level, stderr)
+		}
+		if b, _ := os.ReadFile(back); string(b) != text {
+			t.Errorf("%s: records changed", level)
+		}
+	}
+	if code, _, stderr := runCLI("trace", "convert", "--zstd-level", "worst", lk, filepath.Join(dir, "x.vmt")); code != 2 || !strings.Contains(stderr, "--zstd-level") {
+		t.Errorf("bad level: exit %d, %s", code, stderr)
+	}
+}
+
+// TestRecordSyscalls records cat copying a file of 1000 bytes: the trace holds an input
+// of 1000 bytes (from the file's descriptor) and an output of 1000 bytes on descriptor 1,
+// in that order, with and without --children.
+func TestRecordSyscalls(t *testing.T) {
+	needValgrind(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, bytes.Repeat([]byte("0123456789"), 100), 0o644)
+	for _, tt := range []struct {
+		name string
+		args []string
+		asid traces.ASID
+	}{
+		{"cat", []string{"cat", in}, 0},
+		{"children", []string{"--children", "sh", "-c", "cat " + in}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, tt.name+".vmt")
+			code, stdout, stderr := runCLI(append([]string{"record", "--syscalls", "--data-only", "-o", out}, tt.args...)...)
+			if code != 0 || len(stdout) != 1000 || !strings.Contains(stderr, "I/O records") {
+				t.Fatalf("exit %d, %d bytes out: %s", code, len(stdout), stderr)
+			}
+			f, err := traces.Open(out, traces.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := traces.ReadAll(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, output := -1, -1
+			for i, r := range recs {
+				switch {
+				case r.Kind == traces.Input && r.Size == 1000 && r.ASID == tt.asid && r.Addr > 2:
+					input = i
+				case r.Kind == traces.Output && r.Size == 1000 && r.ASID == tt.asid && r.Addr == 1:
+					output = i
+				}
+			}
+			if input < 0 || output < input {
+				t.Errorf("input of 1000 bytes at record %d, output of 1000 bytes on fd 1 at %d", input, output)
+			}
+		})
+	}
+	// Without --syscalls, no I/O record.
+	out := filepath.Join(dir, "plain.vmt")
+	if code, _, stderr := runCLI("record", "--data-only", "-o", out, "cat", in); code != 0 {
+		t.Fatal(stderr)
+	}
+	f, _ := traces.Open(out, traces.Options{})
+	recs, _ := traces.ReadAll(f)
+	for _, r := range recs {
+		if !r.Kind.IsAccess() {
+			t.Fatalf("record %v without --syscalls", r)
+		}
+	}
+}
+
 // TestHeadFrom checks that --from gives the same records whether the trace jumps (vmt)
 // or is decoded from the start (lackey).
 func TestHeadFrom(t *testing.T) {
