@@ -99,6 +99,23 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 		// a fork.
 		return rec, skipLine
 	}
+	if p.sawSyscall && bytes.HasPrefix(line, syscallName) {
+		// The rest of a call's line whose start a forked child's output broke off
+		// ("sys_wait4 ( ... )" and, glued to it, the next record). It cannot be told
+		// which thread it belongs to: a cut I/O call is an error, never a lost record.
+		j := bytes.IndexAny(line, " (")
+		if j < 0 {
+			j = len(line)
+		}
+		if _, io := ioSyscalls[string(line[len(syscallName):j])]; io {
+			return rec, "an I/O system call's line cut off from its SYSCALL[pid,tid] start (a forked child's output broke it)"
+		}
+		p.skippedSyscalls++
+		if r, ok := gluedRecord(line); ok {
+			return r, ""
+		}
+		return rec, skipLine
+	}
 	if bytes.HasPrefix(line[skipSpace(line, 0):], forkNote) {
 		// A fork's note ("   fork: process 6785 created child 6806") on a line of its own.
 		return rec, skipLine
@@ -211,6 +228,7 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 
 var (
 	syscallPrefix       = []byte("SYSCALL[")
+	syscallName         = []byte("sys_")
 	syscallContinuation = []byte(" --> [")
 	forkNote            = []byte("fork: process ")
 	syscallArrow        = []byte("--> ")

@@ -150,6 +150,11 @@ func TestLackeySyscalls(t *testing.T) {
 			"SYSCALL[4645,1](58) sys_fork ( )   fork: process 4645 created child 4691\n" +
 			" --> [pre-success] Success(0x1253) \n" + "   fork: process 6785 created child 6806\n \n",
 			[]Record{{0x11adc0, 6, 0, Fetch}}, 2, ""},
+		{"a call's line broken off by a child", "SYSCALL[9,1](58) sys_fork ( )   fork: process 9 created child 10\n" +
+			"sys_wait4 ( 4294967295, 0x1fff0002bc, 0, 0x0 )I  00114236,7\n",
+			[]Record{{0x114236, 7, 0, Fetch}}, 2, ""},
+		{"an I/O call's line broken off", "SYSCALL[9,1](58) sys_fork ( )   fork: process 9 created child 10\n" +
+			"sys_write ( 1, 0x1, 5 ) --> [async] ... \n", nil, 1, "t.trace:2: an I/O system call's line cut off"},
 		{"bad header", "SYSCALL[x,1](0) sys_read ( 4 )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want SYSCALL[pid,tid](number)"},
 		{"no fd", "SYSCALL[1,1](0) sys_read ( x )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want a file descriptor"},
 		{"bad outcome", "SYSCALL[1,1](0) sys_read ( 4 )[sync] --> Maybe(0x1)\n", nil, 0, "t.trace:1: want Success"},
