@@ -50,7 +50,7 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("Overhead = modeled time of the scheme / modeled time of `none` - 1. The raw counters,\n")
 	p("the configuration and the time split of every point are in `data/points.csv` and\n")
 	p("`data/points.jsonl`; each figure's numbers are in `figN.csv`. Tables come as `.txt`\n")
-	p("(terminal), `.md`, `.csv` and `.tex`; figures as `.svg` and `.png`.\n\n")
+	p("(terminal), `.md`, `.csv` and `.tex`; figures as `.svg`, `.png` and `.pdf` (one PDF a figure, for LaTeX).\n\n")
 
 	p("## Tables\n\n")
 	for _, t := range tables {
@@ -60,9 +60,9 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	}
 	p("## Figures\n\n")
 	for _, f := range figs {
-		note := ""
+		note := " Points whose interval is longer than the trace took no checkpoint: they are not drawn, and `" + f.Name + ".csv` marks them `no ckpt`."
 		if f.LogY {
-			note = " Values of zero or below cannot be drawn on a log axis and are left out; `" + f.Name + ".csv` has every value."
+			note += " Values of zero or below cannot be drawn on a log axis and are left out; the CSV has every value."
 		}
 		p("### %s\n\n%s%s\n\n![%s](%s.png)\n\n", f.Title, f.Caption, note, f.Title, f.Name)
 	}

@@ -20,6 +20,10 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var jobs int
 	var resume bool
 	var costs []string
+	var long bool
+	var which string
+	var cache string
+	var warmup int64
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
@@ -53,9 +57,17 @@ Progress shows on a terminal only.`,
 			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
 				command = "vmsim reproduce " + strings.Join(reproduceArgs(cmd), " ")
 			}
+			if long {
+				ldir := dir
+				if !cmd.Flags().Changed("dir") {
+					ldir = "results/long"
+				}
+				return reproduce.RunLong(cmd.Context(), reproduce.LongOptions{Dir: ldir, Cache: cache, Jobs: jobs, Warmup: warmup,
+					Costs: model, Progress: progressLine(stderr, "reproduce --long"), Log: stderr, Command: command, Version: version})
+			}
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
-				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version,
+				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version, Study: which,
 			})
 		},
 	}
@@ -63,6 +75,10 @@ Progress shows on a terminal only.`,
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
 	f.BoolVar(&resume, "resume", false, "keep the points already in DIR/data (an interrupted run)")
+	f.StringVar(&which, "study", "all", "all|paper|compare: the paper's study (DIR), the comparative study (DIR/compare), or both")
+	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long")
+	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
+	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
 	f.StringArrayVar(&costs, "cost", nil, "set a cost of the model: KEY=V (repeatable; see vmsim sweep --help)")
 	return cmd
 }
