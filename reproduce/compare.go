@@ -29,10 +29,12 @@ const (
 	CompareCacheLine = 64
 )
 
-// GranuleInterval is the interval of the granule study; Granules its granules.
-const GranuleInterval = 100_000
-
-var Granules = []int64{64, 256, 1024, 4096}
+// GranuleInterval is the interval of the granule study and of the volumes table (it must
+// be one of CompareIntervals); Granules the granules.
+var (
+	GranuleInterval int64 = 100_000
+	Granules              = []int64{64, 256, 1024, 4096}
+)
 
 // scheme is one checkpointing scheme of the comparative study, as configured.
 type cmpScheme struct {
@@ -129,7 +131,7 @@ func (c *compare) makePoints() error {
 			}
 			if sc.block {
 				for _, g := range Granules {
-					if err := c.add(ckey("G", t.name, sc.key, g), t, with(sc.set, "interval", int64(GranuleInterval), "granule", g)); err != nil {
+					if err := c.add(ckey("G", t.name, sc.key, g), t, with(sc.set, "interval", GranuleInterval, "granule", g)); err != nil {
 						return err
 					}
 				}
@@ -296,7 +298,7 @@ func (c *compare) tableSchemes() *Table {
 }
 
 func (c *compare) tableVolumes() *Table {
-	n := int64(GranuleInterval)
+	n := GranuleInterval
 	t := &Table{Name: "cmp-table2", Title: fmt.Sprintf("Table C2: what a checkpoint moves, and memory held (interval %s)", siLabel(float64(n))),
 		Caption: "Per checkpoint (sum over the traces over the checkpoints taken): bytes copied in memory (bytes_copied), logged (bytes_logged), sent to storage (bytes_to_storage) and to a backup (bytes_to_backup), and moved while the program is stopped (checkpoint_stall_bytes); memory overhead at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces.",
 		Header:  []string{"scheme", "copied", "logged", "to storage", "to backup", "stall", "memory overhead (× footprint)"},
@@ -522,7 +524,7 @@ func (c *compare) tableWinners() *Table {
 }
 
 func (c *compare) tableGranule() *Table {
-	t := &Table{Name: "cmp-table6", Title: fmt.Sprintf("Table C6: the granule of block-granular schemes (interval %s)", siLabel(GranuleInterval)),
+	t := &Table{Name: "cmp-table6", Title: fmt.Sprintf("Table C6: the granule of block-granular schemes (interval %s)", siLabel(float64(GranuleInterval))),
 		Caption: "Overhead (geometric mean over the traces) and bytes moved per checkpoint (copied + logged + to storage + to backup) against the granule the memory controller tracks.",
 		Header:  []string{"scheme"}, Right: []bool{false}}
 	for _, g := range Granules {
@@ -625,8 +627,9 @@ func (c *compare) figures() []*Figure {
 		vol.Series, mem.Series = append(vol.Series, v), append(mem.Series, m)
 	}
 	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
-		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces).", siLabel(GranuleInterval)),
-		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
+		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces).", siLabel(float64(GranuleInterval))),
+		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead",
+		XTicks: ivxs(Granules)}
 	for _, sc := range cmpSchemes {
 		if !sc.block {
 			continue
@@ -644,8 +647,8 @@ func (c *compare) figures() []*Figure {
 	return figs
 }
 
-// SensitivityInterval is the interval of the sensitivity figures.
-const SensitivityInterval = 100_000
+// SensitivityInterval is the interval of the sensitivity figures (one of CompareIntervals).
+var SensitivityInterval int64 = 100_000
 
 // sensitivity varies one cost of this machine's set at a time and recomputes every
 // scheme's overhead from the same counters.
@@ -670,7 +673,7 @@ func (c *compare) sensitivity() []*Figure {
 	var figs []*Figure
 	for _, a := range axes {
 		f := &Figure{Name: a.name, Title: a.title,
-			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters.", siLabel(SensitivityInterval), a.label),
+			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters.", siLabel(float64(SensitivityInterval)), a.label),
 			XLabel:  a.label, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
 		for _, sc := range cmpSchemes {
 			ser := Series{Name: sc.label, X: a.xs}

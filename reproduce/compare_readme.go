@@ -103,7 +103,7 @@ func (c *compare) conclusions(p func(string, ...any)) {
 		o4k, b4k := c.granulePoint(sc, Granules[len(Granules)-1])
 		gparts = append(gparts, fmt.Sprintf("%s: %s at 64 B, %s at 4 KiB (bytes a checkpoint %s → %s), best at %d B", sc.label, pct(o64), pct(o4k), bytesCell(b64), bytesCell(b4k), bestG))
 	}
-	p("At interval %s: %s.\n\n", siLabel(GranuleInterval), strings.Join(gparts, "; "))
+	p("At interval %s: %s.\n\n", siLabel(float64(GranuleInterval)), strings.Join(gparts, "; "))
 	p("**Optimal intervals.** ")
 	var within, total int
 	var yl, dl []string

@@ -34,7 +34,10 @@ type Figure struct {
 	Title, Caption string
 	XLabel, YLabel string // with units, e.g. "checkpoint interval (accesses)"
 	LinX           bool   // linear x axis (default: log)
-	LogY           bool   // log scale on y; points with y <= 0 are left out
+	// XTicks, when set, are the only labelled x ticks (e.g. the granules studied), written
+	// as plain integers.
+	XTicks []float64
+	LogY   bool // log scale on y; points with y <= 0 are left out
 	// RefLines are horizontal reference lines (y values), drawn dashed and labelled in the
 	// legend, e.g. 1 and 5 on an overhead axis in percent.
 	RefLines []float64
@@ -115,6 +118,13 @@ func (f *Figure) plot() (*plot.Plot, plot.Legend, error) {
 	}
 	if f.LogY {
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
+	}
+	if f.XTicks != nil {
+		var ts plot.ConstantTicks
+		for _, x := range f.XTicks {
+			ts = append(ts, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'f', -1, 64)})
+		}
+		p.X.Tick.Marker = ts
 	}
 	p.Add(plotter.NewGrid())
 	leg := plot.NewLegend()
