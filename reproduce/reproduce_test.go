@@ -16,7 +16,7 @@ import (
 
 func smallOptions(dir string, jobs int) Options {
 	return Options{Dir: dir, Corpus: []string{"sort", "awk"}, Intervals: []int64{1000, 100000, 10_000_000},
-		Jobs: jobs, Costs: sim.DefaultCostModel(), Command: "vmsim reproduce (test)", Version: "test"}
+		Jobs: jobs, Costs: sim.DefaultCostModel(), Command: "vmsim reproduce (test)", Version: "test", Study: "paper"}
 }
 
 // TestReproduce runs a small study twice, with one job and with two, and expects the same
