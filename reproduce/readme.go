@@ -52,6 +52,11 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("`data/points.jsonl`; each figure's numbers are in `figN.csv`. Tables come as `.txt`\n")
 	p("(terminal), `.md`, `.csv` and `.tex`; figures as `.svg`, `.png` and `.pdf` (one PDF a figure, for LaTeX).\n\n")
 
+	p("Two further studies sit beside this one: every checkpointing scheme side by side, under\n")
+	p("three sourced cost sets, in [`compare/`](compare/README.md) (`vmsim reproduce`, or\n")
+	p("`--study compare` alone), and the same questions on recordings of 10^9 accesses and more\n")
+	p("in [`long/`](long/README.md) (`vmsim reproduce --long`). How every number is computed:\n")
+	p("`docs/study.md`.\n\n")
 	p("## Tables\n\n")
 	for _, t := range tables {
 		p("### %s\n\n%s\n\n", t.Title, t.Caption)
