@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -595,7 +596,7 @@ const ivLabel = "checkpoint interval (accesses)"
 func (c *compare) figOverhead(i int, cs CostSet) *Figure {
 	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead per scheme, " + cs.Label + " costs",
 		Caption: fmt.Sprintf("Overhead against the interval for every scheme under the %s cost set (geometric mean over the traces; points where some trace took no checkpoint are not drawn). Dashed grey: 1%% and 5%%.", cs.Label),
-		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
+		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
 	for _, sc := range cmpSchemes {
 		ser := Series{Name: sc.label, X: ivxs(CompareIntervals)}
 		for _, n := range CompareIntervals {
@@ -628,7 +629,7 @@ func (c *compare) figures() []*Figure {
 	}
 	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
 		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces).", siLabel(float64(GranuleInterval))),
-		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead",
+		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName,
 		XTicks: ivxs(Granules)}
 	for _, sc := range cmpSchemes {
 		if !sc.block {
@@ -644,7 +645,41 @@ func (c *compare) figures() []*Figure {
 	figs = append(figs, vol, mem, gr)
 	figs = append(figs, c.sensitivity()...)
 	figs = append(figs, c.figValidation())
+	for _, f := range figs {
+		f.Caption += coinciding(f)
+	}
 	return figs
+}
+
+// coinciding names the series of a figure whose values are all equal (to 4 significant
+// digits), which hide one another: " Coinciding lines: a = b; c = d." or "".
+func coinciding(f *Figure) string {
+	key := func(s Series) string {
+		var b strings.Builder
+		for _, y := range s.Y {
+			b.WriteString(strconv.FormatFloat(y, 'g', 4, 64) + ",")
+		}
+		return b.String()
+	}
+	groups := map[string][]string{}
+	var order []string
+	for _, s := range f.Series {
+		k := key(s)
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], s.Name)
+	}
+	var parts []string
+	for _, k := range order {
+		if len(groups[k]) > 1 {
+			parts = append(parts, strings.Join(groups[k], " = "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " Coinciding lines: " + strings.Join(parts, "; ") + "."
 }
 
 // SensitivityInterval is the interval of the sensitivity figures (one of CompareIntervals).
@@ -674,7 +709,7 @@ func (c *compare) sensitivity() []*Figure {
 	for _, a := range axes {
 		f := &Figure{Name: a.name, Title: a.title,
 			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters.", siLabel(float64(SensitivityInterval)), a.label),
-			XLabel:  a.label, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
+			XLabel:  a.label, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
 		for _, sc := range cmpSchemes {
 			ser := Series{Name: sc.label, X: a.xs}
 			for _, x := range a.xs {

@@ -215,7 +215,7 @@ func (l *longStudy) tables() []*Table {
 func (l *longStudy) figures() []*Figure {
 	f := &Figure{Name: "long-fig1", Title: "Overhead of virtual checkpoints on traces of 10^9 accesses",
 		Caption: fmt.Sprintf("Overhead against the interval after a warm-up of %d accesses; non-volatile and volatile memory, and the data-only recording. Points with no checkpoint are not drawn.", l.opt.Warmup),
-		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
+		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
 	add := func(t longTrace, mem string) {
 		s := Series{Name: t.label + ", " + mem, X: ivxs(LongIntervals)}
 		for _, n := range LongIntervals {

@@ -38,11 +38,10 @@ type Figure struct {
 	// as plain integers.
 	XTicks []float64
 	LogY   bool // log scale on y; points with y <= 0 are left out
-	// RefLines are horizontal reference lines (y values), drawn dashed and labelled in the
-	// legend, e.g. 1 and 5 on an overhead axis in percent.
+	// RefLines are horizontal reference lines (y values), drawn dashed grey, e.g. 1 and 5
+	// on an overhead axis in percent; RefName is their one legend entry.
 	RefLines []float64
-	// RefLabel formats a reference line's legend label (default "%g").
-	RefLabel string
+	RefName  string
 	Series   []Series
 }
 
@@ -154,7 +153,7 @@ func (f *Figure) plot() (*plot.Plot, plot.Legend, error) {
 	if n == 0 {
 		return nil, leg, fmt.Errorf("%s: no points to plot", f.Name)
 	}
-	for _, r := range f.RefLines {
+	for i, r := range f.RefLines {
 		xs := plotter.XYs{{X: xmin, Y: r}, {X: xmax, Y: r}}
 		l, err := plotter.NewLine(xs)
 		if err != nil {
@@ -164,11 +163,9 @@ func (f *Figure) plot() (*plot.Plot, plot.Legend, error) {
 		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		l.Width = vg.Points(0.75)
 		p.Add(l)
-		lab := f.RefLabel
-		if lab == "" {
-			lab = "%g"
+		if i == 0 && f.RefName != "" {
+			leg.Add(f.RefName, l)
 		}
-		leg.Add(fmt.Sprintf(lab, r), l)
 	}
 	if f.LogY {
 		// The reference lines stay in view.
@@ -188,13 +185,7 @@ func (f *Figure) draw(c draw.Canvas, p *plot.Plot, leg plot.Legend) {
 	for _, s := range f.Series {
 		wmax = max(wmax, leg.TextStyle.Width(s.Name))
 	}
-	for _, r := range f.RefLines {
-		lab := f.RefLabel
-		if lab == "" {
-			lab = "%g"
-		}
-		wmax = max(wmax, leg.TextStyle.Width(fmt.Sprintf(lab, r)))
-	}
+	wmax = max(wmax, leg.TextStyle.Width(f.RefName))
 	lw := wmax + leg.ThumbnailWidth + 3*leg.Padding + vg.Points(6)
 	pc := draw.Crop(c, 0, -lw, 0, 0)
 	p.Draw(pc)

@@ -381,6 +381,9 @@ func figCell(y float64) string {
 // refLines are the reference lines of every overhead figure: 1% and 5%.
 var refLines = []float64{1, 5}
 
+// refName is the reference lines' legend entry.
+const refName = "1% and 5% overhead"
+
 // allCheckpointed reports whether every trace took a checkpoint at interval n.
 func (s *study) allCheckpointed(v variant, n int64) bool {
 	for _, tr := range s.traces {
@@ -404,7 +407,7 @@ func (s *study) geoOverhead(v variant, n int64) float64 {
 func (s *study) figures() []*Figure {
 	fig4 := &Figure{Name: "fig4", Title: "Figure 4: limited frames and remapping",
 		Caption: "Overhead against the interval, as the geometric mean over the traces of 1 + overhead, minus one, for non-volatile memory: copy or remap on first write, with unlimited frames or with half of each trace's footprint in frames (the baseline none gets the same frames).",
-		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (%, geometric mean)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead"}
+		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (%, geometric mean)", LogY: true, RefLines: refLines, RefName: refName}
 	for _, v := range []variant{nonvolatile, remap, limited, limRemap} {
 		ser := Series{Name: v.label, X: s.xs()}
 		for _, n := range s.intervals {
@@ -419,10 +422,10 @@ func (s *study) figures() []*Figure {
 	return []*Figure{
 		{Name: "fig1", Title: "Figure 1: overhead, non-volatile memory",
 			Caption: "Overhead (modeled time of virtual checkpoints over that of plain demand paging, minus one) against the checkpoint interval, one line per trace; non-volatile memory, copy on first write, unlimited frames.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead", Series: s.perTrace(nonvolatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(nonvolatile, overhead)},
 		{Name: "fig2", Title: "Figure 2: overhead, volatile memory",
 			Caption: "The same for volatile memory, where each checkpoint writes the pages modified since the last one, their page-table pages and a commit record to disk.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefLabel: "%g%% overhead", Series: s.perTrace(volatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(volatile, overhead)},
 		{Name: "fig3", Title: "Figure 3: memory overhead",
 			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
 			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames (fraction of footprint pages)",

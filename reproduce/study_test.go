@@ -98,7 +98,7 @@ func TestLogTicks(t *testing.T) {
 }
 
 func TestFigureRender(t *testing.T) {
-	f := &Figure{Name: "f", Title: "t", XLabel: "interval (accesses)", YLabel: "overhead (%)", LogY: true, RefLines: refLines, RefLabel: "%g%%",
+	f := &Figure{Name: "f", Title: "t", XLabel: "interval (accesses)", YLabel: "overhead (%)", LogY: true, RefLines: refLines, RefName: "1% and 5%",
 		Series: []Series{{Name: "a", X: []float64{100, 1000, 1e4}, Y: []float64{50, 3, math.NaN()}}, {Name: "b", X: []float64{100, 1000, 1e4}, Y: []float64{0, 2, 0.5}}}}
 	svg, png, pdf, err := f.Render()
 	if err != nil {
