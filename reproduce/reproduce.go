@@ -430,6 +430,9 @@ func (s *study) figures() []*Figure {
 			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
 			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames (fraction of footprint pages)",
 			Series: s.perTrace(nonvolatile, func(r *sweep.Result) float64 {
+				if r.Stats.Checkpoints == 0 {
+					return math.NaN()
+				}
 				return float64(r.Stats.CheckpointFramesPeak) / float64(r.Stats.PagesTouched)
 			})},
 		fig4,
@@ -502,11 +505,16 @@ func (s *study) write() error {
 }
 
 // smallestBelow returns the smallest interval from which on (for it and every larger
-// one) y stays below limit, or 0 when there is none.
+// one that was measured) y stays below limit, or 0 when there is none. A y of NaN is an
+// interval not measured (no checkpoint taken): it is skipped.
 func (s *study) smallestBelow(y func(n int64) float64, limit float64) int64 {
 	best := int64(0)
 	for i := len(s.intervals) - 1; i >= 0; i-- {
-		if y(s.intervals[i]) >= limit {
+		v := y(s.intervals[i])
+		if math.IsNaN(v) {
+			continue
+		}
+		if v >= limit {
 			break
 		}
 		best = s.intervals[i]
