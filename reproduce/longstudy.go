@@ -19,7 +19,7 @@ var LongIntervals = []int64{100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_0
 
 // LongSchemeIntervals are the intervals at which the long study compares other schemes
 // (memory-level replay is about 10 times slower than dualmap's, so fewer points).
-var LongSchemeIntervals = []int64{1_000_000, 100_000_000}
+var LongSchemeIntervals = []int64{10_000_000}
 
 // LongSchemes are the schemes compared with dualmap on the long traces, behind the
 // comparative study's cache.
