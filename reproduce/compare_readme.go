@@ -76,8 +76,28 @@ func (c *compare) conclusions(p func(string, ...any)) {
 		}
 		p("Under the %s costs the cheapest is %s.\n", cs.Label, strings.Join(parts, "; "))
 	}
+	p("\n**Where the paper's scheme stands.** Rank of dualmap (non-volatile) among the %d schemes,\n", len(cmpSchemes))
+	p("by overhead at each interval measured on every trace:\n\n")
+	for _, cs := range c.sets {
+		var parts []string
+		for _, n := range CompareIntervals {
+			d := c.schemeOverhead(cs.Model, cmpSchemes[0], n)
+			if math.IsNaN(d) {
+				continue
+			}
+			rank := 1
+			for _, sc := range cmpSchemes[1:] {
+				if o := c.schemeOverhead(cs.Model, sc, n); !math.IsNaN(o) && o < d {
+					rank++
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%d at %s (%s)", rank, siLabel(float64(n)), pct(d)))
+		}
+		p("- %s costs: %s.\n", cs.Label, strings.Join(parts, ", "))
+	}
 	p("\n**Intervals at which each scheme stays below 1%% and 5%%** (the smallest interval from\n")
-	p("which on the overhead stays below 1%% / below 5%%):\n\n")
+	p("which on, among those measured on every trace, the overhead stays below 1%% / below 5%%;\n")
+	p("none: at no interval studied):\n\n")
 	for _, cs := range c.sets {
 		p("- %s costs: ", cs.Label)
 		var parts []string
@@ -147,7 +167,7 @@ func (c *compare) smallestBelow(cs CostSet, sc cmpScheme, limit float64) string 
 		best = siLabel(float64(CompareIntervals[i]))
 	}
 	if best == "" {
-		return "never"
+		return "none"
 	}
 	return best
 }
