@@ -125,6 +125,10 @@ func reproduceArgs(cmd *cobra.Command) []string {
 			}
 			return
 		}
+		if f.Value.Type() == "bool" && f.Value.String() == "true" {
+			out = append(out, "--"+f.Name)
+			return
+		}
 		out = append(out, "--"+f.Name+"="+f.Value.String())
 	})
 	return append(out, cmd.Flags().Args()...)
