@@ -45,6 +45,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Command and Version are written into the README.
 	Command, Version string
+	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
+	// comparative study into Dir/compare; "paper" or "compare" alone.
+	Study string
 }
 
 // Variants of the emulated machine that the study compares, all virtual checkpoints
@@ -97,16 +100,31 @@ func Run(opt Options) error {
 	if s.intervals == nil {
 		s.intervals = DefaultIntervals
 	}
+	switch opt.Study {
+	case "", "all", "paper", "compare":
+	default:
+		return fmt.Errorf("study %q: want all, paper or compare", opt.Study)
+	}
 	if err := s.collectTraces(); err != nil {
 		return err
 	}
-	if err := s.makePoints(); err != nil {
-		return err
+	if opt.Study != "compare" {
+		if err := s.makePoints(); err != nil {
+			return err
+		}
+		if err := s.run(); err != nil {
+			return err
+		}
+		if err := s.write(); err != nil {
+			return err
+		}
 	}
-	if err := s.run(); err != nil {
-		return err
+	if opt.Study == "paper" {
+		return nil
 	}
-	return s.write()
+	copt := opt
+	copt.Dir = filepath.Join(opt.Dir, "compare")
+	return runCompare(copt, s.traces)
 }
 
 func (s *study) collectTraces() error {
@@ -204,61 +222,78 @@ func costsMap(c sim.CostModel) map[string]any {
 }
 
 func (s *study) run() error {
-	data := filepath.Join(s.opt.Dir, "data")
+	res, err := runPoints(filepath.Join(s.opt.Dir, "data"), s.points, s.opt)
+	s.results = res
+	return err
+}
+
+// runPoints runs points (those not already in data/ when opt.Resume) and returns every
+// result by point id; data/points.csv and data/points.jsonl hold exactly these points,
+// in order.
+func runPoints(data string, points []sweep.Point, opt Options) (map[string]*sweep.Result, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	csvPath, jsonPath := filepath.Join(data, "points.csv"), filepath.Join(data, "points.jsonl")
-	if !s.opt.Resume {
+	if !opt.Resume {
 		for _, p := range []string{csvPath, jsonPath} {
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
+				return nil, err
 			}
 		}
 	}
 	c, err := sweep.OpenCSV(csvPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer c.Close()
 	j, err := sweep.OpenJSONL(jsonPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer j.Close()
-	if _, err := sweep.Run(s.points, sweep.Options{Jobs: s.opt.Jobs, Costs: s.opt.Costs, Progress: s.opt.Progress, Version: s.opt.Version}, c, j); err != nil {
-		return err
+	// A point listed twice (the same configuration in two parts of a study) runs once.
+	var uniq []sweep.Point
+	seen := map[string]bool{}
+	for _, p := range points {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			uniq = append(uniq, p)
+		}
+	}
+	if _, err := sweep.Run(uniq, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Progress: opt.Progress, Version: opt.Version}, c, j); err != nil {
+		return nil, err
 	}
 	all, err := sweep.ReadJSONL(jsonPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.results = map[string]*sweep.Result{}
+	results := map[string]*sweep.Result{}
 	for _, r := range all {
-		s.results[r.ID] = r
+		results[r.ID] = r
 	}
-	for _, p := range s.points {
-		if s.results[p.ID] == nil {
-			return fmt.Errorf("%s: point %s missing", jsonPath, p.ID)
+	for _, p := range uniq {
+		if results[p.ID] == nil {
+			return nil, fmt.Errorf("%s: point %s missing", jsonPath, p.ID)
 		}
 	}
 	// The data files hold exactly the study's points, in order: rewrite them (whole or
 	// not at all), in case a resumed run left points of another study behind. The old
 	// files stay locked until the new ones are in place.
-	ordered := make([]*sweep.Result, len(s.points))
-	for i, p := range s.points {
-		ordered[i] = s.results[p.ID]
+	ordered := make([]*sweep.Result, len(uniq))
+	for i, p := range uniq {
+		ordered[i] = results[p.ID]
 	}
 	if err := atomicfile.Write(csvPath, func(w io.Writer) error { return sweep.WriteCSV(w, ordered) }); err != nil {
-		return err
+		return nil, err
 	}
 	if err := atomicfile.Write(jsonPath, func(w io.Writer) error { return sweep.WriteJSONL(w, ordered) }); err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	return j.Close()
+	return results, j.Close()
 }
 
 func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
@@ -291,12 +326,20 @@ func (s *study) table2() *Table {
 		for _, tr := range s.traces {
 			r := s.result(tr, nonvolatile, n)
 			k := 1000 / float64(r.Stats.Refs)
-			row = append(row, f3(float64(r.Stats.FirstWrites)*k), f3(float64(r.Stats.PageCopies)*k))
+			mark := ""
+			if r.Stats.Checkpoints == 0 {
+				mark = noCkpt
+			}
+			row = append(row, f3(float64(r.Stats.FirstWrites)*k)+mark, f3(float64(r.Stats.PageCopies)*k)+mark)
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
 }
+
+// noCkpt marks a table cell of a point that took no checkpoint: its interval is longer
+// than the trace, so what it shows is the run's start (checkpoint 0), not an interval.
+const noCkpt = " (no ckpt)"
 
 func (s *study) xs() []float64 {
 	x := make([]float64, len(s.intervals))
@@ -318,7 +361,38 @@ func (s *study) perTrace(v variant, y func(*sweep.Result) float64) []Series {
 	return out
 }
 
-func overhead(r *sweep.Result) float64 { return r.Overhead }
+// overhead is a point's overhead in percent, or NaN when the point took no checkpoint (its
+// interval is longer than the trace): such points are marked in tables and not drawn.
+func overhead(r *sweep.Result) float64 {
+	if r.Stats.Checkpoints == 0 {
+		return math.NaN()
+	}
+	return 100 * r.Overhead
+}
+
+// figCell is a figure's value in its CSV: "no ckpt" for a point not measured.
+func figCell(y float64) string {
+	if math.IsNaN(y) {
+		return "no ckpt"
+	}
+	return strconv.FormatFloat(y, 'g', 6, 64)
+}
+
+// refLines are the reference lines of every overhead figure: 1% and 5%.
+var refLines = []float64{1, 5}
+
+// refName is the reference lines' legend entry.
+const refName = "1% and 5% overhead"
+
+// allCheckpointed reports whether every trace took a checkpoint at interval n.
+func (s *study) allCheckpointed(v variant, n int64) bool {
+	for _, tr := range s.traces {
+		if s.result(tr, v, n).Stats.Checkpoints == 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // geoOverhead is the geometric mean over the traces of 1 + overhead, minus one: the
 // typical slowdown, which one trace's extreme does not dominate.
@@ -333,25 +407,32 @@ func (s *study) geoOverhead(v variant, n int64) float64 {
 func (s *study) figures() []*Figure {
 	fig4 := &Figure{Name: "fig4", Title: "Figure 4: limited frames and remapping",
 		Caption: "Overhead against the interval, as the geometric mean over the traces of 1 + overhead, minus one, for non-volatile memory: copy or remap on first write, with unlimited frames or with half of each trace's footprint in frames (the baseline none gets the same frames).",
-		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (geometric mean)", LogY: true}
+		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (%, geometric mean)", LogY: true, RefLines: refLines, RefName: refName}
 	for _, v := range []variant{nonvolatile, remap, limited, limRemap} {
 		ser := Series{Name: v.label, X: s.xs()}
 		for _, n := range s.intervals {
-			ser.Y = append(ser.Y, s.geoOverhead(v, n))
+			y := 100 * s.geoOverhead(v, n)
+			if !s.allCheckpointed(v, n) {
+				y = math.NaN()
+			}
+			ser.Y = append(ser.Y, y)
 		}
 		fig4.Series = append(fig4.Series, ser)
 	}
 	return []*Figure{
 		{Name: "fig1", Title: "Figure 1: overhead, non-volatile memory",
 			Caption: "Overhead (modeled time of virtual checkpoints over that of plain demand paging, minus one) against the checkpoint interval, one line per trace; non-volatile memory, copy on first write, unlimited frames.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (time / baseline time - 1)", LogY: true, Series: s.perTrace(nonvolatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(nonvolatile, overhead)},
 		{Name: "fig2", Title: "Figure 2: overhead, volatile memory",
 			Caption: "The same for volatile memory, where each checkpoint writes the pages modified since the last one, their page-table pages and a commit record to disk.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (time / baseline time - 1)", LogY: true, Series: s.perTrace(volatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(volatile, overhead)},
 		{Name: "fig3", Title: "Figure 3: memory overhead",
 			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames / footprint",
+			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames (fraction of footprint pages)",
 			Series: s.perTrace(nonvolatile, func(r *sweep.Result) float64 {
+				if r.Stats.Checkpoints == 0 {
+					return math.NaN()
+				}
 				return float64(r.Stats.CheckpointFramesPeak) / float64(r.Stats.PagesTouched)
 			})},
 		fig4,
@@ -360,7 +441,7 @@ func (s *study) figures() []*Figure {
 
 // figureData is a figure's points as a table (figN.csv), so its numbers can be checked.
 func figureData(f *Figure) *Table {
-	t := &Table{Name: f.Name, Header: []string{"interval"}, Right: []bool{true}}
+	t := &Table{Name: f.Name, Header: []string{f.XLabel}, Right: []bool{true}}
 	for _, s := range f.Series {
 		t.Header = append(t.Header, s.Name)
 		t.Right = append(t.Right, true)
@@ -368,7 +449,7 @@ func figureData(f *Figure) *Table {
 	for i := range f.Series[0].X {
 		row := []string{strconv.FormatFloat(f.Series[0].X[i], 'f', -1, 64)}
 		for _, s := range f.Series {
-			row = append(row, strconv.FormatFloat(s.Y[i], 'g', 6, 64))
+			row = append(row, figCell(s.Y[i]))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -401,7 +482,7 @@ func (s *study) write() error {
 	}
 	figs := s.figures()
 	for _, f := range figs {
-		svg, png, err := f.Render()
+		svg, png, pdf, err := f.Render()
 		if err != nil {
 			return err
 		}
@@ -412,7 +493,7 @@ func (s *study) write() error {
 		for _, x := range []struct {
 			ext  string
 			data []byte
-		}{{".svg", svg}, {".png", png}, {".csv", c}} {
+		}{{".svg", svg}, {".png", png}, {".pdf", pdf}, {".csv", c}} {
 			if err := put(f.Name+x.ext, x.data); err != nil {
 				return err
 			}
@@ -424,11 +505,16 @@ func (s *study) write() error {
 }
 
 // smallestBelow returns the smallest interval from which on (for it and every larger
-// one) y stays below limit, or 0 when there is none.
+// one that was measured) y stays below limit, or 0 when there is none. A y of NaN is an
+// interval not measured (no checkpoint taken): it is skipped.
 func (s *study) smallestBelow(y func(n int64) float64, limit float64) int64 {
 	best := int64(0)
 	for i := len(s.intervals) - 1; i >= 0; i-- {
-		if y(s.intervals[i]) >= limit {
+		v := y(s.intervals[i])
+		if math.IsNaN(v) {
+			continue
+		}
+		if v >= limit {
 			break
 		}
 		best = s.intervals[i]

@@ -20,12 +20,18 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var jobs int
 	var resume bool
 	var costs []string
+	var long bool
+	var which string
+	var cache string
+	var warmup int64
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
-		Long: `Run the fixed experiment of Bowen & Pradhan's "Virtual Checkpoints: Architecture and
-Performance" (IEEE Trans. Computers, 1992) on the bundled corpus, and on the TRACE files
-named, and write --dir:
+		Long: `Run the fixed experiments of the study on the bundled corpus, and on the TRACE files
+named, and write --dir (default results):
+
+--study paper: the study of Bowen & Pradhan's "Virtual Checkpoints: Architecture and
+Performance" (IEEE Trans. Computers, 1992), into DIR:
 
   table1.*   the traces: accesses, write fraction, pages touched and written
   table2.*   protection events and page copies per 1000 accesses against the interval
@@ -36,9 +42,35 @@ named, and write --dir:
   data/      every point: configuration, counters, modeled times (CSV and JSON lines)
   README.md  what each shows, the command and version, and the paper's claims checked
 
-Tables come as .txt, .md, .csv and .tex; figures as .svg and .png (gonum plot) with their
-numbers in .csv. The same inputs give the same files, byte for byte. Every point runs
-afresh unless --resume, which keeps the points of an interrupted run in data/.
+--study compare: every scheme side by side (behind a 32 KiB 8-way cache, with none
+behind the same cache as the baseline), into DIR/compare:
+
+  cmp-table1..7  overhead per scheme; bytes copied, logged, stored and sent, stall and
+                 memory per checkpoint; recovery cost; optimal intervals (Young 1974,
+                 Daly 2006) against failure runs; the cheapest scheme under each cost
+                 set; the granule (64 B to 4 KiB); the cost sets
+  cmp-fig1..10   overhead per scheme under each cost set (measured, hw-assisted, 1992);
+                 bytes per checkpoint; memory overhead; granule; sensitivity to trap
+                 cost, copy bandwidth and storage write cost; run time with failures
+  README.md      method, cost sets with sources, and conclusions computed from the numbers
+
+--study all (the default) runs both (a few minutes on 2 cores).
+
+--long runs the long study instead: it records a fixed set of programs (gzip and GNU sort
+on generated inputs, >= 10^9 accesses each, and a data-only recording of gzip) with
+vmsim record into --cache (default ~/.cache/vmsim/long), reusing a recording whose
+manifest (program version, arguments, input hash, valgrind and vmsim versions) matches,
+and writes DIR (default results/long): tables long-table1..3, figure long-fig1 and a
+README with the recordings' versions. Every counter leaves out the first --warmup
+accesses (default 10^8). Valgrind must be installed: reproduce/long-setup.sh installs
+what the study needs on Debian. It takes about half an hour on 2 cores the first time
+(the recordings), less after.
+
+Points whose interval is longer than the trace take no checkpoint: tables mark them
+"no ckpt" and figures leave them out. Tables come as .txt, .md, .csv and .tex; figures as
+.svg, .png and .pdf (one PDF a figure, for LaTeX) with their numbers in .csv. The same
+inputs give the same files, byte for byte. Every point runs afresh unless --resume, which
+keeps the points of an interrupted run in data/ (the long study always resumes).
 Progress shows on a terminal only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var m map[string]any
@@ -53,9 +85,17 @@ Progress shows on a terminal only.`,
 			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
 				command = "vmsim reproduce " + strings.Join(reproduceArgs(cmd), " ")
 			}
+			if long {
+				ldir := dir
+				if !cmd.Flags().Changed("dir") {
+					ldir = "results/long"
+				}
+				return reproduce.RunLong(cmd.Context(), reproduce.LongOptions{Dir: ldir, Cache: cache, Jobs: jobs, Warmup: warmup,
+					Costs: model, Progress: progressLine(stderr, "reproduce --long"), Log: stderr, Command: command, Version: version})
+			}
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
-				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version,
+				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version, Study: which,
 			})
 		},
 	}
@@ -63,6 +103,10 @@ Progress shows on a terminal only.`,
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
 	f.BoolVar(&resume, "resume", false, "keep the points already in DIR/data (an interrupted run)")
+	f.StringVar(&which, "study", "all", "all|paper|compare: the paper's study (DIR), the comparative study (DIR/compare), or both")
+	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
+	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
+	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
 	f.StringArrayVar(&costs, "cost", nil, "set a cost of the model: KEY=V (repeatable; see vmsim sweep --help)")
 	return cmd
 }
@@ -79,6 +123,10 @@ func reproduceArgs(cmd *cobra.Command) []string {
 			for _, v := range sv.GetSlice() {
 				out = append(out, "--"+f.Name+"="+v)
 			}
+			return
+		}
+		if f.Value.Type() == "bool" && f.Value.String() == "true" {
+			out = append(out, "--"+f.Name)
 			return
 		}
 		out = append(out, "--"+f.Name+"="+f.Value.String())

@@ -1,0 +1,104 @@
+package reproduce
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/vmsim/vmsim/sim"
+)
+
+// DefaultLongCache is the cache folder of the long study's recordings, under the user's
+// cache directory (~/.cache on Linux).
+func DefaultLongCache() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "vmsim", "long")
+}
+
+// RecordLong makes sure the cache holds a recording of every long program (and a
+// data-only recording of the first), recording what is missing, two at a time.
+func RecordLong(ctx context.Context, cache, version string, log io.Writer) (full, dataOnly []*Recording, err error) {
+	type job struct {
+		p    LongProgram
+		data bool
+		out  **Recording
+	}
+	full = make([]*Recording, len(LongPrograms))
+	dataOnly = make([]*Recording, 1)
+	var jobs []job
+	for i, p := range LongPrograms {
+		jobs = append(jobs, job{p, false, &full[i]})
+	}
+	jobs = append(jobs, job{LongPrograms[0], true, &dataOnly[0]})
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := ensureRecording(ctx, cache, j.p, j.data, version, &syncWriter{w: log, mu: &mu})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			*j.out = r
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return full, dataOnly, nil
+}
+
+type syncWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// LongOptions says how to run the long study.
+type LongOptions struct {
+	Dir   string // results, e.g. "results/long"
+	Cache string // the recordings' folder ("" : DefaultLongCache())
+	Jobs  int
+	// Warmup is the accesses excluded from every counter (0: LongWarmup).
+	Warmup   int64
+	Costs    sim.CostModel
+	Progress func(done, total int)
+	Log      io.Writer
+	// Command and Version are written into the README.
+	Command, Version string
+}
+
+// RunLong records the long programs (or reuses the cache) and runs the long study.
+func RunLong(ctx context.Context, opt LongOptions) error {
+	if opt.Cache == "" {
+		opt.Cache = DefaultLongCache()
+	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	full, data, err := RecordLong(ctx, opt.Cache, opt.Version, opt.Log)
+	if err != nil {
+		return err
+	}
+	return runLongStudy(opt, full, data)
+}
