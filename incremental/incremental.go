@@ -31,14 +31,13 @@ type Incremental struct {
 	pageSize int64
 	shift    uint
 	blocks   int // stamps per page, 0 when not verifying
-	perShift uint
 	perASID  bool
 	doms     map[traces.ASID]scheme.Domain
 	state    map[scheme.Domain]*domState
 	pages    scheme.PageSet
 	dev      Storage
 	store    *Store // dev when it is the default
-	mem      map[Page][]uint64
+	mem      *scheme.PageData
 	scratch  []uint64
 	list     []Page
 
@@ -115,8 +114,7 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 	}
 	if m.VerifyBlock > 0 {
 		s.blocks = int(m.PageSize / m.VerifyBlock)
-		s.perShift = uint(bits.TrailingZeros64(uint64(s.blocks)))
-		s.mem = map[Page][]uint64{}
+		s.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
 		s.scratch = make([]uint64, s.blocks)
 	}
 	if dev == nil {
@@ -161,7 +159,7 @@ func (s *Incremental) Access(a scheme.Access) {
 	}
 	st := s.dom(s.DomainOf(a.ASID))
 	for p := first; ; p++ {
-		k := Page{a.ASID, p}
+		k := Page{ASID: a.ASID, N: p}
 		if _, ok := st.dirty[k]; !ok {
 			st.dirty[k] = struct{}{}
 			s.c.traps++
@@ -190,7 +188,7 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 		var data []uint64
 		if s.blocks > 0 {
 			data = s.scratch
-			if src := s.mem[p]; src != nil {
+			if src := s.mem.Get(p); src != nil {
 				copy(data, src)
 			} else {
 				clear(data)
@@ -250,7 +248,7 @@ func (s *Incremental) Rollback(d scheme.Domain) {
 	list := s.sorted(st.dirty)
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.dev.Read(d, p, s.page(p))
+			s.dev.Read(d, p, s.mem.Page(p))
 		}
 	}
 	s.c.recovery += int64(len(list)) * s.pageSize
@@ -261,12 +259,12 @@ func (s *Incremental) Rollback(d scheme.Domain) {
 // each page its checkpoints hold; every other page is back to its initial content.
 func (s *Incremental) Crash() {
 	if s.blocks > 0 {
-		clear(s.mem)
+		s.mem.Clear()
 	}
 	for d, st := range s.state {
 		if s.blocks > 0 {
 			for p := range st.where {
-				s.dev.Read(d, p, s.page(p))
+				s.dev.Read(d, p, s.mem.Page(p))
 			}
 		}
 		clear(st.dirty)
@@ -275,35 +273,14 @@ func (s *Incremental) Crash() {
 	s.c.restores++
 }
 
-func (s *Incremental) page(p Page) []uint64 {
-	b := s.mem[p]
-	if b == nil {
-		b = make([]uint64, s.blocks)
-		s.mem[p] = b
-	}
-	return b
-}
-
 // Load reads blocks from memory.
 func (s *Incremental) Load(asid traces.ASID, first uint64, dst []uint64) {
-	mask := uint64(s.blocks - 1)
-	for i := range dst {
-		b := first + uint64(i)
-		if m := s.mem[Page{asid, b >> s.perShift}]; m != nil {
-			dst[i] = m[b&mask]
-		} else {
-			dst[i] = 0
-		}
-	}
+	s.mem.Load(asid, first, dst)
 }
 
 // Store writes blocks into memory.
 func (s *Incremental) Store(asid traces.ASID, first uint64, src []uint64) {
-	mask := uint64(s.blocks - 1)
-	for i, v := range src {
-		b := first + uint64(i)
-		s.page(Page{asid, b >> s.perShift})[b&mask] = v
-	}
+	s.mem.Store(asid, first, src)
 }
 
 // Counters adds incremental's counts to c.

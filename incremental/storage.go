@@ -5,14 +5,10 @@ import (
 	"slices"
 
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
-// Page names a page of an address space by number (address / page size).
-type Page struct {
-	ASID traces.ASID
-	N    uint64
-}
+// Page names a page of an address space (scheme.Page).
+type Page = scheme.Page
 
 func comparePages(a, b Page) int {
 	switch {

@@ -1,20 +1,17 @@
 package snaplog_test
 
 import (
-	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/vmsim/vmsim/internal/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
 
-func opener(recs []traces.Record) sim.Opener {
-	return func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }
-}
+var opener = schemetest.Opener
 
 // randomTrace makes n accesses over a few address spaces and a few dozen pages, with sizes
 // that sometimes cross page boundaries, and I/O records (inputs and outputs of up to 300
@@ -54,51 +51,17 @@ func withInputs(rng *rand.Rand, recs []traces.Record, every int) []traces.Record
 	return out
 }
 
-// gccHead returns the first n records of the real gcc trace, or skips the test when the
-// traces folder beside the repository is absent.
+// gccHead returns the first n records of the real gcc trace kept beside the repository, or
+// skips the test without it.
 func gccHead(t testing.TB, n int) []traces.Record {
-	t.Helper()
 	path := filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no real trace: %v", err)
 	}
-	f, err := traces.Open(path, traces.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := make([]traces.Record, 0, n)
-	buf := make([]traces.Record, 4096)
-	for len(out) < n {
-		k, err := f.Read(buf)
-		out = append(out, buf[:min(k, n-len(out))]...)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return schemetest.TraceHead(t, path, n)
 }
 
-func mustRun(t testing.TB, cfg sim.Config, recs []traces.Record, opt sim.Options) sim.Stats {
-	t.Helper()
-	res, err := sim.RunWith(cfg, opener(recs), opt)
-	if err != nil {
-		t.Fatalf("%+v: %v", cfg, err)
-	}
-	if res.Stats.VerifyMismatches != 0 {
-		t.Fatalf("%+v: %d mismatches; first: %s", cfg, res.Stats.VerifyMismatches, res.FirstMismatch)
-	}
-	return res.Stats
-}
-
-func own(t testing.TB, s sim.Stats, key string) int64 {
-	t.Helper()
-	v, ok := s.Scheme.Get(key)
-	if !ok {
-		t.Fatalf("no counter %q", key)
-	}
-	return v
-}
+var (
+	mustRun = schemetest.MustRun
+	own     = schemetest.Own
+)

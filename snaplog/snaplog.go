@@ -25,7 +25,6 @@ type Snaplog struct {
 	pageSize int64
 	shift    uint
 	blocks   int // stamps per page, 0 when not verifying
-	perShift uint
 	perASID  bool
 	maxPages int
 	doms     map[traces.ASID]scheme.Domain
@@ -33,9 +32,8 @@ type Snaplog struct {
 	pages    scheme.PageSet
 	link     Link
 	backup   *MemBackup // link when it is the default
-	// mem is the primary's memory, by page, when verifying.
-	// Invariant: every slice in mem has length blocks.
-	mem     map[Page][]uint64
+	// mem is the primary's memory, by page, when verifying (nil otherwise).
+	mem     *scheme.PageData
 	scratch []uint64
 	list    []Page
 	// held is the set of pages the backup holds a committed copy of (all domains).
@@ -106,8 +104,7 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 	}
 	if m.VerifyBlock > 0 {
 		s.blocks = int(m.PageSize / m.VerifyBlock)
-		s.perShift = uint(bits.TrailingZeros64(uint64(s.blocks)))
-		s.mem = map[Page][]uint64{}
+		s.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
 		s.scratch = make([]uint64, s.blocks)
 	}
 	if link == nil {
@@ -161,7 +158,7 @@ func (s *Snaplog) Access(a scheme.Access) {
 		return
 	}
 	for p := first; ; p++ {
-		k := Page{a.ASID, p}
+		k := Page{ASID: a.ASID, N: p}
 		if _, ok := st.dirty[k]; !ok {
 			st.dirty[k] = struct{}{}
 			s.c.traps++
@@ -207,7 +204,7 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 		var data []uint64
 		if s.blocks > 0 {
 			data = s.scratch
-			if src := s.mem[p]; src != nil {
+			if src := s.mem.Get(p); src != nil {
 				copy(data, src)
 			} else {
 				clear(data)
@@ -233,7 +230,7 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 	list := s.sorted(st.dirty)
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.link.Fetch(p, s.page(p))
+			s.link.Fetch(p, s.mem.Page(p))
 		}
 	}
 	entries, bytes := s.link.Replay(d, s.lastN)
@@ -245,9 +242,9 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 // not hold are back to their initial content) and every domain's log is read back.
 func (s *Snaplog) Crash() {
 	if s.blocks > 0 {
-		clear(s.mem)
+		s.mem.Clear()
 		for _, p := range s.sorted(s.held) {
-			s.link.Fetch(p, s.page(p))
+			s.link.Fetch(p, s.mem.Page(p))
 		}
 	}
 	ds := make([]scheme.Domain, 0, len(s.state))
@@ -276,36 +273,11 @@ func (s *Snaplog) recovered(replay, entries, bytes, snap int64) {
 	s.c.recSnap += snap
 }
 
-func (s *Snaplog) page(p Page) []uint64 {
-	b := s.mem[p]
-	if b == nil {
-		b = make([]uint64, s.blocks)
-		s.mem[p] = b
-	}
-	return b
-}
-
 // Load reads blocks from memory.
-func (s *Snaplog) Load(asid traces.ASID, first uint64, dst []uint64) {
-	mask := uint64(s.blocks - 1)
-	for i := range dst {
-		b := first + uint64(i)
-		if m := s.mem[Page{asid, b >> s.perShift}]; m != nil {
-			dst[i] = m[b&mask]
-		} else {
-			dst[i] = 0
-		}
-	}
-}
+func (s *Snaplog) Load(asid traces.ASID, first uint64, dst []uint64) { s.mem.Load(asid, first, dst) }
 
 // Store writes blocks into memory.
-func (s *Snaplog) Store(asid traces.ASID, first uint64, src []uint64) {
-	mask := uint64(s.blocks - 1)
-	for i, v := range src {
-		b := first + uint64(i)
-		s.page(Page{asid, b >> s.perShift})[b&mask] = v
-	}
-}
+func (s *Snaplog) Store(asid traces.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
 
 // Counters adds snaplog's counts to c.
 func (s *Snaplog) Counters(c *scheme.Counters) {
@@ -350,9 +322,9 @@ func (s *Snaplog) Check() error {
 	if held != s.logHeld || held > s.c.logHeldPeak && held > 0 {
 		return fmt.Errorf("snaplog: logs hold %d bytes, counted %d, peak %d", held, s.logHeld, s.c.logHeldPeak)
 	}
-	for p := range s.mem {
-		if len(s.mem[p]) != s.blocks {
-			return fmt.Errorf("snaplog: page %+v holds %d stamps, want %d", p, len(s.mem[p]), s.blocks)
+	if s.mem != nil {
+		if err := s.mem.Check(); err != nil {
+			return fmt.Errorf("snaplog: %w", err)
 		}
 	}
 	if b := s.backup; b != nil {
