@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/internal/schemetest"
-	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
 
