@@ -51,8 +51,8 @@ type CostModel struct {
 	LogBytesPerSec float64 `json:"log_bytes_per_sec" yaml:"log_bytes_per_sec"`
 	// StorageBytesPerSec is the bandwidth of streaming checkpoint data to stable storage
 	// (bytes_to_storage, less what is already charged as page writes of the paging disk).
-	// Measured: 256 MiB written with O_DIRECT in 1 MiB requests and fdatasync, with dd on the
-	// development machine's virtual disk, 1.2 GB/s (median of 3).
+	// Measured: 256 MiB written with O_DIRECT in 1 MiB requests and fdatasync, with dd on an Intel Xeon
+	// virtual machine's disk (2026-11-23), 1.2 GB/s (median of 3).
 	StorageBytesPerSec float64 `json:"storage_bytes_per_sec" yaml:"storage_bytes_per_sec"`
 	// BackupBytesPerSec is the bandwidth of the link to a backup machine (bytes_to_backup):
 	// 10 Gb/s Ethernet (IEEE 802.3ae), 1.25 GB/s, a link of the class replication systems
@@ -67,7 +67,8 @@ type CostModel struct {
 	CacheFlushLineNs float64 `json:"cache_flush_line_ns" yaml:"cache_flush_line_ns"`
 	// PageWalkNs is the time of one page-table walk after a TLB miss (tlb_misses). Measured:
 	// BenchmarkMachinePageWalk, a chain of dependent loads over 16,384 lines one to a page
-	// (38 ns a load) less the same chain packed 64 lines to a page (6 ns): 32 ns.
+	// (38 ns a load) less the same chain packed 64 lines to a page (6 ns): 32 ns, on an
+	// Intel Xeon virtual machine (2026-11-23).
 	PageWalkNs float64 `json:"page_walk_ns" yaml:"page_walk_ns"`
 }
 
