@@ -3,7 +3,6 @@ package incremental
 import (
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
@@ -170,29 +169,17 @@ func (s *Incremental) Access(a scheme.Access) {
 	}
 }
 
-func (s *Incremental) sorted(set map[Page]struct{}) []Page {
-	s.list = s.list[:0]
-	for p := range set {
-		s.list = append(s.list, p)
-	}
-	slices.SortFunc(s.list, comparePages)
-	return s.list
-}
-
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental
 // checkpoint, seals it, and merges the chain when a trigger says so.
 func (s *Incremental) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	list := s.sorted(st.dirty)
+	s.list = scheme.SortedPages(st.dirty, s.list)
+	list := s.list
 	for _, p := range list {
 		var data []uint64
 		if s.blocks > 0 {
 			data = s.scratch
-			if src := s.mem.Get(p); src != nil {
-				copy(data, src)
-			} else {
-				clear(data)
-			}
+			s.mem.Read(p, data)
 		}
 		s.dev.Write(d, p, data)
 		w := st.where[p]
@@ -245,7 +232,8 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 // Rollback reads domain d's pages dirtied since its checkpoint back from storage.
 func (s *Incremental) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	list := s.sorted(st.dirty)
+	s.list = scheme.SortedPages(st.dirty, s.list)
+	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
 			s.dev.Read(d, p, s.mem.Page(p))

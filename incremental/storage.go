@@ -10,18 +10,6 @@ import (
 // Page names a page of an address space (scheme.Page).
 type Page = scheme.Page
 
-func comparePages(a, b Page) int {
-	switch {
-	case a.ASID != b.ASID:
-		return int(a.ASID) - int(b.ASID)
-	case a.N < b.N:
-		return -1
-	case a.N > b.N:
-		return 1
-	}
-	return 0
-}
-
 // Storage is the storage device (or the destination server) checkpoints are written to.
 //
 // A checkpoint of domain d writes every page of its incremental checkpoint (Write), then
@@ -177,7 +165,7 @@ func (s *Store) Pages() []Page {
 	for p := range s.newest {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, comparePages)
+	slices.SortFunc(out, Page.Compare)
 	return out
 }
 

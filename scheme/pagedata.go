@@ -1,8 +1,10 @@
 package scheme
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/vmsim/vmsim/traces"
 )
@@ -11,6 +13,26 @@ import (
 type Page struct {
 	ASID traces.ASID
 	N    uint64
+}
+
+// Compare orders pages by address space, then by number: -1, 0 or 1.
+func (p Page) Compare(q Page) int {
+	switch {
+	case p.ASID != q.ASID:
+		return cmp.Compare(p.ASID, q.ASID)
+	default:
+		return cmp.Compare(p.N, q.N)
+	}
+}
+
+// SortedPages returns the pages of set in order (Page.Compare), in buf's storage.
+func SortedPages(set map[Page]struct{}, buf []Page) []Page {
+	buf = buf[:0]
+	for p := range set {
+		buf = append(buf, p)
+	}
+	slices.SortFunc(buf, Page.Compare)
+	return buf
 }
 
 // PageData is a sparse memory image in pages of verification stamps, one per block of
@@ -49,6 +71,15 @@ func (d *PageData) Page(p Page) []uint64 {
 		d.pages[p] = b
 	}
 	return b
+}
+
+// Read copies page p's stamps into dst (len Blocks), zeros for a page never created.
+func (d *PageData) Read(p Page, dst []uint64) {
+	if src := d.pages[p]; src != nil {
+		copy(dst, src)
+	} else {
+		clear(dst)
+	}
 }
 
 // Clear drops every page.

@@ -11,18 +11,6 @@ import (
 // Page names a page of an address space (scheme.Page).
 type Page = scheme.Page
 
-func comparePages(a, b Page) int {
-	switch {
-	case a.ASID != b.ASID:
-		return int(a.ASID) - int(b.ASID)
-	case a.N < b.N:
-		return -1
-	case a.N > b.N:
-		return 1
-	}
-	return 0
-}
-
 // Entry is one record of the input log: an input of Size bytes on Channel, made by address
 // space ASID just after access N of the trace. Bytes is what the entry takes in the log and
 // on the link: the header (--log-header) plus Size.
@@ -190,7 +178,7 @@ func (b *MemBackup) Pages() []Page {
 	for p := range b.mem {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, comparePages)
+	slices.SortFunc(out, Page.Compare)
 	return out
 }
 

@@ -186,29 +186,17 @@ func (s *Snaplog) IO(a scheme.Access) {
 	s.c.logHeldPeak = max(s.c.logHeldPeak, s.logHeld)
 }
 
-func (s *Snaplog) sorted(set map[Page]struct{}) []Page {
-	s.list = s.list[:0]
-	for p := range set {
-		s.list = append(s.list, p)
-	}
-	slices.SortFunc(s.list, comparePages)
-	return s.list
-}
-
 // Checkpoint sends domain d's pages written since its last snapshot to the backup, in
 // address order, and commits them; the commit truncates d's log.
 func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	list := s.sorted(st.dirty)
+	s.list = scheme.SortedPages(st.dirty, s.list)
+	list := s.list
 	for _, p := range list {
 		var data []uint64
 		if s.blocks > 0 {
 			data = s.scratch
-			if src := s.mem.Get(p); src != nil {
-				copy(data, src)
-			} else {
-				clear(data)
-			}
+			s.mem.Read(p, data)
 		}
 		s.link.Send(d, p, data)
 		s.held[p] = struct{}{}
@@ -227,7 +215,8 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 // back the log a replay needs; the driver then re-executes the accesses since the snapshot.
 func (s *Snaplog) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	list := s.sorted(st.dirty)
+	s.list = scheme.SortedPages(st.dirty, s.list)
+	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
 			s.link.Fetch(p, s.mem.Page(p))
@@ -243,7 +232,8 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 func (s *Snaplog) Crash() {
 	if s.blocks > 0 {
 		s.mem.Clear()
-		for _, p := range s.sorted(s.held) {
+		s.list = scheme.SortedPages(s.held, s.list)
+		for _, p := range s.list {
 			s.link.Fetch(p, s.mem.Page(p))
 		}
 	}
