@@ -36,12 +36,15 @@ type Param struct {
 
 // CounterDef is one of a scheme's own counters: its JSON key (under "scheme" in a run's
 // stats) and its definition. A peak (the most of something at once) is not a sum of
-// events: --warmup keeps its whole-run value instead of subtracting. Register marks every
-// counter whose key contains "peak" as one.
+// events: --warmup keeps its whole-run value instead of subtracting. A counter whose key
+// contains "peak" is one too (IsPeak).
 type CounterDef struct {
 	Key, Doc string
 	Peak     bool
 }
+
+// IsPeak reports whether the counter is a peak: marked so, or named so.
+func (c CounterDef) IsPeak() bool { return c.Peak || strings.Contains(c.Key, "peak") }
 
 // MaxCounters is how many counters of its own a scheme may report.
 const MaxCounters = 16
@@ -82,12 +85,6 @@ func Register(i Info) {
 	}
 	if len(i.Counters) > MaxCounters {
 		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
-	}
-	i.Counters = slices.Clone(i.Counters)
-	for k := range i.Counters {
-		if strings.Contains(i.Counters[k].Key, "peak") {
-			i.Counters[k].Peak = true
-		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/bits"
 	"sort"
-	"strings"
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/scheme"
@@ -199,7 +198,7 @@ func (r *runner) collect() Stats {
 	}
 	for i, d := range r.info.Counters {
 		s.Scheme.Set(d.Key, c.Own[i])
-		if d.Peak || strings.Contains(d.Key, "peak") {
+		if d.IsPeak() {
 			s.Scheme.SetPeak(d.Key)
 		}
 	}
