@@ -19,6 +19,10 @@ type Summary struct {
 	// Checkpoints and Fails count the control records.
 	Checkpoints int64 `json:"checkpoints"`
 	Fails       int64 `json:"fails"`
+	// Inputs and Outputs count the I/O records (vmt, or lackey with system calls); they
+	// are not accesses and touch no page.
+	Inputs  int64 `json:"inputs"`
+	Outputs int64 `json:"outputs"`
 	// AddressSpaces is the number of distinct address space ids among the accesses.
 	AddressSpaces int    `json:"address_spaces"`
 	PageSize      uint64 `json:"page_size"`
@@ -121,6 +125,12 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 				continue
 			case Fail:
 				s.Fails++
+				continue
+			case Input:
+				s.Inputs++
+				continue
+			case Output:
+				s.Outputs++
 				continue
 			case Read:
 				s.Reads++

@@ -8,12 +8,15 @@ import (
 
 func TestSummarize(t *testing.T) {
 	// Page size 16. Accesses (0-based): 0 R 0x00, 1 W 0x10, 2 W 0x18 (same page as 1),
-	// 3 checkpoint, 3 W 0x1e size 4 (pages 1 and 2), 4 I 0x40, 5 W 0x10 in asid 1.
+	// 3 checkpoint, an input and an output (not accesses, no pages: their Addr is a
+	// channel), 3 W 0x1e size 4 (pages 1 and 2), 4 I 0x40, 5 W 0x10 in asid 1.
 	recs := []Record{
 		{Addr: 0x00, Size: 1, Kind: Read},
 		{Addr: 0x10, Size: 1, Kind: Write},
 		{Addr: 0x18, Size: 8, Kind: Modify},
 		{Kind: Checkpoint},
+		{Addr: 0, Size: 4096, Kind: Input},
+		{Addr: 0x60, Size: 100, Kind: Output},
 		{Addr: 0x1e, Size: 4, Kind: Write},
 		{Addr: 0x40, Size: 2, Kind: Fetch},
 		{Addr: 0x10, Size: 1, Kind: Write, ASID: 1},
@@ -22,7 +25,7 @@ func TestSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Summary{Records: 7, Accesses: 6, Reads: 1, Writes: 3, Modifies: 1, Fetches: 1, Checkpoints: 1,
+	want := Summary{Records: 9, Accesses: 6, Reads: 1, Writes: 3, Modifies: 1, Fetches: 1, Checkpoints: 1, Inputs: 1, Outputs: 1,
 		AddressSpaces: 2, PageSize: 16, PagesTouched: 5, PagesWritten: 3, WriteFraction: 4.0 / 6, FootprintBytes: 80}
 	got := *s
 	got.Intervals = nil

@@ -325,6 +325,7 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) e
 		{"records", itoa(s.Records)}, {"accesses", itoa(s.Accesses)},
 		{"reads", itoa(s.Reads)}, {"writes", itoa(s.Writes)}, {"modifies", itoa(s.Modifies)}, {"fetches", itoa(s.Fetches)},
 		{"checkpoint records", itoa(s.Checkpoints)}, {"fail records", itoa(s.Fails)},
+		{"input records", itoa(s.Inputs)}, {"output records", itoa(s.Outputs)},
 		{"address spaces", strconv.Itoa(s.AddressSpaces)},
 		{"page size", fmt.Sprintf("%d B", s.PageSize)},
 		{"pages touched", itoa(s.PagesTouched)}, {"pages written", itoa(s.PagesWritten)},
