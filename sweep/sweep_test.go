@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces/corpus"
 )
 
 func testSpec() *Spec {
@@ -165,8 +166,12 @@ func TestReadSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	es, err := corpus.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
 	points, costs, err := s.Points()
-	if err != nil || len(points) != 10 || costs.AccessNs != 1 {
+	if err != nil || len(points) != 2*len(es) || costs.AccessNs != 1 {
 		t.Errorf("%d points, costs %+v, %v", len(points), costs, err)
 	}
 	os.WriteFile(path, []byte("traces: [corpus]\nvaryy: {}\n"), 0o644)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Re-record the bundled corpus: traces/corpus/*.vmt and MANIFEST.json.
 #
-#   bash traces/corpus/record.sh        (from the repository root; needs go, valgrind, gcc,
-#                                        sort, gzip, awk, sqlite3)
+#   bash traces/corpus/record.sh [NAME...]   (from the repository root; needs go, valgrind,
+#                                             gcc, sort, gzip, awk, sqlite3)
+#
+# With names, only those traces are recorded again; the manifest keeps the other entries.
 #
 # Each program runs under `vmsim record` (valgrind lackey, every access, instruction
 # fetches included) in a scratch directory holding its input, with a clean environment,
-# so that the arguments in the vmt metadata name no local paths. Inputs are generated
-# here, deterministically. Valgrind's trace of a program is repeatable only up to a few
+# so that the arguments in the vmt metadata name no local paths; its standard input is
+# /dev/null unless the trace names a file. Inputs are generated here, deterministically. Valgrind's trace of a program is repeatable only up to a few
 # stack addresses, so a re-recording matches the manifest's counts closely but its
 # sha256 may differ; commit the new files and manifest together.
 set -euo pipefail
@@ -23,17 +25,40 @@ vmsim="$work/vmsim"
 seq 1 500 | shuf --random-source=<(yes) > "$work/nums.txt"
 seq 1 1000 | awk '{print "line " $1 " of the input, the quick brown fox " $1*7 % 1000}' > "$work/lines.txt"
 head -c 20000 "$work/lines.txt" > "$work/text.txt"
+{
+	echo "create table kv(k integer primary key, v text);"
+	for i in $(seq 1 40); do
+		echo "insert into kv values($i, 'v$((i * 7919 % 10007))');"
+		echo "select count(*), max(v) from kv where k <= $i;"
+	done
+} > "$work/requests.sql"
 gcc -O2 -o "$work/stencil" "$here/src/stencil.c"
 
 json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
 
-entries=()
-# record NAME "VERSION" "INPUT" PROGRAM ARGS...
+declare -A only=()
+for n in "$@"; do only[$n]=1; done
+declare -A entries=()
+names=()
+# record [--syscalls] [--stdin FILE] NAME "VERSION" "INPUT" PROGRAM ARGS...
 record() {
+	local flags=() stdin=/dev/null
+	while [[ $1 == --* ]]; do
+		case $1 in
+		--syscalls) flags+=(--syscalls); shift ;;
+		--stdin) stdin=$work/$2; shift 2 ;;
+		esac
+	done
 	local name=$1 version=$2 input=$3
 	shift 3
+	names+=("$name")
+	if [[ ${#only[@]} -gt 0 && -z ${only[$name]:-} ]]; then
+		entries[$name]=$(grep -F "{\"name\": \"$name\"," "$here/MANIFEST.json" | sed 's/,$//') ||
+			{ echo "$name: not in MANIFEST.json; record it too" >&2; exit 1; }
+		return
+	fi
 	local out="$here/$name.vmt"
-	(cd "$work" && env -i PATH=/usr/bin:/bin "$vmsim" record -o "$out" -- "$@" > /dev/null 2> "$work/$name.log") ||
+	(cd "$work" && env -i PATH=/usr/bin:/bin "$vmsim" record "${flags[@]}" -o "$out" -- "$@" < "$stdin" > /dev/null 2> "$work/$name.log") ||
 		{ cat "$work/$name.log"; exit 1; }
 	local stats accesses pages sha args=""
 	stats=$("$vmsim" trace stats --json --intervals 1000 "$out")
@@ -41,8 +66,8 @@ record() {
 	pages=$(sed -E 's/.*"pages_touched":([0-9]+).*/\1/' <<< "$stats")
 	sha=$(sha256sum "$out" | cut -d' ' -f1)
 	for a in "${@:2}"; do args+="${args:+, }\"$(printf '%s' "$a" | json_escape)\""; done
-	entries+=("$(printf '  {"name": "%s", "file": "%s.vmt", "program": "%s", "version": "%s", "args": [%s], "input": "%s", "accesses": %s, "pages_touched_4k": %s, "sha256": "%s"}' \
-		"$name" "$name" "$1" "$(printf '%s' "$version" | json_escape)" "$args" "$(printf '%s' "$input" | json_escape)" "$accesses" "$pages" "$sha")")
+	entries[$name]=$(printf '  {"name": "%s", "file": "%s.vmt", "program": "%s", "version": "%s", "args": [%s], "input": "%s", "accesses": %s, "pages_touched_4k": %s, "sha256": "%s"}' \
+		"$name" "$name" "$1" "$(printf '%s' "$version" | json_escape)" "$args" "$(printf '%s' "$input" | json_escape)" "$accesses" "$pages" "$sha")
 	echo "$name: $accesses accesses, $pages pages, $(stat -c %s "$out") bytes" >&2
 }
 
@@ -56,13 +81,19 @@ record sqlite "sqlite3 $(sqlite3 --version | cut -d' ' -f1)" "none: an in-memory
 	sqlite3 :memory: "create table t(k integer primary key, v text); with recursive c(x) as (select 1 union all select x+1 from c where x<200) insert into t select x, printf('value %d', x*7919 % 10007) from c; create index iv on t(v); select count(*), max(v) from t where v like 'value 1%';"
 record stencil "$(gcc --version | head -1) -O2, src/stencil.c" "none: a 512x512 grid of doubles built in the program" \
 	./stencil
+record --syscalls --stdin requests.sql requests "sqlite3 $(sqlite3 --version | cut -d' ' -f1)" \
+	"standard input: requests.sql, a table created then 40 inserts each followed by a query (see record.sh); recorded with --syscalls" \
+	sqlite3 :memory:
 
+for n in "${!only[@]}"; do
+	[[ " ${names[*]} " == *" $n "* ]] || { echo "no trace $n in record.sh" >&2; exit 1; }
+done
 {
 	echo "["
-	for i in "${!entries[@]}"; do
+	for i in "${!names[@]}"; do
 		sep=","
-		[[ $i -eq $((${#entries[@]} - 1)) ]] && sep=""
-		echo "${entries[$i]}$sep"
+		[[ $i -eq $((${#names[@]} - 1)) ]] && sep=""
+		echo "${entries[${names[$i]}]}$sep"
 	done
 	echo "]"
 } > "$here/MANIFEST.json"
