@@ -86,7 +86,7 @@ func ckey(parts ...any) string { return fmt.Sprint(parts...) }
 
 func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 	base := map[string]any{"initial": "zero", "page_size": PageSize, "cache_size": CompareCacheSize,
-		"cache_ways": CompareCacheWays, "cache_line": CompareCacheLine}
+		"cache_ways": CompareCacheWays, "cache_line": CompareCacheLine, "io": "hold"}
 	for k, v := range set {
 		base[k] = v
 	}
@@ -645,6 +645,9 @@ func (c *compare) figures() []*Figure {
 	figs = append(figs, vol, mem, gr)
 	figs = append(figs, c.sensitivity()...)
 	figs = append(figs, c.figValidation())
+	if len(c.ioTraces()) > 0 {
+		figs = append(figs, c.figDelay())
+	}
 	for _, f := range figs {
 		f.Caption += coinciding(f)
 	}
@@ -796,6 +799,9 @@ func writeAll(dir string, tables []*Table, figs []*Figure) error {
 
 func (c *compare) write() error {
 	tables := []*Table{c.tableSchemes(), c.tableVolumes(), c.tableRecovery(), c.tableOptimum(), c.tableWinners(), c.tableGranule(), c.tableCostSets()}
+	if len(c.ioTraces()) > 0 {
+		tables = append(tables, c.tableDelay())
+	}
 	figs := c.figures()
 	if err := writeAll(c.opt.Dir, tables, figs); err != nil {
 		return err

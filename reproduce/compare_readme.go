@@ -30,8 +30,19 @@ func (c *compare) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("same counters are priced again (`sim.CostModel.Time`); nothing is rerun. Points whose\n")
 	p("interval is longer than a trace took no checkpoint there: tables say `no ckpt`, figures\n")
 	p("leave them out. The raw points are in `data/points.csv` and `data/points.jsonl`.\n\n")
-	p("Output delay under `--io hold` is not in this study: no trace of the corpus carries I/O\n")
-	p("records (`vmsim record --syscalls` is not yet on main), so every point would show 0.\n\n")
+	if io := c.ioTraces(); len(io) > 0 {
+		var names []string
+		for _, t := range io {
+			names = append(names, fmt.Sprintf("%s (%d outputs)", t.label, t.summary.Outputs))
+		}
+		p("Every run holds each output until the checkpoint after it commits (`--io hold`), as a\n")
+		p("system must that never shows the world a state a rollback could take back. Only traces\n")
+		p("recorded with `vmsim record --syscalls` carry output records: %s; the output delay\n", strings.Join(names, ", "))
+		p("(Table C8) is measured on them. On the other traces `--io hold` changes nothing.\n\n")
+	} else {
+		p("No trace of this study carries output records (`vmsim record --syscalls`), so there\n")
+		p("is no output delay to measure.\n\n")
+	}
 	p("## Cost sets\n\n| cost | ")
 	for _, cs := range c.sets {
 		p("%s | ", cs.Name)
@@ -150,6 +161,49 @@ func (c *compare) conclusions(p func(string, ...any)) {
 	p("granules, so each checkpoint costs more), which the formulas assume; the prediction\n")
 	p("takes delta at the interval it predicts (a fixed point), and the simulated best is\n")
 	p("limited to the grid and to %d seeds.\n", len(ValidationSeeds))
+	c.delayConclusions(p)
+}
+
+// delayConclusions says how long outputs wait under --io hold, from Table C8's numbers.
+func (c *compare) delayConclusions(p func(string, ...any)) {
+	for _, t := range c.ioTraces() {
+		p("\n**Output delay (%s).** ", t.label)
+		var waits []string
+		for _, n := range CompareIntervals {
+			if w := c.commonWait(t, n); !math.IsNaN(w) {
+				waits = append(waits, fmt.Sprintf("%s at interval %s (%.2f of it)", siLabel(math.Round(w)), siLabel(float64(n)), w/float64(n)))
+			}
+		}
+		p("The mean wait of an output for its checkpoint, in accesses: %s.\n", strings.Join(waits, ", "))
+		for _, n := range []int64{1000, GranuleInterval} {
+			lo, hi := cmpSchemes[0], cmpSchemes[0]
+			dlo, dhi := c.outputDelay(t, lo, n), c.outputDelay(t, hi, n)
+			if !dlo.ok {
+				continue
+			}
+			for _, sc := range cmpSchemes[1:] {
+				d := c.outputDelay(t, sc, n)
+				if d.ns < dlo.ns {
+					lo, dlo = sc, d
+				}
+				if d.ns > dhi.ns {
+					hi, dhi = sc, d
+				}
+			}
+			p("At interval %s the mean delay is shortest under %s (%s µs) and longest under %s (%s µs).\n", siLabel(float64(n)), lo.label, usCell(dlo), hi.label, usCell(dhi))
+		}
+		var parts []string
+		for _, sc := range cmpSchemes {
+			best := "none"
+			for _, n := range CompareIntervals {
+				if d := c.outputDelay(t, sc, n); d.ok && d.ns <= 1e6 {
+					best = siLabel(float64(n))
+				}
+			}
+			parts = append(parts, sc.label+" "+best)
+		}
+		p("The longest interval measured at which the mean delay stays within 1 ms: %s.\n", strings.Join(parts, ", "))
+	}
 }
 
 // smallestBelow is the smallest interval from which on a scheme's overhead under cs stays
