@@ -17,9 +17,28 @@ type golden struct {
 	pages []goldenPage
 	doms  []goldenDomain
 	dom   func(traces.ASID) int
-	// last is a one-entry cache of index.
-	lastKey gpage
-	lastID  int32
+	// recent is a direct-mapped cache of index, slot by page number: the pages of a
+	// program's working set, and those it reads but never wrote, are found without hashing.
+	// Invariant: an entry with id >= 0 holds a page's key and its id; one with id ==
+	// goldenAbsent the key of a page not in the model (creating a page rewrites the entry
+	// of its key's slot); any other id (-1) is empty.
+	recent [goldenRecent]goldenRecentEntry
+	// memSlab and flagSlab are what is left of the latest allocation of pages' stamps and
+	// flags (saved, known), handed out page by page.
+	memSlab  []uint64
+	flagSlab []bool
+}
+
+const (
+	goldenRecent    = 256
+	goldenAbsent    = -2
+	goldenSlabPages = 64 // pages' stamps and flags are allocated this many at a time
+)
+
+type goldenRecentEntry struct {
+	key gpage
+	id  int32
+	mem []uint64 // pages[id].mem
 }
 
 type gpage struct {
@@ -56,7 +75,11 @@ func newGolden(blocksPerPage uint64, dom func(traces.ASID) int) *golden {
 	for 1<<shift < blocksPerPage {
 		shift++
 	}
-	return &golden{blocks: blocksPerPage, pageShift: shift, index: make([]int32, 1024), dom: dom, lastID: -1}
+	g := &golden{blocks: blocksPerPage, pageShift: shift, index: make([]int32, 1024), dom: dom}
+	for i := range g.recent {
+		g.recent[i].id = -1
+	}
+	return g
 }
 
 func (k gpage) hash() uint64 {
@@ -88,12 +111,19 @@ func (g *golden) grow() {
 // page returns the page of block of asid, creating it (initial content, stamp 0) if create.
 func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage, int32) {
 	k := gpage{asid, block >> g.pageShift}
-	if g.lastID >= 0 && g.lastKey == k {
-		return &g.pages[g.lastID], g.lastID
+	e := &g.recent[(k.vpn^uint64(k.asid))&(goldenRecent-1)]
+	if e.key == k {
+		switch {
+		case e.id >= 0:
+			return &g.pages[e.id], e.id
+		case e.id == goldenAbsent && !create:
+			return nil, -1
+		}
 	}
 	slot, id := g.find(k)
 	if id < 0 {
 		if !create {
+			e.key, e.id, e.mem = k, goldenAbsent, nil
 			return nil, -1
 		}
 		id = int32(len(g.pages))
@@ -101,14 +131,33 @@ func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage,
 		for len(g.doms) <= d {
 			g.doms = append(g.doms, goldenDomain{})
 		}
-		g.pages = append(g.pages, goldenPage{key: k, mem: make([]uint64, g.blocks), saved: make([]bool, g.blocks), known: make([]bool, g.blocks), dom: d})
+		if len(g.memSlab) == 0 {
+			g.memSlab = make([]uint64, goldenSlabPages*g.blocks)
+			g.flagSlab = make([]bool, 2*goldenSlabPages*g.blocks)
+		}
+		mem, saved, known := g.memSlab[:g.blocks:g.blocks], g.flagSlab[:g.blocks:g.blocks], g.flagSlab[g.blocks:2*g.blocks:2*g.blocks]
+		g.memSlab, g.flagSlab = g.memSlab[g.blocks:], g.flagSlab[2*g.blocks:]
+		g.pages = append(g.pages, goldenPage{key: k, mem: mem, saved: saved, known: known, dom: d})
 		g.index[slot] = id + 1
 		if 2*len(g.pages) > len(g.index) {
 			g.grow()
 		}
 	}
-	g.lastKey, g.lastID = k, id
+	e.key, e.id, e.mem = k, id, g.pages[id].mem
 	return &g.pages[id], id
+}
+
+// mem returns the stamps of the page of block of asid, nil when it is not in the model.
+func (g *golden) mem(asid traces.ASID, block uint64) []uint64 {
+	k := gpage{asid, block >> g.pageShift}
+	if e := &g.recent[(k.vpn^uint64(k.asid))&(goldenRecent-1)]; e.key == k && e.id != -1 {
+		return e.mem
+	}
+	p, _ := g.page(asid, block, false)
+	if p == nil {
+		return nil
+	}
+	return p.mem
 }
 
 func (g *golden) read(asid traces.ASID, block uint64) uint64 {
@@ -121,7 +170,11 @@ func (g *golden) read(asid traces.ASID, block uint64) uint64 {
 
 func (g *golden) write(asid traces.ASID, block, stamp uint64) {
 	p, id := g.page(asid, block, true)
-	b := block & (g.blocks - 1)
+	g.writeAt(p, id, block&(g.blocks-1), stamp)
+}
+
+// writeAt writes block b of page p (number id), logging its old value for a rollback.
+func (g *golden) writeAt(p *goldenPage, id int32, b, stamp uint64) {
 	d := &g.doms[p.dom]
 	if p.epoch != d.epoch {
 		clear(p.saved)
