@@ -19,6 +19,7 @@ type DualMap struct{ *machine }
 // protection event: see firstWrite.
 func (s *DualMap) Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
 	p := s.pt.Lookup(asid, vpn)
+	s.lastP = p
 	e := s.pt.PTE(p)
 	if nextUse >= 0 {
 		e.NextUse = nextUse

@@ -171,6 +171,54 @@ func (a *dualMapAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 	return writes
 }
 
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
+func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+	shift := a.shift
+	for i := range recs {
+		r := &recs[i]
+		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+		write := r.Kind.Writes()
+		if write {
+			writes++
+		}
+		for vpn := first; ; vpn++ {
+			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+			if vpn == last || a.m.pt.Err() != nil {
+				break
+			}
+		}
+		if a.m.pt.Err() == nil {
+			check(i, a.m.stampsOf(a.m.lastP))
+		}
+	}
+	return writes
+}
+
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
+func (a *dualMapAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+	shift := a.shift
+	for i := range recs {
+		r := &recs[i]
+		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+		write := r.Kind.Writes()
+		if write {
+			writes++
+		}
+		for vpn := first; ; vpn++ {
+			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+			if vpn == last || a.m.pt.Err() != nil {
+				break
+			}
+		}
+		if a.m.pt.Err() == nil {
+			check(i, a.m.stampsOf(a.m.lastP))
+		}
+	}
+	return writes
+}
+
 // next returns the next-use time for --replace opt, or -1.
 func (a *adapter) next() int64 {
 	if a.nextUse == nil {
@@ -203,6 +251,12 @@ func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
 		}
 		i += n
 	}
+}
+
+// PageStamps returns the stamps of the current version of the page, wherever it is (the
+// scheme.StampView of Load and Store).
+func (a *adapter) PageStamps(asid traces.ASID, page uint64) []uint64 {
+	return a.s.PeekStamps(asid, pagetable.VPN(page))
 }
 
 // Store writes into the current version of each block's page. After Access the page is

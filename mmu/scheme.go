@@ -121,6 +121,8 @@ type machine struct {
 
 	pageFaults, firstWrites, pageCopies, remaps, wrapSweeps int64
 	ckptFramesPeak                                          int
+	// lastP is the page the latest Access referenced (for the batch verifier).
+	lastP pagetable.PageID
 }
 
 func (m *machine) DomainOf(asid traces.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
@@ -163,6 +165,12 @@ func (m *machine) PeekStamps(asid traces.ASID, vpn pagetable.VPN) []uint64 {
 	if !ok {
 		return nil
 	}
+	return m.stampsOf(p)
+}
+
+// stampsOf returns the stamps of page p's current version, wherever it is; nil for the
+// initial content.
+func (m *machine) stampsOf(p pagetable.PageID) []uint64 {
 	cur := m.pt.PTE(p).Current()
 	switch {
 	case cur.Frame != frames.NoFrame:

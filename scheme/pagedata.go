@@ -101,6 +101,10 @@ func (d *PageData) Load(asid traces.ASID, first uint64, dst []uint64) {
 	}
 }
 
+// PageStamps returns page n of asid's stamps, nil if it was never created: the
+// StampView method over the image.
+func (d *PageData) PageStamps(asid traces.ASID, n uint64) []uint64 { return d.pages[Page{asid, n}] }
+
 // Store writes src into len(src) blocks from block first of asid.
 func (d *PageData) Store(asid traces.ASID, first uint64, src []uint64) {
 	mask := uint64(d.blocks - 1)

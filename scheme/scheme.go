@@ -68,6 +68,28 @@ type BatchAccessor interface {
 	AccessBatch(recs []traces.Record) (writes int64)
 }
 
+// StampView is implemented by schemes that keep the stamps of each page in one slice, so
+// that --verify can read and write them in place rather than copy them through Load and
+// Store. PageStamps returns the stamps of page page (Machine.PageSize / VerifyBlock of them)
+// of asid as the program sees them now, nil when the page holds no version (it reads as
+// the initial content, stamp 0; the driver then writes through Store). Reading the slice
+// is Load and writing it Store, with the same preconditions; it is valid until the next
+// call into the scheme. It has no side effects.
+type StampView interface {
+	PageStamps(asid traces.ASID, page uint64) []uint64
+}
+
+// VerifyingBatchAccessor is implemented by BatchAccessor schemes whose fast path can also
+// run under --verify (with the same limits otherwise). AccessBatchVerify performs recs as
+// AccessBatch does and, after each record's access and before the next, calls check(i,
+// stamps) with what StampView.PageStamps would return at that moment for the page of the
+// record's last byte. check may call the scheme's Load, Store and PageStamps, nothing else.
+// A scheme whose page table outgrew its limit (Err) may skip check for the rest of the
+// batch; the driver stops after it.
+type VerifyingBatchAccessor interface {
+	AccessBatchVerify(recs []traces.Record, check func(i int, stamps []uint64)) (writes int64)
+}
+
 // IOAware is implemented by schemes that see the trace's I/O records (input and output
 // system calls: Kind Input or Output, Addr the channel, Size the bytes), such as a scheme
 // that logs inputs for replay. IO is called once per I/O record, in trace order among the

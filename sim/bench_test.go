@@ -115,3 +115,20 @@ func BenchmarkBareLoop(b *testing.B) {
 		b.Fatal(misses)
 	}
 }
+
+// BenchmarkDualMapFailures on the general loop (one access at a time through the Scheme
+// interface), the loop of runs the fast path cannot take (a cache or TLB model, opt): its gain.
+func BenchmarkDualMapFailuresGeneral(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.Frames, cfg.MTBF, cfg.Seed = 10000, 64, 50000, 1
+	recs := benchRecords(b)
+	d := traces.NewDecoded(recs)
+	open := func() (traces.Reader, error) { return d.Open(), nil }
+	b.ResetTimer()
+	for range b.N {
+		if _, err := RunWith(cfg, open, Options{slow: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Maccesses/s")
+}

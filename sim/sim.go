@@ -112,7 +112,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	}
 	if cfg.Verify {
 		r.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
+		r.perPage = r.shift - r.blockShift
 		r.golden = newGolden(cfg.PageSize/cfg.VerifyBlock, func(a traces.ASID) int { return r.domain(a).id })
+		r.view, _ = s.(scheme.StampView)
 	}
 	if cfg.CacheSize > 0 {
 		g := cfg.cacheGeometry()
@@ -282,6 +284,17 @@ type runner struct {
 	sawIO bool
 
 	stamps []uint64 // scratch for verification
+	// view is the scheme as a scheme.StampView when verification may use it (no cache in
+	// front of a memory-level scheme), else nil; perPage is log2 blocks a page.
+	view    scheme.StampView
+	perPage uint
+	// vfast is the scheme as a scheme.VerifyingBatchAccessor when the fast path runs under
+	// --verify, with vcheck its callback (r.checkBatched), vrun the run of records being
+	// performed and vbase the number of the access before it.
+	vfast  scheme.VerifyingBatchAccessor
+	vcheck func(int, []uint64)
+	vrun   []traces.Record
+	vbase  int64
 
 	firstMismatch string
 	err           error // first internal-check failure
@@ -330,13 +343,36 @@ func (r *runner) clip(rec traces.Record) traces.Record {
 
 // fastPath returns the scheme's batch method when the run can use it: nothing that looks
 // at single accesses is on (see scheme.BatchAccessor).
+//
+// Under --verify the scheme must also be a scheme.VerifyingBatchAccessor: its batch then
+// hands each access's page stamps to checkBatched, which does what verify does.
 func (r *runner) fastPath() scheme.BatchAccessor {
 	b, ok := r.scheme.(scheme.BatchAccessor)
-	if !ok || r.slow || r.golden != nil || r.nu != nil || r.cache != nil || r.tlb != nil || r.check ||
+	if !ok || r.slow || r.nu != nil || r.cache != nil || r.tlb != nil || r.check ||
 		r.cfg.IgnoreSize || r.cfg.Interval > 0 && r.cfg.Scope != "system" {
 		return nil
 	}
+	if r.golden != nil {
+		v, ok := r.scheme.(scheme.VerifyingBatchAccessor)
+		if !ok {
+			return nil
+		}
+		r.vfast, r.vcheck = v, r.checkBatched
+	}
 	return b
+}
+
+// checkBatched verifies access k of the run being performed by AccessBatchVerify, given
+// the stamps of its last page: in place when the access lies in that page, else through
+// Load and Store.
+func (r *runner) checkBatched(k int, stamps []uint64) {
+	rec, idx := &r.vrun[k], r.vbase+int64(k)+1
+	lo, hi := rec.Addr>>r.blockShift, (rec.Addr+uint64(rec.Size)-1)>>r.blockShift
+	if lo>>r.perPage != hi>>r.perPage {
+		r.verify(*rec, idx)
+		return
+	}
+	r.verifyInPage(rec, idx, lo, hi, stamps)
 }
 
 // batcher hands out the trace's records in batches, in place: a traces.Prefetcher, or a
@@ -442,7 +478,13 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 				}
 			}
 			run := batch[i:j]
-			writes := fast.AccessBatch(run)
+			var writes int64
+			if r.vfast != nil {
+				r.vrun, r.vbase = run, r.st.Refs
+				writes = r.vfast.AccessBatchVerify(run, r.vcheck)
+			} else {
+				writes = fast.AccessBatch(run)
+			}
 			if buffering {
 				for k, rec := range run {
 					r.bufAppend(rec, r.st.Refs+int64(k)+1)
@@ -616,6 +658,10 @@ func (r *runner) flushTLB(ds []*domain) {
 // model.
 func (r *runner) verify(rec traces.Record, idx int64) {
 	lo, hi := rec.Addr>>r.blockShift, (rec.Addr+uint64(rec.Size)-1)>>r.blockShift
+	if r.view != nil && !r.behind && lo>>r.perPage == hi>>r.perPage {
+		r.verifyInPage(&rec, idx, lo, hi, r.view.PageStamps(rec.ASID, lo>>r.perPage))
+		return
+	}
 	n := int(hi - lo + 1)
 	if cap(r.stamps) < n {
 		r.stamps = make([]uint64, n)
@@ -639,6 +685,52 @@ func (r *runner) verify(rec traces.Record, idx int64) {
 			r.golden.write(rec.ASID, lo+uint64(i), uint64(idx))
 		}
 		r.store(rec.ASID, lo, st)
+	}
+}
+
+// verifyInPage is verify for an access within one page, given the stamps the scheme holds
+// for that page (nil: no version): the same checks and writes, on the scheme's and the
+// golden model's stamps in place.
+func (r *runner) verifyInPage(rec *traces.Record, idx int64, lo, hi uint64, st []uint64) {
+	mask := uint64(1)<<r.perPage - 1
+	if rec.Kind != traces.Write {
+		gm := r.golden.mem(rec.ASID, lo)
+		for b := lo; b <= hi; b++ {
+			var got, want uint64
+			if st != nil {
+				got = st[b&mask]
+			}
+			if gm != nil {
+				want = gm[b&mask]
+			}
+			r.st.VerifyChecks++
+			if got != want {
+				r.mismatch(fmt.Sprintf("access %d (%s of %#x, asid %d): block %#x holds the value of access %d, want %d",
+					idx, rec.Kind, rec.Addr, rec.ASID, b<<r.blockShift, got, want))
+			}
+		}
+	}
+	if rec.Kind.Writes() {
+		gp, gid := r.golden.page(rec.ASID, lo, true)
+		for b := lo; b <= hi; b++ {
+			r.golden.writeAt(gp, gid, b&mask, uint64(idx))
+		}
+		if st == nil {
+			// The scheme holds no version of the page yet: Store makes one.
+			n := int(hi - lo + 1)
+			if cap(r.stamps) < n {
+				r.stamps = make([]uint64, n)
+			}
+			src := r.stamps[:n]
+			for i := range src {
+				src[i] = uint64(idx)
+			}
+			r.scheme.Store(rec.ASID, lo, src)
+			return
+		}
+		for b := lo; b <= hi; b++ {
+			st[b&mask] = uint64(idx)
+		}
 	}
 }
 

@@ -355,7 +355,7 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 }
 
 // TestFastPathMatchesSlowPath runs random configurations on the fast path and off it:
-// every counter must agree.
+// every counter must agree, the verifier's too (its checks run inside the batch).
 func TestFastPathMatchesSlowPath(t *testing.T) {
 	for trial := range 30 {
 		seed := uint64(trial)
@@ -371,6 +371,9 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		cfg.Replace = []string{"clock", "lru", "fifo", "random"}[rng.IntN(4)]
 		cfg.Interval = int64([]int{0, 1, 37, 500}[rng.IntN(4)])
 		cfg.Seed = seed
+		if rng.IntN(2) == 0 {
+			cfg.Verify, cfg.VerifyBlock = true, []uint64{8, 64, 4096}[rng.IntN(3)]
+		}
 		if cfg.Scheme == "dualmap" {
 			cfg.Memory = []string{"nonvolatile", "volatile"}[rng.IntN(2)]
 			if rng.IntN(2) == 0 {
@@ -447,5 +450,71 @@ func TestWarmup(t *testing.T) {
 	cfg.Warmup = 6000
 	if _, err := Run(cfg, sliceOpener(recs)); !errors.Is(err, ErrUsage) {
 		t.Errorf("a warm-up past the end: %v", err)
+	}
+}
+
+// amnesiac is a scheme with a bug for the verifier to find: a flat memory whose rollback
+// forgets to restore anything. It has the batch fast path, verified too.
+type amnesiac struct {
+	m   scheme.Machine
+	mem *scheme.PageData
+}
+
+func (f *amnesiac) Access(scheme.Access)               {}
+func (f *amnesiac) DomainOf(traces.ASID) scheme.Domain { return 0 }
+func (f *amnesiac) Checkpoint(scheme.Domain)           {}
+func (f *amnesiac) Rollback(scheme.Domain)             {}
+func (f *amnesiac) Crash()                             {}
+func (f *amnesiac) Counters(*scheme.Counters)          {}
+func (f *amnesiac) Check() error                       { return nil }
+func (f *amnesiac) Err() error                         { return nil }
+func (f *amnesiac) Load(asid traces.ASID, first uint64, dst []uint64) {
+	f.mem.Load(asid, first, dst)
+}
+func (f *amnesiac) Store(asid traces.ASID, first uint64, src []uint64) {
+	f.mem.Store(asid, first, src)
+}
+func (f *amnesiac) PageStamps(asid traces.ASID, page uint64) []uint64 {
+	return f.mem.PageStamps(asid, page)
+}
+
+func (f *amnesiac) AccessBatch(recs []traces.Record) (writes int64) {
+	return f.AccessBatchVerify(recs, nil)
+}
+
+func (f *amnesiac) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+	for i, r := range recs {
+		if r.Kind.Writes() {
+			writes++
+		}
+		if check == nil {
+			continue
+		}
+		page := (r.Addr + uint64(r.Size) - 1) / f.m.PageSize
+		if r.Kind.Writes() {
+			f.mem.Page(scheme.Page{ASID: r.ASID, N: page})
+		}
+		check(i, f.mem.PageStamps(r.ASID, page))
+	}
+	return writes
+}
+
+// TestBatchVerifierFindsBug checks that the verifier inside the batch finds the bug the
+// general loop finds, the same number of times.
+func TestBatchVerifierFindsBug(t *testing.T) {
+	info := &scheme.Info{Name: "amnesiac", Doc: "a rollback that restores nothing", Level: scheme.LevelCPU, RecoversTransient: true,
+		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
+			return &amnesiac{m: m, mem: scheme.NewPageData(m.PageSize, m.VerifyBlock)}, nil
+		}}
+	recs := randomTrace(rand.New(rand.NewPCG(5, 5)), 20000, 1)
+	cfg := DefaultConfig()
+	cfg.Scheme, cfg.Interval, cfg.MTBF, cfg.Seed, cfg.Verify = "amnesiac", 500, 3000, 1, true
+	fast := mustRun(t, cfg, recs, Options{Scheme: info})
+	slow := mustRun(t, cfg, recs, Options{Scheme: info, slow: true})
+	if fast.Stats.Rollbacks == 0 || fast.Stats.VerifyMismatches == 0 {
+		t.Fatalf("the bug went unseen: %d rollbacks, %d mismatches", fast.Stats.Rollbacks, fast.Stats.VerifyMismatches)
+	}
+	if fast.Stats != slow.Stats || fast.FirstMismatch != slow.FirstMismatch {
+		t.Errorf("fast path %d mismatches (%q), general loop %d (%q)", fast.Stats.VerifyMismatches, fast.FirstMismatch, slow.Stats.VerifyMismatches, slow.FirstMismatch)
 	}
 }
