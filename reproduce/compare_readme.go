@@ -183,6 +183,9 @@ func (c *compare) delayConclusions(p func(string, ...any)) {
 			}
 			for _, sc := range cmpSchemes[1:] {
 				d := c.outputDelay(t, sc, n)
+				if !d.ok {
+					continue
+				}
 				if d.ns < dlo.ns {
 					lo, dlo = sc, d
 				}
