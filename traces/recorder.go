@@ -42,6 +42,9 @@ type RecordOptions struct {
 	Syscalls bool
 	// Valgrind is the valgrind command ("valgrind" looked up on PATH when empty).
 	Valgrind string
+	// Tracer is the valgrind tool that records: TracerAuto (or ""), TracerVMTrace or
+	// TracerLackey; ToolDir is vmtrace's folder once ResolveTracer has built it.
+	Tracer, ToolDir string
 	// The program's standard streams (nil: none).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -124,18 +127,28 @@ func (rec *recording) kill() {
 	rec.stop()
 }
 
-// RecordProgram runs opt.Program under valgrind lackey and writes every access it makes to w,
-// streaming lackey's output through a pipe (or, with Children, a socket per process)
-// without a temporary file. It does not close w.
+// RecordProgram runs opt.Program under valgrind (vmtrace or lackey, as ResolveTracer
+// decides unless opt says) and writes every access it makes to w, streaming the tool's
+// output through a pipe (or, with Children, a socket per process) without a temporary
+// file. It does not close w.
 func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordResult, error) {
 	valgrind, err := lookValgrind(opt.Valgrind)
 	if err != nil {
 		return nil, err
 	}
+	if opt.Tracer != TracerLackey && opt.ToolDir == "" {
+		if opt, _, err = ResolveTracer(opt); err != nil {
+			return nil, err
+		}
+	}
+	vmtrace := opt.Tracer == TracerVMTrace
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rec := &recording{opt: opt, w: w, stop: cancel}
 	args := []string{"--tool=lackey", "--trace-mem=yes"}
+	if vmtrace {
+		args = []string{"--tool=vmtrace"}
+	}
 	if opt.Syscalls {
 		args = append(args, "--trace-syscalls=yes")
 	}
@@ -161,12 +174,23 @@ func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordRes
 		defer r.Close()
 		defer pw.Close()
 		args = append(args, "--trace-children=no", "--log-fd=3")
+		if vmtrace {
+			// The trace and valgrind's log share the pipe: vmtrace writes its lines out
+			// before each system call, so that --trace-syscalls lines fall in place.
+			args = append(args, "--vmtrace-fd=4")
+		}
 		cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
 		cmd.ExtraFiles = []*os.File{pw}
+		name := "lackey output"
+		if vmtrace {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, pw)
+			cmd.Env = append(os.Environ(), "VALGRIND_LIB="+opt.ToolDir)
+			name = "vmtrace output"
+		}
 		tail := &tailReader{r: pipeR}
 		res, err := rec.run(cmd, func() {
 			pw.Close() // the child has its copy; ours must go for the reader to see EOF
-			rec.consume(tail, 0, "lackey output")
+			rec.consume(tail, 0, name)
 		}, nil)
 		if err == nil && !res.Truncated && res.ExitCode >= 0 && !tail.hasSummary() {
 			res.UntracedExec = true

@@ -16,15 +16,27 @@ import (
 )
 
 func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
-	var out, valgrind, compress string
+	var out, valgrind, compress, tracer string
 	var opt traces.RecordOptions
 	cmd := &cobra.Command{
 		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
-		Short: "Record a program's memory accesses with valgrind lackey into a vmt trace",
-		Long: `Run PROGRAM under valgrind --tool=lackey --trace-mem=yes and write every access it makes
-to OUT in the vmt format. Lackey's text goes through a pipe (a socket per process with
---children) straight into the vmt writer: no temporary text file. OUT is written under a
-temporary name and renamed when the recording is complete.
+		Short: "Record a program's memory accesses under valgrind into a vmt trace",
+		Long: `Run PROGRAM under valgrind and write every access it makes to OUT in the vmt format. The
+tool's text goes through a pipe (a socket per process with --children) straight into the
+vmt writer: no temporary text file. OUT is written under a temporary name and renamed
+when the recording is complete.
+
+The tool (--tracer) is vmsim's own vmtrace where it can be built, else valgrind's lackey
+--trace-mem=yes. vmtrace (traces/vgtool/vmtrace.c in vmsim's source, embedded in the
+binary) finds the same events as lackey and prints the same lines, but into a 1 MiB
+buffer written out in large pieces, where lackey makes one write(2) a line: several
+times faster. vmsim builds it on first use into the user's cache folder
+(~/.cache/vmsim/vgtool), with the C compiler (cc) and the tool headers and static
+libraries of the installed valgrind (Debian's valgrind package ships them); it names
+that folder to valgrind in VALGRIND_LIB, which the program then sees in its environment,
+so its stack addresses differ from a lackey recording's by that variable. If vmtrace
+cannot be built, or with --children, auto records with lackey and says why; --tracer
+vmtrace fails instead. vmtrace is built for linux/amd64 programs.
 
 vmsim installs nothing: valgrind must be on PATH (or named with --valgrind).
 
@@ -74,7 +86,18 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 					fmt.Fprintf(stderr, "\rrecording %s: %d accesses, %.1f M/s   ", filepath.Base(opt.Program), n, float64(n)/secs/1e6)
 				}
 			}
+			opt.Tracer = tracer
+			var tracerNote string
+			if opt, tracerNote, err = traces.ResolveTracer(opt); err != nil {
+				return err
+			}
+			if tracerNote != "" {
+				fmt.Fprintf(stderr, "vmsim: %s\n", tracerNote)
+			}
 			tool := "valgrind lackey --trace-mem=yes"
+			if opt.Tracer == traces.TracerVMTrace {
+				tool = "valgrind vmtrace (lackey's lines)"
+			}
 			if opt.Syscalls {
 				tool += " --trace-syscalls=yes"
 			}
@@ -147,6 +170,7 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
+	f.StringVar(&tracer, "tracer", traces.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, without --children)")
 	return cmd
 }
 

@@ -185,8 +185,31 @@ func TestRecord(t *testing.T) {
 		t.Errorf("children: %d address spaces; %s", s.AddressSpaces, stderr)
 	}
 
-	// Errors: no program, a missing valgrind, a program valgrind cannot run.
+	// Both tracers: the metadata says which recorded.
+	for _, tracer := range []string{"lackey", "vmtrace"} {
+		if tracer == "vmtrace" {
+			if _, err := traces.BuildVMTrace(""); err != nil {
+				t.Logf("vmtrace cannot be built here: %v", err)
+				continue
+			}
+		}
+		out := filepath.Join(dir, tracer+".vmt")
+		if code, _, stderr := runCLI("record", "--tracer", tracer, "-o", out, "--", "true"); code != 0 {
+			t.Fatalf("--tracer %s: %s", tracer, stderr)
+		}
+		f, _ := traces.Open(out, traces.Options{})
+		var meta map[string]any
+		json.Unmarshal(f.Reader.(*traces.VMTReader).Header().Meta, &meta)
+		if tool, _ := meta["tool"].(string); !strings.Contains(tool, tracer) {
+			t.Errorf("--tracer %s: metadata tool %q", tracer, tool)
+		}
+	}
+
+	// Errors: no program, a missing valgrind, a program valgrind cannot run, a tracer
+	// that is not one, vmtrace with --children.
 	for _, args := range [][]string{
+		{"record", "--tracer", "cachegrind", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
+		{"record", "--tracer", "vmtrace", "--children", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
 		{"record", "-o", filepath.Join(dir, "x.vmt"), "--", "/nonexistent/program"},
 		{"record", "--valgrind", "no-such-valgrind", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
 		{"record", "--", "true"},
