@@ -76,6 +76,7 @@ type RecordingManifest struct {
 	InputSHA256    string   `json:"input_sha256"`
 	DataOnly       bool     `json:"data_only"`
 	Valgrind       string   `json:"valgrind"`
+	Tracer         string   `json:"tracer"` // the valgrind tool: vmtrace or lackey
 	VmsimVersion   string   `json:"vmsim_version"`
 	// Filled in after the recording (not compared).
 	Accesses int64  `json:"accesses"`
@@ -122,8 +123,16 @@ func ensureRecording(ctx context.Context, cache string, p LongProgram, dataOnly 
 	if dataOnly {
 		stem += "-data"
 	}
+	// vmtrace where it builds (in the user's cache folder, which the recording's clean
+	// environment cannot find: it is named to it in VALGRIND_LIB), else lackey.
+	tracer, env := traces.TracerLackey, []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	if dir, err := traces.BuildVMTrace(""); err == nil {
+		tracer, env = traces.TracerVMTrace, append(env, "VALGRIND_LIB="+dir)
+	} else {
+		fmt.Fprintf(log, "long study: recording with lackey, which is slower: %v\n", err)
+	}
 	m := RecordingManifest{Name: stem, Program: path, ProgramVersion: strings.TrimSpace(pv), Args: p.Args,
-		InputSHA256: hex.EncodeToString(h.Sum(nil)), DataOnly: dataOnly, Valgrind: vg, VmsimVersion: version}
+		InputSHA256: hex.EncodeToString(h.Sum(nil)), DataOnly: dataOnly, Valgrind: vg, Tracer: tracer, VmsimVersion: version}
 	rec := &Recording{Path: filepath.Join(cache, stem+".vmt")}
 	mpath := filepath.Join(cache, stem+".json")
 	if b, err := os.ReadFile(mpath); err == nil {
@@ -152,12 +161,12 @@ func ensureRecording(ctx context.Context, cache string, p LongProgram, dataOnly 
 	if err != nil {
 		return nil, err
 	}
-	cargs := []string{"record", "-o", filepath.Base(rec.Path)}
+	cargs := []string{"record", "--tracer", tracer, "-o", filepath.Base(rec.Path)}
 	if dataOnly {
 		cargs = append(cargs, "--data-only")
 	}
 	cmd := exec.CommandContext(ctx, self, append(append(cargs, "--", path), args...)...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = cache, []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, io.Discard, log
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = cache, env, io.Discard, log
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("long study: recording %s (%s): %w", stem, strings.Join(cmd.Args, " "), err)
 	}
