@@ -38,7 +38,7 @@ so its stack addresses differ from a lackey recording's by that variable. If vmt
 cannot be built, or with --children, auto records with lackey and says why; --tracer
 vmtrace fails instead. vmtrace is built for linux/amd64 programs.
 
-vmsim installs nothing: valgrind must be on PATH (or named with --valgrind).
+vmsim installs no package: valgrind must be on PATH (or named with --valgrind).
 
 With --children every process PROGRAM starts is traced too, each in an address space of
 its own (0 for PROGRAM, then 1, 2, ... in the order they start); a process that forks
@@ -47,9 +47,9 @@ accesses and keeps those N. With --syscalls the program's I/O system calls are r
 too, in their place among the accesses (valgrind --trace-syscalls=yes): each successful
 read, pread64, readv, preadv, recvfrom or recvmsg an input record, each write, pwrite64,
 writev, pwritev, sendto or sendmsg an output record, with the file descriptor as the
-channel and the call's result as the bytes; other calls and failures are left out. The vmt metadata records the program, its arguments and the
-options, but no time or process ids, so that recording a deterministic program twice
-gives the same file.
+channel and the call's result as the bytes; other calls and failures are left out. The
+vmt metadata records the program, its arguments, the options and the tool, but no time
+or process ids, so that recording a deterministic program twice gives the same file.
 
 On a terminal, progress (accesses so far and the rate) is shown on standard error;
 otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and error.
