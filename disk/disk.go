@@ -29,9 +29,14 @@ type Disk struct {
 	// Invariant: with blocks > 0, len(stamps) == next and each has length blocks.
 	blocks int
 	stamps [][]uint64
+	// slab is what is left of the latest allocation of slots' stamps, handed out slot by
+	// slot (slabSlots slots at a time, so that they lie together).
+	slab []uint64
 
 	IO IO
 }
+
+const slabSlots = 64
 
 // New returns an empty disk whose slots carry blocks stamps each (0: no stamps).
 func New(blocks int) *Disk { return &Disk{blocks: blocks} }
@@ -47,7 +52,11 @@ func (d *Disk) Alloc() SlotID {
 		d.next++
 		d.inUse = append(d.inUse, false)
 		if d.blocks > 0 {
-			d.stamps = append(d.stamps, make([]uint64, d.blocks))
+			if len(d.slab) < d.blocks {
+				d.slab = make([]uint64, slabSlots*d.blocks)
+			}
+			d.stamps = append(d.stamps, d.slab[:d.blocks:d.blocks])
+			d.slab = d.slab[d.blocks:]
 		}
 	}
 	d.inUse[s] = true

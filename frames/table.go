@@ -34,9 +34,14 @@ type Table struct {
 	// blocks is the number of stamps a frame carries (0: verification off).
 	blocks int
 	stamps [][]uint64
+	// slab is what is left of the latest allocation of frames' stamps under unlimited
+	// frames, handed out frame by frame (slabFrames at a time, so that they lie together).
+	slab []uint64
 
 	policy Policy
 }
+
+const slabFrames = 64
 
 // New returns a frame table of limit frames (0: unlimited) replaced by policy (which may
 // be nil when limit is 0), whose frames carry blocks stamps each (0: none).
@@ -54,9 +59,11 @@ func New(limit int, policy Policy, blocks int) *Table {
 			t.free[i] = FrameID(i)
 		}
 		if blocks > 0 {
+			// One allocation for all frames' stamps, frame after frame.
+			all := make([]uint64, limit*blocks)
 			t.stamps = make([][]uint64, limit)
 			for i := range t.stamps {
-				t.stamps[i] = make([]uint64, blocks)
+				t.stamps[i] = all[i*blocks : (i+1)*blocks : (i+1)*blocks]
 			}
 		}
 	}
@@ -101,7 +108,11 @@ func (t *Table) Alloc(o Owner) (FrameID, bool) {
 		t.owner = append(t.owner, NoOwner)
 		t.dirty = append(t.dirty, false)
 		if t.blocks > 0 {
-			t.stamps = append(t.stamps, make([]uint64, t.blocks))
+			if len(t.slab) < t.blocks {
+				t.slab = make([]uint64, slabFrames*t.blocks)
+			}
+			t.stamps = append(t.stamps, t.slab[:t.blocks:t.blocks])
+			t.slab = t.slab[t.blocks:]
 		}
 	default:
 		return NoFrame, false
