@@ -30,7 +30,7 @@ type golden struct {
 }
 
 const (
-	goldenRecent    = 256
+	goldenRecent    = 1024
 	goldenAbsent    = -2
 	goldenSlabPages = 64 // pages' stamps and flags are allocated this many at a time
 )
