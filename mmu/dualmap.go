@@ -19,7 +19,6 @@ type DualMap struct{ *machine }
 // protection event: see firstWrite.
 func (s *DualMap) Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
 	p := s.pt.Lookup(asid, vpn)
-	s.lastP = p
 	e := s.pt.PTE(p)
 	if nextUse >= 0 {
 		e.NextUse = nextUse
@@ -77,6 +76,7 @@ func (s *DualMap) firstWrite(p pagetable.PageID, e *pagetable.PTE) {
 	}
 	s.ft.SetDirty(f, true)
 	s.ft.Touch(f, e.NextUse)
+	s.lastF = f
 	s.pt.MarkWritten(p)
 }
 

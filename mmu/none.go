@@ -13,7 +13,6 @@ type None struct{ *machine }
 
 func (s *None) Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
 	p := s.pt.Lookup(asid, vpn)
-	s.lastP = p
 	e := s.pt.PTE(p)
 	if nextUse >= 0 {
 		e.NextUse = nextUse

@@ -189,7 +189,7 @@ func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []
 			}
 		}
 		if a.m.pt.Err() == nil {
-			check(i, a.m.stampsOf(a.m.lastP))
+			check(i, a.m.ft.Stamps(a.m.lastF))
 		}
 	}
 	return writes
@@ -213,7 +213,7 @@ func (a *dualMapAdapter) AccessBatchVerify(recs []traces.Record, check func(int,
 			}
 		}
 		if a.m.pt.Err() == nil {
-			check(i, a.m.stampsOf(a.m.lastP))
+			check(i, a.m.ft.Stamps(a.m.lastF))
 		}
 	}
 	return writes

@@ -121,8 +121,9 @@ type machine struct {
 
 	pageFaults, firstWrites, pageCopies, remaps, wrapSweeps int64
 	ckptFramesPeak                                          int
-	// lastP is the page the latest Access referenced (for the batch verifier).
-	lastP pagetable.PageID
+	// lastF is the frame of the current version of the page the latest Access referenced,
+	// which every access leaves resident (for the batch verifier).
+	lastF frames.FrameID
 }
 
 func (m *machine) DomainOf(asid traces.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
@@ -190,6 +191,7 @@ func (m *machine) use(p pagetable.PageID, e *pagetable.PTE, write bool) {
 		f = m.pg.FaultIn(p, e.L, frames.NoFrame)
 	}
 	m.ft.Touch(f, e.NextUse)
+	m.lastF = f
 	if write {
 		m.ft.SetDirty(f, true)
 		m.pt.MarkWritten(p)
