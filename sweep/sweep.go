@@ -59,8 +59,8 @@ func ReadSpec(path string) (*Spec, error) {
 // Point is one run of an experiment.
 type Point struct {
 	Config sim.Config
-	// TraceHash is the SHA-256 of the trace file's bytes (for a corpus trace, its name:
-	// the corpus is part of the version).
+	// TraceHash is the SHA-256 of the trace file's bytes (for a corpus trace, of its
+	// embedded file).
 	TraceHash string
 	// ID identifies the point in output files: a hash of the vmsim version, the trace's
 	// content hash, the full configuration and the cost model. A point whose trace was
@@ -278,11 +278,20 @@ var hashes struct {
 	m  map[string]string
 }
 
-// TraceHash returns the SHA-256 of a trace file's bytes, or for a corpus trace its
-// name (the corpus is fixed by the vmsim version).
+// TraceHash returns the SHA-256 of a trace file's bytes; for a corpus trace, that of its
+// embedded file, as MANIFEST.json records it (the corpus tests check that it matches).
 func TraceHash(name string) (string, error) {
-	if strings.HasPrefix(name, "corpus:") {
-		return name, nil
+	if c, ok := strings.CutPrefix(name, "corpus:"); ok {
+		es, err := corpus.Manifest()
+		if err != nil {
+			return "", err
+		}
+		for _, e := range es {
+			if e.Name == c {
+				return e.SHA256, nil
+			}
+		}
+		return "", fmt.Errorf("no trace %q in the corpus", c)
 	}
 	if err := regularTrace(name); err != nil {
 		return "", err

@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -177,5 +179,27 @@ func TestReadSpec(t *testing.T) {
 	os.WriteFile(path, []byte("traces: [corpus]\nvaryy: {}\n"), 0o644)
 	if _, err := ReadSpec(path); err == nil {
 		t.Error("unknown key accepted")
+	}
+}
+
+// TestTraceHashCorpus checks that a corpus trace's hash is the SHA-256 of its embedded
+// bytes, and that an unknown corpus name is an error.
+func TestTraceHashCorpus(t *testing.T) {
+	es, err := corpus.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		b, err := corpus.Bytes(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if got, err := TraceHash("corpus:" + e.Name); err != nil || got != hex.EncodeToString(sum[:]) {
+			t.Errorf("corpus:%s: hash %q, %v; want the SHA-256 of its bytes", e.Name, got, err)
+		}
+	}
+	if _, err := TraceHash("corpus:nope"); err == nil {
+		t.Error("corpus:nope has a hash")
 	}
 }
