@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,13 @@ func ResolveTracer(opt RecordOptions) (resolved RecordOptions, note string, err 
 		}
 		opt.Tracer = TracerLackey
 		return opt, "with --children the recording uses lackey", nil
+	}
+	if elf32(opt.Program) {
+		if explicit {
+			return opt, "", fmt.Errorf("%s is a 32-bit program; vmtrace is built for %s only: use --tracer lackey or auto", opt.Program, vmtracePlatform)
+		}
+		opt.Tracer = TracerLackey
+		return opt, fmt.Sprintf("%s is a 32-bit program: recording with lackey", opt.Program), nil
 	}
 	dir, err := "", error(nil)
 	if d := os.Getenv("VALGRIND_LIB"); d != "" && fileExists(filepath.Join(d, "vmtrace-"+vmtracePlatform)) {
@@ -171,6 +179,25 @@ func BuildVMTrace(valgrind string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// elf32 reports whether program (looked up on PATH) is a 32-bit ELF executable, which
+// valgrind runs with its x86 tools, where vmtrace is not.
+func elf32(program string) bool {
+	path, err := exec.LookPath(program)
+	if err != nil {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 5)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return false
+	}
+	return string(head[:4]) == "\x7fELF" && head[4] == 1 // EI_CLASS: ELFCLASS32
 }
 
 func fileExists(path string) bool {

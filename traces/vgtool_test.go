@@ -77,3 +77,31 @@ func TestVMTraceMatchesLackey(t *testing.T) {
 		t.Fatalf("lackey has %d lines, vmtrace %d", len(la), len(va))
 	}
 }
+
+// TestElf32 checks the test that sends 32-bit programs to lackey.
+func TestElf32(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		head []byte
+		want bool
+	}{
+		{"elf32", []byte("\x7fELF\x01\x01\x01"), true},
+		{"elf64", []byte("\x7fELF\x02\x01\x01"), false},
+		{"script", []byte("#!/bin/sh\n"), false},
+		{"short", []byte("\x7fE"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(p, tt.head, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if got := elf32(p); got != tt.want {
+				t.Errorf("elf32 = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if elf32(filepath.Join(dir, "missing")) {
+		t.Error("a missing program is 32-bit")
+	}
+}

@@ -35,8 +35,8 @@ times faster. vmsim builds it on first use into the user's cache folder
 libraries of the installed valgrind (Debian's valgrind package ships them); it names
 that folder to valgrind in VALGRIND_LIB, which the program then sees in its environment,
 so its stack addresses differ from a lackey recording's by that variable. If vmtrace
-cannot be built, or with --children, auto records with lackey and says why; --tracer
-vmtrace fails instead. vmtrace is built for linux/amd64 programs.
+cannot be built, for a 32-bit program, or with --children, auto records with lackey and
+says why; --tracer vmtrace fails instead. vmtrace is built for linux/amd64.
 
 vmsim installs no package: valgrind must be on PATH (or named with --valgrind).
 
