@@ -15,8 +15,8 @@ import (
 
 // The valgrind tools a recording can use (RecordOptions.Tracer).
 const (
-	// TracerAuto is vmtrace where it can be built and the recording has no Children, else
-	// lackey.
+	// TracerAuto is vmtrace where it can be built, for a 64-bit program and a recording
+	// without Children; else lackey.
 	TracerAuto = "auto"
 	// TracerVMTrace is vmsim's own valgrind tool (traces/vgtool/vmtrace.c): lackey's
 	// lines, event for event, written in large pieces rather than one write(2) a line.
