@@ -170,7 +170,7 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
-	f.StringVar(&tracer, "tracer", traces.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, without --children)")
+	f.StringVar(&tracer, "tracer", traces.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")
 	return cmd
 }
 
