@@ -6,8 +6,9 @@
 #
 # With names, only those traces are recorded again; the manifest keeps the other entries.
 #
-# Each program runs under `vmsim record` (valgrind lackey, every access, instruction
-# fetches included) in a scratch directory holding its input, with a clean environment,
+# Each program runs under `vmsim record --tracer lackey` (valgrind lackey, every access,
+# instruction fetches included; lackey, so that the corpus does not depend on where vmsim
+# builds its own tool) in a scratch directory holding its input, with a clean environment,
 # so that the arguments in the vmt metadata name no local paths; its standard input is
 # /dev/null unless the trace names a file. Inputs are generated here, deterministically. Valgrind's trace of a program is repeatable only up to a few
 # stack addresses, so a re-recording matches the manifest's counts closely but its
@@ -58,7 +59,7 @@ record() {
 		return
 	fi
 	local out="$here/$name.vmt"
-	(cd "$work" && env -i PATH=/usr/bin:/bin "$vmsim" record "${flags[@]}" -o "$out" -- "$@" < "$stdin" > /dev/null 2> "$work/$name.log") ||
+	(cd "$work" && env -i PATH=/usr/bin:/bin "$vmsim" record --tracer lackey "${flags[@]}" -o "$out" -- "$@" < "$stdin" > /dev/null 2> "$work/$name.log") ||
 		{ cat "$work/$name.log"; exit 1; }
 	local stats accesses pages sha args=""
 	stats=$("$vmsim" trace stats --json --intervals 1000 "$out")
