@@ -30,8 +30,7 @@ type Incremental struct {
 	pageSize int64
 	shift    uint
 	blocks   int // stamps per page, 0 when not verifying
-	perASID  bool
-	doms     map[traces.ASID]scheme.Domain
+	doms     scheme.Domains
 	state    map[scheme.Domain]*domState
 	pages    scheme.PageSet
 	dev      Storage
@@ -107,8 +106,7 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 		set:      set,
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
-		perASID:  m.PerASID,
-		doms:     map[traces.ASID]scheme.Domain{},
+		doms:     scheme.Domains{PerASID: m.PerASID},
 		state:    map[scheme.Domain]*domState{},
 	}
 	if m.VerifyBlock > 0 {
@@ -125,17 +123,7 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 }
 
 // DomainOf returns the domain of an address space.
-func (s *Incremental) DomainOf(asid traces.ASID) scheme.Domain {
-	if !s.perASID {
-		return 0
-	}
-	d, ok := s.doms[asid]
-	if !ok {
-		d = scheme.Domain(len(s.doms))
-		s.doms[asid] = d
-	}
-	return d
-}
+func (s *Incremental) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.Of(asid) }
 
 func (s *Incremental) dom(d scheme.Domain) *domState {
 	st := s.state[d]

@@ -153,25 +153,3 @@ func (m image) unit(u Unit, blocks int, create bool) []uint64 {
 	}
 	return s
 }
-
-// domains maps address spaces to checkpoint domains: one for all (--scope system) or one
-// per address space, numbered in order of first sight (--scope asid).
-type domains struct {
-	perASID bool
-	ids     map[traces.ASID]scheme.Domain
-}
-
-func (d *domains) of(asid traces.ASID) scheme.Domain {
-	if !d.perASID {
-		return 0
-	}
-	if d.ids == nil {
-		d.ids = map[traces.ASID]scheme.Domain{}
-	}
-	id, ok := d.ids[asid]
-	if !ok {
-		id = scheme.Domain(len(d.ids))
-		d.ids[asid] = id
-	}
-	return id
-}

@@ -21,7 +21,7 @@ type Cacheline struct {
 	capacity   int // log entries before the log is full (--log-entries)
 	blocks     int // verification stamps per line; 0 when not verifying
 	perShift   uint
-	doms       domains
+	doms       scheme.Domains
 	pages      scheme.PageSet
 	backup     Backup
 	mb         *MemBackup
@@ -78,7 +78,7 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 		lineShift: uint(bits.TrailingZeros64(line)),
 		pageShift: uint(bits.TrailingZeros64(m.PageSize)),
 		capacity:  capacity,
-		doms:      domains{perASID: m.PerASID},
+		doms:      scheme.Domains{PerASID: m.PerASID},
 		request:   m.RequestCheckpoint,
 		logs:      map[scheme.Domain]*lineLog{},
 		touched:   map[Unit]struct{}{},
@@ -121,7 +121,7 @@ func (c *Cacheline) Access(a scheme.Access) {
 	var lg *lineLog
 	var d scheme.Domain
 	if write {
-		d = c.doms.of(a.ASID)
+		d = c.doms.Of(a.ASID)
 		lg = c.log(d)
 	}
 	for n := first; ; n++ {
@@ -152,7 +152,7 @@ func (c *Cacheline) Access(a scheme.Access) {
 }
 
 // DomainOf returns the domain of an address space.
-func (c *Cacheline) DomainOf(asid traces.ASID) scheme.Domain { return c.doms.of(asid) }
+func (c *Cacheline) DomainOf(asid traces.ASID) scheme.Domain { return c.doms.Of(asid) }
 
 // Checkpoint sends domain d's logged lines (the cache already flushed), in log order, one
 // per entry, then commits, and empties the log.
@@ -269,7 +269,7 @@ func (c *Cacheline) Check() error {
 			return fmt.Errorf("cacheline: domain %d's log holds %d entries, its counts sum to %d", d, len(lg.entries), sum)
 		}
 		for _, u := range lg.entries {
-			if c.doms.of(u.ASID) != d {
+			if c.doms.Of(u.ASID) != d {
 				return fmt.Errorf("cacheline: line %+v in domain %d's log", u, d)
 			}
 			if _, ok := c.touched[u]; !ok {

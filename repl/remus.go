@@ -16,7 +16,7 @@ type Remus struct {
 	shift     uint // log2 page size
 	blocks    int  // verification stamps per page; 0 when not verifying
 	perShift  uint // log2 blocks per page
-	doms      domains
+	doms      scheme.Domains
 	pages     scheme.PageSet
 	backup    Backup
 	mb        *MemBackup // backup when it is the default, else nil
@@ -50,7 +50,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 	r := &Remus{
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
-		doms:     domains{perASID: m.PerASID},
+		doms:     scheme.Domains{PerASID: m.PerASID},
 		dirty:    map[scheme.Domain]map[Unit]struct{}{},
 	}
 	if m.VerifyBlock > 0 {
@@ -75,7 +75,7 @@ func (r *Remus) Access(a scheme.Access) {
 	if !write {
 		return
 	}
-	d := r.doms.of(a.ASID)
+	d := r.doms.Of(a.ASID)
 	set := r.dirty[d]
 	if set == nil {
 		set = map[Unit]struct{}{}
@@ -94,7 +94,7 @@ func (r *Remus) Access(a scheme.Access) {
 }
 
 // DomainOf returns the domain of an address space.
-func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.of(asid) }
+func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.Of(asid) }
 
 // sortedDirty returns domain d's dirty pages in address order, in r.stageList.
 func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
@@ -215,7 +215,7 @@ func (r *Remus) Counters(c *scheme.Counters) {
 func (r *Remus) Check() error {
 	for d, set := range r.dirty {
 		for u := range set {
-			if got := r.doms.of(u.ASID); got != d {
+			if got := r.doms.Of(u.ASID); got != d {
 				return fmt.Errorf("remus: page %+v of domain %d is dirty in domain %d", u, got, d)
 			}
 		}

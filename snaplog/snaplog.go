@@ -25,9 +25,8 @@ type Snaplog struct {
 	pageSize int64
 	shift    uint
 	blocks   int // stamps per page, 0 when not verifying
-	perASID  bool
 	maxPages int
-	doms     map[traces.ASID]scheme.Domain
+	doms     scheme.Domains
 	state    map[scheme.Domain]*domState
 	pages    scheme.PageSet
 	link     Link
@@ -96,9 +95,8 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 		header:   set.Header,
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
-		perASID:  m.PerASID,
 		maxPages: m.MaxPages,
-		doms:     map[traces.ASID]scheme.Domain{},
+		doms:     scheme.Domains{PerASID: m.PerASID},
 		state:    map[scheme.Domain]*domState{},
 		held:     map[Page]struct{}{},
 	}
@@ -116,17 +114,7 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 }
 
 // DomainOf returns the domain of an address space.
-func (s *Snaplog) DomainOf(asid traces.ASID) scheme.Domain {
-	if !s.perASID {
-		return 0
-	}
-	d, ok := s.doms[asid]
-	if !ok {
-		d = scheme.Domain(len(s.doms))
-		s.doms[asid] = d
-	}
-	return d
-}
+func (s *Snaplog) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.Of(asid) }
 
 func (s *Snaplog) dom(d scheme.Domain) *domState {
 	st := s.state[d]
