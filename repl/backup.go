@@ -48,94 +48,46 @@ type Backup interface {
 
 // MemBackup is the default Backup: the backup's memory as a map of units, counting what
 // it receives. It holds data only when verifying (blocks > 0).
-//
-// Invariant: every slice in mem and pending has length blocks.
 type MemBackup struct {
 	unitBytes int64
-	blocks    int
-	mem       map[Unit][]uint64
-	pending   map[scheme.Domain][]sent // units sent and not yet committed, per domain
-	free      [][]uint64               // recycled pending buffers
+	img       *scheme.StagedImage[Unit] // the units sent, committed per domain epoch
 
 	// BytesReceived counts unit bytes received by Send; Commits counts Commit calls.
 	BytesReceived, Commits int64
 }
 
-type sent struct {
-	u    Unit
-	data []uint64
-}
-
 // NewMemBackup returns an empty backup for units of unitBytes bytes carrying blocks
 // stamps each (0 when not verifying).
 func NewMemBackup(unitBytes uint64, blocks int) *MemBackup {
-	return &MemBackup{unitBytes: int64(unitBytes), blocks: blocks, mem: map[Unit][]uint64{}, pending: map[scheme.Domain][]sent{}}
+	return &MemBackup{unitBytes: int64(unitBytes), img: scheme.NewStagedImage[Unit](blocks)}
 }
 
 // Send receives one unit into domain d's pending epoch.
 func (b *MemBackup) Send(d scheme.Domain, u Unit, data []uint64) {
 	b.BytesReceived += b.unitBytes
-	if b.blocks == 0 {
-		return
-	}
-	if len(data) != b.blocks {
-		panic(fmt.Sprintf("repl: Send of %d stamps to a backup of %d per unit", len(data), b.blocks))
-	}
-	var buf []uint64
-	if n := len(b.free); n > 0 {
-		buf, b.free = b.free[n-1], b.free[:n-1]
-	} else {
-		buf = make([]uint64, b.blocks)
-	}
-	copy(buf, data)
-	b.pending[d] = append(b.pending[d], sent{u, buf})
+	b.img.Stage(d, u, data)
 }
 
 // Commit applies domain d's pending epoch.
 func (b *MemBackup) Commit(d scheme.Domain) {
 	b.Commits++
-	for _, s := range b.pending[d] {
-		dst := b.mem[s.u]
-		if dst == nil {
-			dst = make([]uint64, b.blocks)
-			b.mem[s.u] = dst
-		}
-		copy(dst, s.data)
-		b.free = append(b.free, s.data)
-	}
-	b.pending[d] = b.pending[d][:0]
+	b.img.Commit(d)
 }
 
 // Fetch copies the committed content of u into dst.
-func (b *MemBackup) Fetch(u Unit, dst []uint64) {
-	if src := b.mem[u]; src != nil {
-		copy(dst, src)
-	} else {
-		clear(dst)
-	}
-}
+func (b *MemBackup) Fetch(u Unit, dst []uint64) { b.img.Fetch(u, dst) }
 
 // Units returns the units the backup holds, in order (for tests and Check).
 func (b *MemBackup) Units() []Unit {
-	out := make([]Unit, 0, len(b.mem))
-	for u := range b.mem {
-		out = append(out, u)
-	}
+	out := b.img.Units()
 	slices.SortFunc(out, compareUnits)
 	return out
 }
 
 // check verifies the backup's invariants: nothing is pending between checkpoints.
 func (b *MemBackup) check() error {
-	for d, p := range b.pending {
-		if len(p) > 0 {
-			return fmt.Errorf("repl: backup holds %d uncommitted units of domain %d between checkpoints", len(p), d)
-		}
-	}
-	for u, s := range b.mem {
-		if len(s) != b.blocks {
-			return fmt.Errorf("repl: backup unit %+v holds %d stamps, want %d", u, len(s), b.blocks)
-		}
+	if err := b.img.Check(); err != nil {
+		return fmt.Errorf("repl: backup: %w", err)
 	}
 	return nil
 }

@@ -53,24 +53,15 @@ type Link interface {
 // (the ones with the highest access number), which is all a Replay needs: memory grows with
 // the pages sent, never with the trace.
 //
-// Invariant: every slice in mem and pending has length blocks.
 // Invariant: for every log, 0 <= tailEntries <= entries and 0 <= tailBytes <= bytes.
 type MemBackup struct {
 	pageBytes int64
-	blocks    int
-	mem       map[Page][]uint64
-	pending   map[scheme.Domain][]sentPage
-	free      [][]uint64
+	img       *scheme.StagedImage[Page] // the pages sent, committed per snapshot
 	logs      map[scheme.Domain]*memLog
 
 	// BytesReceived counts the page bytes Send received; LogBytesReceived the entry bytes
 	// Ship received; Commits the Commit calls.
 	BytesReceived, LogBytesReceived, Commits int64
-}
-
-type sentPage struct {
-	p    Page
-	data []uint64
 }
 
 // memLog is a domain's log since its last snapshot: entries and bytes in all, and of the
@@ -84,42 +75,19 @@ type memLog struct {
 // NewMemBackup returns an empty backup for pages of pageBytes bytes carrying blocks stamps
 // each (0 when not verifying).
 func NewMemBackup(pageBytes uint64, blocks int) *MemBackup {
-	return &MemBackup{pageBytes: int64(pageBytes), blocks: blocks, mem: map[Page][]uint64{},
-		pending: map[scheme.Domain][]sentPage{}, logs: map[scheme.Domain]*memLog{}}
+	return &MemBackup{pageBytes: int64(pageBytes), img: scheme.NewStagedImage[Page](blocks), logs: map[scheme.Domain]*memLog{}}
 }
 
 // Send receives one page into domain d's pending snapshot.
 func (b *MemBackup) Send(d scheme.Domain, p Page, data []uint64) {
 	b.BytesReceived += b.pageBytes
-	if b.blocks == 0 {
-		return
-	}
-	if len(data) != b.blocks {
-		panic(fmt.Sprintf("snaplog: Send of %d stamps to a backup of %d per page", len(data), b.blocks))
-	}
-	var buf []uint64
-	if n := len(b.free); n > 0 {
-		buf, b.free = b.free[n-1], b.free[:n-1]
-	} else {
-		buf = make([]uint64, b.blocks)
-	}
-	copy(buf, data)
-	b.pending[d] = append(b.pending[d], sentPage{p, buf})
+	b.img.Stage(d, p, data)
 }
 
 // Commit applies domain d's pending snapshot and truncates its log.
 func (b *MemBackup) Commit(d scheme.Domain) {
 	b.Commits++
-	for _, s := range b.pending[d] {
-		dst := b.mem[s.p]
-		if dst == nil {
-			dst = make([]uint64, b.blocks)
-			b.mem[s.p] = dst
-		}
-		copy(dst, s.data)
-		b.free = append(b.free, s.data)
-	}
-	b.pending[d] = b.pending[d][:0]
+	b.img.Commit(d)
 	if l := b.logs[d]; l != nil {
 		*l = memLog{}
 	}
@@ -144,13 +112,7 @@ func (b *MemBackup) Ship(d scheme.Domain, e Entry) {
 }
 
 // Fetch copies the committed copy of p into dst.
-func (b *MemBackup) Fetch(p Page, dst []uint64) {
-	if src := b.mem[p]; src != nil {
-		copy(dst, src)
-	} else {
-		clear(dst)
-	}
-}
+func (b *MemBackup) Fetch(p Page, dst []uint64) { b.img.Fetch(p, dst) }
 
 // Replay returns the entries and bytes of d's log with N < before.
 func (b *MemBackup) Replay(d scheme.Domain, before int64) (entries, bytes int64) {
@@ -174,10 +136,7 @@ func (b *MemBackup) Log(d scheme.Domain) (entries, bytes int64) {
 
 // Pages returns the pages the backup holds a committed copy of, in order (when verifying).
 func (b *MemBackup) Pages() []Page {
-	out := make([]Page, 0, len(b.mem))
-	for p := range b.mem {
-		out = append(out, p)
-	}
+	out := b.img.Units()
 	slices.SortFunc(out, Page.Compare)
 	return out
 }
@@ -185,15 +144,8 @@ func (b *MemBackup) Pages() []Page {
 // check verifies the backup's invariants: nothing pending between snapshots, pages of the
 // right size, logs whose tails fit in them.
 func (b *MemBackup) check() error {
-	for d, p := range b.pending {
-		if len(p) > 0 {
-			return fmt.Errorf("snaplog: backup holds %d uncommitted pages of domain %d between snapshots", len(p), d)
-		}
-	}
-	for p, s := range b.mem {
-		if len(s) != b.blocks {
-			return fmt.Errorf("snaplog: backup page %+v holds %d stamps, want %d", p, len(s), b.blocks)
-		}
+	if err := b.img.Check(); err != nil {
+		return fmt.Errorf("snaplog: backup: %w", err)
 	}
 	for d, l := range b.logs {
 		if l.tailEntries < 0 || l.tailEntries > l.entries || l.tailBytes < 0 || l.tailBytes > l.bytes {

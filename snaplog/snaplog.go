@@ -310,8 +310,8 @@ func (s *Snaplog) Check() error {
 			return fmt.Errorf("snaplog: sent %d snapshot bytes, %d log bytes, %d commits; the backup received %d, %d, %d",
 				s.c.snapBytes, s.c.logBytes, s.c.snapshots, b.BytesReceived, b.LogBytesReceived, b.Commits)
 		}
-		if s.blocks > 0 && len(b.mem) != len(s.held) {
-			return fmt.Errorf("snaplog: the backup holds %d pages, the primary sent %d", len(b.mem), len(s.held))
+		if s.blocks > 0 && b.img.Len() != len(s.held) {
+			return fmt.Errorf("snaplog: the backup holds %d pages, the primary sent %d", b.img.Len(), len(s.held))
 		}
 		return b.check()
 	}
