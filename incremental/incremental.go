@@ -319,8 +319,8 @@ func (s *Incremental) Check() error {
 		if s.store.BytesWritten != s.c.toStorage {
 			return fmt.Errorf("incremental: wrote %d bytes, the store received %d", s.c.toStorage, s.store.BytesWritten)
 		}
-		if s.blocks > 0 && int64(len(s.store.newest)) != s.union {
-			return fmt.Errorf("incremental: the store holds %d pages, the chains %d", len(s.store.newest), s.union)
+		if s.blocks > 0 && int64(s.store.newest.Len()) != s.union {
+			return fmt.Errorf("incremental: the store holds %d pages, the chains %d", s.store.newest.Len(), s.union)
 		}
 		return s.store.check()
 	}

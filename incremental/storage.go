@@ -44,14 +44,10 @@ type MirrorCounts struct {
 // page (a restore reads only those, and a merge keeps only those, so older copies are never
 // read); with a mirror cache it models the destination server's cache in front of its disk.
 //
-// Invariant: every slice in newest and pending has length blocks.
 // Invariant: len(cached) <= mirrorPages.
 type Store struct {
 	pageBytes int64
-	blocks    int
-	newest    map[Page][]uint64
-	pending   map[scheme.Domain][]written
-	free      [][]uint64
+	newest    *scheme.StagedImage[Page] // pages written, sealed per checkpoint
 
 	mirrorPages int   // cache capacity in pages; 0: no mirror
 	flushEvery  int64 // accesses between time-triggered flushes; 0: only when full
@@ -63,18 +59,12 @@ type Store struct {
 	Mirror       MirrorCounts
 }
 
-type written struct {
-	p    Page
-	data []uint64
-}
-
 // NewStore returns an empty store for pages of pageBytes bytes with blocks stamps each (0
 // when not verifying), with a mirror cache of mirrorPages pages (0: none) flushed every
 // flushEvery accesses (0: only when full).
 func NewStore(pageBytes uint64, blocks, mirrorPages int, flushEvery int64) *Store {
 	return &Store{
-		pageBytes: int64(pageBytes), blocks: blocks,
-		newest: map[Page][]uint64{}, pending: map[scheme.Domain][]written{},
+		pageBytes: int64(pageBytes), newest: scheme.NewStagedImage[Page](blocks),
 		mirrorPages: mirrorPages, flushEvery: flushEvery, nextFlush: flushEvery,
 		cached: map[Page]struct{}{},
 	}
@@ -94,20 +84,7 @@ func (s *Store) Write(d scheme.Domain, p Page, data []uint64) {
 			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(len(s.cached))*s.pageBytes)
 		}
 	}
-	if s.blocks == 0 {
-		return
-	}
-	if len(data) != s.blocks {
-		panic(fmt.Sprintf("incremental: Write of %d stamps to a store of %d per page", len(data), s.blocks))
-	}
-	var buf []uint64
-	if n := len(s.free); n > 0 {
-		buf, s.free = s.free[n-1], s.free[:n-1]
-	} else {
-		buf = make([]uint64, s.blocks)
-	}
-	copy(buf, data)
-	s.pending[d] = append(s.pending[d], written{p, buf})
+	s.newest.Stage(d, p, data)
 }
 
 // flush writes every cached page to the disk and empties the cache.
@@ -121,31 +98,14 @@ func (s *Store) flush() {
 }
 
 // Seal applies domain d's pending pages.
-func (s *Store) Seal(d scheme.Domain) {
-	for _, w := range s.pending[d] {
-		dst := s.newest[w.p]
-		if dst == nil {
-			dst = make([]uint64, s.blocks)
-			s.newest[w.p] = dst
-		}
-		copy(dst, w.data)
-		s.free = append(s.free, w.data)
-	}
-	s.pending[d] = s.pending[d][:0]
-}
+func (s *Store) Seal(d scheme.Domain) { s.newest.Commit(d) }
 
 // Merge changes nothing the store keeps: the new full checkpoint holds the newest copy of
 // every page, which is what newest holds.
 func (s *Store) Merge(scheme.Domain) {}
 
 // Read copies the newest sealed copy of p.
-func (s *Store) Read(_ scheme.Domain, p Page, dst []uint64) {
-	if src := s.newest[p]; src != nil {
-		copy(dst, src)
-	} else {
-		clear(dst)
-	}
-}
+func (s *Store) Read(_ scheme.Domain, p Page, dst []uint64) { s.newest.Fetch(p, dst) }
 
 // Tick flushes the mirror's cache when access n reaches the next multiple of flushEvery.
 func (s *Store) Tick(n int64) {
@@ -161,19 +121,14 @@ func (s *Store) CachedBytes() int64 { return int64(len(s.cached)) * s.pageBytes 
 
 // Pages returns the pages the store holds a copy of, in order (when verifying).
 func (s *Store) Pages() []Page {
-	out := make([]Page, 0, len(s.newest))
-	for p := range s.newest {
-		out = append(out, p)
-	}
+	out := s.newest.Units()
 	slices.SortFunc(out, Page.Compare)
 	return out
 }
 
 func (s *Store) check() error {
-	for d, p := range s.pending {
-		if len(p) > 0 {
-			return fmt.Errorf("incremental: %d unsealed pages of domain %d between checkpoints", len(p), d)
-		}
+	if err := s.newest.Check(); err != nil {
+		return fmt.Errorf("incremental: store: %w", err)
 	}
 	if s.mirrorPages > 0 && len(s.cached) > s.mirrorPages || s.mirrorPages == 0 && len(s.cached) > 0 {
 		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", len(s.cached), s.mirrorPages)
