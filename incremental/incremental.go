@@ -145,16 +145,7 @@ func (s *Incremental) Access(a scheme.Access) {
 		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
-	for p := first; ; p++ {
-		k := Page{ASID: a.ASID, N: p}
-		if _, ok := st.dirty[k]; !ok {
-			st.dirty[k] = struct{}{}
-			s.c.traps++
-		}
-		if p == last {
-			return
-		}
-	}
+	s.c.traps += scheme.MarkPages(st.dirty, a.ASID, first, last)
 }
 
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental

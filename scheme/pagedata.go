@@ -25,6 +25,21 @@ func (p Page) Compare(q Page) int {
 	}
 }
 
+// MarkPages adds pages first..last of asid to set and returns how many were not in it
+// already (for a scheme that traps the first write of a page since its checkpoint).
+func MarkPages(set map[Page]struct{}, asid traces.ASID, first, last uint64) (added int64) {
+	for n := first; ; n++ {
+		p := Page{ASID: asid, N: n}
+		if _, ok := set[p]; !ok {
+			set[p] = struct{}{}
+			added++
+		}
+		if n == last {
+			return added
+		}
+	}
+}
+
 // SortedPages returns the pages of set in order (Page.Compare), in buf's storage.
 func SortedPages(set map[Page]struct{}, buf []Page) []Page {
 	buf = buf[:0]

@@ -145,16 +145,7 @@ func (s *Snaplog) Access(a scheme.Access) {
 	if !write {
 		return
 	}
-	for p := first; ; p++ {
-		k := Page{ASID: a.ASID, N: p}
-		if _, ok := st.dirty[k]; !ok {
-			st.dirty[k] = struct{}{}
-			s.c.traps++
-		}
-		if p == last {
-			return
-		}
-	}
+	s.c.traps += scheme.MarkPages(st.dirty, a.ASID, first, last)
 }
 
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
