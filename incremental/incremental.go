@@ -250,6 +250,11 @@ func (s *Incremental) Store(asid traces.ASID, first uint64, src []uint64) {
 	s.mem.Store(asid, first, src)
 }
 
+// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
+func (s *Incremental) PageStamps(asid traces.ASID, n uint64) []uint64 {
+	return s.mem.PageStamps(asid, n)
+}
+
 // Counters adds incremental's counts to c.
 func (s *Incremental) Counters(c *scheme.Counters) {
 	c.PagesTouched += s.pages.Touched()

@@ -3,6 +3,7 @@ package memctl
 import (
 	"math/bits"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -24,8 +25,9 @@ type Backup struct {
 	gshift    uint
 	perPage   uint   // log2 granules per page
 	unitsPerG uint64 // verification blocks per granule; 0 when not verifying
-	// pages holds, per (asid, page), the stamps of the page's units.
-	pages map[pageKey][]uint64
+	// pages holds, per (asid, page), the stamps of the page's units (nil when not
+	// verifying).
+	pages *scheme.PageData
 	// Received is the number of bytes sent to the backup: granules × granule size.
 	Received int64
 }
@@ -35,10 +37,11 @@ type Backup struct {
 // Precondition: granule and pageSize are powers of two, granule <= pageSize.
 func NewBackup(granule, pageSize, unitsPerGranule uint64) *Backup {
 	gs := uint(bits.TrailingZeros64(granule))
-	return &Backup{
-		granule: granule, gshift: gs, perPage: uint(bits.TrailingZeros64(pageSize)) - gs,
-		unitsPerG: unitsPerGranule, pages: map[pageKey][]uint64{},
+	b := &Backup{granule: granule, gshift: gs, perPage: uint(bits.TrailingZeros64(pageSize)) - gs, unitsPerG: unitsPerGranule}
+	if unitsPerGranule > 0 {
+		b.pages = scheme.NewPageData(pageSize, granule/unitsPerGranule)
 	}
+	return b
 }
 
 // Send stores one granule's image (see Link).
@@ -47,12 +50,7 @@ func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
 	if data == nil || b.unitsPerG == 0 {
 		return
 	}
-	k := pageKey{asid, g >> b.perPage}
-	st := b.pages[k]
-	if st == nil {
-		st = make([]uint64, b.unitsPerG<<b.perPage)
-		b.pages[k] = st
-	}
+	st := b.pages.Page(scheme.Page{ASID: asid, N: g >> b.perPage})
 	i := (g & (1<<b.perPage - 1)) * b.unitsPerG
 	copy(st[i:i+b.unitsPerG], data)
 }
@@ -60,7 +58,10 @@ func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
 // Receive copies the image of granule g of asid into dst (len: stamps per granule):
 // what the backup holds, the initial content (0) for a granule never sent.
 func (b *Backup) Receive(asid traces.ASID, g uint64, dst []uint64) {
-	st := b.pages[pageKey{asid, g >> b.perPage}]
+	var st []uint64
+	if b.pages != nil {
+		st = b.pages.Get(scheme.Page{ASID: asid, N: g >> b.perPage})
+	}
 	if st == nil {
 		clear(dst)
 		return

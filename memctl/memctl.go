@@ -234,6 +234,14 @@ func (c *Controller) domain(asid traces.ASID) *domain {
 // address space numbered in the order first seen.
 func (c *Controller) DomainOf(asid traces.ASID) scheme.Domain { return c.domain(asid).id }
 
+// find returns the page (asid, vpn), nil if it was never accessed.
+func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
+	if p := c.last; p != nil && p.key.vpn == vpn && p.key.asid == asid {
+		return p
+	}
+	return c.pages[pageKey{asid, vpn}]
+}
+
 // page returns the page (asid, vpn), creating it.
 func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 	if p := c.last; p != nil && p.key.vpn == vpn && p.key.asid == asid {
@@ -666,30 +674,36 @@ func (c *Controller) cur(p *page, u uint64) []uint64 {
 
 // Load copies into dst the stamps of blocks first.. of asid as memory holds them now.
 func (c *Controller) Load(asid traces.ASID, first uint64, dst []uint64) {
-	per := c.pshift - c.ushift
-	for k := range dst {
+	for k := 0; k < len(dst); {
 		b := first + uint64(k)
-		p := c.pages[pageKey{asid, b >> per}]
-		if p == nil {
-			dst[k] = 0
-			continue
-		}
 		u := b & (c.upp - 1)
-		dst[k] = c.cur(p, u)[u]
+		n := min(len(dst)-k, int(c.upp-u)) // blocks left in this page
+		p := c.find(asid, b>>(c.pshift-c.ushift))
+		if p == nil {
+			clear(dst[k : k+n])
+		} else {
+			for i := range n {
+				dst[k+i] = c.cur(p, u+uint64(i))[u+uint64(i)]
+			}
+		}
+		k += n
 	}
 }
 
 // Store writes src into blocks first.. of asid: the data of the write just performed.
 func (c *Controller) Store(asid traces.ASID, first uint64, src []uint64) {
-	per := c.pshift - c.ushift
-	for k, v := range src {
+	for k := 0; k < len(src); {
 		b := first + uint64(k)
-		p := c.pages[pageKey{asid, b >> per}]
-		if p == nil {
-			panic(fmt.Sprintf("memctl: Store to page (%d, %#x) never accessed", asid, b>>per))
-		}
 		u := b & (c.upp - 1)
-		c.cur(p, u)[u] = v
+		n := min(len(src)-k, int(c.upp-u))
+		p := c.find(asid, b>>(c.pshift-c.ushift))
+		if p == nil {
+			panic(fmt.Sprintf("memctl: Store to page (%d, %#x) never accessed", asid, b>>(c.pshift-c.ushift)))
+		}
+		for i := range n {
+			c.cur(p, u+uint64(i))[u+uint64(i)] = src[k+i]
+		}
+		k += n
 	}
 }
 

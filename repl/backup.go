@@ -91,17 +91,3 @@ func (b *MemBackup) check() error {
 	}
 	return nil
 }
-
-// image is a memory of units: unit -> stamps, absent units holding zeros. It is used only
-// when verifying.
-type image map[Unit][]uint64
-
-// block returns the stamps of u, creating them (zeros) if asked.
-func (m image) unit(u Unit, blocks int, create bool) []uint64 {
-	s := m[u]
-	if s == nil && create {
-		s = make([]uint64, blocks)
-		m[u] = s
-	}
-	return s
-}

@@ -25,7 +25,7 @@ type Cacheline struct {
 	pages      scheme.PageSet
 	backup     Backup
 	mb         *MemBackup
-	mem        image // memory, when verifying
+	mem        *scheme.PageData // memory (in lines), when verifying
 	scratch    []uint64
 	request    func(scheme.Domain)
 	logs       map[scheme.Domain]*lineLog
@@ -92,7 +92,7 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 		}
 		c.blocks = int(line / m.VerifyBlock)
 		c.perShift = uint(bits.TrailingZeros64(uint64(c.blocks)))
-		c.mem = image{}
+		c.mem = scheme.NewPageData(line, m.VerifyBlock)
 		c.scratch = make([]uint64, c.blocks)
 	}
 	if backup == nil {
@@ -162,7 +162,7 @@ func (c *Cacheline) Checkpoint(d scheme.Domain) {
 		var data []uint64
 		if c.blocks > 0 {
 			data = c.scratch
-			if src := c.mem[u]; src != nil {
+			if src := c.mem.Get(scheme.Page(u)); src != nil {
 				copy(data, src)
 			} else {
 				clear(data)
@@ -190,7 +190,7 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 	lg := c.log(d)
 	if c.blocks > 0 {
 		for _, u := range lg.entries {
-			c.backup.Fetch(u, c.mem.unit(u, c.blocks, true))
+			c.backup.Fetch(u, c.mem.Page(scheme.Page(u)))
 		}
 	}
 	c.c.recoveryLines += int64(len(lg.entries))
@@ -201,9 +201,7 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 // memory; every log is lost.
 func (c *Cacheline) Crash() {
 	if c.blocks > 0 {
-		for u, s := range c.mem {
-			c.backup.Fetch(u, s)
-		}
+		c.mem.All(func(p scheme.Page, s []uint64) { c.backup.Fetch(Unit(p), s) })
 	}
 	c.c.recoveryLines += int64(len(c.touched))
 	for _, lg := range c.logs {
@@ -212,25 +210,11 @@ func (c *Cacheline) Crash() {
 }
 
 // Load reads blocks from memory.
-func (c *Cacheline) Load(asid traces.ASID, first uint64, dst []uint64) {
-	mask := uint64(c.blocks - 1)
-	for i := range dst {
-		b := first + uint64(i)
-		if s := c.mem[Unit{asid, b >> c.perShift}]; s != nil {
-			dst[i] = s[b&mask]
-		} else {
-			dst[i] = 0
-		}
-	}
-}
+func (c *Cacheline) Load(asid traces.ASID, first uint64, dst []uint64) { c.mem.Load(asid, first, dst) }
 
 // Store writes blocks into memory.
 func (c *Cacheline) Store(asid traces.ASID, first uint64, src []uint64) {
-	mask := uint64(c.blocks - 1)
-	for i, v := range src {
-		b := first + uint64(i)
-		c.mem.unit(Unit{asid, b >> c.perShift}, c.blocks, true)[b&mask] = v
-	}
+	c.mem.Store(asid, first, src)
 }
 
 // Counters adds cacheline's counts to c.
@@ -287,6 +271,11 @@ func (c *Cacheline) Check() error {
 		}
 		if err := c.mb.check(); err != nil {
 			return err
+		}
+	}
+	if c.mem != nil {
+		if err := c.mem.Check(); err != nil {
+			return fmt.Errorf("cacheline: memory: %w", err)
 		}
 	}
 	return nil

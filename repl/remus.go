@@ -19,10 +19,10 @@ type Remus struct {
 	doms      scheme.Domains
 	pages     scheme.PageSet
 	backup    Backup
-	mb        *MemBackup // backup when it is the default, else nil
-	mem       image      // the primary's memory, when verifying
-	staging   []uint64   // the staging buffer's data, when verifying (reused)
-	stageList []Unit     // scratch: the pages of the epoch being checkpointed
+	mb        *MemBackup       // backup when it is the default, else nil
+	mem       *scheme.PageData // the primary's memory (in pages), when verifying
+	staging   []uint64         // the staging buffer's data, when verifying (reused)
+	stageList []Unit           // scratch: the pages of the epoch being checkpointed
 
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
@@ -56,7 +56,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 	if m.VerifyBlock > 0 {
 		r.blocks = int(m.PageSize / m.VerifyBlock)
 		r.perShift = uint(bits.TrailingZeros64(uint64(r.blocks)))
-		r.mem = image{}
+		r.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
 	}
 	if backup == nil {
 		r.mb = NewMemBackup(m.PageSize, r.blocks)
@@ -118,7 +118,7 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 		r.staging = r.staging[:len(list)*r.blocks]
 		for i, u := range list {
 			dst := r.staging[i*r.blocks : (i+1)*r.blocks]
-			if src := r.mem[u]; src != nil {
+			if src := r.mem.Get(scheme.Page(u)); src != nil {
 				copy(dst, src)
 			} else {
 				clear(dst)
@@ -148,7 +148,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	list := r.sortedDirty(d)
 	if r.blocks > 0 {
 		for _, u := range list {
-			r.backup.Fetch(u, r.mem.unit(u, r.blocks, true))
+			r.backup.Fetch(u, r.mem.Page(scheme.Page(u)))
 		}
 	}
 	n := int64(len(list))
@@ -162,9 +162,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 // committed epoch of every domain) it runs on from then.
 func (r *Remus) Crash() {
 	if r.blocks > 0 {
-		for u, s := range r.mem {
-			r.backup.Fetch(u, s)
-		}
+		r.mem.All(func(p scheme.Page, s []uint64) { r.backup.Fetch(Unit(p), s) })
 	}
 	r.c.recovery += r.pages.Touched() * r.pageSize
 	r.c.failovers++
@@ -174,26 +172,13 @@ func (r *Remus) Crash() {
 }
 
 // Load reads blocks from the primary's memory.
-func (r *Remus) Load(asid traces.ASID, first uint64, dst []uint64) {
-	mask := uint64(r.blocks - 1)
-	for i := range dst {
-		b := first + uint64(i)
-		if s := r.mem[Unit{asid, b >> r.perShift}]; s != nil {
-			dst[i] = s[b&mask]
-		} else {
-			dst[i] = 0
-		}
-	}
-}
+func (r *Remus) Load(asid traces.ASID, first uint64, dst []uint64) { r.mem.Load(asid, first, dst) }
 
 // Store writes blocks into the primary's memory.
-func (r *Remus) Store(asid traces.ASID, first uint64, src []uint64) {
-	mask := uint64(r.blocks - 1)
-	for i, v := range src {
-		b := first + uint64(i)
-		r.mem.unit(Unit{asid, b >> r.perShift}, r.blocks, true)[b&mask] = v
-	}
-}
+func (r *Remus) Store(asid traces.ASID, first uint64, src []uint64) { r.mem.Store(asid, first, src) }
+
+// PageStamps returns the stamps of page n of asid in the primary's memory (scheme.StampView).
+func (r *Remus) PageStamps(asid traces.ASID, n uint64) []uint64 { return r.mem.PageStamps(asid, n) }
 
 // Counters adds remus's counts to c.
 func (r *Remus) Counters(c *scheme.Counters) {
@@ -231,9 +216,9 @@ func (r *Remus) Check() error {
 			return err
 		}
 	}
-	for u, s := range r.mem {
-		if len(s) != r.blocks {
-			return fmt.Errorf("remus: page %+v holds %d stamps, want %d", u, len(s), r.blocks)
+	if r.mem != nil {
+		if err := r.mem.Check(); err != nil {
+			return fmt.Errorf("remus: memory: %w", err)
 		}
 	}
 	return nil

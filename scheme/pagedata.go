@@ -52,45 +52,111 @@ func SortedPages(set map[Page]struct{}, buf []Page) []Page {
 
 // PageData is a sparse memory image in pages of verification stamps, one per block of
 // Machine.VerifyBlock bytes, for a scheme that keeps its data itself (a memory image, a
-// backup's copy). Its Load and Store are the Scheme methods of the same names over it;
-// a page never written reads as the initial content (stamp 0).
+// backup's copy). Its Load and Store are the Scheme methods of the same names over it, and
+// PageStamps the StampView method; a page never written reads as the initial content
+// (stamp 0). A "page" is any power-of-two unit of the image (a cache line, say).
 //
-// Invariant: every page holds exactly Blocks stamps.
+// Pages are found through an open-addressing hash table of dense page ids, not a Go map
+// keyed by Page: --verify reads the image on every access, and hashing a struct key was
+// most of its cost.
 type PageData struct {
 	blocks int
 	shift  uint
-	pages  map[Page][]uint64
+	// index is an open-addressing (linear probing) hash table of page id + 1, 0 for an
+	// empty slot. Invariant: len(index) is a power of two, at least twice len(keys), and
+	// holds every id once, at or after (cyclically) its key's home slot with no empty
+	// slot between.
+	index []int32
+	// keys and stamps are the pages by id, in the order they were created.
+	// Invariant: len(keys) == len(stamps); keys are distinct; every stamps[i] has length
+	// blocks.
+	keys   []Page
+	stamps [][]uint64
+	// slab is what is left of the latest allocation of pages' stamps.
+	slab []uint64
+	// last is the id of the page found last (-1: none), tried before hashing.
+	last int32
 }
+
+// pageDataSlab is how many pages' stamps PageData allocates at a time.
+const pageDataSlab = 64
 
 // NewPageData returns an empty image of pages of pageSize bytes in blocks of block bytes.
 // Precondition: both are powers of two, block <= pageSize.
 func NewPageData(pageSize, block uint64) *PageData {
-	if block == 0 || pageSize%block != 0 {
+	if block == 0 || pageSize%block != 0 || pageSize&(pageSize-1) != 0 || block&(block-1) != 0 {
 		panic(fmt.Sprintf("scheme: NewPageData(%d, %d)", pageSize, block))
 	}
 	n := int(pageSize / block)
-	return &PageData{blocks: n, shift: uint(bits.TrailingZeros64(uint64(n))), pages: map[Page][]uint64{}}
+	return &PageData{blocks: n, shift: uint(bits.TrailingZeros64(uint64(n))), index: make([]int32, 64), last: -1}
 }
 
 // Blocks returns the stamps a page holds.
 func (d *PageData) Blocks() int { return d.blocks }
 
+func (p Page) hash() uint64 {
+	return (p.N ^ uint64(p.ASID)<<47 ^ uint64(p.ASID)>>17) * 0x9e3779b97f4a7c15
+}
+
+// find returns the index slot of p: where it is (id >= 0), or the empty slot where it goes
+// (id == -1).
+func (d *PageData) find(p Page) (slot uint64, id int32) {
+	mask := uint64(len(d.index) - 1)
+	for i := p.hash() >> 32 & mask; ; i = (i + 1) & mask {
+		v := d.index[i]
+		if v == 0 || d.keys[v-1] == p {
+			return i, v - 1
+		}
+	}
+}
+
 // Get returns page p's stamps, nil if it was never created. The slice is the image's own.
-func (d *PageData) Get(p Page) []uint64 { return d.pages[p] }
+func (d *PageData) Get(p Page) []uint64 {
+	if d.last >= 0 && d.keys[d.last] == p {
+		return d.stamps[d.last]
+	}
+	_, id := d.find(p)
+	if id < 0 {
+		return nil
+	}
+	d.last = id
+	return d.stamps[id]
+}
 
 // Page returns page p's stamps, creating the page (all 0) if need be.
 func (d *PageData) Page(p Page) []uint64 {
-	b := d.pages[p]
-	if b == nil {
-		b = make([]uint64, d.blocks)
-		d.pages[p] = b
+	if d.last >= 0 && d.keys[d.last] == p {
+		return d.stamps[d.last]
 	}
-	return b
+	slot, id := d.find(p)
+	if id < 0 {
+		if len(d.slab) == 0 {
+			d.slab = make([]uint64, pageDataSlab*d.blocks)
+		}
+		id = int32(len(d.keys))
+		d.keys = append(d.keys, p)
+		d.stamps = append(d.stamps, d.slab[:d.blocks:d.blocks])
+		d.slab = d.slab[d.blocks:]
+		d.index[slot] = id + 1
+		if 2*len(d.keys) > len(d.index) {
+			d.grow()
+		}
+	}
+	d.last = id
+	return d.stamps[id]
+}
+
+func (d *PageData) grow() {
+	d.index = make([]int32, 2*len(d.index))
+	for id, p := range d.keys {
+		slot, _ := d.find(p)
+		d.index[slot] = int32(id) + 1
+	}
 }
 
 // Read copies page p's stamps into dst (len Blocks), zeros for a page never created.
 func (d *PageData) Read(p Page, dst []uint64) {
-	if src := d.pages[p]; src != nil {
+	if src := d.Get(p); src != nil {
 		copy(dst, src)
 	} else {
 		clear(dst)
@@ -98,43 +164,79 @@ func (d *PageData) Read(p Page, dst []uint64) {
 }
 
 // Clear drops every page.
-func (d *PageData) Clear() { clear(d.pages) }
+func (d *PageData) Clear() {
+	clear(d.index)
+	d.keys, d.stamps, d.slab, d.last = d.keys[:0], d.stamps[:0], nil, -1
+}
 
 // Len returns the number of pages created.
-func (d *PageData) Len() int { return len(d.pages) }
+func (d *PageData) Len() int { return len(d.keys) }
+
+// All calls f with every page and its stamps (the image's own), in the order the pages
+// were created.
+func (d *PageData) All(f func(p Page, stamps []uint64)) {
+	for id, p := range d.keys {
+		f(p, d.stamps[id])
+	}
+}
 
 // Load copies into dst the stamps of len(dst) blocks from block first of asid.
 func (d *PageData) Load(asid traces.ASID, first uint64, dst []uint64) {
 	mask := uint64(d.blocks - 1)
-	for i := range dst {
+	for i := 0; i < len(dst); {
 		b := first + uint64(i)
-		if m := d.pages[Page{asid, b >> d.shift}]; m != nil {
-			dst[i] = m[b&mask]
+		n := min(len(dst)-i, d.blocks-int(b&mask)) // blocks left in this page
+		if m := d.Get(Page{asid, b >> d.shift}); m != nil {
+			copy(dst[i:i+n], m[b&mask:])
 		} else {
-			dst[i] = 0
+			clear(dst[i : i+n])
 		}
+		i += n
 	}
 }
 
 // PageStamps returns page n of asid's stamps, nil if it was never created: the
 // StampView method over the image.
-func (d *PageData) PageStamps(asid traces.ASID, n uint64) []uint64 { return d.pages[Page{asid, n}] }
+func (d *PageData) PageStamps(asid traces.ASID, n uint64) []uint64 { return d.Get(Page{asid, n}) }
 
 // Store writes src into len(src) blocks from block first of asid.
 func (d *PageData) Store(asid traces.ASID, first uint64, src []uint64) {
 	mask := uint64(d.blocks - 1)
-	for i, v := range src {
+	for i := 0; i < len(src); {
 		b := first + uint64(i)
-		d.Page(Page{asid, b >> d.shift})[b&mask] = v
+		n := min(len(src)-i, d.blocks-int(b&mask))
+		copy(d.Page(Page{asid, b >> d.shift})[b&mask:], src[i:i+n])
+		i += n
 	}
 }
 
-// Check verifies the invariant from scratch.
+// Check verifies the invariants from scratch.
 func (d *PageData) Check() error {
-	for p, b := range d.pages {
-		if len(b) != d.blocks {
-			return fmt.Errorf("page %+v holds %d stamps, want %d", p, len(b), d.blocks)
+	if len(d.keys) != len(d.stamps) {
+		return fmt.Errorf("%d keys but %d pages of stamps", len(d.keys), len(d.stamps))
+	}
+	if n := len(d.index); n&(n-1) != 0 || n < 2*len(d.keys) {
+		return fmt.Errorf("index of %d slots for %d pages", n, len(d.keys))
+	}
+	seen := 0
+	for _, v := range d.index {
+		if v != 0 {
+			seen++
 		}
+	}
+	if seen != len(d.keys) {
+		return fmt.Errorf("index holds %d ids for %d pages", seen, len(d.keys))
+	}
+	for id, p := range d.keys {
+		if _, got := d.find(p); got != int32(id) {
+			return fmt.Errorf("page %+v (id %d) is found as id %d", p, id, got)
+		}
+		if len(d.stamps[id]) != d.blocks {
+			return fmt.Errorf("page %+v holds %d stamps, want %d", p, len(d.stamps[id]), d.blocks)
+		}
+	}
+	if d.last >= int32(len(d.keys)) {
+		return fmt.Errorf("last page id %d of %d", d.last, len(d.keys))
 	}
 	return nil
 }

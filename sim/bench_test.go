@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -131,4 +133,21 @@ func BenchmarkDualMapFailuresGeneral(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Maccesses/s")
+}
+
+// BenchmarkSchemeVerify runs every registered scheme that recovers, with failures, with
+// and without --verify (decoded gcc, unlimited frames, interval 10k, MTBF 50k): the
+// verifier's cost per scheme is the ratio of each pair.
+func BenchmarkSchemeVerify(b *testing.B) {
+	recs := benchRecords(b)
+	for _, name := range scheme.Names() {
+		for _, verify := range []bool{false, true} {
+			cfg := DefaultConfig()
+			cfg.Scheme, cfg.Interval, cfg.MTBF, cfg.Seed, cfg.Verify = name, 10000, 50000, 1, verify
+			if err := cfg.Validate(); err != nil {
+				continue // none: no recovery
+			}
+			b.Run(fmt.Sprintf("scheme=%s/verify=%t", name, verify), func(b *testing.B) { benchRun(b, recs, cfg) })
+		}
+	}
 }

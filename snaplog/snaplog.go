@@ -248,6 +248,9 @@ func (s *Snaplog) Load(asid traces.ASID, first uint64, dst []uint64) { s.mem.Loa
 // Store writes blocks into memory.
 func (s *Snaplog) Store(asid traces.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
 
+// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
+func (s *Snaplog) PageStamps(asid traces.ASID, n uint64) []uint64 { return s.mem.PageStamps(asid, n) }
+
 // Counters adds snaplog's counts to c.
 func (s *Snaplog) Counters(c *scheme.Counters) {
 	c.PagesTouched += s.pages.Touched()
