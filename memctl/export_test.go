@@ -13,7 +13,12 @@ func BrokenInfo(s Strategy) *scheme.Info {
 		if err != nil {
 			return nil, err
 		}
-		sc.(*Controller).fault = 3
+		switch c := sc.(type) {
+		case *Controller:
+			c.fault = 3
+		case stampView:
+			c.fault = 3
+		}
 		return sc, nil
 	}
 	return &i

@@ -133,7 +133,10 @@ type Controller struct {
 	upg    uint64 // verification blocks per granule, 0 when not verifying
 	upp    uint64 // verification blocks per page
 
-	pages map[pageKey]*page
+	// index numbers the pages; pages holds them by number.
+	// Invariant: len(pages) == index.Len(), and pages[i].key is index.Key(i).
+	index scheme.PageIndex
+	pages []*page
 	last  *page
 	doms  []*domain
 	domOf map[traces.ASID]*domain
@@ -189,7 +192,6 @@ func New(s Strategy, m scheme.Machine, o Options) (*Controller, error) {
 		strat: s, m: m,
 		gshift: uint(bits.TrailingZeros64(m.Granule)),
 		pshift: uint(bits.TrailingZeros64(m.PageSize)),
-		pages:  map[pageKey]*page{},
 		domOf:  map[traces.ASID]*domain{},
 		rate:   o.CopyRate,
 	}
@@ -239,7 +241,10 @@ func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
 	if p := c.last; p != nil && p.key.vpn == vpn && p.key.asid == asid {
 		return p
 	}
-	return c.pages[pageKey{asid, vpn}]
+	if id := c.index.Find(scheme.Page{ASID: asid, N: vpn}); id >= 0 {
+		return c.pages[id]
+	}
+	return nil
 }
 
 // page returns the page (asid, vpn), creating it.
@@ -248,8 +253,11 @@ func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 		return p
 	}
 	k := pageKey{asid, vpn}
-	p := c.pages[k]
-	if p == nil {
+	id, added := c.index.Add(scheme.Page{ASID: asid, N: vpn})
+	var p *page
+	if !added {
+		p = c.pages[id]
+	} else {
 		if c.m.MaxPages > 0 && len(c.pages) >= c.m.MaxPages && c.err == nil {
 			c.err = fmt.Errorf("%w: scheme %s holds state for more than %d pages", scheme.ErrTooManyPages, c.strat, c.m.MaxPages)
 		}
@@ -278,7 +286,7 @@ func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 				p.mem = make([]uint64, c.upp)
 			}
 		}
-		c.pages[k] = p
+		c.pages = append(c.pages, p)
 		p.dom.pages = append(p.dom.pages, p)
 	}
 	c.last = p
@@ -406,10 +414,50 @@ func (c *Controller) copyOut(p *page, i uint64) {
 	}
 }
 
-// copyIn restores granule i of p from the shadow into memory.
-func (c *Controller) copyIn(p *page, i uint64) {
+// copyOutAll copies the granules of p marked in bm from memory into the shadow (when
+// verifying), runs of consecutive granules in one copy unless a fault is injected.
+func (c *Controller) copyOutAll(p *page, bm []uint64) {
+	switch {
+	case c.upg == 0:
+	case c.fault != 0:
+		eachBit(bm, func(i uint64) { c.copyOut(p, i) })
+	default:
+		eachRun(bm, func(lo, hi uint64) { copy(p.alt[lo*c.upg:hi*c.upg], p.mem[lo*c.upg:hi*c.upg]) })
+	}
+}
+
+// copyInAll restores the granules of p marked in bm from the shadow into memory (when
+// verifying), runs of consecutive granules in one copy.
+func (c *Controller) copyInAll(p *page, bm []uint64) {
 	if c.upg > 0 {
-		copy(c.units(p.mem, i), c.units(p.alt, i))
+		eachRun(bm, func(lo, hi uint64) { copy(p.mem[lo*c.upg:hi*c.upg], p.alt[lo*c.upg:hi*c.upg]) })
+	}
+}
+
+// eachRun calls f(lo, hi) for every maximal run of set bits lo..hi-1 of bm, in order.
+func eachRun(bm []uint64, f func(lo, hi uint64)) {
+	var lo, hi uint64 // the run so far; empty when lo == hi
+	for w, x := range bm {
+		for x != 0 {
+			b := uint64(bits.TrailingZeros64(x))
+			n := uint64(bits.TrailingZeros64(^(x >> b))) // ones from bit b
+			start := uint64(w)*64 + b
+			if lo != hi && start == hi {
+				hi += n
+			} else {
+				if lo != hi {
+					f(lo, hi)
+				}
+				lo, hi = start, start+n
+			}
+			if b+n == 64 {
+				break
+			}
+			x &^= 1<<(b+n) - 1
+		}
+	}
+	if lo != hi {
+		f(lo, hi)
 	}
 }
 
@@ -506,7 +554,7 @@ func (c *Controller) Checkpoint(id scheme.Domain) {
 		c.stall += n
 		if c.upg > 0 {
 			for _, p := range d.pages {
-				eachBit(p.touched, func(i uint64) { c.copyOut(p, i) })
+				c.copyOutAll(p, p.touched)
 			}
 		}
 	case ShadowRemote:
@@ -536,14 +584,14 @@ func (c *Controller) Checkpoint(id scheme.Domain) {
 		c.copied += n
 		c.stall += n
 		for _, p := range d.dirty {
-			eachBit(p.marks, func(i uint64) { c.copyOut(p, i) })
+			c.copyOutAll(p, p.marks)
 		}
 		clearMarks(d)
 	case Bitmap2:
 		// Finish the previous background copy with the program stopped.
 		c.stall += d.pending * G
 		for _, p := range d.pend[d.cursor:] {
-			eachBit(p.aux, func(i uint64) { c.copyOut(p, i) })
+			c.copyOutAll(p, p.aux)
 			clear(p.aux)
 			p.inPend = false
 		}
@@ -585,7 +633,7 @@ func (c *Controller) Rollback(id scheme.Domain) {
 		c.recovery += d.touched * G
 		if c.upg > 0 {
 			for _, p := range d.pages {
-				eachBit(p.touched, func(i uint64) { c.copyIn(p, i) })
+				c.copyInAll(p, p.touched)
 			}
 		}
 	case ShadowRemote:
@@ -596,7 +644,7 @@ func (c *Controller) Rollback(id scheme.Domain) {
 		// value, and its copy goes on.
 		c.recovery += d.marked * G
 		for _, p := range d.dirty {
-			eachBit(p.marks, func(i uint64) { c.copyIn(p, i) })
+			c.copyInAll(p, p.marks)
 		}
 		clearMarks(d)
 	case BlockState:
@@ -764,6 +812,17 @@ func popcount(bm []uint64) (n int64) {
 
 // Check verifies the controller's invariants from scratch.
 func (c *Controller) Check() error {
+	if err := c.index.Check(); err != nil {
+		return err
+	}
+	if len(c.pages) != c.index.Len() {
+		return fmt.Errorf("%d pages for %d page numbers", len(c.pages), c.index.Len())
+	}
+	for id, p := range c.pages {
+		if k := c.index.Key(int32(id)); k.ASID != p.key.asid || k.N != p.key.vpn {
+			return fmt.Errorf("page number %d is %+v but holds page %v", id, k, p.key)
+		}
+	}
 	var all int64
 	for di, d := range c.doms {
 		if d.id != scheme.Domain(di) {
@@ -771,7 +830,7 @@ func (c *Controller) Check() error {
 		}
 		var touched, marked, pending, dirty, pend int64
 		for _, p := range d.pages {
-			if p.dom != d || c.pages[p.key] != p {
+			if id := c.index.Find(scheme.Page{ASID: p.key.asid, N: p.key.vpn}); p.dom != d || id < 0 || c.pages[id] != p {
 				return fmt.Errorf("page %v is listed in domain %d but not its own", p.key, d.id)
 			}
 			touched += popcount(p.touched)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
 )
 
 func init() {
@@ -66,7 +67,25 @@ func (s Strategy) Info() scheme.Info {
 			}
 			o.CopyRate = r
 		}
-		return New(s, m, o)
+		c, err := New(s, m, o)
+		if err != nil || s == BlockState {
+			return c, err
+		}
+		return stampView{c}, nil
 	}
 	return i
+}
+
+// stampView is a controller whose memory holds each page's stamps in one slice (every
+// strategy but blockstate, whose granules switch between two copies): it offers
+// scheme.StampView, so that --verify reads and writes its pages in place.
+type stampView struct{ *Controller }
+
+// PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
+// never accessed.
+func (v stampView) PageStamps(asid traces.ASID, n uint64) []uint64 {
+	if p := v.find(asid, n); p != nil {
+		return p.mem
+	}
+	return nil
 }

@@ -1,6 +1,10 @@
 package scheme
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/vmsim/vmsim/traces"
+)
 
 // Counters are what a scheme reports. The channels are common to every scheme, so that
 // schemes compare on equal terms; the paging counters are those of the page-table schemes
@@ -43,30 +47,25 @@ type Counters struct {
 var ErrTooManyPages = errors.New("too many pages")
 
 // PageSet counts distinct (address space, page) pairs touched and written, for schemes that
-// keep no page table of their own. Memory: about 16 bytes per touched page.
+// keep no page table of their own. Memory: about 30 bytes per touched page.
 type PageSet struct {
-	pages map[pageKey]bool // page -> written
-	nw    int64
-}
-
-type pageKey struct {
-	asid uint32
-	vpn  uint64
+	pages PageIndex
+	// written says, by page number, whether the page was written.
+	// Invariant: len(written) == pages.Len(); nw counts its true elements.
+	written []bool
+	nw      int64
 }
 
 // Add records an access to pages first..last of asid.
 func (s *PageSet) Add(asid uint32, first, last uint64, write bool) {
-	if s.pages == nil {
-		s.pages = map[pageKey]bool{}
-	}
 	for p := first; ; p++ {
-		k := pageKey{asid, p}
-		w, seen := s.pages[k]
-		if !seen || write && !w {
-			s.pages[k] = w || write
-			if write && !w {
-				s.nw++
-			}
+		id, added := s.pages.Add(Page{traces.ASID(asid), p})
+		if added {
+			s.written = append(s.written, false)
+		}
+		if write && !s.written[id] {
+			s.written[id] = true
+			s.nw++
 		}
 		if p == last {
 			return
@@ -75,7 +74,7 @@ func (s *PageSet) Add(asid uint32, first, last uint64, write bool) {
 }
 
 // Touched returns the distinct pages accessed; Written those written.
-func (s *PageSet) Touched() int64 { return int64(len(s.pages)) }
+func (s *PageSet) Touched() int64 { return int64(s.pages.Len()) }
 
 // Written returns the distinct pages written.
 func (s *PageSet) Written() int64 { return s.nw }

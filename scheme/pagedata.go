@@ -62,20 +62,12 @@ func SortedPages(set map[Page]struct{}, buf []Page) []Page {
 type PageData struct {
 	blocks int
 	shift  uint
-	// index is an open-addressing (linear probing) hash table of page id + 1, 0 for an
-	// empty slot. Invariant: len(index) is a power of two, at least twice len(keys), and
-	// holds every id once, at or after (cyclically) its key's home slot with no empty
-	// slot between.
-	index []int32
-	// keys and stamps are the pages by id, in the order they were created.
-	// Invariant: len(keys) == len(stamps); keys are distinct; every stamps[i] has length
-	// blocks.
-	keys   []Page
+	pages  PageIndex
+	// stamps holds the pages' stamps by number.
+	// Invariant: len(stamps) == pages.Len(); every stamps[i] has length blocks.
 	stamps [][]uint64
 	// slab is what is left of the latest allocation of pages' stamps.
 	slab []uint64
-	// last is the id of the page found last (-1: none), tried before hashing.
-	last int32
 }
 
 // pageDataSlab is how many pages' stamps PageData allocates at a time.
@@ -88,70 +80,31 @@ func NewPageData(pageSize, block uint64) *PageData {
 		panic(fmt.Sprintf("scheme: NewPageData(%d, %d)", pageSize, block))
 	}
 	n := int(pageSize / block)
-	return &PageData{blocks: n, shift: uint(bits.TrailingZeros64(uint64(n))), index: make([]int32, 64), last: -1}
+	return &PageData{blocks: n, shift: uint(bits.TrailingZeros64(uint64(n)))}
 }
 
 // Blocks returns the stamps a page holds.
 func (d *PageData) Blocks() int { return d.blocks }
 
-func (p Page) hash() uint64 {
-	return (p.N ^ uint64(p.ASID)<<47 ^ uint64(p.ASID)>>17) * 0x9e3779b97f4a7c15
-}
-
-// find returns the index slot of p: where it is (id >= 0), or the empty slot where it goes
-// (id == -1).
-func (d *PageData) find(p Page) (slot uint64, id int32) {
-	mask := uint64(len(d.index) - 1)
-	for i := p.hash() >> 32 & mask; ; i = (i + 1) & mask {
-		v := d.index[i]
-		if v == 0 || d.keys[v-1] == p {
-			return i, v - 1
-		}
-	}
-}
-
 // Get returns page p's stamps, nil if it was never created. The slice is the image's own.
 func (d *PageData) Get(p Page) []uint64 {
-	if d.last >= 0 && d.keys[d.last] == p {
-		return d.stamps[d.last]
+	if id := d.pages.Find(p); id >= 0 {
+		return d.stamps[id]
 	}
-	_, id := d.find(p)
-	if id < 0 {
-		return nil
-	}
-	d.last = id
-	return d.stamps[id]
+	return nil
 }
 
 // Page returns page p's stamps, creating the page (all 0) if need be.
 func (d *PageData) Page(p Page) []uint64 {
-	if d.last >= 0 && d.keys[d.last] == p {
-		return d.stamps[d.last]
-	}
-	slot, id := d.find(p)
-	if id < 0 {
+	id, added := d.pages.Add(p)
+	if added {
 		if len(d.slab) == 0 {
 			d.slab = make([]uint64, pageDataSlab*d.blocks)
 		}
-		id = int32(len(d.keys))
-		d.keys = append(d.keys, p)
 		d.stamps = append(d.stamps, d.slab[:d.blocks:d.blocks])
 		d.slab = d.slab[d.blocks:]
-		d.index[slot] = id + 1
-		if 2*len(d.keys) > len(d.index) {
-			d.grow()
-		}
 	}
-	d.last = id
 	return d.stamps[id]
-}
-
-func (d *PageData) grow() {
-	d.index = make([]int32, 2*len(d.index))
-	for id, p := range d.keys {
-		slot, _ := d.find(p)
-		d.index[slot] = int32(id) + 1
-	}
 }
 
 // Read copies page p's stamps into dst (len Blocks), zeros for a page never created.
@@ -165,18 +118,18 @@ func (d *PageData) Read(p Page, dst []uint64) {
 
 // Clear drops every page.
 func (d *PageData) Clear() {
-	clear(d.index)
-	d.keys, d.stamps, d.slab, d.last = d.keys[:0], d.stamps[:0], nil, -1
+	d.pages.Clear()
+	d.stamps, d.slab = d.stamps[:0], nil
 }
 
 // Len returns the number of pages created.
-func (d *PageData) Len() int { return len(d.keys) }
+func (d *PageData) Len() int { return d.pages.Len() }
 
 // All calls f with every page and its stamps (the image's own), in the order the pages
 // were created.
 func (d *PageData) All(f func(p Page, stamps []uint64)) {
-	for id, p := range d.keys {
-		f(p, d.stamps[id])
+	for id, st := range d.stamps {
+		f(d.pages.Key(int32(id)), st)
 	}
 }
 
@@ -212,31 +165,16 @@ func (d *PageData) Store(asid traces.ASID, first uint64, src []uint64) {
 
 // Check verifies the invariants from scratch.
 func (d *PageData) Check() error {
-	if len(d.keys) != len(d.stamps) {
-		return fmt.Errorf("%d keys but %d pages of stamps", len(d.keys), len(d.stamps))
+	if err := d.pages.Check(); err != nil {
+		return err
 	}
-	if n := len(d.index); n&(n-1) != 0 || n < 2*len(d.keys) {
-		return fmt.Errorf("index of %d slots for %d pages", n, len(d.keys))
+	if d.pages.Len() != len(d.stamps) {
+		return fmt.Errorf("%d pages but %d pages of stamps", d.pages.Len(), len(d.stamps))
 	}
-	seen := 0
-	for _, v := range d.index {
-		if v != 0 {
-			seen++
+	for id, st := range d.stamps {
+		if len(st) != d.blocks {
+			return fmt.Errorf("page %+v holds %d stamps, want %d", d.pages.Key(int32(id)), len(st), d.blocks)
 		}
-	}
-	if seen != len(d.keys) {
-		return fmt.Errorf("index holds %d ids for %d pages", seen, len(d.keys))
-	}
-	for id, p := range d.keys {
-		if _, got := d.find(p); got != int32(id) {
-			return fmt.Errorf("page %+v (id %d) is found as id %d", p, id, got)
-		}
-		if len(d.stamps[id]) != d.blocks {
-			return fmt.Errorf("page %+v holds %d stamps, want %d", p, len(d.stamps[id]), d.blocks)
-		}
-	}
-	if d.last >= int32(len(d.keys)) {
-		return fmt.Errorf("last page id %d of %d", d.last, len(d.keys))
 	}
 	return nil
 }
