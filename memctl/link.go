@@ -55,6 +55,18 @@ func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
 	copy(st[i:i+b.unitsPerG], data)
 }
 
+// sendPage stores the granules of page vpn of asid marked in bm, from mem (the page's
+// stamps, granule after granule): what a Send of each would store, and counts, in runs of
+// consecutive granules. Precondition: the backup keeps data.
+func (b *Backup) sendPage(asid traces.ASID, vpn uint64, bm, mem []uint64) {
+	st := b.pages.Page(scheme.Page{ASID: asid, N: vpn})
+	u := b.unitsPerG
+	eachRun(bm, func(lo, hi uint64) {
+		copy(st[lo*u:hi*u], mem[lo*u:hi*u])
+		b.Received += int64((hi - lo) * b.granule)
+	})
+}
+
 // Receive copies the image of granule g of asid into dst (len: stamps per granule):
 // what the backup holds, the initial content (0) for a granule never sent.
 func (b *Backup) Receive(asid traces.ASID, g uint64, dst []uint64) {

@@ -565,6 +565,14 @@ func (c *Controller) Checkpoint(id scheme.Domain) {
 			c.backup.Received += n
 			break
 		}
+		if c.ownLink && c.fault == 0 {
+			// The controller's own backup: the same data as a Send per granule, a run of
+			// granules at a time.
+			for _, p := range d.pages {
+				c.backup.sendPage(p.key.asid, p.key.vpn, p.touched, p.mem)
+			}
+			break
+		}
 		per := c.pshift - c.gshift
 		for _, p := range d.pages {
 			eachBit(p.touched, func(i uint64) {

@@ -139,3 +139,12 @@ func ExamplePageData() {
 	fmt.Println(dst, d.Len(), d.Get(Page{ASID: 2, N: 0}) == nil)
 	// Output: [0 7 8] 2 true
 }
+
+func ExamplePageIndex() {
+	var x PageIndex
+	a, _ := x.Add(Page{ASID: 1, N: 0x400})
+	b, added := x.Add(Page{ASID: 2, N: 0x400}) // another address space: another page
+	again, addedAgain := x.Add(Page{ASID: 1, N: 0x400})
+	fmt.Println(a, b, added, again, addedAgain, x.Find(Page{ASID: 3, N: 0}), x.Len(), x.Key(1))
+	// Output: 0 1 true 0 false -1 2 {2 1024}
+}
