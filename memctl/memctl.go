@@ -137,7 +137,6 @@ type Controller struct {
 	// Invariant: len(pages) == index.Len(), and pages[i].key is index.Key(i).
 	index scheme.PageIndex
 	pages []*page
-	last  *page
 	doms  []*domain
 	domOf map[traces.ASID]*domain
 	set   scheme.PageSet
@@ -238,9 +237,6 @@ func (c *Controller) DomainOf(asid traces.ASID) scheme.Domain { return c.domain(
 
 // find returns the page (asid, vpn), nil if it was never accessed.
 func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
-	if p := c.last; p != nil && p.key.vpn == vpn && p.key.asid == asid {
-		return p
-	}
 	if id := c.index.Find(scheme.Page{ASID: asid, N: vpn}); id >= 0 {
 		return c.pages[id]
 	}
@@ -249,9 +245,6 @@ func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
 
 // page returns the page (asid, vpn), creating it.
 func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
-	if p := c.last; p != nil && p.key.vpn == vpn && p.key.asid == asid {
-		return p
-	}
 	k := pageKey{asid, vpn}
 	id, added := c.index.Add(scheme.Page{ASID: asid, N: vpn})
 	var p *page
@@ -289,7 +282,6 @@ func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 		c.pages = append(c.pages, p)
 		p.dom.pages = append(p.dom.pages, p)
 	}
-	c.last = p
 	return p
 }
 
