@@ -4,9 +4,12 @@ import "fmt"
 
 // PageIndex numbers pages densely, 0, 1, 2, ... in the order they are added, and finds a
 // page's number without a Go map keyed by a struct (whose hashing dominated the schemes'
-// per-access cost): an open-addressing table of numbers, tried after the page found last.
-// A scheme keeps its per-page state in slices indexed by the number. The zero value is an
-// empty index.
+// per-access cost): an open-addressing table of numbers, behind a small direct-mapped
+// cache of pages found recently (a program alternates between its code, stack and data
+// pages, so the page found last alone is the one wanted in under half the accesses). A
+// scheme keeps its per-page state in slices indexed by the number; used as a set, it marks
+// pages without a map (MarkPages). The zero value is an empty index. A PageIndex must not
+// be copied once used: the copies would share one cache.
 type PageIndex struct {
 	// table is an open-addressing (linear probing) hash table of number + 1, 0 for an
 	// empty slot. Invariant: len(table) is 0 or a power of two at least twice len(keys),
@@ -15,9 +18,32 @@ type PageIndex struct {
 	table []int32
 	// keys are the pages by number. Invariant: distinct.
 	keys []Page
-	// last is the number of the page found or added last (-1 or 0 with no keys: none),
-	// tried before hashing.
-	last int32
+	// recent caches table by the low bits of the page number. Invariant: an entry with
+	// gen == the index's gen holds the key of page number id1-1 (id1 > 0); any other
+	// entry is empty.
+	recent *[pageRecent]pageRecentEntry
+	// gen is the generation of recent's valid entries: Clear empties recent by moving to
+	// the next, not by rewriting every entry. Invariant: gen > 0 once recent is allocated.
+	gen uint32
+}
+
+// pageRecent is the number of entries of PageIndex.recent, a power of two.
+const pageRecent = 1024
+
+type pageRecentEntry struct {
+	key Page
+	id1 int32
+	gen uint32
+}
+
+// cached returns p's entry in x.recent (allocating recent on first use) and whether it
+// holds p.
+func (x *PageIndex) cached(p Page) (e *pageRecentEntry, hit bool) {
+	if x.recent == nil {
+		x.recent, x.gen = new([pageRecent]pageRecentEntry), 1
+	}
+	e = &x.recent[(p.N^uint64(p.ASID)<<3)&(pageRecent-1)]
+	return e, e.gen == x.gen && e.key == p
 }
 
 func (p Page) hash() uint64 {
@@ -38,23 +64,25 @@ func (x *PageIndex) slot(p Page) (slot uint64, id int32) {
 
 // Find returns p's number, -1 if it was never added.
 func (x *PageIndex) Find(p Page) int32 {
-	if int(x.last) < len(x.keys) && x.keys[x.last] == p {
-		return x.last
+	e, hit := x.cached(p)
+	if hit {
+		return e.id1 - 1
 	}
 	if len(x.keys) == 0 {
 		return -1
 	}
 	_, id := x.slot(p)
 	if id >= 0 {
-		x.last = id
+		*e = pageRecentEntry{p, id + 1, x.gen}
 	}
 	return id
 }
 
 // Add returns p's number, adding p (with the next number) if it is new, and whether it was.
 func (x *PageIndex) Add(p Page) (id int32, added bool) {
-	if int(x.last) < len(x.keys) && x.keys[x.last] == p {
-		return x.last, false
+	e, hit := x.cached(p)
+	if hit {
+		return e.id1 - 1, false
 	}
 	if len(x.table) == 0 {
 		x.table = make([]int32, 64)
@@ -68,7 +96,7 @@ func (x *PageIndex) Add(p Page) (id int32, added bool) {
 			x.grow()
 		}
 	}
-	x.last = id
+	*e = pageRecentEntry{p, id + 1, x.gen}
 	return id, added
 }
 
@@ -86,10 +114,21 @@ func (x *PageIndex) Len() int { return len(x.keys) }
 // Key returns the page numbered id. Precondition: 0 <= id < Len().
 func (x *PageIndex) Key(id int32) Page { return x.keys[id] }
 
+// Pages returns the pages by number. The slice is the index's own: read it, do not
+// modify it; it is valid until the next Add or Clear.
+func (x *PageIndex) Pages() []Page { return x.keys }
+
 // Clear drops every page; numbering starts again from 0.
 func (x *PageIndex) Clear() {
 	clear(x.table)
-	x.keys, x.last = x.keys[:0], 0
+	if x.recent != nil {
+		x.gen++
+		if x.gen == 0 { // wrapped: entries of generation 1 could look valid again
+			clear(x.recent[:])
+			x.gen = 1
+		}
+	}
+	x.keys = x.keys[:0]
 }
 
 // Check verifies the invariants from scratch.
@@ -109,6 +148,16 @@ func (x *PageIndex) Check() error {
 	for id, p := range x.keys {
 		if _, got := x.slot(p); got != int32(id) {
 			return fmt.Errorf("page index: page %+v (number %d) is found as %d", p, id, got)
+		}
+	}
+	if x.recent != nil {
+		if x.gen == 0 {
+			return fmt.Errorf("page index: cache of generation 0")
+		}
+		for _, e := range x.recent {
+			if e.gen == x.gen && (e.id1 <= 0 || int(e.id1) > len(x.keys) || x.keys[e.id1-1] != e.key) {
+				return fmt.Errorf("page index: page %+v is cached as number %d, which it does not have", e.key, e.id1-1)
+			}
 		}
 	}
 	return nil
