@@ -87,8 +87,8 @@ type page struct {
 	// blockstate, which physical copy is current (0: mem, 1: alt). nil otherwise.
 	aux []uint64
 	// inDirty: the page is on dom.dirty. inPend: the page is on dom.pend at or after
-	// dom.cursor (bitmap2).
-	inDirty, inPend bool
+	// dom.cursor (bitmap2). written: the page was written at least once (pages_written).
+	inDirty, inPend, written bool
 	// mem holds the stamps of memory (blockstate: copy 0); alt those of the shadow
 	// (shadow, bitmap, bitmap2) or of copy 1 (blockstate). One stamp per verification
 	// block; nil when not verifying, alt nil for shadow-remote and undo.
@@ -139,7 +139,8 @@ type Controller struct {
 	pages []*page
 	doms  []*domain
 	domOf map[traces.ASID]*domain
-	set   scheme.PageSet
+	// pagesWritten counts the pages with written set.
+	pagesWritten int64
 
 	// touchedAll is the granules touched over all domains.
 	touchedAll int64
@@ -306,7 +307,6 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 func (c *Controller) Access(a scheme.Access) {
 	end := a.Addr + uint64(max(a.Size, 1)) - 1 // an access covers at least one byte
 	write := a.Kind.Writes()
-	c.set.Add(uint32(a.ASID), a.Addr>>c.pshift, end>>c.pshift, write)
 	if c.strat == Bitmap2 {
 		c.advance(a.N)
 	}
@@ -322,6 +322,10 @@ func (c *Controller) Access(a scheme.Access) {
 			c.touchedAll++
 		}
 		if write {
+			if !p.written {
+				p.written = true
+				c.pagesWritten++
+			}
 			// Only a plain write replaces a whole granule's data without reading it: a
 			// modify reads the granule first.
 			full := a.Kind == traces.Write && a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
@@ -781,8 +785,8 @@ const logIndexBytes = 8
 // Counters adds the controller's counts to k.
 func (c *Controller) Counters(k *scheme.Counters) {
 	G := int64(c.m.Granule)
-	k.PagesTouched += c.set.Touched()
-	k.PagesWritten += c.set.Written()
+	k.PagesTouched += int64(len(c.pages))
+	k.PagesWritten += c.pagesWritten
 	k.BytesCopied += c.copied
 	k.BytesLogged += c.logged
 	k.BytesToBackup += c.toBackup
@@ -818,10 +822,17 @@ func (c *Controller) Check() error {
 	if len(c.pages) != c.index.Len() {
 		return fmt.Errorf("%d pages for %d page numbers", len(c.pages), c.index.Len())
 	}
+	var written int64
 	for id, p := range c.pages {
 		if k := c.index.Key(int32(id)); k.ASID != p.key.asid || k.N != p.key.vpn {
 			return fmt.Errorf("page number %d is %+v but holds page %v", id, k, p.key)
 		}
+		if p.written {
+			written++
+		}
+	}
+	if written != c.pagesWritten {
+		return fmt.Errorf("%d pages written, counted as %d", written, c.pagesWritten)
 	}
 	var all int64
 	for di, d := range c.doms {
