@@ -56,7 +56,7 @@ type Incremental struct {
 // a flag), chainPages >= |{p: where[p]&inChain}| and chainPages == 0 iff chainLen == 0 or
 // every incremental was empty.
 type domState struct {
-	dirty      map[Page]struct{}
+	dirty      scheme.PageIndex
 	where      map[Page]uint8 // inFull | inChain
 	fullPages  int64
 	chainPages int64 // page copies in the chain's incrementals, with repetitions
@@ -128,7 +128,7 @@ func (s *Incremental) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.O
 func (s *Incremental) dom(d scheme.Domain) *domState {
 	st := s.state[d]
 	if st == nil {
-		st = &domState{dirty: map[Page]struct{}{}, where: map[Page]uint8{}}
+		st = &domState{where: map[Page]uint8{}}
 		s.state[d] = st
 	}
 	return st
@@ -145,14 +145,14 @@ func (s *Incremental) Access(a scheme.Access) {
 		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
-	s.c.traps += scheme.MarkPages(st.dirty, a.ASID, first, last)
+	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
 }
 
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental
 // checkpoint, seals it, and merges the chain when a trigger says so.
 func (s *Incremental) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(st.dirty, s.list)
+	s.list = scheme.SortedPages(&st.dirty, s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -175,7 +175,7 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 	st.chainLen++
 	s.stored += n
 	s.c.incrementals++
-	clear(st.dirty)
+	st.dirty.Clear()
 	s.c.chainPeak = max(s.c.chainPeak, s.chainTotal()*s.pageSize)
 	s.c.storagePeak = max(s.c.storagePeak, s.stored*s.pageSize)
 	s.c.restorePeak = max(s.c.restorePeak, s.union*s.pageSize)
@@ -211,7 +211,7 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 // Rollback reads domain d's pages dirtied since its checkpoint back from storage.
 func (s *Incremental) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(st.dirty, s.list)
+	s.list = scheme.SortedPages(&st.dirty, s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
@@ -219,7 +219,7 @@ func (s *Incremental) Rollback(d scheme.Domain) {
 		}
 	}
 	s.c.recovery += int64(len(list)) * s.pageSize
-	clear(st.dirty)
+	st.dirty.Clear()
 }
 
 // Crash loses memory: every domain is restored from storage, reading the newest copy of
@@ -234,7 +234,7 @@ func (s *Incremental) Crash() {
 				s.dev.Read(d, p, s.mem.Page(p))
 			}
 		}
-		clear(st.dirty)
+		st.dirty.Clear()
 	}
 	s.c.recovery += s.union * s.pageSize
 	s.c.restores++
@@ -300,7 +300,10 @@ func (s *Incremental) Check() error {
 		if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery {
 			return fmt.Errorf("incremental: domain %d's chain holds %d incrementals, merge every %d", d, st.chainLen, s.set.MergeEvery)
 		}
-		for p := range st.dirty {
+		if err := st.dirty.Check(); err != nil {
+			return fmt.Errorf("incremental: domain %d's dirty pages: %w", d, err)
+		}
+		for _, p := range st.dirty.Pages() {
 			if s.DomainOf(p.ASID) != d {
 				return fmt.Errorf("incremental: page %+v dirty in domain %d", p, d)
 			}

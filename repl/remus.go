@@ -27,7 +27,7 @@ type Remus struct {
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
 	// recovery, and each entry cost exactly one trap (write protection, log-dirty mode).
-	dirty map[scheme.Domain]map[Unit]struct{}
+	dirty map[scheme.Domain]*scheme.PageIndex
 
 	c remusCounts
 }
@@ -51,7 +51,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
 		doms:     scheme.Domains{PerASID: m.PerASID},
-		dirty:    map[scheme.Domain]map[Unit]struct{}{},
+		dirty:    map[scheme.Domain]*scheme.PageIndex{},
 	}
 	if m.VerifyBlock > 0 {
 		r.blocks = int(m.PageSize / m.VerifyBlock)
@@ -78,19 +78,10 @@ func (r *Remus) Access(a scheme.Access) {
 	d := r.doms.Of(a.ASID)
 	set := r.dirty[d]
 	if set == nil {
-		set = map[Unit]struct{}{}
+		set = &scheme.PageIndex{}
 		r.dirty[d] = set
 	}
-	for p := first; ; p++ {
-		u := Unit{a.ASID, p}
-		if _, ok := set[u]; !ok {
-			set[u] = struct{}{}
-			r.c.traps++
-		}
-		if p == last {
-			return
-		}
-	}
+	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
 }
 
 // DomainOf returns the domain of an address space.
@@ -99,8 +90,10 @@ func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.Of(asid
 // sortedDirty returns domain d's dirty pages in address order, in r.stageList.
 func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
 	r.stageList = r.stageList[:0]
-	for u := range r.dirty[d] {
-		r.stageList = append(r.stageList, u)
+	if set := r.dirty[d]; set != nil {
+		for _, p := range set.Pages() {
+			r.stageList = append(r.stageList, Unit(p))
+		}
 	}
 	slices.SortFunc(r.stageList, compareUnits)
 	return r.stageList
@@ -140,7 +133,9 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 	r.c.pagesSent += n
 	r.c.toBackup += n * r.pageSize
 	r.c.epochs++
-	clear(r.dirty[d])
+	if set := r.dirty[d]; set != nil {
+		set.Clear()
+	}
 }
 
 // Rollback restores domain d's pages dirtied since its checkpoint from the backup.
@@ -155,7 +150,9 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	r.c.recovery += n * r.pageSize
 	r.c.rollbackPages += n
 	r.c.rollbacks++
-	clear(r.dirty[d])
+	if set := r.dirty[d]; set != nil {
+		set.Clear()
+	}
 }
 
 // Crash loses the primary: the program fails over to the backup, whose image (the last
@@ -166,8 +163,8 @@ func (r *Remus) Crash() {
 	}
 	r.c.recovery += r.pages.Touched() * r.pageSize
 	r.c.failovers++
-	for _, s := range r.dirty {
-		clear(s)
+	for _, set := range r.dirty {
+		set.Clear()
 	}
 }
 
@@ -199,7 +196,10 @@ func (r *Remus) Counters(c *scheme.Counters) {
 // Check verifies remus's invariants from scratch.
 func (r *Remus) Check() error {
 	for d, set := range r.dirty {
-		for u := range set {
+		if err := set.Check(); err != nil {
+			return fmt.Errorf("remus: domain %d's dirty pages: %w", d, err)
+		}
+		for _, u := range set.Pages() {
 			if got := r.doms.Of(u.ASID); got != d {
 				return fmt.Errorf("remus: page %+v of domain %d is dirty in domain %d", u, got, d)
 			}

@@ -26,12 +26,11 @@ func (p Page) Compare(q Page) int {
 }
 
 // MarkPages adds pages first..last of asid to set and returns how many were not in it
-// already (for a scheme that traps the first write of a page since its checkpoint).
-func MarkPages(set map[Page]struct{}, asid traces.ASID, first, last uint64) (added int64) {
+// already (for a scheme that traps the first write of a page since its checkpoint). A
+// PageIndex serves as the set: a write is marked without hashing a struct key.
+func MarkPages(set *PageIndex, asid traces.ASID, first, last uint64) (added int64) {
 	for n := first; ; n++ {
-		p := Page{ASID: asid, N: n}
-		if _, ok := set[p]; !ok {
-			set[p] = struct{}{}
+		if _, ok := set.Add(Page{ASID: asid, N: n}); ok {
 			added++
 		}
 		if n == last {
@@ -41,11 +40,8 @@ func MarkPages(set map[Page]struct{}, asid traces.ASID, first, last uint64) (add
 }
 
 // SortedPages returns the pages of set in order (Page.Compare), in buf's storage.
-func SortedPages(set map[Page]struct{}, buf []Page) []Page {
-	buf = buf[:0]
-	for p := range set {
-		buf = append(buf, p)
-	}
+func SortedPages(set *PageIndex, buf []Page) []Page {
+	buf = append(buf[:0], set.keys...)
 	slices.SortFunc(buf, Page.Compare)
 	return buf
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMarkPages(t *testing.T) {
-	set := map[Page]struct{}{}
+	set := &PageIndex{}
 	for _, tt := range []struct {
 		asid        traces.ASID
 		first, last uint64
@@ -25,8 +25,16 @@ func TestMarkPages(t *testing.T) {
 			t.Errorf("MarkPages(%d, %d..%d) = %d, want %d", tt.asid, tt.first, tt.last, got, tt.want)
 		}
 	}
-	if len(set) != 4 {
-		t.Errorf("%d pages marked, want 4", len(set))
+	if set.Len() != 4 {
+		t.Errorf("%d pages marked, want 4", set.Len())
+	}
+	want := []Page{{0, 4}, {0, 5}, {0, 6}, {1, 5}}
+	if got := SortedPages(set, nil); !slices.Equal(got, want) {
+		t.Errorf("SortedPages = %v, want %v", got, want)
+	}
+	set.Clear()
+	if got := MarkPages(set, 0, 5, 5); got != 1 || set.Len() != 1 {
+		t.Errorf("after Clear, MarkPages(0, 5..5) = %d with %d pages, want 1 and 1", got, set.Len())
 	}
 }
 

@@ -36,7 +36,7 @@ type Snaplog struct {
 	scratch []uint64
 	list    []Page
 	// held is the set of pages the backup holds a committed copy of (all domains).
-	held map[Page]struct{}
+	held scheme.PageIndex
 	// lastN is the highest access number seen: accesses numbered above it are made for the
 	// first time, the others are replays.
 	lastN int64
@@ -53,7 +53,7 @@ type Snaplog struct {
 // Invariant: dirty holds the pages of the domain written since its last snapshot or
 // recovery. Invariant: since >= 0; logBytes >= logEntries × header.
 type domState struct {
-	dirty map[Page]struct{}
+	dirty scheme.PageIndex
 	// since is the accesses of the domain made for the first time since its last snapshot:
 	// what a recovery re-executes.
 	since                int64
@@ -98,7 +98,6 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 		maxPages: m.MaxPages,
 		doms:     scheme.Domains{PerASID: m.PerASID},
 		state:    map[scheme.Domain]*domState{},
-		held:     map[Page]struct{}{},
 	}
 	if m.VerifyBlock > 0 {
 		s.blocks = int(m.PageSize / m.VerifyBlock)
@@ -119,7 +118,7 @@ func (s *Snaplog) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.Of(as
 func (s *Snaplog) dom(d scheme.Domain) *domState {
 	st := s.state[d]
 	if st == nil {
-		st = &domState{dirty: map[Page]struct{}{}}
+		st = &domState{}
 		s.state[d] = st
 	}
 	return st
@@ -145,7 +144,7 @@ func (s *Snaplog) Access(a scheme.Access) {
 	if !write {
 		return
 	}
-	s.c.traps += scheme.MarkPages(st.dirty, a.ASID, first, last)
+	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
 }
 
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
@@ -169,7 +168,7 @@ func (s *Snaplog) IO(a scheme.Access) {
 // address order, and commits them; the commit truncates d's log.
 func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(st.dirty, s.list)
+	s.list = scheme.SortedPages(&st.dirty, s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -178,7 +177,7 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 			s.mem.Read(p, data)
 		}
 		s.link.Send(d, p, data)
-		s.held[p] = struct{}{}
+		s.held.Add(p)
 	}
 	s.link.Commit(d)
 	n := int64(len(list)) * s.pageSize
@@ -187,14 +186,14 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	s.c.snapPeak = max(s.c.snapPeak, n)
 	s.logHeld -= st.logBytes
 	st.logEntries, st.logBytes, st.since = 0, 0, 0
-	clear(st.dirty)
+	st.dirty.Clear()
 }
 
 // Rollback restores domain d's pages written since its snapshot from the backup and reads
 // back the log a replay needs; the driver then re-executes the accesses since the snapshot.
 func (s *Snaplog) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(st.dirty, s.list)
+	s.list = scheme.SortedPages(&st.dirty, s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
@@ -203,7 +202,7 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 	}
 	entries, bytes := s.link.Replay(d, s.lastN)
 	s.recovered(st.since, entries, bytes, int64(len(list))*s.pageSize)
-	clear(st.dirty)
+	st.dirty.Clear()
 }
 
 // Crash loses memory: every page is restored from the backup's snapshot (pages it does
@@ -211,7 +210,7 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 func (s *Snaplog) Crash() {
 	if s.blocks > 0 {
 		s.mem.Clear()
-		s.list = scheme.SortedPages(s.held, s.list)
+		s.list = scheme.SortedPages(&s.held, s.list)
 		for _, p := range s.list {
 			s.link.Fetch(p, s.mem.Page(p))
 		}
@@ -228,9 +227,9 @@ func (s *Snaplog) Crash() {
 		replay += st.since
 		entries += e
 		bytes += b
-		clear(st.dirty)
+		st.dirty.Clear()
 	}
-	s.recovered(replay, entries, bytes, int64(len(s.held))*s.pageSize)
+	s.recovered(replay, entries, bytes, int64(s.held.Len())*s.pageSize)
 }
 
 func (s *Snaplog) recovered(replay, entries, bytes, snap int64) {
@@ -272,7 +271,10 @@ func (s *Snaplog) Counters(c *scheme.Counters) {
 func (s *Snaplog) Check() error {
 	var held int64
 	for d, st := range s.state {
-		for p := range st.dirty {
+		if err := st.dirty.Check(); err != nil {
+			return fmt.Errorf("snaplog: domain %d's dirty pages: %w", d, err)
+		}
+		for _, p := range st.dirty.Pages() {
 			if s.DomainOf(p.ASID) != d {
 				return fmt.Errorf("snaplog: page %+v dirty in domain %d", p, d)
 			}
@@ -304,8 +306,8 @@ func (s *Snaplog) Check() error {
 			return fmt.Errorf("snaplog: sent %d snapshot bytes, %d log bytes, %d commits; the backup received %d, %d, %d",
 				s.c.snapBytes, s.c.logBytes, s.c.snapshots, b.BytesReceived, b.LogBytesReceived, b.Commits)
 		}
-		if s.blocks > 0 && b.img.Len() != len(s.held) {
-			return fmt.Errorf("snaplog: the backup holds %d pages, the primary sent %d", b.img.Len(), len(s.held))
+		if s.blocks > 0 && b.img.Len() != s.held.Len() {
+			return fmt.Errorf("snaplog: the backup holds %d pages, the primary sent %d", b.img.Len(), s.held.Len())
 		}
 		return b.check()
 	}
