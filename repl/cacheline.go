@@ -29,20 +29,20 @@ type Cacheline struct {
 	scratch    []uint64
 	request    func(scheme.Domain)
 	logs       map[scheme.Domain]*lineLog
-	touched    map[Unit]struct{} // lines that reached memory (filled or written), all domains
-	logEntries int64             // entries in all logs now
+	touched    scheme.PageIndex // lines that reached memory (filled or written), all domains
+	logEntries int64            // entries in all logs now
 
 	c lineCounts
 }
 
 // lineLog is one domain's log of line addresses since its last checkpoint.
 //
-// Invariant: len(entries) == sum of count; count[u] is how many entries hold u; every
-// entry's line belongs to the log's domain.
+// Invariant: lines holds exactly the distinct lines of entries, and dups == len(entries) -
+// lines.Len(); every entry's line belongs to the log's domain.
 type lineLog struct {
 	entries []Unit
-	count   map[Unit]int
-	dups    int64 // entries whose line had an earlier entry in this log
+	lines   scheme.PageIndex // the lines of entries, each once
+	dups    int64            // entries whose line had an earlier entry in this log
 }
 
 type lineCounts struct {
@@ -81,7 +81,6 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 		doms:      scheme.Domains{PerASID: m.PerASID},
 		request:   m.RequestCheckpoint,
 		logs:      map[scheme.Domain]*lineLog{},
-		touched:   map[Unit]struct{}{},
 	}
 	if c.request == nil {
 		c.request = func(scheme.Domain) {}
@@ -106,7 +105,7 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 func (c *Cacheline) log(d scheme.Domain) *lineLog {
 	l := c.logs[d]
 	if l == nil {
-		l = &lineLog{count: map[Unit]int{}}
+		l = &lineLog{}
 		c.logs[d] = l
 	}
 	return l
@@ -126,13 +125,12 @@ func (c *Cacheline) Access(a scheme.Access) {
 	}
 	for n := first; ; n++ {
 		u := Unit{a.ASID, n}
-		c.touched[u] = struct{}{}
+		c.touched.Add(scheme.Page(u))
 		if write {
-			if lg.count[u] > 0 {
+			if _, added := lg.lines.Add(scheme.Page(u)); !added {
 				c.c.duplicates++
 				lg.dups++
 			}
-			lg.count[u]++
 			lg.entries = append(lg.entries, u)
 			c.c.logged++
 			c.logEntries++
@@ -181,7 +179,7 @@ func (c *Cacheline) drop(lg *lineLog) {
 	c.logEntries -= int64(len(lg.entries))
 	lg.entries = lg.entries[:0]
 	lg.dups = 0
-	clear(lg.count)
+	lg.lines.Clear()
 }
 
 // Rollback restores every line in domain d's log from the backup, one read per entry, and
@@ -203,7 +201,7 @@ func (c *Cacheline) Crash() {
 	if c.blocks > 0 {
 		c.mem.All(func(p scheme.Page, s []uint64) { c.backup.Fetch(Unit(p), s) })
 	}
-	c.c.recoveryLines += int64(len(c.touched))
+	c.c.recoveryLines += int64(c.touched.Len())
 	for _, lg := range c.logs {
 		c.drop(lg)
 	}
@@ -239,26 +237,27 @@ func (c *Cacheline) Counters(s *scheme.Counters) {
 func (c *Cacheline) Check() error {
 	var total int64
 	for d, lg := range c.logs {
-		sum := 0
-		for u, k := range lg.count {
-			if k <= 0 {
-				return fmt.Errorf("cacheline: line %+v counted %d times in domain %d's log", u, k, d)
-			}
-			sum += k
+		if err := lg.lines.Check(); err != nil {
+			return fmt.Errorf("cacheline: domain %d's logged lines: %w", d, err)
 		}
-		if want := int64(len(lg.entries) - len(lg.count)); lg.dups != want {
-			return fmt.Errorf("cacheline: domain %d's log counts %d duplicates, holds %d", d, lg.dups, want)
-		}
-		if sum != len(lg.entries) {
-			return fmt.Errorf("cacheline: domain %d's log holds %d entries, its counts sum to %d", d, len(lg.entries), sum)
-		}
+		distinct := map[Unit]bool{}
 		for _, u := range lg.entries {
 			if c.doms.Of(u.ASID) != d {
 				return fmt.Errorf("cacheline: line %+v in domain %d's log", u, d)
 			}
-			if _, ok := c.touched[u]; !ok {
+			if c.touched.Find(scheme.Page(u)) < 0 {
 				return fmt.Errorf("cacheline: logged line %+v was never touched", u)
 			}
+			if lg.lines.Find(scheme.Page(u)) < 0 {
+				return fmt.Errorf("cacheline: line %+v is in domain %d's log but not in its set of lines", u, d)
+			}
+			distinct[u] = true
+		}
+		if len(distinct) != lg.lines.Len() {
+			return fmt.Errorf("cacheline: domain %d's log holds %d distinct lines, its set %d", d, len(distinct), lg.lines.Len())
+		}
+		if want := int64(len(lg.entries) - len(distinct)); lg.dups != want {
+			return fmt.Errorf("cacheline: domain %d's log counts %d duplicates, holds %d", d, lg.dups, want)
 		}
 		total += int64(len(lg.entries))
 	}
