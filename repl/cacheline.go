@@ -18,14 +18,14 @@ type Cacheline struct {
 	lineBytes  int64
 	lineShift  uint // log2 line size
 	pageShift  uint
-	capacity   int // log entries before the log is full (--log-entries)
-	blocks     int // verification stamps per line; 0 when not verifying
-	perShift   uint
+	capacity   int  // log entries before the log is full (--log-entries)
+	blocks     int  // verification stamps per line; 0 when not verifying
+	perPage    uint // log2 lines a page
 	doms       scheme.Domains
 	pages      scheme.PageSet
 	backup     Backup
 	mb         *MemBackup
-	mem        *scheme.PageData // memory (in lines), when verifying
+	mem        *scheme.PageData // memory, in pages, when verifying
 	scratch    []uint64
 	request    func(scheme.Domain)
 	logs       map[scheme.Domain]*lineLog
@@ -90,8 +90,8 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 			return nil, fmt.Errorf("--verify-block %d: scheme cacheline wants at most its line size (%d: the cache line, or --granule without a cache)", m.VerifyBlock, line)
 		}
 		c.blocks = int(line / m.VerifyBlock)
-		c.perShift = uint(bits.TrailingZeros64(uint64(c.blocks)))
-		c.mem = scheme.NewPageData(line, m.VerifyBlock)
+		c.perPage = c.pageShift - c.lineShift
+		c.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
 		c.scratch = make([]uint64, c.blocks)
 	}
 	if backup == nil {
@@ -160,7 +160,7 @@ func (c *Cacheline) Checkpoint(d scheme.Domain) {
 		var data []uint64
 		if c.blocks > 0 {
 			data = c.scratch
-			if src := c.mem.Get(scheme.Page(u)); src != nil {
+			if src := c.lineStamps(u, false); src != nil {
 				copy(data, src)
 			} else {
 				clear(data)
@@ -188,7 +188,7 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 	lg := c.log(d)
 	if c.blocks > 0 {
 		for _, u := range lg.entries {
-			c.backup.Fetch(u, c.mem.Page(scheme.Page(u)))
+			c.backup.Fetch(u, c.lineStamps(u, true))
 		}
 	}
 	c.c.recoveryLines += int64(len(lg.entries))
@@ -199,13 +199,34 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 // memory; every log is lost.
 func (c *Cacheline) Crash() {
 	if c.blocks > 0 {
-		c.mem.All(func(p scheme.Page, s []uint64) { c.backup.Fetch(Unit(p), s) })
+		c.mem.All(func(p scheme.Page, s []uint64) {
+			for i := range uint64(1) << c.perPage {
+				c.backup.Fetch(Unit{p.ASID, p.N<<c.perPage + i}, s[i*uint64(c.blocks):(i+1)*uint64(c.blocks)])
+			}
+		})
 	}
 	c.c.recoveryLines += int64(c.touched.Len())
 	for _, lg := range c.logs {
 		c.drop(lg)
 	}
 }
+
+// lineStamps returns the stamps of line u in memory (the memory's own), creating its page
+// if create, else nil when its page was never written.
+func (c *Cacheline) lineStamps(u Unit, create bool) []uint64 {
+	p := scheme.Page{ASID: u.ASID, N: u.N >> c.perPage}
+	var st []uint64
+	if create {
+		st = c.mem.Page(p)
+	} else if st = c.mem.Get(p); st == nil {
+		return nil
+	}
+	off := (u.N & (1<<c.perPage - 1)) * uint64(c.blocks)
+	return st[off : off+uint64(c.blocks)]
+}
+
+// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
+func (c *Cacheline) PageStamps(asid traces.ASID, n uint64) []uint64 { return c.mem.PageStamps(asid, n) }
 
 // Load reads blocks from memory.
 func (c *Cacheline) Load(asid traces.ASID, first uint64, dst []uint64) { c.mem.Load(asid, first, dst) }
