@@ -18,7 +18,9 @@ type PageIndex struct {
 	table []int32
 	// keys are the pages by number. Invariant: distinct.
 	keys []Page
-	// recent caches table by the low bits of the page number. Invariant: an entry with
+	// recent caches table by the top bits of the page's hash (the low bits of page numbers
+	// collide: on gcc, 7% of accesses missed a cache indexed by them, 1.6% one indexed by
+	// the hash, 0.3% being first touches). Invariant: an entry with
 	// gen == the index's gen holds the key of page number id1-1 (id1 > 0); any other
 	// entry is empty.
 	recent *[pageRecent]pageRecentEntry
@@ -27,8 +29,11 @@ type PageIndex struct {
 	gen uint32
 }
 
-// pageRecent is the number of entries of PageIndex.recent, a power of two.
-const pageRecent = 1024
+// pageRecent is the number of entries of PageIndex.recent.
+const (
+	pageRecentBits = 10
+	pageRecent     = 1 << pageRecentBits
+)
 
 type pageRecentEntry struct {
 	key Page
@@ -36,25 +41,26 @@ type pageRecentEntry struct {
 	gen uint32
 }
 
-// cached returns p's entry in x.recent (allocating recent on first use) and whether it
-// holds p.
-func (x *PageIndex) cached(p Page) (e *pageRecentEntry, hit bool) {
+// cached returns p's hash, its entry in x.recent (allocating recent on first use) and
+// whether the entry holds p.
+func (x *PageIndex) cached(p Page) (h uint64, e *pageRecentEntry, hit bool) {
 	if x.recent == nil {
 		x.recent, x.gen = new([pageRecent]pageRecentEntry), 1
 	}
-	e = &x.recent[(p.N^uint64(p.ASID)<<3)&(pageRecent-1)]
-	return e, e.gen == x.gen && e.key == p
+	h = p.hash()
+	e = &x.recent[h>>(64-pageRecentBits)]
+	return h, e, e.gen == x.gen && e.key == p
 }
 
 func (p Page) hash() uint64 {
 	return (p.N ^ uint64(p.ASID)<<47 ^ uint64(p.ASID)>>17) * 0x9e3779b97f4a7c15
 }
 
-// slot returns the table slot of p: where its number is (id >= 0), or the empty slot
-// where it goes (id == -1). Precondition: len(x.table) > 0.
-func (x *PageIndex) slot(p Page) (slot uint64, id int32) {
+// slot returns the table slot of p, whose hash is h: where its number is (id >= 0), or the
+// empty slot where it goes (id == -1). Precondition: len(x.table) > 0.
+func (x *PageIndex) slot(p Page, h uint64) (slot uint64, id int32) {
 	mask := uint64(len(x.table) - 1)
-	for i := p.hash() >> 32 & mask; ; i = (i + 1) & mask {
+	for i := h >> 32 & mask; ; i = (i + 1) & mask {
 		v := x.table[i]
 		if v == 0 || x.keys[v-1] == p {
 			return i, v - 1
@@ -64,14 +70,14 @@ func (x *PageIndex) slot(p Page) (slot uint64, id int32) {
 
 // Find returns p's number, -1 if it was never added.
 func (x *PageIndex) Find(p Page) int32 {
-	e, hit := x.cached(p)
+	h, e, hit := x.cached(p)
 	if hit {
 		return e.id1 - 1
 	}
 	if len(x.keys) == 0 {
 		return -1
 	}
-	_, id := x.slot(p)
+	_, id := x.slot(p, h)
 	if id >= 0 {
 		*e = pageRecentEntry{p, id + 1, x.gen}
 	}
@@ -80,14 +86,14 @@ func (x *PageIndex) Find(p Page) int32 {
 
 // Add returns p's number, adding p (with the next number) if it is new, and whether it was.
 func (x *PageIndex) Add(p Page) (id int32, added bool) {
-	e, hit := x.cached(p)
+	h, e, hit := x.cached(p)
 	if hit {
 		return e.id1 - 1, false
 	}
 	if len(x.table) == 0 {
 		x.table = make([]int32, 64)
 	}
-	slot, id := x.slot(p)
+	slot, id := x.slot(p, h)
 	if id < 0 {
 		id, added = int32(len(x.keys)), true
 		x.keys = append(x.keys, p)
@@ -103,7 +109,7 @@ func (x *PageIndex) Add(p Page) (id int32, added bool) {
 func (x *PageIndex) grow() {
 	x.table = make([]int32, 2*len(x.table))
 	for id, p := range x.keys {
-		slot, _ := x.slot(p)
+		slot, _ := x.slot(p, p.hash())
 		x.table[slot] = int32(id) + 1
 	}
 }
@@ -146,7 +152,7 @@ func (x *PageIndex) Check() error {
 		return fmt.Errorf("page index: %d numbers in the table for %d pages", used, len(x.keys))
 	}
 	for id, p := range x.keys {
-		if _, got := x.slot(p); got != int32(id) {
+		if _, got := x.slot(p, p.hash()); got != int32(id) {
 			return fmt.Errorf("page index: page %+v (number %d) is found as %d", p, id, got)
 		}
 	}

@@ -17,8 +17,10 @@ type golden struct {
 	pages []goldenPage
 	doms  []goldenDomain
 	dom   func(traces.ASID) int
-	// recent is a direct-mapped cache of index, slot by page number: the pages of a
-	// program's working set, and those it reads but never wrote, are found without hashing.
+	// recent is a direct-mapped cache of index, slot by the top bits of the page's hash
+	// (not its low bits, which collide between a program's code, stack and data): the
+	// pages of a program's working set, and those it reads but never wrote, are found
+	// without probing the index.
 	// Invariant: an entry with id >= 0 holds a page's key and its id; one with id ==
 	// goldenAbsent the key of a page not in the model (creating a page rewrites the entry
 	// of its key's slot); any other id (-1) is empty.
@@ -30,9 +32,10 @@ type golden struct {
 }
 
 const (
-	goldenRecent    = 1024
-	goldenAbsent    = -2
-	goldenSlabPages = 64 // pages' stamps and flags are allocated this many at a time
+	goldenRecentBits = 10
+	goldenRecent     = 1 << goldenRecentBits
+	goldenAbsent     = -2
+	goldenSlabPages  = 64 // pages' stamps and flags are allocated this many at a time
 )
 
 type goldenRecentEntry struct {
@@ -111,7 +114,7 @@ func (g *golden) grow() {
 // page returns the page of block of asid, creating it (initial content, stamp 0) if create.
 func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage, int32) {
 	k := gpage{asid, block >> g.pageShift}
-	e := &g.recent[(k.vpn^uint64(k.asid))&(goldenRecent-1)]
+	e := &g.recent[k.hash()>>(64-goldenRecentBits)]
 	if e.key == k {
 		switch {
 		case e.id >= 0:
@@ -150,7 +153,7 @@ func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage,
 // mem returns the stamps of the page of block of asid, nil when it is not in the model.
 func (g *golden) mem(asid traces.ASID, block uint64) []uint64 {
 	k := gpage{asid, block >> g.pageShift}
-	if e := &g.recent[(k.vpn^uint64(k.asid))&(goldenRecent-1)]; e.key == k && e.id != -1 {
+	if e := &g.recent[k.hash()>>(64-goldenRecentBits)]; e.key == k && e.id != -1 {
 		return e.mem
 	}
 	p, _ := g.page(asid, block, false)
