@@ -45,6 +45,9 @@ type Incremental struct {
 	// union is the pages a restore of every domain reads.
 	// Invariant: union == sum over domains of unionPages.
 	union int64
+	// n is the number (Access.N) of the access performed last; AccessBatch numbers its
+	// records on from it.
+	n int64
 
 	c counts
 }
@@ -137,6 +140,7 @@ func (s *Incremental) dom(d scheme.Domain) *domState {
 // Access performs one access: a write to a page not written since the checkpoint traps
 // once (write protection) and marks it dirty.
 func (s *Incremental) Access(a scheme.Access) {
+	s.n = a.N
 	s.dev.Tick(a.N)
 	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
 	write := a.Kind.Writes()
@@ -146,6 +150,18 @@ func (s *Incremental) Access(a scheme.Access) {
 	}
 	st := s.dom(s.DomainOf(a.ASID))
 	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
+}
+
+// AccessBatch performs recs as Access performs each, numbered on from the access performed
+// last (scheme.BatchAccessor).
+func (s *Incremental) AccessBatch(recs []traces.Record) int64 {
+	return scheme.EachAccess(s, recs, s.n)
+}
+
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of its last page in memory (scheme.VerifyingBatchAccessor).
+func (s *Incremental) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+	return scheme.EachAccessVerify(s, recs, s.n, s.shift, check)
 }
 
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental

@@ -144,6 +144,9 @@ type Controller struct {
 
 	// touchedAll is the granules touched over all domains.
 	touchedAll int64
+	// n is the number (Access.N) of the access performed last; AccessBatch numbers its
+	// records on from it.
+	n int64
 
 	copied, logged, toBackup, stall, recovery int64
 
@@ -304,7 +307,11 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 // Access performs one memory access: every granule overlapping [Addr, Addr+Size) is
 // touched, and written when the access writes (a write-back, or a store without a cache).
 // Precondition: the access does not wrap past the end of the address space.
-func (c *Controller) Access(a scheme.Access) {
+func (c *Controller) Access(a scheme.Access) { c.access(a) }
+
+// access is Access; it returns the page of the access's last byte.
+func (c *Controller) access(a scheme.Access) *page {
+	c.n = a.N
 	end := a.Addr + uint64(max(a.Size, 1)) - 1 // an access covers at least one byte
 	write := a.Kind.Writes()
 	if c.strat == Bitmap2 {
@@ -332,9 +339,22 @@ func (c *Controller) Access(a scheme.Access) {
 			c.write(p, i, w, bit, full)
 		}
 		if g == last {
-			return
+			return p
 		}
 	}
+}
+
+// AccessBatch performs recs as Access performs each, numbered on from the access performed
+// last (scheme.BatchAccessor: the driver's fast path).
+func (c *Controller) AccessBatch(recs []traces.Record) (writes int64) {
+	for i := range recs {
+		r := &recs[i]
+		if r.Kind.Writes() {
+			writes++
+		}
+		c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
+	}
+	return writes
 }
 
 // mark sets granule i's mark (word w, bit) in p.

@@ -81,6 +81,21 @@ func (s Strategy) Info() scheme.Info {
 // scheme.StampView, so that --verify reads and writes its pages in place.
 type stampView struct{ *Controller }
 
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of its last page as memory holds them (scheme.VerifyingBatchAccessor).
+func (v stampView) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+	c := v.Controller
+	for i := range recs {
+		r := &recs[i]
+		if r.Kind.Writes() {
+			writes++
+		}
+		p := c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
+		check(i, p.mem)
+	}
+	return writes
+}
+
 // PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
 // never accessed.
 func (v stampView) PageStamps(asid traces.ASID, n uint64) []uint64 {

@@ -84,6 +84,15 @@ func (r *Remus) Access(a scheme.Access) {
 	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
 }
 
+// AccessBatch performs recs as Access performs each (scheme.BatchAccessor).
+func (r *Remus) AccessBatch(recs []traces.Record) int64 { return scheme.EachAccess(r, recs, 0) }
+
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
+func (r *Remus) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+	return scheme.EachAccessVerify(r, recs, 0, r.shift, check)
+}
+
 // DomainOf returns the domain of an address space.
 func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.Of(asid) }
 

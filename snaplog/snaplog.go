@@ -147,6 +147,18 @@ func (s *Snaplog) Access(a scheme.Access) {
 	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
 }
 
+// AccessBatch performs recs as Access performs each, numbered on from the highest access
+// number seen (scheme.BatchAccessor).
+func (s *Snaplog) AccessBatch(recs []traces.Record) int64 {
+	return scheme.EachAccess(s, recs, s.lastN)
+}
+
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
+func (s *Snaplog) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+	return scheme.EachAccessVerify(s, recs, s.lastN, s.shift, check)
+}
+
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
 func (s *Snaplog) IO(a scheme.Access) {
 	if a.Kind != traces.Input {
