@@ -357,12 +357,15 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 // TestFastPathMatchesSlowPath runs random configurations of every registered scheme on
 // the fast path and off it: every counter must agree, the scheme's own and the verifier's
 // too (its checks run inside the batch), and so must the first mismatch. Schemes without
-// a batch method run the general loop both times; batchSchemes names those with one, so
-// that losing one is noticed.
+// a batch method run the general loop both times. optional lists which of the optional
+// interfaces each scheme has (the table of docs/substrate.md), so that losing one is
+// noticed.
 func TestFastPathMatchesSlowPath(t *testing.T) {
-	batchSchemes := map[string]bool{"none": true, "dualmap": true, "bitmap": true, "bitmap2": true,
-		"blockstate": true, "shadow": true, "shadow-remote": true, "undo": true,
-		"remus": true, "incremental": true, "snaplog": true}
+	type has struct{ batch, verifyingBatch, stampView bool }
+	all := has{true, true, true}
+	optional := map[string]has{"none": all, "dualmap": all, "bitmap": all, "bitmap2": all,
+		"undo": all, "shadow": all, "shadow-remote": all, "blockstate": {batch: true},
+		"remus": all, "incremental": all, "snaplog": all, "cacheline": {stampView: true}}
 	names := scheme.Names()
 	for _, name := range names {
 		info, _ := scheme.Lookup(name)
@@ -376,8 +379,12 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if _, ok := s.(scheme.BatchAccessor); ok != batchSchemes[name] {
-			t.Errorf("scheme %s: has a batch method %t, want %t (update batchSchemes)", name, ok, batchSchemes[name])
+		var got has
+		_, got.batch = s.(scheme.BatchAccessor)
+		_, got.verifyingBatch = s.(scheme.VerifyingBatchAccessor)
+		_, got.stampView = s.(scheme.StampView)
+		if got != optional[name] {
+			t.Errorf("scheme %s: has %+v, want %+v (update docs/substrate.md and this test)", name, got, optional[name])
 		}
 	}
 	for trial := range 8 * len(names) {
