@@ -13,12 +13,7 @@ func BrokenInfo(s Strategy) *scheme.Info {
 		if err != nil {
 			return nil, err
 		}
-		switch c := sc.(type) {
-		case *Controller:
-			c.fault = 3
-		case stampView:
-			c.fault = 3
-		}
+		sc.(*Controller).fault = 3
 		return sc, nil
 	}
 	return &i

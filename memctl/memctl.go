@@ -89,9 +89,13 @@ type page struct {
 	// inDirty: the page is on dom.dirty. inPend: the page is on dom.pend at or after
 	// dom.cursor (bitmap2). written: the page was written at least once (pages_written).
 	inDirty, inPend, written bool
-	// mem holds the stamps of memory (blockstate: copy 0); alt those of the shadow
-	// (shadow, bitmap, bitmap2) or of copy 1 (blockstate). One stamp per verification
-	// block; nil when not verifying, alt nil for shadow-remote and undo.
+	// mem holds the stamps of memory as the program sees it; alt those of the shadow
+	// (shadow, bitmap, bitmap2) or, for blockstate, of each granule's other copy. One
+	// stamp per verification block; nil when not verifying, alt nil for shadow-remote and
+	// undo. Blockstate's hardware selects a granule's current copy by a state bit (aux)
+	// and moves no data when it flips; the model keeps the current copy in mem by
+	// swapping the granule's two copies at each flip, so that memory is one slice, as for
+	// the other strategies.
 	mem, alt []uint64
 }
 
@@ -357,6 +361,29 @@ func (c *Controller) AccessBatch(recs []traces.Record) (writes int64) {
 	return writes
 }
 
+// AccessBatchVerify is AccessBatch that calls check after each record's access with the
+// stamps of its last page as memory holds them (scheme.VerifyingBatchAccessor).
+func (c *Controller) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+	for i := range recs {
+		r := &recs[i]
+		if r.Kind.Writes() {
+			writes++
+		}
+		p := c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
+		check(i, p.mem)
+	}
+	return writes
+}
+
+// PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
+// never accessed (scheme.StampView: --verify reads and writes them in place).
+func (c *Controller) PageStamps(asid traces.ASID, n uint64) []uint64 {
+	if p := c.find(asid, n); p != nil {
+		return p.mem
+	}
+	return nil
+}
+
 // mark sets granule i's mark (word w, bit) in p.
 func (c *Controller) mark(p *page, w uint64, bit uint64) {
 	p.marks[w] |= bit
@@ -387,18 +414,18 @@ func (c *Controller) write(p *page, i, w, bit uint64, full bool) {
 		}
 	case BlockState:
 		if p.marks[w]&bit == 0 {
-			// The first write since the checkpoint goes to the other copy; a partial write
-			// first copies the checkpoint copy there (a merge).
+			// The first write since the checkpoint goes to the other copy, which becomes
+			// the current one; a partial write first copies the checkpoint copy there (a
+			// merge).
 			p.aux[w] ^= bit
+			if c.upg > 0 {
+				swapUnits(c.units(p.mem, i), c.units(p.alt, i))
+			}
 			if !full {
 				c.merges++
 				c.copied += int64(c.m.Granule)
 				if c.upg > 0 && c.dataOp() {
-					from, to := p.mem, p.alt
-					if p.aux[w]&bit == 0 {
-						from, to = to, from
-					}
-					copy(c.units(to, i), c.units(from, i))
+					copy(c.units(p.mem, i), c.units(p.alt, i))
 				}
 			}
 			c.mark(p, w, bit)
@@ -672,18 +699,27 @@ func (c *Controller) Rollback(id scheme.Domain) {
 		}
 		clearMarks(d)
 	case BlockState:
+		// Each granule written since the checkpoint flips back to its checkpoint copy.
 		for _, p := range d.dirty {
-			for w, x := range p.marks {
-				if c.fault == 0 {
+			if c.fault == 0 {
+				for w, x := range p.marks {
 					p.aux[w] ^= x
-					continue
 				}
-				eachBit([]uint64{x}, func(i uint64) {
-					if c.dataOp() {
-						p.aux[w] ^= 1 << i
-					}
-				})
+				if c.upg > 0 {
+					eachRun(p.marks, func(lo, hi uint64) {
+						swapUnits(p.mem[lo*c.upg:hi*c.upg], p.alt[lo*c.upg:hi*c.upg])
+					})
+				}
+				continue
 			}
+			eachBit(p.marks, func(i uint64) {
+				if c.dataOp() {
+					p.aux[i>>6] ^= 1 << (i & 63)
+					if c.upg > 0 {
+						swapUnits(c.units(p.mem, i), c.units(p.alt, i))
+					}
+				}
+			})
 		}
 		c.rollFlips += d.marked
 		clearMarks(d)
@@ -733,15 +769,11 @@ func (c *Controller) Crash() {
 	}
 }
 
-// cur returns the stamps holding granule-unit u of p as the program sees it.
-func (c *Controller) cur(p *page, u uint64) []uint64 {
-	if c.strat == BlockState {
-		g := u / c.upg
-		if p.aux[g>>6]&(1<<(g&63)) != 0 {
-			return p.alt
-		}
+// swapUnits exchanges the stamps of a and b, of equal length.
+func swapUnits(a, b []uint64) {
+	for i := range a {
+		a[i], b[i] = b[i], a[i]
 	}
-	return p.mem
 }
 
 // Load copies into dst the stamps of blocks first.. of asid as memory holds them now.
@@ -754,9 +786,7 @@ func (c *Controller) Load(asid traces.ASID, first uint64, dst []uint64) {
 		if p == nil {
 			clear(dst[k : k+n])
 		} else {
-			for i := range n {
-				dst[k+i] = c.cur(p, u+uint64(i))[u+uint64(i)]
-			}
+			copy(dst[k:k+n], p.mem[u:])
 		}
 		k += n
 	}
@@ -772,9 +802,7 @@ func (c *Controller) Store(asid traces.ASID, first uint64, src []uint64) {
 		if p == nil {
 			panic(fmt.Sprintf("memctl: Store to page (%d, %#x) never accessed", asid, b>>(c.pshift-c.ushift)))
 		}
-		for i := range n {
-			c.cur(p, u+uint64(i))[u+uint64(i)] = src[k+i]
-		}
+		copy(p.mem[u:], src[k:k+n])
 		k += n
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 func init() {
@@ -68,39 +67,10 @@ func (s Strategy) Info() scheme.Info {
 			o.CopyRate = r
 		}
 		c, err := New(s, m, o)
-		if err != nil || s == BlockState {
-			return c, err
+		if err != nil {
+			return nil, err
 		}
-		return stampView{c}, nil
+		return c, nil
 	}
 	return i
-}
-
-// stampView is a controller whose memory holds each page's stamps in one slice (every
-// strategy but blockstate, whose granules switch between two copies): it offers
-// scheme.StampView, so that --verify reads and writes its pages in place.
-type stampView struct{ *Controller }
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of its last page as memory holds them (scheme.VerifyingBatchAccessor).
-func (v stampView) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
-	c := v.Controller
-	for i := range recs {
-		r := &recs[i]
-		if r.Kind.Writes() {
-			writes++
-		}
-		p := c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
-		check(i, p.mem)
-	}
-	return writes
-}
-
-// PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
-// never accessed.
-func (v stampView) PageStamps(asid traces.ASID, n uint64) []uint64 {
-	if p := v.find(asid, n); p != nil {
-		return p.mem
-	}
-	return nil
 }

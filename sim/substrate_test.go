@@ -364,7 +364,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 	type has struct{ batch, verifyingBatch, stampView bool }
 	all := has{true, true, true}
 	optional := map[string]has{"none": all, "dualmap": all, "bitmap": all, "bitmap2": all,
-		"undo": all, "shadow": all, "shadow-remote": all, "blockstate": {batch: true},
+		"undo": all, "shadow": all, "shadow-remote": all, "blockstate": all,
 		"remus": all, "incremental": all, "snaplog": all, "cacheline": {stampView: true}}
 	names := scheme.Names()
 	for _, name := range names {
