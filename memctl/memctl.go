@@ -84,7 +84,8 @@ type page struct {
 	marks []uint64
 	// aux: bitmap2, the granules marked before the checkpoint not yet copied (the other
 	// bitmap; Invariant: aux ∩ marks = ∅, aux ⊆ touched, aux != 0 implies inPend);
-	// blockstate, which physical copy is current (0: mem, 1: alt). nil otherwise.
+	// blockstate, which physical copy is current (the hardware's state bit; the model
+	// keeps the current copy's stamps in mem whichever it is, see mem). nil otherwise.
 	aux []uint64
 	// inDirty: the page is on dom.dirty. inPend: the page is on dom.pend at or after
 	// dom.cursor (bitmap2). written: the page was written at least once (pages_written).

@@ -212,7 +212,7 @@ func (c *Cacheline) Crash() {
 }
 
 // lineStamps returns the stamps of line u in memory (the memory's own), creating its page
-// if create, else nil when its page was never written.
+// if create, else nil when memory holds no version of its page (it reads as stamp 0).
 func (c *Cacheline) lineStamps(u Unit, create bool) []uint64 {
 	p := scheme.Page{ASID: u.ASID, N: u.N >> c.perPage}
 	var st []uint64

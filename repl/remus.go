@@ -84,7 +84,8 @@ func (r *Remus) Access(a scheme.Access) {
 	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
 }
 
-// AccessBatch performs recs as Access performs each (scheme.BatchAccessor).
+// AccessBatch performs recs as Access performs each (scheme.BatchAccessor). Remus does not
+// look at access numbers, so the batch numbers its records from 1.
 func (r *Remus) AccessBatch(recs []traces.Record) int64 { return scheme.EachAccess(r, recs, 0) }
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
