@@ -79,8 +79,11 @@ type Cache struct {
 	data      []uint64 // sets × Ways × blocks stamps, when verifying
 	blocks    int      // stamps per line; 0 when not verifying
 	clock     uint64
-	mem       Memory
-	C         Counters
+	// mru is, by set, the way referenced last, tried first: consecutive references to a
+	// set are mostly to the same line. Only a hint; any value is safe.
+	mru []uint8
+	mem Memory
+	C   Counters
 }
 
 // New returns an empty cache of geometry g in front of mem, carrying blocks stamps per line
@@ -95,6 +98,7 @@ func New(g Geometry, blocks int, mem Memory) *Cache {
 		lineShift: uint(bits.TrailingZeros64(g.Line)),
 		setMask:   sets - 1,
 		ways:      make([]way, sets*uint64(g.Ways)),
+		mru:       make([]uint8, sets),
 		blocks:    blocks,
 		mem:       mem,
 	}
@@ -139,20 +143,31 @@ func (c *Cache) Data(l Line) []uint64 {
 func (c *Cache) Access(l Line, write bool) (hit bool) {
 	c.C.Refs++
 	c.clock++
+	si := l.N & c.setMask
 	set := c.set(l.N)
-	victim := 0
-	for w := range set {
-		x := &set[w]
-		if x.valid && x.line == l {
+	if m := int(c.mru[si]); m < len(set) {
+		if x := &set[m]; x.line == l && x.valid {
 			x.lru = c.clock
 			x.dirty = x.dirty || write
 			return true
 		}
-		// The victim is the first invalid way, else the least recently used.
-		if !set[victim].valid {
-			continue
+	}
+	for w := range set {
+		if x := &set[w]; x.line == l && x.valid {
+			x.lru = c.clock
+			x.dirty = x.dirty || write
+			c.mru[si] = uint8(w)
+			return true
 		}
-		if !x.valid || x.lru < set[victim].lru {
+	}
+	// The victim is the first invalid way, else the least recently used.
+	victim := 0
+	for w := range set {
+		if !set[w].valid {
+			victim = w
+			break
+		}
+		if set[w].lru < set[victim].lru {
 			victim = w
 		}
 	}
@@ -169,6 +184,7 @@ func (c *Cache) Access(l Line, write bool) (hit bool) {
 	}
 	c.mem.Fill(l, data)
 	*x = way{line: l, valid: true, dirty: write, lru: c.clock}
+	c.mru[si] = uint8(victim)
 	return false
 }
 
