@@ -341,25 +341,31 @@ func (r *runner) clip(rec traces.Record) traces.Record {
 	return rec
 }
 
-// fastPath returns the scheme's batch method when the run can use it: nothing that looks
-// at single accesses is on (see scheme.BatchAccessor).
+// fastPath reports whether the run can take runFast, its loop of runs of accesses: not
+// with --replace opt (whose next-use times follow the general loop), nor with a checkpoint
+// domain per address space (whose schedules, failures and recoveries are the domain's of
+// each access, where runFast takes a run's first). It also returns the scheme's batch method when
+// the runs can go to it whole: nothing that looks at single accesses is on (see
+// scheme.BatchAccessor); otherwise runFast performs a run's accesses one by one.
 //
 // Under --verify the scheme must also be a scheme.VerifyingBatchAccessor: its batch then
 // hands each access's page stamps to checkBatched, which does what verify does.
-func (r *runner) fastPath() scheme.BatchAccessor {
+func (r *runner) fastPath() (ok bool, batch scheme.BatchAccessor) {
+	if r.slow || r.nu != nil || r.cfg.Scope != "system" {
+		return false, nil
+	}
 	b, ok := r.scheme.(scheme.BatchAccessor)
-	if !ok || r.slow || r.nu != nil || r.cache != nil || r.tlb != nil || r.check ||
-		r.cfg.IgnoreSize || r.cfg.Interval > 0 && r.cfg.Scope != "system" {
-		return nil
+	if !ok || r.cache != nil || r.tlb != nil || r.check || r.cfg.IgnoreSize {
+		return true, nil
 	}
 	if r.golden != nil {
 		v, ok := r.scheme.(scheme.VerifyingBatchAccessor)
 		if !ok {
-			return nil
+			return true, nil
 		}
 		r.vfast, r.vcheck = v, r.checkBatched
 	}
-	return b
+	return true, b
 }
 
 // checkBatched verifies access k of the run being performed by AccessBatchVerify, given
@@ -398,8 +404,8 @@ type batcher interface {
 }
 
 func (r *runner) run(src batcher) error {
-	if fast := r.fastPath(); fast != nil {
-		return r.runFast(src, fast)
+	if ok, batch := r.fastPath(); ok {
+		return r.runFast(src, batch)
 	}
 	nextFail := r.fails.next()
 	for {
@@ -456,10 +462,11 @@ func (r *runner) run(src batcher) error {
 	}
 }
 
-// runFast is run's loop for the common configuration: the scheme performs runs of
-// accesses with no event between them in one call, without a copy of the records. A run
-// ends before a control record, at the access a failure follows, and at the access after
-// which the (single) domain's checkpoint is due.
+// runFast is run's loop for the common configuration: runs of accesses with no event
+// between them, without a copy of the records, go to the scheme's batch method in one call
+// (fast; nil: to apply, one by one, which ends the run early at an access after which a
+// scheme asked for a checkpoint). A run ends before a control record, at the access a
+// failure follows, and at the access after which the (single) domain's checkpoint is due.
 func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 	nextFail := r.fails.next()
 	buffering := r.bufBase != math.MaxInt64
@@ -495,11 +502,26 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 			}
 			run := batch[i:j]
 			var writes int64
-			if r.vfast != nil {
+			switch {
+			case r.vfast != nil:
 				r.vrun, r.vbase = run, r.st.Refs
 				writes = r.vfast.AccessBatchVerify(run, r.vcheck)
-			} else {
+			case fast != nil:
 				writes = fast.AccessBatch(run)
+			default:
+				n := 0
+				for n < len(run) {
+					rec := run[n]
+					n++
+					if rec.Kind.Writes() {
+						writes++
+					}
+					r.apply(rec, r.st.Refs+int64(n))
+					if len(r.requested) > 0 || r.err != nil {
+						break
+					}
+				}
+				run, j = run[:n], i+n
 			}
 			if buffering {
 				for k, rec := range run {
@@ -520,6 +542,9 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 			}
 			if r.cfg.Interval > 0 && d.since >= r.cfg.Interval {
 				r.checkpoint(d)
+			}
+			if len(r.requested) > 0 {
+				r.takeRequested()
 			}
 			if r.st.Refs == r.cfg.Warmup {
 				r.endWarmup()

@@ -404,9 +404,19 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		}
 		cfg.Interval = int64([]int{0, 1, 37, 500}[rng.IntN(4)])
 		cfg.Seed = seed
+		if rng.IntN(3) == 0 {
+			cfg.Scope = "asid"
+		}
+		if rng.IntN(2) == 0 {
+			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = []uint64{512, 2048}[rng.IntN(2)], 2, 64
+			cfg.CacheFlush = []string{"invalidate", "clean"}[rng.IntN(2)]
+		}
+		if rng.IntN(4) == 0 {
+			cfg.TLBEntries = 8
+		}
 		if rng.IntN(2) == 0 {
 			cfg.Verify, cfg.VerifyBlock = true, []uint64{8, 64}[rng.IntN(2)]
-			if info.Level == scheme.LevelCPU && rng.IntN(2) == 0 {
+			if info.Level == scheme.LevelCPU && cfg.CacheSize == 0 && rng.IntN(2) == 0 {
 				cfg.VerifyBlock = 4096
 			}
 		}
