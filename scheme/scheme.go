@@ -59,7 +59,7 @@ type Scheme interface {
 
 // BatchAccessor is implemented by schemes with a fast path for the common configuration
 // (no verification, no cache or TLB model, no --replace opt, no --ignore-size, one
-// checkpoint domain or no checkpoint schedule). AccessBatch performs every record of recs,
+// checkpoint domain: --scope system). AccessBatch performs every record of recs,
 // in order, exactly as Access would perform each (an Access built from the record, N
 // counting on); every record is an access, and nothing else happens between them. A
 // scheme that implements it must not call Machine.RequestCheckpoint from AccessBatch. It
