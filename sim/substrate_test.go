@@ -387,6 +387,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 			t.Errorf("scheme %s: has %+v, want %+v (update docs/substrate.md and this test)", name, got, optional[name])
 		}
 	}
+	forced := 0 // trials in which cacheline's log filled and asked for checkpoints
 	for trial := range 8 * len(names) {
 		seed := uint64(trial)
 		rng := rand.New(rand.NewPCG(seed, 31))
@@ -414,6 +415,9 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			cfg.TLBEntries = 8
 		}
+		if cfg.Scheme == "cacheline" && rng.IntN(2) == 0 {
+			cfg.Params = map[string]string{"log-entries": "40"} // logs fill: forced checkpoints
+		}
 		if rng.IntN(2) == 0 {
 			cfg.Verify, cfg.VerifyBlock = true, []uint64{8, 64}[rng.IntN(2)]
 			if info.Level == scheme.LevelCPU && cfg.CacheSize == 0 && rng.IntN(2) == 0 {
@@ -434,6 +438,12 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		if cfg.Verify && fast.Stats.VerifyMismatches != 0 {
 			t.Fatalf("seed %d %+v: %d mismatches: %s", seed, cfg, fast.Stats.VerifyMismatches, fast.FirstMismatch)
 		}
+		if n, _ := fast.Stats.Scheme.Get("forced_checkpoints"); n > 0 {
+			forced++
+		}
+	}
+	if forced == 0 {
+		t.Error("no trial had a scheme ask for a checkpoint in the middle of a run")
 	}
 }
 
