@@ -344,9 +344,9 @@ func (r *runner) clip(rec traces.Record) traces.Record {
 // fastPath reports whether the run can take runFast, its loop of runs of accesses: not
 // with --replace opt (whose next-use times follow the general loop), nor with a checkpoint
 // domain per address space (whose schedules, failures and recoveries are the domain's of
-// each access, where runFast takes a run's first). It also returns the scheme's batch method when
-// the runs can go to it whole: nothing that looks at single accesses is on (see
-// scheme.BatchAccessor); otherwise runFast performs a run's accesses one by one.
+// each access, where runFast takes a run's first). It also returns the scheme's batch
+// method when the runs can go to it whole: nothing that looks at single accesses is on
+// (see scheme.BatchAccessor); otherwise runFast performs a run's accesses one by one.
 //
 // Under --verify the scheme must also be a scheme.VerifyingBatchAccessor: its batch then
 // hands each access's page stamps to checkBatched, which does what verify does.
