@@ -1,13 +1,11 @@
 package memctl_test
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
 	"testing"
 
+	"github.com/vmsim/vmsim/internal/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -312,39 +310,8 @@ func TestVolumesAgainstReference(t *testing.T) {
 
 const realTrace = "../../shared/traces/gcc.trace.gz"
 
-// readFirst returns the first n access records of the trace at path, or skips the test
-// when it is absent.
-func readFirst(t testing.TB, path string, n int) []traces.Record {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s not present", path)
-	}
-	f, err := traces.Open(path, traces.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []traces.Record
-	buf := make([]traces.Record, 4096)
-	for len(out) < n {
-		k, err := f.Read(buf)
-		for _, r := range buf[:k] {
-			if r.Kind.IsAccess() && len(out) < n {
-				out = append(out, r)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
 func TestVolumesOnRealTrace(t *testing.T) {
-	recs := readFirst(t, realTrace, 200_000)
+	recs := schemetest.TraceHead(t, realTrace, 200_000)
 	for _, rc := range []*refConfig{
 		{granule: 64, page: 4096, interval: 10000, records: recs},
 		{granule: 64, page: 4096, interval: 10000, records: recs, cacheSize: 32 << 10, line: 64, ways: 8, invalidate: true},
