@@ -265,12 +265,7 @@ func (l *longStudy) write() error {
 	p("dualmap runs as in the paper's study (unlimited frames, no cache); the schemes of Table L3\n")
 	p("run behind the comparative study's 32 KiB cache. Intervals longer than what follows the\n")
 	p("warm-up take no checkpoint: marked `no ckpt`, not drawn.\n\n")
-	p("## Tables\n\n")
-	for _, t := range tables {
-		p("### %s\n\n%s\n\n", t.Title, t.Caption)
-		b.Write(t.Markdown())
-		p("\n")
-	}
+	writeTables(&b, tables)
 	p("## Figures\n\n")
 	for _, f := range figs {
 		p("### %s\n\n%s\n\n![%s](%s.png)\n\n", f.Title, f.Caption, f.Title, f.Name)

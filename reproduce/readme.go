@@ -57,12 +57,7 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("`--study compare` alone), and the same questions on recordings of 10^9 accesses and more\n")
 	p("in [`long/`](long/README.md) (`vmsim reproduce --long`). How every number is computed:\n")
 	p("`docs/study.md`.\n\n")
-	p("## Tables\n\n")
-	for _, t := range tables {
-		p("### %s\n\n%s\n\n", t.Title, t.Caption)
-		b.Write(t.Markdown())
-		p("\n")
-	}
+	writeTables(b, tables)
 	p("## Figures\n\n")
 	for _, f := range figs {
 		note := " Points whose interval is longer than the trace took no checkpoint: they are not drawn, and `" + f.Name + ".csv` marks them `no ckpt`."
@@ -257,4 +252,15 @@ func (s *study) copies(v variant) int64 {
 		}
 	}
 	return n
+}
+
+// writeTables writes a README's "Tables" section: each table's title, caption and
+// Markdown.
+func writeTables(b *bytes.Buffer, tables []*Table) {
+	b.WriteString("## Tables\n\n")
+	for _, t := range tables {
+		fmt.Fprintf(b, "### %s\n\n%s\n\n", t.Title, t.Caption)
+		b.Write(t.Markdown())
+		b.WriteString("\n")
+	}
 }
