@@ -3,6 +3,7 @@ package memctl_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/vmsim/vmsim/internal/schemetest"
@@ -310,8 +311,17 @@ func TestVolumesAgainstReference(t *testing.T) {
 
 const realTrace = "../../shared/traces/gcc.trace.gz"
 
+// realHead returns the first n records of the real gcc trace kept beside the repository,
+// or skips the test without it.
+func realHead(t testing.TB, n int) []traces.Record {
+	if _, err := os.Stat(realTrace); err != nil {
+		t.Skipf("no real trace: %v", err)
+	}
+	return schemetest.TraceHead(t, realTrace, n)
+}
+
 func TestVolumesOnRealTrace(t *testing.T) {
-	recs := schemetest.TraceHead(t, realTrace, 200_000)
+	recs := realHead(t, 200_000)
 	for _, rc := range []*refConfig{
 		{granule: 64, page: 4096, interval: 10000, records: recs},
 		{granule: 64, page: 4096, interval: 10000, records: recs, cacheSize: 32 << 10, line: 64, ways: 8, invalidate: true},

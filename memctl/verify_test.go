@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vmsim/vmsim/internal/schemetest"
 	"github.com/vmsim/vmsim/memctl"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -151,7 +150,7 @@ func TestVerifyOnRealTrace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	recs := schemetest.TraceHead(t, realTrace, 200_000)
+	recs := realHead(t, 200_000)
 	for _, s := range memctl.Strategies() {
 		for _, cache := range []uint64{0, 32 << 10} {
 			cfg := sim.DefaultConfig()
