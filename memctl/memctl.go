@@ -156,11 +156,16 @@ type Controller struct {
 	copied, logged, toBackup, stall, recovery int64
 
 	// bitmap2.
-	rate       uint64    // bytes per program access
-	credit     uint64    // bytes the copier may still copy now
-	queue      []*domain // domains with pending copies, in the order their copies began
-	background int64     // bytes copied by the copier
-	forced     int64     // granules copied because a write-back reached them first
+	rate uint64 // bytes per program access
+	// credit is the bytes the copier may still copy now.
+	// Invariant: credit < the granule, and credit == 0 when queue is empty (credit is not
+	// banked while nothing waits, whatever emptied the waiting list).
+	credit uint64
+	// queue holds the domains with pending copies, in the order their copies began.
+	// Invariant: a domain is on queue, once, exactly when its pending > 0.
+	queue      []*domain
+	background int64 // bytes copied by the copier
+	forced     int64 // granules copied because a write-back reached them first
 
 	// blockstate.
 	ckptFlips, rollFlips, merges int64
@@ -410,6 +415,9 @@ func (c *Controller) write(p *page, i, w, bit uint64, full bool) {
 			p.aux[w] &^= bit
 			p.dom.pending--
 			c.forced++
+			if p.dom.pending == 0 {
+				c.dequeue(p.dom)
+			}
 		}
 		if p.marks[w]&bit == 0 {
 			c.mark(p, w, bit)
@@ -534,19 +542,28 @@ func (c *Controller) advance(n int64) {
 	c.credit += delta * c.rate
 	for c.credit >= c.m.Granule && len(c.queue) > 0 {
 		d := c.queue[0]
-		if d.pending == 0 {
-			c.queue = c.queue[1:]
-			continue
-		}
 		p, i := c.nextPending(d)
 		c.copyOut(p, i)
 		p.aux[i>>6] &^= 1 << (i & 63)
 		d.pending--
 		c.background += int64(c.m.Granule)
 		c.credit -= c.m.Granule
+		if d.pending == 0 {
+			c.dequeue(d)
+		}
 	}
-	for len(c.queue) > 0 && c.queue[0].pending == 0 {
-		c.queue = c.queue[1:]
+}
+
+// dequeue takes d, whose last waiting granule was just copied (by the copier, a forced
+// copy or a checkpoint's stall), off the copier's queue; when nothing waits any more the
+// copier's credit drops to zero (docs/memctl.md: credit is not banked while nothing
+// waits). Precondition: d.pending == 0.
+func (c *Controller) dequeue(d *domain) {
+	for k, q := range c.queue {
+		if q == d {
+			c.queue = append(c.queue[:k], c.queue[k+1:]...)
+			break
+		}
 	}
 	if len(c.queue) == 0 {
 		c.credit = 0
@@ -648,12 +665,7 @@ func (c *Controller) Checkpoint(id scheme.Domain) {
 			p.inPend = false
 		}
 		d.pend, d.cursor, d.pending = d.pend[:0], 0, 0
-		for k, q := range c.queue {
-			if q == d {
-				c.queue = append(c.queue[:k], c.queue[k+1:]...)
-				break
-			}
-		}
+		c.dequeue(d)
 		// Switch bitmaps: the marked granules become the background copy's.
 		for _, p := range d.dirty {
 			p.marks, p.aux = p.aux, p.marks
@@ -948,12 +960,14 @@ func (c *Controller) Check() error {
 			if pending != d.pending || pend != int64(len(d.pend)-d.cursor) {
 				return fmt.Errorf("domain %d: %d granules await copy on %d pages, counted %d on %d", d.id, pending, pend, d.pending, len(d.pend)-d.cursor)
 			}
-			queued := false
+			queued := 0
 			for _, q := range c.queue {
-				queued = queued || q == d
+				if q == d {
+					queued++
+				}
 			}
-			if d.pending > 0 && !queued {
-				return fmt.Errorf("domain %d awaits copies but is not queued", d.id)
+			if d.pending > 0 && queued != 1 || d.pending == 0 && queued != 0 {
+				return fmt.Errorf("domain %d awaits %d copies but is queued %d times", d.id, d.pending, queued)
 			}
 		}
 		if c.strat == Undo {
@@ -969,6 +983,9 @@ func (c *Controller) Check() error {
 				}
 			}
 		}
+	}
+	if c.strat == Bitmap2 && (c.credit >= c.m.Granule || len(c.queue) == 0 && c.credit != 0) {
+		return fmt.Errorf("the copier holds %d bytes of credit with %d domains waiting (want less than a granule, and none while nothing waits)", c.credit, len(c.queue))
 	}
 	if all != c.touchedAll {
 		return fmt.Errorf("%d granules touched, counted %d", all, c.touchedAll)

@@ -1,9 +1,12 @@
 package memctl_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/internal/schemetest"
@@ -13,17 +16,21 @@ import (
 
 // This file is a naive reference model of the volumes the six strategies move, written
 // from their definitions in docs/memctl.md with none of the package's code: a list-based
-// cache that yields the memory traffic, and sets of granules per checkpoint interval.
+// cache that yields the memory traffic, sets of granules per checkpoint interval, and
+// lists of the granules waiting for bitmap2's background copier.
 
 type refGran struct {
 	asid traces.ASID
 	g    uint64
 }
 
+// refLine is a line in a set, the set's lines kept most recently used first; way is the
+// way it occupies (a flush visits a set's ways in order).
 type refLine struct {
 	asid  traces.ASID
 	n     uint64
 	dirty bool
+	way   int
 }
 
 type refConfig struct {
@@ -46,12 +53,110 @@ type refConfig struct {
 	refWritebacks   int64
 	refFlushedLines int64
 	refMisses       int64
+	// bitmap2's copier, at copyRate bytes per program access (0: the default, 3).
+	copyRate                                       int64
+	b2Background, b2Forced, b2Stall, b2PendingGran int64
 }
 
 type refDomain struct {
 	since   int64
 	touched map[refGran]bool
 	written map[refGran]bool
+	// wpages lists the pages (address space, page) written in the interval, in the order
+	// first written; waiting holds the granules handed to bitmap2's copier at the last
+	// checkpoint and not copied since, in the copier's order.
+	wpages  []refGran
+	waiting []refGran
+}
+
+// refCopier is bitmap2's background copier as docs/memctl.md defines it: before each
+// access the controller sees it gains rate × (accesses since the last one it saw) bytes
+// of credit while something waits, copies one granule for every granule of credit,
+// domains in the order their copies began; credit is not banked while nothing waits.
+type refCopier struct {
+	rate, granule int64
+	credit, last  int64
+	queue         []*refDomain
+	background    int64 // bytes
+	forced        int64 // granules
+	stall         int64 // bytes
+}
+
+func (c *refCopier) waiting() bool {
+	for _, d := range c.queue {
+		if len(d.waiting) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// idle drops the credit when nothing waits any more, and domains with nothing waiting.
+func (c *refCopier) idle() {
+	q := c.queue[:0]
+	for _, d := range c.queue {
+		if len(d.waiting) > 0 {
+			q = append(q, d)
+		}
+	}
+	c.queue = q
+	if len(c.queue) == 0 {
+		c.credit = 0
+	}
+}
+
+// see is the controller seeing an access numbered n.
+func (c *refCopier) see(n int64) {
+	delta := n - c.last
+	if n < c.last {
+		delta = 1
+	}
+	c.last = n
+	if !c.waiting() {
+		return
+	}
+	c.credit += delta * c.rate
+	for c.credit >= c.granule && len(c.queue) > 0 {
+		d := c.queue[0]
+		d.waiting = d.waiting[1:]
+		c.background += c.granule
+		c.credit -= c.granule
+		c.idle()
+	}
+}
+
+// write is a write to granule k of domain d: a forced copy if it is still waiting.
+func (c *refCopier) write(d *refDomain, k refGran) {
+	for i, w := range d.waiting {
+		if w == k {
+			d.waiting = append(d.waiting[:i:i], d.waiting[i+1:]...)
+			c.forced++
+			c.idle()
+			return
+		}
+	}
+}
+
+// checkpoint finishes d's waiting copies with the program stopped, then hands it the
+// granules written in the interval: pages in the order first written, granules in
+// address order.
+func (c *refCopier) checkpoint(d *refDomain, page uint64) {
+	c.stall += int64(len(d.waiting)) * c.granule
+	d.waiting = nil
+	c.idle()
+	for _, pg := range d.wpages {
+		var gs []refGran
+		for k := range d.written {
+			if k.asid == pg.asid && k.g*uint64(c.granule)/page == pg.g {
+				gs = append(gs, k)
+			}
+		}
+		slices.SortFunc(gs, func(a, b refGran) int { return cmp.Compare(a.g, b.g) })
+		d.waiting = append(d.waiting, gs...)
+	}
+	if len(d.waiting) > 0 {
+		c.queue = append(c.queue, d)
+	}
 }
 
 // run computes the reference volumes of cfg.records.
@@ -70,10 +175,16 @@ func (rc *refConfig) run() {
 	}
 	pages := map[refGran]bool{}
 	live := int64(0)
+	cp := &refCopier{rate: rc.copyRate, granule: int64(rc.granule)}
+	if rc.copyRate == 0 {
+		cp.rate = 3
+	}
+	var n int64 // the number of the program access under way
 	// memory sees one access: a fill, a write-back, or a program access without a cache.
 	memory := func(asid traces.ASID, addr, size uint64, kind traces.Kind) {
 		write := kind == traces.Write || kind == traces.Modify
 		d := dom(asid)
+		cp.see(n)
 		for b := addr / rc.page; b <= (addr+size-1)/rc.page; b++ {
 			k := refGran{asid, b}
 			if w, ok := pages[k]; !ok || write && !w {
@@ -83,7 +194,13 @@ func (rc *refConfig) run() {
 		for g := addr / rc.granule; g <= (addr+size-1)/rc.granule; g++ {
 			k := refGran{asid, g}
 			d.touched[k] = true
+			if write {
+				cp.write(d, k)
+			}
 			if write && !d.written[k] {
+				if pg := (refGran{asid, g * rc.granule / rc.page}); !slices.Contains(d.wpages, pg) {
+					d.wpages = append(d.wpages, pg)
+				}
 				d.written[k] = true
 				rc.loggedBytes += int64(rc.granule)
 				live++
@@ -114,22 +231,28 @@ func (rc *refConfig) run() {
 			}
 		}
 		rc.refMisses++
+		way := 0 // the first invalid way, else the least recently used line's
+		for slices.ContainsFunc(set, func(l refLine) bool { return l.way == way }) {
+			way++
+		}
 		if len(set) == rc.ways {
 			v := set[len(set)-1]
 			set = set[:len(set)-1]
+			way = v.way
 			if v.dirty {
 				rc.refWritebacks++
 				memory(v.asid, v.n*rc.line, rc.line, traces.Write)
 			}
 		}
 		memory(asid, n*rc.line, rc.line, traces.Read)
-		sets[s] = append([]refLine{{asid, n, write}}, set...)
+		sets[s] = append([]refLine{{asid, n, write, way}}, set...)
 	}
 	checkpoint := func(d *refDomain) {
 		if sets != nil {
 			for s := uint64(0); s < nsets; s++ {
-				for i := range sets[s] {
-					if sets[s][i].dirty {
+				for w := range rc.ways {
+					i := slices.IndexFunc(sets[s], func(l refLine) bool { return l.way == w })
+					if i >= 0 && sets[s][i].dirty {
 						rc.refWritebacks++
 						rc.refFlushedLines++
 						sets[s][i].dirty = false
@@ -146,10 +269,13 @@ func (rc *refConfig) run() {
 		rc.intervalBytes += int64(len(d.written)) * int64(rc.granule)
 		rc.flips += int64(len(d.written))
 		live -= int64(len(d.written))
+		cp.checkpoint(d, rc.page)
 		d.written = map[refGran]bool{}
+		d.wpages = nil
 		d.since = 0
 	}
 	for _, r := range rc.records {
+		n++
 		size := uint64(max(r.Size, 1))
 		write := r.Kind == traces.Write || r.Kind == traces.Modify
 		if sets == nil {
@@ -173,7 +299,9 @@ func (rc *refConfig) run() {
 	}
 	for _, d := range doms {
 		rc.touchedGranules += int64(len(d.touched))
+		rc.b2PendingGran += int64(len(d.waiting))
 	}
+	rc.b2Background, rc.b2Forced, rc.b2Stall = cp.background, cp.forced, cp.stall
 }
 
 // refTrace is a random trace over a few pages of a few address spaces: mostly small
@@ -214,6 +342,9 @@ func compareVolumes(t *testing.T, rc *refConfig, what string) {
 		cfg.Scheme, cfg.Interval, cfg.Granule, cfg.PageSize = name, rc.interval, rc.granule, rc.page
 		if rc.perASID {
 			cfg.Scope = "asid"
+		}
+		if name == "bitmap2" && rc.copyRate != 0 {
+			cfg.Params = map[string]string{"copy-rate": strconv.FormatInt(rc.copyRate, 10)}
 		}
 		if rc.cacheSize > 0 {
 			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = rc.cacheSize, rc.ways, rc.line
@@ -257,7 +388,11 @@ func compareVolumes(t *testing.T, rc *refConfig, what string) {
 			parts := own("background_bytes") + own("forced_bytes") + s.CheckpointStallBytes + own("pending_bytes")
 			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.intervalBytes},
 				check{"background+forced+stall+pending", parts, rc.intervalBytes},
-				check{"forced_bytes", own("forced_bytes"), own("forced_copies") * G})
+				check{"forced_bytes", own("forced_bytes"), own("forced_copies") * G},
+				check{"background_bytes", own("background_bytes"), rc.b2Background},
+				check{"forced_copies", own("forced_copies"), rc.b2Forced},
+				check{"checkpoint_stall_bytes", s.CheckpointStallBytes, rc.b2Stall},
+				check{"pending_bytes", own("pending_bytes"), rc.b2PendingGran * G})
 		case "blockstate":
 			checks = append(checks, check{"bytes_copied", s.BytesCopied, rc.merges * G},
 				check{"merges", own("merges"), rc.merges},
@@ -287,21 +422,27 @@ func TestVolumesAgainstReference(t *testing.T) {
 		invalidate      bool
 		perASID         bool
 		interval        int64
+		copyRate        int64 // bitmap2's; 0: the default
 	}
 	for _, g := range []geom{
-		{"no cache, granule 64", 64, 0, 0, 0, false, false, 200},
-		{"no cache, granule 8, per asid", 8, 0, 0, 0, false, true, 150},
-		{"no cache, granule 4096", 4096, 0, 0, 0, false, false, 333},
-		{"no cache, granule 256, no checkpoints", 256, 0, 0, 0, false, false, 0},
-		{"cache 1K 2-way, invalidate", 64, 1024, 64, 2, true, false, 250},
-		{"cache 2K 4-way line 32, clean, per asid", 64, 2048, 32, 4, false, true, 120},
-		{"cache 512 1-way line 64, granule 16", 16, 512, 64, 1, true, false, 90},
-		{"cache 4K 8-way line 128, granule 512", 512, 4096, 128, 8, true, true, 400},
+		{"no cache, granule 64", 64, 0, 0, 0, false, false, 200, 0},
+		{"no cache, granule 8, per asid", 8, 0, 0, 0, false, true, 150, 0},
+		{"no cache, granule 4096", 4096, 0, 0, 0, false, false, 333, 0},
+		{"no cache, granule 256, no checkpoints", 256, 0, 0, 0, false, false, 0, 0},
+		{"cache 1K 2-way, invalidate", 64, 1024, 64, 2, true, false, 250, 0},
+		{"cache 2K 4-way line 32, clean, per asid", 64, 2048, 32, 4, false, true, 120, 0},
+		{"cache 512 1-way line 64, granule 16", 16, 512, 64, 1, true, false, 90, 0},
+		{"cache 4K 8-way line 128, granule 512", 512, 4096, 128, 8, true, true, 400, 0},
+		// A fast copier at short intervals: its waiting list often empties, by the copier,
+		// by forced copies or by a checkpoint's stall, and its credit must then drop.
+		{"no cache, fast copier", 64, 0, 0, 0, false, false, 12, 40},
+		{"no cache, fast copier, per asid", 64, 0, 0, 0, false, true, 8, 100},
+		{"cache 1K 2-way, fast copier", 64, 1024, 64, 2, true, false, 15, 50},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 3; seed++ {
 				rc := &refConfig{granule: g.granule, page: 4096, interval: g.interval, perASID: g.perASID,
-					cacheSize: g.cacheSize, line: g.line, ways: g.ways, invalidate: g.invalidate,
+					cacheSize: g.cacheSize, line: g.line, ways: g.ways, invalidate: g.invalidate, copyRate: g.copyRate,
 					records: refTrace(seed, 4000, 1+int(seed%3))}
 				compareVolumes(t, rc, fmt.Sprintf("seed %d", seed))
 			}
