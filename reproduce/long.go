@@ -96,6 +96,10 @@ func RunLong(ctx context.Context, opt LongOptions) error {
 	if opt.Log == nil {
 		opt.Log = io.Discard
 	}
+	// Refuse, before recording anything, data files that vmsim did not write.
+	if err := checkData(filepath.Join(opt.Dir, "data")); err != nil {
+		return err
+	}
 	full, data, err := RecordLong(ctx, opt.Cache, opt.Version, opt.Log)
 	if err != nil {
 		return err

@@ -38,8 +38,8 @@ type Options struct {
 	Traces    []string
 	Intervals []int64 // nil: DefaultIntervals
 	Jobs      int
-	// Resume keeps the points already in Dir/data (an interrupted reproduce); otherwise
-	// every point is run afresh.
+	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
+	// and those already in Dir/data; otherwise every point is run afresh.
 	Resume   bool
 	Costs    sim.CostModel
 	Progress func(done, total int)
@@ -104,6 +104,17 @@ func Run(opt Options) error {
 	case "", "all", "paper", "compare":
 	default:
 		return fmt.Errorf("study %q: want all, paper or compare", opt.Study)
+	}
+	// Refuse, before anything runs, data files that vmsim did not write.
+	if opt.Study != "compare" {
+		if err := checkData(filepath.Join(opt.Dir, "data")); err != nil {
+			return err
+		}
+	}
+	if opt.Study != "paper" {
+		if err := checkData(filepath.Join(opt.Dir, "compare", "data")); err != nil {
+			return err
+		}
 	}
 	if err := s.collectTraces(); err != nil {
 		return err
@@ -227,27 +238,103 @@ func (s *study) run() error {
 	return err
 }
 
-// runPoints runs points (those not already in data/ when opt.Resume) and returns every
-// result by point id; data/points.csv and data/points.jsonl hold exactly these points,
-// in order.
+// partialSuffix names the file a data file's new version is written to while the points
+// run (data/points.csv.partial): it replaces the data file only once every point has run,
+// so that an interrupted or failed run leaves the data files as they were, and --resume
+// carries on from it.
+const partialSuffix = ".partial"
+
+// dataFile is a results file of a study's data folder, with the function of package
+// sweep that opens it: the one sweep writes its own results with, whose check refuses,
+// untouched, a file holding anything but vmsim's results.
+type dataFile struct {
+	path string
+	open func(string) (*sweep.File, error)
+}
+
+// dataFiles are the results files of the data folder data: points.csv, points.jsonl.
+func dataFiles(data string) []dataFile {
+	return []dataFile{{filepath.Join(data, "points.csv"), sweep.OpenCSV}, {filepath.Join(data, "points.jsonl"), sweep.OpenJSONL}}
+}
+
+// openOwn opens the existing results file path with open (sweep.OpenCSV or
+// sweep.OpenJSONL), which locks it and refuses it, untouched, unless vmsim wrote it; a
+// missing file is not created (nil, nil).
+func openOwn(path string, open func(string) (*sweep.File, error)) (*sweep.File, error) {
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	f, err := open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (vmsim reproduce replaces only the results files vmsim wrote: move this one away, or give another --dir)", err)
+	}
+	return f, nil
+}
+
+// checkData refuses the data folder data if a data file or a partial one there was not
+// written by vmsim (or is being written by another vmsim); it changes nothing.
+func checkData(data string) error {
+	for _, f := range dataFiles(data) {
+		for _, p := range []string{f.path, f.path + partialSuffix} {
+			h, err := openOwn(p, f.open)
+			if err != nil {
+				return err
+			}
+			if h != nil {
+				if err := h.Close(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// runPoints runs points and returns every result by point id; data/points.csv and
+// data/points.jsonl then hold exactly these points, in order. The results go first to
+// the partial files beside them (points.csv.partial, points.jsonl.partial), which replace
+// them only when every point has run: until then the data files stay as they were, held
+// open (locked). A data or partial file that vmsim did not write is refused, untouched,
+// before anything runs. With opt.Resume the points already in the partial files (an
+// interrupted run) and in the data files are not run again; otherwise the partial files
+// start empty.
 func runPoints(data string, points []sweep.Point, opt Options) (map[string]*sweep.Result, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
-	csvPath, jsonPath := filepath.Join(data, "points.csv"), filepath.Join(data, "points.jsonl")
-	if !opt.Resume {
-		for _, p := range []string{csvPath, jsonPath} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
+	files := dataFiles(data)
+	csvPath, jsonPath := files[0].path, files[1].path
+	for _, f := range files {
+		old, err := openOwn(f.path, f.open)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil {
+			defer old.Close() // after the replacement below, if the run gets there
+		}
+		part, err := openOwn(f.path+partialSuffix, f.open)
+		if err != nil {
+			return nil, err
+		}
+		if part == nil {
+			continue
+		}
+		if !opt.Resume {
+			err = os.Remove(f.path + partialSuffix)
+		}
+		if cerr := part.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	c, err := sweep.OpenCSV(csvPath)
+	c, err := sweep.OpenCSV(csvPath + partialSuffix)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	j, err := sweep.OpenJSONL(jsonPath)
+	j, err := sweep.OpenJSONL(jsonPath + partialSuffix)
 	if err != nil {
 		return nil, err
 	}
@@ -261,10 +348,29 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 			uniq = append(uniq, p)
 		}
 	}
+	if opt.Resume {
+		// The study's points already in the data files go into the partial ones.
+		old, err := sweep.ReadJSONL(jsonPath)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		for _, r := range old {
+			if !seen[r.ID] {
+				continue
+			}
+			for _, s := range []*sweep.File{c, j} {
+				if !s.Has(r.ID) {
+					if err := s.Write(r); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+	}
 	if _, err := sweep.Run(uniq, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Progress: opt.Progress, Version: opt.Version}, c, j); err != nil {
 		return nil, err
 	}
-	all, err := sweep.ReadJSONL(jsonPath)
+	all, err := sweep.ReadJSONL(jsonPath + partialSuffix)
 	if err != nil {
 		return nil, err
 	}
@@ -274,12 +380,12 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 	}
 	for _, p := range uniq {
 		if results[p.ID] == nil {
-			return nil, fmt.Errorf("%s: point %s missing", jsonPath, p.ID)
+			return nil, fmt.Errorf("%s: point %s missing", jsonPath+partialSuffix, p.ID)
 		}
 	}
-	// The data files hold exactly the study's points, in order: rewrite them (whole or
-	// not at all), in case a resumed run left points of another study behind. The old
-	// files stay locked until the new ones are in place.
+	// Every point has run: the data files are replaced (each whole or not at all) by
+	// exactly the study's points, in order (a resumed run may have left points of another
+	// study in the partial files), and the partial files go.
 	ordered := make([]*sweep.Result, len(uniq))
 	for i, p := range uniq {
 		ordered[i] = results[p.ID]
@@ -293,7 +399,15 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 	if err := c.Close(); err != nil {
 		return nil, err
 	}
-	return results, j.Close()
+	if err := j.Close(); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := os.Remove(f.path + partialSuffix); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }
 
 func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }

@@ -70,8 +70,11 @@ Points whose interval is longer than the trace take no checkpoint: tables mark t
 "no ckpt" and figures leave them out. Tables come as .txt, .md, .csv and .tex; figures as
 .svg, .png and .pdf (one PDF a figure, for LaTeX) with their numbers in .csv. The same
 inputs give the same files, byte for byte. Every point runs afresh unless --resume, which
-keeps the points of an interrupted run in data/ (the long study always resumes).
-Progress shows on a terminal only.`,
+keeps the points of an interrupted run and those already in data/ (the long study always
+resumes). The points go to data/points.csv.partial and points.jsonl.partial first, which
+replace data/points.csv and points.jsonl only once every point has run: a run interrupted
+or failed leaves the previous data as it was. A data file that vmsim did not write is
+refused, untouched, before anything runs. Progress shows on a terminal only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var m map[string]any
 			if err := applyKV(&m, costs); err != nil {
@@ -102,7 +105,7 @@ Progress shows on a terminal only.`,
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
-	f.BoolVar(&resume, "resume", false, "keep the points already in DIR/data (an interrupted run)")
+	f.BoolVar(&resume, "resume", false, "keep the points of an interrupted run (DIR/data/*.partial) and those already in DIR/data")
 	f.StringVar(&which, "study", "all", "all|paper|compare: the paper's study (DIR), the comparative study (DIR/compare), or both")
 	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
 	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
