@@ -159,13 +159,25 @@ func (m Model) WallClock(solve, tau Seconds) (Seconds, error) {
 	return Seconds(w), nil
 }
 
-// Optimum returns the interval tau that minimises [Model.WallClock], found by a
-// golden-section search over ln tau. The minimiser depends on Delta and MTBF only (R and
-// Ts scale T_w by a constant factor), and lies in (0, MTBF): T_w's derivative in tau
-// vanishes where 1 − tau/M = e^(−(tau+Delta)/M), which has one root there. The search
-// minimises the logarithm of the overhead T_w/Ts − 1 (for R = 0), computed without
-// cancellation or overflow, so it answers for any valid model with a relative precision
-// of about 1e-7 (the tests check it against that root, to 2e-7).
+// Optimum returns the interval tau that minimises [Model.WallClock]: the root of its
+// derivative. The minimiser depends on Delta and MTBF only (R and Ts scale T_w by a
+// constant factor), and lies in (0, MTBF): with u = tau/M and r = Delta/M, T_w's
+// derivative in tau vanishes where
+//
+//	1 − u = e^(−(u+r)),   that is   φ(u + r) = r   with φ(s) = e^(−s) − 1 + s,
+//
+// which has exactly one root u in (0, 1). Optimum solves it by bisection in scaled
+// variables, so that it answers for every valid model, whatever the ratio δ/M (even one
+// that under- or overflows a float64), to a few units in the last place (the tests check
+// the condition in 512-bit arithmetic, for δ and M each from the smallest float64 to the
+// largest: it changes sign within 4 ulps of the answer):
+//
+//   - r ≤ 1/2: in z = ln(s/s_Y), where s = u + r and s_Y = sqrt(2r) is Young's value of s
+//     (φ(s) ≈ s²/2 for small s). The root solves 2z + ln q(s_Y·e^z) = 0 with q(s) =
+//     2φ(s)/s² = 1 − s/3 + s²/12 − … (no underflow however small s is), and lies in
+//     [0, ln 2]; then tau = τ_Young·e^z·(1 − (s_Y/2)·e^(−z)), since M·s_Y = τ_Young.
+//   - r > 1/2: in u itself, on [0, 1], where nothing cancels (a ratio r that overflows
+//     gives u = 1: tau = M).
 //
 // Precondition (checked): m is valid.
 func (m Model) Optimum() (Seconds, error) {
@@ -173,75 +185,57 @@ func (m Model) Optimum() (Seconds, error) {
 		return 0, err
 	}
 	d, M := float64(m.Delta), float64(m.MTBF)
-	// f is ln((M·(e^a − 1) − tau)/tau) − Delta/M with a = (tau+Delta)/M, as a function
-	// of x = ln tau: the log of the overhead per second of work, which varies by order
-	// one around the optimum however small Delta/M is, less a constant that keeps it
-	// small however large Delta/M is (a golden-section search resolves a minimum to
-	// about sqrt(ε·|f|)).
-	f := func(x float64) float64 {
-		return lnOverhead(d, M, math.Exp(x)) - x
+	r := d / M // may underflow to 0 or overflow to +Inf; neither case needs it exactly
+	if r > 0.5 {
+		// 1 − u − e^(−(u+r)) = −expm1(−(u+r)) − u: positive at u = 0, negative at u = 1,
+		// decreasing with slope at least 1 − e^(−1/2) in between.
+		u := bisect(func(u float64) bool { return -math.Expm1(-(u+r))-u > 0 }, 0, 1, 0x1p-60)
+		return Seconds(M * u), nil
 	}
-	// The root lies above min(Delta, M)/1000: for Delta ≪ M it is near sqrt(2·Delta·M),
-	// far above Delta, and for Delta ≳ M it is a sizeable fraction of M.
-	lo, hi := math.Log(min(d, M)/1000), math.Log(M)
-	for _, x := range []float64{lo, hi, f(lo), f(hi)} {
-		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return 0, fmt.Errorf("%w: delta %v s and MTBF %v s are too far apart for the search (delta/MTBF underflows)",
-				ErrInvalid, d, M)
-		}
+	// sY = sqrt(2r), where r is normal; without underflow where it is not (then sY is so
+	// small that it only shifts z and tau by far less than an ulp).
+	sY := math.Sqrt(2 * r)
+	if r < 0x1p-1022 {
+		sY = math.Sqrt2 * math.Sqrt(d) / math.Sqrt(M)
 	}
-	return Seconds(math.Exp(goldenMin(f, lo, hi, 1e-9))), nil
+	// 2z + ln q(sY·e^z) increases with z (its slope is s·φ'(s)/φ(s) > 0); it is ≤ 0 at
+	// z = 0 (q ≤ 1) and > 0 at z = ln 2 (q(s) ≥ 1 − s/3 and s ≤ 2 there).
+	z := bisect(func(z float64) bool { return 2*z+math.Log(halfPhiRatio(sY*math.Exp(z))) < 0 }, 0, math.Ln2, 0x1p-60)
+	young := sqrt2Product(d, M)
+	return Seconds(young * math.Exp(z) * (1 - sY/2*math.Exp(-z))), nil
 }
 
-// lnOverhead returns ln(M·(e^a − 1) − tau) − delta/M = ln(delta + M·(e^a − 1 − a)) −
-// delta/M for a = (tau+delta)/M > 0, without overflow for large a or cancellation for
-// small a.
-func lnOverhead(delta, M, tau float64) float64 {
-	if a := (tau + delta) / M; a > 1 {
-		// delta + M·(e^a − 1 − a) = M·e^a·(1 − (1 + tau/M)·e^−a), where a − delta/M =
-		// tau/M and 0 < (1 + tau/M)·e^−a < 1.
-		return math.Log(M) + tau/M + math.Log1p(-(1+tau/M)*math.Exp(-a))
+// halfPhiRatio returns q(s) = 2·(e^(−s) − 1 + s)/s² for 0 ≤ s ≤ 2 to full relative
+// precision: by its alternating series 2·Σ (−s)^k/(k+2)! below 1/2, where e^(−s) − 1 + s
+// would cancel, directly above.
+func halfPhiRatio(s float64) float64 {
+	if s >= 0.5 {
+		return 2 * (math.Expm1(-s) + s) / (s * s)
 	}
-	return math.Log(delta+M*expm1MinusX((tau+delta)/M)) - delta/M
-}
-
-// expm1MinusX returns e^a − 1 − a for 0 ≤ a ≤ 1 to full relative precision: by its
-// Taylor series below 1/2, where expm1(a) − a would cancel, directly above.
-func expm1MinusX(a float64) float64 {
-	if a >= 0.5 {
-		return math.Expm1(a) - a
-	}
-	term, sum := a*a/2, 0.0
-	for k := 3; term > sum*1e-18; k++ {
+	sum, term := 0.0, 1.0
+	for k := 0; math.Abs(term) > 1e-18; k++ {
 		sum += term
-		term *= a / float64(k)
+		term *= -s / float64(k+3)
 	}
 	return sum
 }
 
-// invPhi is 1/φ = (√5 − 1)/2, the golden-section ratio.
-var invPhi = (math.Sqrt(5) - 1) / 2
-
-// goldenMin returns the minimiser of f on [lo, hi], to within tol, by golden-section
-// search. Precondition: f is unimodal on [lo, hi] and lo < hi.
-func goldenMin(f func(float64) float64, lo, hi, tol float64) float64 {
+// bisect returns the point of [lo, hi] where below changes from true to false, to within
+// tol (or the resolution of a float64). Precondition: below is true on [lo, x) and false
+// on (x, hi] for some x in [lo, hi], and lo < hi.
+func bisect(below func(float64) bool, lo, hi, tol float64) float64 {
 	if !(lo < hi) {
-		panic(fmt.Sprintf("interval: goldenMin on empty range [%v, %v]", lo, hi))
+		panic(fmt.Sprintf("interval: bisect on empty range [%v, %v]", lo, hi))
 	}
-	a, b := lo, hi
-	c, e := b-invPhi*(b-a), a+invPhi*(b-a)
-	fc, fe := f(c), f(e)
-	// Each step shrinks the range by invPhi, so 200 steps reach any tol on a finite range.
-	for i := 0; i < 200 && b-a > tol; i++ {
-		if fc < fe {
-			b, e, fe = e, c, fc
-			c = b - invPhi*(b-a)
-			fc = f(c)
+	for {
+		mid := lo + (hi-lo)/2
+		if hi-lo <= tol || mid <= lo || mid >= hi {
+			return mid
+		}
+		if below(mid) {
+			lo = mid
 		} else {
-			a, c, fc = c, e, fe
-			e = a + invPhi*(b-a)
-			fe = f(e)
+			hi = mid
 		}
 	}
-	return (a + b) / 2
 }

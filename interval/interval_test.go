@@ -2,7 +2,9 @@ package interval
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -240,7 +242,6 @@ func TestInvalid(t *testing.T) {
 		{"Slowdown overflows", func() error { _, err := good.Slowdown(1e4); return err }},
 		{"WallClock zero solve", func() error { _, err := good.WallClock(0, 5); return err }},
 		{"WallClock overflows", func() error { _, err := Model{Delta: 1, MTBF: 1e300}.WallClock(1e308, 1e-300); return err }},
-		{"Optimum ratio underflows", func() error { _, err := Model{Delta: 5e-324, MTBF: 1e308}.Optimum(); return err }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,5 +249,83 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("got %v, want an ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// optimalityPrec is the precision, in bits, of the check of the optimality condition.
+const optimalityPrec = 512
+
+// optimalitySign returns the sign of 1 − u − e^(−(u+r)) = r − φ(u + r), with φ(s) =
+// e^(−s) − 1 + s, for u = tau/M and r = delta/M, computed in optimalityPrec bits: the
+// derivative of T_w in tau has this sign, positive below the optimum and negative above.
+// ok is false when the sign cannot be told (within e^-40 of zero with u + r > 40).
+func optimalitySign(tau, delta, mtbf float64) (sign int, ok bool) {
+	nf := func(x float64) *big.Float { return new(big.Float).SetPrec(optimalityPrec).SetFloat64(x) }
+	M := nf(mtbf)
+	u := nf(0).Quo(nf(tau), M)
+	r := nf(0).Quo(nf(delta), M)
+	s := nf(0).Add(u, r)
+	if s.Cmp(nf(40)) > 0 {
+		// φ(s) = s − 1 + e^(−s), so the sign is that of 1 − u − e^(−s), 0 < e^(−s) < e^-40.
+		a := nf(0).Sub(nf(1), u)
+		switch {
+		case a.Sign() <= 0:
+			return -1, true
+		case a.Cmp(nf(math.Exp(-40))) > 0:
+			return 1, true
+		}
+		return 0, false
+	}
+	// φ(s) = Σ_{k≥2} (−s)^k/k!, summed until the terms no longer matter.
+	phi, term := nf(0), nf(0).Mul(s, s)
+	term.Quo(term, nf(2))
+	negS := nf(0).Neg(s)
+	for k := 3; ; k++ {
+		phi.Add(phi, term)
+		if term.Sign() == 0 || term.MantExp(nil)-phi.MantExp(nil) < -optimalityPrec-8 {
+			break
+		}
+		term.Mul(term, negS)
+		term.Quo(term, nf(float64(k)))
+	}
+	return nf(0).Sub(r, phi).Sign(), true
+}
+
+// TestOptimumExtremeRatios checks Optimum over δ and M each from the smallest float64 to
+// the largest, δ > M included: the optimality condition, computed in 512-bit arithmetic,
+// must change sign within 4 ulps of the answer; and where δ/M < 1e-40 (or > 1e40) the
+// answer must be Young's value (or M) to 2 ulps, the closed form the condition tends to
+// (Daly/Young − 1 ≈ −(2/3)·sqrt(δ/(2M)), and 1 − τ/M = e^(−(τ+δ)/M) ≈ 0).
+func TestOptimumExtremeRatios(t *testing.T) {
+	times := []float64{5e-324, 1e-310, 1e-300, 1e-200, 1e-100, 1e-10, 0.5, 1, 3, 1e10, 1e100, 1e200, 1e300, math.MaxFloat64}
+	ulp := func(x float64) float64 { return math.Nextafter(x, math.Inf(1)) - x }
+	for _, delta := range times {
+		for _, mtbf := range times {
+			t.Run(fmt.Sprintf("δ=%g M=%g", delta, mtbf), func(t *testing.T) {
+				got, err := Model{Delta: Seconds(delta), MTBF: Seconds(mtbf)}.Optimum()
+				tau := float64(got)
+				if err != nil || !(tau > 0 && tau <= mtbf) {
+					t.Fatalf("Optimum = %v, %v: want in (0, M]", tau, err)
+				}
+				// (Below 0 the condition is no longer monotone; at 0 it is positive.)
+				below, ok1 := optimalitySign(max(tau-4*ulp(tau), 0), delta, mtbf)
+				above, ok2 := optimalitySign(tau+4*ulp(tau), delta, mtbf)
+				if !ok1 || !ok2 || below <= 0 || above >= 0 {
+					t.Errorf("Optimum = %v: the optimality condition is %d (told %v) 4 ulps below and %d (told %v) 4 ulps above, want + and −",
+						tau, below, ok1, above, ok2)
+				}
+				switch ratio := math.Log10(delta) - math.Log10(mtbf); {
+				case ratio < -40:
+					y, _ := Young(Seconds(delta), Seconds(mtbf))
+					if math.Abs(tau-float64(y)) > 2*ulp(float64(y)) {
+						t.Errorf("Optimum = %v, Young %v: want equal to 2 ulps at δ/M = 1e%.0f", tau, float64(y), ratio)
+					}
+				case ratio > 40:
+					if math.Abs(tau-mtbf) > 2*ulp(mtbf) {
+						t.Errorf("Optimum = %v, want M = %v to 2 ulps at δ/M = 1e%.0f", tau, mtbf, ratio)
+					}
+				}
+			})
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
@@ -134,7 +135,7 @@ type intervalRow struct {
 // slowdown at each. Times print with six significant digits.
 func printIntervals(w io.Writer, m interval.Model, rows []intervalRow) error {
 	fmt.Fprintf(w, "checkpoint δ %s s, MTBF M %s s, restart R %s s (δ/M = %s)\n",
-		g6(float64(m.Delta)), g6(float64(m.MTBF)), g6(float64(m.Restart)), g6(float64(m.Delta/m.MTBF)))
+		g6(float64(m.Delta)), g6(float64(m.MTBF)), g6(float64(m.Restart)), ratio6(float64(m.Delta), float64(m.MTBF)))
 	if m.Delta >= 2*m.MTBF {
 		fmt.Fprintf(w, "δ ≥ 2M: Daly's estimate is M, the second case of his eq. (37)\n")
 	}
@@ -155,3 +156,18 @@ func printIntervals(w io.Writer, m interval.Model, rows []intervalRow) error {
 
 // g6 formats v with six significant digits.
 func g6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// ratio6 formats d/m (d, m positive and finite) as g6 does, also where the ratio under- or
+// overflows a float64 (1e-200/1e200 is 1e-400): from the logarithms then.
+func ratio6(d, m float64) string {
+	if r := d / m; r >= 0x1p-1022 && !math.IsInf(r, 0) {
+		return g6(r)
+	}
+	l := math.Log10(d) - math.Log10(m)
+	e := math.Floor(l)
+	mant, _ := strconv.ParseFloat(g6(math.Pow(10, l-e)), 64)
+	if mant >= 10 { // 9.999999 rounded up
+		mant, e = mant/10, e+1
+	}
+	return fmt.Sprintf("%se%+03d", g6(mant), int(e))
+}

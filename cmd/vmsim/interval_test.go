@@ -97,6 +97,44 @@ func TestIntervalTable(t *testing.T) {
 	}
 }
 
+// TestIntervalExtremeTable: at ratios δ/M a float64 cannot hold, the numeric optimum is
+// still the model's (sqrt(2·δ·M) = sqrt(2) s at δ/M = 1e-400; M at δ/M = 2e600), and δ/M
+// prints as it is.
+func TestIntervalExtremeTable(t *testing.T) {
+	tests := []struct {
+		name        string
+		delta, mtbf string
+		ratio, best string
+	}{
+		{"δ/M = 1e-400", "1e-200", "1e200", "(δ/M = 1e-400)", "1.41421"},
+		{"δ/M = 1e-600", "1e-300", "1e300", "(δ/M = 1e-600)", "1.41421"},
+		{"δ/M = 2e+600", "2e300", "1e-300", "(δ/M = 2e+600)", "1e-300"},
+		{"δ/M subnormal", "1e-10", "1e300", "(δ/M = 1e-310)", "1.41421e+145"},
+		{"δ/M = 1", "1e-300", "1e-300", "(δ/M = 1)", "8.41406e-301"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI("interval", "--delta", tc.delta, "--mtbf", tc.mtbf)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(out, tc.ratio) {
+				t.Errorf("table lacks %q:\n%s", tc.ratio, out)
+			}
+			var best []string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, "numeric optimum") {
+					best = strings.Fields(strings.ReplaceAll(l, "│", " "))
+				}
+			}
+			// "numeric optimum of T_w SECONDS SLOWDOWN"
+			if len(best) != 6 || best[4] != tc.best {
+				t.Errorf("numeric optimum row %q, want %s s:\n%s", best, tc.best, out)
+			}
+		})
+	}
+}
+
 func TestIntervalErrors(t *testing.T) {
 	tests := []struct {
 		name string
