@@ -72,61 +72,90 @@ type Info struct {
 	New func(m Machine, p Params) (Scheme, error)
 }
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]Info{}
-)
+// Registry is a set of schemes by name. The process-wide one, which Register, Lookup, All,
+// Names and ParamNames use, is where packages register their schemes from init; a test
+// can make its own with NewRegistry and throw it away. Safe for concurrent use.
+type Registry struct {
+	mu sync.RWMutex
+	// m holds the schemes by name. Invariant: m[n].Name == n, and every Info in it is
+	// complete (Name, Doc and New set, at most MaxCounters counters).
+	m map[string]Info
+}
 
-// Register adds a scheme to the registry; a package registers its schemes in an init
-// function. It panics if the name is taken or the Info incomplete (a programming error).
-func Register(i Info) {
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{m: map[string]Info{}} }
+
+// registry is the process-wide registry.
+var registry = NewRegistry()
+
+// Register adds a scheme to the process-wide registry; a package registers its schemes
+// in an init function. It panics if the name is taken or the Info incomplete (a
+// programming error).
+func Register(i Info) { registry.Register(i) }
+
+// Lookup returns the scheme registered process-wide under name.
+func Lookup(name string) (Info, bool) { return registry.Lookup(name) }
+
+// All returns every scheme registered process-wide, sorted by name.
+func All() []Info { return registry.All() }
+
+// Names returns the names registered process-wide, sorted.
+func Names() []string { return registry.Names() }
+
+// ParamNames returns the names of every process-wide registered scheme's params, sorted,
+// each once.
+func ParamNames() []string { return registry.ParamNames() }
+
+// Register adds a scheme to r. It panics if the name is taken or the Info incomplete (a
+// programming error).
+func (r *Registry) Register(i Info) {
 	if i.Name == "" || i.New == nil || i.Doc == "" {
 		panic(fmt.Sprintf("scheme: Register of incomplete Info %q", i.Name))
 	}
 	if len(i.Counters) > MaxCounters {
 		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[i.Name]; dup {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.m[i.Name]; dup {
 		panic(fmt.Sprintf("scheme: %q registered twice", i.Name))
 	}
-	registry[i.Name] = i
+	r.m[i.Name] = i
 }
 
-// Lookup returns the scheme registered under name.
-func Lookup(name string) (Info, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	i, ok := registry[name]
+// Lookup returns the scheme registered in r under name.
+func (r *Registry) Lookup(name string) (Info, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i, ok := r.m[name]
 	return i, ok
 }
 
-// All returns every registered scheme, sorted by name.
-func All() []Info {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Info, 0, len(registry))
-	for _, i := range registry {
+// All returns every scheme of r, sorted by name.
+func (r *Registry) All() []Info {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Info, 0, len(r.m))
+	for _, i := range r.m {
 		out = append(out, i)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out
 }
 
-// Names returns the registered names, sorted.
-func Names() []string {
+// Names returns the names of r's schemes, sorted.
+func (r *Registry) Names() []string {
 	var n []string
-	for _, i := range All() {
+	for _, i := range r.All() {
 		n = append(n, i.Name)
 	}
 	return n
 }
 
-// ParamNames returns the names of every registered scheme's params, sorted, each once.
-func ParamNames() []string {
+// ParamNames returns the names of every param of r's schemes, sorted, each once.
+func (r *Registry) ParamNames() []string {
 	var n []string
-	for _, i := range All() {
+	for _, i := range r.All() {
 		for _, p := range i.Params {
 			n = append(n, p.Name)
 		}

@@ -6,19 +6,26 @@ import (
 	"testing"
 )
 
+// TestRegistry works on a registry of its own, so that it can run any number of times in
+// one process (go test -count=2): the process-wide one cannot forget a registration.
 func TestRegistry(t *testing.T) {
+	r := NewRegistry()
 	i := Info{Name: "test-registry", Doc: "a test", New: func(Machine, Params) (Scheme, error) { return nil, nil },
 		Params: []Param{{Name: "test-knob", Default: "3", Doc: "a knob"}}}
-	Register(i)
-	got, ok := Lookup("test-registry")
+	r.Register(i)
+	r.Register(Info{Name: "a-first", Doc: "sorts first", New: i.New, Params: []Param{{Name: "test-knob", Default: "1", Doc: "the same knob"}}})
+	got, ok := r.Lookup("test-registry")
 	if !ok || got.Name != i.Name {
 		t.Fatal("Lookup does not find a registered scheme")
 	}
-	if !slices.Contains(Names(), "test-registry") || !slices.IsSorted(Names()) {
-		t.Errorf("Names() = %v", Names())
+	if names := r.Names(); !slices.Equal(names, []string{"a-first", "test-registry"}) {
+		t.Errorf("Names() = %v", names)
 	}
-	if !slices.Contains(ParamNames(), "test-knob") {
-		t.Errorf("ParamNames() = %v", ParamNames())
+	if p := r.ParamNames(); !slices.Equal(p, []string{"test-knob"}) {
+		t.Errorf("ParamNames() = %v", p)
+	}
+	if _, ok := Lookup("test-registry"); ok || slices.Contains(Names(), "test-registry") {
+		t.Error("a registration in a registry of its own reached the process-wide one")
 	}
 	for _, tt := range []struct {
 		name string
@@ -37,19 +44,22 @@ func TestRegistry(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []Info{
-		i, // twice
-		{Name: "x", Doc: "no New"},
-		{Name: "y", Doc: "too many counters", New: i.New, Counters: make([]CounterDef, MaxCounters+1)},
+	for _, bad := range []struct {
+		name string
+		info Info
+	}{
+		{"twice", i},
+		{"no New", Info{Name: "x", Doc: "no New"}},
+		{"too many counters", Info{Name: "y", Doc: "too many counters", New: i.New, Counters: make([]CounterDef, MaxCounters+1)}},
 	} {
-		func() {
+		t.Run(bad.name, func(t *testing.T) {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("Register(%q) did not panic", bad.Name)
+					t.Errorf("Register(%q) did not panic", bad.info.Name)
 				}
 			}()
-			Register(bad)
-		}()
+			r.Register(bad.info)
+		})
 	}
 }
 
