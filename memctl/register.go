@@ -32,6 +32,7 @@ func (s Strategy) Info() scheme.Info {
 		Level:             scheme.LevelMemory,
 		RecoversTransient: true,
 		RecoversCrash:     s == ShadowRemote,
+		Granule:           scheme.GranuleAlways,
 	}
 	switch s {
 	case Shadow, ShadowRemote:

@@ -14,6 +14,7 @@ func init() {
 		Name:  "none",
 		Doc:   "plain demand paging with one mapping per page and no checkpoints: the baseline",
 		Level: scheme.LevelCPU,
+		Pages: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			a, err := newAdapter("none", m)
 			if err != nil {
@@ -23,12 +24,14 @@ func init() {
 		},
 	})
 	scheme.Register(scheme.Info{
-		Name:              "dualmap",
-		Doc:               "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
-		Level:             scheme.LevelCPU,
-		RecoversTransient: true,
-		RecoversCrash:     true,
-		WriteProtects:     true,
+		Name:               "dualmap",
+		Doc:                "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
+		Level:              scheme.LevelCPU,
+		RecoversTransient:  true,
+		RecoversCrash:      true,
+		WriteProtects:      true,
+		Pages:              true,
+		VirtualCheckpoints: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			a, err := newAdapter("dualmap", m)
 			if err != nil {

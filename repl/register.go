@@ -40,6 +40,8 @@ func CachelineInfo() scheme.Info {
 		Level:             scheme.LevelMemory,
 		RecoversTransient: true,
 		RecoversCrash:     true,
+		// Without a cache the controller logs granules: the line is --granule.
+		Granule: scheme.GranuleWithoutCache,
 		Params: []scheme.Param{{Name: "log-entries", Default: strconv.Itoa(DefaultLogEntries),
 			Doc: "capacity of each domain's cache-line log in entries of 8 bytes; a full log forces a checkpoint"}},
 		Counters: CachelineCounters,

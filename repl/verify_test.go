@@ -45,7 +45,9 @@ func TestVerifyUnderFailures(t *testing.T) {
 							cfg.CacheFlush = []string{"invalidate", "clean"}[n%2]
 						}
 						if name == "cacheline" {
-							cfg.Granule = []uint64{64, 128}[n%2]
+							if c.size == 0 { // behind a cache the line is the cache's
+								cfg.Granule = []uint64{64, 128}[n%2]
+							}
 							cfg.Params = map[string]string{"log-entries": []string{"5", "40", "16384"}[(n+ci)%3]}
 						}
 						t.Run(fmt.Sprintf("%s cache=%d %s crash=%v list=%v", name, c.size, scope, crash, byList), func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/interval"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 )
@@ -90,6 +91,7 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 	for k, v := range set {
 		base[k] = v
 	}
+	pagingOnly(base)
 	spec := &sweep.Spec{Version: c.opt.Version, Traces: []string{t.name}, Base: base, Costs: costsMap(c.opt.Costs)}
 	ps, _, err := spec.Points()
 	if err != nil {
@@ -106,6 +108,19 @@ func (c *compare) res(key string) *sweep.Result {
 		panic("compare: no point " + key) // every key looked up is one makePoints added
 	}
 	return c.results[c.points[i].ID]
+}
+
+// pagingOnly drops "initial" from the settings set of a study's run when its scheme models
+// no paging, which a configuration refuses for it: such a scheme reads no page from disk,
+// and its sweep baseline is none with zero-filled first touches (sweep.BaselineConfig).
+func pagingOnly(set map[string]any) {
+	name, ok := set["scheme"].(string)
+	if !ok {
+		name = sim.DefaultConfig().Scheme
+	}
+	if info, ok := scheme.Lookup(name); ok && !info.Pages {
+		delete(set, "initial")
+	}
 }
 
 func with(m map[string]any, kv ...any) map[string]any {

@@ -49,6 +49,7 @@ func (l *longStudy) add(key string, t longTrace, set map[string]any) error {
 	for k, v := range set {
 		base[k] = v
 	}
+	pagingOnly(base)
 	spec := &sweep.Spec{Version: l.opt.Version, Traces: []string{t.rec.Path}, Base: base, Costs: costsMap(l.opt.Costs)}
 	ps, _, err := spec.Points()
 	if err != nil {

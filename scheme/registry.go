@@ -66,10 +66,40 @@ type Info struct {
 	// translation (write protection, or dualmap's v == V test), so that a checkpoint
 	// changes what cached translations allow (the TLB model's --tlb-checkpoint).
 	WriteProtects bool
-	Params        []Param
-	Counters      []CounterDef
+	// Pages: the scheme models demand paging (a frame table, a replacement policy and a
+	// disk), so that --frames, --replace, --steal and --initial apply to it. Given to a
+	// scheme that does not page, they are a usage error (sim.Config.Validate).
+	Pages bool
+	// VirtualCheckpoints: the scheme keeps checkpoint numbers V and v and copies or remaps
+	// a page at its first write in the MMU (dualmap), so that --vbits and --cow apply to
+	// it; given to another scheme, they are a usage error.
+	VirtualCheckpoints bool
+	// Granule says when the scheme tracks memory in blocks of --granule bytes; given to a
+	// scheme, or in a configuration, where it does not, --granule is a usage error.
+	Granule  GranuleUse
+	Params   []Param
+	Counters []CounterDef
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).
 	New func(m Machine, p Params) (Scheme, error)
+}
+
+// GranuleUse says when a scheme tracks memory in granules of Machine.Granule bytes.
+type GranuleUse uint8
+
+const (
+	// GranuleUnused: the scheme never reads Machine.Granule.
+	GranuleUnused GranuleUse = iota
+	// GranuleAlways: the scheme is block-granular and tracks every granule.
+	GranuleAlways
+	// GranuleWithoutCache: the granule is the scheme's unit only when no cache is modeled
+	// (Machine.CacheLine == 0); behind a cache the cache line is.
+	GranuleWithoutCache
+)
+
+// UsesGranule says whether a scheme with this use reads Machine.Granule on a machine
+// with a cache (cache true) or without one.
+func (g GranuleUse) UsesGranule(cache bool) bool {
+	return g == GranuleAlways || g == GranuleWithoutCache && !cache
 }
 
 // Registry is a set of schemes by name. The process-wide one, which Register, Lookup, All,

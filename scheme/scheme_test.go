@@ -63,6 +63,24 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+func TestGranuleUse(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		use          GranuleUse
+		cache, plain bool // uses the granule with a cache, without one
+	}{
+		{"unused", GranuleUnused, false, false},
+		{"always", GranuleAlways, true, true},
+		{"without a cache", GranuleWithoutCache, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.use.UsesGranule(true) != tt.cache || tt.use.UsesGranule(false) != tt.plain {
+				t.Errorf("UsesGranule(true), (false) = %v, %v", tt.use.UsesGranule(true), tt.use.UsesGranule(false))
+			}
+		})
+	}
+}
+
 // TestPageSet compares the set with a plain map over random accesses.
 func TestPageSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/frames"
@@ -158,81 +160,202 @@ func (c *Config) info(custom *scheme.Info) (scheme.Info, error) {
 }
 
 func (c *Config) validate(info scheme.Info) error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// flagged holds the flags with a problem already: each flag is reported once, with
+	// the first problem found (a setting the scheme does not model before its value).
+	var errs []string
+	flagged := map[string]bool{}
+	bad := func(flag, format string, args ...any) {
+		if !flagged[flag] {
+			flagged[flag] = true
+			errs = append(errs, fmt.Sprintf(format, args...))
+		}
+	}
+	def := DefaultConfig()
+	for _, s := range schemeSettings {
+		if s.value(c) != s.value(&def) && !s.applies(info, c) {
+			bad(s.flag, "--%s %s: scheme %s %s, and --%s applies only to %s (leave it at its default, %s)",
+				s.flag, s.value(c), info.Name, s.why(info, c), s.flag, s.takers(c), s.value(&def))
+		}
+	}
 	for _, ch := range []struct{ name, val string }{
 		{"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
 		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"io", c.IO}, {"format", c.Format},
 		{"cache-flush", c.CacheFlush}, {"tlb-checkpoint", c.TLBCheckpoint},
 	} {
 		if !slices.Contains(Choices[ch.name], ch.val) {
-			bad("--%s %q: want one of %v", ch.name, ch.val, Choices[ch.name])
+			bad(ch.name, "--%s %q: want one of %v", ch.name, ch.val, Choices[ch.name])
 		}
 	}
 	pow2 := func(x uint64) bool { return x != 0 && x&(x-1) == 0 }
-	if !pow2(c.PageSize) || c.PageSize < 16 || c.PageSize > maxPageSize {
-		bad("--page-size %d: want a power of two from 16 to %d", c.PageSize, maxPageSize)
+	// The settings bounded by the page size are checked against it only when it is valid
+	// itself, so that a bad --page-size is one problem, not several.
+	pageOK := pow2(c.PageSize) && c.PageSize >= 16 && c.PageSize <= maxPageSize
+	if !pageOK {
+		bad("page-size", "--page-size %d: want a power of two from 16 to %d", c.PageSize, maxPageSize)
 	}
-	if !pow2(c.PTEBytes) || c.PTEBytes > c.PageSize {
-		bad("--pte-bytes %d: want a power of two no larger than the page size", c.PTEBytes)
+	if !pow2(c.PTEBytes) || pageOK && c.PTEBytes > c.PageSize {
+		bad("pte-bytes", "--pte-bytes %d: want a power of two no larger than the page size", c.PTEBytes)
 	}
 	if c.Frames < 0 || c.Frames > maxFrames {
-		bad("--frames %d: want 0 (unlimited) or 1 to %d", c.Frames, maxFrames)
+		bad("frames", "--frames %d: want 0 (unlimited) or 1 to %d", c.Frames, maxFrames)
 	}
-	if c.Scheme == "dualmap" && c.Frames == 1 {
-		bad("--frames 1: dualmap needs at least 2 frames (a first write copies a page into a second frame)")
-	}
-	if info.Level == scheme.LevelMemory && c.Frames != 0 {
-		bad("--frames %d: scheme %s sits at the memory controller and does no paging (want --frames 0)", c.Frames, info.Name)
+	if info.VirtualCheckpoints && c.Frames == 1 {
+		bad("frames", "--frames 1: %s needs at least 2 frames (a first write copies a page into a second frame)", info.Name)
 	}
 	if c.VBits < 1 || c.VBits > 31 {
-		bad("--vbits %d: want 1 to 31", c.VBits)
+		bad("vbits", "--vbits %d: want 1 to 31", c.VBits)
 	}
 	if c.Warmup < 0 {
-		bad("--warmup %d: want 0 (none) or a number of accesses", c.Warmup)
+		bad("warmup", "--warmup %d: want 0 (none) or a number of accesses", c.Warmup)
 	}
 	if c.Interval < 0 {
-		bad("--interval %d: want 0 (never) or a positive number of accesses", c.Interval)
+		bad("interval", "--interval %d: want 0 (never) or a positive number of accesses", c.Interval)
 	}
 	for _, i := range c.FailAt {
 		if i < 1 {
-			bad("--fail-at %d: access numbers start at 1", i)
+			bad("fail-at", "--fail-at %d: access numbers start at 1", i)
 		}
 	}
+	// Failures strike after accesses, at most one after each: a mean gap below one access
+	// would put a failure after every access, and every recovery would replay from the
+	// last checkpoint, again and again.
 	if math.IsNaN(c.MTBF) || math.IsInf(c.MTBF, 0) {
-		bad("--mtbf %v: want a finite mean number of accesses between failures", c.MTBF)
-	} else if c.MTBF < 0 {
-		bad("--mtbf %v: want a positive mean number of accesses between failures", c.MTBF)
+		bad("mtbf", "--mtbf %v: want a finite mean number of accesses between failures", c.MTBF)
+	} else if c.MTBF != 0 && c.MTBF < 1 {
+		bad("mtbf", "--mtbf %v: want 0 (no random failures) or a mean of at least 1 access between failures", c.MTBF)
 	}
-	if c.Verify && (!pow2(c.VerifyBlock) || c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks) {
-		bad("--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
+	if c.Verify && (!pow2(c.VerifyBlock) || pageOK && (c.VerifyBlock > c.PageSize || c.PageSize/c.VerifyBlock > maxBlocks)) {
+		bad("verify-block", "--verify-block %d: want a power of two no larger than the page size, and at most %d blocks a page", c.VerifyBlock, maxBlocks)
 	}
 	if c.MaxPages < 0 {
-		bad("--max-pages %d: want 0 (no limit) or a positive number of pages", c.MaxPages)
+		bad("max-pages", "--max-pages %d: want 0 (no limit) or a positive number of pages", c.MaxPages)
 	}
-	// The granule matters to the block-granular schemes, at the memory controller.
-	if !pow2(c.Granule) || c.Granule < 8 || info.Level == scheme.LevelMemory && c.Granule > c.PageSize {
-		bad("--granule %d: want a power of two from 8 to the page size (%d)", c.Granule, c.PageSize)
+	// The granule bounds the blocks of the schemes that track granules.
+	if !pow2(c.Granule) || c.Granule < 8 || pageOK && info.Granule.UsesGranule(c.CacheSize > 0) && c.Granule > c.PageSize {
+		bad("granule", "--granule %d: want a power of two from 8 to the page size (%d)", c.Granule, c.PageSize)
 	}
 	if c.CacheSize > 0 {
 		if err := c.cacheGeometry().Validate(); err != nil {
-			errs = append(errs, err)
+			bad("cache-size", "%v", err)
 		} else if c.Verify && c.VerifyBlock > c.CacheLine {
-			bad("--verify-block %d: want at most the cache line (%d) when a cache is modeled", c.VerifyBlock, c.CacheLine)
+			bad("verify-block", "--verify-block %d: want at most the cache line (%d) when a cache is modeled", c.VerifyBlock, c.CacheLine)
 		}
 		if info.Level == scheme.LevelMemory && c.CacheFlush == "none" {
-			bad("--cache-flush none: scheme %s needs memory consistent at a checkpoint (want invalidate or clean)", info.Name)
+			bad("cache-flush", "--cache-flush none: scheme %s needs memory consistent at a checkpoint (want invalidate or clean)", info.Name)
 		}
 	}
 	if err := c.tlbGeometry().Validate(); err != nil {
-		errs = append(errs, err)
+		bad("tlb-entries", "%v", err)
 	}
 	if c.failures() {
 		if err := c.recoverable(info); err != nil {
-			bad("%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
+			bad("failure", "%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
 		}
 	}
-	return errors.Join(errs...)
+	if _, err := info.Resolve(c.Params); err != nil {
+		bad("params", "%v", err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	// One line: a usage error is printed as one line, and sweep prefixes it with its point.
+	return errors.New(strings.Join(errs, "; "))
+}
+
+// A schemeSetting is a setting of the machine that only some schemes model. Given (set to
+// a value other than its default, on the command line or by a sweep) for a scheme that
+// does not model it, it is a usage error rather than a setting silently ignored: a
+// configuration, and its JSON, never shows a setting that did not apply.
+type schemeSetting struct {
+	flag    string
+	value   func(c *Config) string // as the flag takes it
+	applies func(info scheme.Info, c *Config) bool
+	// why says what the scheme does not do, after "scheme NAME".
+	why func(info scheme.Info, c *Config) string
+}
+
+func paging(info scheme.Info, _ *Config) bool { return info.Pages }
+
+func noPaging(scheme.Info, *Config) string { return "models no paging" }
+
+func virtualCheckpoints(info scheme.Info, _ *Config) bool { return info.VirtualCheckpoints }
+
+func noVirtualCheckpoints(scheme.Info, *Config) string { return "keeps no virtual checkpoints" }
+
+var schemeSettings = []schemeSetting{
+	{"frames", func(c *Config) string { return strconv.Itoa(c.Frames) }, paging, noPaging},
+	{"replace", func(c *Config) string { return c.Replace }, paging, noPaging},
+	{"steal", func(c *Config) string { return c.Steal }, paging, noPaging},
+	{"initial", func(c *Config) string { return c.Initial }, paging, noPaging},
+	{"vbits", func(c *Config) string { return strconv.Itoa(c.VBits) }, virtualCheckpoints, noVirtualCheckpoints},
+	{"cow", func(c *Config) string { return c.Cow }, virtualCheckpoints, noVirtualCheckpoints},
+	{"granule", func(c *Config) string { return strconv.FormatUint(c.Granule, 10) },
+		func(info scheme.Info, c *Config) bool { return info.Granule.UsesGranule(c.CacheSize > 0) },
+		func(info scheme.Info, c *Config) string {
+			if info.Granule == scheme.GranuleWithoutCache {
+				return "tracks cache lines, not granules, behind a cache (--cache-size)"
+			}
+			return "does not track memory in granules"
+		}},
+	{"tlb-checkpoint", func(c *Config) string { return c.TLBCheckpoint },
+		func(info scheme.Info, _ *Config) bool { return info.WriteProtects },
+		func(scheme.Info, *Config) string { return "does not write-protect through the translation" }},
+}
+
+// SchemeSettings returns the settings of the machine that only some schemes model and
+// info does, as flags in a fixed order ("--granule (without a cache)" when only then).
+// The other such settings are a usage error for info unless left at their defaults.
+func SchemeSettings(info scheme.Info) []string {
+	var out []string
+	plain, cached := DefaultConfig(), DefaultConfig()
+	cached.CacheSize = 1
+	for _, s := range schemeSettings {
+		switch {
+		case s.applies(info, &cached):
+			out = append(out, "--"+s.flag)
+		case s.applies(info, &plain):
+			out = append(out, "--"+s.flag+" (without a cache)")
+		}
+	}
+	return out
+}
+
+// takers lists the registered schemes s applies to under c, for a message.
+func (s schemeSetting) takers(c *Config) string {
+	var names []string
+	for _, i := range scheme.All() {
+		switch {
+		case s.applies(i, c):
+			names = append(names, i.Name)
+		case s.flag == "granule" && i.Granule == scheme.GranuleWithoutCache:
+			names = append(names, i.Name+" without a cache")
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "no registered scheme"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// Warnings returns what a valid configuration makes of failures that a user may not
+// expect, one line each (without a "warning: " prefix). They are known before the run and
+// belong at its start: in such a regime a run can take very long.
+func (c *Config) Warnings() []string {
+	var w []string
+	if !c.failures() {
+		return nil
+	}
+	if c.Interval == 0 {
+		w = append(w, "failures (--fail-at, --mtbf) and no --interval: unless the trace has checkpoint records or the scheme asks for checkpoints, every recovery replays the trace from its start")
+	} else if c.MTBF > 0 && float64(c.Interval) > 2*c.MTBF {
+		// A failure strikes a mean of MTBF accesses after the last and replays the accesses
+		// since the last checkpoint, half an interval on average.
+		w = append(w, fmt.Sprintf("--mtbf %v is less than half of --interval %d: each failure replays up to an interval, about %.3g times the trace's accesses in all", c.MTBF, c.Interval, float64(c.Interval)/(2*c.MTBF)))
+	}
+	return w
 }
 
 // recoverable says whether the scheme survives the configured kind of failure.

@@ -517,11 +517,18 @@ type baseline struct {
 }
 
 // BaselineConfig is the configuration of the baseline of a point: scheme none on the same
-// trace, with the same paging settings, and neither checkpoints nor failures.
+// trace, with the same paging settings, and neither checkpoints nor failures (D25).
 func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
+	// A scheme that models no paging has its paging settings at their defaults (anything
+	// else is refused) and reads no page from disk: its baseline is none without paging
+	// I/O, unlimited frames and zero-filled first touches.
+	if info, ok := scheme.Lookup(c.Scheme); ok && !info.Pages {
+		c.Initial = "zero"
+	}
 	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify, c.Params = "none", 0, nil, 0, false, nil
 	c.Memory, c.Cow, c.VBits, c.Scope, c.Failure = d.Memory, d.Cow, d.VBits, d.Scope, d.Failure
+	c.Granule, c.TLBCheckpoint = d.Granule, d.TLBCheckpoint // none takes neither
 	return c
 }
 
