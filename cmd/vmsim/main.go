@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,12 +72,24 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &pe):
 		return pe.code // vmsim record: the traced program's status, already reported
 	case errors.Is(err, errMismatch):
-		fmt.Fprintf(stderr, "vmsim: %v\n", err)
+		printError(stderr, err)
 		return exitMismatch
 	default:
-		fmt.Fprintf(stderr, "vmsim: %v\n", err)
+		printError(stderr, err)
 		return exitBad
 	}
+}
+
+// printError writes err to w once, each of its lines (errors.Join makes several) a line
+// of its own that starts with "vmsim: " and ends in a newline.
+func printError(w io.Writer, err error) {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		b.WriteString("vmsim: ")
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	io.WriteString(w, b.String())
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {

@@ -166,7 +166,7 @@ func TestWarnings(t *testing.T) {
 		want string
 	}{
 		{"interval longer than the trace", []string{"run", "--interval", "1000", trace}, "no checkpoint was taken"},
-		{"failures without checkpoints", []string{"run", "--fail-at", "2", trace}, "every recovery replayed"},
+		{"failures without checkpoints", []string{"run", "--fail-at", "2", trace}, "every recovery replays the trace from its start"},
 		{"convert name against --to", []string{"trace", "convert", "--to", "rw", trace, filepath.Join(dir, "x.vmt")}, "ends in .vmt but --to is rw"},
 		{"convert name against --compress", []string{"trace", "convert", "--to", "rw", trace, filepath.Join(dir, "x.rw.gz")}, "--compress is none"},
 	}

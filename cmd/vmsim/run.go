@@ -34,10 +34,6 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
 			}
 			var progress *runProgress
-			if isTerminal(stderr) {
-				progress = newRunProgress(stderr)
-				defer progress.close()
-			}
 			var detected traces.Format
 			var hash *traceHash
 			finishHash := func() {}
@@ -84,6 +80,16 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
 				close(hash.done)
 			}
+			// The warnings about the failure regime come first: such a run can take long.
+			if cfg.Validate() == nil {
+				for _, w := range cfg.Warnings() {
+					fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
+				}
+			}
+			if isTerminal(stderr) {
+				progress = newRunProgress(stderr)
+				defer progress.close()
+			}
 			open := func() (traces.Reader, error) {
 				f, err := openFile()
 				if err != nil {
@@ -125,13 +131,13 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ...} instead of a table`)
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(scheme.Names(), ", ")+" (see 'vmsim schemes')")
 	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
-	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
-	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames; 0 for unlimited")
+	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
+	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames, for the schemes that page; 0 for unlimited")
 	f.StringVar(&cfg.Replace, "replace", cfg.Replace, choices("replace", "replacement policy with finite frames (opt reads the trace twice)"))
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for --replace random and --mtbf")
 	f.StringVar(&cfg.Steal, "steal", cfg.Steal, choices("steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
 	f.StringVar(&cfg.Initial, "initial", cfg.Initial, choices("initial", "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)"))
-	f.IntVar(&cfg.VBits, "vbits", cfg.VBits, "bits k of the checkpoint numbers V and v (1..31); V cycles through 1..2^k-1")
+	f.IntVar(&cfg.VBits, "vbits", cfg.VBits, "bits k of dualmap's checkpoint numbers V and v (1..31); V cycles through 1..2^k-1")
 	f.StringVar(&cfg.Scope, "scope", cfg.Scope, choices("scope", "checkpoint domain: the whole system, or each address space"))
 	f.Uint64Var(&cfg.PTEBytes, "pte-bytes", cfg.PTEBytes, "bytes per PTE; a page-table page holds page-size/pte-bytes PTEs")
 	f.Uint64Var(&cfg.PageSize, "page-size", cfg.PageSize, "page size in bytes, a power of two")
@@ -141,7 +147,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	countVar(f, &cfg.Interval, "interval", "", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
 	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
-	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses (with --seed)")
+	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses, at least 1 (with --seed); 0 for none")
 	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
 	f.StringVar(&cfg.IO, "io", cfg.IO, choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
@@ -159,18 +165,12 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// warnRun tells, on w, about settings that made the run measure less than it seems to.
+// warnRun tells, on w, about settings that made the run measure less than it seems to,
+// which only the run could tell (those known before it are sim.Config.Warnings).
 func warnRun(w io.Writer, res *sim.Result) {
 	c, s := res.Config, res.Stats
 	if c.Interval > 0 && s.Checkpoints == 0 {
 		fmt.Fprintf(w, "vmsim: warning: --interval %d is longer than the trace (%d accesses): no checkpoint was taken\n", c.Interval, s.Refs)
-	}
-	fails := s.Rollbacks
-	if c.Failure == "crash" {
-		fails = s.Crashes
-	}
-	if fails > 0 && s.Checkpoints == 0 {
-		fmt.Fprintf(w, "vmsim: warning: %d failures and no checkpoint: every recovery replayed the trace from its start (set --interval)\n", fails)
 	}
 }
 
@@ -219,7 +219,16 @@ unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just aft
 N, as vmsim trace head numbers them). Progress shows on a terminal only.
 
 A failure strikes just after its access, before a checkpoint due at the same access; the
-domain is recovered and the accesses since its last checkpoint are replayed.
+domain is recovered and the accesses since its last checkpoint are replayed. --mtbf is 0
+(none) or at least 1. A warning at the start tells when replays will be long: failures with
+no --interval, or --mtbf below half of it.
+
+Some settings apply only to the schemes that model them ('vmsim schemes' lists them under
+"models"): --frames, --replace, --steal and --initial to the schemes that page, --vbits and
+--cow to virtual checkpoints (dualmap), --granule to block-granular schemes,
+--tlb-checkpoint to schemes that write-protect through the translation. Given to another
+scheme, such a setting is a usage error. A setting counts as given when it differs from its
+default, here as in a sweep, so a flag repeating its default is accepted.
 
 Counters (all totals over the run):
 `)

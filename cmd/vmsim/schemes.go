@@ -18,9 +18,14 @@ func newSchemesCmd(stdout io.Writer) *cobra.Command {
 		Short: "List the checkpoint schemes --scheme accepts, with their settings and counters",
 		Long: `List every registered checkpoint scheme: its name (what --scheme takes), what it
 does, the traffic it sees (cpu: every access; memory: what reaches memory, behind the cache
-model when --cache-size > 0), the failures it recovers from, its own settings (flags of
-'vmsim run', keys of sweep's --set) and its own counters (under "scheme" in a run's stats).
-Every scheme also reports the common counters listed by 'vmsim run --help'.`,
+model when --cache-size > 0), the failures it recovers from, the settings of the machine
+that only some schemes model and it does ("models": --frames, --replace, --steal and
+--initial for the schemes that page, --vbits and --cow for virtual checkpoints, --granule
+for block-granular schemes, --tlb-checkpoint for those that write-protect through the
+translation; given to a scheme that does not model them, they are a usage error), its own
+settings (flags of 'vmsim run', keys of sweep's --set) and its own counters (under "scheme"
+in a run's stats). Every scheme also reports the common counters listed by 'vmsim run
+--help'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return writeSchemes(stdout)
@@ -45,6 +50,9 @@ func writeSchemes(w io.Writer) error {
 			rec = append(rec, "none (keeps no checkpoints)")
 		}
 		fmt.Fprintf(&b, "%s\n  %s\n  level: %s; recovers: %s\n", s.Name, s.Doc, s.Level, strings.Join(rec, ", "))
+		if set := sim.SchemeSettings(s); len(set) > 0 {
+			fmt.Fprintf(&b, "  models: %s\n", strings.Join(set, ", "))
+		}
 		for _, p := range s.Params {
 			fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
 		}
