@@ -3,6 +3,8 @@ package incremental_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/incremental"
@@ -209,7 +211,7 @@ func mustResolve(t *testing.T, set map[string]string) scheme.Params {
 }
 
 func TestVolumesAgainstReference(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 13))
 	n := 30
 	if testing.Short() {
@@ -242,4 +244,19 @@ func TestVolumesOnRealTrace(t *testing.T) {
 		cfg.Scheme, cfg.Interval, cfg.Params = "incremental", 5000, params
 		check(t, cfg, recs)
 	}
+}
+
+// testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
+// failure, else a fresh random one. It logs the seed, which a failing test prints.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
+	return seed
 }

@@ -3,6 +3,8 @@ package mmu
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/pagetable"
@@ -154,7 +156,7 @@ func runModel(t *testing.T, seed uint64, c modelConfig, steps int) {
 }
 
 func TestDualMapModel(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	n := 0
 	for _, volatile := range []bool{false, true} {
@@ -180,4 +182,19 @@ func TestDualMapModel(t *testing.T) {
 		}
 	}
 	t.Logf("%d configurations, seed %d", n, seed)
+}
+
+// testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
+// failure, else a fresh random one. It logs the seed, which a failing test prints.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
+	return seed
 }

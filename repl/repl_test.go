@@ -3,6 +3,8 @@ package repl_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/internal/refcache"
@@ -85,7 +87,7 @@ func equal(a, b []int64) bool {
 }
 
 func TestRemusVolumesAgainstReference(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	type trial struct {
 		name string
@@ -205,7 +207,7 @@ func refCacheline(recs []traces.Record, interval int64, perASID bool, line uint6
 }
 
 func TestCachelineVolumesAgainstReference(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 5))
 	n := 25
 	if testing.Short() {
@@ -248,7 +250,7 @@ func TestCachelineVolumesAgainstReference(t *testing.T) {
 // and every entry is sent once at the next checkpoint, so the volumes follow the write-backs
 // of an independent cache simulator (internal/refcache), per checkpoint.
 func TestCachelineBehindCacheAgainstReference(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	for i := range 12 {
 		cfg := sim.DefaultConfig()
@@ -313,4 +315,19 @@ func TestCachelineOnRealTrace(t *testing.T) {
 		t.Errorf("behind the cache: logged %d bytes, sent %d; reference %d write-backs, %d by the last checkpoint",
 			s.BytesLogged, s.BytesToBackup, ref.Writebacks, atLast)
 	}
+}
+
+// testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
+// failure, else a fresh random one. It logs the seed, which a failing test prints.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
+	return seed
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func mustRun(t *testing.T, cfg Config, recs []traces.Record, opt Options) *Resul
 // pages_written, checkpoints and first_writes straight from the trace, with none of the
 // emulator's code, and compares.
 func TestCountsAgainstDirectComputation(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 11))
 	for trial := range 40 {
 		asids := 1 + rng.IntN(3)
@@ -128,7 +129,7 @@ func TestCountsAgainstDirectComputation(t *testing.T) {
 }
 
 func TestFailuresAndReplay(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 12))
 	for trial := range 60 {
 		recs := randomTrace(rng, 500+rng.IntN(1500), 1+rng.IntN(3))
@@ -459,3 +460,26 @@ type countSeeks struct {
 }
 
 func (c *countSeeks) SeekAccess(n uint64) error { *c.n++; return c.File.SeekAccess(n) }
+
+// testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
+// failure, else a fresh random one. It logs the seed, which a failing test prints.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
+	return seed
+}
+
+// TestSeedFromEnv: VMSIM_TEST_SEED reruns a randomized test with the seed it printed.
+func TestSeedFromEnv(t *testing.T) {
+	t.Setenv("VMSIM_TEST_SEED", "12345")
+	if s := testSeed(t); s != 12345 {
+		t.Errorf("seed %d, want 12345", s)
+	}
+}

@@ -3,7 +3,9 @@ package snaplog_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/scheme"
@@ -217,7 +219,7 @@ func mustResolve(t *testing.T, set map[string]string) scheme.Params {
 }
 
 func TestVolumesAgainstModel(t *testing.T) {
-	seed := rand.Uint64()
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 13))
 	n := 40
 	if testing.Short() {
@@ -285,4 +287,19 @@ func TestSettings(t *testing.T) {
 	if _, err := sim.Run(cfg, opener(nil)); err == nil {
 		t.Fatal("a bad --log-header ran")
 	}
+}
+
+// testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
+// failure, else a fresh random one. It logs the seed, which a failing test prints.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
+	return seed
 }
