@@ -226,6 +226,10 @@ type domain struct {
 	held     []int64
 	since    int64 // the domain's accesses since its last checkpoint
 	lastCkpt int64 // the access number at the domain's last checkpoint (0: the start)
+	// ckptIO is the number of I/O records (of any domain) that follow access lastCkpt and
+	// come before the checkpoint (a checkpoint record after them): those belong to the
+	// interval the checkpoint closed, the ones after them to the next.
+	ckptIO int64
 }
 
 type bufRec struct {
@@ -282,6 +286,9 @@ type runner struct {
 	ioAware scheme.IOAware
 	// sawIO: the trace has had an I/O record.
 	sawIO bool
+	// ioN is the number of I/O records made so far that follow access ioAt (the trace's
+	// position among the records after an access; see ioAfter).
+	ioAt, ioN int64
 
 	stamps []uint64 // scratch for verification
 	// view is the scheme as a scheme.StampView when verification may use it (no cache in
@@ -578,6 +585,10 @@ func (r *runner) control(rec traces.Record) error {
 		return r.fail(d)
 	case traces.Input, traces.Output:
 		r.sawIO = true
+		if r.ioAt != r.st.Refs {
+			r.ioAt, r.ioN = r.st.Refs, 0
+		}
+		r.ioN++
 		r.io(rec, r.st.Refs, d, false)
 		if r.ioAware != nil {
 			r.ioAware.IO(scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: r.st.Refs})
@@ -587,6 +598,15 @@ func (r *runner) control(rec traces.Record) error {
 		}
 	}
 	return nil
+}
+
+// ioAfter returns the number of I/O records made so far that follow the access performed
+// last: a checkpoint or failure now comes after them and before any later one.
+func (r *runner) ioAfter() int64 {
+	if r.ioAt != r.st.Refs {
+		return 0
+	}
+	return r.ioN
 }
 
 // io performs an I/O record of domain d that follows access idx, the first time or again
@@ -888,7 +908,7 @@ func (r *runner) checkpoint(d *domain) {
 	if r.golden != nil {
 		r.golden.checkpoint(d.id)
 	}
-	d.lastCkpt, d.since = r.st.Refs, 0
+	d.lastCkpt, d.ckptIO, d.since = r.st.Refs, r.ioAfter(), 0
 	r.trimBuffer()
 	if r.check {
 		r.checkNow("checkpoint", r.st.Refs)
@@ -916,8 +936,9 @@ func (r *runner) takeRequested() {
 	}
 }
 
-// fail strikes domain d just after the current access: recovery, then the replay of the
-// accesses it undid. The cache loses the lines of every domain recovered: their data is
+// fail strikes domain d just after the current access and the I/O records made since
+// (a fail record after them): recovery, then the replay of the accesses it undid and of
+// the I/O records among them. The cache loses the lines of every domain recovered: their data is
 // newer than the checkpoint.
 func (r *runner) fail(d *domain) error {
 	crash := r.cfg.Failure == "crash"
@@ -954,7 +975,7 @@ func (r *runner) fail(d *domain) error {
 	if r.check {
 		r.checkNow("recovery", r.st.Refs)
 	}
-	return r.replay(affected, r.st.Refs)
+	return r.replay(affected, r.st.Refs, r.ioAfter())
 }
 
 // compareAll compares every block the golden model knows (written at least once) with the
@@ -1033,9 +1054,11 @@ func (r *runner) trimBuffer() {
 }
 
 // replay executes again, in trace order, every access numbered up to upTo of the
-// affected domains made since each one's last checkpoint, and the I/O records among them
-// (those that follow the domain's last checkpoint and come before the failure).
-func (r *runner) replay(affected []*domain, upTo int64) error {
+// affected domains made since each one's last checkpoint, and the I/O records among them:
+// those that come after the domain's last checkpoint (after access lastCkpt, less the
+// first ckptIO of those, which came before it) and before the failure (after access upTo,
+// only the first upToIO, which came before it).
+func (r *runner) replay(affected []*domain, upTo, upToIO int64) error {
 	r.replaying = true
 	defer func() { r.replaying = false }()
 	from := int64(math.MaxInt64)
@@ -1044,12 +1067,19 @@ func (r *runner) replay(affected []*domain, upTo int64) error {
 		from = min(from, d.lastCkpt)
 		in[d] = true
 	}
+	// k is the number of the I/O record among those that follow access kAt (from 0).
+	// Both sources below hand out every I/O record after an access they start from.
+	kAt, k := int64(-1), int64(0)
 	step := func(rec traces.Record, idx int64) bool {
 		if rec.Kind.IsIO() {
-			if idx >= upTo {
-				return false // it comes after the failing access
+			if idx != kAt {
+				kAt, k = idx, 0
 			}
-			if d := r.domain(rec.ASID); in[d] && idx >= d.lastCkpt {
+			k++
+			if idx > upTo || idx == upTo && k > upToIO {
+				return false // it comes after the failure
+			}
+			if d := r.domain(rec.ASID); in[d] && (idx > d.lastCkpt || idx == d.lastCkpt && k > d.ckptIO) {
 				r.io(rec, idx, d, true)
 			}
 			return true

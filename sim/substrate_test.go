@@ -355,8 +355,9 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 	}
 }
 
-// TestFastPathMatchesSlowPath runs random configurations of every registered scheme on
-// the fast path and off it: every counter must agree, the scheme's own and the verifier's
+// TestFastPathMatchesSlowPath runs random configurations of every registered scheme, on
+// traces with checkpoint, fail and I/O records (some right next to each other), on the
+// fast path and off it: every counter must agree, the scheme's own and the verifier's
 // too (its checks run inside the batch), and so must the first mismatch. Schemes without
 // a batch method run the general loop both times. optional lists which of the optional
 // interfaces each scheme has (the table of docs/substrate.md), so that losing one is
@@ -393,13 +394,27 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		seed := uint64(trial)
 		rng := rand.New(rand.NewPCG(seed, 31))
 		recs := randomTrace(rng, 4000, 1+rng.IntN(3))
-		for k := 0; k < 5; k++ { // a few control records
-			at := rng.IntN(len(recs))
-			recs = append(recs[:at], append([]traces.Record{{Kind: traces.Checkpoint, ASID: recs[at].ASID}}, recs[at:]...)...)
-		}
 		cfg := DefaultConfig()
 		cfg.Scheme = names[trial%len(names)]
 		info, _ := scheme.Lookup(cfg.Scheme)
+		for k := 0; k < 5; k++ { // a few control records, some right after an I/O record
+			at := rng.IntN(len(recs))
+			kind := traces.Checkpoint
+			if info.RecoversTransient && rng.IntN(3) == 0 {
+				kind = traces.Fail
+			}
+			ins := []traces.Record{{Kind: kind, ASID: recs[at].ASID}}
+			if rng.IntN(2) == 0 {
+				ins = append([]traces.Record{{Kind: traces.Output, ASID: recs[at].ASID, Addr: 1, Size: 8}}, ins...)
+			}
+			recs = append(recs[:at], append(ins, recs[at:]...)...)
+		}
+		for k := 0; k < 20; k++ { // I/O records
+			at := rng.IntN(len(recs))
+			io := traces.Record{Kind: []traces.Kind{traces.Input, traces.Output}[rng.IntN(2)], ASID: recs[at].ASID, Addr: 2, Size: 16}
+			recs = append(recs[:at], append([]traces.Record{io}, recs[at:]...)...)
+		}
+		cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
 		if cfg.Scheme == "none" || cfg.Scheme == "dualmap" { // the schemes that page
 			cfg.Frames = []int{0, 3, 8, 20}[rng.IntN(4)]
 			cfg.Replace = []string{"clock", "lru", "fifo", "random"}[rng.IntN(4)]
