@@ -42,8 +42,9 @@ type Link interface {
 	// content) when it never received p. Only called when verifying.
 	Fetch(p Page, dst []uint64)
 	// Replay returns the number of entries and the bytes of domain d's log since its last
-	// Commit that a recovery from a failure just after access before replays: those with N
-	// < before (an input that follows the failing access comes after the failure).
+	// Commit with N < before. A recovery replays every entry shipped before the failure,
+	// and asks with before one past the last access performed: an input after the failing
+	// access and before a fail record was made, and shipped, before the failure.
 	Replay(d scheme.Domain, before int64) (entries, bytes int64)
 }
 

@@ -35,7 +35,7 @@ func TestLinkOrder(t *testing.T) {
 		link.EXPECT().Send(scheme.Domain(0), snaplog.Page{ASID: 3, N: 0}, nil),
 		link.EXPECT().Commit(scheme.Domain(0)),
 		link.EXPECT().Ship(scheme.Domain(0), snaplog.Entry{ASID: 3, Channel: 1, Size: 10, N: 3, Bytes: 26}),
-		link.EXPECT().Replay(scheme.Domain(0), int64(4)).Return(int64(1), int64(26)),
+		link.EXPECT().Replay(scheme.Domain(0), int64(5)).Return(int64(1), int64(26)),
 		link.EXPECT().Send(scheme.Domain(0), snaplog.Page{ASID: 0, N: 5}, nil),
 		link.EXPECT().Commit(scheme.Domain(0)),
 	)
@@ -76,8 +76,8 @@ func TestLinkCrash(t *testing.T) {
 		link.EXPECT().Ship(scheme.Domain(1), snaplog.Entry{ASID: 0, Channel: 7, Size: 8, N: 2, Bytes: 8}),
 		link.EXPECT().Fetch(snaplog.Page{ASID: 0, N: 3}, data),
 		link.EXPECT().Fetch(snaplog.Page{ASID: 1, N: 0}, data),
-		link.EXPECT().Replay(scheme.Domain(0), int64(2)).Return(int64(0), int64(0)),
-		link.EXPECT().Replay(scheme.Domain(1), int64(2)).Return(int64(0), int64(0)),
+		link.EXPECT().Replay(scheme.Domain(0), int64(3)).Return(int64(0), int64(0)),
+		link.EXPECT().Replay(scheme.Domain(1), int64(3)).Return(int64(0), int64(0)),
 	)
 	s, err := snaplog.New(scheme.Machine{PageSize: 4096, VerifyBlock: 1024, PerASID: true}, snaplog.Settings{}, link)
 	if err != nil {

@@ -303,3 +303,38 @@ func testSeed(t *testing.T) uint64 {
 	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
 	return seed
 }
+
+// TestRecoveryLogNextToControlRecords: a recovery reads back every input of the log made
+// before the failure, an input between the failing access and a fail record included, and
+// none made before a checkpoint record that ended the interval (docs/substrate.md, "I/O
+// continuity"). Under --io none the driver's replay performs the same inputs again, so
+// recovery_log_entries = io_repeated_inputs.
+func TestRecoveryLogNextToControlRecords(t *testing.T) {
+	w := func(page uint64) traces.Record { return traces.Record{Addr: page << 12, Size: 8, Kind: traces.Write} }
+	in := traces.Record{Kind: traces.Input, Addr: 1, Size: 10}
+	ckpt, fail := traces.Record{Kind: traces.Checkpoint}, traces.Record{Kind: traces.Fail}
+	for _, tt := range []struct {
+		name    string
+		recs    []traces.Record
+		failAt  []int64
+		entries int64
+	}{
+		{"input then fail record", []traces.Record{w(1), w(2), in, fail, w(3)}, nil, 1},
+		{"input, checkpoint record, fail record", []traces.Record{w(1), w(2), in, ckpt, w(3), fail, w(4)}, nil, 0},
+		{"input, fail record, checkpoint record, fail record", []traces.Record{w(1), in, fail, ckpt, w(3), fail}, nil, 1},
+		{"input after the failing access", []traces.Record{w(1), w(2), in, w(3)}, []int64{2}, 0},
+		{"input before the failing access", []traces.Record{w(1), in, w(2), w(3)}, []int64{2}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := sim.DefaultConfig()
+			cfg.Scheme, cfg.Verify = "snaplog", true
+			if tt.failAt != nil {
+				cfg.FailAt = tt.failAt
+			}
+			s := mustRun(t, cfg, tt.recs, sim.Options{CheckEvery: true})
+			if got := own(t, s, "recovery_log_entries"); got != tt.entries || s.IORepeatedInputs != tt.entries {
+				t.Fatalf("recovery_log_entries %d, io_repeated_inputs %d; want %d", got, s.IORepeatedInputs, tt.entries)
+			}
+		})
+	}
+}

@@ -203,6 +203,9 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 
 // Rollback restores domain d's pages written since its snapshot from the backup and reads
 // back the log a replay needs; the driver then re-executes the accesses since the snapshot.
+// That is all of d's log: every input shipped so far came before the failure, which
+// strikes after the last access and the I/O records made since (a fail record after them),
+// before any later record is made; hence s.lastN+1.
 func (s *Snaplog) Rollback(d scheme.Domain) {
 	st := s.dom(d)
 	s.list = scheme.SortedPages(&st.dirty, s.list)
@@ -212,7 +215,7 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 			s.link.Fetch(p, s.mem.Page(p))
 		}
 	}
-	entries, bytes := s.link.Replay(d, s.lastN)
+	entries, bytes := s.link.Replay(d, s.lastN+1)
 	s.recovered(st.since, entries, bytes, int64(len(list))*s.pageSize)
 	st.dirty.Clear()
 }
@@ -235,7 +238,7 @@ func (s *Snaplog) Crash() {
 	var replay, entries, bytes int64
 	for _, d := range ds {
 		st := s.state[d]
-		e, b := s.link.Replay(d, s.lastN)
+		e, b := s.link.Replay(d, s.lastN+1)
 		replay += st.since
 		entries += e
 		bytes += b
