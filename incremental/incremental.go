@@ -112,6 +112,7 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 		doms:     scheme.Domains{PerASID: m.PerASID},
 		state:    map[scheme.Domain]*domState{},
 	}
+	s.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
 		s.blocks = int(m.PageSize / m.VerifyBlock)
 		s.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
@@ -138,13 +139,16 @@ func (s *Incremental) dom(d scheme.Domain) *domState {
 }
 
 // Access performs one access: a write to a page not written since the checkpoint traps
-// once (write protection) and marks it dirty.
+// once (write protection) and marks it dirty. An access past Machine.MaxPages does
+// nothing more than set Err.
 func (s *Incremental) Access(a scheme.Access) {
 	s.n = a.N
 	s.dev.Tick(a.N)
 	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
 	write := a.Kind.Writes()
-	s.pages.Add(uint32(a.ASID), first, last, write)
+	if !s.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+		return
+	}
 	if !write {
 		return
 	}
@@ -342,5 +346,5 @@ func (s *Incremental) Check() error {
 	return nil
 }
 
-// Err returns nil.
-func (s *Incremental) Err() error { return nil }
+// Err returns the error that ended the run: more pages than Machine.MaxPages.
+func (s *Incremental) Err() error { return s.pages.Err() }

@@ -265,7 +265,7 @@ func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 		p = c.pages[id]
 	} else {
 		if c.m.MaxPages > 0 && len(c.pages) >= c.m.MaxPages && c.err == nil {
-			c.err = fmt.Errorf("%w: scheme %s holds state for more than %d pages", scheme.ErrTooManyPages, c.strat, c.m.MaxPages)
+			c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
 		}
 		p = &page{key: k, dom: c.domain(asid)}
 		n := 1

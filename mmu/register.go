@@ -54,6 +54,11 @@ type adapter struct {
 	nextUse    func() int64
 	// ckptDiskWrites counts the disk writes made inside Checkpoint (volatile memory).
 	ckptDiskWrites int64
+	// maxPages is Machine.MaxPages; n is the highest access number (scheme.Access.N)
+	// performed, from which AccessBatch numbers its records; errAt is the number of the
+	// access that took the page table past maxPages (0: none has).
+	maxPages int
+	n, errAt int64
 }
 
 func newAdapter(name string, m scheme.Machine) (*adapter, error) {
@@ -73,7 +78,7 @@ func newAdapter(name string, m scheme.Machine) (*adapter, error) {
 		Remap:         m.Remap,
 		PTEsPerPTPage: m.PageSize / m.PTEBytes,
 	}
-	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse}
+	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse, maxPages: m.MaxPages}
 	if m.VerifyBlock > 0 {
 		c.Blocks = int(m.PageSize / m.VerifyBlock)
 		a.blockShift = uint(bits.TrailingZeros64(m.VerifyBlock))
@@ -112,22 +117,32 @@ type (
 )
 
 func (a *noneAdapter) Access(x scheme.Access) {
+	a.n = max(a.n, x.N)
 	first, last := x.Addr>>a.shift, (x.Addr+uint64(x.Size)-1)>>a.shift
 	write := x.Kind.Writes()
 	for vpn := first; ; vpn++ {
 		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if vpn == last || a.m.pt.Err() != nil {
+		if a.m.pt.Err() != nil {
+			a.refused(x.N)
+			return
+		}
+		if vpn == last {
 			return
 		}
 	}
 }
 
 func (a *dualMapAdapter) Access(x scheme.Access) {
+	a.n = max(a.n, x.N)
 	first, last := x.Addr>>a.shift, (x.Addr+uint64(x.Size)-1)>>a.shift
 	write := x.Kind.Writes()
 	for vpn := first; ; vpn++ {
 		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if vpn == last || a.m.pt.Err() != nil {
+		if a.m.pt.Err() != nil {
+			a.refused(x.N)
+			return
+		}
+		if vpn == last {
 			return
 		}
 	}
@@ -146,11 +161,16 @@ func (a *noneAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last || a.m.pt.Err() != nil {
+			if a.m.pt.Err() != nil {
+				a.refused(a.n + int64(i) + 1)
+				break
+			}
+			if vpn == last {
 				break
 			}
 		}
 	}
+	a.n += int64(len(recs))
 	return writes
 }
 
@@ -166,11 +186,16 @@ func (a *dualMapAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last || a.m.pt.Err() != nil {
+			if a.m.pt.Err() != nil {
+				a.refused(a.n + int64(i) + 1)
+				break
+			}
+			if vpn == last {
 				break
 			}
 		}
 	}
+	a.n += int64(len(recs))
 	return writes
 }
 
@@ -187,7 +212,11 @@ func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []
 		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last || a.m.pt.Err() != nil {
+			if a.m.pt.Err() != nil {
+				a.refused(a.n + int64(i) + 1)
+				break
+			}
+			if vpn == last {
 				break
 			}
 		}
@@ -195,6 +224,7 @@ func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []
 			check(i, a.m.ft.Stamps(a.m.lastF))
 		}
 	}
+	a.n += int64(len(recs))
 	return writes
 }
 
@@ -211,7 +241,11 @@ func (a *dualMapAdapter) AccessBatchVerify(recs []traces.Record, check func(int,
 		}
 		for vpn := first; ; vpn++ {
 			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if vpn == last || a.m.pt.Err() != nil {
+			if a.m.pt.Err() != nil {
+				a.refused(a.n + int64(i) + 1)
+				break
+			}
+			if vpn == last {
 				break
 			}
 		}
@@ -219,6 +253,7 @@ func (a *dualMapAdapter) AccessBatchVerify(recs []traces.Record, check func(int,
 			check(i, a.m.ft.Stamps(a.m.lastF))
 		}
 	}
+	a.n += int64(len(recs))
 	return writes
 }
 
@@ -313,20 +348,22 @@ func (a *adapter) Counters(c *scheme.Counters) {
 
 func (a *adapter) Check() error { return a.s.Check() }
 
-// Err reports a page table grown past --max-pages.
+// refused notes that access n took the page table past Machine.MaxPages, unless an
+// earlier one did.
+func (a *adapter) refused(n int64) {
+	if a.errAt == 0 {
+		a.errAt = n
+	}
+}
+
+// Err reports a page table grown past --max-pages, as every scheme does: a
+// *scheme.TooManyPagesError naming the access.
 func (a *adapter) Err() error {
-	if err := a.m.pt.Err(); err != nil {
-		return tooManyPages{err}
+	if a.m.pt.Err() != nil {
+		return &scheme.TooManyPagesError{Max: a.maxPages, Access: a.errAt}
 	}
 	return nil
 }
-
-// tooManyPages is the page table's error, which is also scheme.ErrTooManyPages.
-type tooManyPages struct{ err error }
-
-func (e tooManyPages) Error() string        { return e.err.Error() }
-func (e tooManyPages) Unwrap() error        { return e.err }
-func (e tooManyPages) Is(target error) bool { return target == scheme.ErrTooManyPages }
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }

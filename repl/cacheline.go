@@ -85,6 +85,7 @@ func NewCacheline(m scheme.Machine, capacity int, backup Backup) (*Cacheline, er
 	if c.request == nil {
 		c.request = func(scheme.Domain) {}
 	}
+	c.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
 		if m.VerifyBlock > line {
 			return nil, fmt.Errorf("--verify-block %d: scheme cacheline wants at most its line size (%d: the cache line, or --granule without a cache)", m.VerifyBlock, line)
@@ -112,11 +113,14 @@ func (c *Cacheline) log(d scheme.Domain) *lineLog {
 }
 
 // Access sees one access reaching memory: a fill or a program read touches its lines; a
-// write-back or a program store appends each line it covers to its domain's log.
+// write-back or a program store appends each line it covers to its domain's log. An access
+// past Machine.MaxPages does nothing more than set Err.
 func (c *Cacheline) Access(a scheme.Access) {
 	write := a.Kind.Writes()
 	first, last := a.Addr>>c.lineShift, (a.Addr+uint64(a.Size)-1)>>c.lineShift
-	c.pages.Add(uint32(a.ASID), a.Addr>>c.pageShift, (a.Addr+uint64(a.Size)-1)>>c.pageShift, write)
+	if !c.pages.Add(uint32(a.ASID), a.Addr>>c.pageShift, (a.Addr+uint64(a.Size)-1)>>c.pageShift, write, a.N) {
+		return
+	}
 	var lg *lineLog
 	var d scheme.Domain
 	if write {
@@ -301,5 +305,5 @@ func (c *Cacheline) Check() error {
 	return nil
 }
 
-// Err returns nil.
-func (c *Cacheline) Err() error { return nil }
+// Err returns the error that ended the run: more pages than Machine.MaxPages.
+func (c *Cacheline) Err() error { return c.pages.Err() }

@@ -23,6 +23,9 @@ type Remus struct {
 	mem       *scheme.PageData // the primary's memory (in pages), when verifying
 	staging   []uint64         // the staging buffer's data, when verifying (reused)
 	stageList []Unit           // scratch: the pages of the epoch being checkpointed
+	// n is the highest access number (Access.N) performed: AccessBatch numbers its records
+	// on from it.
+	n int64
 
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
@@ -53,6 +56,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 		doms:     scheme.Domains{PerASID: m.PerASID},
 		dirty:    map[scheme.Domain]*scheme.PageIndex{},
 	}
+	r.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
 		r.blocks = int(m.PageSize / m.VerifyBlock)
 		r.perShift = uint(bits.TrailingZeros64(uint64(r.blocks)))
@@ -67,11 +71,14 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 }
 
 // Access performs one access: a write to a page not yet written in the epoch traps once
-// and marks the page dirty.
+// and marks the page dirty. An access past Machine.MaxPages does nothing more than set Err.
 func (r *Remus) Access(a scheme.Access) {
+	r.n = max(r.n, a.N)
 	first, last := a.Addr>>r.shift, (a.Addr+uint64(a.Size)-1)>>r.shift
 	write := a.Kind.Writes()
-	r.pages.Add(uint32(a.ASID), first, last, write)
+	if !r.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+		return
+	}
 	if !write {
 		return
 	}
@@ -84,14 +91,15 @@ func (r *Remus) Access(a scheme.Access) {
 	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
 }
 
-// AccessBatch performs recs as Access performs each (scheme.BatchAccessor). Remus does not
-// look at access numbers, so the batch numbers its records from 1.
-func (r *Remus) AccessBatch(recs []traces.Record) int64 { return scheme.EachAccess(r, recs, 0) }
+// AccessBatch performs recs as Access performs each, numbered on from the highest access
+// number performed (scheme.BatchAccessor); remus looks at the numbers only to name the
+// access that passes Machine.MaxPages.
+func (r *Remus) AccessBatch(recs []traces.Record) int64 { return scheme.EachAccess(r, recs, r.n) }
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
 func (r *Remus) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
-	return scheme.EachAccessVerify(r, recs, 0, r.shift, check)
+	return scheme.EachAccessVerify(r, recs, r.n, r.shift, check)
 }
 
 // DomainOf returns the domain of an address space.
@@ -234,5 +242,5 @@ func (r *Remus) Check() error {
 	return nil
 }
 
-// Err returns nil: remus has no budget to exceed.
-func (r *Remus) Err() error { return nil }
+// Err returns the error that ended the run: more pages than Machine.MaxPages.
+func (r *Remus) Err() error { return r.pages.Err() }

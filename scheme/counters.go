@@ -47,17 +47,35 @@ type Counters struct {
 var ErrTooManyPages = errors.New("too many pages")
 
 // PageSet counts distinct (address space, page) pairs touched and written, for schemes that
-// keep no page table of their own. Memory: about 30 bytes per touched page.
+// keep no page table of their own. Memory: about 30 bytes per touched page. It also
+// enforces Machine.MaxPages for them (SetMax): the pages touched are every page such a
+// scheme holds state for.
 type PageSet struct {
 	pages PageIndex
 	// written says, by page number, whether the page was written.
 	// Invariant: len(written) == pages.Len(); nw counts its true elements.
 	written []bool
 	nw      int64
+	// max bounds the pages (0: no bound); err is set, for good, by the first access that
+	// needed more. Invariant: max == 0 || pages.Len() <= max.
+	max int
+	err *TooManyPagesError
 }
 
-// Add records an access to pages first..last of asid.
-func (s *PageSet) Add(asid uint32, first, last uint64, write bool) {
+// SetMax bounds the pages the set may hold to max (Machine.MaxPages; 0: no bound).
+// Precondition: max >= 0, and the set is empty.
+func (s *PageSet) SetMax(max int) { s.max = max }
+
+// Add records access n's reference to pages first..last of asid and reports whether the
+// budget (SetMax) allowed it. When it did not, Err is set for good, Add returns false and
+// the scheme must create no state for the access: the set then holds the pages up to the
+// budget, or none of the access's when they alone are more than the budget (refused
+// before any is looked at, however many). Precondition: first <= last.
+func (s *PageSet) Add(asid uint32, first, last uint64, write bool, n int64) bool {
+	if s.max > 0 && uint64(s.pages.Len())+(last-first) >= uint64(s.max) {
+		return s.addBounded(asid, first, last, write, n)
+	}
+	// add written out (it is not inlined): this loop is on every access's path.
 	for p := first; ; p++ {
 		id, added := s.pages.Add(Page{traces.ASID(asid), p})
 		if added {
@@ -68,9 +86,53 @@ func (s *PageSet) Add(asid uint32, first, last uint64, write bool) {
 			s.nw++
 		}
 		if p == last {
-			return
+			return true
 		}
 	}
+}
+
+// addBounded is Add when the access's pages, if all new, would pass the budget.
+func (s *PageSet) addBounded(asid uint32, first, last uint64, write bool, n int64) bool {
+	if SpanExceeds(s.max, first, last) {
+		s.fail(n, last-first+1)
+		return false
+	}
+	for p := first; ; p++ {
+		pg := Page{traces.ASID(asid), p}
+		if s.pages.Len() >= s.max && s.pages.Find(pg) < 0 {
+			s.fail(n, 0)
+			return false
+		}
+		s.add(pg, write)
+		if p == last {
+			return true
+		}
+	}
+}
+
+func (s *PageSet) add(p Page, write bool) {
+	id, added := s.pages.Add(p)
+	if added {
+		s.written = append(s.written, false)
+	}
+	if write && !s.written[id] {
+		s.written[id] = true
+		s.nw++
+	}
+}
+
+func (s *PageSet) fail(n int64, pages uint64) {
+	if s.err == nil {
+		s.err = &TooManyPagesError{Max: s.max, Access: n, Pages: pages}
+	}
+}
+
+// Err returns nil, or the *TooManyPagesError of the first access Add refused.
+func (s *PageSet) Err() error {
+	if s.err == nil {
+		return nil
+	}
+	return s.err
 }
 
 // Touched returns the distinct pages accessed; Written those written.

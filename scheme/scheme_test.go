@@ -1,8 +1,11 @@
 package scheme
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -90,7 +93,7 @@ func TestPageSet(t *testing.T) {
 		asid, first := uint32(rng.IntN(3)), uint64(rng.IntN(500))
 		last := first + uint64(rng.IntN(3))
 		w := rng.IntN(2) == 0
-		s.Add(asid, first, last, w)
+		s.Add(asid, first, last, w, 0)
 		for p := first; p <= last; p++ {
 			k := [2]uint64{uint64(asid), p}
 			touched[k] = true
@@ -101,5 +104,57 @@ func TestPageSet(t *testing.T) {
 	}
 	if s.Touched() != int64(len(touched)) || s.Written() != int64(len(written)) {
 		t.Fatalf("touched %d written %d, want %d %d", s.Touched(), s.Written(), len(touched), len(written))
+	}
+}
+
+// TestPageSetBudget: past SetMax the set refuses an access, holds no page beyond the
+// budget, and keeps the error of the first access refused; an access that alone covers
+// more pages than the budget is refused before any page is looked at (however many).
+func TestPageSetBudget(t *testing.T) {
+	type add struct {
+		first, last uint64
+		n           int64
+		ok          bool
+	}
+	for _, tt := range []struct {
+		name    string
+		adds    []add
+		touched int64
+		err     *TooManyPagesError
+	}{
+		{"within the budget", []add{{0, 1, 1, true}, {2, 3, 2, true}, {0, 3, 3, true}}, 4, nil},
+		{"a new page past it", []add{{0, 3, 1, true}, {4, 4, 2, false}, {0, 3, 3, true}, {9, 9, 4, false}}, 4,
+			&TooManyPagesError{Max: 4, Access: 2}},
+		{"an access partly past it", []add{{0, 1, 1, true}, {1, 4, 2, false}}, 4, &TooManyPagesError{Max: 4, Access: 2}},
+		{"an access larger than the budget", []add{{0, 0, 1, true}, {10, 1<<40 + 9, 2, false}, {1, 1, 3, true}}, 2,
+			&TooManyPagesError{Max: 4, Access: 2, Pages: 1 << 40}},
+		{"exactly the budget in one access", []add{{10, 13, 1, true}}, 4, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var s PageSet
+			s.SetMax(4)
+			for _, a := range tt.adds {
+				if ok := s.Add(1, a.first, a.last, true, a.n); ok != a.ok {
+					t.Fatalf("access %d (pages %d..%d): ok %v, want %v", a.n, a.first, a.last, ok, a.ok)
+				}
+			}
+			if s.Touched() != tt.touched || s.Written() != tt.touched {
+				t.Errorf("touched %d, written %d; want %d", s.Touched(), s.Written(), tt.touched)
+			}
+			err := s.Err()
+			if tt.err == nil {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			var got *TooManyPagesError
+			if !errors.As(err, &got) || *got != *tt.err || !errors.Is(err, ErrTooManyPages) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "--max-pages 4") || !strings.Contains(msg, fmt.Sprintf("access %d", tt.err.Access)) {
+				t.Errorf("message %q names neither the budget nor the access", msg)
+			}
+		})
 	}
 }

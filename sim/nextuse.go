@@ -30,7 +30,8 @@ type nextUse struct {
 
 // buildNextUse reads the whole trace once, every access referencing the pages pageRange
 // gives, in order, and prepares the next-use stream. Past maxPages distinct pages (0: no
-// limit) it stops with an error wrapping scheme.ErrTooManyPages.
+// limit), or at an access covering more pages on its own (before looking at them), it
+// stops with a *scheme.TooManyPagesError.
 func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64), maxPages int) (*nextUse, error) {
 	// Both scratch files are unlinked as soon as they exist: nothing is left behind
 	// however the run ends (an error, a signal, a kill).
@@ -47,15 +48,19 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	dense := map[pageKey]uint32{}
 	var n int64
 	var buf [4]byte
-	tooMany := false
-	if _, err := eachAccess(open, func(rec traces.Record, _ int64) bool {
+	var tooMany *scheme.TooManyPagesError
+	if _, err := eachAccess(open, func(rec traces.Record, idx int64) bool {
 		first, last := pageRange(rec)
+		if scheme.SpanExceeds(maxPages, first, last) {
+			tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx, Pages: last - first + 1}
+			return false
+		}
 		for vpn := first; ; vpn++ {
 			k := pageKey{rec.ASID, vpn}
 			id, ok := dense[k]
 			if !ok {
 				if maxPages > 0 && len(dense) >= maxPages {
-					tooMany = true
+					tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx}
 					return false
 				}
 				id = uint32(len(dense))
@@ -73,8 +78,8 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	}); err != nil {
 		return nil, err
 	}
-	if tooMany {
-		return nil, fmt.Errorf("%w: opt's pre-pass: the trace touches more than %d pages (--max-pages)", scheme.ErrTooManyPages, maxPages)
+	if tooMany != nil {
+		return nil, fmt.Errorf("--replace opt's pre-pass: %w", tooMany)
 	}
 	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("opt pre-pass: writing its scratch file: %w", err)

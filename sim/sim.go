@@ -67,19 +67,25 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	r := &runner{
-		cfg:     cfg,
-		info:    info,
-		shift:   cfg.pageShift(),
-		fails:   newFailureSchedule(cfg.FailAt, cfg.MTBF, cfg.Seed),
-		open:    open,
-		check:   opt.CheckEvery,
-		bufBase: math.MaxInt64,
-		doms:    map[traces.ASID]*domain{},
+		cfg:       cfg,
+		info:      info,
+		shift:     cfg.pageShift(),
+		maxPages:  cfg.maxPages(),
+		spanBytes: math.MaxUint64,
+		fails:     newFailureSchedule(cfg.FailAt, cfg.MTBF, cfg.Seed),
+		open:      open,
+		check:     opt.CheckEvery,
+		bufBase:   math.MaxInt64,
+		doms:      map[traces.ASID]*domain{},
+	}
+	if r.maxPages > 0 && !cfg.IgnoreSize && uint64(r.maxPages-1) < 1<<32>>r.shift {
+		// An access of at most (maxPages-1) pages' bytes covers at most maxPages pages.
+		r.spanBytes = uint64(r.maxPages-1) << r.shift
 	}
 	m := cfg.machine()
 	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
 	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.pageRange, cfg.maxPages()); err != nil {
+		if r.nu, err = buildNextUse(open, r.pageRange, r.maxPages); err != nil {
 			if errors.Is(err, scheme.ErrTooManyPages) {
 				return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 			}
@@ -245,6 +251,13 @@ type runner struct {
 	lineShift  uint
 	scheme     scheme.Scheme
 	st         Stats
+	// maxPages is the page budget in force (Config.maxPages; 0: none). An access of more
+	// than spanBytes bytes may cover more pages than that on its own: the driver checks
+	// its pages before any scheme sees it (refuseSpan). Invariant: spanBytes is
+	// math.MaxUint64 when no access can (no budget, --ignore-size, or a budget above the
+	// pages of an access of 4 GiB).
+	maxPages  int
+	spanBytes uint64
 	// warm is the snapshot taken at the end of --warmup, nil before (or without one).
 	warm      *Stats
 	fails     *failureSchedule
@@ -507,6 +520,16 @@ func (r *runner) runFast(src batcher, fast scheme.BatchAccessor) error {
 					}
 				}
 			}
+			if r.spanBytes != math.MaxUint64 {
+				// The run ends before an access too large for the budget; one that starts
+				// with it goes no further.
+				k := r.firstTooLarge(batch[i:j])
+				if k == 0 {
+					r.refuseSpan(batch[i], r.st.Refs+1)
+					return r.err
+				}
+				j = i + k
+			}
 			run := batch[i:j]
 			var writes int64
 			switch {
@@ -642,6 +665,9 @@ func (r *runner) io(rec traces.Record, idx int64, d *domain, replay bool) {
 // apply performs one access: through the cache to a memory-level scheme, or straight to
 // the scheme (the cache, if any, counting alongside); then the golden model's checks.
 func (r *runner) apply(rec traces.Record, idx int64) {
+	if uint64(rec.Size) > r.spanBytes && r.refuseSpan(rec, idx) {
+		return
+	}
 	rec = r.clip(rec)
 	r.cur = idx
 	a := scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: idx}
@@ -685,6 +711,33 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 	if r.check {
 		r.checkNow("access", idx)
 	}
+}
+
+// refuseSpan reports whether access idx covers more pages on its own than the budget, and
+// then ends the run (r.err) with the error every scheme gives past the budget, before any
+// of the pages is touched.
+func (r *runner) refuseSpan(rec traces.Record, idx int64) bool {
+	first, last := r.pageRange(rec)
+	if !scheme.SpanExceeds(r.maxPages, first, last) {
+		return false
+	}
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %w", ErrUsage, &scheme.TooManyPagesError{Max: r.maxPages, Access: idx, Pages: last - first + 1})
+	}
+	return true
+}
+
+// firstTooLarge returns the index of the first access of recs that refuseSpan refuses,
+// len(recs) if none. Precondition: every record is an access.
+func (r *runner) firstTooLarge(recs []traces.Record) int {
+	for k := range recs {
+		if uint64(recs[k].Size) > r.spanBytes {
+			if first, last := r.pageRange(recs[k]); scheme.SpanExceeds(r.maxPages, first, last) {
+				return k
+			}
+		}
+	}
+	return len(recs)
 }
 
 // translate looks up every page rec covers in the TLB, tagged with the checkpoint number

@@ -2,8 +2,9 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
-	"strings"
+	"runtime"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -46,7 +47,7 @@ func flatInfo(broken bool) *scheme.Info {
 
 func (f *flat) Access(a scheme.Access) {
 	shift := uint(12)
-	f.pages.Add(uint32(a.ASID), a.Addr>>shift, (a.Addr+uint64(a.Size)-1)>>shift, a.Kind.Writes())
+	f.pages.Add(uint32(a.ASID), a.Addr>>shift, (a.Addr+uint64(a.Size)-1)>>shift, a.Kind.Writes(), a.N)
 }
 
 func (f *flat) DomainOf(asid traces.ASID) scheme.Domain {
@@ -463,26 +464,94 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 	}
 }
 
+// TestMaxPages: every registered scheme stops a run that needs state for more distinct
+// pages than --max-pages with the same usage error, naming the budget and the access
+// that went past it: on the fast path and off it, with --verify, behind a cache, and
+// through --replace opt's pre-pass.
 func TestMaxPages(t *testing.T) {
-	// 2000 pages touched, one huge access among them.
-	recs := []traces.Record{{Addr: 0, Size: 1, Kind: traces.Read}, {Addr: 4096, Size: 0xffffffff, Kind: traces.Write}}
-	for _, tt := range []struct {
-		name string
-		edit func(*Config)
-	}{
-		{"dualmap", func(c *Config) {}},
-		{"none with opt", func(c *Config) { c.Scheme, c.Frames, c.Replace = "none", 4, "opt" }},
-		{"slow path", func(c *Config) { c.Verify = true }},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			cfg.MaxPages = 1000
-			tt.edit(&cfg)
-			_, err := Run(cfg, sliceOpener(recs))
-			if !errors.Is(err, scheme.ErrTooManyPages) || !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "1000") {
-				t.Fatalf("err = %v, want a usage error naming the limit", err)
+	// 40 accesses, each to a new page: the 9th passes a budget of 8.
+	var recs []traces.Record
+	for p := range 40 {
+		recs = append(recs, traces.Record{Addr: uint64(p) << 12, Size: 8, Kind: traces.Write})
+	}
+	want := fmt.Sprintf("%v: %v", ErrUsage, &scheme.TooManyPagesError{Max: 8, Access: 9})
+	for _, name := range scheme.Names() {
+		for _, v := range []struct {
+			name string
+			slow bool
+			edit func(*Config)
+		}{
+			{"fast path", false, func(*Config) {}},
+			{"general loop", true, func(*Config) {}},
+			{"verified", false, func(c *Config) { c.Verify = true }},
+			{"behind a cache", false, func(c *Config) { c.CacheSize, c.CacheWays = 512, 2 }},
+		} {
+			t.Run(name+"/"+v.name, func(t *testing.T) {
+				cfg := DefaultConfig()
+				cfg.Scheme, cfg.MaxPages = name, 8
+				v.edit(&cfg)
+				_, err := RunWith(cfg, sliceOpener(recs), Options{slow: v.slow})
+				var tm *scheme.TooManyPagesError
+				if !errors.Is(err, ErrUsage) || !errors.Is(err, scheme.ErrTooManyPages) || !errors.As(err, &tm) ||
+					err.Error() != want {
+					t.Fatalf("err = %v\nwant %s", err, want)
+				}
+			})
+		}
+	}
+	t.Run("none with opt", func(t *testing.T) {
+		cfg := DefaultConfig()
+		cfg.Scheme, cfg.Frames, cfg.Replace, cfg.MaxPages = "none", 4, "opt", 8
+		_, err := Run(cfg, sliceOpener(recs))
+		var tm *scheme.TooManyPagesError
+		if !errors.Is(err, ErrUsage) || !errors.As(err, &tm) || *tm != (scheme.TooManyPagesError{Max: 8, Access: 9}) {
+			t.Fatalf("err = %v, want the budget's error at access 9", err)
+		}
+	})
+}
+
+// TestMaxPagesHugeAccess: an access that alone covers more pages than the budget (a size
+// field of 4 GiB over 16-byte pages: 2^28 pages, against the default budget of 2^25) is
+// refused before any of its pages is touched, by every scheme, at once, allocating next
+// to nothing (it took 44 s and 4.4 GB before).
+func TestMaxPagesHugeAccess(t *testing.T) {
+	recs := []traces.Record{
+		{Addr: 0, Size: 1, Kind: traces.Read},
+		{Addr: 4096, Size: 0xffffffff, Kind: traces.Write},
+		{Addr: 0, Size: 1, Kind: traces.Read},
+	}
+	want := scheme.TooManyPagesError{Max: DefaultMaxPages, Access: 2, Pages: 1 << 28}
+	for _, name := range scheme.Names() {
+		for _, v := range []struct {
+			name string
+			slow bool
+			edit func(*Config)
+		}{
+			{"fast path", false, func(*Config) {}},
+			{"general loop", true, func(*Config) {}},
+			{"behind a cache", false, func(c *Config) { c.CacheSize, c.CacheWays, c.CacheLine = 512, 2, 16 }},
+			{"with opt", false, func(c *Config) { c.Frames, c.Replace = 4, "opt" }},
+		} {
+			if v.name == "with opt" && name != "none" && name != "dualmap" {
+				continue
 			}
-		})
+			t.Run(name+"/"+v.name, func(t *testing.T) {
+				cfg := DefaultConfig()
+				cfg.Scheme, cfg.PageSize, cfg.Granule = name, 16, 8
+				v.edit(&cfg)
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, err := RunWith(cfg, sliceOpener(recs), Options{slow: v.slow})
+				runtime.ReadMemStats(&after)
+				var tm *scheme.TooManyPagesError
+				if !errors.Is(err, ErrUsage) || !errors.As(err, &tm) || *tm != want {
+					t.Fatalf("err = %v, want %v", err, &want)
+				}
+				if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+					t.Errorf("allocated %d MB before refusing the access", n>>20)
+				}
+			})
+		}
 	}
 }
 

@@ -25,7 +25,6 @@ type Snaplog struct {
 	pageSize int64
 	shift    uint
 	blocks   int // stamps per page, 0 when not verifying
-	maxPages int
 	doms     scheme.Domains
 	state    map[scheme.Domain]*domState
 	pages    scheme.PageSet
@@ -43,7 +42,6 @@ type Snaplog struct {
 	// logHeld is the bytes of the logs since the last snapshots, all domains.
 	// Invariant: logHeld == sum over domains of logBytes.
 	logHeld int64
-	err     error
 
 	c counts
 }
@@ -95,10 +93,10 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 		header:   set.Header,
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
-		maxPages: m.MaxPages,
 		doms:     scheme.Domains{PerASID: m.PerASID},
 		state:    map[scheme.Domain]*domState{},
 	}
+	s.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
 		s.blocks = int(m.PageSize / m.VerifyBlock)
 		s.mem = scheme.NewPageData(m.PageSize, m.VerifyBlock)
@@ -127,13 +125,13 @@ func (s *Snaplog) dom(d scheme.Domain) *domState {
 // Access performs one access: a write to a page not written since the domain's snapshot
 // traps once (write protection) and marks it dirty. Precondition: an access made for the
 // first time has a higher N than every access before it (the driver's numbering); a
-// replayed one keeps its number.
+// replayed one keeps its number. An access past Machine.MaxPages does nothing more than
+// set Err.
 func (s *Snaplog) Access(a scheme.Access) {
 	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
 	write := a.Kind.Writes()
-	s.pages.Add(uint32(a.ASID), first, last, write)
-	if s.maxPages > 0 && s.err == nil && s.pages.Touched() > int64(s.maxPages) {
-		s.err = fmt.Errorf("%w: scheme snaplog holds state for more than %d pages", scheme.ErrTooManyPages, s.maxPages)
+	if !s.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
 	if a.N > s.lastN {
@@ -330,4 +328,4 @@ func (s *Snaplog) Check() error {
 }
 
 // Err returns the error that ended the run: more pages than Machine.MaxPages.
-func (s *Snaplog) Err() error { return s.err }
+func (s *Snaplog) Err() error { return s.pages.Err() }
