@@ -3,6 +3,7 @@ package traces
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -55,22 +56,60 @@ var magics = []struct {
 	magic []byte
 }{
 	{Gzip, []byte{0x1f, 0x8b}},
-	{Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{Zstd, zstdMagic},
 	{XZ, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
+}
+
+// decompressPeek is how many bytes Decompress may look at to tell the compression: the
+// size of its buffer.
+const decompressPeek = 64 << 10
+
+// detectCompression tells the compression of a stream from its first bytes. A zstd stream
+// may begin with skippable frames (RFC 8878 §3.1.2; pzstd writes one before every frame):
+// it is zstd if its first frame that is not skippable has the zstd magic, or if the
+// skippable frames reach the end of head (the decoder then checks what follows, or finds
+// no data). Skippable frames followed by anything else are no compression vmsim knows
+// (lz4 frames may begin the same way).
+func detectCompression(head []byte) Compression {
+	for _, m := range magics {
+		if bytes.HasPrefix(head, m.magic) {
+			return m.c
+		}
+	}
+	skipped := false
+	for off := 0; ; {
+		rest := head[off:]
+		if len(rest) < 8 || !isZstdSkippable(rest) {
+			if skipped && bytes.HasPrefix(rest, zstdMagic) {
+				return Zstd
+			}
+			return None
+		}
+		skipped = true
+		size := int64(binary.LittleEndian.Uint32(rest[4:]))
+		if int64(off)+8+size >= int64(len(head)) {
+			return Zstd
+		}
+		off += 8 + int(size)
+	}
+}
+
+// zstdMagic starts every zstd data frame.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// isZstdSkippable reports whether b starts with the magic of a zstd skippable frame,
+// 0x184D2A50 to 0x184D2A5F, little-endian.
+func isZstdSkippable(b []byte) bool {
+	return len(b) >= 4 && b[0]&0xf0 == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18
 }
 
 // Decompress detects gzip, zstd or xz from the first bytes of r and returns a reader of
 // the decompressed content (r itself when it is not compressed). Errors inside the
 // compressed stream surface later, from the returned reader's Read. Call close when done.
 func Decompress(r io.Reader, name string) (out io.Reader, c Compression, close func(), err error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(6)
-	c = None
-	for _, m := range magics {
-		if bytes.HasPrefix(head, m.magic) {
-			c = m.c
-		}
-	}
+	br := bufio.NewReaderSize(r, decompressPeek)
+	head, _ := br.Peek(decompressPeek)
+	c = detectCompression(head)
 	open := func(e error) (io.Reader, Compression, func(), error) {
 		return nil, c, nil, &Error{File: name, Offset: 0, Reason: fmt.Sprintf("bad %s header", c), Err: e}
 	}

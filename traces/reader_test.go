@@ -2,9 +2,11 @@ package traces
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -340,4 +342,66 @@ func equalRecs(a, b []Record) bool {
 		}
 	}
 	return true
+}
+
+// skippableFrame is a zstd skippable frame (RFC 8878 §3.1.2) with magic 0x184D2A50+nibble
+// holding payload.
+func skippableFrame(nibble byte, payload []byte) []byte {
+	b := []byte{0x50 | nibble&0xf, 0x2a, 0x4d, 0x18}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	return append(b, payload...)
+}
+
+// TestZstdSkippableFrames reads zstd streams that start with skippable frames, as pzstd
+// writes them (a 4-byte skippable frame holding the next frame's size before every
+// frame), built here with klauspost/compress so that the test needs no pzstd (issue 20,
+// item 16).
+func TestZstdSkippableFrames(t *testing.T) {
+	text := randomRW(30000)
+	half := strings.Index(text[len(text)/2:], "\n") + len(text)/2 + 1
+	a, b := compress(t, Zstd, text[:half]), compress(t, Zstd, text[half:])
+	whole := compress(t, Zstd, text)
+	size := func(frame []byte) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(len(frame))) }
+	vmtRecs := randomRecords(rand.New(rand.NewPCG(20, 16)), 500)
+	vmt := writeVMT(t, vmtRecs, VMTOptions{BlockRecords: 100})
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tests := []struct {
+		name    string
+		data    []byte
+		format  Format
+		wantErr string // "" for the records of text (or of vmtRecs, for vmt)
+	}{
+		{"pzstd, one frame", cat(skippableFrame(0, size(whole)), whole), FormatRW, ""},
+		{"pzstd, two frames", cat(skippableFrame(0, size(a)), a, skippableFrame(0, size(b)), b), FormatRW, ""},
+		{"two skippable frames, other magic", cat(skippableFrame(0xf, []byte("meta")), skippableFrame(7, nil), whole), FormatRW, ""},
+		{"skippable frame past the look-ahead", cat(skippableFrame(3, make([]byte, 100<<10)), whole), FormatRW, ""},
+		{"vmt inside", cat(skippableFrame(0, nil), compress(t, Zstd, string(vmt))), FormatVMT, ""},
+		{"skippable frames only", cat(skippableFrame(0, []byte("x")), skippableFrame(1, nil)), "", "s.zst: offset 0: empty trace"},
+		{"cut inside the skippable frame", skippableFrame(0, make([]byte, 64))[:20], "", "s.zst"},
+		{"no zstd frame after", cat(skippableFrame(0, size(whole)), []byte(text[:100])), "", "s.zst: --format auto: binary content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := NewFile(bytes.NewReader(tt.data), "s.zst", Options{})
+			var got []Record
+			if err == nil {
+				if f.Compression != Zstd || f.Format != tt.format {
+					t.Errorf("detected %s/%s, want zstd/%s", f.Compression, f.Format, tt.format)
+				}
+				got, err = ReadAll(f)
+				f.Close()
+			}
+			checkErr(t, err, tt.wantErr)
+			if tt.wantErr != "" {
+				return
+			}
+			want := vmtRecs
+			if tt.format == FormatRW {
+				want, _, _ = readString(t, FormatRW, false, text)
+			}
+			if !equalRecs(got, want) {
+				t.Errorf("read %d records, want %d", len(got), len(want))
+			}
+		})
+	}
 }
