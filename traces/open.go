@@ -64,33 +64,39 @@ var magics = []struct {
 // size of its buffer.
 const decompressPeek = 64 << 10
 
-// detectCompression tells the compression of a stream from its first bytes. A zstd stream
-// may begin with skippable frames (RFC 8878 §3.1.2; pzstd writes one before every frame):
-// it is zstd if its first frame that is not skippable has the zstd magic, or if the
-// skippable frames reach the end of head (the decoder then checks what follows, or finds
-// no data). Skippable frames followed by anything else are no compression vmsim knows
-// (lz4 frames may begin the same way).
-func detectCompression(head []byte) Compression {
+// detectCompression tells the compression of a stream from its first bytes, which peek
+// returns (up to n of them; fewer only at the end of the stream), reading no further than
+// it must: a pipe's writer need not have written more. A zstd stream may begin with
+// skippable frames (RFC 8878 §3.1.2; pzstd writes one before every frame): it is zstd if
+// its first frame that is not skippable has the zstd magic, or if the skippable frames
+// run past what peek may return or to the end of the stream (the decoder then checks
+// what follows, or finds no data). Skippable frames followed by anything else are no
+// compression vmsim knows (lz4 frames may begin the same way).
+func detectCompression(peek func(n int) []byte) Compression {
+	head := peek(8)
 	for _, m := range magics {
 		if bytes.HasPrefix(head, m.magic) {
 			return m.c
 		}
 	}
-	skipped := false
-	for off := 0; ; {
+	for off := int64(0); ; {
 		rest := head[off:]
-		if len(rest) < 8 || !isZstdSkippable(rest) {
-			if skipped && bytes.HasPrefix(rest, zstdMagic) {
+		if !isZstdSkippable(rest) {
+			if off > 0 && bytes.HasPrefix(rest, zstdMagic) {
 				return Zstd
 			}
 			return None
 		}
-		skipped = true
-		size := int64(binary.LittleEndian.Uint32(rest[4:]))
-		if int64(off)+8+size >= int64(len(head)) {
+		if len(rest) < 8 {
+			return Zstd // cut inside the frame's header: the decoder says so
+		}
+		off += 8 + int64(binary.LittleEndian.Uint32(rest[4:]))
+		if off+8 > decompressPeek {
 			return Zstd
 		}
-		off += 8 + int(size)
+		if head = peek(int(off) + 8); int64(len(head)) <= off {
+			return Zstd // the stream ends at or inside the skippable frames
+		}
 	}
 }
 
@@ -108,8 +114,10 @@ func isZstdSkippable(b []byte) bool {
 // compressed stream surface later, from the returned reader's Read. Call close when done.
 func Decompress(r io.Reader, name string) (out io.Reader, c Compression, close func(), err error) {
 	br := bufio.NewReaderSize(r, decompressPeek)
-	head, _ := br.Peek(decompressPeek)
-	c = detectCompression(head)
+	c = detectCompression(func(n int) []byte {
+		b, _ := br.Peek(n)
+		return b
+	})
 	open := func(e error) (io.Reader, Compression, func(), error) {
 		return nil, c, nil, &Error{File: name, Offset: 0, Reason: fmt.Sprintf("bad %s header", c), Err: e}
 	}

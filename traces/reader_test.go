@@ -405,3 +405,34 @@ func TestZstdSkippableFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectCompressionPeeksOnlyWhatItNeeds tells the compression of streams of which
+// only the first frames' headers have arrived (a pipe's writer may not have written
+// more): detection must not ask for more bytes than those.
+func TestDetectCompressionPeeksOnlyWhatItNeeds(t *testing.T) {
+	frame := compress(t, Zstd, sampleRW)
+	size := binary.LittleEndian.AppendUint32(nil, uint32(len(frame)))
+	for _, tt := range []struct {
+		name  string
+		first []byte
+		want  Compression
+	}{
+		{"zstd", frame[:8], Zstd},
+		{"pzstd", append(skippableFrame(0, size), frame[:8]...), Zstd},
+		{"two skippable frames", append(append(skippableFrame(1, []byte("ab")), skippableFrame(0, size)...), frame[:8]...), Zstd},
+		{"gzip", compress(t, Gzip, sampleRW)[:8], Gzip},
+		{"rw", []byte(sampleRW[:8]), None},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := detectCompression(func(n int) []byte {
+				if n > len(tt.first) {
+					t.Fatalf("asked for %d bytes, only %d have arrived", n, len(tt.first))
+				}
+				return tt.first[:n]
+			})
+			if got != tt.want {
+				t.Errorf("detected %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
