@@ -106,6 +106,13 @@ type VMTReader struct {
 	ra    io.ReaderAt
 	size  int64
 	index []vmtIndexEntry
+	// nextIdx is the index entry of the next data block the stream reaches.
+	// Invariant: every data block read so far was checked against its index entry
+	// (countBlock), and the next one is index[nextIdx] (none when nextIdx == len(index)).
+	nextIdx int
+	// seekChecked[i] is set once the block of index entry i was found to hold what
+	// entries i and i+1 say (checkSeekBlock), so that later seeks into it skip the check.
+	seekChecked []bool
 }
 
 type vmtIndexEntry struct {
@@ -273,6 +280,11 @@ func (v *VMTReader) Records() (records, accesses uint64, ok bool) {
 // SeekAccess positions the reader just after access number n-1 (0-based), so that the
 // next access it returns is access n, preceded by any control records that follow access
 // n-1. SeekAccess(0) rewinds. It needs a file opened with OpenVMT.
+//
+// The block it lands in is checked against the index first (FORMAT.md, "Checking the
+// index against the blocks"): a malformed file, a lying index among others, fails the
+// seek with an *Error naming the file and the block's offset, and every later Read and
+// SeekAccess with the same error. Only a seek past the end leaves the reader usable.
 func (v *VMTReader) SeekAccess(n uint64) error {
 	if v.ra == nil {
 		return errors.New("SeekAccess needs a seekable vmt file")
@@ -293,12 +305,31 @@ func (v *VMTReader) SeekAccess(n uint64) error {
 	}
 	if len(v.index) == 0 {
 		if n == 0 {
-			v.rewindTo(vmtIndexEntry{offset: int64(vmtHeaderSize + len(v.hdr.Meta))})
+			v.rewindTo(0)
 			return nil
 		}
 		return fmt.Errorf("%s: access %d is past the end (the trace is empty)", v.name, n)
 	}
-	v.rewindTo(v.index[i])
+	v.rewindTo(i)
+	// A malformed file (a lying index among others) fails the seek and every later
+	// Read: a caller that reads on after a failed seek gets the error, not records from
+	// wherever the seek stopped.
+	fail := func(err error) error {
+		v.err = err
+		return err
+	}
+	if i > 0 {
+		// Only entry 0 is known good: check the block this one leads to.
+		if err := v.nextBlock(); err != nil {
+			if isVMTEOF(err) {
+				err = v.errorf(v.index[i].offset, nil, "the index does not match the blocks: entry %d points at the end block", i)
+			}
+			return fail(err)
+		}
+		if err := v.checkSeekBlock(i); err != nil {
+			return fail(err)
+		}
+	}
 	// Decode and drop the records before access n.
 	var buf [256]Record
 	for v.accesses < n {
@@ -307,14 +338,14 @@ func (v *VMTReader) SeekAccess(n uint64) error {
 				if isVMTEOF(err) {
 					return fmt.Errorf("%s: access %d is past the end (%d accesses)", v.name, n, v.accesses)
 				}
-				return err
+				return fail(err)
 			}
 			continue
 		}
 		// Never decode past access n-1: at most n-accesses records at a time.
 		m := min(uint64(len(buf)), n-v.accesses, uint64(v.left))
 		if _, err := v.decode(buf[:m]); err != nil {
-			return err
+			return fail(err)
 		}
 	}
 	return nil
@@ -322,7 +353,14 @@ func (v *VMTReader) SeekAccess(n uint64) error {
 
 func isVMTEOF(err error) bool { return err == io.EOF }
 
-func (v *VMTReader) rewindTo(e vmtIndexEntry) {
+// rewindTo positions the reader at the start of the block of index entry i (of the end
+// of the header when the index is empty and i is 0).
+func (v *VMTReader) rewindTo(i int) {
+	e := vmtIndexEntry{offset: int64(vmtHeaderSize + len(v.hdr.Meta))}
+	if i < len(v.index) {
+		e = v.index[i]
+	}
+	v.nextIdx = i
 	v.src = io.NewSectionReader(v.ra, e.offset, v.size-e.offset)
 	v.off = e.offset
 	v.recs, v.accesses = e.firstRecord, e.firstAccess
@@ -365,7 +403,9 @@ func (v *VMTReader) nextBlock() error {
 	if h.n == 0 {
 		return v.readEnd(h.stored, h.rawLen, h.crc)
 	}
-	v.countBlock(v.recs, v.accesses, h.off)
+	if err := v.countBlock(v.recs, v.accesses, h.off); err != nil {
+		return err
+	}
 	payloadOff := v.off
 	if v.hdr.Compressed {
 		v.stored = grow(v.stored, int(h.stored))
@@ -420,15 +460,71 @@ func (v *VMTReader) readBlockHeader() (vmtBlockHeader, error) {
 	return h, nil
 }
 
-// countBlock adds a block that starts at record first and access firstAccess to what a
-// stream's index must describe.
-func (v *VMTReader) countBlock(first, firstAccess uint64, off int64) {
+// countBlock adds a block at offset off that starts at record first and access
+// firstAccess to what a stream's index must describe or, in a seekable file, checks it
+// against the index entry the file gives it: a block the index misplaces is an error.
+func (v *VMTReader) countBlock(first, firstAccess uint64, off int64) error {
+	v.blocks++
 	if v.ra == nil {
 		e := vmtIndexEntry{first, firstAccess, off}
 		var b [vmtIndexEntrySize]byte
 		v.indexCRC = crc32.Update(v.indexCRC, castagnoli, e.append(b[:0]))
+		return nil
 	}
-	v.blocks++
+	i := v.nextIdx
+	if i >= len(v.index) {
+		return v.errorf(off, nil, "the index does not match the blocks: it lists %d blocks, the file holds a block after them at offset %d", len(v.index), off)
+	}
+	switch e := v.index[i]; {
+	case e.offset != off:
+		return v.errorf(off, nil, "the index does not match the blocks: entry %d puts block %d at offset %d, it is at offset %d", i, i, e.offset, off)
+	case e.firstRecord != first || e.firstAccess != firstAccess:
+		return v.errorf(off, nil, "the index does not match the blocks: entry %d says the block at offset %d starts at record %d and access %d, it starts at record %d and access %d",
+			i, off, e.firstRecord, e.firstAccess, first, firstAccess)
+	}
+	v.nextIdx++
+	return nil
+}
+
+// checkSeekBlock checks the block a seek landed in, index entry i (just loaded, nothing
+// decoded yet), against the index: it must hold exactly the records and accesses between
+// its entry and the next one (or the footer's totals, for the last block). A seek trusts
+// entry i for the numbers of the records it returns, and no block before it is decoded:
+// this is what keeps a lying entry from shifting the trace silently. Decoding errors in
+// the block are returned as they are.
+func (v *VMTReader) checkSeekBlock(i int) error {
+	if v.seekChecked == nil {
+		v.seekChecked = make([]bool, len(v.index))
+	}
+	if v.seekChecked[i] {
+		return nil
+	}
+	e := v.index[i]
+	nextRec, nextAcc, _ := v.Records()
+	if i+1 < len(v.index) {
+		nextRec, nextAcc = v.index[i+1].firstRecord, v.index[i+1].firstAccess
+	}
+	n := uint64(v.left)
+	var buf [256]Record
+	for v.left > 0 {
+		if _, err := v.decode(buf[:min(uint32(len(buf)), v.left)]); err != nil {
+			return err
+		}
+	}
+	accesses := v.accesses - e.firstAccess
+	// Back to the block's first record.
+	v.pos, v.left, v.recs, v.accesses = 0, uint32(n), e.firstRecord, e.firstAccess
+	v.st.reset()
+	if e.firstRecord+n != nextRec || e.firstAccess+accesses != nextAcc {
+		says := fmt.Sprintf("index entry %d and the footer", i)
+		if i+1 < len(v.index) {
+			says = fmt.Sprintf("index entries %d and %d", i, i+1)
+		}
+		return v.errorf(e.offset, nil, "the index does not match the blocks: the block at offset %d holds %d records and %d accesses, %s say %d and %d",
+			e.offset, n, accesses, says, nextRec-e.firstRecord, nextAcc-e.firstAccess)
+	}
+	v.seekChecked[i] = true
+	return nil
 }
 
 // loadPayload makes v.raw the block's raw payload: it decompresses stored (in a
@@ -466,7 +562,11 @@ func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
 		return v.errorf(endOff, nil, "malformed end block (index of %d bytes after %d blocks)", stored, v.blocks)
 	}
 	if v.ra != nil {
-		// A seekable file's index was checked when it was opened; check the totals.
+		// A seekable file's index was checked when it was opened, and every block read
+		// against its entry; check that none is missing, and the totals.
+		if v.nextIdx != len(v.index) {
+			return v.errorf(endOff, nil, "the index does not match the blocks: it lists %d blocks, the file ends after %d of them", len(v.index), v.nextIdx)
+		}
 		r, a, _ := v.Records()
 		if r != v.recs || a != v.accesses {
 			return v.errorf(endOff, nil, "footer says %d records and %d accesses, the blocks hold %d and %d", r, a, v.recs, v.accesses)

@@ -224,7 +224,11 @@ func (p *vmtPipeline) deliver(out chan<- batch) {
 			v.blockOff, v.left, v.raw, v.pos = j.h.off, 0, nil, 0
 			b.err = v.readEnd(j.h.stored, j.h.rawLen, j.h.crc)
 		case j.firstRecord != ^uint64(0) && j.h.n != 0:
-			v.countBlock(v.recs, v.accesses, j.h.off)
+			if err := v.countBlock(v.recs, v.accesses, j.h.off); err != nil {
+				// As the sequential reader: a misplaced block gives no record.
+				b = batch{err: err}
+				break
+			}
 			v.recs += uint64(len(j.recs))
 			v.accesses += j.accesses
 		}
