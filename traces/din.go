@@ -18,8 +18,9 @@ import "io"
 // either case.
 //
 // Copy-back and invalidate records manage a cache and access no memory: the reader skips
-// them. Blank lines are skipped. Both forms may be mixed in one file. Every access is in
-// address space 0.
+// them. Blank lines are skipped. Neither form has comment lines: a line starting with
+// '#' is an error (of the text formats only pin's has them). Both forms may be mixed in
+// one file. Every access is in address space 0.
 type DinReader struct{ textReader }
 
 // NewDinReader returns a reader of Dinero's din and extended din formats; name is used
@@ -81,6 +82,9 @@ func parseDin(line []byte) (rec Record, reason string) {
 		return Record{Addr: addr, Size: uint32(size), Kind: k}, ""
 	}
 	label, n, ok := parseHex(line[i:])
+	if !ok && line[i] == '#' {
+		return rec, noComments("din")
+	}
 	if !ok {
 		return rec, "not a din record (want a label 0-5 or an access type r, w, i, m, c, v)"
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // fuzzReader checks that a reader never panics, that every record it returns is a valid
@@ -101,5 +103,17 @@ func FuzzAuto(f *testing.F) {
 	f.Add([]byte("0x40001ee0: R 0xbfffe798\n#eof\n"))
 	f.Add(encodeChampSim(FormatChampSim, realisticChampSim(4, 1)...))
 	f.Add(encodeChampSim(FormatChampSimCloudSuite, realisticChampSim(4, 1)...))
+	// Comment lines, invalid first records (issue 20, item 18).
+	for _, s := range []string{"# c\n0041f7a0 R\n", "0041f7a0 X\n", "#\nw 70f60888\n", "# c\n0x40001ee0: R 0xbfffe798\n", "7 1000\n"} {
+		f.Add([]byte(s))
+	}
+	// zstd streams that start with skippable frames, as pzstd writes them (item 16).
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	frame := enc.EncodeAll([]byte("0041f7a0 R\n"), nil)
+	f.Add(append(skippableFrame(0, []byte{byte(len(frame)), 0, 0, 0}), frame...))
+	f.Add(append(skippableFrame(0xf, nil), skippableFrame(1, []byte("x"))...))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzReader(t, data, Options{}) })
 }

@@ -33,7 +33,8 @@ import (
 //
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
-// (SkippedLines). Every record is in address space 0.
+// (SkippedLines); so are lines starting with '#': lackey's output has no comment lines
+// (of the text formats only pin's has them). Every record is in address space 0.
 type LackeyReader struct {
 	textReader
 	sys *lackeyParser
@@ -133,6 +134,8 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 		rec.Kind = Write
 	case 'M':
 		rec.Kind = Modify
+	case '#':
+		return rec, noComments("lackey")
 	default:
 		return rec, "not a lackey record (want I, L, S or M)"
 	}

@@ -220,6 +220,12 @@ func (r *textReader) fastPath(recs []Record, n int) int {
 // skipLine is the reason a parser gives for a line that holds no record and is no error.
 const skipLine = "skip"
 
+// noComments is the reason the parser of a text format without comment lines gives for a
+// line starting with '#'.
+func noComments(format string) string {
+	return "a '#' comment line: the " + format + " format has none (of the text formats only pin's has)"
+}
+
 // clip shortens a line quoted in an error message.
 func clip(b []byte) string {
 	if len(b) > 60 {

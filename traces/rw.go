@@ -4,7 +4,8 @@ import "io"
 
 // RWReader reads the "rw" text format: one access a line, a hex address, white space,
 // and R (read) or W (write), for example "0041f7a0 R". Every access has size 1 and
-// address space 0. Lines holding only white space are skipped.
+// address space 0. Lines holding only white space are skipped. The format has no comment
+// lines: a line starting with '#' is an error (of the text formats only pin's has them).
 type RWReader struct{ textReader }
 
 // NewRWReader returns a reader of the rw format; name is used in error messages.
@@ -20,6 +21,9 @@ func parseRW(line []byte) (rec Record, reason string) {
 	if !ok {
 		if i == len(line) {
 			return rec, skipLine
+		}
+		if line[i] == '#' {
+			return rec, noComments("rw")
 		}
 		return rec, "want a hex address of at most 16 digits"
 	}
