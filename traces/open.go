@@ -208,7 +208,7 @@ func Sniff(head []byte) (Format, error) {
 		switch {
 		case comment != 0 && likely != "" && likely != FormatPin:
 			return "", &sniffError{likely: likely, line: comment, end: end,
-				msg: fmt.Sprintf("line %d is a '#' comment, which only the pin format has, and the first record (line %d) is %s", comment, line, likely)}
+				msg: fmt.Sprintf("line %d is a '#' comment, which only the pin format has; the first record (line %d) looks like %s", comment, line, likely)}
 		case f != "":
 			return f, nil
 		case likely != "":
