@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // Geometry is a cache's shape. Size 0 means no cache.
@@ -38,7 +38,7 @@ func (g Geometry) Validate() error {
 
 // Line is one cache line's address: its address space and line number (address / line size).
 type Line struct {
-	ASID traces.ASID
+	ASID record.ASID
 	N    uint64
 }
 
@@ -216,7 +216,7 @@ func (c *Cache) Flush(invalidate bool) int64 {
 // Discard empties the cache of every line for which keep returns false, without writing
 // anything back: what a rollback or a crash does to lines whose data is no longer wanted.
 // keep may be nil (discard everything).
-func (c *Cache) Discard(keep func(traces.ASID) bool) {
+func (c *Cache) Discard(keep func(record.ASID) bool) {
 	for i := range c.ways {
 		x := &c.ways[i]
 		if x.valid && (keep == nil || !keep(x.line.ASID)) {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // Settings are incremental's own parameters.
@@ -127,7 +127,7 @@ func New(m scheme.Machine, set Settings, dev Storage) (*Incremental, error) {
 }
 
 // DomainOf returns the domain of an address space.
-func (s *Incremental) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.Of(asid) }
+func (s *Incremental) DomainOf(asid record.ASID) scheme.Domain { return s.doms.Of(asid) }
 
 func (s *Incremental) dom(d scheme.Domain) *domState {
 	st := s.state[d]
@@ -158,13 +158,13 @@ func (s *Incremental) Access(a scheme.Access) {
 
 // AccessBatch performs recs as Access performs each, numbered on from the access performed
 // last (scheme.BatchAccessor).
-func (s *Incremental) AccessBatch(recs []traces.Record) int64 {
+func (s *Incremental) AccessBatch(recs []record.Record) int64 {
 	return scheme.EachAccess(s, recs, s.n)
 }
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of its last page in memory (scheme.VerifyingBatchAccessor).
-func (s *Incremental) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+func (s *Incremental) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
 	return scheme.EachAccessVerify(s, recs, s.n, s.shift, check)
 }
 
@@ -261,17 +261,17 @@ func (s *Incremental) Crash() {
 }
 
 // Load reads blocks from memory.
-func (s *Incremental) Load(asid traces.ASID, first uint64, dst []uint64) {
+func (s *Incremental) Load(asid record.ASID, first uint64, dst []uint64) {
 	s.mem.Load(asid, first, dst)
 }
 
 // Store writes blocks into memory.
-func (s *Incremental) Store(asid traces.ASID, first uint64, src []uint64) {
+func (s *Incremental) Store(asid record.ASID, first uint64, src []uint64) {
 	s.mem.Store(asid, first, src)
 }
 
 // PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (s *Incremental) PageStamps(asid traces.ASID, n uint64) []uint64 {
+func (s *Incremental) PageStamps(asid record.ASID, n uint64) []uint64 {
 	return s.mem.PageStamps(asid, n)
 }
 

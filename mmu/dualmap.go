@@ -6,7 +6,7 @@ import (
 
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pagetable"
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // DualMap is the virtual-checkpoint scheme (docs/machine.md, section 2).
@@ -17,7 +17,7 @@ type DualMap struct{ *machine }
 // A read, and a write to a page already written since the last checkpoint (v == V), use
 // the current mapping m[l], faulting it in if needed. A first write (v != V) is a
 // protection event: see firstWrite.
-func (s *DualMap) Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
+func (s *DualMap) Access(asid record.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
 	p := s.pt.Lookup(asid, vpn)
 	e := s.pt.PTE(p)
 	if nextUse >= 0 {

@@ -2,7 +2,7 @@ package mmu
 
 import (
 	"github.com/vmsim/vmsim/pagetable"
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // None is plain demand paging: one mapping per page (m[0]), no checkpoints. Every miss
@@ -11,7 +11,7 @@ import (
 // failures.
 type None struct{ *machine }
 
-func (s *None) Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
+func (s *None) Access(asid record.ASID, vpn pagetable.VPN, write bool, nextUse int64) {
 	p := s.pt.Lookup(asid, vpn)
 	e := s.pt.PTE(p)
 	if nextUse >= 0 {

@@ -5,8 +5,8 @@ import (
 	"math/bits"
 
 	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 func init() {
@@ -150,7 +150,7 @@ func (a *dualMapAdapter) Access(x scheme.Access) {
 
 // AccessBatch is Access over records, with no next-use (the driver's fast path runs
 // without --replace opt).
-func (a *noneAdapter) AccessBatch(recs []traces.Record) (writes int64) {
+func (a *noneAdapter) AccessBatch(recs []record.Record) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
@@ -175,7 +175,7 @@ func (a *noneAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 }
 
 // AccessBatch is Access over records, with no next-use.
-func (a *dualMapAdapter) AccessBatch(recs []traces.Record) (writes int64) {
+func (a *dualMapAdapter) AccessBatch(recs []record.Record) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
@@ -201,7 +201,7 @@ func (a *dualMapAdapter) AccessBatch(recs []traces.Record) (writes int64) {
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
-func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+func (a *noneAdapter) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
@@ -230,7 +230,7 @@ func (a *noneAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
-func (a *dualMapAdapter) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+func (a *dualMapAdapter) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
 	shift := a.shift
 	for i := range recs {
 		r := &recs[i]
@@ -265,7 +265,7 @@ func (a *adapter) next() int64 {
 	return a.nextUse()
 }
 
-func (a *adapter) DomainOf(asid traces.ASID) scheme.Domain { return scheme.Domain(a.s.DomainOf(asid)) }
+func (a *adapter) DomainOf(asid record.ASID) scheme.Domain { return scheme.Domain(a.s.DomainOf(asid)) }
 
 func (a *adapter) Checkpoint(d scheme.Domain) {
 	before := a.m.dk.IO.Writes
@@ -279,7 +279,7 @@ func (a *adapter) Crash() { a.s.Crash() }
 
 // Load reads each block from the current version of its page, wherever it is, a page at
 // a time.
-func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
+func (a *adapter) Load(asid record.ASID, first uint64, dst []uint64) {
 	for i := 0; i < len(dst); {
 		st, off, n := a.run(asid, first+uint64(i), len(dst)-i)
 		if st == nil {
@@ -293,14 +293,14 @@ func (a *adapter) Load(asid traces.ASID, first uint64, dst []uint64) {
 
 // PageStamps returns the stamps of the current version of the page, wherever it is (the
 // scheme.StampView of Load and Store).
-func (a *adapter) PageStamps(asid traces.ASID, page uint64) []uint64 {
+func (a *adapter) PageStamps(asid record.ASID, page uint64) []uint64 {
 	return a.s.PeekStamps(asid, pagetable.VPN(page))
 }
 
 // Store writes into the current version of each block's page. After Access the page is
 // resident, unless a later page of the same access stole its frame; its data is then in
 // the slot it was written back to.
-func (a *adapter) Store(asid traces.ASID, first uint64, src []uint64) {
+func (a *adapter) Store(asid record.ASID, first uint64, src []uint64) {
 	for i := 0; i < len(src); {
 		st, off, n := a.run(asid, first+uint64(i), len(src)-i)
 		if st == nil {
@@ -313,7 +313,7 @@ func (a *adapter) Store(asid traces.ASID, first uint64, src []uint64) {
 
 // run returns the stamps of the current version of the page holding block b (nil for the
 // initial content), b's offset in it, and how many of the left blocks from b it holds.
-func (a *adapter) run(asid traces.ASID, b uint64, left int) (st []uint64, off, n int) {
+func (a *adapter) run(asid record.ASID, b uint64, left int) (st []uint64, off, n int) {
 	off = int(b & (1<<a.perPage - 1))
 	return a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), off, min(left, 1<<a.perPage-off)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pager"
 	"github.com/vmsim/vmsim/pagetable"
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // Scheme is a way of checkpointing memory, driven one page access at a time.
@@ -15,9 +15,9 @@ type Scheme interface {
 	// Access references page vpn of address space asid, reading or writing it. nextUse
 	// is the time of the page's next reference (for opt replacement), or -1 to keep the
 	// one last given.
-	Access(asid traces.ASID, vpn pagetable.VPN, write bool, nextUse int64)
+	Access(asid record.ASID, vpn pagetable.VPN, write bool, nextUse int64)
 	// DomainOf returns the checkpoint domain of an address space.
-	DomainOf(asid traces.ASID) pagetable.DomainID
+	DomainOf(asid record.ASID) pagetable.DomainID
 	// Checkpoint takes a checkpoint of domain d.
 	Checkpoint(d pagetable.DomainID)
 	// Rollback returns domain d to its last checkpoint, memory intact.
@@ -31,10 +31,10 @@ type Scheme interface {
 	Check() error
 	// Stamps returns the contents of the current version of page (asid, vpn).
 	// Precondition: it is resident (as after Access); verification is on.
-	Stamps(asid traces.ASID, vpn pagetable.VPN) []uint64
+	Stamps(asid record.ASID, vpn pagetable.VPN) []uint64
 	// PeekStamps returns the contents of the current version of (asid, vpn) wherever it
 	// is, without side effects: nil for the initial content (stamp 0 throughout).
-	PeekStamps(asid traces.ASID, vpn pagetable.VPN) []uint64
+	PeekStamps(asid record.ASID, vpn pagetable.VPN) []uint64
 }
 
 // Counters are what a scheme counts. See sim.Stats for each one's definition.
@@ -126,7 +126,7 @@ type machine struct {
 	lastF frames.FrameID
 }
 
-func (m *machine) DomainOf(asid traces.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
+func (m *machine) DomainOf(asid record.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
 
 func (m *machine) Counters() Counters {
 	return Counters{
@@ -149,7 +149,7 @@ func (m *machine) Counters() Counters {
 
 func (m *machine) Check() error { return m.pt.Check(m.ft, m.dk) }
 
-func (m *machine) Stamps(asid traces.ASID, vpn pagetable.VPN) []uint64 {
+func (m *machine) Stamps(asid record.ASID, vpn pagetable.VPN) []uint64 {
 	p, ok := m.pt.Find(asid, vpn)
 	if !ok {
 		panic(fmt.Sprintf("mmu: Stamps of untouched page (%d, %#x)", asid, vpn))
@@ -161,7 +161,7 @@ func (m *machine) Stamps(asid traces.ASID, vpn pagetable.VPN) []uint64 {
 	return m.ft.Stamps(f)
 }
 
-func (m *machine) PeekStamps(asid traces.ASID, vpn pagetable.VPN) []uint64 {
+func (m *machine) PeekStamps(asid record.ASID, vpn pagetable.VPN) []uint64 {
 	p, ok := m.pt.Find(asid, vpn)
 	if !ok {
 		return nil

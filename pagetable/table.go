@@ -8,7 +8,7 @@ import (
 
 	"github.com/vmsim/vmsim/disk"
 	"github.com/vmsim/vmsim/frames"
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // VPN is a virtual page number: a virtual address divided by the page size.
@@ -36,7 +36,7 @@ type PTE struct {
 	// NextUse is when the page is next referenced, for the opt policy.
 	NextUse int64
 	VPN     VPN
-	ASID    traces.ASID
+	ASID    record.ASID
 	Domain  DomainID
 	// V is the k-bit copy of the domain's V taken at the page's last first write since a
 	// checkpoint; 0 means "not written in any live interval".
@@ -79,7 +79,7 @@ const tlbBits = 13
 // tlbEntry caches one translation of (asid, vpn) to a PageID.
 type tlbEntry struct {
 	vpn  VPN
-	asid traces.ASID
+	asid record.ASID
 	id   PageID // PageID+1; 0 marks an empty entry
 }
 
@@ -106,8 +106,8 @@ type Table struct {
 	// least 2*len(ptes); every PTE is in it exactly once.
 	index     []uint32
 	indexBits uint
-	spaces    map[traces.ASID]*space
-	lastASID  traces.ASID
+	spaces    map[record.ASID]*space
+	lastASID  record.ASID
 	last      *space
 	domains   []Domain
 	vmax      uint32
@@ -128,7 +128,7 @@ func New(vbits int, perASID bool) *Table {
 	if vbits < 1 || vbits > 31 {
 		panic(fmt.Sprintf("pagetable: vbits %d out of range 1..31", vbits))
 	}
-	t := &Table{spaces: map[traces.ASID]*space{}, vmax: 1<<vbits - 1, perASID: perASID, overflow: -1}
+	t := &Table{spaces: map[record.ASID]*space{}, vmax: 1<<vbits - 1, perASID: perASID, overflow: -1}
 	t.index, t.indexBits = make([]uint32, minIndex), uint(bits.TrailingZeros(minIndex))
 	if !perASID {
 		t.domains = append(t.domains, Domain{V: 1})
@@ -178,7 +178,7 @@ func (t *Table) Domains() []Domain { return t.domains }
 func (t *Table) Domain(d DomainID) *Domain { return &t.domains[d] }
 
 // DomainOf returns the domain of address space asid, creating it if needed.
-func (t *Table) DomainOf(asid traces.ASID) DomainID { return t.space(asid).domain }
+func (t *Table) DomainOf(asid record.ASID) DomainID { return t.space(asid).domain }
 
 // Modified reports whether page p has a needed checkpoint version (v == V).
 func (t *Table) Modified(p PageID) bool {
@@ -196,7 +196,7 @@ func (t *Table) AddCheckpointFrames(d DomainID, delta int) {
 	t.ckptTotal += delta
 }
 
-func (t *Table) space(asid traces.ASID) *space {
+func (t *Table) space(asid record.ASID) *space {
 	if t.last != nil && asid == t.lastASID {
 		return t.last
 	}
@@ -214,13 +214,13 @@ func (t *Table) space(asid traces.ASID) *space {
 }
 
 // hash places (asid, vpn) in the index: Fibonacci hashing of a mix of both.
-func (t *Table) hash(asid traces.ASID, vpn VPN) uint64 {
+func (t *Table) hash(asid record.ASID, vpn VPN) uint64 {
 	h := (uint64(vpn) ^ uint64(asid)<<48 ^ uint64(asid)>>16) * 0x9E3779B97F4A7C15
 	return h >> (64 - t.indexBits)
 }
 
 // probe returns the index slot holding (asid, vpn), or the empty slot where it belongs.
-func (t *Table) probe(asid traces.ASID, vpn VPN) (slot uint64, found bool) {
+func (t *Table) probe(asid record.ASID, vpn VPN) (slot uint64, found bool) {
 	mask := uint64(len(t.index) - 1)
 	for i := t.hash(asid, vpn); ; i = (i + 1) & mask {
 		id := t.index[i]
@@ -250,7 +250,7 @@ func (t *Table) grow() {
 
 // Lookup returns the PTE of (asid, vpn), creating it (not resident, v = 0) on first touch.
 // Past the limit of SetMaxPages it returns the spare page and sets Err.
-func (t *Table) Lookup(asid traces.ASID, vpn VPN) PageID {
+func (t *Table) Lookup(asid record.ASID, vpn VPN) PageID {
 	te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]
 	if te.vpn == vpn && te.asid == asid && te.id != 0 {
 		return te.id - 1
@@ -262,7 +262,7 @@ func (t *Table) Lookup(asid traces.ASID, vpn VPN) PageID {
 	return p
 }
 
-func (t *Table) lookup(asid traces.ASID, vpn VPN) (p PageID, cache bool) {
+func (t *Table) lookup(asid record.ASID, vpn VPN) (p PageID, cache bool) {
 	slot, found := t.probe(asid, vpn)
 	if found {
 		return PageID(t.index[slot] - 1), true
@@ -305,7 +305,7 @@ func (t *Table) lookup(asid traces.ASID, vpn VPN) (p PageID, cache bool) {
 const BytesPerPage = 100
 
 // Find returns the PTE of (asid, vpn) without creating it.
-func (t *Table) Find(asid traces.ASID, vpn VPN) (PageID, bool) {
+func (t *Table) Find(asid record.ASID, vpn VPN) (PageID, bool) {
 	// A page's ID never changes, so the lookup cache answers for Find too.
 	if te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]; te.vpn == vpn && te.asid == asid && te.id != 0 {
 		return te.id - 1, true
@@ -371,7 +371,7 @@ func (t *Table) ClearModified(d DomainID) {
 // PTPage names the page-table page holding page p's PTE when a page-table page holds
 // perPage consecutive PTEs: the address space and the PTE index divided by perPage.
 type PTPage struct {
-	ASID  traces.ASID
+	ASID  record.ASID
 	Index uint64
 }
 

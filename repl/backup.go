@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // Unit names one unit of replicated memory: a page (remus) or a cache line (cacheline) of
 // an address space, by number (address / unit size).
 type Unit struct {
-	ASID traces.ASID
+	ASID record.ASID
 	N    uint64
 }
 

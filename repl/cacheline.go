@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // LogEntryBytes is the size of one entry of the cache-line log: a line address.
@@ -154,7 +154,7 @@ func (c *Cacheline) Access(a scheme.Access) {
 }
 
 // DomainOf returns the domain of an address space.
-func (c *Cacheline) DomainOf(asid traces.ASID) scheme.Domain { return c.doms.Of(asid) }
+func (c *Cacheline) DomainOf(asid record.ASID) scheme.Domain { return c.doms.Of(asid) }
 
 // Checkpoint sends domain d's logged lines (the cache already flushed), in log order, one
 // per entry, then commits, and empties the log.
@@ -230,13 +230,13 @@ func (c *Cacheline) lineStamps(u Unit, create bool) []uint64 {
 }
 
 // PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (c *Cacheline) PageStamps(asid traces.ASID, n uint64) []uint64 { return c.mem.PageStamps(asid, n) }
+func (c *Cacheline) PageStamps(asid record.ASID, n uint64) []uint64 { return c.mem.PageStamps(asid, n) }
 
 // Load reads blocks from memory.
-func (c *Cacheline) Load(asid traces.ASID, first uint64, dst []uint64) { c.mem.Load(asid, first, dst) }
+func (c *Cacheline) Load(asid record.ASID, first uint64, dst []uint64) { c.mem.Load(asid, first, dst) }
 
 // Store writes blocks into memory.
-func (c *Cacheline) Store(asid traces.ASID, first uint64, src []uint64) {
+func (c *Cacheline) Store(asid record.ASID, first uint64, src []uint64) {
 	c.mem.Store(asid, first, src)
 }
 

@@ -5,8 +5,8 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // Remus is epoch-based replication of a virtual machine to a backup at page granularity
@@ -94,16 +94,16 @@ func (r *Remus) Access(a scheme.Access) {
 // AccessBatch performs recs as Access performs each, numbered on from the highest access
 // number performed (scheme.BatchAccessor); remus looks at the numbers only to name the
 // access that passes Machine.MaxPages.
-func (r *Remus) AccessBatch(recs []traces.Record) int64 { return scheme.EachAccess(r, recs, r.n) }
+func (r *Remus) AccessBatch(recs []record.Record) int64 { return scheme.EachAccess(r, recs, r.n) }
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
-func (r *Remus) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+func (r *Remus) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
 	return scheme.EachAccessVerify(r, recs, r.n, r.shift, check)
 }
 
 // DomainOf returns the domain of an address space.
-func (r *Remus) DomainOf(asid traces.ASID) scheme.Domain { return r.doms.Of(asid) }
+func (r *Remus) DomainOf(asid record.ASID) scheme.Domain { return r.doms.Of(asid) }
 
 // sortedDirty returns domain d's dirty pages in address order, in r.stageList.
 func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
@@ -187,13 +187,13 @@ func (r *Remus) Crash() {
 }
 
 // Load reads blocks from the primary's memory.
-func (r *Remus) Load(asid traces.ASID, first uint64, dst []uint64) { r.mem.Load(asid, first, dst) }
+func (r *Remus) Load(asid record.ASID, first uint64, dst []uint64) { r.mem.Load(asid, first, dst) }
 
 // Store writes blocks into the primary's memory.
-func (r *Remus) Store(asid traces.ASID, first uint64, src []uint64) { r.mem.Store(asid, first, src) }
+func (r *Remus) Store(asid record.ASID, first uint64, src []uint64) { r.mem.Store(asid, first, src) }
 
 // PageStamps returns the stamps of page n of asid in the primary's memory (scheme.StampView).
-func (r *Remus) PageStamps(asid traces.ASID, n uint64) []uint64 { return r.mem.PageStamps(asid, n) }
+func (r *Remus) PageStamps(asid record.ASID, n uint64) []uint64 { return r.mem.PageStamps(asid, n) }
 
 // Counters adds remus's counts to c.
 func (r *Remus) Counters(c *scheme.Counters) {

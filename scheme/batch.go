@@ -1,6 +1,6 @@
 package scheme
 
-import "github.com/vmsim/vmsim/traces"
+import "github.com/vmsim/vmsim/record"
 
 // Accessor is anything with the Access method of a Scheme.
 type Accessor interface {
@@ -12,7 +12,7 @@ type Accessor interface {
 // needs nothing more can implement BatchAccessor with it, so that the driver's fast path
 // runs it without a call through an interface per access or its own work per access.
 // Precondition: every record is an access (BatchAccessor's contract).
-func EachAccess[S Accessor](s S, recs []traces.Record, n int64) (writes int64) {
+func EachAccess[S Accessor](s S, recs []record.Record, n int64) (writes int64) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind.Writes() {
@@ -33,7 +33,7 @@ type StampAccessor interface {
 // EachAccessVerify is EachAccess that calls check after each record's access with
 // s.PageStamps of the page of the record's last byte (pageShift: log2 Machine.PageSize):
 // VerifyingBatchAccessor for a scheme that offers StampView.
-func EachAccessVerify[S StampAccessor](s S, recs []traces.Record, n int64, pageShift uint, check func(int, []uint64)) (writes int64) {
+func EachAccessVerify[S StampAccessor](s S, recs []record.Record, n int64, pageShift uint, check func(int, []uint64)) (writes int64) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind.Writes() {

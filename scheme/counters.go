@@ -3,7 +3,7 @@ package scheme
 import (
 	"errors"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // Counters are what a scheme reports. The channels are common to every scheme, so that
@@ -77,7 +77,7 @@ func (s *PageSet) Add(asid uint32, first, last uint64, write bool, n int64) bool
 	}
 	// add written out (it is not inlined): this loop is on every access's path.
 	for p := first; ; p++ {
-		id, added := s.pages.Add(Page{traces.ASID(asid), p})
+		id, added := s.pages.Add(Page{record.ASID(asid), p})
 		if added {
 			s.written = append(s.written, false)
 		}
@@ -98,7 +98,7 @@ func (s *PageSet) addBounded(asid uint32, first, last uint64, write bool, n int6
 		return false
 	}
 	for p := first; ; p++ {
-		pg := Page{traces.ASID(asid), p}
+		pg := Page{record.ASID(asid), p}
 		if s.pages.Len() >= s.max && s.pages.Find(pg) < 0 {
 			s.fail(n, 0)
 			return false

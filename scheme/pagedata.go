@@ -6,12 +6,12 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // Page names a page of an address space: its number is the address / Machine.PageSize.
 type Page struct {
-	ASID traces.ASID
+	ASID record.ASID
 	N    uint64
 }
 
@@ -28,7 +28,7 @@ func (p Page) Compare(q Page) int {
 // MarkPages adds pages first..last of asid to set and returns how many were not in it
 // already (for a scheme that traps the first write of a page since its checkpoint). A
 // PageIndex serves as the set: a write is marked without hashing a struct key.
-func MarkPages(set *PageIndex, asid traces.ASID, first, last uint64) (added int64) {
+func MarkPages(set *PageIndex, asid record.ASID, first, last uint64) (added int64) {
 	for n := first; ; n++ {
 		if _, ok := set.Add(Page{ASID: asid, N: n}); ok {
 			added++
@@ -130,7 +130,7 @@ func (d *PageData) All(f func(p Page, stamps []uint64)) {
 }
 
 // Load copies into dst the stamps of len(dst) blocks from block first of asid.
-func (d *PageData) Load(asid traces.ASID, first uint64, dst []uint64) {
+func (d *PageData) Load(asid record.ASID, first uint64, dst []uint64) {
 	mask := uint64(d.blocks - 1)
 	for i := 0; i < len(dst); {
 		b := first + uint64(i)
@@ -146,10 +146,10 @@ func (d *PageData) Load(asid traces.ASID, first uint64, dst []uint64) {
 
 // PageStamps returns page n of asid's stamps, nil if it was never created: the
 // StampView method over the image.
-func (d *PageData) PageStamps(asid traces.ASID, n uint64) []uint64 { return d.Get(Page{asid, n}) }
+func (d *PageData) PageStamps(asid record.ASID, n uint64) []uint64 { return d.Get(Page{asid, n}) }
 
 // Store writes src into len(src) blocks from block first of asid.
-func (d *PageData) Store(asid traces.ASID, first uint64, src []uint64) {
+func (d *PageData) Store(asid record.ASID, first uint64, src []uint64) {
 	mask := uint64(d.blocks - 1)
 	for i := 0; i < len(src); {
 		b := first + uint64(i)

@@ -1,7 +1,7 @@
 package scheme
 
 import (
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // Access is one memory access as a scheme sees it: a program access (LevelCPU, or
@@ -10,8 +10,8 @@ import (
 type Access struct {
 	Addr uint64
 	Size uint32 // bytes, >= 1
-	ASID traces.ASID
-	Kind traces.Kind // Read, Write, Modify or Fetch
+	ASID record.ASID
+	Kind record.Kind // Read, Write, Modify or Fetch
 	// N is the access's number in the trace (1-based; a replayed access keeps its number).
 	// Fills and write-backs carry the number of the access that caused them, or of the last
 	// access before the checkpoint that flushed them.
@@ -31,7 +31,7 @@ type Scheme interface {
 	// Access performs one access.
 	Access(a Access)
 	// DomainOf returns the checkpoint domain of an address space.
-	DomainOf(asid traces.ASID) Domain
+	DomainOf(asid record.ASID) Domain
 	// Checkpoint takes a checkpoint of domain d.
 	Checkpoint(d Domain)
 	// Rollback returns domain d to its last checkpoint after a transient failure, or a crash
@@ -44,11 +44,11 @@ type Scheme interface {
 	// Load copies into dst the stamps of len(dst) consecutive blocks of Machine.VerifyBlock
 	// bytes, from block number first of asid: what a program reading them now would get.
 	// It has no side effects. Never-written blocks hold 0. Only called when verifying.
-	Load(asid traces.ASID, first uint64, dst []uint64)
+	Load(asid record.ASID, first uint64, dst []uint64)
 	// Store writes src into len(src) consecutive blocks from block number first of asid:
 	// the data of a write access just performed by Access (or of a line the cache writes
 	// back, also just passed to Access). Only called when verifying.
-	Store(asid traces.ASID, first uint64, src []uint64)
+	Store(asid record.ASID, first uint64, src []uint64)
 	// Counters adds the scheme's counts so far to c (c.Own has len(Info.Counters)).
 	Counters(c *Counters)
 	// Check verifies the scheme's invariants from scratch.
@@ -65,7 +65,7 @@ type Scheme interface {
 // scheme that implements it must not call Machine.RequestCheckpoint from AccessBatch. It
 // returns how many of the records write (Kind.Writes), which it has to know anyway.
 type BatchAccessor interface {
-	AccessBatch(recs []traces.Record) (writes int64)
+	AccessBatch(recs []record.Record) (writes int64)
 }
 
 // StampView is implemented by schemes that keep the stamps of each page in one slice, so
@@ -76,7 +76,7 @@ type BatchAccessor interface {
 // is Load and writing it Store, with the same preconditions; it is valid until the next
 // call into the scheme. It has no side effects.
 type StampView interface {
-	PageStamps(asid traces.ASID, page uint64) []uint64
+	PageStamps(asid record.ASID, page uint64) []uint64
 }
 
 // VerifyingBatchAccessor is implemented by BatchAccessor schemes whose fast path can also
@@ -87,7 +87,7 @@ type StampView interface {
 // A scheme whose page table outgrew its limit (Err) may skip check for the rest of the
 // batch; the driver stops after it.
 type VerifyingBatchAccessor interface {
-	AccessBatchVerify(recs []traces.Record, check func(i int, stamps []uint64)) (writes int64)
+	AccessBatchVerify(recs []record.Record, check func(i int, stamps []uint64)) (writes int64)
 }
 
 // IOAware is implemented by schemes that see the trace's I/O records (input and output

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // Page names a page of an address space (scheme.Page).
@@ -15,7 +15,7 @@ type Page = scheme.Page
 // space ASID just after access N of the trace. Bytes is what the entry takes in the log and
 // on the link: the header (--log-header) plus Size.
 type Entry struct {
-	ASID    traces.ASID
+	ASID    record.ASID
 	Channel uint64
 	Size    uint32
 	N       int64

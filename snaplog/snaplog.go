@@ -5,8 +5,8 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // DefaultHeader is the default size in bytes of a log entry's header: the access number
@@ -111,7 +111,7 @@ func New(m scheme.Machine, set Settings, link Link) (*Snaplog, error) {
 }
 
 // DomainOf returns the domain of an address space.
-func (s *Snaplog) DomainOf(asid traces.ASID) scheme.Domain { return s.doms.Of(asid) }
+func (s *Snaplog) DomainOf(asid record.ASID) scheme.Domain { return s.doms.Of(asid) }
 
 func (s *Snaplog) dom(d scheme.Domain) *domState {
 	st := s.state[d]
@@ -147,19 +147,19 @@ func (s *Snaplog) Access(a scheme.Access) {
 
 // AccessBatch performs recs as Access performs each, numbered on from the highest access
 // number seen (scheme.BatchAccessor).
-func (s *Snaplog) AccessBatch(recs []traces.Record) int64 {
+func (s *Snaplog) AccessBatch(recs []record.Record) int64 {
 	return scheme.EachAccess(s, recs, s.lastN)
 }
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
-func (s *Snaplog) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) int64 {
+func (s *Snaplog) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
 	return scheme.EachAccessVerify(s, recs, s.lastN, s.shift, check)
 }
 
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
 func (s *Snaplog) IO(a scheme.Access) {
-	if a.Kind != traces.Input {
+	if a.Kind != record.Input {
 		return
 	}
 	d := s.DomainOf(a.ASID)
@@ -255,13 +255,13 @@ func (s *Snaplog) recovered(replay, entries, bytes, snap int64) {
 }
 
 // Load reads blocks from memory.
-func (s *Snaplog) Load(asid traces.ASID, first uint64, dst []uint64) { s.mem.Load(asid, first, dst) }
+func (s *Snaplog) Load(asid record.ASID, first uint64, dst []uint64) { s.mem.Load(asid, first, dst) }
 
 // Store writes blocks into memory.
-func (s *Snaplog) Store(asid traces.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
+func (s *Snaplog) Store(asid record.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
 
 // PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (s *Snaplog) PageStamps(asid traces.ASID, n uint64) []uint64 { return s.mem.PageStamps(asid, n) }
+func (s *Snaplog) PageStamps(asid record.ASID, n uint64) []uint64 { return s.mem.PageStamps(asid, n) }
 
 // Counters adds snaplog's counts to c.
 func (s *Snaplog) Counters(c *scheme.Counters) {

@@ -84,24 +84,24 @@ func TestChampSimReader(t *testing.T) {
 		wantErr string
 	}{
 		{"fetch, loads, stores in order", FormatChampSim, plain, []Record{
-			{0x400100, 1, 0, Fetch}, {0x1000, 1, 0, Read}, {0x2000, 1, 0, Read}, {0x3000, 1, 0, Write}}, ""},
+			{Addr: 0x400100, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x2000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x3000, Size: 1, ASID: 0, Kind: Write}}, ""},
 		{"no memory operands", FormatChampSim, encodeChampSim(FormatChampSim, champsimInstr{ip: 0x10, branch: 1, taken: 1}),
-			[]Record{{0x10, 1, 0, Fetch}}, ""},
+			[]Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}}, ""},
 		{"plain layout has 2 store slots", FormatChampSim, encodeChampSim(FormatChampSim, full), []Record{
-			{0x400200, 1, 0, Fetch}, {1, 1, 0, Read}, {2, 1, 0, Read}, {3, 1, 0, Read}, {4, 1, 0, Read}, {5, 1, 0, Write}, {6, 1, 0, Write}}, ""},
+			{Addr: 0x400200, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 1, Size: 1, ASID: 0, Kind: Read}, {Addr: 2, Size: 1, ASID: 0, Kind: Read}, {Addr: 3, Size: 1, ASID: 0, Kind: Read}, {Addr: 4, Size: 1, ASID: 0, Kind: Read}, {Addr: 5, Size: 1, ASID: 0, Kind: Write}, {Addr: 6, Size: 1, ASID: 0, Kind: Write}}, ""},
 		{"cloudsuite: asid[0] fetches, asid[1] data", FormatChampSimCloudSuite, encodeChampSim(FormatChampSimCloudSuite, one), []Record{
-			{0x400100, 1, 7, Fetch}, {0x1000, 1, 9, Read}, {0x2000, 1, 9, Read}, {0x3000, 1, 9, Write}}, ""},
+			{Addr: 0x400100, Size: 1, ASID: 7, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 9, Kind: Read}, {Addr: 0x2000, Size: 1, ASID: 9, Kind: Read}, {Addr: 0x3000, Size: 1, ASID: 9, Kind: Write}}, ""},
 		{"cloudsuite: 4 store slots", FormatChampSimCloudSuite, encodeChampSim(FormatChampSimCloudSuite, full), []Record{
-			{0x400200, 1, 1, Fetch}, {1, 1, 2, Read}, {2, 1, 2, Read}, {3, 1, 2, Read}, {4, 1, 2, Read},
-			{5, 1, 2, Write}, {6, 1, 2, Write}, {7, 1, 2, Write}, {8, 1, 2, Write}}, ""},
+			{Addr: 0x400200, Size: 1, ASID: 1, Kind: Fetch}, {Addr: 1, Size: 1, ASID: 2, Kind: Read}, {Addr: 2, Size: 1, ASID: 2, Kind: Read}, {Addr: 3, Size: 1, ASID: 2, Kind: Read}, {Addr: 4, Size: 1, ASID: 2, Kind: Read},
+			{Addr: 5, Size: 1, ASID: 2, Kind: Write}, {Addr: 6, Size: 1, ASID: 2, Kind: Write}, {Addr: 7, Size: 1, ASID: 2, Kind: Write}, {Addr: 8, Size: 1, ASID: 2, Kind: Write}}, ""},
 		{"empty", FormatChampSim, nil, nil, ""},
 		{"truncated last record", FormatChampSim, append(bytes.Clone(plain), plain[:40]...), []Record{
-			{0x400100, 1, 0, Fetch}, {0x1000, 1, 0, Read}, {0x2000, 1, 0, Read}, {0x3000, 1, 0, Write}},
+			{Addr: 0x400100, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x2000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x3000, Size: 1, ASID: 0, Kind: Write}},
 			"t.trace: offset 64: truncated champsim record: 40 of 64 bytes"},
 		{"only a partial record", FormatChampSimCloudSuite, make([]byte, 95), nil,
 			"t.trace: offset 0: truncated champsim-cloudsuite record: 95 of 96 bytes"},
 		{"bad is_branch", FormatChampSim, append(bytes.Clone(plain), encodeChampSim(FormatChampSim, champsimInstr{ip: 1, branch: 2})...),
-			[]Record{{0x400100, 1, 0, Fetch}, {0x1000, 1, 0, Read}, {0x2000, 1, 0, Read}, {0x3000, 1, 0, Write}},
+			[]Record{{Addr: 0x400100, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x2000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x3000, Size: 1, ASID: 0, Kind: Write}},
 			"t.trace: offset 64: not a champsim record: is_branch 2, branch_taken 0 (want 0 or 1); a CloudSuite trace needs --format champsim-cloudsuite"},
 	}
 	for _, tt := range tests {

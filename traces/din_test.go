@@ -14,14 +14,14 @@ func TestDinReader(t *testing.T) {
 		want    []Record
 		wantErr string
 	}{
-		{"traditional", "2 0\n0 1000\n1 70f60888\n", []Record{{0, 1, 0, Fetch}, {0x1000, 1, 0, Read}, {0x70f60888, 1, 0, Write}}, ""},
-		{"comments ignored", "2 0 This is an instruction fetch at hex address 0.\n0 1000\tread\n", []Record{{0, 1, 0, Fetch}, {0x1000, 1, 0, Read}}, ""},
-		{"misc is a read; flush and invalidate skipped", "3 10\n4 20\n5 30\n1 40\n", []Record{{0x10, 1, 0, Read}, {0x40, 1, 0, Write}}, ""},
-		{"0x prefixes, crlf, blank lines", "0x1 0x10\r\n\n  0 FF\r\n", []Record{{0x10, 1, 0, Write}, {0xff, 1, 0, Read}}, ""},
-		{"64-bit address", "0 ffffffffffffffff\n", []Record{{^uint64(0), 1, 0, Read}}, ""},
-		{"extended", "r 1000 4\nw 0x2000 0x8\ni 400 2 comment\nm 10 1\nc 10 40\nV 10 40\n", []Record{{0x1000, 4, 0, Read}, {0x2000, 8, 0, Write}, {0x400, 2, 0, Fetch}, {0x10, 1, 0, Read}}, ""},
-		{"mixed", "1 10\nW 20 4\n", []Record{{0x10, 1, 0, Write}, {0x20, 4, 0, Write}}, ""},
-		{"bad label", "0 10\n6 10\n", []Record{{0x10, 1, 0, Read}}, "t.trace:2: din label must be 0 to 5"},
+		{"traditional", "2 0\n0 1000\n1 70f60888\n", []Record{{Addr: 0, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x70f60888, Size: 1, ASID: 0, Kind: Write}}, ""},
+		{"comments ignored", "2 0 This is an instruction fetch at hex address 0.\n0 1000\tread\n", []Record{{Addr: 0, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x1000, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"misc is a read; flush and invalidate skipped", "3 10\n4 20\n5 30\n1 40\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x40, Size: 1, ASID: 0, Kind: Write}}, ""},
+		{"0x prefixes, crlf, blank lines", "0x1 0x10\r\n\n  0 FF\r\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Write}, {Addr: 0xff, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"64-bit address", "0 ffffffffffffffff\n", []Record{{Addr: ^uint64(0), Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"extended", "r 1000 4\nw 0x2000 0x8\ni 400 2 comment\nm 10 1\nc 10 40\nV 10 40\n", []Record{{Addr: 0x1000, Size: 4, ASID: 0, Kind: Read}, {Addr: 0x2000, Size: 8, ASID: 0, Kind: Write}, {Addr: 0x400, Size: 2, ASID: 0, Kind: Fetch}, {Addr: 0x10, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"mixed", "1 10\nW 20 4\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Write}, {Addr: 0x20, Size: 4, ASID: 0, Kind: Write}}, ""},
+		{"bad label", "0 10\n6 10\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}}, "t.trace:2: din label must be 0 to 5"},
 		{"no address", "1\n", nil, "t.trace:1:"},
 		{"bad address", "1 10z\n", nil, "t.trace:1: din: bad character in the address"},
 		{"not din", "hello world\n", nil, "t.trace:1: not a din record"},

@@ -13,12 +13,12 @@ func TestPinReader(t *testing.T) {
 		wantErr string
 	}{
 		{"ManualExamples output", "0x40001ee0: R 0xbfffe798\n0x40001efd: W 0xbfffe7d4\n#eof\n",
-			[]Record{{0xbfffe798, 1, 0, Read}, {0xbfffe7d4, 1, 0, Write}}, ""},
+			[]Record{{Addr: 0xbfffe798, Size: 1, ASID: 0, Kind: Read}, {Addr: 0xbfffe7d4, Size: 1, ASID: 0, Kind: Write}}, ""},
 		{"with sizes", "0x7f3a1c2d4e5f: R 0x7ffd2a3b4c50 8\n0x7f3a1c2d4e63: W 0x7ffd2a3b4c58 4\n",
-			[]Record{{0x7ffd2a3b4c50, 8, 0, Read}, {0x7ffd2a3b4c58, 4, 0, Write}}, ""},
-		{"size then value", "0x10: W 0x20  8 0x0000000000000001\n", []Record{{0x20, 8, 0, Write}}, ""},
-		{"nil address", "0x10: R (nil)\n", []Record{{0, 1, 0, Read}}, ""},
-		{"comments, blanks, crlf", "# pinatrace\n\n0x10: r 0x20\r\n   # x\n", []Record{{0x20, 1, 0, Read}}, ""},
+			[]Record{{Addr: 0x7ffd2a3b4c50, Size: 8, ASID: 0, Kind: Read}, {Addr: 0x7ffd2a3b4c58, Size: 4, ASID: 0, Kind: Write}}, ""},
+		{"size then value", "0x10: W 0x20  8 0x0000000000000001\n", []Record{{Addr: 0x20, Size: 8, ASID: 0, Kind: Write}}, ""},
+		{"nil address", "0x10: R (nil)\n", []Record{{Addr: 0, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"comments, blanks, crlf", "# pinatrace\n\n0x10: r 0x20\r\n   # x\n", []Record{{Addr: 0x20, Size: 1, ASID: 0, Kind: Read}}, ""},
 		{"empty", "", nil, ""},
 		{"no colon", "0x10 R 0x20\n", nil, "t.trace:1: want ':' after the instruction pointer"},
 		{"bad kind", "0x10: X 0x20\n", nil, "t.trace:1: want R or W"},
@@ -30,7 +30,7 @@ func TestPinReader(t *testing.T) {
 		{"bad size", "0x10: R 0x20 8x\n", nil, "t.trace:1: bad character in the size"},
 		{"size not a number", "0x10: R 0x20 big\n", nil, "t.trace:1: want a decimal size"},
 		{"wraps", "0x10: W 0xffffffffffffffff 2\n", nil, "t.trace:1: access runs past the end"},
-		{"second line bad", "0x10: R 0x20\nhello\n", []Record{{0x20, 1, 0, Read}}, "t.trace:2: not a pinatrace record"},
+		{"second line bad", "0x10: R 0x20\nhello\n", []Record{{Addr: 0x20, Size: 1, ASID: 0, Kind: Read}}, "t.trace:2: not a pinatrace record"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,22 +32,22 @@ func TestRWReader(t *testing.T) {
 		want    []Record
 		wantErr string // substring; "" for none
 	}{
-		{"two records", "0041f7a0 R\n31348900 W\n", []Record{{0x41f7a0, 1, 0, Read}, {0x31348900, 1, 0, Write}}, ""},
-		{"no final newline", "10 R", []Record{{0x10, 1, 0, Read}}, ""},
-		{"crlf and lower case", "0x10 w\r\nFF r\r\n", []Record{{0x10, 1, 0, Write}, {0xff, 1, 0, Read}}, ""},
-		{"blank lines and tabs", "\n10\tR\n  \n20 W  \n", []Record{{0x10, 1, 0, Read}, {0x20, 1, 0, Write}}, ""},
-		{"64-bit address", "ffffffffffffffff R\n", []Record{{^uint64(0), 1, 0, Read}}, ""},
-		{"eight digits, upper case", "0041F7A0 W\nFFFFFFFF R\n", []Record{{0x41f7a0, 1, 0, Write}, {0xffffffff, 1, 0, Read}}, ""},
-		{"eight digits, one not hex", "0041f7a0 R\n0041g7a0 R\n", []Record{{0x41f7a0, 1, 0, Read}}, "t.trace:2: want an address, a space and R or W"},
-		{"eight digits, lower-case kind", "0041f7a0 w\n", []Record{{0x41f7a0, 1, 0, Write}}, ""},
+		{"two records", "0041f7a0 R\n31348900 W\n", []Record{{Addr: 0x41f7a0, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x31348900, Size: 1, ASID: 0, Kind: Write}}, ""},
+		{"no final newline", "10 R", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"crlf and lower case", "0x10 w\r\nFF r\r\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Write}, {Addr: 0xff, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"blank lines and tabs", "\n10\tR\n  \n20 W  \n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}, {Addr: 0x20, Size: 1, ASID: 0, Kind: Write}}, ""},
+		{"64-bit address", "ffffffffffffffff R\n", []Record{{Addr: ^uint64(0), Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"eight digits, upper case", "0041F7A0 W\nFFFFFFFF R\n", []Record{{Addr: 0x41f7a0, Size: 1, ASID: 0, Kind: Write}, {Addr: 0xffffffff, Size: 1, ASID: 0, Kind: Read}}, ""},
+		{"eight digits, one not hex", "0041f7a0 R\n0041g7a0 R\n", []Record{{Addr: 0x41f7a0, Size: 1, ASID: 0, Kind: Read}}, "t.trace:2: want an address, a space and R or W"},
+		{"eight digits, lower-case kind", "0041f7a0 w\n", []Record{{Addr: 0x41f7a0, Size: 1, ASID: 0, Kind: Write}}, ""},
 		{"empty", "", nil, ""},
-		{"bad kind", "10 R\n20 X\n", []Record{{0x10, 1, 0, Read}}, "t.trace:2: want R or W"},
+		{"bad kind", "10 R\n20 X\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}}, "t.trace:2: want R or W"},
 		{"no kind", "10\n", nil, "t.trace:1: want an address, a space and R or W"},
 		{"no space", "10R\n", nil, "t.trace:1:"},
 		{"not hex", "zz R\n", nil, "t.trace:1: want a hex address"},
 		{"address too long", "1ffffffffffffffff R\n", nil, "t.trace:1: want a hex address of at most 16 digits"},
 		{"trailing text", "10 R extra\n", nil, "t.trace:1: unexpected text"},
-		{"line too long", "10 R\n" + strings.Repeat("1", 5000) + " R\n", []Record{{0x10, 1, 0, Read}}, "t.trace:2: line longer than"},
+		{"line too long", "10 R\n" + strings.Repeat("1", 5000) + " R\n", []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Read}}, "t.trace:2: line longer than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,17 +70,17 @@ func TestLackeyReader(t *testing.T) {
 		wantErr     string
 	}{
 		{"all kinds", "==12== Lackey\n--12-- note\nI  04001100,3\n L 1ffefffd78,8\n S 0421d3c0,4\n M 0421d3c0,4\n",
-			false, []Record{{0x4001100, 3, 0, Fetch}, {0x1ffefffd78, 8, 0, Read}, {0x421d3c0, 4, 0, Write}, {0x421d3c0, 4, 0, Modify}}, 0, ""},
+			false, []Record{{Addr: 0x4001100, Size: 3, ASID: 0, Kind: Fetch}, {Addr: 0x1ffefffd78, Size: 8, ASID: 0, Kind: Read}, {Addr: 0x421d3c0, Size: 4, ASID: 0, Kind: Write}, {Addr: 0x421d3c0, Size: 4, ASID: 0, Kind: Modify}}, 0, ""},
 		{"valgrind lines only", "==1== a\n==1== b\n", false, nil, 0, ""},
-		{"strict rejects junk", "I  10,1\nhello\n", false, []Record{{0x10, 1, 0, Fetch}}, 0, "t.trace:2: not a lackey record"},
-		{"lenient skips junk", "I  10,1\nhello\n\n L 20,2\n", true, []Record{{0x10, 1, 0, Fetch}, {0x20, 2, 0, Read}}, 2, ""},
+		{"strict rejects junk", "I  10,1\nhello\n", false, []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}}, 0, "t.trace:2: not a lackey record"},
+		{"lenient skips junk", "I  10,1\nhello\n\n L 20,2\n", true, []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}, {Addr: 0x20, Size: 2, ASID: 0, Kind: Read}}, 2, ""},
 		{"size zero", " L 10,0\n", false, nil, 0, "t.trace:1: size 0"},
 		{"no size", " L 10\n", false, nil, 0, "t.trace:1: want ',' and a size"},
 		{"bad size", " L 10,x\n", false, nil, 0, "t.trace:1: want a decimal size"},
 		{"huge size", " L 10,99999999999\n", false, nil, 0, "t.trace:1: want a decimal size"},
 		{"wraps address space", " L ffffffffffffffff,2\n", false, nil, 0, "past the end of the address space"},
 		{"trailing text", " L 10,4 x\n", false, nil, 0, "t.trace:1: unexpected text"},
-		{"truncated last line", "I  10,1\n L 2", false, []Record{{0x10, 1, 0, Fetch}}, 0, "t.trace:2: want ','"},
+		{"truncated last line", "I  10,1\n L 2", false, []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}}, 0, "t.trace:2: want ','"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestLackeySyscalls(t *testing.T) {
 		wantErr     string
 	}{
 		{"async read at its completion", readStart + "I  10,1\n" + readDone + " L 20,2\n",
-			[]Record{{0x10, 1, 0, Fetch}, in(4, 0x340), {0x20, 2, 0, Read}}, 0, ""},
+			[]Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}, in(4, 0x340), {Addr: 0x20, Size: 2, ASID: 0, Kind: Read}}, 0, ""},
 		{"sync write", "SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \n", []Record{out(1, 6)}, 0, ""},
 		{"pre-success", "SYSCALL[9,9](17) sys_pread64 ( 7, 0x10, 5, 0 ) --> [pre-success] Success(0x5) \n", []Record{in(7, 5)}, 0, ""},
 		{"every I/O call", "SYSCALL[1,1](19) sys_readv ( 3, 0x1, 2 )[sync] --> Success(0x10) \n" +
@@ -151,10 +151,10 @@ func TestLackeySyscalls(t *testing.T) {
 		{"execve glued to the next record", "SYSCALL[4691,1](59) sys_execve ( 0x4035d08(/usr/bin/cat), 0x129998, 0x4035bc8 )I  0011adc0,6\n" +
 			"SYSCALL[4645,1](58) sys_fork ( )   fork: process 4645 created child 4691\n" +
 			" --> [pre-success] Success(0x1253) \n" + "   fork: process 6785 created child 6806\n \n",
-			[]Record{{0x11adc0, 6, 0, Fetch}}, 2, ""},
+			[]Record{{Addr: 0x11adc0, Size: 6, ASID: 0, Kind: Fetch}}, 2, ""},
 		{"a call's line broken off by a child", "SYSCALL[9,1](58) sys_fork ( )   fork: process 9 created child 10\n" +
 			"sys_wait4 ( 4294967295, 0x1fff0002bc, 0, 0x0 )I  00114236,7\n",
-			[]Record{{0x114236, 7, 0, Fetch}}, 2, ""},
+			[]Record{{Addr: 0x114236, Size: 7, ASID: 0, Kind: Fetch}}, 2, ""},
 		{"an I/O call's line broken off", "SYSCALL[9,1](58) sys_fork ( )   fork: process 9 created child 10\n" +
 			"sys_write ( 1, 0x1, 5 ) --> [async] ... \n", nil, 1, "t.trace:2: an I/O system call's line cut off"},
 		{"bad header", "SYSCALL[x,1](0) sys_read ( 4 )[sync] --> Success(0x1)\n", nil, 0, "t.trace:1: want SYSCALL[pid,tid](number)"},

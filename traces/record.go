@@ -1,63 +1,30 @@
 package traces
 
-import "fmt"
+import "github.com/vmsim/vmsim/record"
 
-// ASID identifies an address space (a process) in a trace.
-type ASID uint32
-
-// Kind is what a record does.
-type Kind uint8
-
-// Record kinds. Read, Write, Modify and Fetch are accesses; Checkpoint and Fail are
-// control records, and Input and Output I/O records, that only some formats carry.
-const (
-	Read       Kind = iota // a data load
-	Write                  // a data store
-	Modify                 // one access that reads then writes (lackey's M); counted as a write
-	Fetch                  // an instruction fetch; counted as a read
-	Checkpoint             // control: take a checkpoint of the record's domain
-	Fail                   // control: a failure strikes the record's domain here
-	Input                  // I/O: the program received Size bytes on channel Addr (a read system call)
-	Output                 // I/O: the program sent Size bytes on channel Addr (a write system call)
-	numKinds
+// The record types live in package record, a leaf with no I/O, so that the parts of the
+// machine can use them without importing the readers; these aliases keep the names that
+// trace readers and their users have always had.
+type (
+	// ASID identifies an address space (a process) in a trace: record.ASID.
+	ASID = record.ASID
+	// Kind is what a record does: record.Kind.
+	Kind = record.Kind
+	// Record is one trace record: record.Record.
+	Record = record.Record
 )
 
-var kindNames = [...]string{"read", "write", "modify", "fetch", "checkpoint", "fail", "input", "output"}
+// The record kinds, as in package record.
+const (
+	Read       = record.Read
+	Write      = record.Write
+	Modify     = record.Modify
+	Fetch      = record.Fetch
+	Checkpoint = record.Checkpoint
+	Fail       = record.Fail
+	Input      = record.Input
+	Output     = record.Output
+)
 
-func (k Kind) String() string {
-	if k < numKinds {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
-}
-
-// IsAccess reports whether k is a memory access rather than a control record.
-func (k Kind) IsAccess() bool { return k <= Fetch }
-
-// IsIO reports whether k is an I/O record (Input or Output).
-func (k Kind) IsIO() bool { return k == Input || k == Output }
-
-// Writes reports whether an access of kind k stores to memory (W, S and M records).
-func (k Kind) Writes() bool { return k == Write || k == Modify }
-
-// Record is one trace record.
-//
-// Invariant (for accesses): Size >= 1; the access touches bytes [Addr, Addr+Size).
-// Control records have Size 0 and Addr 0. An I/O record's Addr is its channel (a file
-// descriptor) and its Size the bytes transferred (0 or more).
-type Record struct {
-	Addr uint64
-	Size uint32
-	ASID ASID
-	Kind Kind
-}
-
-func (r Record) String() string {
-	if r.Kind.IsIO() {
-		return fmt.Sprintf("asid=%d %s channel=%d bytes=%d", r.ASID, r.Kind, r.Addr, r.Size)
-	}
-	if !r.Kind.IsAccess() {
-		return fmt.Sprintf("asid=%d %s", r.ASID, r.Kind)
-	}
-	return fmt.Sprintf("asid=%d %s %#x,%d", r.ASID, r.Kind, r.Addr, r.Size)
-}
+// numKinds is the number of valid kinds.
+const numKinds = record.NumKinds

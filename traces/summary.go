@@ -75,16 +75,6 @@ const (
 // SummaryOptions.MaxPages.
 var ErrTooManyPages = errors.New("too many pages")
 
-// PageSpan returns the first and last page (of 1<<shift bytes) that an access touches:
-// every page overlapping [Addr, Addr+Size), or only Addr's page when ignoreSize.
-func (r Record) PageSpan(shift uint, ignoreSize bool) (first, last uint64) {
-	first = r.Addr >> shift
-	if ignoreSize || r.Size <= 1 {
-		return first, first
-	}
-	return first, (r.Addr + uint64(r.Size) - 1) >> shift
-}
-
 // Summarize reads r to the end and describes it. Its memory grows with the pages the
 // trace touches, not with its length.
 func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {

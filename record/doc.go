@@ -1,0 +1,8 @@
+// Package record defines what a trace is made of: the Record (an access, a control record
+// or an I/O record), its Kind and the address space (ASID) it belongs to.
+//
+// It is a leaf: it imports nothing of vmsim's and nothing that does I/O, so that the
+// machine's parts (the cache, the page table, the schemes) can name a record without
+// pulling in the trace readers, their decompressors or the valgrind recorder, which live in
+// package traces. Package traces re-exports these names as aliases.
+package record

@@ -1,0 +1,73 @@
+package record
+
+import "fmt"
+
+// ASID identifies an address space (a process) in a trace.
+type ASID uint32
+
+// Kind is what a record does.
+type Kind uint8
+
+// Record kinds. Read, Write, Modify and Fetch are accesses; Checkpoint and Fail are
+// control records, and Input and Output I/O records, that only some formats carry.
+const (
+	Read       Kind = iota // a data load
+	Write                  // a data store
+	Modify                 // one access that reads then writes (lackey's M); counted as a write
+	Fetch                  // an instruction fetch; counted as a read
+	Checkpoint             // control: take a checkpoint of the record's domain
+	Fail                   // control: a failure strikes the record's domain here
+	Input                  // I/O: the program received Size bytes on channel Addr (a read system call)
+	Output                 // I/O: the program sent Size bytes on channel Addr (a write system call)
+	NumKinds               // the number of kinds: a Kind below it is valid
+)
+
+var kindNames = [...]string{"read", "write", "modify", "fetch", "checkpoint", "fail", "input", "output"}
+
+func (k Kind) String() string {
+	if k < NumKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// IsAccess reports whether k is a memory access rather than a control record.
+func (k Kind) IsAccess() bool { return k <= Fetch }
+
+// IsIO reports whether k is an I/O record (Input or Output).
+func (k Kind) IsIO() bool { return k == Input || k == Output }
+
+// Writes reports whether an access of kind k stores to memory (W, S and M records).
+func (k Kind) Writes() bool { return k == Write || k == Modify }
+
+// Record is one trace record.
+//
+// Invariant (for accesses): Size >= 1; the access touches bytes [Addr, Addr+Size).
+// Control records have Size 0 and Addr 0. An I/O record's Addr is its channel (a file
+// descriptor) and its Size the bytes transferred (0 or more).
+type Record struct {
+	Addr uint64
+	Size uint32
+	ASID ASID
+	Kind Kind
+}
+
+// PageSpan returns the first and last page (of 1<<shift bytes) that an access touches:
+// every page overlapping [Addr, Addr+Size), or only Addr's page when ignoreSize.
+func (r Record) PageSpan(shift uint, ignoreSize bool) (first, last uint64) {
+	first = r.Addr >> shift
+	if ignoreSize || r.Size <= 1 {
+		return first, first
+	}
+	return first, (r.Addr + uint64(r.Size) - 1) >> shift
+}
+
+func (r Record) String() string {
+	if r.Kind.IsIO() {
+		return fmt.Sprintf("asid=%d %s channel=%d bytes=%d", r.ASID, r.Kind, r.Addr, r.Size)
+	}
+	if !r.Kind.IsAccess() {
+		return fmt.Sprintf("asid=%d %s", r.ASID, r.Kind)
+	}
+	return fmt.Sprintf("asid=%d %s %#x,%d", r.ASID, r.Kind, r.Addr, r.Size)
+}
