@@ -344,7 +344,7 @@ type Sink interface {
 type Options struct {
 	// Version is written into each result (and is part of the points' IDs).
 	Version string
-	Jobs    int // parallel runs; 0 means one a core
+	Jobs    int // parallel runs; 0 means one a core. Precondition: Jobs >= 0 (the CLI refuses less)
 	Costs   sim.CostModel
 	// Progress, when set, is called after each point with the points done (skipped ones
 	// included) and the total.

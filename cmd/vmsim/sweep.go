@@ -132,6 +132,9 @@ by content hash; results do not change.`,
 			if csvPath == "" && jsonlPath == "" {
 				return fmt.Errorf("name an output: --csv FILE and/or --jsonl FILE")
 			}
+			if jobs < 0 {
+				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
+			}
 			points, model, err := sf.points()
 			if err != nil {
 				return err

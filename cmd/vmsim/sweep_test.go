@@ -44,3 +44,28 @@ func TestSweepCLI(t *testing.T) {
 		t.Errorf("--version: %d %q", code, stdout)
 	}
 }
+
+// TestSweepRefusesBadFlags: a flag value out of range is a usage error (exit 2, nothing
+// on stdout), and no output file is created.
+func TestSweepRefusesBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"negative jobs", []string{"--jobs", "-5"}, "--jobs -5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "r.csv")
+			args := append([]string{"sweep", "--trace", "corpus:sort", "--set", "interval=100000", "--csv", out}, c.args...)
+			code, stdout, stderr := runCLI(args...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s created despite the refusal", out)
+			}
+		})
+	}
+}
