@@ -374,6 +374,9 @@ const maxReported = 5
 // A trace that does not fit in what is left of opt.DecodeMemory is streamed from its
 // file by each run instead, as is one a lenient reader skips lines of. Results are the
 // same bytes either way.
+//
+// A point's baseline (BaselineConfig) is failure-free: it runs on the point's trace less
+// the trace's fail records, which are for the scheme under study.
 func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
@@ -517,7 +520,9 @@ type baseline struct {
 }
 
 // BaselineConfig is the configuration of the baseline of a point: scheme none on the same
-// trace, with the same paging settings, and neither checkpoints nor failures (D25).
+// trace, with the same paging settings, and neither checkpoints nor failures (D25). The
+// baseline reads the trace less its fail records (a sweep's baselines do: see Run), so
+// that a trace with fail records has a baseline too.
 func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
 	// A scheme that models no paging has its paging settings at their defaults (anything
@@ -532,7 +537,8 @@ func BaselineConfig(c sim.Config) sim.Config {
 	return c
 }
 
-// get returns the modeled time of c's baseline, run on the trace that open yields (c's).
+// get returns the modeled time of c's baseline, run on the trace that open yields (c's)
+// less its fail records.
 func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim.Cost, error) {
 	bc := BaselineConfig(c)
 	key, _ := json.Marshal(bc)
@@ -544,9 +550,9 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim
 	}
 	b.mu.Unlock()
 	e.once.Do(func() {
-		res, err := sim.Run(bc, open)
+		res, err := sim.Run(bc, withoutFails(open))
 		if err != nil {
-			e.err = err
+			e.err = fmt.Errorf("its baseline (scheme none on the same trace, without failures; the trace's fail records ignored): %w", err)
 			return
 		}
 		e.cost = costs.Time(res.Stats, bc.PageSize)

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/traces/corpus"
 )
 
@@ -201,5 +204,167 @@ func TestTraceHashCorpus(t *testing.T) {
 	}
 	if _, err := TraceHash("corpus:nope"); err == nil {
 		t.Error("corpus:nope has a hash")
+	}
+}
+
+// writeVMT writes recs as a vmt trace in dir and returns its path.
+func writeVMT(t *testing.T, dir, name string, recs []traces.Record) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := traces.NewVMTWriter(f, traces.VMTOptions{BlockRecords: 7})
+	if err == nil {
+		err = w.Write(recs)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// failTrace returns the records of a small trace with fail records (two in a row among
+// them, and one first), and the same records without them.
+func failTrace() (withFails, without []traces.Record) {
+	fail := traces.Record{Kind: traces.Fail}
+	withFails = append(withFails, fail)
+	for i := range 60 {
+		kind := traces.Read
+		if i%3 == 0 {
+			kind = traces.Write
+		}
+		withFails = append(withFails, traces.Record{Addr: uint64(i%9) * 4096, Size: 8, Kind: kind})
+		if i == 25 || i == 40 {
+			withFails = append(withFails, fail, fail)
+		}
+	}
+	for _, r := range withFails {
+		if r.Kind != traces.Fail {
+			without = append(without, r)
+		}
+	}
+	return withFails, without
+}
+
+// TestBaselineIgnoresFailRecords: a sweep runs a trace with fail records, its baseline
+// (scheme none, failure-free) reads the trace less them, on either path (decoded into
+// memory or streamed); a point that asks for scheme none on such a trace itself is refused
+// with a message about the point, not its baseline.
+func TestBaselineIgnoresFailRecords(t *testing.T) {
+	dir := t.TempDir()
+	withFails, without := failTrace()
+	trace := writeVMT(t, dir, "fails.vmt", withFails)
+	plain := writeVMT(t, dir, "plain.vmt", without)
+	costs := sim.DefaultCostModel()
+	bc := BaselineConfig(sim.DefaultConfig())
+	bc.Trace = plain
+	want, err := sim.Run(bc, mustOpener(t, bc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBase := costs.Time(want.Stats, bc.PageSize)
+	for _, c := range []struct {
+		name    string
+		vary    map[string][]any
+		memory  int64
+		wantErr string // "" when the sweep must succeed
+	}{
+		{"decoded", map[string][]any{"scheme": {"dualmap", "undo"}, "interval": {10}}, 0, ""},
+		{"streamed", map[string][]any{"scheme": {"dualmap", "undo"}, "interval": {10}}, -1, ""},
+		{"scheme none asked for", map[string][]any{"scheme": {"none"}}, 0, "the trace has a fail record but scheme none"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			points, _, err := (&Spec{Traces: []string{trace}, Vary: c.vary}).Points()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(points, Options{Jobs: 2, Costs: costs, DecodeMemory: c.memory})
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "baseline") {
+					t.Errorf("error %v; want one about the point, with %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Stats.Rollbacks != 5 {
+					t.Errorf("%s: %d rollbacks, want the trace's 5 fail records", r.Config.Scheme, r.Stats.Rollbacks)
+				}
+				if r.Baseline != wantBase {
+					t.Errorf("%s: baseline %+v, want none's on the trace without fail records, %+v", r.Config.Scheme, r.Baseline, wantBase)
+				}
+			}
+		})
+	}
+}
+
+// onlyRead hides every method of a reader but Read.
+type onlyRead struct{ r traces.Reader }
+
+func (o onlyRead) Read(recs []traces.Record) (int, error) { return o.r.Read(recs) }
+
+// TestWithoutFails: the baseline's reader yields exactly the records less the fail
+// records, read in place or through Read with buffers of any size (one record: a read
+// of fail records only must not end the stream).
+func TestWithoutFails(t *testing.T) {
+	withFails, want := failTrace()
+	d := traces.NewDecoded(withFails)
+	for _, c := range []struct {
+		name    string
+		open    sim.Opener
+		inPlace bool
+		buf     int
+	}{
+		{"in place", func() (traces.Reader, error) { return d.Open(), nil }, true, 0},
+		{"Read, 1 record", func() (traces.Reader, error) { return onlyRead{d.Open()}, nil }, false, 1},
+		{"Read, 2 records", func() (traces.Reader, error) { return onlyRead{d.Open()}, nil }, false, 2},
+		{"Read, 1000 records", func() (traces.Reader, error) { return onlyRead{d.Open()}, nil }, false, 1000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := withoutFails(c.open)()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []traces.Record
+			b, inPlace := r.(inPlaceReader)
+			if inPlace != c.inPlace {
+				t.Fatalf("in place: %v, want %v", inPlace, c.inPlace)
+			}
+			for {
+				var recs []traces.Record
+				var err error
+				if inPlace {
+					recs, _, err = b.NextAccesses()
+				} else {
+					buf := make([]traces.Record, c.buf)
+					var n int
+					n, err = r.Read(buf)
+					recs = buf[:n]
+					if n == 0 && err == nil {
+						t.Fatal("Read returned nothing, and no error")
+					}
+				}
+				got = append(got, recs...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("read %d records, want the %d of the trace less its fail records", len(got), len(want))
+			}
+		})
 	}
 }

@@ -90,7 +90,8 @@ func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Run many independent simulations (traces × parameters) on every core, resumably",
 		Long: `Run an experiment: every trace crossed with every combination of the varied settings,
 each point an independent run of vmsim run, plus a run of scheme none with the same trace
-and paging settings (no checkpoints, no failures) as its baseline. For each point the
+and paging settings (no checkpoints, no failures: it ignores the trace's fail records) as
+its baseline. For each point the
 results hold the full configuration, every counter, the modeled time by the cost model
 (split by cause), the baseline's, and overhead = time / baseline time - 1.
 
