@@ -368,3 +368,88 @@ func TestWithoutFails(t *testing.T) {
 		})
 	}
 }
+
+// TestReadSpecRefusals: what a YAML decoder would let through silently is an error
+// naming the file and line: a second document, a key of another case (JSON matches keys
+// whatever their case), a null (which would stand for the default).
+func TestReadSpecRefusals(t *testing.T) {
+	const head = "traces: [corpus:sort]\n"
+	for _, c := range []struct {
+		name, yaml string
+		want       string // after "e.yaml"; "" when the spec must be read
+	}{
+		{"one document", head + "base: {interval: 1000}\n", ""},
+		{"document markers", "---\n" + head + "...\n", ""},
+		{"JSON", `{"traces": ["corpus:sort"], "vary": {"interval": [1000, 2000]}}`, ""},
+		{"merge key", head + "base:\n  <<: {initial: zero}\n  interval: 1000\n", ""},
+		{"second document", head + "---\ntraces: [corpus:awk]\n", ":2: a second YAML document"},
+		{"empty second document", head + "vary: {interval: [1000]}\n---\n", ":3: a second YAML document"},
+		{"empty", "# nothing\n", ": an empty spec"},
+		{"base key case", head + "base:\n  initial: zero\n  Interval: 5\n", `:4: base: no setting "Interval": keys are case-sensitive; did you mean "interval"?`},
+		{"vary key case", head + "vary:\n  MEMORY: [volatile]\n", `:3: vary: no setting "MEMORY": keys are case-sensitive; did you mean "memory"?`},
+		{"costs key case", head + "costs: {Access_NS: 1}\n", `:2: costs: no cost "Access_NS": keys are case-sensitive; did you mean "access_ns"?`},
+		{"merged key case", head + "base:\n  <<: {Initial: zero}\n", `:3: base: no setting "Initial"`},
+		{"unknown key", head + "base: {intervall: 5}\n", `:2: base: no setting "intervall"`},
+		{"trace as a setting", head + "vary: {trace: [a, b]}\n", ":2: vary: trace is not a setting"},
+		{"params as a setting", head + "base: {params: {copy-rate: 3}}\n", ":2: base: params is not a setting"},
+		{"base null", head + "base:\n  initial: zero\n  interval: null\n", ":4: base.interval: null is not a value"},
+		{"base empty value", head + "base:\n  interval:\n", ":3: base.interval: null is not a value"},
+		{"base tilde", head + "base: {interval: ~}\n", ":2: base.interval: null"},
+		{"null in a list", head + "base: {fail_at: [5, null]}\n", ":2: base.fail_at[1]: null"},
+		{"vary null value", head + "vary:\n  interval:\n    - 1000\n    - null\n", ":5: vary.interval[1]: null"},
+		{"vary null", head + "vary:\n", ":2: vary: null"},
+		{"costs null", head + "costs: {access_ns: null}\n", ":2: costs.access_ns: null"},
+		{"traces null", "traces: [corpus:sort, null]\n", ":1: traces[1]: null"},
+		{"unknown top-level key", head + "Vary: {interval: [1]}\n", ":2: field Vary not found"},
+		{"syntax", head + "base:\n\tinterval: 5\n", ":3: found character that cannot start any token"},
+		{"type", head + "vary: {interval: 5}\n", ":2: cannot unmarshal"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "e.yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := ReadSpec(path)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := s.Points(); err != nil {
+					t.Errorf("points: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), path+c.want) {
+				t.Errorf("ReadSpec: %v; want an error with %q", err, "e.yaml"+c.want)
+			}
+		})
+	}
+}
+
+// TestPointsRefusals: a spec made from flags (--set, --base, --cost) is held to the same
+// keys and values as a spec file.
+func TestPointsRefusals(t *testing.T) {
+	tr := []string{"corpus:sort"}
+	for _, c := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"base key case", Spec{Traces: tr, Base: map[string]any{"Interval": 5}}, `base: no setting "Interval": keys are case-sensitive`},
+		{"vary key case", Spec{Traces: tr, Vary: map[string][]any{"Memory": {"volatile"}}}, `vary: no setting "Memory": keys are case-sensitive`},
+		{"cost key case", Spec{Traces: tr, Costs: map[string]any{"TRAP_NS": 1}}, `costs: no cost "TRAP_NS": keys are case-sensitive`},
+		{"base null", Spec{Traces: tr, Base: map[string]any{"interval": nil}}, "base: interval: null is not a value"},
+		{"vary null", Spec{Traces: tr, Vary: map[string][]any{"interval": {1000, nil}}}, "vary: interval: null is not a value"},
+		{"null in a list", Spec{Traces: tr, Base: map[string]any{"fail_at": []any{5, nil}}}, "base: fail_at: null is not a value"},
+		{"scheme setting null", Spec{Traces: tr, Base: map[string]any{"scheme": "bitmap2", "copy-rate": nil}}, "base: copy-rate: null is not a value"},
+		{"cost null", Spec{Traces: tr, Costs: map[string]any{"trap_ns": nil}}, "costs: trap_ns: null is not a value"},
+		{"trace", Spec{Traces: tr, Base: map[string]any{"trace": "x"}}, "trace is not a setting"},
+		{"params", Spec{Traces: tr, Base: map[string]any{"params": map[string]any{}}}, "params is not a setting"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, _, err := c.spec.Points(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Points: %v; want an error with %q", err, c.want)
+			}
+		})
+	}
+}

@@ -102,8 +102,11 @@ The experiment comes from a YAML file (--spec) and/or flags:
   vary:  {interval: [1000, 100000], memory: [nonvolatile, volatile]}
   costs: {disk_write_ns: 100000}                    # cost model overrides
 
-Keys are those of vmsim run --json's "config" and, for costs: ` + costKeys() + `.
---set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost.
+Keys are those of vmsim run --json's "config" (and schemes' own settings, as
+--copy-rate's copy-rate) and, for costs: ` + costKeys() + `.
+--set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost. Keys are
+case-sensitive, null is not a value (leave a key out for its default), and a spec file is
+one YAML document: anything else is an error naming the file and line.
 
 Results go to --csv and/or --jsonl, one line a point, in point order. A point already in
 an output file (same configuration and cost model) is not run again: rerun the same

@@ -45,21 +45,36 @@ func TestSweepCLI(t *testing.T) {
 	}
 }
 
-// TestSweepRefusesBadFlags: a flag value out of range is a usage error (exit 2, nothing
-// on stdout), and no output file is created.
-func TestSweepRefusesBadFlags(t *testing.T) {
+// TestSweepRefusals: a flag value out of range or a bad spec file is a usage error (exit
+// 2, nothing on stdout, the spec's file and line named), and no output file is created.
+func TestSweepRefusals(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		args []string
+		spec string // the --spec file's content, when not ""
 		want string
 	}{
-		{"negative jobs", []string{"--jobs", "-5"}, "--jobs -5"},
+		{"negative jobs", []string{"--jobs", "-5"}, "", "--jobs -5"},
+		{"two spec documents", nil, "traces: [corpus:sort]\n---\ntraces: [corpus:awk]\n", "e.yaml:2: a second YAML document"},
+		{"spec key case", nil, "traces: [corpus:sort]\nbase: {Interval: 5}\n", `e.yaml:2: base: no setting "Interval": keys are case-sensitive`},
+		{"spec null", nil, "traces: [corpus:sort]\nbase:\n  interval: null\n", "e.yaml:3: base.interval: null is not a value"},
+		{"flag key case", []string{"--base", "Initial=zero"}, "", `no setting "Initial": keys are case-sensitive`},
+		{"flag null", []string{"--base", "initial=null"}, "", "initial: null is not a value"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "r.csv")
-			args := append([]string{"sweep", "--trace", "corpus:sort", "--set", "interval=100000", "--csv", out}, c.args...)
-			code, stdout, stderr := runCLI(args...)
+			args := []string{"sweep", "--csv", out}
+			if c.spec != "" {
+				spec := filepath.Join(dir, "e.yaml")
+				if err := os.WriteFile(spec, []byte(c.spec), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--spec", spec)
+			} else {
+				args = append(args, "--trace", "corpus:sort", "--set", "interval=100000")
+			}
+			code, stdout, stderr := runCLI(append(args, c.args...)...)
 			if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, c.want)
 			}
