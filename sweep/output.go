@@ -11,50 +11,106 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
 
-// Columns are the CSV columns: the point id, then the configuration, the counters and
-// the modeled times, each under its JSON key (cost fields prefixed "cost_" and
-// "baseline_"), then the overhead.
+// Columns are the CSV columns, each name once: the point id, the trace's content hash
+// and the vmsim version, then the configuration and the counters, each under its JSON
+// key; then the schemes' own counters (the JSON's "stats": {"scheme": {...}}), each
+// under its key prefixed "scheme_" (OwnColumns); then the modeled times, their keys
+// prefixed "cost_" and "baseline_"; then the overhead.
 func Columns() []string {
-	cols := []string{"id"}
+	cols := []string{"id", "trace_sha256", "vmsim_version"}
 	cols = append(cols, fieldNames(sim.Config{}, "")...)
 	cols = append(cols, fieldNames(sim.Stats{}, "")...)
+	cols = append(cols, OwnColumns()...)
 	cols = append(cols, fieldNames(sim.Cost{}, "cost_")...)
 	cols = append(cols, fieldNames(sim.Cost{}, "baseline_")...)
-	return append(cols, "overhead")
+	cols = append(cols, "overhead")
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c] {
+			panic(fmt.Sprintf("sweep: CSV column %q twice", c))
+		}
+		seen[c] = true
+	}
+	return cols
 }
 
-func row(r *Result) []string {
-	out := []string{r.ID}
+// ownPrefix prefixes the CSV column of a scheme's own counter.
+const ownPrefix = "scheme_"
+
+// OwnColumns are the CSV columns of the schemes' own counters: one for each key of a
+// registered scheme's counters (scheme.Info.Counters), prefixed "scheme_", in the order of
+// the schemes' names and then of each scheme's counters. Schemes that report a counter of
+// the same key share its column; a row leaves empty the columns of counters its scheme
+// does not report.
+func OwnColumns() []string {
+	var cols []string
+	for _, i := range scheme.All() {
+		for _, c := range i.Counters {
+			if col := ownPrefix + c.Key; !slices.Contains(cols, col) {
+				cols = append(cols, col)
+			}
+		}
+	}
+	return cols
+}
+
+// row returns r's CSV fields, in the order of Columns(); own is OwnColumns().
+func row(r *Result, own []string) ([]string, error) {
+	out := []string{r.ID, r.TraceHash, r.Version}
 	out = append(out, fieldValues(r.Config)...)
 	out = append(out, fieldValues(r.Stats)...)
+	counters := make([]string, len(own))
+	for _, k := range r.Stats.Scheme.Keys() {
+		i := slices.Index(own, ownPrefix+k)
+		if i < 0 {
+			return nil, fmt.Errorf("point %s: scheme %s's counter %q has no CSV column (a scheme not registered?)", r.ID, r.Config.Scheme, k)
+		}
+		v, _ := r.Stats.Scheme.Get(k)
+		counters[i] = strconv.FormatInt(v, 10)
+	}
+	out = append(out, counters...)
 	out = append(out, fieldValues(r.Cost)...)
 	out = append(out, fieldValues(r.Baseline)...)
-	return append(out, formatFloat(r.Overhead))
+	return append(out, formatFloat(r.Overhead)), nil
 }
 
+// ownCounters is the type of sim.Stats.Scheme, which has columns of its own (OwnColumns).
+var ownCounters = reflect.TypeFor[sim.OwnCounters]()
+
+// fieldNames returns the JSON keys of v's fields, prefixed, but for a scheme's own
+// counters.
 func fieldNames(v any, prefix string) []string {
 	t := reflect.TypeOf(v)
 	var names []string
 	for i := range t.NumField() {
+		if t.Field(i).Type == ownCounters {
+			continue
+		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		names = append(names, prefix+name)
 	}
 	return names
 }
 
+// fieldValues returns the CSV form of v's fields, in the order of fieldNames.
 func fieldValues(v any) []string {
 	rv := reflect.ValueOf(v)
 	var out []string
 	for i := range rv.NumField() {
 		f := rv.Field(i)
+		if f.Type() == ownCounters {
+			continue
+		}
 		switch f.Kind() {
 		case reflect.String:
 			out = append(out, f.String())
@@ -80,14 +136,8 @@ func fieldValues(v any) []string {
 				parts = append(parts, fmt.Sprintf("%s=%v", k.String(), f.MapIndex(k).Interface()))
 			}
 			out = append(out, strings.Join(parts, ";"))
-		case reflect.Struct: // a scheme's own counters: k=v;k=v in their order
-			s, ok := f.Interface().(fmt.Stringer)
-			if !ok {
-				panic(fmt.Sprintf("sweep: no CSV form for %s", f.Type()))
-			}
-			out = append(out, s.String())
 		default:
-			panic(fmt.Sprintf("sweep: no CSV form for %s", f.Kind()))
+			panic(fmt.Sprintf("sweep: no CSV form for %s", f.Type()))
 		}
 	}
 	return out
@@ -206,7 +256,7 @@ var idPrefix = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
 // OpenCSV opens (or creates) a CSV results file. An existing file must have the same
 // header; the points it holds are not run again.
 func OpenCSV(path string) (*File, error) {
-	cols := Columns()
+	cols, own := Columns(), OwnColumns()
 	header := csvLine(cols)
 	have := map[string]bool{}
 	check := func(lines [][]byte, tail []byte) *lineError {
@@ -241,7 +291,10 @@ func OpenCSV(path string) (*File, error) {
 		return nil, err
 	}
 	s := &File{f: f, path: path, have: have}
-	s.line = func(r *Result) ([]byte, error) { return csvLine(row(r)), nil }
+	s.line = func(r *Result) ([]byte, error) {
+		fields, err := row(r, own)
+		return csvLine(fields), err
+	}
 	if len(lines) == 0 {
 		if _, err := f.Write(header); err != nil {
 			f.Close()
@@ -293,11 +346,16 @@ func OpenJSONL(path string) (*File, error) {
 
 // WriteCSV writes a whole CSV results file (header and rows) to w.
 func WriteCSV(w io.Writer, rs []*Result) error {
+	own := OwnColumns()
 	if _, err := w.Write(csvLine(Columns())); err != nil {
 		return err
 	}
 	for _, r := range rs {
-		if _, err := w.Write(csvLine(row(r))); err != nil {
+		fields, err := row(r, own)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(csvLine(fields)); err != nil {
 			return err
 		}
 	}

@@ -91,9 +91,14 @@ func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run an experiment: every trace crossed with every combination of the varied settings,
 each point an independent run of vmsim run, plus a run of scheme none with the same trace
 and paging settings (no checkpoints, no failures: it ignores the trace's fail records) as
-its baseline. For each point the
-results hold the full configuration, every counter, the modeled time by the cost model
-(split by cause), the baseline's, and overhead = time / baseline time - 1.
+its baseline. For each point the results hold the full configuration, every counter, the
+modeled time by the cost model (split by cause), the baseline's, and overhead = time /
+baseline time - 1. A JSON line is vmsim run --json's object with id, trace_sha256,
+vmsim_version, cost, baseline and overhead. The CSV's columns, each name once, are id,
+trace_sha256, vmsim_version, the config's and the counters' JSON keys (scheme is the
+configured scheme), the schemes' own counters as scheme_KEY (a column for each key of a
+registered scheme's counters, empty in a row whose scheme lacks it), the times as cost_*
+and baseline_*, and overhead.
 
 The experiment comes from a YAML file (--spec) and/or flags:
 
