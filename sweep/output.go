@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -148,13 +150,23 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) 
 
 // File is a results file (CSV or JSON lines): a Sink that appends a line a result after
 // the lines it already holds. A regular file is locked (flock) while open, so that two
-// sweeps cannot write one file; one that holds anything but results of this format is
-// refused, untouched.
+// sweeps cannot write one file; one that holds anything but results of this format, or
+// a result line whose configuration is not its point's, is refused, untouched.
 type File struct {
 	f    *os.File
 	path string
 	have map[string]bool
+	// rows are the result lines the file held when opened, for verify.
+	rows []fileRow
 	line func(r *Result) ([]byte, error)
+}
+
+// fileRow is a result line of a file: its point's ID, its line number and what it says
+// of its point's configuration.
+type fileRow struct {
+	id   string
+	line int
+	cfg  rowConfig
 }
 
 func (s *File) Has(id string) bool { return s.have[id] }
@@ -168,6 +180,24 @@ func (s *File) Write(r *Result) error {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}
 	s.have[r.ID] = true
+	return nil
+}
+
+// verify checks that every result line the file held when opened whose ID is one of
+// points' says that point's configuration (checkRow): resuming must not take a line
+// edited, or claiming another vmsim version or trace, for the point's result.
+func (s *File) verify(points []Point) error {
+	byID := make(map[string]*Point, len(points))
+	for i := range points {
+		byID[points[i].ID] = &points[i]
+	}
+	for _, r := range s.rows {
+		if p := byID[r.id]; p != nil {
+			if err := checkRow(fmt.Sprintf("%s:%d", s.path, r.line), r.cfg, p); err != nil {
+				return fmt.Errorf("%w; refusing to touch the file: write the results to a new one", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -192,56 +222,310 @@ func (s *File) Close() error {
 	return nil
 }
 
-// openAppend opens path for appending, creating it if need be, locks it, and returns its
-// complete lines after check accepted them and the start of a last line cut short (a
-// write interrupted). check sees the complete lines and that tail before anything is
-// changed; when it accepts them, the tail is cut off the file. A file that exists and
-// is not regular (a device, a fifo) is opened for writing only, unlocked and unread.
-func openAppend(path string, check func(lines [][]byte, tail []byte) *lineError) (*os.File, [][]byte, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, nil, fmt.Errorf("%s: is a directory", path)
-	} else if err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-		return f, nil, err
+// configColumns are the columns of a result line that say which point it is the result
+// of, besides its ID (which hashes them and the cost model): the trace's content hash,
+// the vmsim version and every configuration setting.
+func configColumns() []string {
+	return append([]string{"trace_sha256", "vmsim_version"}, fieldNames(sim.Config{}, "")...)
+}
+
+// rowConfig is what a result line says of its point: its configuration columns, by
+// name, in their CSV form; or, when the line's configuration cannot be read as one,
+// why not (under the key "").
+type rowConfig map[string]string
+
+// pointConfig returns the configuration columns of p's result.
+func pointConfig(p *Point) rowConfig {
+	m := rowConfig{"trace_sha256": p.TraceHash, "vmsim_version": p.Version}
+	vals := fieldValues(p.Config)
+	for i, name := range fieldNames(sim.Config{}, "") {
+		m[name] = vals[i]
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, nil, err
+	return m
+}
+
+// checkRow checks that a result line, at where (file:line), says its point p's
+// configuration in every configuration column.
+func checkRow(where string, got rowConfig, p *Point) error {
+	if why, bad := got[""]; bad {
+		return fmt.Errorf("%s: point %s: %s", where, p.ID, why)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, nil, fmt.Errorf("%s: another vmsim sweep is writing this file (it is locked); wait for it to finish or write elsewhere", path)
+	want := pointConfig(p)
+	for _, c := range configColumns() {
+		if got[c] != want[c] {
+			return fmt.Errorf("%s: point %s: %s is %q, but the point's is %q: not this point's result (a line edited, or of another vmsim version or trace)", where, p.ID, c, got[c], want[c])
 		}
-		return nil, nil, fmt.Errorf("%s: locking: %w", path, err)
+	}
+	return nil
+}
+
+// csvConfig returns the configuration columns of a CSV result record (Columns order).
+func csvConfig(rec []string) rowConfig {
+	m := rowConfig{}
+	for i, c := range configColumns() {
+		m[c] = rec[1+i]
+	}
+	return m
+}
+
+// jsonResultLine reads a JSON result line's point ID and configuration columns; ok is
+// false when it is not a result line at all. Keys are matched exactly (JSON decoding
+// would match them whatever their case).
+func jsonResultLine(line []byte) (id string, cfg rowConfig, ok bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(line, &top) != nil {
+		return "", nil, false
+	}
+	if json.Unmarshal(top["id"], &id) != nil || len(id) != 16 || !idPrefix.MatchString(id) || top["config"] == nil {
+		return "", nil, false
+	}
+	return id, jsonConfig(top), true
+}
+
+// jsonConfig returns the configuration columns of a JSON result line's top-level keys.
+func jsonConfig(top map[string]json.RawMessage) rowConfig {
+	bad := func(format string, args ...any) rowConfig { return rowConfig{"": fmt.Sprintf(format, args...)} }
+	m := rowConfig{}
+	for _, k := range []string{"trace_sha256", "vmsim_version"} {
+		var v *string
+		if json.Unmarshal(top[k], &v) != nil || v == nil {
+			return bad("no %s (a string)", k)
+		}
+		m[k] = *v
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(top["config"], &keys) != nil || keys == nil {
+		return bad("its config is not a JSON object")
+	}
+	names := fieldNames(sim.Config{}, "")
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !slices.Contains(names, k) {
+			return bad("config key %q is not a setting", k)
+		}
+		if string(keys[k]) == "null" {
+			return bad("config %s is null", k)
+		}
+	}
+	for _, k := range names {
+		if _, ok := keys[k]; !ok && k != "params" { // params is omitted when empty
+			return bad("config has no %s", k)
+		}
+	}
+	var c sim.Config
+	if err := json.Unmarshal(top["config"], &c); err != nil {
+		return bad("config: %v", err)
+	}
+	vals := fieldValues(c)
+	for i, name := range names {
+		m[name] = vals[i]
+	}
+	return m
+}
+
+// Output names a results file and its format.
+type Output struct {
+	Path   string
+	Format Format
+}
+
+// output is an Output being opened.
+type output struct {
+	Output
+	f       *os.File
+	created bool     // the file did not exist: OpenOutputs created it
+	special bool     // not a regular file (a device, a fifo): written only, unlocked, unread
+	lines   [][]byte // the complete lines the file held
+	keep    int64    // the offset at which the file's last complete line ends
+	size    int64
+	file    *File
+}
+
+// OpenOutputs opens (or creates) results files for appending the results of points (a
+// sweep's, whichever of them a run is to run), and returns them in order. An existing
+// file must hold result lines of its format only (and, for CSV, the header of this
+// vmsim's columns), each of which that is one of points' must say that point's
+// configuration (every configuration column); the points it holds are not run again.
+// A last line cut short (an interrupted write) is cut off.
+//
+// Nothing is created or changed until every output is known good: two outputs naming
+// one file (the same cleaned absolute path, or os.SameFile), a file that is locked by
+// another sweep, or one refused, is an error naming it, and then no file is created and
+// none changed. A regular file is locked while open (flock).
+func OpenOutputs(points []Point, outs ...Output) ([]*File, error) {
+	opened := make([]*output, len(outs))
+	for i, o := range outs {
+		opened[i] = &output{Output: o}
+	}
+	closeAll := func() {
+		for _, o := range opened {
+			if o.f != nil {
+				o.f.Close()
+				o.f = nil
+				if o.created {
+					os.Remove(o.Path)
+				}
+			}
+		}
+	}
+	if err := distinctOutputs(outs); err != nil {
+		return nil, err
+	}
+	// Open, lock and check the files that exist; create none yet.
+	for _, o := range opened {
+		if err := o.openExisting(points); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	// Create the others.
+	for _, o := range opened {
+		if o.f != nil {
+			continue
+		}
+		f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			closeAll()
+			if errors.Is(err, os.ErrExist) {
+				return nil, fmt.Errorf("%s: created by someone else while the sweep opened its outputs (another sweep?)", o.Path)
+			}
+			return nil, err
+		}
+		if err := lock(f, o.Path); err != nil {
+			f.Close() // created, but another sweep holds it now: not ours to remove
+			closeAll()
+			return nil, err
+		}
+		o.f, o.created = f, true
+	}
+	// Every output is good: cut off a last line cut short, and write the CSV header to an
+	// empty CSV file.
+	for _, o := range opened {
+		if err := o.prepare(); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	files := make([]*File, len(opened))
+	for i, o := range opened {
+		files[i] = o.file
+	}
+	return files, nil
+}
+
+// distinctOutputs refuses two outputs that name the same file.
+func distinctOutputs(outs []Output) error {
+	abs := make([]string, len(outs))
+	infos := make([]os.FileInfo, len(outs))
+	for i, o := range outs {
+		a, err := filepath.Abs(o.Path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.Path, err)
+		}
+		abs[i] = a // cleaned
+		infos[i], _ = os.Stat(o.Path)
+		for j := range i {
+			if abs[j] == abs[i] || infos[i] != nil && infos[j] != nil && os.SameFile(infos[i], infos[j]) {
+				return fmt.Errorf("%s (%s) and %s (%s) are the same file: give each output a file of its own",
+					outs[j].Path, outs[j].Format, o.Path, o.Format)
+			}
+		}
+	}
+	return nil
+}
+
+// lock locks f, the file at path, for this process, or says who holds it.
+func lock(f *os.File, path string) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("%s: another vmsim sweep is writing this file (it is locked); wait for it to finish or write elsewhere", path)
+		}
+		return fmt.Errorf("%s: locking: %w", path, err)
+	}
+	return nil
+}
+
+// openExisting opens o's file if it exists: a regular file is locked, read and checked
+// (its format, and its result lines against points), and left as it is; any other is
+// opened for writing only. A file that does not exist is left to OpenOutputs to create.
+func (o *output) openExisting(points []Point) error {
+	o.file = &File{path: o.Path, have: map[string]bool{}}
+	switch o.Format {
+	case CSV:
+		own := OwnColumns()
+		o.file.line = func(r *Result) ([]byte, error) {
+			fields, err := row(r, own)
+			return csvLine(fields), err
+		}
+	case JSONL:
+		o.file.line = func(r *Result) ([]byte, error) {
+			b, err := json.Marshal(r)
+			return append(b, '\n'), err
+		}
+	default:
+		return fmt.Errorf("%s: unknown results format %q", o.Path, o.Format)
+	}
+	fi, err := os.Stat(o.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s: is a directory", o.Path)
+	case !fi.Mode().IsRegular():
+		o.special = true
+		o.f, err = os.OpenFile(o.Path, os.O_WRONLY|os.O_APPEND, 0)
+		return err
+	}
+	f, err := os.OpenFile(o.Path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	o.f = f
+	if err := lock(f, o.Path); err != nil {
+		return err
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		f.Close()
-		return nil, nil, err
+		return fmt.Errorf("%s: %w", o.Path, err)
 	}
-	keep := bytes.LastIndexByte(data, '\n') + 1
-	var lines [][]byte
-	for _, l := range bytes.SplitAfter(data[:keep], []byte("\n")) {
+	o.size = int64(len(data))
+	o.keep = int64(bytes.LastIndexByte(data, '\n') + 1)
+	for _, l := range bytes.SplitAfter(data[:o.keep], []byte("\n")) {
 		if len(l) > 0 {
-			lines = append(lines, l)
+			o.lines = append(o.lines, l)
 		}
 	}
-	if le := check(lines, data[keep:]); le != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s:%d: %s; refusing to touch the file: write the results to a new one", path, le.line, le.reason)
+	check := checkJSONL
+	if o.Format == CSV {
+		check = checkCSV
 	}
-	if keep < len(data) {
-		if err := f.Truncate(int64(keep)); err != nil {
-			f.Close()
-			return nil, nil, err
+	if le := check(o.file, o.lines, data[o.keep:]); le != nil {
+		return fmt.Errorf("%s:%d: %s; refusing to touch the file: write the results to a new one", o.Path, le.line, le.reason)
+	}
+	return o.file.verify(points)
+}
+
+// prepare makes o's file ready for appending: a last line cut short is cut off, and an
+// empty CSV file (or a CSV output that is not a file: a device, a fifo) gets the header.
+func (o *output) prepare() error {
+	o.file.f = o.f
+	if !o.special {
+		if o.keep < o.size {
+			if err := o.f.Truncate(o.keep); err != nil {
+				return fmt.Errorf("%s: %w", o.Path, err)
+			}
+		}
+		if _, err := o.f.Seek(o.keep, io.SeekStart); err != nil {
+			return fmt.Errorf("%s: %w", o.Path, err)
 		}
 	}
-	if _, err := f.Seek(int64(keep), io.SeekStart); err != nil {
-		f.Close()
-		return nil, nil, err
+	if o.Format == CSV && len(o.lines) == 0 {
+		if _, err := o.f.Write(csvLine(Columns())); err != nil {
+			return fmt.Errorf("%s: %w", o.Path, err)
+		}
 	}
-	return f, lines, nil
+	return nil
 }
 
 // lineError says which line of a file is not what it should be.
@@ -253,55 +537,72 @@ type lineError struct {
 // idPrefix matches the start of a result line: a point ID (16 hex digits).
 var idPrefix = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
 
-// OpenCSV opens (or creates) a CSV results file. An existing file must have the same
-// header; the points it holds are not run again.
-func OpenCSV(path string) (*File, error) {
-	cols, own := Columns(), OwnColumns()
+// checkCSV checks the lines of a CSV results file, and the start of a last line cut
+// short (tail), recording the points it holds in s.
+func checkCSV(s *File, lines [][]byte, tail []byte) *lineError {
+	cols := Columns()
 	header := csvLine(cols)
-	have := map[string]bool{}
-	check := func(lines [][]byte, tail []byte) *lineError {
-		if len(lines) == 0 {
-			if len(tail) > 0 && !bytes.HasPrefix(header, tail) {
-				return &lineError{1, "not a vmsim results file (not the CSV header)"}
-			}
-			return nil
-		}
-		if !bytes.Equal(lines[0], header) {
-			return &lineError{1, "not a results file of this vmsim version (not its CSV header)"}
-		}
-		r := csv.NewReader(bytes.NewReader(bytes.Join(lines[1:], nil)))
-		r.FieldsPerRecord = len(cols)
-		for i := 2; ; i++ {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil || len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
-				return &lineError{i, "not a result line"}
-			}
-			have[rec[0]] = true
-		}
-		if id, _, _ := strings.Cut(string(tail), ","); len(tail) > 0 && !idPrefix.MatchString(id) {
-			return &lineError{len(lines) + 1, "not a result line"}
+	if len(lines) == 0 {
+		if len(tail) > 0 && !bytes.HasPrefix(header, tail) {
+			return &lineError{1, "not a vmsim results file (not the CSV header)"}
 		}
 		return nil
 	}
-	f, lines, err := openAppend(path, check)
+	if !bytes.Equal(lines[0], header) {
+		return &lineError{1, "not a results file of this vmsim version (not its CSV header)"}
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.Join(lines[1:], nil)))
+	r.FieldsPerRecord = len(cols)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			return &lineError{line + 1, "not a result line"}
+		}
+		if len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
+			return &lineError{line + 1, "not a result line"}
+		}
+		s.have[rec[0]] = true
+		s.rows = append(s.rows, fileRow{rec[0], line + 1, csvConfig(rec)})
+	}
+	if id, _, _ := strings.Cut(string(tail), ","); len(tail) > 0 && !idPrefix.MatchString(id) {
+		return &lineError{len(lines) + 1, "not a result line"}
+	}
+	return nil
+}
+
+// checkJSONL checks the lines of a JSON-lines results file, and the start of a last line
+// cut short (tail), recording the points it holds in s.
+func checkJSONL(s *File, lines [][]byte, tail []byte) *lineError {
+	for i, l := range lines {
+		id, cfg, ok := jsonResultLine(l)
+		if !ok {
+			return &lineError{i + 1, "not a result line"}
+		}
+		s.have[id] = true
+		s.rows = append(s.rows, fileRow{id, i + 1, cfg})
+	}
+	if len(tail) > 0 && !bytes.HasPrefix(tail, []byte(`{"id":"`)) && !bytes.HasPrefix([]byte(`{"id":"`), tail) {
+		return &lineError{len(lines) + 1, "not a result line"}
+	}
+	return nil
+}
+
+// OpenCSV opens (or creates) a CSV results file: OpenOutputs of it alone, with no points
+// to check its lines against (Run checks those of its points).
+func OpenCSV(path string) (*File, error) {
+	fs, err := OpenOutputs(nil, Output{path, CSV})
 	if err != nil {
 		return nil, err
 	}
-	s := &File{f: f, path: path, have: have}
-	s.line = func(r *Result) ([]byte, error) {
-		fields, err := row(r, own)
-		return csvLine(fields), err
-	}
-	if len(lines) == 0 {
-		if _, err := f.Write(header); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return s, nil
+	return fs[0], nil
 }
 
 func csvLine(fields []string) []byte {
@@ -312,36 +613,15 @@ func csvLine(fields []string) []byte {
 	return b.Bytes()
 }
 
-// OpenJSONL opens (or creates) a JSON-lines results file: one Result object a line. The
-// points it holds are not run again.
+// OpenJSONL opens (or creates) a JSON-lines results file, one Result object a line:
+// OpenOutputs of it alone, with no points to check its lines against (Run checks those
+// of its points).
 func OpenJSONL(path string) (*File, error) {
-	have := map[string]bool{}
-	check := func(lines [][]byte, tail []byte) *lineError {
-		for i, l := range lines {
-			var r struct {
-				ID     string          `json:"id"`
-				Config json.RawMessage `json:"config"`
-			}
-			if err := json.Unmarshal(l, &r); err != nil || len(r.ID) != 16 || !idPrefix.MatchString(r.ID) || r.Config == nil {
-				return &lineError{i + 1, "not a result line"}
-			}
-			have[r.ID] = true
-		}
-		if len(tail) > 0 && !bytes.HasPrefix(tail, []byte(`{"id":"`)) && !bytes.HasPrefix([]byte(`{"id":"`), tail) {
-			return &lineError{len(lines) + 1, "not a result line"}
-		}
-		return nil
-	}
-	f, _, err := openAppend(path, check)
+	fs, err := OpenOutputs(nil, Output{path, JSONL})
 	if err != nil {
 		return nil, err
 	}
-	s := &File{f: f, path: path, have: have}
-	s.line = func(r *Result) ([]byte, error) {
-		b, err := json.Marshal(r)
-		return append(b, '\n'), err
-	}
-	return s, nil
+	return fs[0], nil
 }
 
 // WriteCSV writes a whole CSV results file (header and rows) to w.

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vmsim/vmsim/scheme"
@@ -134,4 +139,258 @@ func readResult(line []byte) (*Result, error) {
 	var r Result
 	err := json.Unmarshal(line, &r)
 	return &r, err
+}
+
+// tamperCSV returns data, a CSV results file, with column col of its line-th line (the
+// header is line 1) set to val.
+func tamperCSV(t *testing.T, data []byte, line int, col, val string) []byte {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(recs[0], col)
+	if i < 0 {
+		t.Fatalf("no column %q", col)
+	}
+	recs[line-1][i] = val
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(recs)
+	return b.Bytes()
+}
+
+// tamperJSONL returns data, a JSON-lines results file, with its line-th line edited by
+// edit (on the line's object, numbers kept as written).
+func tamperJSONL(t *testing.T, data []byte, line int, edit func(top, config map[string]any)) []byte {
+	t.Helper()
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	d := json.NewDecoder(bytes.NewReader(lines[line-1]))
+	d.UseNumber()
+	var top map[string]any
+	if err := d.Decode(&top); err != nil {
+		t.Fatal(err)
+	}
+	edit(top, top["config"].(map[string]any))
+	b, err := json.Marshal(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[line-1] = append(b, '\n')
+	return bytes.Join(lines, nil)
+}
+
+// TestResultLinesChecked: resuming (Run on an existing file) and merging trust a result
+// line only if every configuration column (the trace's hash, the vmsim version, each
+// setting) is its point's, as recomputed from the spec: a line edited, or claiming
+// another version or trace under the point's ID, is refused with the file and line, and
+// the file is left as it was.
+func TestResultLinesChecked(t *testing.T) {
+	trace := writeVMT(t, t.TempDir(), "dense.vmt", denseTrace())
+	spec := &Spec{Traces: []string{trace}, Version: "v1", Vary: map[string][]any{"scheme": {"dualmap", "undo"}, "interval": {100, 1000}}}
+	points, costs, err := spec.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{Jobs: 2, Costs: costs, Version: "v1"}
+	csvData, jsonData := runFiles(t, points, opt)
+	id := points[1].ID // the second point (interval 100, undo): CSV line 3, JSON line 2
+	for _, c := range []struct {
+		name string
+		f    Format
+		data []byte
+		want string // after "FILE:LINE: point ID: "; "" when the file must be taken
+	}{
+		{"csv as written", CSV, csvData, ""},
+		{"jsonl as written", JSONL, jsonData, ""},
+		{"jsonl keys reordered", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) {}), ""},
+		{"csv version", CSV, tamperCSV(t, csvData, 3, "vmsim_version", "v0"), `vmsim_version is "v0", but the point's is "v1"`},
+		{"csv trace hash", CSV, tamperCSV(t, csvData, 3, "trace_sha256", strings.Repeat("0", 64)), "trace_sha256 is"},
+		{"csv scheme", CSV, tamperCSV(t, csvData, 3, "scheme", "dualmap"), `scheme is "dualmap", but the point's is "undo"`},
+		{"csv setting", CSV, tamperCSV(t, csvData, 3, "interval", "999"), `interval is "999", but the point's is "100"`},
+		{"csv trace", CSV, tamperCSV(t, csvData, 3, "trace", "other.vmt"), `trace is "other.vmt"`},
+		{"jsonl version", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { top["vmsim_version"] = "v0" }), `vmsim_version is "v0", but the point's is "v1"`},
+		{"jsonl trace hash", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { top["trace_sha256"] = "x" }), `trace_sha256 is "x"`},
+		{"jsonl no version", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { delete(top, "vmsim_version") }), "no vmsim_version"},
+		{"jsonl scheme", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["scheme"] = "dualmap" }), `scheme is "dualmap"`},
+		{"jsonl setting", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["interval"] = json.Number("999") }), `interval is "999"`},
+		{"jsonl key case", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["Interval"] = cfg["interval"]; delete(cfg, "interval") }), `config key "Interval" is not a setting`},
+		{"jsonl unknown key", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["color"] = "red" }), `config key "color" is not a setting`},
+		{"jsonl null setting", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["lenient"] = nil }), "config lenient is null"},
+		{"jsonl setting missing", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { delete(cfg, "seed") }), "config has no seed"},
+		{"jsonl params", JSONL, tamperJSONL(t, jsonData, 2, func(top, cfg map[string]any) { cfg["params"] = map[string]any{"log-entries": "5"} }), `params is "log-entries=5", but the point's is ""`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "r."+string(c.f))
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			line := 3
+			if c.f == JSONL {
+				line = 2
+			}
+			want := fmt.Sprintf("%s:%d: point %s: %s", path, line, id, c.want)
+			// Merge, the file as the only shard.
+			var b bytes.Buffer
+			err := Merge(&b, c.f, points, []string{path})
+			if c.want == "" && err != nil {
+				t.Errorf("merge: %v", err)
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), want) || b.Len() > 0) {
+				t.Errorf("merge: %v (%d bytes written); want an error with %q", err, b.Len(), want)
+			}
+			// Resume: every point is in the file, so nothing is to run.
+			open := OpenCSV
+			if c.f == JSONL {
+				open = OpenJSONL
+			}
+			out, err := open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(points, opt, out)
+			out.Close()
+			if c.want == "" && (err != nil || len(res) != 0) {
+				t.Errorf("resume: %v, %d points run", err, len(res))
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+				t.Errorf("resume: %v; want an error with %q", err, want)
+			}
+			// Resume through OpenOutputs, given the points, with a new output beside it:
+			// refused before the new one is created.
+			other := filepath.Join(dir, "new.csv")
+			files, err := OpenOutputs(points, Output{path, c.f}, Output{other, CSV})
+			for _, f := range files {
+				f.Close()
+			}
+			if c.want == "" && err != nil {
+				t.Errorf("OpenOutputs: %v", err)
+			}
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("OpenOutputs: %v; want an error with %q", err, want)
+				}
+				if _, err := os.Stat(other); err == nil {
+					t.Error("OpenOutputs created an output despite refusing another")
+				}
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, c.data) {
+				t.Error("the file changed")
+			}
+		})
+	}
+}
+
+// TestOpenOutputsAllOrNothing: outputs are opened together, and refused together before
+// any is created or changed: two outputs naming one file (however spelled, or linked),
+// one locked by another sweep, one that is not a results file, one that cannot be
+// created.
+func TestOpenOutputsAllOrNothing(t *testing.T) {
+	header := csvLine(Columns())
+	cutCSV := append(bytes.Clone(header), "0123456789ab"...) // a line cut short: cut off when opened
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, dir string) []Output
+		want  string // "" when the outputs must open
+	}{
+		{"two new files", func(t *testing.T, dir string) []Output {
+			return []Output{{filepath.Join(dir, "r.csv"), CSV}, {filepath.Join(dir, "r.jsonl"), JSONL}}
+		}, ""},
+		{"one path twice", func(t *testing.T, dir string) []Output {
+			return []Output{{filepath.Join(dir, "r.out"), CSV}, {filepath.Join(dir, "r.out"), JSONL}}
+		}, "r.out (csv) and " + "DIR/r.out (jsonl) are the same file"},
+		{"one path spelled twice", func(t *testing.T, dir string) []Output {
+			return []Output{{filepath.Join(dir, "r.csv"), CSV}, {dir + "/sub/../r.csv", CSV}}
+		}, "are the same file"},
+		{"a hard link", func(t *testing.T, dir string) []Output {
+			os.WriteFile(filepath.Join(dir, "a.jsonl"), nil, 0o644)
+			if err := os.Link(filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")); err != nil {
+				t.Skip("no hard links here:", err)
+			}
+			return []Output{{filepath.Join(dir, "c.csv"), CSV}, {filepath.Join(dir, "a.jsonl"), JSONL}, {filepath.Join(dir, "b.jsonl"), JSONL}}
+		}, "are the same file"},
+		{"second locked", func(t *testing.T, dir string) []Output {
+			locked := filepath.Join(dir, "r.jsonl")
+			f, err := OpenJSONL(locked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			os.WriteFile(filepath.Join(dir, "old.csv"), cutCSV, 0o644)
+			return []Output{{filepath.Join(dir, "r.csv"), CSV}, {filepath.Join(dir, "old.csv"), CSV}, {locked, JSONL}}
+		}, "r.jsonl: another vmsim sweep is writing this file"},
+		{"second not results", func(t *testing.T, dir string) []Output {
+			os.WriteFile(filepath.Join(dir, "r.jsonl"), []byte("hello\n"), 0o644)
+			return []Output{{filepath.Join(dir, "r.csv"), CSV}, {filepath.Join(dir, "r.jsonl"), JSONL}}
+		}, "r.jsonl:1: not a result line"},
+		{"second cannot be created", func(t *testing.T, dir string) []Output {
+			return []Output{{filepath.Join(dir, "r.csv"), CSV}, {filepath.Join(dir, "none", "r.jsonl"), JSONL}}
+		}, "none/r.jsonl"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			outs := c.setup(t, dir)
+			before := map[string][]byte{}
+			for _, o := range outs {
+				if b, err := os.ReadFile(o.Path); err == nil {
+					before[o.Path] = b
+				}
+			}
+			files, err := OpenOutputs(nil, outs...)
+			for _, f := range files {
+				defer f.Close()
+			}
+			if c.want == "" {
+				if err != nil || len(files) != len(outs) {
+					t.Fatalf("%d files, %v", len(files), err)
+				}
+				return
+			}
+			want := strings.ReplaceAll(c.want, "DIR", dir)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v; want one with %q", err, want)
+			}
+			for _, o := range outs {
+				got, err := os.ReadFile(o.Path)
+				if b, existed := before[o.Path]; !existed && err == nil {
+					t.Errorf("%s created despite the refusal", o.Path)
+				} else if existed && !bytes.Equal(got, b) {
+					t.Errorf("%s changed despite the refusal", o.Path)
+				}
+			}
+		})
+	}
+}
+
+// TestOutputToFifo: an output that is not a regular file (here a fifo) is written only,
+// the CSV header first, as a file is.
+func TestOutputToFifo(t *testing.T) {
+	dir := t.TempDir()
+	trace := writeVMT(t, dir, "dense.vmt", denseTrace())
+	points, costs, err := (&Spec{Traces: []string{trace}, Base: map[string]any{"interval": 100}}).Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := runFiles(t, points, Options{Costs: costs})
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no fifo:", err)
+	}
+	got := make(chan []byte)
+	go func() { b, _ := os.ReadFile(fifo); got <- b }()
+	f, err := OpenCSV(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(points, Options{Costs: costs}, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, want) {
+		t.Errorf("the fifo carried:\n%s\nwant:\n%s", b, want)
+	}
 }

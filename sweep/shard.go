@@ -3,7 +3,6 @@ package sweep
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,18 +94,22 @@ type resultLine struct {
 	data []byte
 	// where names the line, as file:line.
 	where string
+	// cfg is what the line says of its point's configuration.
+	cfg rowConfig
 }
 
 // Merge writes to w exactly what one sweep of points, unsharded and uninterrupted,
 // writes to a results file of format f, from the outputs of its shards (of any number
 // of shards, in any order). Each of points must be in exactly one shard's output, and
-// nothing else: a result of another spec, vmsim version or cost model, a point in two
-// shards or in none, a line cut short (an interrupted shard) or a file not of results
-// is an error naming the file and line; nothing is written then.
+// nothing else: a result of another spec, vmsim version or cost model, a line whose
+// configuration columns are not its point's (checkRow: edited, or claiming another
+// version or trace), a point in two shards or in none, a line cut short (an interrupted
+// shard) or a file not of results is an error naming the file and line; nothing is
+// written then.
 func Merge(w io.Writer, f Format, points []Point, shards []string) error {
-	want := map[string]bool{}
-	for _, p := range points {
-		want[p.ID] = true
+	want := map[string]*Point{}
+	for i := range points {
+		want[points[i].ID] = &points[i]
 	}
 	got := map[string]resultLine{}
 	for _, path := range shards {
@@ -115,8 +118,12 @@ func Merge(w io.Writer, f Format, points []Point, shards []string) error {
 			return err
 		}
 		for _, l := range lines {
-			if !want[l.id] {
+			p := want[l.id]
+			if p == nil {
 				return fmt.Errorf("%s: point %s is not one of this sweep's: a shard of another spec, vmsim version or cost model?", l.where, l.id)
+			}
+			if err := checkRow(l.where, l.cfg, p); err != nil {
+				return err
 			}
 			if prev, ok := got[l.id]; ok {
 				return fmt.Errorf("%s: point %s is also at %s: each point must be in one shard output, once (a shard given twice, or shards of another count?)", l.where, l.id, prev.where)
@@ -187,21 +194,18 @@ func readResultLines(path string, f Format) ([]resultLine, error) {
 			if len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
 				return nil, fmt.Errorf("%s:%d: not a result line (no point ID)", path, line+1)
 			}
-			out = append(out, resultLine{id: rec[0], data: body[start:r.InputOffset()], where: fmt.Sprintf("%s:%d", path, line+1)})
+			out = append(out, resultLine{id: rec[0], data: body[start:r.InputOffset()], where: fmt.Sprintf("%s:%d", path, line+1), cfg: csvConfig(rec)})
 		}
 	case JSONL:
 		for i, l := range bytes.SplitAfter(data, []byte("\n")) {
 			if len(l) == 0 {
 				continue
 			}
-			var r struct {
-				ID     string          `json:"id"`
-				Config json.RawMessage `json:"config"`
-			}
-			if err := json.Unmarshal(l, &r); err != nil || len(r.ID) != 16 || !idPrefix.MatchString(r.ID) || r.Config == nil {
+			id, cfg, ok := jsonResultLine(l)
+			if !ok {
 				return nil, fmt.Errorf("%s:%d: not a result line", path, i+1)
 			}
-			out = append(out, resultLine{id: r.ID, data: l, where: fmt.Sprintf("%s:%d", path, i+1)})
+			out = append(out, resultLine{id: id, data: l, where: fmt.Sprintf("%s:%d", path, i+1), cfg: cfg})
 		}
 	default:
 		return nil, fmt.Errorf("%s: unknown results format %q", path, f)

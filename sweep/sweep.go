@@ -237,6 +237,8 @@ type Point struct {
 	// TraceHash is the SHA-256 of the trace file's bytes (for a corpus trace, of its
 	// embedded file).
 	TraceHash string
+	// Version is the vmsim version (Spec.Version), which the point's result records.
+	Version string
 	// ID identifies the point in output files: a hash of the vmsim version, the trace's
 	// content hash, the full configuration and the cost model. A point whose trace was
 	// replaced by another file of the same name gets another ID, and runs again.
@@ -302,7 +304,7 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 			cj, _ := json.Marshal(cfg)
 			h := sha256.New()
 			fmt.Fprintf(h, "vmsim %s\ntrace %s\n%s\n%s", s.Version, hash, cj, costJSON)
-			points = append(points, Point{Config: cfg, TraceHash: hash, ID: hex.EncodeToString(h.Sum(nil)[:8])})
+			points = append(points, Point{Config: cfg, TraceHash: hash, Version: s.Version, ID: hex.EncodeToString(h.Sum(nil)[:8])})
 			// The next combination: the last key varies fastest.
 			i := len(keys) - 1
 			for ; i >= 0; i-- {
@@ -522,7 +524,8 @@ type Sink interface {
 
 // Options says how to run a sweep.
 type Options struct {
-	// Version is written into each result (and is part of the points' IDs).
+	// Version, when set, is the points' version (Point.Version, part of their IDs),
+	// which each result records. Precondition: "" or every point's Version.
 	Version string
 	Jobs    int // parallel runs; 0 means one a core. Precondition: Jobs >= 0 (the CLI refuses less)
 	Costs   sim.CostModel
@@ -545,7 +548,9 @@ const maxReported = 5
 // result to the sinks that lack it, in point order. A point that fails does not stop
 // the others: every point that can run does, every result is written (the failed
 // points leave gaps, which a rerun fills), and the error lists the failures. A sink
-// that cannot be written stops the sweep.
+// that cannot be written stops the sweep. A sink that is a File holding a result line
+// for one of points that does not say that point's configuration (every configuration
+// column: File.verify) is refused before anything runs.
 //
 // Each trace is decoded once, into memory, by the first of its points to run, and every
 // point and baseline of that trace, on every core, replays those records in place; they
@@ -561,6 +566,19 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
+	}
+	for _, p := range points {
+		if opt.Version != "" && p.Version != opt.Version {
+			panic(fmt.Sprintf("sweep: Run of a point of vmsim %q as vmsim %q", p.Version, opt.Version))
+		}
+	}
+	// A result line a sink holds for one of the points must be that point's.
+	for _, s := range sinks {
+		if v, ok := s.(interface{ verify([]Point) error }); ok {
+			if err := v.verify(points); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var todo []int
 	for i, p := range points {
@@ -751,7 +769,7 @@ func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: opt.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
+	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: p.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
 	if r.Baseline, err = base.get(p.Config, costs, open); err != nil {
 		return nil, err
 	}

@@ -119,10 +119,13 @@ command to resume an interrupted sweep. A point's identity is the vmsim version,
 SHA-256 of its trace file's content, its full configuration and the cost model: a trace
 replaced by another under the same name runs again. An output file is locked while a
 sweep writes it (a second sweep on it stops with a message), and a file that holds
-anything but results of this vmsim is refused, untouched. A point that fails does not
-stop the others; every finished point is written, and a rerun retries the failed ones.
-Trace files must be regular files (each is read many times). Progress shows on a
-terminal only.
+anything but results of this vmsim is refused, untouched, as is one with a line for a
+point of the sweep that does not say that point's configuration in every column (the
+trace's hash, the version, each setting: a line edited, or of another vmsim or trace).
+Every output is checked and locked before any is created, and --csv and --jsonl must be
+two files. A point that fails does not stop the others; every finished point is written,
+and a rerun retries the failed ones. Trace files must be regular files (each is read
+many times). Progress shows on a terminal only.
 
 Each trace is decoded once into memory and shared by all its points on every core, when
 it fits in --decode-memory (by default a quarter of the machine's memory, or of the
@@ -144,36 +147,38 @@ by content hash; results do not change.`,
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
 			}
-			points, model, err := sf.points()
+			all, model, err := sf.points()
 			if err != nil {
 				return err
 			}
+			points := all
 			if shardFlag != "" {
 				shard, err := sweep.ParseShard(shardFlag)
 				if err != nil {
 					return fmt.Errorf("--shard: %w", err)
 				}
-				points = shard.Points(points)
+				points = shard.Points(all)
 			}
 			mem, err := parseDecodeMemory(decodeMemory)
 			if err != nil {
 				return err
 			}
+			// Every output is checked (a line of one of the sweep's points, in any shard,
+			// must be that point's) and locked before any is created.
+			var outs []sweep.Output
+			if csvPath != "" {
+				outs = append(outs, sweep.Output{Path: csvPath, Format: sweep.CSV})
+			}
+			if jsonlPath != "" {
+				outs = append(outs, sweep.Output{Path: jsonlPath, Format: sweep.JSONL})
+			}
+			files, err := sweep.OpenOutputs(all, outs...)
+			if err != nil {
+				return err
+			}
 			var sinks []sweep.Sink
-			var files []*sweep.File
-			for _, o := range []struct {
-				path string
-				open func(string) (*sweep.File, error)
-			}{{csvPath, sweep.OpenCSV}, {jsonlPath, sweep.OpenJSONL}} {
-				if o.path == "" {
-					continue
-				}
-				f, err := o.open(o.path)
-				if err != nil {
-					return err
-				}
+			for _, f := range files {
 				defer f.Close()
-				files = append(files, f)
 				sinks = append(sinks, f)
 			}
 			opt := sweep.Options{Jobs: jobs, Costs: model, Progress: progressLine(stderr, "sweep"), Version: version,
@@ -232,10 +237,11 @@ func newSweepMergeCmd(stderr io.Writer) *cobra.Command {
 OUT: exactly the bytes one unsharded, uninterrupted vmsim sweep writes, rows in point
 order. Give the experiment as to the shards (--spec, --trace, --set, --base, --cost): it
 says which points there are and their order. Every point must be in exactly one shard
-output: a result of another experiment, vmsim version or cost model, a point in two
-outputs or in none (a shard not run, or one whose points failed), a line cut short (an
-interrupted shard: resume it) is an error naming the file and line, and OUT is left as
-it was. The format (CSV or JSON lines) is OUT's extension (.csv, .jsonl) unless --format
+output: a result of another experiment, vmsim version or cost model, a line that does
+not say its point's configuration in every column (the trace's hash, the version, each
+setting: a line edited), a point in two outputs or in none (a shard not run, or one
+whose points failed), a line cut short (an interrupted shard: resume it) is an error
+naming the file and line, and OUT is left as it was. The format (CSV or JSON lines) is OUT's extension (.csv, .jsonl) unless --format
 says; every shard output must be of that format. OUT is written whole or not at all; an
 existing OUT is replaced only with --force.`,
 		Args: cobra.MinimumNArgs(2),

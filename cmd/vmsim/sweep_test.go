@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -80,6 +81,53 @@ func TestSweepRefusals(t *testing.T) {
 			}
 			if _, err := os.Stat(out); err == nil {
 				t.Errorf("%s created despite the refusal", out)
+			}
+		})
+	}
+}
+
+// TestSweepOutputsTogether: vmsim sweep checks and locks every output before it creates
+// any: --csv and --jsonl naming one file is refused as such, and a --jsonl another sweep
+// holds leaves no --csv behind. Exit 2, nothing on stdout.
+func TestSweepOutputsTogether(t *testing.T) {
+	sweepArgs := []string{"sweep", "--trace", "corpus:sort", "--set", "interval=100000"}
+	for _, c := range []struct {
+		name    string
+		outputs func(dir string) (csvPath, jsonlPath string)
+		want    string
+	}{
+		{"same path", func(dir string) (string, string) {
+			return filepath.Join(dir, "r.out"), filepath.Join(dir, "r.out")
+		}, "are the same file"},
+		{"same path spelled twice", func(dir string) (string, string) {
+			return filepath.Join(dir, "r.out"), dir + "/./r.out"
+		}, "are the same file"},
+		{"jsonl locked", func(dir string) (string, string) {
+			p := filepath.Join(dir, "r.jsonl")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(dir, "r.csv"), p
+		}, "r.jsonl: another vmsim sweep is writing this file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			csvPath, jsonlPath := c.outputs(dir)
+			_, jsonlBefore := os.Stat(jsonlPath)
+			code, stdout, stderr := runCLI(append(sweepArgs, "--csv", csvPath, "--jsonl", jsonlPath)...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, c.want)
+			}
+			if _, err := os.Stat(csvPath); err == nil {
+				t.Errorf("%s created despite the refusal", csvPath)
+			}
+			if _, err := os.Stat(jsonlPath); err == nil && jsonlBefore != nil {
+				t.Errorf("%s created despite the refusal", jsonlPath)
 			}
 		})
 	}
