@@ -718,9 +718,7 @@ type baseline struct {
 }
 
 // BaselineConfig is the configuration of the baseline of a point: scheme none on the same
-// trace, with the same paging settings, and neither checkpoints nor failures (D25). The
-// baseline reads the trace less its fail records (a sweep's baselines do: see Run), so
-// that a trace with fail records has a baseline too.
+// trace, with the same paging settings, and neither checkpoints nor failures (D25).
 func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
 	// A scheme that models no paging has its paging settings at their defaults (anything
