@@ -264,13 +264,16 @@ func TestBaselineIgnoresFailRecords(t *testing.T) {
 	trace := writeVMT(t, dir, "fails.vmt", withFails)
 	plain := writeVMT(t, dir, "plain.vmt", without)
 	costs := sim.DefaultCostModel()
-	bc := BaselineConfig(sim.DefaultConfig())
-	bc.Trace = plain
-	want, err := sim.Run(bc, mustOpener(t, bc))
-	if err != nil {
-		t.Fatal(err)
+	// wantBase is the cost of c's baseline run on the trace without its fail records.
+	wantBase := func(c sim.Config) sim.Cost {
+		bc := BaselineConfig(c)
+		bc.Trace = plain
+		want, err := sim.Run(bc, mustOpener(t, bc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return costs.Time(want.Stats, bc.PageSize)
 	}
-	wantBase := costs.Time(want.Stats, bc.PageSize)
 	for _, c := range []struct {
 		name    string
 		vary    map[string][]any
@@ -300,8 +303,8 @@ func TestBaselineIgnoresFailRecords(t *testing.T) {
 				if r.Stats.Rollbacks != 5 {
 					t.Errorf("%s: %d rollbacks, want the trace's 5 fail records", r.Config.Scheme, r.Stats.Rollbacks)
 				}
-				if r.Baseline != wantBase {
-					t.Errorf("%s: baseline %+v, want none's on the trace without fail records, %+v", r.Config.Scheme, r.Baseline, wantBase)
+				if want := wantBase(r.Config); r.Baseline != want {
+					t.Errorf("%s: baseline %+v, want none's on the trace without fail records, %+v", r.Config.Scheme, r.Baseline, want)
 				}
 			}
 		})
