@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"unicode"
 )
 
 // SlurmOptions describe a sweep run on a Slurm cluster: an array job of one task a
@@ -46,17 +47,39 @@ func ShardPath(path string, i, n int) string {
 // sbatchValue is what an #SBATCH option may hold here (no spaces, quotes or newlines).
 var sbatchValue = regexp.MustCompile(`^[A-Za-z0-9_.:+=,@/%-]*$`)
 
-// WriteSlurmScript writes a bash script that runs a sweep on Slurm. Run with bash and no
-// argument, it submits itself twice: as an array job of o.Shards tasks, task I running
-// `vmsim sweep --shard I/N` into its own outputs, and as a merge job that waits for every
-// task to succeed (--dependency=afterok) and runs `vmsim sweep merge` into the final
-// outputs, the bytes one machine's sweep would write. The text depends on o only.
-func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
+// scriptValue checks a value that goes into the script: bash reads a single-quoted word
+// as it is, but no control character is let in (a newline or carriage return would end a
+// line wherever the value goes, a NUL cannot be in an argument).
+func scriptValue(what, v string) error {
+	for i, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("slurm: %s %q: a control character (%U at byte %d) cannot go into the script", what, v, r, i)
+		}
+	}
+	return nil
+}
+
+// Check checks the options as WriteSlurmScript does, and says what is wrong with them:
+// every value that goes into the script (free of control characters; the #SBATCH ones of
+// letters, digits and _.:+=,@/%- only), the shards, the outputs' names.
+func (o SlurmOptions) Check() error {
 	if o.Shards < 1 {
 		return fmt.Errorf("slurm: want at least 1 shard, not %d", o.Shards)
 	}
 	if o.CSV == "" && o.JSONL == "" {
 		return fmt.Errorf("slurm: name an output: a CSV and/or a JSON-lines file")
+	}
+	for _, v := range []struct{ what, value string }{
+		{"--csv", o.CSV}, {"--jsonl", o.JSONL}, {"--vmsim", o.Vmsim}, {"--trace-cache", o.TraceCache}, {"the version", o.Version},
+	} {
+		if err := scriptValue(v.what, v.value); err != nil {
+			return err
+		}
+	}
+	for _, a := range o.SweepArgs {
+		if err := scriptValue("sweep argument", a); err != nil {
+			return err
+		}
 	}
 	for _, out := range []struct {
 		path string
@@ -69,16 +92,36 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 			return fmt.Errorf("slurm: the %s output %q: want a name ending in .%s", out.f, out.path, out.f)
 		}
 	}
+	if strings.HasPrefix(o.Vmsim, "-") || strings.HasPrefix(o.Vmsim, "%") {
+		// bash would take it for an option of exec, or a job to bring to the foreground.
+		return fmt.Errorf("slurm: --vmsim %q: want a name that does not start with - or %% (say ./%s)", o.Vmsim, o.Vmsim)
+	}
 	if o.CPUs < 0 {
 		return fmt.Errorf("slurm: --cpus %d: want 0 (Slurm's default) or more", o.CPUs)
 	}
+	for _, v := range []struct{ what, value string }{{"--job-name", o.JobName}, {"--partition", o.Partition}, {"--time", o.Time}, {"--mem", o.Mem}} {
+		if !sbatchValue.MatchString(v.value) {
+			return fmt.Errorf("slurm: %s %q: want letters, digits and _.:+=,@/%%- only", v.what, v.value)
+		}
+	}
+	return nil
+}
+
+// WriteSlurmScript writes a bash script that runs a sweep on Slurm. Run with bash and no
+// argument, it submits itself twice: as an array job of o.Shards tasks, task I running
+// `vmsim sweep --shard I/N` into its own outputs, and as a merge job that waits for every
+// task to succeed (--dependency=afterok) and runs `vmsim sweep merge` into the final
+// outputs, the bytes one machine's sweep would write. The text depends on o only.
+//
+// Options that fail Check are refused, nothing written. Every value of o reaches bash
+// as one single-quoted word (none goes into a comment but the version), so that the
+// script passes each on as it is and runs nothing else.
+func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
 	if o.JobName == "" {
 		o.JobName = "vmsim-sweep"
-	}
-	for _, v := range []struct{ name, value string }{{"job name", o.JobName}, {"partition", o.Partition}, {"time", o.Time}, {"mem", o.Mem}} {
-		if !sbatchValue.MatchString(v.value) {
-			return fmt.Errorf("slurm: %s %q: want letters, digits and _.:+=,@/%%- only", v.name, v.value)
-		}
 	}
 	if o.Vmsim == "" {
 		o.Vmsim = "vmsim"
@@ -114,7 +157,7 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 		"ShardOuts": strings.Join(shardOuts, " "),
 		"Vmsim":     shellQuote(o.Vmsim),
 		"Cache":     shellQuote(o.TraceCache),
-		"JobName":   o.JobName,
+		"MergeName": shellQuote("--job-name=" + o.JobName + "-merge"),
 	})
 }
 
@@ -133,7 +176,7 @@ var slurmTemplate = template.Must(template.New("slurm").Parse(`#!/bin/bash
 # A vmsim sweep on Slurm, written by vmsim sweep slurm (vmsim {{.O.Version}}): an array job
 # of {{.O.Shards}} tasks, task I running shard I/{{.O.Shards}} of the sweep's {{.O.Points}} points into its own
 # outputs, then a merge job that runs once every task has succeeded and joins them into
-# the outputs one machine would have written: {{.Outs}}.
+# the outputs one machine would have written (outs, below).
 #
 # Submit it, from the directory its relative paths are relative to, on a file system all
 # nodes share (the outputs are written there), with:
@@ -141,7 +184,7 @@ var slurmTemplate = template.Must(template.New("slurm").Parse(`#!/bin/bash
 # With no argument, the script submits itself: the array, then the merge. Each node reads the
 # trace files through copies on its local disk, in $VMSIM_TRACE_CACHE (default below).
 # A shard that failed or was cut short resumes where it stopped when resubmitted.
-#SBATCH --job-name={{.JobName}}
+#SBATCH --job-name={{.O.JobName}}
 {{- if .O.Partition}}
 #SBATCH --partition={{.O.Partition}}
 {{- end}}
@@ -160,13 +203,15 @@ set -euo pipefail
 vmsim={{.Vmsim}}
 shards={{.O.Shards}}
 sweep=({{.Sweep}})
-trace_cache=${VMSIM_TRACE_CACHE:-{{.Cache}}}
+outs=({{.Outs}})
+trace_cache={{.Cache}}
+trace_cache=${VMSIM_TRACE_CACHE:-$trace_cache}
 
 if [ $# -eq 0 ]; then
 	array=$(sbatch --parsable --array=0-$((shards - 1)) "$0" shard)
 	array=${array%%;*}
 	merge=$(sbatch --parsable --dependency=afterok:"$array" --kill-on-invalid-dep=yes \
-		--job-name={{.JobName}}-merge --cpus-per-task=1 --output=slurm-%x-%j.out "$0" merge)
+		{{.MergeName}} --cpus-per-task=1 --output=slurm-%x-%j.out "$0" merge)
 	echo "submitted array job $array ($shards tasks) and merge job ${merge%%;*}"
 	exit 0
 fi
@@ -178,12 +223,12 @@ shard)
 		--trace-cache "$trace_cache" {{.ShardOuts}}
 	;;
 merge)
-	for out in {{.Outs}}; do
+	for out in "${outs[@]}"; do
 		parts=()
 		for ((i = 0; i < shards; i++)); do
 			parts+=("${out%.*}.shard-$i-of-$shards.${out##*.}")
 		done
-		"$vmsim" sweep merge "${sweep[@]}" --force "$out" "${parts[@]}"
+		"$vmsim" sweep merge "${sweep[@]}" --force -- "$out" "${parts[@]}"
 	done
 	;;
 *)

@@ -294,14 +294,21 @@ the script passes these flags on as they are, so relative paths are relative to 
 directory the script is submitted from, which must be on a file system all nodes share.
 Each task reads trace files through copies in --trace-cache, a directory on its node's
 local disk (the job's $VMSIM_TRACE_CACHE overrides it). Resubmitting the script resumes
-shards that stopped. The script's text depends only on the flags.`,
+shards that stopped. The script's text depends only on the flags. Every value reaches
+bash as one single-quoted word and is passed on as it is; a value with a control
+character (a newline, a tab, a NUL) is refused, as are --job-name, --partition, --time
+and --mem values other than letters, digits and _.:+=,@/%-.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.SweepArgs, o.Version = sf.args(), version
+			if err := o.Check(); err != nil {
+				return err
+			}
 			points, _, err := sf.points()
 			if err != nil {
 				return err
 			}
-			o.SweepArgs, o.Points, o.Version = sf.args(), len(points), version
+			o.Points = len(points)
 			if outPath == "" {
 				return sweep.WriteSlurmScript(stdout, o)
 			}
