@@ -73,18 +73,25 @@ func (s *Source) Open() (*File, error) {
 	if s.spool != nil {
 		return NewFile(&spoolReader{s: s.spool}, s.name, s.opt)
 	}
-	if s.opt.Format == FormatAuto || s.opt.Format == "" || s.opt.Format == FormatVMT {
+	return OpenAt(s.fh, s.size, s.name, s.opt)
+}
+
+// OpenAt reads the trace in the first size bytes of ra (an open file) from its start, as
+// Open reads a file: a vmt file that is not wrapped in another compression is opened
+// seekable. Many readers may read ra at once; closing one leaves ra open.
+func OpenAt(ra io.ReaderAt, size int64, name string, opt Options) (*File, error) {
+	if opt.Format == FormatAuto || opt.Format == "" || opt.Format == FormatVMT {
 		var head [8]byte
-		n, _ := s.fh.ReadAt(head[:], 0)
+		n, _ := ra.ReadAt(head[:], 0)
 		if bytes.Equal(head[:n], vmtMagic) {
-			v, err := OpenVMT(s.fh, s.size, s.name)
+			v, err := OpenVMT(ra, size, name)
 			if err != nil {
 				return nil, err
 			}
-			return &File{Reader: v, Name: s.name, Format: FormatVMT, Compression: None, closeAll: func() { v.Close() }}, nil
+			return &File{Reader: v, Name: name, Format: FormatVMT, Compression: None, closeAll: func() { v.Close() }}, nil
 		}
 	}
-	return NewFile(io.NewSectionReader(s.fh, 0, s.size), s.name, s.opt)
+	return NewFile(io.NewSectionReader(ra, 0, size), name, opt)
 }
 
 // Hash returns the SHA-256 of the trace's bytes as stored (compressed or not), in hex.
