@@ -136,3 +136,11 @@ func die(sig syscall.Signal) {
 	time.Sleep(time.Second)
 	os.Exit(128 + int(sig))
 }
+
+// Track registers path, a temporary file made other than by Create (say, in an os.Root),
+// to be removed at a signal as Create's temporary files are. Call untrack once the file
+// is renamed to its final name or removed.
+func Track(path string) (untrack func()) {
+	register(path)
+	return func() { unregister(path) }
+}
