@@ -79,10 +79,15 @@ type traceKey struct {
 func keyOf(c sim.Config) traceKey { return traceKey{c.Trace, c.Format, c.Lenient} }
 
 // decodeStore holds the traces a sweep decoded into memory, each shared by every point
-// (and baseline) that reads it, on every core, and dropped once its last point is done.
+// (and baseline) that reads it, on every core, and dropped once its last point is done;
+// and the trace files the sweep reads, each opened once (see traceFile) and closed after
+// its last point.
 type decodeStore struct {
-	// open opens a trace for streaming (Opener, or a trace cache's).
-	open func(name string, cfg sim.Config) (sim.Opener, error)
+	// cache, when set, holds the local copies of the trace files that the runs read.
+	cache TraceCache
+	// files are the trace files of the points, by name and content hash. Invariant: the
+	// map does not change after newDecodeStore; a traceFile's users change under mu.
+	files map[fileKey]*traceFile
 
 	mu sync.Mutex
 	// left is the memory, in bytes, that decoded traces may still take.
@@ -104,10 +109,17 @@ type decodedTrace struct {
 	users int
 }
 
+// fileKey identifies a trace file as points read it: the name, and the SHA-256 of the
+// bytes they were made for.
+type fileKey struct{ name, hash string }
+
+// isFile says whether a point's trace is a file (not one of the corpus, built in).
+func isFile(p Point) bool { return !strings.HasPrefix(p.Config.Trace, "corpus:") }
+
 // newDecodeStore returns a store with budget bytes (none: every trace streams) for the
-// points to run, which it counts by trace.
-func newDecodeStore(budget int64, points []Point, open func(string, sim.Config) (sim.Opener, error)) *decodeStore {
-	s := &decodeStore{open: open, left: max(budget, 0), entries: map[traceKey]*decodedTrace{}}
+// points to run, which it counts by trace, reading trace files through cache if set.
+func newDecodeStore(budget int64, points []Point, cache TraceCache) *decodeStore {
+	s := &decodeStore{cache: cache, files: map[fileKey]*traceFile{}, left: max(budget, 0), entries: map[traceKey]*decodedTrace{}}
 	for _, p := range points {
 		k := keyOf(p.Config)
 		e := s.entries[k]
@@ -116,33 +128,64 @@ func newDecodeStore(budget int64, points []Point, open func(string, sim.Config) 
 			s.entries[k] = e
 		}
 		e.users++
+		if isFile(p) {
+			fk := fileKey{p.Config.Trace, p.TraceHash}
+			if s.files[fk] == nil {
+				s.files[fk] = &traceFile{}
+			}
+			s.files[fk].users++
+		}
 	}
 	return s
 }
 
 // acquire returns an opener of p's trace: its records in memory, decoded by the first
-// point that asks, or a stream of the file. Precondition: p is one of the store's points,
-// and release(p) is called once, after its runs.
-func (s *decodeStore) acquire(p Point) (sim.Opener, error) {
-	stream, err := s.open(p.Config.Trace, p.Config)
+// point that asks, or a stream of the file; and, for a stream, a check to call after the
+// runs, which fails if the file changed meanwhile (nil for records in memory, or a
+// corpus trace). Precondition: p is one of the store's points, and release(p) is called
+// once, after its runs.
+func (s *decodeStore) acquire(p Point) (open sim.Opener, check func() error, err error) {
+	stream, check, err := s.stream(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := s.entries[keyOf(p.Config)]
 	if e == nil {
 		panic("sweep: acquire of a point the store does not count")
 	}
-	e.once.Do(func() { s.decode(keyOf(p.Config), e, stream) })
+	e.once.Do(func() { s.decode(keyOf(p.Config), e, stream, check) })
 	s.mu.Lock()
 	d := e.d
 	s.mu.Unlock()
 	if d == nil {
-		return stream, nil
+		return stream, check, nil
 	}
-	return func() (traces.Reader, error) { return d.Open(), nil }, nil
+	return func() (traces.Reader, error) { return d.Open(), nil }, nil, nil
 }
 
-// release says that p's runs are done; the last point of a trace frees its records.
+// stream returns how to stream p's trace, and for a file, the check that it did not
+// change: a trace file is opened once, by the first of its points, and checked to hold
+// the bytes whose hash the points carry (see traceFile).
+func (s *decodeStore) stream(p Point) (sim.Opener, func() error, error) {
+	name := p.Config.Trace
+	if !isFile(p) {
+		open, err := Opener(name, p.Config)
+		return open, nil, err
+	}
+	format, err := traces.ParseFormat(p.Config.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := s.files[fileKey{name, p.TraceHash}]
+	t.once.Do(func() { t.bind(name, p.TraceHash, s.cache) })
+	if t.err != nil {
+		return nil, nil, t.err
+	}
+	return t.opener(name, traces.Options{Format: format, Lenient: p.Config.Lenient}), func() error { return t.check(name) }, nil
+}
+
+// release says that p's runs are done; the last point of a trace frees its records, and
+// closes its file.
 func (s *decodeStore) release(p Point) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,6 +194,13 @@ func (s *decodeStore) release(p Point) {
 		e.d = nil
 		s.left += e.reserved
 		e.reserved = 0
+	}
+	if isFile(p) {
+		t := s.files[fileKey{p.Config.Trace, p.TraceHash}]
+		if t.users--; t.users == 0 && t.f != nil {
+			t.f.Close()
+			t.f = nil
+		}
 	}
 }
 
@@ -181,7 +231,9 @@ const decodeChunk = 256 << 10
 // The records are read ahead on another goroutine (a traces.Prefetcher, as a streaming
 // run reads them), gathered in chunks, then copied once into a slice of their exact
 // size: while decoding, a trace holds up to twice its final size against the budget.
-func (s *decodeStore) decode(key traceKey, e *decodedTrace, open sim.Opener) {
+// check, when not nil, says whether the file still holds the bytes it held when opened:
+// records read from a file that changed meanwhile are dropped.
+func (s *decodeStore) decode(key traceKey, e *decodedTrace, open sim.Opener, check func() error) {
 	r, err := open()
 	if err != nil {
 		return
@@ -217,6 +269,9 @@ func (s *decodeStore) decode(key traceKey, e *decodedTrace, open sim.Opener) {
 	}
 	if p.SkippedLines() > 0 {
 		return // the driver reports skipped lines from the stream it reads: stream
+	}
+	if check != nil && check() != nil {
+		return // the points fail as they open the stream
 	}
 	size := int64(n) * recordBytes
 	if !s.reserve(size) {

@@ -448,20 +448,20 @@ func regularTrace(name string) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file; a sweep reads each trace many times (and hashes it), so save it to a file first", name)
+		return notRegular(name)
 	}
 	return nil
 }
 
-// hashes caches trace content hashes by file identity, so that a study hashes each
-// trace once.
-var hashes struct {
-	mu sync.Mutex
-	m  map[string]string
+func notRegular(name string) error {
+	return fmt.Errorf("%s: not a regular file; a sweep reads each trace many times (and hashes it), so save it to a file first", name)
 }
 
 // TraceHash returns the SHA-256 of a trace file's bytes; for a corpus trace, that of its
 // embedded file, as MANIFEST.json records it (the corpus tests check that it matches).
+// A file is read once for each identity it has (the same file, size and modification
+// time): a study hashes each trace once, and a sweep that opens a trace again can tell
+// whether it still holds the bytes its points were made for (see Run).
 func TraceHash(name string) (string, error) {
 	if c, ok := strings.CutPrefix(name, "corpus:"); ok {
 		es, err := corpus.Manifest()
@@ -475,32 +475,12 @@ func TraceHash(name string) (string, error) {
 		}
 		return "", fmt.Errorf("no trace %q in the corpus", c)
 	}
-	if err := regularTrace(name); err != nil {
-		return "", err
-	}
-	fi, _ := os.Stat(name)
-	key := fmt.Sprintf("%s\x00%d\x00%d\x00%v", name, fi.Size(), fi.ModTime().UnixNano(), fi.Sys())
-	hashes.mu.Lock()
-	h, ok := hashes.m[key]
-	hashes.mu.Unlock()
-	if ok {
-		return h, nil
-	}
-	src, err := traces.NewSource(name, traces.Options{})
+	f, fi, err := openTrace(name)
 	if err != nil {
 		return "", err
 	}
-	defer src.Close()
-	if h, err = src.Hash(); err != nil {
-		return "", err
-	}
-	hashes.mu.Lock()
-	if hashes.m == nil {
-		hashes.m = map[string]string{}
-	}
-	hashes.m[key] = h
-	hashes.mu.Unlock()
-	return h, nil
+	defer f.Close()
+	return hashFile(f, fi, name)
 }
 
 // Result is one point's outcome.
@@ -560,6 +540,13 @@ const maxReported = 5
 // file by each run instead, as is one a lenient reader skips lines of. Results are the
 // same bytes either way.
 //
+// Every run reads the bytes its point was made for (those whose SHA-256 is its
+// TraceHash, which its ID and row name). Each trace file is opened once, by the first of
+// its points to run, and checked to hold those bytes (its copy in opt.TraceCache, if
+// set, is); every run of its points reads that open file, whatever becomes of the name.
+// A trace that no longer holds them, or that changes while its points run, fails them
+// with an error naming the file.
+//
 // A point's baseline (BaselineConfig) is failure-free: it runs on the point's trace less
 // the trace's fail records, which are for the scheme under study.
 func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
@@ -606,7 +593,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	for k, i := range todo {
 		todoPoints[k] = points[i]
 	}
-	store := newDecodeStore(budget, todoPoints, opt.TraceCache.Opener)
+	store := newDecodeStore(budget, todoPoints, opt.TraceCache)
 	done := len(points) - len(todo)
 	if opt.Progress != nil {
 		opt.Progress(done, len(points))
@@ -759,16 +746,29 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim
 func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Result, error) {
 	costs := opt.Costs
 	defer store.release(p)
-	open, err := store.acquire(p)
+	open, check, err := store.acquire(p)
 	if err != nil {
 		return nil, err
+	}
+	// A trace file that changed under the runs fails the point, whatever the runs made
+	// of what they read.
+	changed := func(err error) error {
+		if check != nil {
+			if cerr := check(); cerr != nil {
+				return cerr
+			}
+		}
+		return err
 	}
 	res, err := sim.Run(p.Config, open)
 	if err != nil {
-		return nil, err
+		return nil, changed(err)
 	}
 	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: p.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
 	if r.Baseline, err = base.get(p.Config, costs, open); err != nil {
+		return nil, changed(err)
+	}
+	if err := changed(nil); err != nil {
 		return nil, err
 	}
 	r.Overhead = sim.Overhead(r.Cost, r.Baseline)
