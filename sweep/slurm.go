@@ -26,8 +26,10 @@ type SlurmOptions struct {
 	// Vmsim is the vmsim binary the jobs run (a path on the shared file system, or a
 	// name on the nodes' PATH).
 	Vmsim string
-	// TraceCache is each node's directory of local trace copies; the job's environment
-	// variable VMSIM_TRACE_CACHE overrides it.
+	// TraceCache is each node's directory of local trace copies, private to the user
+	// (see TraceCache). Empty: /tmp/vmsim-trace-cache-UID, UID the user's ID on the node
+	// (each user needs their own). The job's environment variable VMSIM_TRACE_CACHE
+	// overrides it.
 	TraceCache string
 	// JobName, Partition, Time and Mem are sbatch's --job-name, --partition, --time and
 	// --mem; CPUs its --cpus-per-task, each task's parallel runs. Empty or 0: not given.
@@ -126,8 +128,9 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 	if o.Vmsim == "" {
 		o.Vmsim = "vmsim"
 	}
+	cache := shellQuote(o.TraceCache)
 	if o.TraceCache == "" {
-		o.TraceCache = "/tmp/vmsim-trace-cache"
+		cache = `/tmp/vmsim-trace-cache-"$(id -u)"`
 	}
 	var outs []string
 	for _, p := range []string{o.CSV, o.JSONL} {
@@ -156,7 +159,7 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 		"Outs":      strings.Join(quotedOuts, " "),
 		"ShardOuts": strings.Join(shardOuts, " "),
 		"Vmsim":     shellQuote(o.Vmsim),
-		"Cache":     shellQuote(o.TraceCache),
+		"Cache":     cache,
 		"MergeName": shellQuote("--job-name=" + o.JobName + "-merge"),
 	})
 }

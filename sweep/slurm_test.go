@@ -33,7 +33,7 @@ func TestWriteSlurmScript(t *testing.T) {
 		"vmsim=/shared/bin/vmsim\nshards=4\n",
 		`sweep=(--spec 'my exp.yaml' --set interval=1000,100000 --base 'initial=it'\''s')`,
 		"outs=(out/results.csv out/results.jsonl)\n",
-		"trace_cache=/tmp/vmsim-trace-cache\ntrace_cache=${VMSIM_TRACE_CACHE:-$trace_cache}\n",
+		"trace_cache=/tmp/vmsim-trace-cache-\"$(id -u)\"\ntrace_cache=${VMSIM_TRACE_CACHE:-$trace_cache}\n",
 		`sbatch --parsable --array=0-$((shards - 1)) "$0" shard`,
 		`--dependency=afterok:"$array"`,
 		`--shard "$i/$shards"`,

@@ -138,7 +138,13 @@ the points (the sweep's point IDs sorted, every Nth from the Ith), each shard in
 own outputs; 'vmsim sweep merge' joins the shards' outputs into exactly the file one
 machine's sweep writes, and 'vmsim sweep slurm' writes a Slurm script that does both.
 --trace-cache DIR reads trace files through copies in DIR (a node's local disk), named
-by content hash; results do not change.`,
+by content hash; results do not change. DIR must be yours and writable by no one else
+(vmsim makes it with mode 0700; it refuses a symbolic link); a copy is used only once its
+content hash is checked, and anything else under its name is replaced.
+
+Every run reads the bytes its point was made for: a trace is opened once for all its
+runs, and one that changes under the sweep (rewritten in place, or replaced before the
+sweep opened it) fails its points with an error naming it; run the sweep again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if csvPath == "" && jsonlPath == "" {
@@ -293,7 +299,8 @@ writes. Give the experiment as to vmsim sweep (--spec, --trace, --set, --base, -
 the script passes these flags on as they are, so relative paths are relative to the
 directory the script is submitted from, which must be on a file system all nodes share.
 Each task reads trace files through copies in --trace-cache, a directory on its node's
-local disk (the job's $VMSIM_TRACE_CACHE overrides it). Resubmitting the script resumes
+local disk that must be private to you (as for vmsim sweep; by default
+/tmp/vmsim-trace-cache-UID, UID your user ID; the job's $VMSIM_TRACE_CACHE overrides it). Resubmitting the script resumes
 shards that stopped. The script's text depends only on the flags. Every value reaches
 bash as one single-quoted word and is passed on as it is; a value with a control
 character (a newline, a tab, a NUL) is refused, as are --job-name, --partition, --time
@@ -321,7 +328,7 @@ and --mem values other than letters, digits and _.:+=,@/%-.`,
 	f.StringVar(&o.CSV, "csv", "", "the merged CSV output")
 	f.StringVar(&o.JSONL, "jsonl", "", "the merged JSON-lines output")
 	f.StringVar(&o.Vmsim, "vmsim", "vmsim", "the vmsim binary the jobs run (on the shared file system, or on the nodes' PATH)")
-	f.StringVar(&o.TraceCache, "trace-cache", "/tmp/vmsim-trace-cache", "each node's local directory of trace copies")
+	f.StringVar(&o.TraceCache, "trace-cache", "", "each node's local directory of trace copies, private to you (default: /tmp/vmsim-trace-cache-UID, UID your user ID)")
 	f.StringVar(&o.JobName, "job-name", "vmsim-sweep", "the jobs' name (the merge's gets -merge)")
 	f.StringVar(&o.Partition, "partition", "", "sbatch --partition (default: the cluster's)")
 	f.StringVar(&o.Time, "time", "", "sbatch --time for each task, as 1:00:00 (default: the partition's)")
