@@ -71,6 +71,15 @@ func (c TraceCache) Fetch(name, hash string) (*os.File, string, error) {
 	return f, path, nil
 }
 
+// check makes the cache directory if need be, and checks that it is one to use (see open).
+func (c TraceCache) check() error {
+	root, err := c.open()
+	if err != nil {
+		return err
+	}
+	return root.Close()
+}
+
 // open opens the cache directory, making it (mode 0700) if need be, and checks that it
 // is private: a directory (not a symbolic link to one) of this user that no one else can
 // write to.

@@ -182,10 +182,10 @@ func TestTraceCacheDirectory(t *testing.T) {
 			}
 			before := listTree(t, d)
 			got, err := runCSV(t, points, Options{Jobs: 1, Costs: costs, Version: "test", TraceCache: TraceCache(cache)})
-			if err == nil || !strings.Contains(err.Error(), cache) || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("Run: %v; want an error naming %s and saying %q", err, cache, c.want)
+			if err == nil || !strings.HasPrefix(err.Error(), "trace cache "+cache+": ") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Run: %v; want an error naming %s and saying %q, before any point runs", err, cache, c.want)
 			}
-			if len(bytes.TrimSpace(got)) > 0 && bytes.Count(got, []byte("\n")) > 1 {
+			if bytes.Count(got, []byte("\n")) > 1 {
 				t.Errorf("rows written:\n%s", got)
 			}
 			if after := listTree(t, d); after != before {

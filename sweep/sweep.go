@@ -593,6 +593,12 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	for k, i := range todo {
 		todoPoints[k] = points[i]
 	}
+	if opt.TraceCache != "" && slices.ContainsFunc(todoPoints, isFile) {
+		// A cache that cannot be used stops the sweep before it starts.
+		if err := opt.TraceCache.check(); err != nil {
+			return nil, err
+		}
+	}
 	store := newDecodeStore(budget, todoPoints, opt.TraceCache)
 	done := len(points) - len(todo)
 	if opt.Progress != nil {
