@@ -71,8 +71,10 @@ func (c TraceCache) Fetch(name, hash string) (*os.File, string, error) {
 	return f, path, nil
 }
 
-// check makes the cache directory if need be, and checks that it is one to use (see open).
-func (c TraceCache) check() error {
+// Check makes the cache directory if need be, and checks that it is one to use: a
+// directory of this user's, not a symbolic link, that no one else can write to. Run checks
+// it before any point runs; a caller that creates outputs checks it before creating them.
+func (c TraceCache) Check() error {
 	root, err := c.open()
 	if err != nil {
 		return err

@@ -595,7 +595,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 	}
 	if opt.TraceCache != "" && slices.ContainsFunc(todoPoints, isFile) {
 		// A cache that cannot be used stops the sweep before it starts.
-		if err := opt.TraceCache.check(); err != nil {
+		if err := opt.TraceCache.Check(); err != nil {
 			return nil, err
 		}
 	}

@@ -169,6 +169,13 @@ sweep opened it) fails its points with an error naming it; run the sweep again.`
 			if err != nil {
 				return err
 			}
+			// The trace cache is checked before any output is created, so that a refused
+			// cache leaves nothing behind.
+			if traceCache != "" {
+				if err := sweep.TraceCache(traceCache).Check(); err != nil {
+					return err
+				}
+			}
 			// Every output is checked (a line of one of the sweep's points, in any shard,
 			// must be that point's) and locked before any is created.
 			var outs []sweep.Output
