@@ -153,3 +153,16 @@ func TestRunLenient(t *testing.T) {
 		t.Errorf("lenient stats %+v", s)
 	}
 }
+
+// TestReproduceRefusesNegativeJobs: --jobs below 0 is a usage error, before anything runs
+// or is written, as for sweep.
+func TestReproduceRefusesNegativeJobs(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI("reproduce", "--jobs", "-5", "--dir", dir)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--jobs -5") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 2, nothing, an error naming --jobs -5", code, stdout, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%s holds %d entries after a refused run", dir, len(entries))
+	}
+}

@@ -76,6 +76,9 @@ replace data/points.csv and points.jsonl only once every point has run: a run in
 or failed leaves the previous data as it was. A data file that vmsim did not write is
 refused, untouched, before anything runs. Progress shows on a terminal only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if jobs < 0 {
+				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
+			}
 			var m map[string]any
 			if err := applyKV(&m, costs); err != nil {
 				return fmt.Errorf("--cost: %w", err)
