@@ -19,13 +19,48 @@
  * four at a time and the queue is flushed before each side exit and at the end of a
  * superblock, as lackey does, so that the merges, and hence the lines, are the same.
  *
- * Output: --vmtrace-fd=N (required) names the file descriptor to write the lines to; the
- * tool moves it out of the program's reach at start-up. The buffer is written out when
- * full, at the end of every superblock that ends in a system call and again when the
- * tool hears of the call (so that valgrind's --trace-syscalls lines, which the core
- * starts writing to its log before the tool hears of the call, come in their place among
- * the accesses when the log is the same pipe), and at exit, after which the tool prints
- * "Exit code: N" on valgrind's log, as lackey's summary ends.
+ * Output goes to one of two places:
+ *
+ * --vmtrace-fd=N names a file descriptor (a pipe to vmsim) to write the lines to; the tool
+ *   moves it out of the program's reach at start-up. The buffer is written out when full,
+ *   at the end of every superblock that ends in a system call and again when the tool
+ *   hears of the call (so that valgrind's --trace-syscalls lines, which the core starts
+ *   writing to its log before the tool hears of the call, come in their place among the
+ *   accesses when the log is the same pipe), and at exit, after which the tool prints
+ *   "Exit code: N" on valgrind's log, as lackey's summary ends. Only the program's own
+ *   process is traced: a child it forks falls silent (it drops what the parent had not
+ *   yet written, which the parent writes itself).
+ *
+ * --vmtrace-socket=PATH (with --vmtrace-key=FILE) traces every process of the recording
+ *   (valgrind --trace-children=yes), each on a connection of its own to the Unix socket
+ *   PATH, which vmsim keeps in a folder only its user can enter. A process connects at
+ *   start-up (after an exec too: valgrind starts afresh) and, for a child it forks, just
+ *   before the fork, so that the connections come in the order the processes start and
+ *   a child is never left without one when its parent exits at once. Each connection
+ *   starts with two lines:
+ *
+ *     vmtrace1 KEY             the recording's secret, read from FILE, so that vmsim
+ *                              can refuse a connection that is not one of its tracees
+ *     process PID PPID FORKED COMMAND
+ *                              the process using it (FORKED: 1 for a child forked without
+ *                              exec, which carries its parent's program and arguments;
+ *                              COMMAND as valgrind's preamble writes it)
+ *
+ *   then the lines above. Losing the connection (vmsim is gone) ends the process.
+ *
+ * --vmtrace-syscalls=yes writes the program's successful I/O system calls (read, pread64,
+ * readv, preadv, preadv2, recvfrom, recvmsg; write, pwrite64, writev, pwritev, pwritev2,
+ * sendto, sendmsg) among the accesses, when they complete, in the form of valgrind's
+ * --trace-syscalls lines, which vmsim reads the same way:
+ *
+ *   SYSCALL[PID,TID](0) sys_read ( 3 )[sync] --> Success(0x340)
+ *
+ * (for --vmtrace-socket, where the core's log is not on the connection).
+ *
+ * --vmtrace-fixed-random=yes replaces the 16 random bytes the kernel gives every process
+ * (AT_RANDOM, which glibc uses for its stack guard and pointer guard, and from which a
+ * few loads are indexed) with fixed ones, so that recording a deterministic program twice
+ * gives the same accesses.
  */
 
 #include "pub_tool_basics.h"
@@ -35,12 +70,29 @@
 #include "pub_tool_libcfile.h"
 #include "pub_tool_libcprint.h"
 #include "pub_tool_libcproc.h"
+#include "pub_tool_clientstate.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_options.h"
+#include "pub_tool_vki.h"
+#include "pub_tool_vkiscnums.h"
+#include "pub_tool_xarray.h"
+
+/* From valgrind's core, which every tool links with (pub_core_libcfile.h and
+   pub_core_clientstate.h; neither is installed): */
+/* moves fd into the range valgrind keeps from the program, close-on-exec */
+extern Int VG_(safe_fd)(Int oldfd);
+/* the program's auxiliary vector, on its initial stack */
+extern UWord *VG_(client_auxv);
+
+/* ---- options ---- */
+
+static Long out_fd = -1;                /* --vmtrace-fd, or the connection */
+static const HChar *sock_path = NULL;   /* --vmtrace-socket */
+static const HChar *key_path = NULL;    /* --vmtrace-key */
+static Bool trace_io = False;           /* --vmtrace-syscalls */
+static Bool fixed_random = False;       /* --vmtrace-fixed-random */
 
 /* ---- output ---- */
-
-static Long out_fd = -1;
 
 #define OUT_SIZE (1 << 20)
 static HChar out_buf[OUT_SIZE];
@@ -49,15 +101,37 @@ static Int out_used;
 static void out_flush(void)
 {
    Int done = 0;
+   if (out_fd < 0) {
+      /* A forked child without --vmtrace-socket: silent. */
+      out_used = 0;
+      return;
+   }
    while (done < out_used) {
       Int n = VG_(write)((Int)out_fd, out_buf + done, out_used - done);
       if (n <= 0) {
-         /* The reader is gone (vmsim stopped the recording): nothing more to say. */
+         /* The reader is gone (vmsim stopped the recording, or died): nothing more to
+            say, and nobody to say it to. */
          VG_(exit)(1);
       }
       done += n;
    }
    out_used = 0;
+}
+
+/* put_str appends n bytes of s. */
+static void put_str(const HChar *s, Int n)
+{
+   while (n > 0) {
+      if (out_used == OUT_SIZE)
+         out_flush();
+      Int k = OUT_SIZE - out_used;
+      if (k > n)
+         k = n;
+      VG_(memcpy)(out_buf + out_used, s, k);
+      out_used += k;
+      s += k;
+      n -= k;
+   }
 }
 
 static const HChar hexdigits[16] = "0123456789abcdef";
@@ -266,11 +340,164 @@ static IRSB *vt_instrument(VgCallbackClosure *closure, IRSB *in, const VexGuestL
    return out;
 }
 
+/* ---- the connection to vmsim (--vmtrace-socket) ---- */
+
+#define KEY_MAX 128
+static HChar key[KEY_MAX + 1];
+
+/* pending_fd is the connection made for a child just before a fork: the child takes it,
+   the parent closes its copy (at once, or after a failed fork). */
+static Int pending_fd = -1;
+
+/* The tool runs on the host, amd64 only (vmsim builds it for amd64-linux): a system call
+   valgrind's tool interface has no wrapper for (connect to a Unix socket). */
+static Long raw_syscall3(Long n, Long a1, Long a2, Long a3)
+{
+   Long ret;
+   __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
+   return ret;
+}
+
+static void write_all(Int fd, const HChar *s, Int n)
+{
+   while (n > 0) {
+      Int k = VG_(write)(fd, s, n);
+      if (k <= 0)
+         VG_(exit)(1);
+      s += k;
+      n -= k;
+   }
+}
+
+static void fatal(const HChar *what)
+{
+   VG_(fmsg)("vmtrace: %s %s: the recording cannot go on\n", what, sock_path);
+   VG_(exit)(1);
+}
+
+/* connect_vmsim opens a connection to vmsim, out of the program's reach, and presents
+   the key on it. */
+static Int connect_vmsim(void)
+{
+   Long s = raw_syscall3(__NR_socket, VKI_AF_UNIX, VKI_SOCK_STREAM, 0);
+   if (s < 0)
+      fatal("cannot create a socket for");
+   struct vki_sockaddr_un sa;
+   VG_(memset)(&sa, 0, sizeof sa);
+   sa.sun_family = VKI_AF_UNIX;
+   VG_(strncpy)(sa.sun_path, sock_path, sizeof sa.sun_path - 1);
+   Long r;
+   do {
+      r = raw_syscall3(__NR_connect, s, (Long)&sa, sizeof sa);
+   } while (r == -VKI_EINTR);
+   if (r < 0) {
+      VG_(close)((Int)s);
+      fatal("cannot connect to vmsim at");
+   }
+   Int fd = VG_(safe_fd)((Int)s);
+   HChar line[KEY_MAX + 16];
+   Int n = VG_(snprintf)(line, sizeof line, "vmtrace1 %s\n", key);
+   write_all(fd, line, n);
+   return fd;
+}
+
+/* put_arg appends arg as valgrind's preamble prints it: characters outside printable
+   ASCII as '_', and a backslash before each of " \<>". */
+static void put_arg(const HChar *arg)
+{
+   for (; *arg; arg++) {
+      UChar c = (UChar)*arg;
+      if (c < 32 || c > 127)
+         c = '_';
+      if (c == ' ' || c == '\\' || c == '<' || c == '>')
+         put_str("\\", 1);
+      put_str((const HChar *)&c, 1);
+   }
+}
+
+/* hello names the process using the connection; it is the first thing in the buffer. */
+static void hello(Bool forked)
+{
+   HChar line[64];
+   Int n = VG_(snprintf)(line, sizeof line, "process %d %d %d ", VG_(getpid)(), VG_(getppid)(), forked ? 1 : 0);
+   put_str(line, n);
+   if (VG_(args_the_exename))
+      put_arg(VG_(args_the_exename));
+   for (Word i = 0; i < VG_(sizeXA)(VG_(args_for_client)); i++) {
+      put_str(" ", 1);
+      put_arg(*(HChar **)VG_(indexXA)(VG_(args_for_client), i));
+   }
+   put_str("\n", 1);
+   out_flush();
+}
+
+static void read_key(void)
+{
+   SysRes r = VG_(open)(key_path, VKI_O_RDONLY, 0);
+   if (sr_isError(r))
+      VG_(fmsg_bad_option)("--vmtrace-key", "cannot open %s\n", key_path);
+   Int fd = (Int)sr_Res(r);
+   Int n = VG_(read)(fd, key, KEY_MAX);
+   VG_(close)(fd);
+   while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == ' '))
+      n--;
+   if (n <= 0)
+      VG_(fmsg_bad_option)("--vmtrace-key", "%s holds no key\n", key_path);
+   key[n] = 0;
+}
+
+static void pre_fork(ThreadId tid)
+{
+   out_flush(); /* what the parent did before the fork comes first */
+   if (sock_path == NULL)
+      return;
+   if (pending_fd >= 0)
+      VG_(close)(pending_fd);
+   pending_fd = connect_vmsim();
+}
+
+static void parent_fork(ThreadId tid)
+{
+   if (pending_fd >= 0) {
+      VG_(close)(pending_fd);
+      pending_fd = -1;
+   }
+}
+
+static void child_fork(ThreadId tid)
+{
+   out_used = 0; /* the parent's, already written */
+   if (out_fd >= 0)
+      VG_(close)((Int)out_fd);
+   out_fd = -1;
+   if (sock_path != NULL) {
+      out_fd = pending_fd;
+      pending_fd = -1;
+      hello(True);
+   }
+}
+
+/* fix_random gives the program fixed bytes where the kernel gave random ones. */
+static void fix_random(void)
+{
+   static const UChar fixed[16] = "vmsim-fixed-rnd";
+   if (VG_(client_auxv) == NULL)
+      return;
+   for (UWord *a = VG_(client_auxv); a[0] != 0 /* AT_NULL */; a += 2) {
+      if (a[0] == 25 /* AT_RANDOM */ && a[1] != 0)
+         VG_(memcpy)((void *)a[1], fixed, 16);
+   }
+}
+
 /* ---- start-up, system calls, exit ---- */
 
 static Bool vt_process_cmd_line_option(const HChar *arg)
 {
    if VG_INT_CLO(arg, "--vmtrace-fd", out_fd) {}
+   else if VG_STR_CLO(arg, "--vmtrace-socket", sock_path) {}
+   else if VG_STR_CLO(arg, "--vmtrace-key", key_path) {}
+   else if VG_BOOL_CLO(arg, "--vmtrace-syscalls", trace_io) {}
+   else if VG_BOOL_CLO(arg, "--vmtrace-fixed-random", fixed_random) {}
    else
       return False;
    return True;
@@ -278,35 +505,84 @@ static Bool vt_process_cmd_line_option(const HChar *arg)
 
 static void vt_print_usage(void)
 {
-   VG_(printf)("    --vmtrace-fd=<n>          write the trace to file descriptor n [required]\n");
+   VG_(printf)("    --vmtrace-fd=<n>              write the trace to file descriptor n\n"
+               "    --vmtrace-socket=<path>       or connect to vmsim's Unix socket, once per process\n"
+               "    --vmtrace-key=<file>          the key to present on the socket\n"
+               "    --vmtrace-syscalls=no|yes     write I/O system calls among the accesses [no]\n"
+               "    --vmtrace-fixed-random=no|yes fixed bytes for AT_RANDOM [no]\n");
 }
 
 static void vt_print_debug_usage(void) {}
 
 static void vt_post_clo_init(void)
 {
-   if (out_fd < 0)
-      VG_(fmsg_bad_option)("--vmtrace-fd", "vmtrace needs --vmtrace-fd=N, the file descriptor to write to\n");
-   /* Move the descriptor to the top of the range valgrind keeps from the program, so
-      that the program can neither see it nor close it. */
-   struct vki_rlimit rl;
-   if (VG_(getrlimit)(VKI_RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > (UWord)out_fd + 1) {
-      SysRes r = VG_(dup2)((Int)out_fd, (Int)rl.rlim_cur - 1);
-      if (!sr_isError(r)) {
-         VG_(close)((Int)out_fd);
-         out_fd = (Long)sr_Res(r);
-      }
+   if ((out_fd < 0) == (sock_path == NULL))
+      VG_(fmsg_bad_option)("--vmtrace-fd", "vmtrace needs one of --vmtrace-fd=N (a file descriptor to write to) and --vmtrace-socket=PATH\n");
+   if (sock_path != NULL) {
+      if (key_path == NULL)
+         VG_(fmsg_bad_option)("--vmtrace-socket", "--vmtrace-socket needs --vmtrace-key=FILE\n");
+      if (VG_(strlen)(sock_path) >= sizeof(((struct vki_sockaddr_un *)0)->sun_path))
+         VG_(fmsg_bad_option)("--vmtrace-socket", "the path is too long for a Unix socket\n");
+      read_key();
+      out_fd = connect_vmsim();
+      hello(False);
+   } else {
+      /* Move the descriptor where the program can neither see nor close it, closed at
+         an exec that valgrind does not follow. */
+      out_fd = VG_(safe_fd)((Int)out_fd);
    }
+   if (fixed_random)
+      fix_random();
+   VG_(atfork)(pre_fork, parent_fork, child_fork);
 }
 
 static void vt_pre_syscall(ThreadId tid, UInt syscallno, UWord *args, UInt nArgs) { out_flush(); }
 
-static void vt_post_syscall(ThreadId tid, UInt syscallno, UWord *args, UInt nArgs, SysRes res) {}
+/* io_name names the I/O system calls --vmtrace-syscalls writes, or is NULL. */
+static const HChar *io_name(UInt sysno)
+{
+   switch (sysno) {
+   case __NR_read: return "read";
+   case __NR_pread64: return "pread64";
+   case __NR_readv: return "readv";
+   case __NR_preadv: return "preadv";
+   case __NR_preadv2: return "preadv2";
+   case __NR_recvfrom: return "recvfrom";
+   case __NR_recvmsg: return "recvmsg";
+   case __NR_write: return "write";
+   case __NR_pwrite64: return "pwrite64";
+   case __NR_writev: return "writev";
+   case __NR_pwritev: return "pwritev";
+   case __NR_pwritev2: return "pwritev2";
+   case __NR_sendto: return "sendto";
+   case __NR_sendmsg: return "sendmsg";
+   default: return NULL;
+   }
+}
+
+static void vt_post_syscall(ThreadId tid, UInt syscallno, UWord *args, UInt nArgs, SysRes res)
+{
+   if (pending_fd >= 0) {
+      /* A fork that failed: its child's connection is not needed. */
+      VG_(close)(pending_fd);
+      pending_fd = -1;
+   }
+   if (!trace_io || sr_isError(res) || nArgs < 1)
+      return;
+   const HChar *name = io_name(syscallno);
+   if (name == NULL)
+      return;
+   HChar line[160];
+   Int n = VG_(snprintf)(line, sizeof line, "SYSCALL[%d,%u](%u) sys_%s ( %d )[sync] --> Success(0x%lx)\n",
+                         VG_(getpid)(), tid, syscallno, name, (Int)args[0], (UWord)sr_Res(res));
+   put_str(line, n);
+}
 
 static void vt_fini(Int exitcode)
 {
    out_flush();
-   VG_(umsg)("Exit code:       %d\n", exitcode);
+   if (sock_path == NULL)
+      VG_(umsg)("Exit code:       %d\n", exitcode);
 }
 
 static void vt_pre_clo_init(void)
