@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,14 +31,20 @@ type RecordOptions struct {
 	DataOnly bool
 	// MaxRefs stops the program once this many accesses are recorded (0: no limit).
 	MaxRefs int64
-	// Children traces every process the program starts (valgrind --trace-children=yes),
-	// each in an address space of its own, numbered in the order they start. A process
-	// that forks without exec is not traced after the fork (--child-silent-after-fork).
+	// Children traces every process of the recording (valgrind --trace-children=yes),
+	// each in an address space of its own, numbered in the order they start: a child
+	// forked without exec gets one from the fork on, and a process that executes another
+	// program a new one from the exec on. Each process writes on a connection of its own
+	// to a Unix socket in a folder only the user can enter, and presents the recording's
+	// secret key first; any other connection is refused. It needs the vmtrace tracer.
+	// Without Children only the program's own process is traced: a child it forks falls
+	// silent (valgrind --child-silent-after-fork=yes), and an exec is not followed.
 	Children bool
-	// Syscalls records the program's I/O system calls (valgrind --trace-syscalls=yes) in
-	// their place among the accesses: each successful read-family call an Input record,
-	// each write-family call an Output record (channel = the file descriptor, bytes = the
-	// call's result), in the process's address space. See LackeyReader.
+	// Syscalls records the program's I/O system calls in their place among the accesses:
+	// each successful read-family call an Input record, each write-family call an Output
+	// record (channel = the file descriptor, bytes = the call's result), in the process's
+	// address space. Without Children valgrind writes them (--trace-syscalls=yes); with
+	// Children vmtrace does, in the same form. See LackeyReader.
 	Syscalls bool
 	// Valgrind is the valgrind command ("valgrind" looked up on PATH when empty).
 	Valgrind string
@@ -59,10 +65,12 @@ type RecordResult struct {
 	Records, Accesses, IO int64
 	// Truncated is true when MaxRefs stopped the program before it finished.
 	Truncated bool
-	// ExitCode is the program's exit status (-1 when killed, as with MaxRefs).
+	// ExitCode is the program's exit status (-1 when killed by a signal, as with MaxRefs).
 	ExitCode int
-	// Processes lists the traced processes, in address-space order. With Children, a
-	// process that executed another program appears twice with the same PID: once for
+	// Signal is the signal that killed the program, or 0 when it exited.
+	Signal syscall.Signal
+	// Processes lists the traced processes, in address-space order (with Children only).
+	// A process that executed another program appears twice with the same PID: once for
 	// the program before the exec, once for the program after.
 	Processes []TracedProcess
 	// UntracedExec is true when, without Children, the program replaced itself with
@@ -74,8 +82,12 @@ type RecordResult struct {
 
 // TracedProcess is one process of a recording.
 type TracedProcess struct {
-	ASID    ASID
-	PID     int
+	ASID ASID
+	PID  int
+	// Parent is the process's parent's PID when it started.
+	Parent int
+	// Forked is true for a child forked without exec: Command is then its parent's.
+	Forked  bool
 	Command string
 }
 
@@ -106,7 +118,7 @@ func lookValgrind(valgrind string) (string, error) {
 	return path, nil
 }
 
-// recording is the state shared by the goroutines reading lackey's output.
+// recording is the state shared by the goroutines reading the tool's output.
 type recording struct {
 	opt      RecordOptions
 	w        Writer
@@ -116,10 +128,11 @@ type recording struct {
 	accesses atomic.Int64
 	stop     context.CancelFunc // cancels the context valgrind runs under
 	pgid     atomic.Int64       // valgrind's process group, once started
+	guard    *guard             // kills the group when vmsim dies; nil without sh
 }
 
-// kill ends valgrind and every process it started, at once (before the output sockets
-// close, lest a process fall back to writing its trace on standard error), and cancels.
+// kill ends valgrind and every process it started, at once (before the output
+// connections close), and cancels.
 func (rec *recording) kill() {
 	if pg := rec.pgid.Load(); pg > 0 {
 		syscall.Kill(-int(pg), syscall.SIGKILL)
@@ -129,8 +142,14 @@ func (rec *recording) kill() {
 
 // RecordProgram runs opt.Program under valgrind (vmtrace or lackey, as ResolveTracer
 // decides unless opt says) and writes every access it makes to w, streaming the tool's
-// output through a pipe (or, with Children, a socket per process) without a temporary
-// file. It does not close w.
+// output through a pipe (or, with Children, a connection per process) without a
+// temporary file. It does not close w.
+//
+// valgrind and every process it starts run in a process group of their own, which a
+// small guard process (sh) kills when vmsim dies, however it dies; valgrind itself also
+// dies with vmsim (Pdeathsig on Linux). A process that leaves the group (setsid) is not
+// reached that way, but with Children it dies at its next write, having nobody to write
+// to.
 func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordResult, error) {
 	valgrind, err := lookValgrind(opt.Valgrind)
 	if err != nil {
@@ -141,85 +160,247 @@ func RecordProgram(ctx context.Context, w Writer, opt RecordOptions) (*RecordRes
 			return nil, err
 		}
 	}
-	vmtrace := opt.Tracer == TracerVMTrace
+	if opt.Children && opt.Tracer != TracerVMTrace {
+		return nil, errChildrenLackey
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rec := &recording{opt: opt, w: w, stop: cancel}
+	if opt.Children {
+		return rec.recordChildren(ctx, valgrind)
+	}
+	return rec.recordPipe(ctx, valgrind)
+}
+
+// recordPipe records the program's own process through a pipe.
+func (rec *recording) recordPipe(ctx context.Context, valgrind string) (*RecordResult, error) {
+	opt := rec.opt
+	vmtrace := opt.Tracer == TracerVMTrace
 	args := []string{"--tool=lackey", "--trace-mem=yes"}
 	if vmtrace {
-		args = []string{"--tool=vmtrace"}
+		args = []string{"--tool=vmtrace", "--vmtrace-fixed-random=yes"}
 	}
+	// No gdbserver: its fifos in the temporary folder would outlive a killed recording.
+	args = append(args, "--vgdb=no")
 	if opt.Syscalls {
 		args = append(args, "--trace-syscalls=yes")
 	}
-
-	var pipeR *os.File
-	var ln net.Listener
-	var conns sync.WaitGroup
-	if opt.Children {
-		// One connection per process: valgrind's --log-socket. Each process is an
-		// address space, in the order the connections come in.
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("listening for valgrind's output: %w", err)
-		}
-		defer ln.Close()
-		args = append(args, "--trace-children=yes", "--child-silent-after-fork=yes", "--log-socket="+ln.Addr().String())
-	} else {
-		r, pw, err := os.Pipe()
-		if err != nil {
-			return nil, err
-		}
-		growPipe(r, recordPipeSize)
-		pipeR = r
-		defer r.Close()
-		defer pw.Close()
-		args = append(args, "--trace-children=no", "--log-fd=3")
-		if vmtrace {
-			// The trace and valgrind's log share the pipe: vmtrace writes its lines out
-			// before each system call, so that --trace-syscalls lines fall in place.
-			args = append(args, "--vmtrace-fd=4")
-		}
-		cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
-		cmd.ExtraFiles = []*os.File{pw}
-		name := "lackey output"
-		if vmtrace {
-			cmd.ExtraFiles = append(cmd.ExtraFiles, pw)
-			cmd.Env = append(os.Environ(), "VALGRIND_LIB="+opt.ToolDir)
-			name = "vmtrace output"
-		}
-		tail := &tailReader{r: pipeR}
-		res, err := rec.run(cmd, func() {
-			pw.Close() // the child has its copy; ours must go for the reader to see EOF
-			rec.consume(tail, 0, name)
-		}, nil)
-		if err == nil && !res.Truncated && res.ExitCode >= 0 && !tail.hasSummary() {
-			res.UntracedExec = true
-		}
-		return res, err
+	r, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	growPipe(r, recordPipeSize)
+	defer r.Close()
+	defer pw.Close()
+	// A child forked without exec falls silent: it is not the program's process.
+	args = append(args, "--trace-children=no", "--child-silent-after-fork=yes", "--log-fd=3")
+	if vmtrace {
+		// The trace and valgrind's log share the pipe: vmtrace writes its lines out
+		// before each system call, so that --trace-syscalls lines fall in place.
+		args = append(args, "--vmtrace-fd=4")
 	}
 	cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
-	var next ASID
-	return rec.run(cmd, func() {
+	cmd.ExtraFiles = []*os.File{pw}
+	name := "lackey output"
+	if vmtrace {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, pw)
+		cmd.Env = append(os.Environ(), "VALGRIND_LIB="+opt.ToolDir)
+		name = "vmtrace output"
+	}
+	tail := &tailReader{r: r}
+	if err := rec.start(cmd); err != nil {
+		return nil, err
+	}
+	pw.Close() // the child has its copy; ours must go for the reader to see EOF
+	done := make(chan struct{})
+	go func() { defer close(done); rec.consume(tail, 0, name) }()
+	res, err := rec.finish(cmd, done, nil)
+	if err == nil && !res.Truncated && res.ExitCode >= 0 && !tail.hasSummary() {
+		res.UntracedExec = true
+	}
+	return res, err
+}
+
+// recordChildren records every process of the program, each on a connection of its own.
+func (rec *recording) recordChildren(ctx context.Context, valgrind string) (*RecordResult, error) {
+	opt := rec.opt
+	ch, err := openChannel()
+	if err != nil {
+		return nil, err
+	}
+	defer ch.close()
+	args := []string{"--tool=vmtrace", "-q", "--vgdb=no", "--trace-children=yes",
+		"--vmtrace-socket=" + ch.sock, "--vmtrace-key=" + ch.keyPath, "--vmtrace-fixed-random=yes"}
+	if opt.Syscalls {
+		args = append(args, "--vmtrace-syscalls=yes")
+	}
+	cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
+	cmd.Env = append(os.Environ(), "VALGRIND_LIB="+opt.ToolDir)
+	t := &tracees{rec: rec, ch: ch, pending: map[*net.UnixConn]struct{}{}}
+	t.cond = sync.NewCond(&t.mu)
+	if err := rec.start(cmd); err != nil {
+		return nil, err
+	}
+	accepting := make(chan struct{})
+	go func() { defer close(accepting); t.accept() }()
+	done := make(chan struct{})
+	return rec.finish(cmd, done, func() {
+		// The program has exited. The recording ends when no process of it is left:
+		// none connected, and none alive in the process group (one that is executing
+		// another program has closed its connection and not yet opened the next).
+		t.mu.Lock()
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			for t.open > 0 {
+				t.cond.Wait()
+			}
+			if !groupAlive(cmd.Process.Pid) {
 				break
 			}
-			asid := next
-			next++
-			conns.Add(1)
-			go func() {
-				defer conns.Done()
-				defer c.Close()
-				rec.consumeProcess(c, asid)
-			}()
+			t.mu.Unlock()
+			time.Sleep(groupPoll)
+			t.mu.Lock()
 		}
-		conns.Wait()
-	}, func() {
-		// The program has exited, and with it every process that connected before; stop
-		// listening, and let consume finish reading what they wrote.
-		ln.Close()
+		t.mu.Unlock()
+		ch.ln.Close()
+		<-accepting
+		// Whatever connected and has not yet shown the key is no tracee (every tracee
+		// shows it at once): it gets a moment, not the power to hold the recording.
+		t.mu.Lock()
+		for c := range t.pending {
+			c.SetReadDeadline(time.Now().Add(lastKeyWait))
+		}
+		t.mu.Unlock()
+		t.wg.Wait()
+		close(done)
 	})
+}
+
+// errChildrenLackey says why --children needs vmtrace.
+var errChildrenLackey = errors.New("--children needs the vmtrace tracer: lackey can send each process's output only to a TCP port, which any local user could connect to")
+
+// Timing of the connections of Children.
+const (
+	// keyWait bounds the wait for a connection's key. A tracee sends it as soon as it
+	// connects: the bound only stops a stranger from holding up the numbering.
+	keyWait = 10 * time.Second
+	// lastKeyWait is the wait for the key of a connection still silent when every
+	// process of the recording is gone.
+	lastKeyWait = 200 * time.Millisecond
+	// groupPoll is how often the end of a recording looks for processes still alive
+	// but not connected (in the middle of an exec).
+	groupPoll = 20 * time.Millisecond
+)
+
+// tracees receives the connections of a recording with Children.
+type tracees struct {
+	rec *recording
+	ch  *channel
+	mu  sync.Mutex
+	// cond is signalled when open changes.
+	cond *sync.Cond
+	// open counts the authenticated connections not yet read to their end.
+	open int
+	// pending holds the connections accepted whose key is not yet read.
+	pending map[*net.UnixConn]struct{}
+	// next is the next address space. Invariant: address spaces are given in the order
+	// the connections were accepted, to tracees only, with no gap.
+	next ASID
+	// wg counts the goroutines serving connections.
+	wg sync.WaitGroup
+}
+
+// accept serves every connection until the listener closes. Each waits for the one
+// accepted before it to be numbered (or refused) before it is numbered itself.
+func (t *tracees) accept() {
+	prev := make(chan struct{})
+	close(prev)
+	for {
+		c, err := t.ch.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		mine := make(chan struct{})
+		t.mu.Lock()
+		t.pending[c] = struct{}{}
+		t.mu.Unlock()
+		t.wg.Add(1)
+		go t.serve(c, prev, mine)
+		prev = mine
+	}
+}
+
+// serve checks a connection's key, numbers it after prev, closes numbered, and reads
+// the process's trace.
+func (t *tracees) serve(c *net.UnixConn, prev <-chan struct{}, numbered chan<- struct{}) {
+	defer t.wg.Done()
+	defer c.Close()
+	once := sync.OnceFunc(func() { close(numbered) })
+	defer once()
+	c.SetReadDeadline(time.Now().Add(keyWait))
+	got := make([]byte, len(t.ch.hello))
+	_, err := io.ReadFull(c, got)
+	ok := err == nil && subtle.ConstantTimeCompare(got, t.ch.hello) == 1
+	t.mu.Lock()
+	delete(t.pending, c)
+	if ok {
+		t.open++
+	}
+	t.mu.Unlock()
+	if !ok {
+		<-prev
+		return // not a tracee: refused, nothing read from it kept
+	}
+	defer func() {
+		t.mu.Lock()
+		t.open--
+		t.cond.Broadcast()
+		t.mu.Unlock()
+	}()
+	c.SetReadDeadline(time.Time{})
+	br := bufio.NewReaderSize(c, 64<<10)
+	line, err := br.ReadString('\n')
+	<-prev
+	if err != nil {
+		if line != "" {
+			t.rec.fail(fmt.Errorf("vmtrace: a process's connection ended in its first line %q", line))
+		}
+		return // a connection made for a fork that failed
+	}
+	p, err := parseProcessLine(strings.TrimSuffix(line, "\n"))
+	if err != nil {
+		t.rec.fail(err)
+		return
+	}
+	t.mu.Lock()
+	p.ASID = t.next
+	t.next++
+	t.mu.Unlock()
+	t.rec.mu.Lock()
+	t.rec.res.Processes = append(t.rec.res.Processes, p)
+	t.rec.mu.Unlock()
+	once()
+	t.rec.consume(br, p.ASID, fmt.Sprintf("vmtrace output of process %d", p.PID))
+}
+
+// parseProcessLine parses vmtrace's "process PID PPID FORKED COMMAND".
+func parseProcessLine(line string) (TracedProcess, error) {
+	var p TracedProcess
+	f := strings.SplitN(line, " ", 5)
+	if len(f) < 4 || f[0] != "process" {
+		return p, fmt.Errorf("vmtrace: want \"process PID PPID FORKED COMMAND\" after the key, got %q", line)
+	}
+	var err error
+	if p.PID, err = strconv.Atoi(f[1]); err == nil {
+		p.Parent, err = strconv.Atoi(f[2])
+	}
+	if err != nil || (f[3] != "0" && f[3] != "1") {
+		return p, fmt.Errorf("vmtrace: malformed process line %q", line)
+	}
+	p.Forked = f[3] == "1"
+	if len(f) == 5 {
+		p.Command = f[4]
+	}
+	return p, nil
 }
 
 func (rec *recording) command(ctx context.Context, valgrind string, args []string) *exec.Cmd {
@@ -232,15 +413,67 @@ func (rec *recording) command(ctx context.Context, valgrind string, args []strin
 	return cmd
 }
 
-// run starts cmd, runs consume (which reads lackey's output until it ends) alongside,
-// waits for both, and then runs after.
-func (rec *recording) run(cmd *exec.Cmd, consume func(), after func()) (*RecordResult, error) {
+// guard is a process that kills the recording's process group when vmsim dies (its
+// pipe closes without vmsim's word that the recording is over).
+type guard struct {
+	cmd *exec.Cmd
+	w   *os.File
+}
+
+// startGuard starts the guard in a process group of its own (out of reach of the
+// terminal's signals and of the group it kills), or returns nil where there is no sh.
+func startGuard() *guard {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		return nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	cmd := exec.Command(sh, "-c", `read pg || exit 0; read x; [ "$x" = done ] || kill -s KILL "-$pg" 2>/dev/null`)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting valgrind: %w", err)
+		w.Close()
+		return nil
+	}
+	return &guard{cmd: cmd, w: w}
+}
+
+// release tells the guard that the recording is over (what it had to stop is stopped,
+// and the group's number may soon be another's), and waits for it.
+func (g *guard) release() {
+	if g != nil {
+		g.w.WriteString("done\n")
+		g.w.Close()
+		g.cmd.Wait()
+	}
+}
+
+// start starts cmd, with a guard for its process group.
+func (rec *recording) start(cmd *exec.Cmd) error {
+	g := startGuard()
+	if err := cmd.Start(); err != nil {
+		if g != nil {
+			g.w.Close() // no group to guard: the guard ends without a word
+			g.cmd.Wait()
+		}
+		return fmt.Errorf("starting valgrind: %w", err)
 	}
 	rec.pgid.Store(int64(cmd.Process.Pid))
-	done := make(chan struct{})
-	go func() { defer close(done); consume() }()
+	if g != nil {
+		fmt.Fprintf(g.w, "%d\n", cmd.Process.Pid)
+		rec.guard = g
+	}
+	return nil
+}
+
+// finish waits for cmd, runs after (if any) once it has exited, and waits for done,
+// closed when the tool's output is read to its end.
+func (rec *recording) finish(cmd *exec.Cmd, done <-chan struct{}, after func()) (*RecordResult, error) {
+	defer rec.guard.release()
 	var doneProgress chan struct{}
 	if rec.opt.Progress != nil {
 		doneProgress = make(chan struct{})
@@ -260,6 +493,9 @@ func (rec *recording) run(cmd *exec.Cmd, consume func(), after func()) (*RecordR
 	res.Processes = slices.Clone(res.Processes)
 	slices.SortFunc(res.Processes, func(a, b TracedProcess) int { return cmp.Compare(a.ASID, b.ASID) })
 	res.ExitCode = cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		res.Signal = ws.Signal()
+	}
 	if rec.err != nil {
 		return nil, rec.err
 	}
@@ -288,36 +524,6 @@ func (rec *recording) progress(done <-chan struct{}, out chan<- struct{}) {
 			rec.opt.Progress(rec.accesses.Load())
 		}
 	}
-}
-
-var pidLine = regexp.MustCompile(`^==(\d+)== (?:Command: (.*))?`)
-
-// consumeProcess reads one process's log from a socket: valgrind's preamble names the
-// process, then lackey's lines follow.
-func (rec *recording) consumeProcess(c io.Reader, asid ASID) {
-	br := bufio.NewReaderSize(c, 64<<10)
-	p := TracedProcess{ASID: asid}
-	// The preamble's lines all start with ==PID==; "Command:" names the program.
-	for {
-		line, err := br.Peek(1)
-		if err != nil || len(line) == 0 || line[0] != '=' {
-			break
-		}
-		l, err := br.ReadString('\n')
-		if m := pidLine.FindStringSubmatch(strings.TrimRight(l, "\n")); m != nil {
-			p.PID, _ = strconv.Atoi(m[1])
-			if m[2] != "" {
-				p.Command = m[2]
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	rec.mu.Lock()
-	rec.res.Processes = append(rec.res.Processes, p)
-	rec.mu.Unlock()
-	rec.consume(br, asid, fmt.Sprintf("lackey output of process %d", p.PID))
 }
 
 // consume parses lackey's output from r and writes its accesses in address space asid.

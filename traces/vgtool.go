@@ -15,8 +15,8 @@ import (
 
 // The valgrind tools a recording can use (RecordOptions.Tracer).
 const (
-	// TracerAuto is vmtrace where it can be built, for a 64-bit program and a recording
-	// without Children; else lackey.
+	// TracerAuto is vmtrace where it can be built, for a 64-bit program; else lackey
+	// (but not with Children, which needs vmtrace).
 	TracerAuto = "auto"
 	// TracerVMTrace is vmsim's own valgrind tool (traces/vgtool/vmtrace.c): lackey's
 	// lines, event for event, written in large pieces rather than one write(2) a line.
@@ -35,26 +35,25 @@ const vmtracePlatform = "amd64-linux"
 // and returns opt with Tracer and ToolDir set. For vmtrace it builds the tool once per
 // valgrind installation and source into the user's cache folder (it needs a C compiler
 // and valgrind's tool headers and static libraries, which Debian's valgrind package
-// ships); with TracerAuto a failure falls back to lackey and note says why. With Children
-// the tracer is lackey (vmtrace has no connection per process). A VALGRIND_LIB in the
-// environment that already holds vmtrace is used as it is.
+// ships); with TracerAuto a failure falls back to lackey and note says why. Children
+// needs vmtrace (each process on a private connection of its own): there a failure is an
+// error. A VALGRIND_LIB in the environment that already holds vmtrace is used as it is.
 func ResolveTracer(opt RecordOptions) (resolved RecordOptions, note string, err error) {
 	switch opt.Tracer {
 	case TracerLackey:
+		if opt.Children {
+			return opt, "", errChildrenLackey
+		}
 		return opt, "", nil
 	case "", TracerAuto, TracerVMTrace:
 	default:
 		return opt, "", fmt.Errorf("tracer %q: want auto, vmtrace or lackey", opt.Tracer)
 	}
-	explicit := opt.Tracer == TracerVMTrace
-	if opt.Children {
-		if explicit {
-			return opt, "", errors.New("the vmtrace tracer cannot record --children (one connection per process); use --tracer lackey or auto")
-		}
-		opt.Tracer = TracerLackey
-		return opt, "with --children the recording uses lackey", nil
-	}
+	explicit := opt.Tracer == TracerVMTrace || opt.Children
 	if elf32(opt.Program) {
+		if opt.Children {
+			return opt, "", fmt.Errorf("%s is a 32-bit program, and --children needs vmtrace, built for %s only", opt.Program, vmtracePlatform)
+		}
 		if explicit {
 			return opt, "", fmt.Errorf("%s is a 32-bit program; vmtrace is built for %s only: use --tracer lackey or auto", opt.Program, vmtracePlatform)
 		}
@@ -68,6 +67,9 @@ func ResolveTracer(opt RecordOptions) (resolved RecordOptions, note string, err 
 		dir, err = BuildVMTrace(opt.Valgrind)
 	}
 	if err != nil {
+		if opt.Children {
+			return opt, "", fmt.Errorf("--children needs the vmtrace tracer, which cannot be built here: %w", err)
+		}
 		if explicit {
 			return opt, "", err
 		}

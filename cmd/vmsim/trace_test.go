@@ -206,10 +206,10 @@ func TestRecord(t *testing.T) {
 	}
 
 	// Errors: no program, a missing valgrind, a program valgrind cannot run, a tracer
-	// that is not one, vmtrace with --children.
+	// that is not one, lackey with --children.
 	for _, args := range [][]string{
 		{"record", "--tracer", "cachegrind", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
-		{"record", "--tracer", "vmtrace", "--children", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
+		{"record", "--tracer", "lackey", "--children", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
 		{"record", "-o", filepath.Join(dir, "x.vmt"), "--", "/nonexistent/program"},
 		{"record", "--valgrind", "no-such-valgrind", "-o", filepath.Join(dir, "x.vmt"), "--", "true"},
 		{"record", "--", "true"},
@@ -262,7 +262,8 @@ func TestRecordSyscalls(t *testing.T) {
 		asid traces.ASID
 	}{
 		{"cat", []string{"cat", in}, 0},
-		{"children", []string{"--children", "sh", "-c", "cat " + in}, 1},
+		// sh forks (address space 1), and its child executes cat (2).
+		{"children", []string{"--children", "sh", "-c", "cat " + in + "; true"}, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(dir, tt.name+".vmt")
