@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,9 +24,9 @@ func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
 		Short: "Record a program's memory accesses under valgrind into a vmt trace",
 		Long: `Run PROGRAM under valgrind and write every access it makes to OUT in the vmt format. The
-tool's text goes through a pipe (a socket per process with --children) straight into the
-vmt writer: no temporary text file. OUT is written under a temporary name and renamed
-when the recording is complete.
+tool's text goes through a pipe (a connection per process with --children) straight into
+the vmt writer: no temporary text file. OUT is written under a temporary name beside it
+and renamed when the recording is complete.
 
 The tool (--tracer) is vmsim's own vmtrace where it can be built, else valgrind's lackey
 --trace-mem=yes. vmtrace (traces/vgtool/vmtrace.c in vmsim's source, embedded in the
@@ -35,33 +37,60 @@ times faster. vmsim builds it on first use into the user's cache folder
 libraries of the installed valgrind (Debian's valgrind package ships them); it names
 that folder to valgrind in VALGRIND_LIB, which the program then sees in its environment,
 so its stack addresses differ from a lackey recording's by that variable. If vmtrace
-cannot be built, for a 32-bit program, or with --children, auto records with lackey and
-says why; --tracer vmtrace fails instead. vmtrace is built for linux/amd64.
+cannot be built, or for a 32-bit program, auto records with lackey and says why;
+--tracer vmtrace fails instead. vmtrace is built for linux/amd64.
 
 vmsim installs no package: valgrind must be on PATH (or named with --valgrind).
 
-With --children every process PROGRAM starts is traced too, each in an address space of
-its own (0 for PROGRAM, then 1, 2, ... in the order they start); a process that forks
-without exec is not traced after the fork. --max-refs N stops the program after N
-accesses and keeps those N. With --syscalls the program's I/O system calls are recorded
-too, in their place among the accesses (valgrind --trace-syscalls=yes): each successful
-read, pread64, readv, preadv, recvfrom or recvmsg an input record, each write, pwrite64,
-writev, pwritev, sendto or sendmsg an output record, with the file descriptor as the
-channel and the call's result as the bytes; other calls and failures are left out. The
-vmt metadata records the program, its arguments, the options and the tool, but no time
-or process ids, so that recording a deterministic program twice gives the same file.
+Without --children only PROGRAM's own process is traced: a child it forks is not traced
+(valgrind --child-silent-after-fork=yes), and when PROGRAM executes another program (a
+shell script ending in "exec real-program", a wrapper) valgrind does not follow: the
+trace then holds only the wrapper's accesses, and vmsim says so on standard error.
+
+With --children every process of the recording is traced, each in an address space of
+its own, numbered in the order the processes start (0 for PROGRAM). A child forked
+without exec gets its own from the fork on (it runs its parent's program: vmsim lists it
+as forked), and a process that executes another program a new one from the exec on
+(vmsim names both). --children needs vmtrace: each process sends its trace on a
+connection of its own to a Unix socket in a folder only the user can enter, and shows
+the recording's secret key first; vmsim refuses any other connection. The recording
+ends when every traced process has. valgrind's own messages (warnings and errors only)
+go to standard error. A 32-bit program that a process starts cannot be traced (vmtrace
+is built for 64-bit programs only): valgrind fails to start it.
+
+--max-refs N stops the program after N accesses and keeps those N. With --syscalls the
+program's I/O system calls are recorded too, in their place among the accesses: each
+successful read, pread64, readv, preadv, preadv2, recvfrom or recvmsg an input record,
+each write, pwrite64, writev, pwritev, pwritev2, sendto or sendmsg an output record, with
+the file descriptor as the channel and the call's result as the bytes, in the calling
+process's address space; other calls and failures are left out.
+
+Reproducibility: the vmt metadata records the program, its arguments, the options and
+the tool, but no time or process ids. valgrind lays memory out the same way at every
+run (no address randomization), and vmtrace gives every process the same 16 bytes where
+the kernel gives random ones (AT_RANDOM, which glibc uses for its stack and pointer
+guards), so that recording a deterministic program twice in the same environment (its
+variables, arguments and path lie on its stack) gives the same file. With lackey a few
+data addresses, indexed by those random bytes, differ from run to run. With --children
+the processes run side by side: how their records interleave, and which of two
+processes starting at the same moment is numbered first, depend on the scheduler, and
+such a recording is not the same byte for byte from run to run.
+
+Interrupted (SIGINT, SIGTERM), vmsim kills every traced process and removes its
+temporary output. Killed outright (SIGKILL, the OOM killer), it cannot: a guard process
+then kills valgrind's process group (a process that left it with setsid is not reached,
+but with --children it dies at its next write), and the next recording removes what was
+left: OUT's temporary names beside it (".OUT.N.tmp") and the socket folders of
+--children in the temporary folder (vmsim-record-N), only the user's own, and none that
+a live recording holds.
 
 On a terminal, progress (accesses so far and the rate) is shown on standard error;
 otherwise nothing is. PROGRAM's own output goes to vmsim's standard output and error.
 
-When PROGRAM executes another program (a shell script ending in "exec real-program", a
-wrapper), valgrind does not follow without --children: the trace then holds only the
-wrapper's accesses, and vmsim says so on standard error. With --children the program
-after the exec is traced in an address space of its own, and vmsim names it.
-
 Exit status: PROGRAM's own when it exits with a nonzero status (the trace is still
-written: it is a complete record of a failing run); 2 when PROGRAM was killed by a
-signal, for a usage error or when recording failed; 0 otherwise, and with --max-refs.`,
+written: it is a complete record of a failing run); 128+N when PROGRAM is killed by
+signal N, as a shell reports it (the trace is written, up to then); 2 for a usage error
+or when recording failed; 0 otherwise, and with --max-refs.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -77,6 +106,9 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 			version, err := traces.ValgrindVersion(valgrind)
 			if err != nil {
 				return err
+			}
+			for _, p := range append(traces.RemoveStaleRecordings(), removeStaleTemps(out)...) {
+				fmt.Fprintf(stderr, "vmsim: removed %s, left by a recording that was killed\n", p)
 			}
 			opt.Stdin, opt.Stdout, opt.Stderr = os.Stdin, stdout, stderr
 			if isTerminal(stderr) {
@@ -98,7 +130,9 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 			if opt.Tracer == traces.TracerVMTrace {
 				tool = "valgrind vmtrace (lackey's lines)"
 			}
-			if opt.Syscalls {
+			if opt.Syscalls && opt.Children {
+				tool += " --vmtrace-syscalls=yes"
+			} else if opt.Syscalls {
 				tool += " --trace-syscalls=yes"
 			}
 			meta := map[string]any{
@@ -118,7 +152,14 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 				<-recorded
 			})()
 			var res *traces.RecordResult
+			// The temporary output is locked while the recording lives, so that another
+			// recording of OUT does not take it for a leftover.
+			unlock := func() {}
+			defer func() { unlock() }()
 			err = writeAtomically(out, func(w io.Writer) error {
+				if f, ok := w.(*atomicfile.File); ok {
+					unlock = lockTemp(f.TempName())
+				}
 				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: compress == "zstd", Meta: meta})
 				if err != nil {
 					return err
@@ -142,6 +183,8 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 			note := ""
 			if res.Truncated {
 				note = fmt.Sprintf(" (stopped at --max-refs %d)", opt.MaxRefs)
+			} else if res.Signal != 0 {
+				note = fmt.Sprintf(" (%s was killed by signal %d, %v; the trace holds its accesses up to then)", opt.Program, int(res.Signal), res.Signal)
 			} else if res.ExitCode != 0 {
 				note = fmt.Sprintf(" (%s exited with status %d)", opt.Program, res.ExitCode)
 			}
@@ -152,7 +195,11 @@ signal, for a usage error or when recording failed; 0 otherwise, and with --max-
 			fmt.Fprintf(stderr, "vmsim: recorded %d accesses%s from %d process(es) into %s%s\n", res.Accesses, io, len(res.Processes)+boolInt(!opt.Children), out, note)
 			if opt.Children {
 				for _, p := range res.Processes {
-					fmt.Fprintf(stderr, "vmsim:   address space %d: pid %d, %s\n", p.ASID, p.PID, p.Command)
+					forked := ""
+					if p.Forked {
+						forked = fmt.Sprintf(" (forked by pid %d)", p.Parent)
+					}
+					fmt.Fprintf(stderr, "vmsim:   address space %d: pid %d%s, %s\n", p.ASID, p.PID, forked, p.Command)
 				}
 			}
 			reportExecs(stderr, opt.Program, res)
@@ -213,13 +260,73 @@ func (e programExit) Error() string {
 	return fmt.Sprintf("the traced program exited with status %d", e.code)
 }
 
-// programStatus is the error that makes vmsim exit as the recorded program did.
+// programStatus is the error that makes vmsim exit as the recorded program did: with its
+// status, or with 128+N when signal N killed it, as a shell does.
 func programStatus(program string, res *traces.RecordResult) error {
 	switch {
 	case res.Truncated || res.ExitCode == 0:
 		return nil
+	case res.Signal != 0:
+		return programExit{128 + int(res.Signal)}
 	case res.ExitCode < 0:
-		return fmt.Errorf("%s was killed by a signal (the trace holds its accesses up to then)", program)
+		return fmt.Errorf("%s was killed (the trace holds its accesses up to then)", program)
 	}
 	return programExit{res.ExitCode}
+}
+
+// lockTemp locks the temporary output at path (shared flock, which removeStaleTemps
+// cannot take) and returns the function that unlocks it.
+func lockTemp(path string) (unlock func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return func() {}
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+	return func() { f.Close() }
+}
+
+// removeStaleTemps removes the temporary outputs that recordings of out killed outright
+// (SIGKILL, the OOM killer) left beside it, and returns their paths: the names atomicfile
+// gives ("." + name + "." + digits + ".tmp"), regular files owned by the user, that no
+// live recording holds locked. (A recording locks its temporary output just after
+// creating it: two recordings of the same OUT started at the same instant could race.)
+func removeStaleTemps(out string) []string {
+	if out == "-" {
+		return nil
+	}
+	target := out
+	if t, err := filepath.EvalSymlinks(out); err == nil {
+		target = t
+	}
+	dir, base := filepath.Dir(target), filepath.Base(target)
+	name := regexp.MustCompile(`^\.` + regexp.QuoteMeta(base) + `\.[0-9]+\.tmp$`)
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range es {
+		if !name.MatchString(e.Name()) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			continue
+		}
+		stale := false
+		if fi, err := f.Stat(); err == nil {
+			st, ok := fi.Sys().(*syscall.Stat_t)
+			stale = ok && fi.Mode().IsRegular() && int(st.Uid) == os.Getuid() &&
+				syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
+		}
+		if stale && os.Remove(path) == nil {
+			removed = append(removed, path)
+		}
+		f.Close()
+	}
+	return removed
 }

@@ -95,6 +95,10 @@ func Create(path string) (*File, error) {
 // Name is the path the output ends up at (symbolic links resolved).
 func (f *File) Name() string { return f.target }
 
+// TempName is the temporary file's path while the output is being written: "" when the
+// target is written in place, and after Commit or Abort.
+func (f *File) TempName() string { return f.tmp }
+
 // Write writes to the output; the first error sticks and makes Commit fail.
 func (f *File) Write(p []byte) (int, error) {
 	if f.werr != nil {
