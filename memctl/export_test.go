@@ -1,10 +1,14 @@
 package memctl
 
-import "github.com/vmsim/vmsim/scheme"
+import (
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
 
 // BrokenInfo returns strategy s's registry entry with a fault injected: every third data
-// operation (a copy, a send, a log capture, a flip at rollback) moves no data, while
-// every count stays right. Verification must catch it.
+// operation (a copy, a send, a log capture, a switch of copies at rollback) moves no data,
+// while every count stays right. Verification must catch it. The fault is a lossy data
+// path for the controller (lossyData), and for shadow-remote a lossy link to its backup.
 func BrokenInfo(s Strategy) *scheme.Info {
 	i := s.Info()
 	newOK := i.New
@@ -13,8 +17,59 @@ func BrokenInfo(s Strategy) *scheme.Info {
 		if err != nil {
 			return nil, err
 		}
-		sc.(*Controller).fault = 3
+		c := sc.(*Controller)
+		c.data = &lossyData{every: 3}
+		if r, ok := c.s.(*shadowRemote); ok {
+			r.link, r.ownLink = &lossyLink{to: r.backup, every: 3}, false
+		}
 		return sc, nil
 	}
 	return &i
+}
+
+// lossyData is a dataPath whose every every-th operation on a granule moves nothing.
+type lossyData struct {
+	every, ops int
+}
+
+func (l *lossyData) moves() bool {
+	l.ops++
+	return l.ops%l.every != 0
+}
+
+func (l *lossyData) copyGranule(dst, src []uint64) {
+	if l.moves() {
+		copy(dst, src)
+	}
+}
+
+func (l *lossyData) copyGranules(dst, src, bm []uint64, upg uint64) {
+	eachBit(bm, func(i uint64) {
+		if l.moves() {
+			copy(dst[i*upg:(i+1)*upg], src[i*upg:(i+1)*upg])
+		}
+	})
+}
+
+func (l *lossyData) swapGranules(a, b, bm []uint64, upg uint64) {
+	eachBit(bm, func(i uint64) {
+		if l.moves() {
+			swapUnits(a[i*upg:(i+1)*upg], b[i*upg:(i+1)*upg])
+		}
+	})
+}
+
+// lossyLink delivers to a backup, every every-th granule without its data (the fault
+// loses the data, not the count).
+type lossyLink struct {
+	to         *Backup
+	every, ops int
+}
+
+func (l *lossyLink) Send(asid traces.ASID, g uint64, data []uint64) {
+	l.ops++
+	if l.ops%l.every == 0 {
+		data = nil
+	}
+	l.to.Send(asid, g, data)
 }
