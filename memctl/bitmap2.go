@@ -116,6 +116,9 @@ func (b *bitmap2) checkpoint(d *domain) {
 // per access since the last access it saw, Controller.n (one access when a replay
 // restarts the numbering), whole granules at a time, and banks nothing while idle.
 func (b *bitmap2) advance(n int64) {
+	if len(b.queue) == 0 {
+		return // nothing waits: no credit
+	}
 	c := b.c
 	var delta uint64
 	switch {
@@ -124,7 +127,7 @@ func (b *bitmap2) advance(n int64) {
 	case n < c.n:
 		delta = 1
 	}
-	if delta == 0 || len(b.queue) == 0 {
+	if delta == 0 {
 		return
 	}
 	G := c.m.Granule
