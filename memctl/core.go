@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 type pageKey struct {
-	asid traces.ASID
+	asid record.ASID
 	vpn  uint64
 }
 
@@ -90,7 +90,7 @@ type Controller struct {
 	// doms holds the domains by number; domOf by address space (0 for all under --scope
 	// system). Invariant: every domain of domOf is in doms.
 	doms  []*domain
-	domOf map[traces.ASID]*domain
+	domOf map[record.ASID]*domain
 	// pagesWritten counts the pages with written set.
 	pagesWritten int64
 
@@ -125,7 +125,7 @@ func New(s Strategy, m scheme.Machine, o Options) (*Controller, error) {
 		strat: s, m: m, data: exactData{},
 		gshift: uint(bits.TrailingZeros64(m.Granule)),
 		pshift: uint(bits.TrailingZeros64(m.PageSize)),
-		domOf:  map[traces.ASID]*domain{},
+		domOf:  map[record.ASID]*domain{},
 	}
 	c.gpp = m.PageSize >> c.gshift
 	c.words = int((c.gpp + 63) / 64)
@@ -152,7 +152,7 @@ func (c *Controller) Backup() *Backup {
 }
 
 // domain returns the domain of asid, creating it.
-func (c *Controller) domain(asid traces.ASID) *domain {
+func (c *Controller) domain(asid record.ASID) *domain {
 	if !c.m.PerASID {
 		asid = 0
 	}
@@ -168,7 +168,7 @@ func (c *Controller) domain(asid traces.ASID) *domain {
 
 // DomainOf returns the checkpoint domain of asid: 0 under --scope system, else one per
 // address space numbered in the order first seen.
-func (c *Controller) DomainOf(asid traces.ASID) scheme.Domain { return c.domain(asid).id }
+func (c *Controller) DomainOf(asid record.ASID) scheme.Domain { return c.domain(asid).id }
 
 // dom returns domain d. Precondition: d was returned by DomainOf.
 func (c *Controller) dom(d scheme.Domain) *domain {
@@ -179,7 +179,7 @@ func (c *Controller) dom(d scheme.Domain) *domain {
 }
 
 // find returns the page (asid, vpn), nil if it was never accessed.
-func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
+func (c *Controller) find(asid record.ASID, vpn uint64) *page {
 	if id := c.index.Find(scheme.Page{ASID: asid, N: vpn}); id >= 0 {
 		return c.pages[id]
 	}
@@ -187,7 +187,7 @@ func (c *Controller) find(asid traces.ASID, vpn uint64) *page {
 }
 
 // page returns the page (asid, vpn), creating it.
-func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
+func (c *Controller) page(asid record.ASID, vpn uint64) *page {
 	id, added := c.index.Add(scheme.Page{ASID: asid, N: vpn})
 	if !added {
 		return c.pages[id]
@@ -196,7 +196,7 @@ func (c *Controller) page(asid traces.ASID, vpn uint64) *page {
 }
 
 // newPage creates the page (asid, vpn), numbered id by the index.
-func (c *Controller) newPage(asid traces.ASID, vpn uint64, id int32) *page {
+func (c *Controller) newPage(asid record.ASID, vpn uint64, id int32) *page {
 	if c.m.MaxPages > 0 && len(c.pages) >= c.m.MaxPages && c.err == nil {
 		c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
 	}
@@ -258,7 +258,7 @@ func (c *Controller) access(a scheme.Access) *page {
 			if c.marker != nil && p.marks[w]&bit == 0 {
 				// Only a plain write replaces a whole granule's data without reading it: a
 				// modify reads the granule first.
-				full := a.Kind == traces.Write && a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
+				full := a.Kind == record.Write && a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
 				c.marker.firstWrite(p, i, full)
 				c.mark(p, w, bit)
 			}
@@ -273,7 +273,7 @@ func (c *Controller) access(a scheme.Access) *page {
 // last (scheme.BatchAccessor: the driver's fast path). It is scheme.EachAccess written
 // out: the generic helper calls Access through its dictionary, which measured 5-8% slower
 // here (BenchmarkSchemeVerify, bitmap and undo).
-func (c *Controller) AccessBatch(recs []traces.Record) (writes int64) {
+func (c *Controller) AccessBatch(recs []record.Record) (writes int64) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind.Writes() {
@@ -286,7 +286,7 @@ func (c *Controller) AccessBatch(recs []traces.Record) (writes int64) {
 
 // AccessBatchVerify is AccessBatch that calls check after each record's access with the
 // stamps of its last page as memory holds them (scheme.VerifyingBatchAccessor).
-func (c *Controller) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
+func (c *Controller) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Kind.Writes() {
@@ -300,7 +300,7 @@ func (c *Controller) AccessBatchVerify(recs []traces.Record, check func(int, []u
 
 // PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
 // never accessed (scheme.StampView: --verify reads and writes them in place).
-func (c *Controller) PageStamps(asid traces.ASID, n uint64) []uint64 {
+func (c *Controller) PageStamps(asid record.ASID, n uint64) []uint64 {
 	if p := c.find(asid, n); p != nil {
 		return p.mem
 	}
@@ -353,7 +353,7 @@ func (c *Controller) Crash() {
 }
 
 // Load copies into dst the stamps of blocks first.. of asid as memory holds them now.
-func (c *Controller) Load(asid traces.ASID, first uint64, dst []uint64) {
+func (c *Controller) Load(asid record.ASID, first uint64, dst []uint64) {
 	for k := 0; k < len(dst); {
 		b := first + uint64(k)
 		u := b & (c.upp - 1)
@@ -369,7 +369,7 @@ func (c *Controller) Load(asid traces.ASID, first uint64, dst []uint64) {
 }
 
 // Store writes src into blocks first.. of asid: the data of the write just performed.
-func (c *Controller) Store(asid traces.ASID, first uint64, src []uint64) {
+func (c *Controller) Store(asid record.ASID, first uint64, src []uint64) {
 	for k := 0; k < len(src); {
 		b := first + uint64(k)
 		u := b & (c.upp - 1)

@@ -3,8 +3,8 @@ package memctl
 import (
 	"math/bits"
 
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
 )
 
 // Link is shadow-remote's connection to the backup computer: a checkpoint sends through it
@@ -14,7 +14,7 @@ type Link interface {
 	// Send carries the image of one granule to the backup: granule number g (byte address
 	// g × granule) of asid, and its data, one stamp per verification block (nil when not
 	// verifying). data is only valid during the call.
-	Send(asid traces.ASID, g uint64, data []uint64)
+	Send(asid record.ASID, g uint64, data []uint64)
 }
 
 // Backup is the backup computer of shadow-remote: its memory holds the image of every
@@ -45,7 +45,7 @@ func NewBackup(granule, pageSize, unitsPerGranule uint64) *Backup {
 }
 
 // Send stores one granule's image (see Link).
-func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
+func (b *Backup) Send(asid record.ASID, g uint64, data []uint64) {
 	b.Received += int64(b.granule)
 	if data == nil || b.unitsPerG == 0 {
 		return
@@ -58,7 +58,7 @@ func (b *Backup) Send(asid traces.ASID, g uint64, data []uint64) {
 // sendPage stores the granules of page vpn of asid marked in bm, from mem (the page's
 // stamps, granule after granule): what a Send of each would store, and counts, in runs of
 // consecutive granules. Precondition: the backup keeps data.
-func (b *Backup) sendPage(asid traces.ASID, vpn uint64, bm, mem []uint64) {
+func (b *Backup) sendPage(asid record.ASID, vpn uint64, bm, mem []uint64) {
 	st := b.pages.Page(scheme.Page{ASID: asid, N: vpn})
 	u := b.unitsPerG
 	eachRun(bm, func(lo, hi uint64) {
@@ -69,7 +69,7 @@ func (b *Backup) sendPage(asid traces.ASID, vpn uint64, bm, mem []uint64) {
 
 // Receive copies the image of granule g of asid into dst (len: stamps per granule):
 // what the backup holds, the initial content (0) for a granule never sent.
-func (b *Backup) Receive(asid traces.ASID, g uint64, dst []uint64) {
+func (b *Backup) Receive(asid record.ASID, g uint64, dst []uint64) {
 	var st []uint64
 	if b.pages != nil {
 		st = b.pages.Get(scheme.Page{ASID: asid, N: g >> b.perPage})
