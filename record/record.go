@@ -5,6 +5,11 @@ import "fmt"
 // ASID identifies an address space (a process) in a trace.
 type ASID uint32
 
+// TID identifies a thread of an address space in a trace: the thread id the trace gives
+// (a Linux tid in a drmemtrace trace). 0 is every record of a format that knows no
+// threads; two address spaces may use the same TID for different threads.
+type TID uint32
+
 // Kind is what a record does.
 type Kind uint8
 
@@ -45,11 +50,16 @@ func (k Kind) Writes() bool { return k == Write || k == Modify }
 // Invariant (for accesses): Size >= 1; the access touches bytes [Addr, Addr+Size).
 // Control records have Size 0 and Addr 0. An I/O record's Addr is its channel (a file
 // descriptor) and its Size the bytes transferred (0 or more).
+//
+// Thread is the thread of ASID that made the record; readers of formats without threads
+// leave it 0. It sits in what was the struct's padding: a Record is 24 bytes, with or
+// without it (TestRecordSize).
 type Record struct {
-	Addr uint64
-	Size uint32
-	ASID ASID
-	Kind Kind
+	Addr   uint64
+	Size   uint32
+	ASID   ASID
+	Kind   Kind
+	Thread TID
 }
 
 // PageSpan returns the first and last page (of 1<<shift bytes) that an access touches:
@@ -62,12 +72,18 @@ func (r Record) PageSpan(shift uint, ignoreSize bool) (first, last uint64) {
 	return first, (r.Addr + uint64(r.Size) - 1) >> shift
 }
 
+// String shows the record; the thread only when it is not 0, so that a record of a trace
+// without threads reads as it always has.
 func (r Record) String() string {
+	where := fmt.Sprintf("asid=%d", r.ASID)
+	if r.Thread != 0 {
+		where = fmt.Sprintf("asid=%d thread=%d", r.ASID, r.Thread)
+	}
 	if r.Kind.IsIO() {
-		return fmt.Sprintf("asid=%d %s channel=%d bytes=%d", r.ASID, r.Kind, r.Addr, r.Size)
+		return fmt.Sprintf("%s %s channel=%d bytes=%d", where, r.Kind, r.Addr, r.Size)
 	}
 	if !r.Kind.IsAccess() {
-		return fmt.Sprintf("asid=%d %s", r.ASID, r.Kind)
+		return fmt.Sprintf("%s %s", where, r.Kind)
 	}
-	return fmt.Sprintf("asid=%d %s %#x,%d", r.ASID, r.Kind, r.Addr, r.Size)
+	return fmt.Sprintf("%s %s %#x,%d", where, r.Kind, r.Addr, r.Size)
 }

@@ -3,7 +3,27 @@ package record
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 )
+
+// TestRecordSize pins a Record at 24 bytes: the thread id fits in what was padding, so
+// that traces decoded into memory (traces.Decoded) and the readers' batches cost no more.
+func TestRecordSize(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"Record", unsafe.Sizeof(Record{}), 24},
+		{"TID", unsafe.Sizeof(TID(0)), 4},
+		{"Thread's offset", unsafe.Offsetof(Record{}.Thread), 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%s: %d bytes, want %d", tt.name, tt.got, tt.want)
+			}
+		})
+	}
+}
 
 func TestKinds(t *testing.T) {
 	for _, tt := range []struct {
@@ -60,8 +80,12 @@ func ExampleRecord_String() {
 	fmt.Println(Record{Addr: 0x41f7a0, Size: 4, ASID: 1, Kind: Write})
 	fmt.Println(Record{Addr: 1, Size: 10, Kind: Output})
 	fmt.Println(Record{Kind: Checkpoint})
+	fmt.Println(Record{Addr: 0x7ffd90c13950, Size: 8, ASID: 2765542, Thread: 2765543, Kind: Read})
+	fmt.Println(Record{ASID: 1, Thread: 3, Kind: Fail})
 	// Output:
 	// asid=1 write 0x41f7a0,4
 	// asid=0 output channel=1 bytes=10
 	// asid=0 checkpoint
+	// asid=2765542 thread=2765543 read 0x7ffd90c13950,8
+	// asid=1 thread=3 fail
 }

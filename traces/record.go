@@ -8,6 +8,8 @@ import "github.com/vmsim/vmsim/record"
 type (
 	// ASID identifies an address space (a process) in a trace: record.ASID.
 	ASID = record.ASID
+	// TID identifies a thread of an address space in a trace: record.TID.
+	TID = record.TID
 	// Kind is what a record does: record.Kind.
 	Kind = record.Kind
 	// Record is one trace record: record.Record.
