@@ -361,6 +361,15 @@ func (f *File) SkippedLines() int64 {
 	return 0
 }
 
+// Threads reports whether the trace's records may carry thread ids (Record.Thread): a vmt
+// file of version 2 (VMTHeader.Threads). Records of every other trace have thread 0.
+func (f *File) Threads() bool {
+	if t, ok := f.Reader.(interface{ Threads() bool }); ok {
+		return t.Threads()
+	}
+	return false
+}
+
 // ErrNotSeekable is returned by SeekAccess on a trace that cannot jump.
 var ErrNotSeekable = errors.New("trace is not seekable (only a vmt file not wrapped in another compression is)")
 

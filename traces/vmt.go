@@ -23,8 +23,12 @@ var (
 )
 
 const (
-	// VMTVersion is the version of the vmt format this package reads and writes.
+	// VMTVersion is the version of the vmt format a writer writes for a trace without
+	// thread ids: version 1, which every vmsim reads.
 	VMTVersion = 1
+	// VMTVersionThreads is the version that carries a thread id with every record
+	// (VMTOptions.Threads; FORMAT.md). This package reads both versions.
+	VMTVersionThreads = 2
 
 	vmtFlagZstd = 1 << 0 // block payloads are zstd frames
 
@@ -37,8 +41,12 @@ const (
 	VMTDefaultBlockRecords = 1 << 20
 	// vmtMaxBlockRecords bounds a block, and with it a reader's memory.
 	vmtMaxBlockRecords = 1 << 20
-	// vmtMaxRecordBytes is the longest encoding of one record: a tag and three varints.
+	// vmtMaxRecordBytes is the longest encoding of one record in version 1: a tag and
+	// three varints (an address space, a size and a delta, or an address space, a byte
+	// count and a channel).
 	vmtMaxRecordBytes = 1 + 5 + 5 + 10
+	// vmtMaxRecordBytesV2 is the longest in version 2: a thread id more.
+	vmtMaxRecordBytesV2 = vmtMaxRecordBytes + 5
 	// vmtMaxMeta bounds the metadata.
 	vmtMaxMeta = 1 << 20
 
@@ -47,6 +55,9 @@ const (
 	vmtTagSize  = 0x08 // a size follows (else the stream's previous size)
 	vmtTagASID  = 0x10 // an address space id follows (else the previous record's)
 	vmtTagSpare = 0xe0 // must be zero in version 1
+	// Version 2.
+	vmtTagThread  = 0x20 // a thread id follows (else the previous record's)
+	vmtTagSpareV2 = 0xc0 // must be zero in version 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -57,9 +68,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Addresses and sizes are predicted per stream: stream 1 is instruction fetches, stream 0
 // every other access.
 type vmtState struct {
-	addr [2]uint64
-	size [2]uint32
-	asid ASID
+	addr   [2]uint64
+	size   [2]uint32
+	asid   ASID
+	thread TID // version 2; always 0 in version 1
 }
 
 func (s *vmtState) reset() { *s = vmtState{size: [2]uint32{1, 1}} }
@@ -73,10 +85,21 @@ func stream(k Kind) int {
 
 // VMTHeader is what a vmt file says about itself.
 type VMTHeader struct {
-	Version      uint16
+	Version      uint16          // VMTVersion or VMTVersionThreads
 	Compressed   bool            // block payloads are zstd frames
 	BlockRecords uint32          // the most records a block holds
 	Meta         json.RawMessage // a JSON object (the writer's metadata); "{}" when none
+}
+
+// Threads reports whether the file's records carry thread ids (version 2).
+func (h VMTHeader) Threads() bool { return h.Version >= VMTVersionThreads }
+
+// maxRecordBytes is the longest encoding of one record in the file's version.
+func (h VMTHeader) maxRecordBytes() uint32 {
+	if h.Threads() {
+		return vmtMaxRecordBytesV2
+	}
+	return vmtMaxRecordBytes
 }
 
 // VMTReader decodes a vmt trace. Over an io.Reader it streams; over an io.ReaderAt (see
@@ -151,6 +174,9 @@ func OpenVMT(ra io.ReaderAt, size int64, name string) (*VMTReader, error) {
 // Header returns what the file says about itself.
 func (v *VMTReader) Header() VMTHeader { return v.hdr }
 
+// Threads reports whether the file's records carry thread ids (version 2).
+func (v *VMTReader) Threads() bool { return v.hdr.Threads() }
+
 func (v *VMTReader) errorf(off int64, err error, format string, args ...any) *Error {
 	var te *Error
 	if errors.As(err, &te) {
@@ -185,8 +211,8 @@ func (v *VMTReader) readHeader() error {
 	v.hdr.BlockRecords = binary.LittleEndian.Uint32(h[12:])
 	metaLen := binary.LittleEndian.Uint32(h[16:])
 	switch {
-	case v.hdr.Version != VMTVersion:
-		return v.errorf(8, nil, "vmt version %d; this vmsim reads version %d", v.hdr.Version, VMTVersion)
+	case v.hdr.Version != VMTVersion && v.hdr.Version != VMTVersionThreads:
+		return v.errorf(8, nil, "vmt version %d; this vmsim reads versions %d and %d", v.hdr.Version, VMTVersion, VMTVersionThreads)
 	case flags&^vmtFlagZstd != 0:
 		return v.errorf(10, nil, "unknown vmt flags %#x", flags)
 	case v.hdr.BlockRecords == 0 || v.hdr.BlockRecords > vmtMaxBlockRecords:
@@ -209,7 +235,7 @@ func (v *VMTReader) readHeader() error {
 	v.hdr.Meta = meta
 	if v.hdr.Compressed {
 		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxMemory(4*vmtMaxRecordBytes*vmtMaxBlockRecords))
+			zstd.WithDecoderMaxMemory(4*uint64(v.hdr.maxRecordBytes())*vmtMaxBlockRecords))
 		if err != nil {
 			return v.errorf(0, err, "starting the zstd decoder")
 		}
@@ -450,7 +476,7 @@ func (v *VMTReader) readBlockHeader() (vmtBlockHeader, error) {
 	switch n, stored, rawLen := h.n, h.stored, h.rawLen; {
 	case n > v.hdr.BlockRecords:
 		return h, v.errorf(v.blockOff, nil, "block of %d records (the header allows %d)", n, v.hdr.BlockRecords)
-	case rawLen > n*vmtMaxRecordBytes || rawLen < n:
+	case rawLen > n*v.hdr.maxRecordBytes() || rawLen < n:
 		return h, v.errorf(v.blockOff+8, nil, "block payload of %d bytes cannot hold %d records", rawLen, n)
 	case !v.hdr.Compressed && stored != rawLen:
 		return h, v.errorf(v.blockOff+4, nil, "stored length %d differs from raw length %d in an uncompressed file", stored, rawLen)
@@ -620,6 +646,10 @@ func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
 // decode decodes len(out) records (at most v.left) of the current block into out.
 func (v *VMTReader) decode(out []Record) (int, error) {
 	p, pos, st := v.raw, v.pos, &v.st
+	spare := byte(vmtTagSpare)
+	if v.hdr.Threads() {
+		spare = vmtTagSpareV2
+	}
 	var accesses uint64
 	for i := range out {
 		// The fast path: an access without an address space, with no size or a one-byte
@@ -649,7 +679,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 					v.pos = pos
 					return i, v.badRecord(i, pos, "access runs past the end of the address space")
 				}
-				out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: Kind(t & vmtTagKind)}
+				out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: Kind(t & vmtTagKind), Thread: st.thread}
 				pos = j + n
 				accesses++
 				continue
@@ -662,7 +692,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 		t := p[pos]
 		pos++
 		k := Kind(t & vmtTagKind)
-		if t&vmtTagSpare != 0 || k >= numKinds {
+		if t&spare != 0 || k >= numKinds {
 			v.pos = pos - 1
 			return i, v.badRecord(i, pos-1, fmt.Sprintf("bad record tag %#02x", t))
 		}
@@ -673,6 +703,14 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 				return i, v.badRecord(i, pos, "bad address space id")
 			}
 			st.asid, pos = ASID(a), pos+m
+		}
+		if t&vmtTagThread != 0 { // version 2 only: spare holds the bit in version 1
+			th, m := uvarint(p[pos:])
+			if m <= 0 || th > 1<<32-1 {
+				v.pos = pos
+				return i, v.badRecord(i, pos, "bad thread id")
+			}
+			st.thread, pos = TID(th), pos+m
 		}
 		if k.IsIO() {
 			if t&vmtTagSize != 0 {
@@ -691,7 +729,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 				return i, v.badRecord(i, pos, "bad I/O channel")
 			}
 			pos += m
-			out[i] = Record{Addr: ch, Size: uint32(n), ASID: st.asid, Kind: k}
+			out[i] = Record{Addr: ch, Size: uint32(n), ASID: st.asid, Kind: k, Thread: st.thread}
 			continue
 		}
 		if k > Fetch {
@@ -699,7 +737,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 				v.pos = pos
 				return i, v.badRecord(i, pos-1, "a control record with a size")
 			}
-			out[i] = Record{ASID: st.asid, Kind: k}
+			out[i] = Record{ASID: st.asid, Kind: k, Thread: st.thread}
 			continue
 		}
 		s := stream(k)
@@ -722,7 +760,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 			v.pos = pos
 			return i, v.badRecord(i, pos, "access runs past the end of the address space")
 		}
-		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k}
+		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k, Thread: st.thread}
 		accesses++
 	}
 	v.pos = pos

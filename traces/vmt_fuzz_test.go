@@ -15,10 +15,15 @@ import (
 // and the footer naming recs records and accesses accesses. Checksums never stop a
 // mutation before the decoder sees it.
 func wrapVMT(payload []byte, n uint32, recs, accesses uint64) []byte {
+	return wrapVMTVersion(VMTVersion, payload, n, recs, accesses)
+}
+
+// wrapVMTVersion is wrapVMT with the header's version given.
+func wrapVMTVersion(version uint16, payload []byte, n uint32, recs, accesses uint64) []byte {
 	var b bytes.Buffer
 	le := binary.LittleEndian
 	b.Write(vmtMagic)
-	b.Write(le.AppendUint16(nil, VMTVersion))
+	b.Write(le.AppendUint16(nil, version))
 	b.Write(le.AppendUint16(nil, 0))
 	b.Write(le.AppendUint32(nil, vmtMaxBlockRecords))
 	b.Write(le.AppendUint32(nil, 2))
@@ -48,7 +53,13 @@ func wrapVMT(payload []byte, n uint32, recs, accesses uint64) []byte {
 // blockPayload returns the first block's payload of a vmt file written uncompressed in
 // one block.
 func blockPayload(t testing.TB, recs []Record) []byte {
-	data := writeVMT(t, recs, VMTOptions{BlockRecords: vmtMaxBlockRecords})
+	return blockPayloadOpt(t, recs, VMTOptions{})
+}
+
+// blockPayloadOpt is blockPayload written with opt (its block size aside).
+func blockPayloadOpt(t testing.TB, recs []Record, opt VMTOptions) []byte {
+	opt.BlockRecords, opt.Compress = vmtMaxBlockRecords, false
+	data := writeVMT(t, recs, opt)
 	off := vmtHeaderSize + int(binary.LittleEndian.Uint32(data[16:]))
 	raw := binary.LittleEndian.Uint32(data[off+8:])
 	return data[off+vmtBlockHeaderSize : off+vmtBlockHeaderSize+int(raw)]

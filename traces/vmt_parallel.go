@@ -156,7 +156,7 @@ func (p *vmtPipeline) work() {
 	w := &VMTReader{name: p.v.name, hdr: p.v.hdr}
 	if w.hdr.Compressed {
 		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxMemory(4*vmtMaxRecordBytes*vmtMaxBlockRecords))
+			zstd.WithDecoderMaxMemory(4*uint64(w.hdr.maxRecordBytes())*vmtMaxBlockRecords))
 		if err != nil {
 			panic(err) // the options are fixed and valid
 		}

@@ -269,7 +269,9 @@ func TestVMTHeaderErrors(t *testing.T) {
 		edit func([]byte)
 		want string
 	}{
-		{"version", func(b []byte) { b[8] = 2 }, "vmt version 2"},
+		// Version 2 (threads) is known since threads came; 3 is the first unknown one.
+		{"version", func(b []byte) { b[8] = 3 }, "vmt version 3; this vmsim reads versions 1 and 2"},
+		{"version 0", func(b []byte) { b[8] = 0 }, "vmt version 0"},
 		{"flags", func(b []byte) { b[10] = 0x80 }, "unknown vmt flags"},
 		{"block size", func(b []byte) { b[12], b[13], b[14], b[15] = 0, 0, 0, 0 }, "block size of 0"},
 		{"metadata", func(b []byte) { b[20] = 'x' }, "metadata is not a JSON object"},

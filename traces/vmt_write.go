@@ -24,6 +24,12 @@ type VMTOptions struct {
 	// Meta is written into the header as a JSON object (keys sorted), for example the
 	// program a trace was recorded from. Nil writes "{}".
 	Meta map[string]any
+	// Threads writes version 2, whose records carry thread ids (Record.Thread). Without
+	// it the writer writes version 1, byte for byte what vmsim wrote before threads, and
+	// refuses a record whose thread id is not 0. A writer must know before its first
+	// record: the header, version included, is written first and a stream cannot go
+	// back to it.
+	Threads bool
 }
 
 // VMTWriter writes a vmt trace. Write records with Write, then Close to write the last
@@ -80,8 +86,12 @@ func NewVMTWriter(w io.Writer, opt VMTOptions) (*VMTWriter, error) {
 	if opt.Compress {
 		flags |= vmtFlagZstd
 	}
+	version := uint16(VMTVersion)
+	if opt.Threads {
+		version = VMTVersionThreads
+	}
 	h := append([]byte(nil), vmtMagic...)
-	h = binary.LittleEndian.AppendUint16(h, VMTVersion)
+	h = binary.LittleEndian.AppendUint16(h, version)
 	h = binary.LittleEndian.AppendUint16(h, flags)
 	h = binary.LittleEndian.AppendUint32(h, uint32(opt.BlockRecords))
 	h = binary.LittleEndian.AppendUint32(h, uint32(len(meta)))
@@ -100,7 +110,8 @@ func (vw *VMTWriter) write(b []byte) {
 }
 
 // Write appends records to the trace. A record that is not a valid Record (an unknown
-// kind, an access of size 0, a control record with an address or size) is an error.
+// kind, an access of size 0, a control record with an address or size) is an error, and
+// so is a thread id other than 0 in a writer made without VMTOptions.Threads.
 func (vw *VMTWriter) Write(recs []Record) error {
 	if vw.closed {
 		return errors.New("vmt: write after Close")
@@ -119,23 +130,22 @@ func (vw *VMTWriter) Write(recs []Record) error {
 		if r.ASID != vw.st.asid {
 			t |= vmtTagASID
 		}
-		if k.IsIO() {
-			vw.raw = append(vw.raw, t)
-			if t&vmtTagASID != 0 {
-				vw.raw = binary.AppendUvarint(vw.raw, uint64(r.ASID))
-				vw.st.asid = r.ASID
+		if r.Thread != vw.st.thread {
+			if !vw.opt.Threads {
+				return fmt.Errorf("vmt: record %d: thread id %d in a trace written without thread ids (version %d; VMTOptions.Threads writes version %d)",
+					vw.recs, r.Thread, VMTVersion, VMTVersionThreads)
 			}
+			t |= vmtTagThread
+		}
+		if k.IsIO() {
+			vw.appendTag(t, r)
 			vw.raw = binary.AppendUvarint(vw.raw, uint64(r.Size))
 			vw.raw = binary.AppendUvarint(vw.raw, r.Addr)
 		} else if !k.IsAccess() {
 			if r.Addr != 0 || r.Size != 0 {
 				return fmt.Errorf("vmt: record %d: a %s record with an address or size", vw.recs, k)
 			}
-			vw.raw = append(vw.raw, t)
-			if t&vmtTagASID != 0 {
-				vw.raw = binary.AppendUvarint(vw.raw, uint64(r.ASID))
-				vw.st.asid = r.ASID
-			}
+			vw.appendTag(t, r)
 		} else {
 			if r.Size == 0 {
 				return fmt.Errorf("vmt: record %d: an access of size 0", vw.recs)
@@ -147,11 +157,7 @@ func (vw *VMTWriter) Write(recs []Record) error {
 			if r.Size != vw.st.size[s] {
 				t |= vmtTagSize
 			}
-			vw.raw = append(vw.raw, t)
-			if t&vmtTagASID != 0 {
-				vw.raw = binary.AppendUvarint(vw.raw, uint64(r.ASID))
-				vw.st.asid = r.ASID
-			}
+			vw.appendTag(t, r)
 			if t&vmtTagSize != 0 {
 				vw.raw = binary.AppendUvarint(vw.raw, uint64(r.Size))
 				vw.st.size[s] = r.Size
@@ -167,6 +173,20 @@ func (vw *VMTWriter) Write(recs []Record) error {
 		}
 	}
 	return vw.err
+}
+
+// appendTag appends a record's tag t and the address space and thread ids it says
+// follow, and makes them the state's.
+func (vw *VMTWriter) appendTag(t byte, r *Record) {
+	vw.raw = append(vw.raw, t)
+	if t&vmtTagASID != 0 {
+		vw.raw = binary.AppendUvarint(vw.raw, uint64(r.ASID))
+		vw.st.asid = r.ASID
+	}
+	if t&vmtTagThread != 0 {
+		vw.raw = binary.AppendUvarint(vw.raw, uint64(r.Thread))
+		vw.st.thread = r.Thread
+	}
 }
 
 // flushBlock writes the current block and starts the next.

@@ -18,12 +18,14 @@ type Writer interface {
 var WriterFormats = []Format{FormatVMT, FormatRW, FormatDin, FormatXDin, FormatLackey}
 
 // Losses counts what a text writer could not carry over from the records it was given.
-// Records with an address space other than 0, and control records, change what a
-// simulation of the trace does; a writer refuses them unless it was made lossy.
+// Records with an address space other than 0, records of a thread other than 0, and
+// control records, change what a simulation of the trace does; a writer refuses them
+// unless it was made lossy.
 type Losses struct {
 	Sizes   int64 // accesses wider than one byte written as one byte (rw, din)
 	Kinds   int64 // accesses written as another kind: modify as write (all), fetch as read (rw)
 	ASIDs   int64 // accesses of an address space other than 0, written as address space 0
+	Threads int64 // accesses of a thread other than 0, written without their thread id
 	Control int64 // checkpoint and fail records dropped
 }
 
@@ -39,8 +41,8 @@ type LossyWriter interface {
 // WriterOptions says how to write a trace.
 type WriterOptions struct {
 	VMT VMTOptions // for vmt
-	// Lossy lets a text writer merge address spaces into one and drop control records
-	// instead of failing on them.
+	// Lossy lets a text writer merge address spaces into one, drop thread ids and drop
+	// control records instead of failing on them.
 	Lossy bool
 }
 
@@ -91,6 +93,13 @@ func (t *textWriter) Write(recs []Record) error {
 				return t.err
 			}
 			t.losses.ASIDs++
+		}
+		if r.Thread != 0 {
+			if !t.lossy {
+				t.err = fmt.Errorf("%s cannot carry thread ids (record %d is of thread %d); use vmt, or allow losses", t.f, t.n, r.Thread)
+				return t.err
+			}
+			t.losses.Threads++
 		}
 		b := t.line[:0]
 		switch t.f {
