@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,27 @@ type Summary struct {
 	// Intervals holds, for each checkpoint interval asked for, the distinct pages
 	// written per interval.
 	Intervals []IntervalWrites `json:"intervals"`
+	// Threads describes each (address space, thread) pair that made an access, sorted by
+	// address space then thread, for a trace with a thread id other than 0; it is nil for
+	// a trace without thread ids (every record of thread 0), whose threads are its
+	// address spaces.
+	Threads []ThreadSummary `json:"threads,omitempty"`
+}
+
+// ThreadSummary describes the accesses of one thread of one address space. Its counts
+// are the trace's counts restricted to the thread's accesses: the sums over threads of
+// accesses, reads, writes, modifies and fetches are the trace's; a page two threads touch
+// counts once for each.
+type ThreadSummary struct {
+	ASID         ASID  `json:"asid"`
+	Thread       TID   `json:"thread"`
+	Accesses     int64 `json:"accesses"`
+	Reads        int64 `json:"reads"`
+	Writes       int64 `json:"writes"`
+	Modifies     int64 `json:"modifies"`
+	Fetches      int64 `json:"fetches"`
+	PagesTouched int64 `json:"pages_touched"` // distinct pages of its address space the thread touched
+	PagesWritten int64 `json:"pages_written"` // and wrote
 }
 
 // IntervalWrites is the number of distinct pages written in each checkpoint interval of
@@ -60,8 +82,9 @@ type SummaryOptions struct {
 	PageSize   uint64  // a power of two
 	IgnoreSize bool    // an access touches only the page of its address
 	Intervals  []int64 // checkpoint intervals, in accesses; each >= 1
-	// MaxPages bounds the distinct pages (0: no bound): past it Summarize fails with an
-	// error wrapping ErrTooManyPages rather than exhaust memory.
+	// MaxPages bounds the distinct pages (0: no bound), and the distinct (thread, page)
+	// pairs of a trace with several threads: past it Summarize fails with an error
+	// wrapping ErrTooManyPages rather than exhaust memory.
 	MaxPages int
 }
 
@@ -104,6 +127,8 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 	var written []bool
 	var last []int64
 	asids := map[ASID]struct{}{}
+	var lastASID ASID // the address space of the last access, in asids
+	th := newThreadCounter(opt.MaxPages)
 	buf := make([]Record, 4096)
 	for {
 		n, err := r.Read(buf)
@@ -133,7 +158,11 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 			}
 			acc := s.Accesses
 			s.Accesses++
-			asids[rec.ASID] = struct{}{}
+			if rec.ASID != lastASID || s.Accesses == 1 {
+				asids[rec.ASID] = struct{}{}
+				lastASID = rec.ASID
+			}
+			ts := th.access(&rec, pages, written)
 			for j := range k {
 				if idx := acc / ints[j]; idx != curIdx[j] {
 					iw[j].Max = max(iw[j].Max, cur[j])
@@ -154,6 +183,9 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 					for range k {
 						last = append(last, 0)
 					}
+				}
+				if err := th.page(ts, id, rec.Kind.Writes()); err != nil {
+					return nil, err
 				}
 				if rec.Kind.Writes() {
 					written[id] = true
@@ -197,5 +229,126 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 		}
 	}
 	s.Intervals = iw
+	s.Threads = th.summaries(pages, written)
 	return s, nil
+}
+
+// threadCounter keeps Summarize's counts per (address space, thread) pair.
+//
+// Pages per thread cost a second page set, of (thread, page) pairs; a trace with one
+// thread (most traces) does without it: while only one pair has been seen, every page
+// touched so far is that pair's, so the set is built (from the pages so far) only when
+// a second pair appears.
+type threadCounter struct {
+	index    map[threadKey]int
+	threads  []ThreadSummary // in order of first sight
+	last     threadKey       // the pair of the previous access, at threads[lastIdx]
+	lastIdx  int
+	anyID    bool // some access has a thread id other than 0
+	maxPairs int  // the bound on (thread, page) pairs; 0 for none
+	// pairs numbers (thread index, page id) pairs, nil while there is one thread; its
+	// keys are (ASID(thread index), page id). Invariant: pairWritten[i] tells whether
+	// pair i was written, and len(pairWritten) == pairs.Len().
+	pairs       *pageSet
+	pairWritten []bool
+}
+
+type threadKey struct {
+	asid   ASID
+	thread TID
+}
+
+func newThreadCounter(maxPages int) *threadCounter {
+	return &threadCounter{index: map[threadKey]int{}, lastIdx: -1, maxPairs: maxPages}
+}
+
+// access counts an access and returns its thread's index. pages and written are the
+// trace's page set and written flags so far (the current access's pages not yet added).
+func (c *threadCounter) access(r *Record, pages *pageSet, written []bool) int {
+	k := threadKey{r.ASID, r.Thread}
+	if k != c.last || c.lastIdx < 0 {
+		i, ok := c.index[k]
+		if !ok {
+			i = len(c.threads)
+			c.index[k] = i
+			c.threads = append(c.threads, ThreadSummary{ASID: r.ASID, Thread: r.Thread})
+			if i == 1 {
+				// A second pair: until now every page was the first pair's.
+				c.pairs = newPageSet()
+				for id := range pages.Len() {
+					c.pairs.id(0, uint64(id))
+				}
+				c.pairWritten = append(c.pairWritten, written...)
+			}
+		}
+		c.last, c.lastIdx = k, i
+		c.anyID = c.anyID || r.Thread != 0
+	}
+	t := &c.threads[c.lastIdx]
+	t.Accesses++
+	switch r.Kind {
+	case Read:
+		t.Reads++
+	case Write:
+		t.Writes++
+	case Modify:
+		t.Modifies++
+	case Fetch:
+		t.Fetches++
+	}
+	return c.lastIdx
+}
+
+// page notes that thread i touched (and wrote, if write) the page of id id.
+func (c *threadCounter) page(i, id int, write bool) error {
+	if c.pairs == nil {
+		return nil
+	}
+	if n := c.pairs.Len(); (c.maxPairs > 0 && n >= c.maxPairs) || n == 1<<31-1 {
+		if _, found := c.pairs.find(ASID(i), uint64(id)); !found {
+			return fmt.Errorf("%w: the trace's threads touch more than %d distinct (thread, page) pairs (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
+				ErrTooManyPages, n, n)
+		}
+	}
+	p, added := c.pairs.id(ASID(i), uint64(id))
+	if added {
+		c.pairWritten = append(c.pairWritten, false)
+	}
+	if write {
+		c.pairWritten[p] = true
+	}
+	return nil
+}
+
+// summaries returns the per-thread summaries, sorted, or nil for a trace without thread
+// ids. pages and written are the trace's at its end.
+func (c *threadCounter) summaries(pages *pageSet, written []bool) []ThreadSummary {
+	if !c.anyID {
+		return nil
+	}
+	out := slices.Clone(c.threads)
+	if c.pairs == nil {
+		// One thread: its pages are the trace's.
+		out[0].PagesTouched = int64(pages.Len())
+		for _, w := range written {
+			if w {
+				out[0].PagesWritten++
+			}
+		}
+	} else {
+		for p, w := range c.pairWritten {
+			t := &out[c.pairs.asids[p]]
+			t.PagesTouched++
+			if w {
+				t.PagesWritten++
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b ThreadSummary) int {
+		if a.ASID != b.ASID {
+			return cmp.Compare(a.ASID, b.ASID)
+		}
+		return cmp.Compare(a.Thread, b.Thread)
+	})
+	return out
 }
