@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vmsim/vmsim/traces"
@@ -101,4 +104,53 @@ func ExampleLackeyReader_SkippedSyscalls() {
 	// asid=0 input channel=4 bytes=832
 	// asid=0 output channel=1 bytes=6
 	// skipped system calls: 1
+}
+
+// Read a drmemtrace trace: a directory with one file of 12-byte records per thread (here
+// two threads of process 7, uncompressed; DynamoRIO writes zip files), interleaved in
+// timestamp order, each access carrying its thread id and its process id as the address
+// space.
+func ExampleOpenDrmemtrace() {
+	dir, _ := os.MkdirTemp("", "drmemtrace")
+	defer os.RemoveAll(dir)
+	rec := func(typ, size uint16, addr uint64) []byte {
+		b := binary.LittleEndian.AppendUint16(nil, typ)
+		b = binary.LittleEndian.AppendUint16(b, size)
+		return binary.LittleEndian.AppendUint64(b, addr)
+	}
+	const header, marker, thread, pid, exit, footer = 25, 28, 22, 24, 23, 26 // record types
+	const timestamp, cpu = 2, 3                                              // marker types
+	const read, write, fetch = 0, 1, 10
+	for _, th := range []struct {
+		tid, ts uint64
+		body    [][]byte
+	}{
+		{100, 5000, [][]byte{rec(fetch, 4, 0x401000), rec(write, 8, 0x7ffc0)}},
+		{101, 4000, [][]byte{rec(fetch, 2, 0x402000), rec(read, 4, 0x601040)}},
+	} {
+		f := slices.Concat(rec(header, 0, 5), rec(thread, 4, th.tid), rec(pid, 4, 7),
+			rec(marker, timestamp, th.ts), rec(marker, cpu, 0))
+		f = slices.Concat(append([][]byte{f}, th.body...)...)
+		f = slices.Concat(f, rec(exit, 4, th.tid), rec(footer, 0, 0))
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("drmemtrace.app.%d.0000.trace", th.tid)), f, 0o644)
+	}
+
+	d, err := traces.OpenDrmemtrace(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close()
+	recs, _ := traces.ReadAll(d)
+	for _, r := range recs {
+		fmt.Println(r)
+	}
+	c := d.Counts()
+	fmt.Printf("%d threads, %d loads, %d stores, %d fetched instructions\n", c.Threads, c.Loads, c.Stores, c.Fetches)
+	// Output:
+	// asid=7 thread=101 fetch 0x402000,2
+	// asid=7 thread=101 read 0x601040,4
+	// asid=7 thread=100 fetch 0x401000,4
+	// asid=7 thread=100 write 0x7ffc0,8
+	// 2 threads, 1 loads, 1 stores, 2 fetched instructions
 }

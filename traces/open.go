@@ -28,7 +28,7 @@ const (
 )
 
 // Formats lists the formats a reader can be asked for, auto first.
-var Formats = []Format{FormatAuto, FormatRW, FormatLackey, FormatDin, FormatXDin, FormatVMT, FormatChampSim, FormatChampSimCloudSuite, FormatPin}
+var Formats = []Format{FormatAuto, FormatRW, FormatLackey, FormatDin, FormatXDin, FormatVMT, FormatChampSim, FormatChampSimCloudSuite, FormatPin, FormatDrmemtrace}
 
 // ParseFormat checks a format name given by a user.
 func ParseFormat(s string) (Format, error) {
@@ -49,6 +49,8 @@ const (
 	Gzip Compression = "gzip"
 	Zstd Compression = "zstd"
 	XZ   Compression = "xz"
+	// Zip is a drmemtrace thread file's: a zip archive of chunks (Open only).
+	Zip Compression = "zip"
 )
 
 var magics = []struct {
@@ -178,6 +180,9 @@ func (s *streamReader) Read(p []byte) (int, error) {
 func Sniff(head []byte) (Format, error) {
 	if bytes.HasPrefix(head, vmtMagic) {
 		return FormatVMT, nil
+	}
+	if isDrmemtraceHead(head) {
+		return FormatDrmemtrace, nil
 	}
 	if bytes.IndexByte(head, 0) >= 0 {
 		return sniffChampSim(head)
@@ -384,11 +389,28 @@ func (f *File) SeekAccess(n uint64) error {
 
 // Open opens the trace at path, detecting compression and (for FormatAuto) the format.
 // A vmt file that is not wrapped in another compression is opened seekable: its Reader
-// is a *VMTReader that can SeekAccess.
+// is a *VMTReader that can SeekAccess. A directory, and a zip file, are drmemtrace traces
+// (OpenDrmemtrace): a directory of thread files, and one thread's chunks.
 func Open(path string, opt Options) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	auto := opt.Format == FormatAuto || opt.Format == ""
+	if fi, err := fh.Stat(); err == nil && fi.IsDir() {
+		fh.Close()
+		if !auto && opt.Format != FormatDrmemtrace {
+			return nil, fmt.Errorf("%s is a directory: only a drmemtrace trace is one (--format drmemtrace or auto), not %s", path, opt.Format)
+		}
+		return openDrmemtraceFile(path)
+	}
+	if auto || opt.Format == FormatDrmemtrace {
+		var head [4]byte
+		n, _ := fh.ReadAt(head[:], 0)
+		if bytes.Equal(head[:n], zipMagic) || opt.Format == FormatDrmemtrace {
+			fh.Close()
+			return openDrmemtraceFile(path)
+		}
 	}
 	if opt.Format == FormatAuto || opt.Format == "" || opt.Format == FormatVMT {
 		var head [8]byte
@@ -471,6 +493,13 @@ func NewFile(r io.Reader, name string, opt Options) (*File, error) {
 		}
 		f.Reader = v
 		f.closeAll = func() { v.Close(); closeDec() }
+	case FormatDrmemtrace:
+		d, err := NewDrmemtraceReader(br, name)
+		if err != nil {
+			closeDec()
+			return nil, err
+		}
+		f.Reader = d
 	default:
 		closeDec()
 		return nil, fmt.Errorf("unknown trace format %q", format)
