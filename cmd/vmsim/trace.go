@@ -68,16 +68,20 @@ func newConvertCmd(stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "convert [flags] IN OUT",
 		Short: "Convert a trace to another format (vmt, rw, din, xdin, lackey)",
-		Long: `Convert the trace IN (any format vmsim reads, compressed or not) to OUT in the format
---to. OUT is written under a temporary name and renamed when complete, so a failed
-conversion leaves no partial OUT; "-" writes to standard output.
+		Long: `Convert the trace IN (any format vmsim reads, compressed or not; a drmemtrace
+directory too) to OUT in the format --to. OUT is written under a temporary name and
+renamed when complete, so a failed conversion leaves no partial OUT; "-" writes to
+standard output.
 
 What the target format cannot carry: rw has no sizes, instruction fetches or modifies
 (a fetch is written as R, a modify as W); din has no sizes and no modifies; xdin and
-lackey carry every access field. None of the text formats carries address space ids or
-checkpoint and fail records: converting a trace that has them fails unless --lossy,
-which merges every address space into 0 and drops control records. Whatever is lost is
-reported on standard error. vmt carries everything: X -> vmt -> X gives X's records back.
+lackey carry every access field. None of the text formats carries address space ids,
+thread ids or checkpoint and fail records: converting a trace that has them fails
+unless --lossy, which merges every address space into 0, drops thread ids and drops
+control records. Whatever is lost is reported on standard error. vmt carries
+everything: X -> vmt -> X gives X's records back. A trace whose format carries thread
+ids (drmemtrace, version 2 vmt) is written as version 2 vmt, with them; any other as
+version 1, byte for byte as before threads (traces/FORMAT.md).
 
 --compress zstd on a vmt output compresses each block inside the file, which stays
 seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
@@ -115,7 +119,7 @@ fifth of the speed or less: for traces written once and read many times.`,
 				}
 			}
 			return writeAtomically(args[1], func(w io.Writer) error {
-				n, losses, err := convert(src, w, format, compress, zl, block, lossy, meta)
+				n, losses, err := convert(src, w, format, compress, zl, block, lossy, src.Threads(), meta)
 				if err != nil {
 					return err
 				}
@@ -130,7 +134,7 @@ fifth of the speed or less: for traces written once and read many times.`,
 	f := cmd.Flags()
 	f.StringVar(&to, "to", "vmt", "output format ("+formatList(traces.WriterFormats)+")")
 	f.StringVar(&compress, "compress", "", "none|gzip|zstd|xz (default zstd for vmt, none otherwise)")
-	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces and drop control records instead of failing")
+	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces and drop thread ids and control records instead of failing")
 	f.IntVar(&block, "block", traces.VMTDefaultBlockRecords, "vmt: records per block (the seek index spacing)")
 	f.StringVar(&level, "zstd-level", "better", "vmt: zstd level of the blocks (fastest|default|better|best)")
 	return cmd
@@ -153,20 +157,24 @@ func describeLosses(l traces.Losses) string {
 	if l.ASIDs > 0 {
 		parts = append(parts, fmt.Sprintf("%d accesses moved to address space 0", l.ASIDs))
 	}
+	if l.Threads > 0 {
+		parts = append(parts, fmt.Sprintf("%d accesses' thread ids dropped", l.Threads))
+	}
 	if l.Control > 0 {
 		parts = append(parts, fmt.Sprintf("%d control records dropped", l.Control))
 	}
 	return strings.Join(parts, "; ")
 }
 
-// convert copies src to w in format, compressed as asked.
-func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, level zstd.EncoderLevel, block int, lossy bool, meta map[string]any) (int64, traces.Losses, error) {
+// convert copies src to w in format, compressed as asked; threads says that src's
+// records may carry thread ids (a vmt output is then version 2).
+func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, level zstd.EncoderLevel, block int, lossy, threads bool, meta map[string]any) (int64, traces.Losses, error) {
 	out, closeOut, err := compressor(w, compress, format == traces.FormatVMT)
 	if err != nil {
 		return 0, traces.Losses{}, err
 	}
 	opt := traces.WriterOptions{Lossy: lossy, VMT: traces.VMTOptions{
-		Compress: format == traces.FormatVMT && compress == "zstd", Level: level, BlockRecords: block, Meta: meta}}
+		Compress: format == traces.FormatVMT && compress == "zstd", Level: level, BlockRecords: block, Meta: meta, Threads: threads}}
 	tw, err := traces.NewWriter(out, format, opt)
 	if err != nil {
 		return 0, traces.Losses{}, err
@@ -280,7 +288,13 @@ pages_touched and pages_written), the write fraction ((writes+modifies)/accesses
 footprint (pages touched × page size), and for each interval in --intervals the distinct
 pages written per interval: the number of intervals (the last may be partial), the sum of
 distinct pages written over them (equal to vmsim run's first_writes with that --interval,
-no failures, scope system), their mean and their maximum.`,
+no failures, scope system), their mean and their maximum.
+
+A trace with thread ids (drmemtrace, version 2 vmt) is also described per thread: each
+(address space, thread) pair's accesses, reads, writes, modifies, fetches, and the
+distinct pages it touched and wrote (a page two threads touch counts for each). A
+drmemtrace trace also gets the counts DynamoRIO's basic_counts tool prints, those of
+what vmsim drops included (non-fetched instructions, prefetches, flushes, markers).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := in.open(args[0])
@@ -292,19 +306,25 @@ no failures, scope system), their mean and their maximum.`,
 			if err != nil {
 				return err
 			}
+			var dr *traces.DrmemtraceCounts
+			if d, ok := f.Reader.(*traces.DrmemtraceReader); ok {
+				c := d.Counts()
+				dr = &c
+			}
 			if asJSON {
 				out, err := json.Marshal(struct {
 					Trace  string `json:"trace"`
 					Format string `json:"format"`
 					*traces.Summary
-				}{args[0], string(f.Format), s})
+					Drmemtrace *traces.DrmemtraceCounts `json:"drmemtrace,omitempty"`
+				}{args[0], string(f.Format), s, dr})
 				if err != nil {
 					return err
 				}
 				_, err = fmt.Fprintf(stdout, "%s\n", out)
 				return err
 			}
-			return printSummary(stdout, args[0], f, s)
+			return printSummary(stdout, args[0], f, s, dr)
 		},
 	}
 	in.add(cmd)
@@ -317,7 +337,7 @@ no failures, scope system), their mean and their maximum.`,
 	return cmd
 }
 
-func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) error {
+func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, dr *traces.DrmemtraceCounts) error {
 	fmt.Fprintf(w, "trace %s (format %s, compression %s)\n", name, f.Format, f.Compression)
 	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
 	t.Header("measure", "value")
@@ -327,17 +347,28 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) e
 		{"checkpoint records", itoa(s.Checkpoints)}, {"fail records", itoa(s.Fails)},
 		{"input records", itoa(s.Inputs)}, {"output records", itoa(s.Outputs)},
 		{"address spaces", strconv.Itoa(s.AddressSpaces)},
+	}
+	if s.Threads != nil {
+		rows = append(rows, [2]string{"threads", strconv.Itoa(len(s.Threads))})
+	}
+	rows = append(rows, [][2]string{
 		{"page size", fmt.Sprintf("%d B", s.PageSize)},
 		{"pages touched", itoa(s.PagesTouched)}, {"pages written", itoa(s.PagesWritten)},
 		{"write fraction", strconv.FormatFloat(s.WriteFraction, 'f', 4, 64)},
 		{"footprint", fmt.Sprintf("%d B (%.1f MiB)", s.FootprintBytes, float64(s.FootprintBytes)/(1<<20))},
-	}
+	}...)
 	for _, r := range rows {
 		if err := t.Append(r[0], r[1]); err != nil {
 			return err
 		}
 	}
 	if err := t.Render(); err != nil {
+		return err
+	}
+	if err := printThreads(w, s.Threads); err != nil {
+		return err
+	}
+	if err := printDrmemtrace(w, dr); err != nil {
 		return err
 	}
 	if len(s.Intervals) == 0 {
@@ -348,6 +379,58 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary) e
 	t.Header("interval", "intervals", "page writes", "mean", "max")
 	for _, iw := range s.Intervals {
 		if err := t.Append(itoa(iw.Interval), itoa(iw.Count), itoa(iw.PageWrites), strconv.FormatFloat(iw.Mean, 'f', 2, 64), itoa(iw.Max)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// printThreads prints the per-thread table of a trace with thread ids.
+func printThreads(w io.Writer, ts []traces.ThreadSummary) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "per thread")
+	right := tw.Alignment{}
+	for range 9 {
+		right = append(right, tw.AlignRight)
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithAlignment(right))
+	t.Header("asid", "thread", "accesses", "reads", "writes", "modifies", "fetches", "pages touched", "pages written")
+	for _, x := range ts {
+		if err := t.Append(strconv.FormatUint(uint64(x.ASID), 10), strconv.FormatUint(uint64(x.Thread), 10), itoa(x.Accesses), itoa(x.Reads),
+			itoa(x.Writes), itoa(x.Modifies), itoa(x.Fetches), itoa(x.PagesTouched), itoa(x.PagesWritten)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// printDrmemtrace prints a drmemtrace trace's counts, as DynamoRIO's basic_counts names
+// them.
+func printDrmemtrace(w io.Writer, c *traces.DrmemtraceCounts) error {
+	if c == nil {
+		return nil
+	}
+	fmt.Fprintln(w, "drmemtrace counts (as DynamoRIO's basic_counts; dropped: not records of vmsim's)")
+	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t.Header("count", "value")
+	for _, r := range [][2]string{
+		{"threads", itoa(c.Threads)},
+		{"fetched instructions", itoa(c.Fetches)},
+		{"non-fetched instructions (dropped)", itoa(c.NonFetched)},
+		{"data loads", itoa(c.Loads)},
+		{"data stores", itoa(c.Stores)},
+		{"prefetches (dropped)", itoa(c.Prefetches)},
+		{"icache flushes (dropped)", itoa(c.ICFlushes)},
+		{"dcache flushes (dropped)", itoa(c.DCFlushes)},
+		{"scheduling markers", itoa(c.SchedMarks)},
+		{"transfer markers", itoa(c.XferMarks)},
+		{"system call markers", itoa(c.Syscalls)},
+		{"other markers", itoa(c.OtherMarks)},
+		{"records (12 bytes)", itoa(c.RecordCount)},
+	} {
+		if err := t.Append(r[0], r[1]); err != nil {
 			return err
 		}
 	}
@@ -367,9 +450,10 @@ func newHeadCmd(w io.Writer) *cobra.Command {
 		Use:   "head [flags] TRACE",
 		Short: "Print the first records of a trace (or those from an access on), decoded",
 		Long: `Print what vmsim reads from TRACE: its format and compression (and a vmt file's
-metadata), then -n records, one a line: the access number, address space, kind, address
-and size in bytes. Accesses are numbered from 1, as everywhere in vmsim (run --fail-at N
-strikes just after access N); a control record shows "-".
+metadata, a drmemtrace trace's threads, version and page size), then -n records, one a
+line: the access number, address space, kind, address, size in bytes and thread (0 in a
+format without thread ids). Accesses are numbered from 1, as everywhere in vmsim (run
+--fail-at N strikes just after access N); a control record shows "-".
 
 --from N starts at access N: control records between accesses N-1 and N come first, then
 access N. A vmt file jumps there with its index; other formats are decoded from the
@@ -394,6 +478,9 @@ start. TRACE "-" is standard input.`,
 				h := v.Header()
 				fmt.Fprintf(stdout, "# vmt version %d, zstd blocks %v, %d records a block, metadata %s\n", h.Version, h.Compressed, h.BlockRecords, h.Meta)
 			}
+			if d, ok := f.Reader.(*traces.DrmemtraceReader); ok {
+				fmt.Fprintf(stdout, "# %s\n", describeDrmemtrace(d.Info()))
+			}
 			if from < 1 {
 				return fmt.Errorf("--from %d: access numbers start at 1", from)
 			}
@@ -415,17 +502,17 @@ start. TRACE "-" is standard input.`,
 					return err
 				}
 			}
-			fmt.Fprintf(stdout, "%10s %6s %-10s %18s %6s\n", "#access", "asid", "kind", "address", "size")
+			fmt.Fprintf(stdout, "%10s %6s %-10s %18s %6s %8s\n", "#access", "asid", "kind", "address", "size", "thread")
 			buf := make([]traces.Record, min(max(n, 1), 4096))
 			acc := from
 			for i := 0; i < n; {
 				k, err := src.Read(buf[:min(len(buf), n-i)])
 				for _, r := range buf[:k] {
 					if r.Kind.IsAccess() {
-						fmt.Fprintf(stdout, "%10d %6d %-10s %#18x %6d\n", acc, r.ASID, r.Kind, r.Addr, r.Size)
+						fmt.Fprintf(stdout, "%10d %6d %-10s %#18x %6d %8d\n", acc, r.ASID, r.Kind, r.Addr, r.Size, r.Thread)
 						acc++
 					} else {
-						fmt.Fprintf(stdout, "%10s %6d %-10s %18s %6s\n", "-", r.ASID, r.Kind, "-", "-")
+						fmt.Fprintf(stdout, "%10s %6d %-10s %18s %6s %8d\n", "-", r.ASID, r.Kind, "-", "-", r.Thread)
 					}
 					i++
 				}
@@ -443,6 +530,16 @@ start. TRACE "-" is standard input.`,
 	in.add(cmd)
 	countVar(cmd.Flags(), &n, "records", "n", 10, "number of records to print")
 	return cmd
+}
+
+// describeDrmemtrace says what a drmemtrace trace is, for trace head.
+func describeDrmemtrace(info traces.DrmemtraceInfo) string {
+	order := "timestamp order (no serial schedule)"
+	if info.Schedule != "" {
+		order = "the order of " + filepath.Base(info.Schedule)
+	}
+	return fmt.Sprintf("drmemtrace version %d, file type %#x, %d threads of processes %v, page size %d; threads in %s",
+		info.Version, info.FileType, info.Threads, info.Processes, info.PageSize, order)
 }
 
 // skipAccesses reads and drops the first n accesses of r (and the control records among

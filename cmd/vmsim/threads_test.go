@@ -1,0 +1,219 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/traces"
+)
+
+// drRec encodes a drmemtrace record: type, size, address (traces/DRMEMTRACE.md).
+func drRec(typ, size uint16, addr uint64) []byte {
+	b := binary.LittleEndian.AppendUint16(nil, typ)
+	b = binary.LittleEndian.AppendUint16(b, size)
+	return binary.LittleEndian.AppendUint64(b, addr)
+}
+
+// drThreadFile is a thread of process 40: header (version 5), thread and process ids,
+// page size, a timestamp and cpu, the body, the thread's exit and footer.
+func drThreadFile(tid, ts uint64, body ...[]byte) []byte {
+	b := bytes.Join([][]byte{drRec(25, 0, 5), drRec(22, 4, tid), drRec(24, 4, 40), drRec(28, 18, 4096), drRec(28, 2, ts), drRec(28, 3, 1)}, nil)
+	b = append(b, bytes.Join(body, nil)...)
+	return append(b, bytes.Join([][]byte{drRec(23, 4, tid), drRec(26, 0, 0)}, nil)...)
+}
+
+// drDir writes a drmemtrace directory of two threads, 41 (a fetch and a write at
+// 0x1000) and 42 (a read at 0x1000 and at 0x2000), 42 first in time, as zip files.
+func drDir(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "drmemtrace.app.40.1234.dir", "trace")
+	os.MkdirAll(dir, 0o755)
+	for name, data := range map[string][]byte{
+		"drmemtrace.app.41.0001.trace.zip": drThreadFile(41, 200, drRec(10, 4, 0x400000), drRec(1, 8, 0x1000)),
+		"drmemtrace.app.42.0002.trace.zip": drThreadFile(42, 100, drRec(0, 8, 0x1000), drRec(0, 4, 0x2000)),
+	} {
+		var buf bytes.Buffer
+		z := zip.NewWriter(&buf)
+		w, _ := z.Create("chunk.0000")
+		w.Write(data)
+		z.Close()
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Dir(dir)
+}
+
+func TestTraceThreads(t *testing.T) {
+	dir := drDir(t)
+	code, out, stderr := runCLI("trace", "head", dir)
+	if code != 0 || !strings.Contains(out, "format drmemtrace, compression zip") || !strings.Contains(out, "2 threads of processes [40], page size 4096") ||
+		!strings.Contains(out, "size   thread") || !strings.Contains(out, "         1     40 read                   0x1000      8       42") {
+		t.Errorf("head: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCLI("trace", "stats", "--json", dir)
+	var s struct {
+		traces.Summary
+		Drmemtrace *traces.DrmemtraceCounts `json:"drmemtrace"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil {
+		t.Fatalf("stats: exit %d, %v\n%s", code, err, out)
+	}
+	want := []traces.ThreadSummary{
+		{ASID: 40, Thread: 41, Accesses: 2, Writes: 1, Fetches: 1, PagesTouched: 2, PagesWritten: 1},
+		{ASID: 40, Thread: 42, Accesses: 2, Reads: 2, PagesTouched: 2},
+	}
+	if len(s.Threads) != 2 || s.Threads[0] != want[0] || s.Threads[1] != want[1] || s.Drmemtrace == nil || s.Drmemtrace.Threads != 2 || s.PagesTouched != 3 {
+		t.Errorf("stats: %+v %+v", s.Summary, s.Drmemtrace)
+	}
+	code, out, _ = runCLI("trace", "stats", dir)
+	if code != 0 || !strings.Contains(out, "per thread") || !strings.Contains(out, "PAGES TOUCHED") || !strings.Contains(out, "fetched instructions") {
+		t.Errorf("stats table:\n%s", out)
+	}
+
+	// To vmt, the thread ids stay: version 2, the same records, read back by vmt.
+	work := t.TempDir()
+	vmt := filepath.Join(work, "t.vmt")
+	if code, _, stderr := runCLI("trace", "convert", dir, vmt); code != 0 {
+		t.Fatal(stderr)
+	}
+	f, err := traces.Open(vmt, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := traces.ReadAll(f)
+	f.Close()
+	src, _ := traces.Open(dir, traces.Options{})
+	orig, _ := traces.ReadAll(src)
+	src.Close()
+	if err != nil || len(got) != 4 || !slicesEqual(got, orig) || got[0].Thread != 42 {
+		t.Errorf("vmt: %v, %v; want %v", got, err, orig)
+	}
+	if code, out, _ := runCLI("trace", "head", vmt); code != 0 || !strings.Contains(out, "# vmt version 2") || !strings.Contains(out, "      41\n") {
+		t.Errorf("head of the vmt:\n%s", out)
+	}
+	// vmt to vmt stays version 2.
+	again := filepath.Join(work, "again.vmt")
+	if code, _, stderr := runCLI("trace", "convert", vmt, again); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, out, _ := runCLI("trace", "head", again); code != 0 || !strings.Contains(out, "# vmt version 2") {
+		t.Errorf("vmt to vmt:\n%s", out)
+	}
+	// Text formats cannot carry them: refused, or dropped and said with --lossy.
+	rw := filepath.Join(work, "t.rw")
+	if code, _, stderr := runCLI("trace", "convert", "--to", "rw", dir, rw); code != 2 || !strings.Contains(stderr, "rw cannot carry") {
+		t.Errorf("to rw: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI("trace", "convert", "--to", "xdin", "--lossy", dir, rw); code != 0 || !strings.Contains(stderr, "4 accesses' thread ids dropped") {
+		t.Errorf("to xdin, lossy: exit %d, %s", code, stderr)
+	}
+	// A trace without threads is written as version 1, as before.
+	plain := writeFile(t, "p.rw", []byte("1000 R\n"))
+	v1 := filepath.Join(work, "p.vmt")
+	if code, _, stderr := runCLI("trace", "convert", plain, v1); code != 0 {
+		t.Fatal(stderr)
+	}
+	if b, _ := os.ReadFile(v1); len(b) < 10 || binary.LittleEndian.Uint16(b[8:]) != 1 {
+		t.Errorf("a trace without threads written as version %v", b[8:10])
+	}
+}
+
+func slicesEqual(a, b []traces.Record) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestTraceDrmemtraceBadInput checks that bad drmemtrace input exits 2 with nothing on
+// standard output and an error naming the file and the offset.
+func TestTraceDrmemtraceBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		edit   func(t *testing.T, dir string)
+		stderr []string
+	}{
+		{"a missing thread file", func(t *testing.T, dir string) {
+			var s []byte
+			for _, v := range []uint64{43, 50, 1, 0} {
+				s = binary.LittleEndian.AppendUint64(s, v)
+			}
+			os.WriteFile(filepath.Join(dir, "trace", "serial_schedule.bin"), s, 0o644)
+		}, []string{"serial_schedule.bin: offset 0: entry 0 names thread 43, which has no thread file", "a thread file is missing"}},
+		{"a truncated chunk", func(t *testing.T, dir string) {
+			writeZip(t, filepath.Join(dir, "trace", "drmemtrace.app.41.0001.trace.zip"), drThreadFile(41, 200, drRec(0, 8, 0x10))[:100])
+		}, []string{"drmemtrace.app.41.0001.trace.zip: offset 96: record 8 (chunk.0000, byte 96): truncated: chunk.0000 ends 4 bytes into a 12-byte record"}},
+		{"an unknown record type", func(t *testing.T, dir string) {
+			writeZip(t, filepath.Join(dir, "trace", "drmemtrace.app.41.0001.trace.zip"), drThreadFile(41, 200, drRec(99, 8, 0x10)))
+		}, []string{"drmemtrace.app.41.0001.trace.zip: offset 72: record 6 (chunk.0000, byte 72): unknown record type 99"}},
+		{"an unknown version", func(t *testing.T, dir string) {
+			b := drThreadFile(41, 200)
+			copy(b, drRec(25, 0, 8))
+			writeZip(t, filepath.Join(dir, "trace", "drmemtrace.app.41.0001.trace.zip"), b)
+		}, []string{"drmemtrace.app.41.0001.trace.zip: offset 0: record 0 (chunk.0000, byte 0): drmemtrace version 8; vmsim reads versions 2 to 7"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := drDir(t)
+			tt.edit(t, dir)
+			for _, args := range [][]string{
+				{"trace", "stats", "--format", "drmemtrace", dir},
+				{"trace", "head", dir},
+				{"trace", "convert", dir, filepath.Join(t.TempDir(), "out.vmt")},
+			} {
+				code, out, stderr := runCLI(args...)
+				if code != 2 || out != "" {
+					t.Errorf("%v: exit %d, stdout %q", args, code, out)
+				}
+				for _, w := range tt.stderr {
+					if !strings.Contains(stderr, w) {
+						t.Errorf("%v: stderr %q, want %q", args, stderr, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func writeZip(t *testing.T, path string, chunk []byte) {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	w, _ := z.Create("chunk.0000")
+	w.Write(chunk)
+	z.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// drSampleDir is DynamoRIO's public threadsig sample in the shared data (its README.md).
+const drSampleDir = "../../../shared/traces/drmemtrace/threadsig/drmemtrace.threadsig.2765542.9400.dir"
+
+// TestTraceStatsDrmemtraceSample checks that vmsim trace stats prints the totals of
+// DynamoRIO's basic_counts on the sample: 21 threads, 15,219,806 loads, 17,411,738
+// stores, 15,885,247 fetched instructions.
+func TestTraceStatsDrmemtraceSample(t *testing.T) {
+	if _, err := os.Stat(drSampleDir); err != nil {
+		t.Skipf("the drmemtrace sample is absent (%v)", err)
+	}
+	code, out, stderr := runCLI("trace", "stats", "--format", "drmemtrace", "--intervals", "1000000", drSampleDir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, want := range []string{"│ reads              │           15219806 │", "│ writes             │           17411738 │",
+		"│ fetches            │           15885247 │", "│ threads            │                 21 │"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats lack %q:\n%s", want, out)
+		}
+	}
+}
