@@ -467,3 +467,44 @@ func FuzzDrmemtraceThread(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDrmemtraceSchedule follows an arbitrary serial schedule over the three threads of
+// drThreeThreads: the reader must give the threads' records in some order, each thread's
+// in its own order, or an *Error naming the schedule or a thread file; never panic.
+func FuzzDrmemtraceSchedule(f *testing.F) {
+	e := func(tid, ts, cpu, instr uint64) drScheduleEntry { return drScheduleEntry{tid, ts, cpu, instr} }
+	f.Add(drSchedBytes(e(5, 100, 3, 0), e(5, 150, 3, 1), e(9, 200, 1, 0), e(5, 200, 3, 2), e(6, 200, 1, 0), e(6, 300, 1, 0)))
+	f.Add(drSchedBytes(e(5, 100, 3, 0), e(9, 200, 1, 0), e(5, 200, 3, 2), e(6, 200, 1, 0)))
+	f.Add([]byte{})
+	plain := map[uint64][]byte{
+		5: cat(drHead(5, 7), drStamp(100, 3), drFetch(0x500), drStamp(150, 3), drFetch(0x504), drStamp(200, 3), drFetch(0x508), drTail(5)),
+		6: cat(drHead(6, 7), drStamp(200, 1), drLoad(0x600), drStamp(300, 1), drLoad(0x608), drTail(6)),
+		9: cat(drHead(9, 7), drStamp(200, 1), drStore(0x900), drTail(9)),
+	}
+	f.Fuzz(func(t *testing.T, sched []byte) {
+		d := &DrmemtraceReader{name: "dir", parked: map[uint64]*drThread{}}
+		for _, tid := range []uint64{5, 6, 9} {
+			th, err := openThread(fmt.Sprintf("t%d", tid), &streamChunks{r: bytes.NewReader(plain[tid])}, &d.counts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.add(th)
+		}
+		d.sched = &drSchedule{name: "sched", r: bytes.NewReader(sched)}
+		recs, err := ReadAll(d)
+		var te *Error
+		if err != nil && (!errors.As(err, &te) || !strings.HasPrefix(err.Error(), "sched")) {
+			t.Fatalf("error %v is not an *Error naming the schedule", err)
+		}
+		last := map[TID]uint64{}
+		for _, r := range recs {
+			if r.Addr < last[r.Thread] || r.Addr>>8 != uint64(r.Thread) {
+				t.Fatalf("record %v out of its thread's order", r)
+			}
+			last[r.Thread] = r.Addr
+		}
+		if err == nil && len(recs) != 6 {
+			t.Fatalf("%d records without an error, want all 6", len(recs))
+		}
+	})
+}
