@@ -200,6 +200,22 @@ func TestDrmemtraceThread(t *testing.T) {
 			if !equalRecs(got, tt.want) {
 				t.Errorf("records\n got %v\nwant %v", got, tt.want)
 			}
+			// A caller's buffer of one or two records gets the same records.
+			for _, size := range []int{1, 2} {
+				small, _ := NewDrmemtraceReader(bytes.NewReader(tt.data), "t.trace")
+				var again []Record
+				buf := make([]Record, size)
+				for {
+					n, err := small.Read(buf)
+					again = append(again, buf[:n]...)
+					if err != nil {
+						break
+					}
+				}
+				if !equalRecs(again, tt.want) {
+					t.Errorf("read %d at a time: %v", size, again)
+				}
+			}
 			if tt.counts != nil {
 				if msg := tt.counts(d.Counts()); msg != "" {
 					t.Errorf("counts: %s", msg)
