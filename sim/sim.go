@@ -155,7 +155,11 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		defer func() { p.Close(); r.st.SkippedLines = p.SkippedLines() }()
 	}
 	if err := r.run(b); err != nil {
-		closeReader(src)
+		// A prefetcher closes src itself, once its goroutine no longer reads it (the
+		// deferred Close): closed under a read, a zstd decoder panics or hangs.
+		if _, ok := b.(*traces.Prefetcher); !ok {
+			closeReader(src)
+		}
 		return nil, err
 	}
 	if p, ok := b.(*traces.Prefetcher); ok {
