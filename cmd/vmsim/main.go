@@ -110,5 +110,6 @@ hardware and the pager do, and checks itself against an independent golden model
 	})
 	defer registerCompletions(root)
 	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout), newIntervalCmd(stdout))
+	root.AddCommand(newCalibrateCmd(stdout, stderr))
 	return root
 }
