@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,19 +30,33 @@ func testSeed(t *testing.T) uint64 {
 	return seed
 }
 
-// newBuild returns a build in the test's temporary directory, or skips the test without
-// a C compiler.
+// shared is the build the tests share (each program compiled once), made by the first
+// test that needs it and removed by TestMain.
+var shared struct {
+	once sync.Once
+	b    *Build
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.b != nil {
+		shared.b.Close()
+	}
+	os.Exit(code)
+}
+
+// newBuild returns the shared build, or skips the test without a C compiler.
 func newBuild(t *testing.T) *Build {
 	t.Helper()
-	b, err := NewBuild(t.TempDir())
-	if errors.Is(err, ErrNoCompiler) {
+	shared.once.Do(func() { shared.b, shared.err = NewBuild("") })
+	if errors.Is(shared.err, ErrNoCompiler) {
 		t.Skip("no C compiler (gcc or cc) on PATH: the C library is not tested")
 	}
-	if err != nil {
-		t.Fatal(err)
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	t.Cleanup(func() { b.Close() })
-	return b
+	return shared.b
 }
 
 // skipUnsupported skips the test when err says the kernel cannot do the mechanism.
@@ -192,8 +207,8 @@ func TestProgramsAgree(t *testing.T) {
 								k, s.PagesCopied, s.MaxPages, s.Traps, s.Checkpoints, s.RegionPages, s.RegionPages)
 						}
 					}
-					if s.Valgrind != (haveValgrind == nil) {
-						t.Errorf("%s K=%d: valgrind=%v, valgrind.h installed: %v", m, k, s.Valgrind, haveValgrind == nil)
+					if haveValgrind == nil && !s.Valgrind {
+						t.Errorf("%s K=%d: valgrind=0, but valgrind.h is installed: the checkpoints issue no client request", m, k)
 					}
 				}
 			}
