@@ -47,8 +47,8 @@ start, date, the file system of --scratch), then each value's unit, median, spre
 (interquartile range over the median) and every run's value, and notes on what limits a
 value here. Run it on an idle machine: a loaded one inflates traps and faults most.
 Package calibrate's documentation says which cost-model field each value is meant for.
-A line per probe shows progress on standard error. It takes about 10 seconds with the
-default 5 runs.
+A line per probe shows progress on standard error. It takes about 15 seconds with the
+default 5 runs on a 2-core virtual machine.
 
 Exit status: 0 on success, 2 for a usage error or a failed measurement (nothing written).`,
 		Args: cobra.MaximumNArgs(1),
