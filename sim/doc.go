@@ -2,4 +2,29 @@
 // accesses into pages, taking checkpoints on schedule, injecting failures and replaying
 // the accesses each one undoes, checking every read and every recovery against an
 // independent golden model (--verify), and counting everything in [Stats].
+//
+// The driver is a runner (runner.go) composed of rooms, each a type that owns its fields,
+// writes its invariants on them and checks them from scratch in its Check:
+//
+//   - run set-up and options (run.go, config.go): RunWith builds the runner and its rooms
+//     from a Config and Options;
+//   - the loop and its event tail (loop.go): one loop performs the trace's accesses in
+//     runs with no event between them (through the scheme's batch method when nothing
+//     looks at single accesses, else one by one; one access a run when every access
+//     matters), then the events due after the run (tail): a failure, the domain's
+//     checkpoint, the checkpoints the scheme asked for, the end of the warm-up; and the
+//     trace's control records;
+//   - the checkpoint domains (domains.go);
+//   - the replay buffer and replay (replay.go);
+//   - failures and recovery (failures.go);
+//   - I/O records and their counts (io.go);
+//   - the cache and TLB hierarchy and the memory behind the cache (hierarchy.go);
+//   - verification with the golden model (verify.go, golden.go);
+//   - statistics: the driver's own counts, the warm-up snapshot, and the gathering of
+//     every room's counts into Stats (tally.go, stats.go, own.go).
+//
+// With Options.CheckEvery (`vmsim run --check`) the runner calls the scheme's Check and
+// every room's after every event (access, I/O record, checkpoint, failure, recovery,
+// replayed record), then the invariants that join rooms (runner.checkJoins), and stops
+// at the first one broken with an error naming the event and the access number.
 package sim

@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/vmsim/vmsim/traces"
+import (
+	"fmt"
+
+	"github.com/vmsim/vmsim/traces"
+)
 
 // golden is the independent reference model used by --verify. It shares no code with the
 // schemes: memory is a flat store of pages of stamps (the access number of the last write
@@ -57,7 +61,7 @@ type goldenPage struct {
 	key   gpage
 	mem   []uint64
 	saved []bool
-	known []bool // the block was written at least once: the blocks compareAll checks
+	known []bool // the block was written at least once: the blocks verifier.afterRecovery checks
 	epoch uint64
 	dom   int
 }
@@ -210,4 +214,93 @@ func (g *golden) rollback(d int) {
 	}
 	dm.undo = dm.undo[:0]
 	dm.epoch++
+}
+
+// Check verifies the invariants from scratch: the index and its cache of recent pages,
+// each page's shape and domain, and each domain's undo log against the pages' saved flags.
+func (g *golden) Check() error {
+	if n := len(g.index); n == 0 || n&(n-1) != 0 || n < 2*len(g.pages) {
+		return fmt.Errorf("an index of %d slots for %d pages", n, len(g.pages))
+	}
+	used := 0
+	for slot, v := range g.index {
+		if v == 0 {
+			continue
+		}
+		used++
+		if v < 0 || int(v) > len(g.pages) {
+			return fmt.Errorf("index slot %d holds page %d of %d", slot, v-1, len(g.pages))
+		}
+	}
+	if used != len(g.pages) {
+		return fmt.Errorf("%d index slots used for %d pages", used, len(g.pages))
+	}
+	for i := range g.pages {
+		p := &g.pages[i]
+		if _, id := g.find(p.key); id != int32(i) {
+			return fmt.Errorf("page %d (asid %d, page %#x) found as page %d", i, p.key.asid, p.key.vpn, id)
+		}
+		switch {
+		case uint64(len(p.mem)) != g.blocks || uint64(len(p.saved)) != g.blocks || uint64(len(p.known)) != g.blocks:
+			return fmt.Errorf("page %d holds %d stamps and %d and %d flags, want %d", i, len(p.mem), len(p.saved), len(p.known), g.blocks)
+		case p.dom < 0 || p.dom >= len(g.doms):
+			return fmt.Errorf("page %d in domain %d of %d", i, p.dom, len(g.doms))
+		case p.dom != g.dom(p.key.asid):
+			return fmt.Errorf("page %d (asid %d) in domain %d, its address space's is %d", i, p.key.asid, p.dom, g.dom(p.key.asid))
+		case p.epoch > g.doms[p.dom].epoch:
+			return fmt.Errorf("page %d at epoch %d, after its domain's %d", i, p.epoch, g.doms[p.dom].epoch)
+		}
+		for b, s := range p.mem {
+			if s != 0 && !p.known[b] {
+				return fmt.Errorf("page %d block %d holds the value of access %d but was never written", i, b, s)
+			}
+		}
+	}
+	for i, e := range g.recent {
+		switch {
+		case e.id >= 0:
+			if int(e.id) >= len(g.pages) || g.pages[e.id].key != e.key || len(e.mem) == 0 || &e.mem[0] != &g.pages[e.id].mem[0] {
+				return fmt.Errorf("recent entry %d names page %d wrongly", i, e.id)
+			}
+		case e.id == goldenAbsent:
+			if _, id := g.find(e.key); id >= 0 {
+				return fmt.Errorf("recent entry %d says page %d (asid %d, page %#x) is absent", i, id, e.key.asid, e.key.vpn)
+			}
+		case e.id != -1:
+			return fmt.Errorf("recent entry %d holds id %d", i, e.id)
+		}
+	}
+	// Every undo entry is a block saved in the current epoch of its page's domain, once;
+	// and every block saved in its domain's current epoch has its undo entry.
+	logged := map[undoEntry]bool{}
+	for d := range g.doms {
+		for k, u := range g.doms[d].undo {
+			if u.page < 0 || int(u.page) >= len(g.pages) || uint64(u.block) >= g.blocks {
+				return fmt.Errorf("domain %d undo entry %d: page %d block %d", d, k, u.page, u.block)
+			}
+			p := &g.pages[u.page]
+			key := undoEntry{page: u.page, block: u.block}
+			switch {
+			case p.dom != d:
+				return fmt.Errorf("domain %d undo entry %d: page %d is domain %d's", d, k, u.page, p.dom)
+			case p.epoch != g.doms[d].epoch || !p.saved[u.block] || !p.known[u.block]:
+				return fmt.Errorf("domain %d undo entry %d: page %d block %d not saved since the checkpoint", d, k, u.page, u.block)
+			case logged[key]:
+				return fmt.Errorf("domain %d undo entry %d: page %d block %d logged twice", d, k, u.page, u.block)
+			}
+			logged[key] = true
+		}
+	}
+	for i := range g.pages {
+		p := &g.pages[i]
+		if p.epoch != g.doms[p.dom].epoch {
+			continue
+		}
+		for b, s := range p.saved {
+			if s && !logged[undoEntry{page: int32(i), block: uint32(b)}] {
+				return fmt.Errorf("page %d block %d saved with no undo entry", i, b)
+			}
+		}
+	}
+	return nil
 }

@@ -1,0 +1,230 @@
+package sim
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/vmsim/vmsim/cache"
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/tlb"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// hierarchy is the cache/TLB room: the cache model, the TLB model and the memory behind
+// the cache (docs/substrate.md, the cache model).
+//
+// Invariant: cache or tlb is not nil; behind implies cache != nil, and then lineShift is
+// the cache's line size's log2 and lineShift >= blockShift; tagged and flushAtCheckpoint
+// imply flushes, which implies tlb != nil.
+type hierarchy struct {
+	// cache is the cache model, nil without one. behind: the scheme sits behind it (a
+	// memory-level scheme) and sees its fills and write-backs (lineMemory); otherwise the
+	// cache is modeled for its counts only and the scheme sees every access.
+	cache     *cache.Cache
+	behind    bool
+	lineShift uint
+	// blockShift is log2 of --verify-block, for the stamps of the lines behind the cache.
+	blockShift uint
+	// flush and invalidate: what a checkpoint does to the cache first (--cache-flush).
+	flush, invalidate bool
+	scheme            scheme.Scheme
+	// cur is the number of the access being performed, for fills and write-backs.
+	cur int64
+
+	// tlb is the TLB model, nil without one. flushes: the scheme write-protects through
+	// the translation, so a recovery flushes the domains' entries, and so does a
+	// checkpoint with flushAtCheckpoint (--tlb-checkpoint flush); tagged: entries carry
+	// the domain's checkpoint number instead (--tlb-checkpoint tag).
+	tlb               *tlb.TLB
+	pageShift         uint
+	flushes           bool
+	flushAtCheckpoint bool
+	tagged            bool
+}
+
+// newHierarchy returns the cache and TLB models the configuration asks for, nil for
+// neither.
+func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
+	if cfg.CacheSize == 0 && cfg.TLBEntries == 0 {
+		return nil
+	}
+	h := &hierarchy{scheme: s, pageShift: cfg.pageShift()}
+	if cfg.CacheSize > 0 {
+		g := cfg.cacheGeometry()
+		h.lineShift = uint(bits.TrailingZeros64(g.Line))
+		h.flush, h.invalidate = cfg.CacheFlush != "none", cfg.CacheFlush == "invalidate"
+		if info.Level == scheme.LevelMemory {
+			h.behind = true
+			blocks := 0
+			if cfg.Verify {
+				blocks = int(g.Line / cfg.VerifyBlock)
+				h.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
+			}
+			h.cache = cache.New(g, blocks, (*lineMemory)(h))
+		} else {
+			h.cache = cache.New(g, 0, countOnly{})
+		}
+	}
+	if cfg.TLBEntries > 0 {
+		h.tlb = tlb.New(cfg.tlbGeometry())
+		h.flushes = info.WriteProtects
+		h.flushAtCheckpoint = h.flushes && cfg.TLBCheckpoint == "flush"
+		h.tagged = h.flushes && cfg.TLBCheckpoint == "tag"
+	}
+	return h
+}
+
+// lines references every cache line of access idx, rec, in order (without a cache,
+// nothing). Behind the cache, a scheme past its memory budget (Err) stops the walk
+// every 4,096 lines, and lines returns its error.
+func (h *hierarchy) lines(rec traces.Record, idx int64) error {
+	h.cur = idx
+	if h.cache == nil {
+		return nil
+	}
+	write := rec.Kind.Writes()
+	last := (rec.Addr + uint64(rec.Size) - 1) >> h.lineShift
+	for n := rec.Addr >> h.lineShift; ; n++ {
+		h.cache.Access(cache.Line{ASID: rec.ASID, N: n}, write)
+		if n == last {
+			return nil
+		}
+		if n&4095 == 0 && h.behind {
+			if err := h.scheme.Err(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// translate looks up every page rec covers in the TLB, tagged with tag, the checkpoint
+// number of rec's domain when tagged (else 0). Precondition: tlb != nil.
+func (h *hierarchy) translate(rec traces.Record, tag uint64) {
+	write := rec.Kind.Writes()
+	last := (rec.Addr + uint64(rec.Size) - 1) >> h.pageShift
+	for vpn := rec.Addr >> h.pageShift; ; vpn++ {
+		h.tlb.Lookup(uint32(rec.ASID), vpn, tag, write)
+		if vpn == last {
+			return
+		}
+	}
+}
+
+// checkpoint prepares a checkpoint after access refs: the cache is flushed first
+// (--cache-flush), so that memory holds the state at the checkpoint.
+func (h *hierarchy) checkpoint(refs int64) {
+	if h.cache != nil && h.flush {
+		h.cur = refs
+		h.cache.Flush(h.invalidate)
+	}
+}
+
+// dropTLB drops the TLB entries of the address spaces in (when the scheme's checkpoints
+// or recoveries change what translations allow).
+func (h *hierarchy) dropTLB(in func(traces.ASID) bool) {
+	h.tlb.Flush(func(a uint32) bool { return in(traces.ASID(a)) })
+}
+
+// load reads blocks as the program sees them, from the cache where it holds the line,
+// else from the scheme behind it. Precondition: behind.
+func (h *hierarchy) load(asid traces.ASID, first uint64, dst []uint64) {
+	h.eachLine(asid, first, len(dst), func(data []uint64, i, off, n int) {
+		if data != nil {
+			copy(dst[i:i+n], data[off:off+n])
+		} else {
+			h.scheme.Load(asid, first+uint64(i), dst[i:i+n])
+		}
+	})
+}
+
+// store writes blocks as the program does: into the cache where it holds the line (it
+// does after the access, unless a later line of the same access evicted it), else into
+// the scheme. Precondition: behind.
+func (h *hierarchy) store(asid traces.ASID, first uint64, src []uint64) {
+	h.eachLine(asid, first, len(src), func(data []uint64, i, off, n int) {
+		if data != nil {
+			copy(data[off:off+n], src[i:i+n])
+		} else {
+			h.scheme.Store(asid, first+uint64(i), src[i:i+n])
+		}
+	})
+}
+
+// eachLine splits n blocks from block first into runs within one cache line: f gets the
+// line's data (nil if not cached), the run's index in the n blocks, its offset in the line
+// and its length.
+func (h *hierarchy) eachLine(asid traces.ASID, first uint64, n int, f func(data []uint64, i, off, n int)) {
+	per := h.lineShift - h.blockShift
+	for i := 0; i < n; {
+		b := first + uint64(i)
+		off := int(b & (1<<per - 1))
+		k := min(n-i, 1<<per-off)
+		f(h.cache.Data(cache.Line{ASID: asid, N: b >> per}), i, off, k)
+		i += k
+	}
+}
+
+// count sets the cache's and the TLB's counters of st.
+func (h *hierarchy) count(st *Stats) {
+	if h.cache != nil {
+		cc := h.cache.C
+		st.CacheRefs, st.CacheMisses, st.CacheWritebacks, st.CacheFlushLines = cc.Refs, cc.Misses, cc.Writebacks, cc.FlushLines
+		st.CacheDirtyAtEnd = h.cache.Dirty()
+	}
+	if h.tlb != nil {
+		st.TLBRefs, st.TLBMisses, st.TLBStale, st.TLBFlushes = h.tlb.C.Refs, h.tlb.C.Misses, h.tlb.C.Stale, h.tlb.C.Flushes
+	}
+}
+
+// Check verifies the invariants from scratch, the cache's and the TLB's included.
+func (h *hierarchy) Check() error {
+	switch {
+	case h.cache == nil && h.tlb == nil:
+		return fmt.Errorf("neither a cache nor a TLB")
+	case h.behind && h.cache == nil:
+		return fmt.Errorf("a scheme behind no cache")
+	case h.cache != nil && h.cache.LineShift() != h.lineShift:
+		return fmt.Errorf("lines of 2^%d bytes in a cache of 2^%d-byte lines", h.lineShift, h.cache.LineShift())
+	case h.behind && h.lineShift < h.blockShift:
+		return fmt.Errorf("lines of 2^%d bytes hold blocks of 2^%d", h.lineShift, h.blockShift)
+	case (h.tagged || h.flushAtCheckpoint) && !h.flushes, h.flushes && h.tlb == nil:
+		return fmt.Errorf("TLB flushes %v (at checkpoints %v, tagged %v) with a TLB %v", h.flushes, h.flushAtCheckpoint, h.tagged, h.tlb != nil)
+	case h.cache != nil && (h.cache.C.Misses > h.cache.C.Refs || h.cache.C.FlushLines > h.cache.C.Writebacks):
+		return fmt.Errorf("cache: %d misses of %d references, %d flushed of %d written back", h.cache.C.Misses, h.cache.C.Refs, h.cache.C.FlushLines, h.cache.C.Writebacks)
+	case h.tlb != nil && (h.tlb.C.Misses > h.tlb.C.Refs || h.tlb.C.Stale > h.tlb.C.Misses):
+		return fmt.Errorf("tlb: %d misses (%d stale) of %d lookups", h.tlb.C.Misses, h.tlb.C.Stale, h.tlb.C.Refs)
+	}
+	if h.cache != nil {
+		if err := h.cache.Check(); err != nil {
+			return err
+		}
+	}
+	if h.tlb != nil {
+		return h.tlb.Check()
+	}
+	return nil
+}
+
+// lineMemory is the memory behind the cache: a memory-level scheme, to which every fill
+// is a line read and every write-back a line write.
+type lineMemory hierarchy
+
+func (m *lineMemory) Fill(l cache.Line, data []uint64) {
+	m.scheme.Access(scheme.Access{Addr: l.N << m.lineShift, Size: 1 << m.lineShift, ASID: l.ASID, Kind: traces.Read, N: m.cur})
+	if data != nil {
+		m.scheme.Load(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
+	}
+}
+
+func (m *lineMemory) WriteBack(l cache.Line, data []uint64) {
+	m.scheme.Access(scheme.Access{Addr: l.N << m.lineShift, Size: 1 << m.lineShift, ASID: l.ASID, Kind: traces.Write, N: m.cur})
+	if data != nil {
+		m.scheme.Store(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
+	}
+}
+
+// countOnly is the memory behind a cache modeled for its counts only.
+type countOnly struct{}
+
+func (countOnly) Fill(cache.Line, []uint64)      {}
+func (countOnly) WriteBack(cache.Line, []uint64) {}

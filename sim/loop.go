@@ -1,0 +1,336 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// chooseLoop sets how the loop performs accesses (slow: Options.slow).
+//
+// One at a time (single), looking at each access, with --replace opt (whose next-use
+// times follow every access), with a checkpoint domain per address space (whose
+// schedules, failures and recoveries are the domain's of each access), with
+// Options.CheckEvery (every access is an event to check after) and in tests asking for
+// it. Otherwise in runs of accesses with no event due between them; a run goes to the
+// scheme's batch method in one call (fast) when nothing looks at single accesses (see
+// scheme.BatchAccessor), else its accesses go one by one to apply, which ends the run
+// early at an access after which a scheme asked for a checkpoint.
+//
+// Under --verify the scheme must also be a scheme.VerifyingBatchAccessor for the batch
+// method: it then hands each access's page stamps to the verifier's batched, which does
+// what its access does.
+func (r *runner) chooseLoop(slow bool) {
+	r.single = slow || r.nu != nil || r.doms.perASID || r.check
+	if r.single || r.mem != nil || r.cfg.IgnoreSize {
+		return
+	}
+	b, ok := r.scheme.(scheme.BatchAccessor)
+	if !ok {
+		return
+	}
+	if r.ver != nil {
+		v, ok := r.scheme.(scheme.VerifyingBatchAccessor)
+		if !ok {
+			return
+		}
+		r.vbatch = v
+	}
+	r.batch = b
+}
+
+// run is the loop: it performs the trace's records in order, accesses in runs ended by
+// the next event (the run's domain's checkpoint due, the next failure, the end of the
+// warm-up, a control record; one access a run when single), then the events due after
+// the run (tail).
+func (r *runner) run(src batcher) error {
+	for {
+		batch, allAccesses, rerr := src.NextAccesses()
+		for i := 0; i < len(batch); {
+			if !allAccesses && !batch[i].Kind.IsAccess() {
+				if err := r.control(batch[i]); err != nil {
+					return err
+				}
+				i++
+				continue
+			}
+			j := i + 1
+			var d *domain
+			if !r.single {
+				d = r.doms.of(batch[i].ASID)
+				n := int64(len(batch) - i)
+				if r.cfg.Interval > 0 {
+					n = min(n, r.cfg.Interval-d.since)
+				}
+				if r.fails.due != math.MaxInt64 {
+					n = min(n, r.fails.due-r.n.refs)
+				}
+				if r.n.refs < r.cfg.Warmup {
+					n = min(n, r.cfg.Warmup-r.n.refs)
+				}
+				j = i + int(n)
+				if !allAccesses {
+					for k := i; k < j; k++ {
+						if !batch[k].Kind.IsAccess() {
+							j = k
+							break
+						}
+					}
+				}
+				if r.spanBytes != math.MaxUint64 {
+					// The run ends before an access too large for the budget; one that
+					// starts with it goes no further.
+					k := r.firstTooLarge(batch[i:j])
+					if k == 0 {
+						r.refuseSpan(batch[i], r.n.refs+1)
+						return r.err
+					}
+					j = i + k
+				}
+			}
+			run := batch[i:j]
+			n, writes := r.perform(run)
+			run, i = run[:n], i+n
+			if r.buf.on() {
+				r.buf.addRun(run, r.n.refs)
+			}
+			r.n.refs += int64(n)
+			r.n.writes += writes
+			r.n.reads += int64(n) - writes
+			if d == nil {
+				d = r.doms.of(run[0].ASID)
+			}
+			d.since += int64(n)
+			if r.check {
+				r.checkNow("access", r.n.refs)
+			}
+			if err := r.tail(d); err != nil {
+				return err
+			}
+		}
+		if err := r.scheme.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrUsage, err)
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// perform performs run, accesses numbered on from r.n.refs+1 with no event due between
+// them, and returns how many it performed and how many of those write: all of them, or
+// one by one up to the access after which the scheme asked for a checkpoint or the run
+// ended in error.
+func (r *runner) perform(run []traces.Record) (n int, writes int64) {
+	switch {
+	case r.vbatch != nil:
+		r.ver.run, r.ver.base = run, r.n.refs
+		return len(run), r.vbatch.AccessBatchVerify(run, r.ver.batchedFn)
+	case r.batch != nil:
+		return len(run), r.batch.AccessBatch(run)
+	}
+	for n < len(run) {
+		rec := run[n]
+		n++
+		if rec.Kind.Writes() {
+			writes++
+		}
+		r.apply(rec, r.n.refs+int64(n))
+		if len(r.requested) > 0 || r.err != nil {
+			break
+		}
+	}
+	return n, writes
+}
+
+// tail performs the events due after access r.n.refs of domain d, in order: a failure
+// striking after it (before a checkpoint due at the same access, D7), d's checkpoint due,
+// the checkpoints the scheme asked for, and the end of the warm-up.
+func (r *runner) tail(d *domain) error {
+	if r.n.refs == r.fails.due {
+		if err := r.fail(d); err != nil {
+			return err
+		}
+		r.fails.fire(r.n.refs)
+	}
+	if r.cfg.Interval > 0 && d.since >= r.cfg.Interval {
+		r.checkpoint(d)
+	}
+	if len(r.requested) > 0 {
+		r.takeRequested()
+	}
+	if r.n.refs == r.cfg.Warmup {
+		r.endWarmup()
+	}
+	return r.err
+}
+
+// control handles a checkpoint, fail or I/O record of the trace.
+func (r *runner) control(rec traces.Record) error {
+	d := r.doms.of(rec.ASID)
+	switch rec.Kind {
+	case traces.Checkpoint:
+		r.checkpoint(d)
+	case traces.Fail:
+		if err := r.cfg.recoverable(r.info); err != nil {
+			return fmt.Errorf("%w: the trace has a fail record but %w", ErrUsage, err)
+		}
+		return r.fail(d)
+	case traces.Input, traces.Output:
+		r.io.record(rec, r.n.refs, d)
+		if r.buf.on() {
+			r.buf.addIO(rec, r.n.refs)
+		}
+		if r.check {
+			r.checkNow("I/O record", r.n.refs)
+			return r.err
+		}
+	}
+	return nil
+}
+
+// apply performs one access: through the cache to a memory-level scheme, or straight to
+// the scheme (the cache, if any, counting alongside); then the TLB's lookups and the
+// verifier's checks.
+func (r *runner) apply(rec traces.Record, idx int64) {
+	if uint64(rec.Size) > r.spanBytes && r.refuseSpan(rec, idx) {
+		return
+	}
+	rec = r.clip(rec)
+	if r.mem == nil || !r.mem.behind {
+		r.scheme.Access(scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: idx})
+	}
+	// An access over many pages may have taken the scheme past its memory budget: stop
+	// before the models below walk all of it.
+	if uint64(rec.Size) > 1<<r.shift {
+		if err := r.scheme.Err(); err != nil {
+			r.usageErr(err)
+			return
+		}
+	}
+	if r.mem != nil {
+		if err := r.mem.lines(rec, idx); err != nil {
+			r.usageErr(err)
+			return
+		}
+		if r.mem.tlb != nil {
+			var tag uint64
+			if r.mem.tagged {
+				tag = r.doms.of(rec.ASID).ckpts
+			}
+			r.mem.translate(rec, tag)
+		}
+	}
+	if r.ver != nil {
+		r.ver.access(rec, idx)
+	}
+}
+
+// usageErr ends the run with err, a usage error, unless it has ended already.
+func (r *runner) usageErr(err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+}
+
+// refuseSpan reports whether access idx covers more pages on its own than the budget, and
+// then ends the run (r.err) with the error every scheme gives past the budget, before any
+// of the pages is touched.
+func (r *runner) refuseSpan(rec traces.Record, idx int64) bool {
+	first, last := r.pageRange(rec)
+	if !scheme.SpanExceeds(r.maxPages, first, last) {
+		return false
+	}
+	r.usageErr(&scheme.TooManyPagesError{Max: r.maxPages, Access: idx, Pages: last - first + 1})
+	return true
+}
+
+// firstTooLarge returns the index of the first access of recs that refuseSpan refuses,
+// len(recs) if none. Precondition: every record is an access.
+func (r *runner) firstTooLarge(recs []traces.Record) int {
+	for k := range recs {
+		if uint64(recs[k].Size) > r.spanBytes {
+			if first, last := r.pageRange(recs[k]); scheme.SpanExceeds(r.maxPages, first, last) {
+				return k
+			}
+		}
+	}
+	return len(recs)
+}
+
+// pageRange returns the first and last page an access references: every page
+// overlapping [Addr, Addr+Size), or only Addr's page with --ignore-size.
+func (r *runner) pageRange(rec traces.Record) (first, last uint64) {
+	return rec.PageSpan(r.shift, r.cfg.IgnoreSize)
+}
+
+// clip returns the bytes of rec that the run references: all of them, or with
+// --ignore-size those in the page of its address.
+func (r *runner) clip(rec traces.Record) traces.Record {
+	if rec.Size == 0 {
+		rec.Size = 1
+	}
+	if r.cfg.IgnoreSize {
+		pageEnd := (rec.Addr>>r.shift + 1) << r.shift
+		if pageEnd != 0 && rec.Addr+uint64(rec.Size) > pageEnd {
+			rec.Size = uint32(pageEnd - rec.Addr)
+		}
+	}
+	return rec
+}
+
+// checkpoint takes a checkpoint of domain d: first the cache is flushed (--cache-flush),
+// so that memory holds the state at the checkpoint, then the scheme checkpoints; the
+// domain's held outputs are released, and the replay buffer drops what no domain needs.
+func (r *runner) checkpoint(d *domain) {
+	refs := r.n.refs
+	if r.mem != nil {
+		r.mem.checkpoint(refs)
+	}
+	r.scheme.Checkpoint(d.schemeID)
+	r.n.checkpoints++
+	d.ckpts++
+	r.io.release(d, refs)
+	if r.mem != nil && r.mem.tlb != nil && r.mem.flushAtCheckpoint {
+		r.mem.dropTLB(r.doms.set([]*domain{d}))
+	}
+	if r.ver != nil {
+		r.ver.golden.checkpoint(d.id)
+	}
+	d.lastCkpt, d.ckptIO, d.since = refs, r.io.after(refs), 0
+	base := int64(math.MaxInt64)
+	for _, d := range r.doms.list {
+		base = min(base, d.lastCkpt)
+	}
+	r.buf.trim(base)
+	if r.check {
+		r.checkNow("checkpoint", refs)
+	}
+}
+
+// takeRequested takes the checkpoints the scheme asked for, each domain once, in the
+// order asked; a checkpoint already taken since the request (by the schedule) counts.
+func (r *runner) takeRequested() {
+	for len(r.requested) > 0 {
+		req := r.requested
+		r.requested = nil
+		done := map[scheme.Domain]bool{}
+		for _, sd := range req {
+			if done[sd] {
+				continue
+			}
+			done[sd] = true
+			for _, d := range r.doms.list {
+				if d.schemeID == sd && d.since > 0 {
+					r.checkpoint(d)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+// Opener opens the trace from its start. Run calls it once for the run, once more for
+// opt's pre-pass, and again for a replay that reaches back past the replay buffer.
+type Opener func() (traces.Reader, error)
+
+// Result is a run's outcome: `vmsim run --json` prints it.
+type Result struct {
+	Config Config `json:"config"`
+	Stats  Stats  `json:"stats"`
+	// FirstMismatch describes the first verification mismatch, if any.
+	FirstMismatch string `json:"-"`
+}
+
+// Options tune a run without changing its results.
+type Options struct {
+	// CheckEvery checks every invariant from scratch after every event (each access, I/O
+	// record, checkpoint, failure, recovery and replayed record): the scheme's (its Check)
+	// and the driver's own (every room's Check). The run stops at the first one broken,
+	// with an error naming the event and the access number (slow; for tests and
+	// `vmsim run --check`).
+	CheckEvery bool
+	// ReplayBuffer is how many recent accesses are kept for replay after a failure
+	// (0: the default, 1M). Replays reaching back further re-read the trace.
+	ReplayBuffer int
+	// Scheme, when not nil, is the scheme to run instead of the one registered under
+	// Config.Scheme (which then only names it in the output): any implementation of
+	// scheme.Scheme, registered or not.
+	Scheme *scheme.Info
+
+	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
+	wrap func(scheme.Scheme) scheme.Scheme
+	// slow, in tests, keeps the run off the fast path: it performs one access at a time.
+	slow bool
+	// corrupt, in tests, is called after every event (what) before the checks, to break
+	// an invariant that a room's Check must catch.
+	corrupt func(r *runner, what string)
+}
+
+const defaultReplayBuffer = 1 << 20
+
+// ErrUsage wraps configuration errors.
+var ErrUsage = errors.New("usage")
+
+// Run replays the trace that open yields through the configured scheme.
+func Run(cfg Config, open Opener) (*Result, error) { return RunWith(cfg, open, Options{}) }
+
+// RunWith is Run with options.
+func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
+	r, err := newRunner(cfg, open, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.nu.close()
+	src, err := open()
+	if err != nil {
+		return nil, err
+	}
+	// A trace already in memory hands out its records in place; any other is decoded
+	// ahead on another goroutine, overlapping the simulation.
+	var b batcher
+	pf, ok := src.(batcher)
+	if ok {
+		b = pf
+	} else {
+		p := traces.NewPrefetcher(src)
+		b = p
+		defer func() { p.Close(); r.n.skipped = p.SkippedLines() }()
+	}
+	if err := r.run(b); err != nil {
+		// A prefetcher closes src itself, once its goroutine no longer reads it (the
+		// deferred Close): closed under a read, a zstd decoder panics or hangs.
+		if _, ok := b.(*traces.Prefetcher); !ok {
+			closeReader(src)
+		}
+		return nil, err
+	}
+	if p, ok := b.(*traces.Prefetcher); ok {
+		p.Close()
+		r.n.skipped = p.SkippedLines()
+	}
+	if r.nu != nil {
+		if err := r.nu.finish(); err != nil {
+			return nil, err
+		}
+	}
+	if left := r.fails.unreached(); len(left) > 0 {
+		return nil, fmt.Errorf("%w: --fail-at %d is beyond the end of the trace (%d accesses)", ErrUsage, left[0], r.n.refs)
+	}
+	for _, d := range r.doms.list {
+		r.io.heldAtEnd += int64(len(d.held))
+	}
+	if cfg.Warmup > 0 && r.n.warm == nil {
+		return nil, fmt.Errorf("%w: --warmup %d is beyond the end of the trace (%d accesses)", ErrUsage, cfg.Warmup, r.n.refs)
+	}
+	st := r.collect()
+	if r.n.warm != nil {
+		st = st.Sub(*r.n.warm)
+	}
+	var first string
+	if r.ver != nil {
+		first = r.ver.first
+	}
+	return &Result{Config: cfg, Stats: st, FirstMismatch: first}, nil
+}
+
+// newRunner checks the configuration and sets a run up: the scheme, opt's pre-pass, and
+// every room the configuration asks for.
+func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
+	info, err := cfg.info(opt.Scheme)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if err := cfg.validate(info); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	params, err := info.Resolve(cfg.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	r := &runner{
+		cfg:       cfg,
+		info:      info,
+		shift:     cfg.pageShift(),
+		maxPages:  cfg.maxPages(),
+		spanBytes: math.MaxUint64,
+		fails:     newFailureSchedule(cfg.FailAt, cfg.MTBF, cfg.Seed),
+		open:      open,
+		check:     opt.CheckEvery,
+		corrupt:   opt.corrupt,
+		buf:       replayBuffer{base: math.MaxInt64},
+		io:        ioState{hold: cfg.IO == "hold"},
+	}
+	if r.maxPages > 0 && !cfg.IgnoreSize && uint64(r.maxPages-1) < 1<<32>>r.shift {
+		// An access of at most (maxPages-1) pages' bytes covers at most maxPages pages.
+		r.spanBytes = uint64(r.maxPages-1) << r.shift
+	}
+	m := cfg.machine()
+	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
+	if cfg.Replace == "opt" && cfg.Frames > 0 {
+		if r.nu, err = buildNextUse(open, r.pageRange, r.maxPages); err != nil {
+			if errors.Is(err, scheme.ErrTooManyPages) {
+				return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+			}
+			return nil, err
+		}
+		m.NextUse = func() int64 {
+			if r.replaying {
+				return -1
+			}
+			return r.nu.next()
+		}
+	}
+	s, err := info.New(m, params)
+	if err != nil {
+		r.nu.close()
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if opt.wrap != nil {
+		s = opt.wrap(s)
+	}
+	r.scheme = s
+	r.doms = domains{perASID: cfg.Scope != "system", scheme: s}
+	r.io.aware, _ = s.(scheme.IOAware)
+	if cfg.failures() {
+		r.buf = newReplayBuffer(opt.ReplayBuffer)
+	}
+	r.mem = newHierarchy(cfg, info, s)
+	if cfg.Verify {
+		blockShift := uint(bits.TrailingZeros64(cfg.VerifyBlock))
+		r.ver = newVerifier(s, r.mem, r.shift, blockShift, func(a traces.ASID) int { return r.doms.of(a).id })
+	}
+	r.chooseLoop(opt.slow)
+	return r, nil
+}
+
+// batcher hands out the trace's records in batches, in place: a traces.Prefetcher, or a
+// traces.DecodedReader for a trace already in memory.
+type batcher interface {
+	NextAccesses() (recs []traces.Record, allAccesses bool, err error)
+}
