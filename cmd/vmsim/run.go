@@ -21,7 +21,7 @@ import (
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
-	var asJSON bool
+	var asJSON, check bool
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
 		Short: "Replay a memory trace through the emulated MMU and print exact counts",
@@ -101,7 +101,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				}
 				return f, nil
 			}
-			res, err := sim.Run(cfg, open)
+			res, err := sim.RunWith(cfg, open, sim.Options{CheckEvery: check})
 			if progress != nil {
 				progress.close()
 			}
@@ -152,6 +152,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.IO, "io", cfg.IO, choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
+	f.BoolVar(&check, "check", false, "after every access, I/O record, checkpoint, failure, recovery and replayed record, check the scheme's and the driver's invariants from scratch; stop with an error (exit 2) naming the event and the access at the first one broken (slow: for debugging; the counts are the same)")
 	f.Uint64Var(&cfg.Granule, "granule", cfg.Granule, "block size in bytes that block-granular schemes track: a power of two from 8 to the page size")
 	f.Var((*byteSize)(&cfg.CacheSize), "cache-size", "write-back cache capacity in bytes, with an optional K, M or G suffix; 0 for no cache (every store reaches memory)")
 	f.IntVar(&cfg.CacheWays, "cache-ways", cfg.CacheWays, "cache associativity (LRU within a set)")
