@@ -92,7 +92,18 @@ func (r *runner) run(src batcher) error {
 				}
 			}
 			run := batch[i:j]
-			n, writes := r.perform(run)
+			var n int
+			var writes int64
+			if r.single {
+				// perform's one by one, for one access, without the call.
+				n = 1
+				if run[0].Kind.Writes() {
+					writes = 1
+				}
+				r.apply(run[0], r.n.refs+1)
+			} else {
+				n, writes = r.perform(run)
+			}
 			run, i = run[:n], i+n
 			if r.buf.on() {
 				r.buf.addRun(run, r.n.refs)
@@ -107,8 +118,10 @@ func (r *runner) run(src batcher) error {
 			if r.check {
 				r.checkNow("access", r.n.refs)
 			}
-			if err := r.tail(d); err != nil {
-				return err
+			if r.due(d) {
+				if err := r.tail(d); err != nil {
+					return err
+				}
 			}
 		}
 		if err := r.scheme.Err(); err != nil {
@@ -147,6 +160,13 @@ func (r *runner) perform(run []traces.Record) (n int, writes int64) {
 		}
 	}
 	return n, writes
+}
+
+// due reports whether an event is due after access r.n.refs of domain d, or the run has
+// ended in error: whether tail has anything to do.
+func (r *runner) due(d *domain) bool {
+	return r.n.refs == r.fails.due || r.cfg.Interval > 0 && d.since >= r.cfg.Interval ||
+		len(r.requested) > 0 || r.n.refs == r.cfg.Warmup || r.err != nil
 }
 
 // tail performs the events due after access r.n.refs of domain d, in order: a failure
