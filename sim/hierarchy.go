@@ -11,7 +11,8 @@ import (
 )
 
 // hierarchy is the cache/TLB room: the cache model, the TLB model and the memory behind
-// the cache (docs/substrate.md, the cache model).
+// the cache (docs/substrate.md, the cache model). An access's walk over its cache lines is
+// written out in runner.apply, which saves a call an access.
 //
 // Invariant: cache or tlb is not nil; behind implies cache != nil, and then lineShift is
 // the cache's line size's log2 and lineShift >= blockShift; tagged and flushAtCheckpoint
@@ -72,29 +73,6 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 		h.tagged = h.flushes && cfg.TLBCheckpoint == "tag"
 	}
 	return h
-}
-
-// lines references every cache line of access idx, rec, in order (without a cache,
-// nothing). Behind the cache, a scheme past its memory budget (Err) stops the walk
-// every 4,096 lines, and lines returns its error.
-func (h *hierarchy) lines(rec traces.Record, idx int64) error {
-	h.cur = idx
-	if h.cache == nil {
-		return nil
-	}
-	write := rec.Kind.Writes()
-	last := (rec.Addr + uint64(rec.Size) - 1) >> h.lineShift
-	for n := rec.Addr >> h.lineShift; ; n++ {
-		h.cache.Access(cache.Line{ASID: rec.ASID, N: n}, write)
-		if n == last {
-			return nil
-		}
-		if n&4095 == 0 && h.behind {
-			if err := h.scheme.Err(); err != nil {
-				return err
-			}
-		}
-	}
 }
 
 // translate looks up every page rec covers in the TLB, tagged with tag, the checkpoint

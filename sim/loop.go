@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -57,64 +58,36 @@ func (r *runner) run(src batcher) error {
 				i++
 				continue
 			}
-			j := i + 1
 			var d *domain
-			if !r.single {
-				d = r.doms.of(batch[i].ASID)
-				n := int64(len(batch) - i)
-				if r.cfg.Interval > 0 {
-					n = min(n, r.cfg.Interval-d.since)
-				}
-				if r.fails.due != math.MaxInt64 {
-					n = min(n, r.fails.due-r.n.refs)
-				}
-				if r.n.refs < r.cfg.Warmup {
-					n = min(n, r.cfg.Warmup-r.n.refs)
-				}
-				j = i + int(n)
-				if !allAccesses {
-					for k := i; k < j; k++ {
-						if !batch[k].Kind.IsAccess() {
-							j = k
-							break
-						}
-					}
-				}
-				if r.spanBytes != math.MaxUint64 {
-					// The run ends before an access too large for the budget; one that
-					// starts with it goes no further.
-					k := r.firstTooLarge(batch[i:j])
-					if k == 0 {
-						r.refuseSpan(batch[i], r.n.refs+1)
-						return r.err
-					}
-					j = i + k
-				}
-			}
-			run := batch[i:j]
-			var n int
+			var run []traces.Record
 			var writes int64
 			if r.single {
-				// perform's one by one, for one access, without the call.
-				n = 1
+				// One access: perform's one by one, without the call.
+				run = batch[i : i+1]
 				if run[0].Kind.Writes() {
 					writes = 1
 				}
 				r.apply(run[0], r.n.refs+1)
+				d = r.doms.of(run[0].ASID)
 			} else {
-				n, writes = r.perform(run)
+				d = r.doms.of(batch[i].ASID)
+				j, ok := r.runEnd(batch, i, allAccesses, d)
+				if !ok {
+					return r.err
+				}
+				var n int
+				n, writes = r.perform(batch[i:j])
+				run = batch[i : i+n]
 			}
-			run, i = run[:n], i+n
+			i += len(run)
+			n := int64(len(run))
 			if r.buf.on() {
 				r.buf.addRun(run, r.n.refs)
 			}
-			r.n.refs += int64(n)
+			r.n.refs += n
 			r.n.writes += writes
-			r.n.reads += int64(n) - writes
-			if d == nil {
-				d = r.doms.of(run[0].ASID)
-			}
-			d.since += int64(n)
+			r.n.reads += n - writes
+			d.since += n
 			if r.check {
 				r.checkNow("access", r.n.refs)
 			}
@@ -134,6 +107,42 @@ func (r *runner) run(src batcher) error {
 			return rerr
 		}
 	}
+}
+
+// runEnd returns the end of the run of accesses of domain d that starts at batch[i]: the
+// run ends before the next event, at the access after which d's checkpoint is due, the
+// next failure strikes or the warm-up ends, and before a control record (allAccesses: the
+// batch has none). It ends before an access too large for the page budget; at one that
+// starts it, runEnd refuses it (r.err) and returns false.
+func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domain) (j int, ok bool) {
+	n := int64(len(batch) - i)
+	if r.cfg.Interval > 0 {
+		n = min(n, r.cfg.Interval-d.since)
+	}
+	if r.fails.due != math.MaxInt64 {
+		n = min(n, r.fails.due-r.n.refs)
+	}
+	if r.n.refs < r.cfg.Warmup {
+		n = min(n, r.cfg.Warmup-r.n.refs)
+	}
+	j = i + int(n)
+	if !allAccesses {
+		for k := i; k < j; k++ {
+			if !batch[k].Kind.IsAccess() {
+				j = k
+				break
+			}
+		}
+	}
+	if r.spanBytes != math.MaxUint64 {
+		k := r.firstTooLarge(batch[i:j])
+		if k == 0 {
+			r.refuseSpan(batch[i], r.n.refs+1)
+			return i, false
+		}
+		j = i + k
+	}
+	return j, true
 }
 
 // perform performs run, accesses numbered on from r.n.refs+1 with no event due between
@@ -234,17 +243,33 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 			return
 		}
 	}
-	if r.mem != nil {
-		if err := r.mem.lines(rec, idx); err != nil {
-			r.usageErr(err)
-			return
+	if h := r.mem; h != nil {
+		// Every cache line of the access, in order (the hierarchy's work, written out
+		// here: a call an access costs the configurations with a cache a few percent).
+		h.cur = idx
+		if c := h.cache; c != nil {
+			write := rec.Kind.Writes()
+			last := (rec.Addr + uint64(rec.Size) - 1) >> h.lineShift
+			for n := rec.Addr >> h.lineShift; ; n++ {
+				c.Access(cache.Line{ASID: rec.ASID, N: n}, write)
+				if n == last {
+					break
+				}
+				if n&4095 == 0 && h.behind {
+					// A scheme past its memory budget stops the walk.
+					if err := r.scheme.Err(); err != nil {
+						r.usageErr(err)
+						return
+					}
+				}
+			}
 		}
-		if r.mem.tlb != nil {
+		if h.tlb != nil {
 			var tag uint64
-			if r.mem.tagged {
+			if h.tagged {
 				tag = r.doms.of(rec.ASID).ckpts
 			}
-			r.mem.translate(rec, tag)
+			h.translate(rec, tag)
 		}
 	}
 	if r.ver != nil {
