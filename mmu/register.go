@@ -10,7 +10,13 @@ import (
 )
 
 func init() {
-	scheme.Register(scheme.Info{
+	scheme.Register(NoneInfo())
+	scheme.Register(DualMapInfo())
+}
+
+// NoneInfo describes scheme none.
+func NoneInfo() scheme.Info {
+	return scheme.Info{
 		Name:  "none",
 		Doc:   "plain demand paging with one mapping per page and no checkpoints: the baseline",
 		Level: scheme.LevelCPU,
@@ -22,8 +28,12 @@ func init() {
 			}
 			return &noneAdapter{a, a.s.(*None)}, nil
 		},
-	})
-	scheme.Register(scheme.Info{
+	}
+}
+
+// DualMapInfo describes scheme dualmap.
+func DualMapInfo() scheme.Info {
+	return scheme.Info{
 		Name:               "dualmap",
 		Doc:                "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
 		Level:              scheme.LevelCPU,
@@ -39,7 +49,7 @@ func init() {
 			}
 			return &dualMapAdapter{a, a.s.(*DualMap)}, nil
 		},
-	})
+	}
 }
 
 // adapter runs a page-level Scheme on the byte-granular substrate: it splits each access

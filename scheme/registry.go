@@ -118,6 +118,11 @@ func NewRegistry() *Registry { return &Registry{m: map[string]Info{}} }
 // registry is the process-wide registry.
 var registry = NewRegistry()
 
+// Default returns the process-wide registry: the one Register, Lookup, All, Names and
+// ParamNames use, where packages register their schemes from init (the built-in schemes
+// once package builtin is imported).
+func Default() *Registry { return registry }
+
 // Register adds a scheme to the process-wide registry; a package registers its schemes
 // in an init function. It panics if the name is taken or the Info incomplete (a
 // programming error).
