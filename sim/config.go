@@ -117,11 +117,10 @@ func (c *Config) maxPages() int {
 	return int(min(uint64(c.MaxPages), verifyBudget/perPage))
 }
 
-// Choices lists the values each enumerated option accepts. "scheme" lists the schemes
-// registered when this package was initialised; a scheme registered later (from a package
-// that imports sim) is accepted too.
+// Choices lists the values each enumerated option accepts. --scheme is not among them:
+// it takes the name of any scheme of the registry a run uses (scheme.Registry.Names),
+// which is asked at use, so that a scheme registered at any time is listed.
 var Choices = map[string][]string{
-	"scheme":         scheme.Names(),
 	"replace":        frames.Policies,
 	"steal":          {"obsolete-first", "policy"},
 	"initial":        {"image", "zero"},
@@ -135,31 +134,48 @@ var Choices = map[string][]string{
 	"tlb-checkpoint": {"flush", "tag"},
 }
 
-// Validate checks the configuration and returns every problem found.
-func (c *Config) Validate() error {
-	info, err := c.info(nil)
+// Validate checks the configuration, its scheme one of the process-wide registry
+// (scheme.Default), and returns every problem found.
+func (c *Config) Validate() error { return c.ValidateIn(nil) }
+
+// ValidateIn checks the configuration, its scheme one of reg (nil: the process-wide
+// registry), and returns every problem found.
+func (c *Config) ValidateIn(reg *scheme.Registry) error {
+	info, err := c.info(nil, reg)
 	if err != nil {
 		return err
 	}
-	return c.validate(info)
+	return c.validate(info, reg)
 }
 
-// info returns the scheme to run: custom if not nil, else the registered one.
-func (c *Config) info(custom *scheme.Info) (scheme.Info, error) {
+// orDefault returns reg, or the process-wide registry when reg is nil.
+func orDefault(reg *scheme.Registry) *scheme.Registry {
+	if reg == nil {
+		return scheme.Default()
+	}
+	return reg
+}
+
+// info returns the scheme to run: custom if not nil, else the one reg (nil: the
+// process-wide registry) holds under c.Scheme.
+func (c *Config) info(custom *scheme.Info, reg *scheme.Registry) (scheme.Info, error) {
 	if custom != nil {
 		if custom.New == nil {
 			return scheme.Info{}, fmt.Errorf("scheme %q has no constructor", custom.Name)
 		}
 		return *custom, nil
 	}
-	info, ok := scheme.Lookup(c.Scheme)
+	reg = orDefault(reg)
+	info, ok := reg.Lookup(c.Scheme)
 	if !ok {
-		return scheme.Info{}, fmt.Errorf("--scheme %q: want one of %v", c.Scheme, scheme.Names())
+		return scheme.Info{}, fmt.Errorf("--scheme %q: want one of %v", c.Scheme, reg.Names())
 	}
 	return info, nil
 }
 
-func (c *Config) validate(info scheme.Info) error {
+// validate checks the configuration for scheme info; reg (nil: the process-wide registry)
+// is where messages find the schemes a setting applies to.
+func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 	// flagged holds the flags with a problem already: each flag is reported once, with
 	// the first problem found (a setting the scheme does not model before its value).
 	var errs []string
@@ -174,7 +190,7 @@ func (c *Config) validate(info scheme.Info) error {
 	for _, s := range schemeSettings {
 		if s.value(c) != s.value(&def) && !s.applies(info, c) {
 			bad(s.flag, "--%s %s: scheme %s %s, and --%s applies only to %s (leave it at its default, %s)",
-				s.flag, s.value(c), info.Name, s.why(info, c), s.flag, s.takers(c), s.value(&def))
+				s.flag, s.value(c), info.Name, s.why(info, c), s.flag, s.takers(c, reg), s.value(&def))
 		}
 	}
 	for _, ch := range []struct{ name, val string }{
@@ -320,10 +336,11 @@ func SchemeSettings(info scheme.Info) []string {
 	return out
 }
 
-// takers lists the registered schemes s applies to under c, for a message.
-func (s schemeSetting) takers(c *Config) string {
+// takers lists the schemes of reg (nil: the process-wide registry) s applies to under c,
+// for a message.
+func (s schemeSetting) takers(c *Config, reg *scheme.Registry) string {
 	var names []string
-	for _, i := range scheme.All() {
+	for _, i := range orDefault(reg).All() {
 		switch {
 		case s.applies(i, c):
 			names = append(names, i.Name)

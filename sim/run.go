@@ -37,6 +37,10 @@ type Options struct {
 	// Config.Scheme (which then only names it in the output): any implementation of
 	// scheme.Scheme, registered or not.
 	Scheme *scheme.Info
+	// Registry is where Config.Scheme is looked up (unless Scheme is set); nil means the
+	// process-wide registry, scheme.Default (which holds the built-in schemes once package
+	// builtin is imported).
+	Registry *scheme.Registry
 
 	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
 	wrap func(scheme.Scheme) scheme.Scheme
@@ -117,11 +121,11 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 // newRunner checks the configuration and sets a run up: the scheme, opt's pre-pass, and
 // every room the configuration asks for.
 func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
-	info, err := cfg.info(opt.Scheme)
+	info, err := cfg.info(opt.Scheme, opt.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
-	if err := cfg.validate(info); err != nil {
+	if err := cfg.validate(info, opt.Registry); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	params, err := info.Resolve(cfg.Params)

@@ -27,12 +27,16 @@ import (
 // and the vmsim version, then the configuration and the counters, each under its JSON
 // key; then the schemes' own counters (the JSON's "stats": {"scheme": {...}}), each
 // under its key prefixed "scheme_" (OwnColumns); then the modeled times, their keys
-// prefixed "cost_" and "baseline_"; then the overhead.
-func Columns() []string {
+// prefixed "cost_" and "baseline_"; then the overhead. These are the columns of a sweep
+// of the built-in schemes; one of other schemes (Point.Registry) has their counters' own.
+func Columns() []string { return columns(nil) }
+
+// columns are the CSV columns of a sweep of the schemes of reg (nil: the built-ins).
+func columns(reg *scheme.Registry) []string {
 	cols := []string{"id", "trace_sha256", "vmsim_version"}
 	cols = append(cols, fieldNames(sim.Config{}, "")...)
 	cols = append(cols, fieldNames(sim.Stats{}, "")...)
-	cols = append(cols, OwnColumns()...)
+	cols = append(cols, ownColumns(reg)...)
 	cols = append(cols, fieldNames(sim.Cost{}, "cost_")...)
 	cols = append(cols, fieldNames(sim.Cost{}, "baseline_")...)
 	cols = append(cols, "overhead")
@@ -50,13 +54,17 @@ func Columns() []string {
 const ownPrefix = "scheme_"
 
 // OwnColumns are the CSV columns of the schemes' own counters: one for each key of a
-// registered scheme's counters (scheme.Info.Counters), prefixed "scheme_", in the order of
+// built-in scheme's counters (scheme.Info.Counters), prefixed "scheme_", in the order of
 // the schemes' names and then of each scheme's counters. Schemes that report a counter of
 // the same key share its column; a row leaves empty the columns of counters its scheme
-// does not report.
-func OwnColumns() []string {
+// does not report. A sweep of other schemes (Point.Registry) has a column for each key of
+// theirs.
+func OwnColumns() []string { return ownColumns(nil) }
+
+// ownColumns are OwnColumns for the schemes of reg (nil: the built-ins).
+func ownColumns(reg *scheme.Registry) []string {
 	var cols []string
-	for _, i := range scheme.All() {
+	for _, i := range registryOr(reg).All() {
 		for _, c := range i.Counters {
 			if col := ownPrefix + c.Key; !slices.Contains(cols, col) {
 				cols = append(cols, col)
@@ -66,7 +74,8 @@ func OwnColumns() []string {
 	return cols
 }
 
-// row returns r's CSV fields, in the order of Columns(); own is OwnColumns().
+// row returns r's CSV fields, in the order of the columns whose own counters' part is own
+// (ownColumns).
 func row(r *Result, own []string) ([]string, error) {
 	out := []string{r.ID, r.TraceHash, r.Version}
 	out = append(out, fieldValues(r.Config)...)
@@ -159,6 +168,8 @@ type File struct {
 	// rows are the result lines the file held when opened, for verify.
 	rows []fileRow
 	line func(r *Result) ([]byte, error)
+	// cols are the CSV columns (those of the registry of the points it is opened for).
+	cols []string
 }
 
 // fileRow is a result line of a file: its point's ID, its line number and what it says
@@ -341,7 +352,8 @@ type output struct {
 }
 
 // OpenOutputs opens (or creates) results files for appending the results of points (a
-// sweep's, whichever of them a run is to run), and returns them in order. An existing
+// sweep's, whichever of them a run is to run), and returns them in order. A CSV file's
+// columns are those of the points' registry (Point.Registry). An existing
 // file must hold result lines of its format only (and, for CSV, the header of this
 // vmsim's columns), each of which that is one of points' must say that point's
 // configuration (every configuration column); the points it holds are not run again.
@@ -448,10 +460,11 @@ func lock(f *os.File, path string) error {
 // (its format, and its result lines against points), and left as it is; any other is
 // opened for writing only. A file that does not exist is left to OpenOutputs to create.
 func (o *output) openExisting(points []Point) error {
-	o.file = &File{path: o.Path, have: map[string]bool{}}
+	reg := registryOf(points)
+	o.file = &File{path: o.Path, have: map[string]bool{}, cols: columns(reg)}
 	switch o.Format {
 	case CSV:
-		own := OwnColumns()
+		own := ownColumns(reg)
 		o.file.line = func(r *Result) ([]byte, error) {
 			fields, err := row(r, own)
 			return csvLine(fields), err
@@ -521,7 +534,7 @@ func (o *output) prepare() error {
 		}
 	}
 	if o.Format == CSV && len(o.lines) == 0 {
-		if _, err := o.f.Write(csvLine(Columns())); err != nil {
+		if _, err := o.f.Write(csvLine(o.file.cols)); err != nil {
 			return fmt.Errorf("%s: %w", o.Path, err)
 		}
 	}
@@ -540,7 +553,7 @@ var idPrefix = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
 // checkCSV checks the lines of a CSV results file, and the start of a last line cut
 // short (tail), recording the points it holds in s.
 func checkCSV(s *File, lines [][]byte, tail []byte) *lineError {
-	cols := Columns()
+	cols := s.cols
 	header := csvLine(cols)
 	if len(lines) == 0 {
 		if len(tail) > 0 && !bytes.HasPrefix(header, tail) {
@@ -596,7 +609,8 @@ func checkJSONL(s *File, lines [][]byte, tail []byte) *lineError {
 }
 
 // OpenCSV opens (or creates) a CSV results file: OpenOutputs of it alone, with no points
-// to check its lines against (Run checks those of its points).
+// to check its lines against (Run checks those of its points), for the built-in schemes'
+// columns.
 func OpenCSV(path string) (*File, error) {
 	fs, err := OpenOutputs(nil, Output{path, CSV})
 	if err != nil {
@@ -624,7 +638,8 @@ func OpenJSONL(path string) (*File, error) {
 	return fs[0], nil
 }
 
-// WriteCSV writes a whole CSV results file (header and rows) to w.
+// WriteCSV writes a whole CSV results file (header and rows) to w, with the built-in
+// schemes' columns.
 func WriteCSV(w io.Writer, rs []*Result) error {
 	own := OwnColumns()
 	if _, err := w.Write(csvLine(Columns())); err != nil {
@@ -674,4 +689,19 @@ func ReadJSONL(path string) ([]*Result, error) {
 		out = append(out, &r)
 	}
 	return out, sc.Err()
+}
+
+// registryOf returns the registry of points (Point.Registry; nil when there are none,
+// which stands for the built-in schemes). Precondition: every point has the same.
+func registryOf(points []Point) *scheme.Registry {
+	if len(points) == 0 {
+		return nil
+	}
+	reg := points[0].Registry
+	for _, p := range points {
+		if p.Registry != reg {
+			panic("sweep: points of one sweep with different registries")
+		}
+	}
+	return reg
 }

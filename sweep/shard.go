@@ -107,13 +107,14 @@ type resultLine struct {
 // shard) or a file not of results is an error naming the file and line; nothing is
 // written then.
 func Merge(w io.Writer, f Format, points []Point, shards []string) error {
+	cols := columns(registryOf(points))
 	want := map[string]*Point{}
 	for i := range points {
 		want[points[i].ID] = &points[i]
 	}
 	got := map[string]resultLine{}
 	for _, path := range shards {
-		lines, err := readResultLines(path, f)
+		lines, err := readResultLines(path, f, cols)
 		if err != nil {
 			return err
 		}
@@ -144,7 +145,7 @@ func Merge(w io.Writer, f Format, points []Point, shards []string) error {
 	}
 	var out bytes.Buffer
 	if f == CSV {
-		out.Write(csvLine(Columns()))
+		out.Write(csvLine(cols))
 	}
 	written := map[string]bool{}
 	for _, p := range points {
@@ -157,8 +158,8 @@ func Merge(w io.Writer, f Format, points []Point, shards []string) error {
 	return err
 }
 
-// readResultLines reads a results file of format f into its lines.
-func readResultLines(path string, f Format) ([]resultLine, error) {
+// readResultLines reads a results file of format f (with CSV columns cols) into its lines.
+func readResultLines(path string, f Format, cols []string) ([]resultLine, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -170,13 +171,13 @@ func readResultLines(path string, f Format) ([]resultLine, error) {
 	var out []resultLine
 	switch f {
 	case CSV:
-		header := csvLine(Columns())
+		header := csvLine(cols)
 		if !bytes.HasPrefix(data, header) {
 			return nil, fmt.Errorf("%s:1: not a results file of this vmsim version (not its CSV header)", path)
 		}
 		body := data[len(header):]
 		r := csv.NewReader(bytes.NewReader(body))
-		r.FieldsPerRecord = len(Columns())
+		r.FieldsPerRecord = len(cols)
 		for {
 			start := r.InputOffset()
 			rec, err := r.Read()

@@ -251,7 +251,7 @@ func FuzzReadResultLines(f *testing.F) {
 		if jsonl {
 			format = JSONL
 		}
-		lines, err := readResultLines(path, format)
+		lines, err := readResultLines(path, format, Columns())
 		if err != nil {
 			return
 		}

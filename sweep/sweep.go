@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
@@ -41,13 +42,29 @@ type Spec struct {
 	// Version is the vmsim version, part of every point's ID: results of another
 	// version are not taken for this one's.
 	Version string `yaml:"-"`
+	// Registry holds the schemes the points may name, whose own settings are keys of Base
+	// and Vary (nil: the built-in schemes, builtin.Registry()). Every point gets it.
+	Registry *scheme.Registry `yaml:"-"`
+}
+
+// registryOr returns reg, or the built-in schemes' registry when reg is nil.
+func registryOr(reg *scheme.Registry) *scheme.Registry {
+	if reg == nil {
+		return builtin.Registry()
+	}
+	return reg
 }
 
 // ReadSpec reads an experiment file (YAML; JSON is YAML too): one YAML document, whose
 // keys are exactly those of Spec, base and vary exactly settings (config keys, as vmsim
 // run --json writes them, and schemes' own settings) and costs exactly cost model keys,
 // case and all, and no value null. Anything else is an error naming the file and line.
-func ReadSpec(path string) (*Spec, error) {
+// The schemes' own settings are those of the built-in schemes (ReadSpecIn names others).
+func ReadSpec(path string) (*Spec, error) { return ReadSpecIn(path, nil) }
+
+// ReadSpecIn is ReadSpec with the schemes of reg (nil: the built-in ones): their own
+// settings are keys of base and vary, and the spec's Registry is reg.
+func ReadSpecIn(path string, reg *scheme.Registry) (*Spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -65,7 +82,7 @@ func ReadSpec(path string) (*Spec, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(path, err)
 	}
-	if line, err := checkSpecNode(&doc); err != nil {
+	if line, err := checkSpecNode(&doc, reg); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 	}
 	var s Spec
@@ -74,6 +91,7 @@ func ReadSpec(path string) (*Spec, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, yamlError(path, err)
 	}
+	s.Registry = reg
 	return &s, nil
 }
 
@@ -104,11 +122,11 @@ func yamlError(path string, err error) error {
 // is not exactly a setting's or a cost's (JSON, and so overlay, would match it whatever
 // its case). It returns the line of the first problem. The rest (the shape of the
 // document, unknown top-level keys, the values' types) is decoding's to report.
-func checkSpecNode(doc *yaml.Node) (int, error) {
+func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return 0, nil
 	}
-	settings := settingNames()
+	settings := settingNames(reg)
 	costs := fieldNames(sim.CostModel{}, "")
 	var bad struct {
 		line int
@@ -175,15 +193,15 @@ func checkSpecNode(doc *yaml.Node) (int, error) {
 
 // settingNames returns the keys a spec's base and vary take: the configuration's JSON
 // keys but trace (a sweep's traces are its own list) and params (a scheme's own settings
-// go by their names), and every scheme's own settings.
-func settingNames() []string {
+// go by their names), and the own settings of every scheme of reg (nil: the built-ins).
+func settingNames(reg *scheme.Registry) []string {
 	var names []string
 	for _, k := range fieldNames(sim.Config{}, "") {
 		if k != "trace" && k != "params" {
 			names = append(names, k)
 		}
 	}
-	return append(names, scheme.ParamNames()...)
+	return append(names, registryOr(reg).ParamNames()...)
 }
 
 // checkSet checks that every key of set is exactly one of names (checkKey), and that no
@@ -239,6 +257,10 @@ type Point struct {
 	TraceHash string
 	// Version is the vmsim version (Spec.Version), which the point's result records.
 	Version string
+	// Registry is where Config.Scheme, and the baseline's scheme none, are looked up
+	// (Spec.Registry; nil: the built-in schemes). It also gives the CSV's columns of the
+	// schemes' own counters. Invariant: every point of a sweep has the same.
+	Registry *scheme.Registry
 	// ID identifies the point in output files: a hash of the vmsim version, the trace's
 	// content hash, the full configuration and the cost model. A point whose trace was
 	// replaced by another file of the same name gets another ID, and runs again.
@@ -263,7 +285,7 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	settings := settingNames()
+	settings := settingNames(s.Registry)
 	if err := checkSet(s.Base, settings, "setting"); err != nil {
 		return nil, costs, fmt.Errorf("base: %w", err)
 	}
@@ -289,7 +311,7 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 				set[k] = s.Vary[k][idx[i]]
 			}
 			cfg := sim.DefaultConfig()
-			set, params, err := splitParams(set)
+			set, params, err := splitParams(set, s.Registry)
 			if err != nil {
 				return nil, costs, err
 			}
@@ -298,13 +320,13 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 			}
 			cfg.Params = params
 			cfg.Trace = tr
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.ValidateIn(registryOr(s.Registry)); err != nil {
 				return nil, costs, fmt.Errorf("point %s: %w", describe(set), err)
 			}
 			cj, _ := json.Marshal(cfg)
 			h := sha256.New()
 			fmt.Fprintf(h, "vmsim %s\ntrace %s\n%s\n%s", s.Version, hash, cj, costJSON)
-			points = append(points, Point{Config: cfg, TraceHash: hash, Version: s.Version, ID: hex.EncodeToString(h.Sum(nil)[:8])})
+			points = append(points, Point{Config: cfg, TraceHash: hash, Version: s.Version, ID: hex.EncodeToString(h.Sum(nil)[:8]), Registry: s.Registry})
 			// The next combination: the last key varies fastest.
 			i := len(keys) - 1
 			for ; i >= 0; i-- {
@@ -321,10 +343,10 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 	return points, costs, nil
 }
 
-// splitParams takes out of set the keys that are schemes' own settings (scheme.ParamNames),
-// as strings, and reads a cache_size given with a K, M or G suffix.
-func splitParams(set map[string]any) (rest map[string]any, params map[string]string, err error) {
-	names := scheme.ParamNames()
+// splitParams takes out of set the keys that are own settings of reg's schemes (nil: the
+// built-ins'), as strings, and reads a cache_size given with a K, M or G suffix.
+func splitParams(set map[string]any, reg *scheme.Registry) (rest map[string]any, params map[string]string, err error) {
+	names := registryOr(reg).ParamNames()
 	rest = map[string]any{}
 	for k, v := range set {
 		switch {
@@ -559,6 +581,7 @@ func Run(points []Point, opt Options, sinks ...Sink) ([]*Result, error) {
 			panic(fmt.Sprintf("sweep: Run of a point of vmsim %q as vmsim %q", p.Version, opt.Version))
 		}
 	}
+	registryOf(points) // every point has the same registry
 	// A result line a sink holds for one of the points must be that point's.
 	for _, s := range sinks {
 		if v, ok := s.(interface{ verify([]Point) error }); ok {
@@ -710,14 +733,19 @@ type baseline struct {
 	err  error
 }
 
-// BaselineConfig is the configuration of the baseline of a point: scheme none on the same
-// trace, with the same paging settings, and neither checkpoints nor failures (D25).
-func BaselineConfig(c sim.Config) sim.Config {
+// BaselineConfig is the configuration of the baseline of a point of a built-in scheme:
+// scheme none on the same trace, with the same paging settings, and neither checkpoints
+// nor failures (D25).
+func BaselineConfig(c sim.Config) sim.Config { return baselineConfig(c, nil) }
+
+// baselineConfig is BaselineConfig for a point whose scheme is one of reg (nil: the
+// built-ins).
+func baselineConfig(c sim.Config, reg *scheme.Registry) sim.Config {
 	d := sim.DefaultConfig()
 	// A scheme that models no paging has its paging settings at their defaults (anything
 	// else is refused) and reads no page from disk: its baseline is none without paging
 	// I/O, unlimited frames and zero-filled first touches.
-	if info, ok := scheme.Lookup(c.Scheme); ok && !info.Pages {
+	if info, ok := registryOr(reg).Lookup(c.Scheme); ok && !info.Pages {
 		c.Initial = "zero"
 	}
 	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify, c.Params = "none", 0, nil, 0, false, nil
@@ -727,9 +755,10 @@ func BaselineConfig(c sim.Config) sim.Config {
 }
 
 // get returns the modeled time of c's baseline, run on the trace that open yields (c's)
-// less its fail records.
-func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim.Cost, error) {
-	bc := BaselineConfig(c)
+// less its fail records, with the schemes of reg (nil: the built-ins). Precondition:
+// every call of a baselines has the same reg.
+func (b *baselines) get(c sim.Config, reg *scheme.Registry, costs sim.CostModel, open sim.Opener) (sim.Cost, error) {
+	bc := baselineConfig(c, reg)
 	key, _ := json.Marshal(bc)
 	b.mu.Lock()
 	e := b.m[string(key)]
@@ -739,7 +768,7 @@ func (b *baselines) get(c sim.Config, costs sim.CostModel, open sim.Opener) (sim
 	}
 	b.mu.Unlock()
 	e.once.Do(func() {
-		res, err := sim.Run(bc, withoutFails(open))
+		res, err := sim.RunWith(bc, withoutFails(open), sim.Options{Registry: registryOr(reg)})
 		if err != nil {
 			e.err = fmt.Errorf("its baseline (scheme none on the same trace, without failures; the trace's fail records ignored): %w", err)
 			return
@@ -766,12 +795,12 @@ func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Resul
 		}
 		return err
 	}
-	res, err := sim.Run(p.Config, open)
+	res, err := sim.RunWith(p.Config, open, sim.Options{Registry: registryOr(p.Registry)})
 	if err != nil {
 		return nil, changed(err)
 	}
 	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: p.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
-	if r.Baseline, err = base.get(p.Config, costs, open); err != nil {
+	if r.Baseline, err = base.get(p.Config, p.Registry, costs, open); err != nil {
 		return nil, changed(err)
 	}
 	if err := changed(nil); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -56,7 +57,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 // (vmsim completion bash|zsh|fish|powershell prints the script): the sim.Choices of run
 // and sweep, the trace formats, and sweep's --set/--base/--cost keys and values.
 func registerCompletions(root *cobra.Command) {
-	fixed := map[string][]string{}
+	fixed := map[string][]string{"scheme": scheme.Names()}
 	for k, v := range sim.Choices {
 		fixed[k] = v
 	}
@@ -83,7 +84,7 @@ func registerCompletions(root *cobra.Command) {
 			}
 			switch f.Name {
 			case "set", "base":
-				c.RegisterFlagCompletionFunc(f.Name, completeKV(configKeys(), sim.Choices))
+				c.RegisterFlagCompletionFunc(f.Name, completeKV(configKeys(), fixed))
 			default:
 				vals := slices.Clone(vals)
 				c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
