@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -55,9 +55,10 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 
 // registerCompletions makes shell completion offer the values of every enumerated flag
 // (vmsim completion bash|zsh|fish|powershell prints the script): the sim.Choices of run
-// and sweep, the trace formats, and sweep's --set/--base/--cost keys and values.
-func registerCompletions(root *cobra.Command) {
-	fixed := map[string][]string{"scheme": scheme.Names()}
+// and sweep and the schemes of reg, the trace formats, and sweep's --set/--base/--cost
+// keys and values.
+func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
+	fixed := map[string][]string{"scheme": reg.Names()}
 	for k, v := range sim.Choices {
 		fixed[k] = v
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // Exit statuses.
@@ -23,9 +25,15 @@ const (
 // complete, but the exit status says the run is wrong.
 var errMismatch = errors.New("verification found mismatches")
 
-func main() {
+// Execute is the whole of a main function: it runs Main on the process's arguments,
+// standard output and standard error with the schemes of reg (nil: the built-in ones),
+// and exits the process with Main's status. It catches SIGINT and SIGTERM first, so that
+// an interrupted command removes the files it was writing (and kills the programs vmsim
+// record traces) before the process dies of the signal; a failed close of standard output
+// (a full disk under a redirection) is an error, exit status 2. It does not return.
+func Execute(reg *scheme.Registry) {
 	atomicfile.CatchSignals()
-	code := execute(os.Args[1:], os.Stdout, os.Stderr)
+	code := Main(os.Args[1:], reg, os.Stdout, os.Stderr)
 	// Standard output is an output like any other: a failed close (a full disk under a
 	// redirection, a network file system) is an error.
 	if err := os.Stdout.Close(); err != nil && code == exitOK && !errors.Is(err, os.ErrClosed) {
@@ -55,11 +63,22 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// execute runs the CLI with args and returns the exit status. A failed write to stdout
-// (a full disk, a closed pipe) is an error, whatever the command made of it.
-func execute(args []string, stdout, stderr io.Writer) int {
+// Main runs the vmsim command line with args (the arguments, without the program's name)
+// and returns the exit status: 0 on success, 1 when --verify found a mismatch, 2 for a
+// usage error or bad input; vmsim record returns the traced program's status. reg holds
+// the schemes that vmsim run and sweep take (--scheme, and each scheme's own settings as
+// flags and keys) and vmsim schemes lists; nil means the built-in ones
+// (builtin.Registry()). vmsim reproduce runs its fixed study of built-in schemes,
+// whatever reg holds. Main writes to stdout and stderr only (a failed write to stdout,
+// a full disk or a closed pipe, is an error, whatever the command made of it), and reads
+// standard input for a trace named "-". It leaves signals alone: a main function calls
+// Execute, which catches them.
+func Main(args []string, reg *scheme.Registry, stdout, stderr io.Writer) int {
+	if reg == nil {
+		reg = builtin.Registry()
+	}
 	out := &checkedWriter{w: stdout}
-	root := newRoot(out, stderr)
+	root := newRoot(reg, out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
 	var pe programExit
@@ -92,7 +111,7 @@ func printError(w io.Writer, err error) {
 	io.WriteString(w, b.String())
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "vmsim",
 		Short: "Emulate virtual checkpoints: checkpoint and rollback built into virtual-memory translation",
@@ -108,8 +127,8 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	defer registerCompletions(root)
-	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(stdout), newIntervalCmd(stdout))
+	defer registerCompletions(root, reg)
+	root.AddCommand(newRunCmd(reg, stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(reg, stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(reg, stdout), newIntervalCmd(stdout))
 	root.AddCommand(newCalibrateCmd(stdout, stderr))
 	return root
 }

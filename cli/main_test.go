@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = execute(args, &out, &errb)
+	code = Main(args, nil, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -124,7 +124,7 @@ func TestHelpDocumentsEverything(t *testing.T) {
 
 // The README's counter table must say what the code says.
 func TestReadmeCounters(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -13,11 +13,11 @@ func TestReadmeExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every README example")
 	}
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir("../..")
+	t.Chdir("..")
 	n := 0
 	for _, line := range strings.Split(string(b), "\n") {
 		cmd, ok := strings.CutPrefix(line, "    vmsim ")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 				break
 			}
 		}
-		main()
+		Execute(nil)
 	}
 	os.Exit(m.Run())
 }
@@ -123,7 +123,7 @@ func TestWriteErrorsExit2(t *testing.T) {
 	for _, args := range tests {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			var errb strings.Builder
-			if code := execute(args, fullWriter{}, &errb); code != exitBad || !strings.Contains(errb.String(), "no space left") {
+			if code := Main(args, nil, fullWriter{}, &errb); code != exitBad || !strings.Contains(errb.String(), "no space left") {
 				t.Errorf("exit %d: %q", code, errb.String())
 			}
 		})

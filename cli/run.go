@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"crypto/sha256"
@@ -19,7 +19,7 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
 	var asJSON, check bool
 	cmd := &cobra.Command{
@@ -28,7 +28,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long:  runLong(),
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg.Params = schemeParams(cmd.Flags())
+			cfg.Params = schemeParams(cmd.Flags(), reg)
 			format, err := traces.ParseFormat(cfg.Format)
 			if err != nil {
 				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
@@ -81,7 +81,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				close(hash.done)
 			}
 			// The warnings about the failure regime come first: such a run can take long.
-			if cfg.Validate() == nil {
+			if cfg.ValidateIn(reg) == nil {
 				for _, w := range cfg.Warnings() {
 					fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
 				}
@@ -101,7 +101,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 				}
 				return f, nil
 			}
-			res, err := sim.RunWith(cfg, open, sim.Options{CheckEvery: check})
+			res, err := sim.RunWith(cfg, open, sim.Options{Registry: reg, CheckEvery: check})
 			if progress != nil {
 				progress.close()
 			}
@@ -129,7 +129,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.SortFlags = false
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ...} instead of a table`)
-	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(scheme.Names(), ", ")+" (see 'vmsim schemes')")
+	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+" (see 'vmsim schemes')")
 	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
 	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
 	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames, for the schemes that page; 0 for unlimited")
@@ -161,7 +161,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
 	f.StringVar(&cfg.TLBCheckpoint, "tlb-checkpoint", cfg.TLBCheckpoint, choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
-	addSchemeParams(f)
+	addSchemeParams(f, reg)
 	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error (exit 2) when the trace touches more than this many distinct pages (0: no limit); the default, 2^25, keeps a run within a few GiB; with --verify, which costs about 56 bytes more a page per --verify-block in a page, the default shrinks to fit 12 GiB (about 3.3 M pages at 4 KiB pages and 64-byte blocks)")
 	return cmd
 }

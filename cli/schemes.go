@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"github.com/vmsim/vmsim/sim"
 )
 
-func newSchemesCmd(stdout io.Writer) *cobra.Command {
+func newSchemesCmd(reg *scheme.Registry, stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "schemes",
 		Short: "List the checkpoint schemes --scheme accepts, with their settings and counters",
@@ -28,14 +28,15 @@ in a run's stats). Every scheme also reports the common counters listed by 'vmsi
 --help'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeSchemes(stdout)
+			return writeSchemes(stdout, reg)
 		},
 	}
 }
 
-func writeSchemes(w io.Writer) error {
+// writeSchemes lists the schemes of reg on w.
+func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 	var b strings.Builder
-	for i, s := range scheme.All() {
+	for i, s := range reg.All() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -64,13 +65,13 @@ func writeSchemes(w io.Writer) error {
 	return err
 }
 
-// addSchemeParams adds a flag for every registered scheme's own setting, once per name.
-func addSchemeParams(f *pflag.FlagSet) {
+// addSchemeParams adds a flag for the own setting of every scheme of reg, once per name.
+func addSchemeParams(f *pflag.FlagSet, reg *scheme.Registry) {
 	seen := map[string][]string{}
 	docs := map[string]string{}
 	defs := map[string]string{}
 	var order []string
-	for _, s := range scheme.All() {
+	for _, s := range reg.All() {
 		for _, p := range s.Params {
 			if _, ok := seen[p.Name]; !ok {
 				order = append(order, p.Name)
@@ -88,9 +89,9 @@ func addSchemeParams(f *pflag.FlagSet) {
 }
 
 // schemeParams returns the schemes' own settings the user set on the command line.
-func schemeParams(f *pflag.FlagSet) map[string]string {
+func schemeParams(f *pflag.FlagSet, reg *scheme.Registry) map[string]string {
 	var out map[string]string
-	for _, name := range scheme.ParamNames() {
+	for _, name := range reg.ParamNames() {
 		if fl := f.Lookup(name); fl != nil && fl.Changed {
 			if out == nil {
 				out = map[string]string{}

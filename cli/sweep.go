@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 )
@@ -22,6 +23,8 @@ import (
 type specFlags struct {
 	specPath                string
 	trs, sets, bases, costs []string
+	// reg holds the schemes the experiment may name.
+	reg *scheme.Registry
 }
 
 func (sf *specFlags) register(f *pflag.FlagSet) {
@@ -51,10 +54,10 @@ func (sf *specFlags) args() []string {
 
 // points reads the experiment and expands it into its points and cost model.
 func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
-	spec := &sweep.Spec{}
+	spec := &sweep.Spec{Registry: sf.reg}
 	if sf.specPath != "" {
 		var err error
-		if spec, err = sweep.ReadSpec(sf.specPath); err != nil {
+		if spec, err = sweep.ReadSpecIn(sf.specPath, sf.reg); err != nil {
 			return nil, sim.CostModel{}, err
 		}
 	}
@@ -81,8 +84,8 @@ func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
 	return spec.Points()
 }
 
-func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
-	var sf specFlags
+func newSweepCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
+	sf := specFlags{reg: reg}
 	var csvPath, jsonlPath, shardFlag, decodeMemory, traceCache string
 	var jobs int
 	cmd := &cobra.Command{
@@ -217,7 +220,7 @@ sweep opened it) fails its points with an error naming it; run the sweep again.`
 	f.StringVar(&shardFlag, "shard", "", "run shard I of N (I/N, 0 <= I < N): a deterministic share of the points")
 	f.StringVar(&decodeMemory, "decode-memory", "auto", "memory for traces decoded once and shared (a size: 4G, 512M; auto: a quarter of memory; 0: stream every run)")
 	f.StringVar(&traceCache, "trace-cache", "", "read trace files through copies in this directory (a node's local disk)")
-	cmd.AddCommand(newSweepMergeCmd(stderr), newSweepSlurmCmd(stdout))
+	cmd.AddCommand(newSweepMergeCmd(reg, stderr), newSweepSlurmCmd(reg, stdout))
 	return cmd
 }
 
@@ -239,8 +242,8 @@ func parseDecodeMemory(s string) (int64, error) {
 	return int64(n), nil
 }
 
-func newSweepMergeCmd(stderr io.Writer) *cobra.Command {
-	var sf specFlags
+func newSweepMergeCmd(reg *scheme.Registry, stderr io.Writer) *cobra.Command {
+	sf := specFlags{reg: reg}
 	var format string
 	var force bool
 	cmd := &cobra.Command{
@@ -289,8 +292,8 @@ existing OUT is replaced only with --force.`,
 	return cmd
 }
 
-func newSweepSlurmCmd(stdout io.Writer) *cobra.Command {
-	var sf specFlags
+func newSweepSlurmCmd(reg *scheme.Registry, stdout io.Writer) *cobra.Command {
+	sf := specFlags{reg: reg}
 	var o sweep.SlurmOptions
 	var outPath string
 	cmd := &cobra.Command{

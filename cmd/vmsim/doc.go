@@ -13,4 +13,8 @@
 // Run `vmsim help run` for every flag and every counter. Exit status: 0 on success, 1 when
 // --verify found a mismatch, 2 for a usage error or bad input; vmsim record exits with the
 // traced program's status.
+//
+// The commands are package cli's, run on the built-in schemes (package builtin): a main
+// package of another module runs them on schemes of its own with cli.Execute (see
+// examples/customscheme).
 package main
