@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vmsim/vmsim/internal/schemetest"
 	"github.com/vmsim/vmsim/memctl"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )

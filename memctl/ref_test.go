@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/vmsim/vmsim/internal/schemetest"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )

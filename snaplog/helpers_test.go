@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/vmsim/vmsim/internal/schemetest"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/traces"
 )
 
