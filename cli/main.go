@@ -69,10 +69,10 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 // the schemes that vmsim run and sweep take (--scheme, and each scheme's own settings as
 // flags and keys) and vmsim schemes lists; nil means the built-in ones
 // (builtin.Registry()). vmsim reproduce runs its fixed study of built-in schemes,
-// whatever reg holds. Main writes to stdout and stderr only (a failed write to stdout,
-// a full disk or a closed pipe, is an error, whatever the command made of it), and reads
-// standard input for a trace named "-". It leaves signals alone: a main function calls
-// Execute, which catches them.
+// whatever reg holds. Main prints to stdout and stderr (a failed write to stdout, a full
+// disk or a closed pipe, is an error, whatever the command made of it), writes the files
+// the command names, and reads standard input for a trace named "-". It leaves signals
+// alone: a main function calls Execute, which catches them.
 func Main(args []string, reg *scheme.Registry, stdout, stderr io.Writer) int {
 	if reg == nil {
 		reg = builtin.Registry()
