@@ -197,7 +197,7 @@ func writeZip(t *testing.T, path string, chunk []byte) {
 }
 
 // drSampleDir is DynamoRIO's public threadsig sample in the shared data (its README.md).
-const drSampleDir = "../../../shared/traces/drmemtrace/threadsig/drmemtrace.threadsig.2765542.9400.dir"
+const drSampleDir = "../../shared/traces/drmemtrace/threadsig/drmemtrace.threadsig.2765542.9400.dir"
 
 // TestTraceStatsDrmemtraceSample checks that vmsim trace stats prints the totals of
 // DynamoRIO's basic_counts on the sample: 21 threads, 15,219,806 loads, 17,411,738
