@@ -2,9 +2,8 @@ package mmu
 
 import (
 	"fmt"
+	"github.com/vmsim/vmsim/internal/testseed"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/vmsim/vmsim/pagetable"
@@ -186,15 +185,4 @@ func TestDualMapModel(t *testing.T) {
 
 // testSeed returns the seed of a randomized test: $VMSIM_TEST_SEED when set, to rerun a
 // failure, else a fresh random one. It logs the seed, which a failing test prints.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
-		}
-	}
-	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
-	return seed
-}
+func testSeed(t *testing.T) uint64 { return testseed.Seed(t) }

@@ -3,12 +3,11 @@ package validate
 import (
 	"context"
 	"errors"
+	"github.com/vmsim/vmsim/internal/testseed"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,18 +16,7 @@ import (
 )
 
 // testSeed returns a random seed, or VMSIM_TEST_SEED's, and logs it.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("VMSIM_TEST_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("VMSIM_TEST_SEED=%q: want an unsigned integer", s)
-		}
-	}
-	t.Logf("seed %d (rerun with VMSIM_TEST_SEED=%d)", seed, seed)
-	return seed
-}
+func testSeed(t *testing.T) uint64 { return testseed.Seed(t) }
 
 // shared is the build the tests share (each program compiled once), made by the first
 // test that needs it and removed by TestMain.
