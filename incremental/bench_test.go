@@ -15,9 +15,9 @@ var sink uint64
 // mirror) against a bare loop over the same accesses.
 func BenchmarkAccess(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	acc := make([]scheme.Access, 1<<14)
+	acc := make([]traces.Record, 1<<14)
 	for i := range acc {
-		acc[i] = scheme.Access{Addr: uint64(rng.IntN(1 << 24)), Size: 8, Kind: traces.Kind(rng.IntN(2)), N: int64(i + 1)}
+		acc[i] = traces.Record{Addr: uint64(rng.IntN(1 << 24)), Size: 8, Kind: traces.Kind(rng.IntN(2))}
 	}
 	b.Run("baseline", func(b *testing.B) {
 		var s uint64
@@ -29,7 +29,8 @@ func BenchmarkAccess(b *testing.B) {
 	b.Run("incremental", func(b *testing.B) {
 		s, _ := incremental.New(scheme.Machine{PageSize: 4096}, incremental.Settings{MergeEvery: 8, MirrorCache: 1 << 20, MirrorFlushEvery: 100000}, nil)
 		for i := 0; b.Loop(); i++ {
-			s.Access(acc[i&(len(acc)-1)])
+			k := i & (len(acc) - 1)
+			s.Access(scheme.Run{Recs: acc[k : k+1], N: int64(k)})
 			if i%10000 == 9999 {
 				s.Checkpoint(0)
 			}

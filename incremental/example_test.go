@@ -19,7 +19,7 @@ func ExampleNew() {
 	n := int64(0)
 	write := func(addr uint64) {
 		n++
-		s.Access(scheme.Access{Addr: addr, Size: 8, Kind: traces.Write, N: n})
+		s.Access(scheme.Run{Recs: []traces.Record{{Addr: addr, Size: 8, Kind: traces.Write}}, N: n - 1}) // access n
 	}
 	write(0x1000)
 	write(0x2000)

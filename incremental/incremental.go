@@ -45,9 +45,6 @@ type Incremental struct {
 	// union is the pages a restore of every domain reads.
 	// Invariant: union == sum over domains of unionPages.
 	union int64
-	// n is the number (Access.N) of the access performed last; AccessBatch numbers its
-	// records on from it.
-	n int64
 
 	c counts
 }
@@ -138,15 +135,25 @@ func (s *Incremental) dom(d scheme.Domain) *domState {
 	return st
 }
 
-// Access performs one access: a write to a page not written since the checkpoint traps
-// once (write protection) and marks it dirty. An access past Machine.MaxPages does
+// Access performs the run's accesses: a write to a page not written since the checkpoint
+// traps once (write protection) and marks it dirty. An access past Machine.MaxPages does
 // nothing more than set Err.
-func (s *Incremental) Access(a scheme.Access) {
-	s.n = a.N
-	s.dev.Tick(a.N)
+func (s *Incremental) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		s.access(&run.Recs[i], run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+	}
+	return len(run.Recs)
+}
+
+// access performs access n, a.
+func (s *Incremental) access(a *record.Record, n int64) {
+	s.dev.Tick(n)
 	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
 	write := a.Kind.Writes()
-	if !s.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+	if !s.pages.Add(uint32(a.ASID), first, last, write, n) {
 		return
 	}
 	if !write {
@@ -154,18 +161,6 @@ func (s *Incremental) Access(a scheme.Access) {
 	}
 	st := s.dom(s.DomainOf(a.ASID))
 	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
-}
-
-// AccessBatch performs recs as Access performs each, numbered on from the access performed
-// last (scheme.BatchAccessor).
-func (s *Incremental) AccessBatch(recs []record.Record) int64 {
-	return scheme.EachAccess(s, recs, s.n)
-}
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of its last page in memory (scheme.VerifyingBatchAccessor).
-func (s *Incremental) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
-	return scheme.EachAccessVerify(s, recs, s.n, s.shift, check)
 }
 
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental
@@ -260,19 +255,9 @@ func (s *Incremental) Crash() {
 	s.c.restores++
 }
 
-// Load reads blocks from memory.
-func (s *Incremental) Load(asid record.ASID, first uint64, dst []uint64) {
-	s.mem.Load(asid, first, dst)
-}
-
-// Store writes blocks into memory.
-func (s *Incremental) Store(asid record.ASID, first uint64, src []uint64) {
-	s.mem.Store(asid, first, src)
-}
-
-// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (s *Incremental) PageStamps(asid record.ASID, n uint64) []uint64 {
-	return s.mem.PageStamps(asid, n)
+// Image returns the stamps of page n of asid in memory (scheme.Scheme).
+func (s *Incremental) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	return s.mem.Image(asid, n, create)
 }
 
 // Counters adds incremental's counts to c.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vmsim/vmsim/incremental"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -31,17 +32,16 @@ func TestCheckpointWritesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, a := range []scheme.Access{
+	for i, a := range []traces.Record{
 		{Addr: 0x2000, Size: 4, Kind: traces.Write},
 		{Addr: 0x1ffc, Size: 8, Kind: traces.Modify},
 		{Addr: 0x10, Size: 4, ASID: 3, Kind: traces.Write},
 		{Addr: 0x9000, Size: 4, Kind: traces.Read},
 	} {
-		a.N = int64(i + 1)
-		s.Access(a)
+		schemetest.Perform(s, int64(i+1), a)
 	}
 	s.Checkpoint(0)
 	s.Checkpoint(0)
-	s.Access(scheme.Access{Addr: 0x2100, Size: 4, Kind: traces.Write, N: 5})
+	schemetest.Perform(s, 5, traces.Record{Addr: 0x2100, Size: 4, Kind: traces.Write})
 	s.Checkpoint(0)
 }

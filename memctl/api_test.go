@@ -9,6 +9,7 @@ import (
 
 	"github.com/vmsim/vmsim/memctl"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -31,14 +32,14 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	}
 	deliver := func(asid traces.ASID, g uint64, data []uint64) { c.Backup().Send(asid, g, data) }
 	write := func(asid traces.ASID, addr uint64, size uint32, stamp uint64) {
-		c.Access(scheme.Access{Addr: addr, Size: size, ASID: asid, Kind: traces.Write})
+		schemetest.Perform(c, 0, traces.Record{Addr: addr, Size: size, ASID: asid, Kind: traces.Write})
 		n := (addr+uint64(size)-1)/64 - addr/64 + 1
-		c.Store(asid, addr/64, slices.Repeat([]uint64{stamp}, int(n)))
+		sim.Store(c, machine(64), asid, addr/64, slices.Repeat([]uint64{stamp}, int(n)))
 	}
 	// Page 2 first (granules 0x2040 and 0x2080, one access across both), then a read of
 	// page 1's granule 0x1000, then asid 1's page 2.
 	write(0, 0x2070, 32, 7)
-	c.Access(scheme.Access{Addr: 0x1000, Size: 4, Kind: traces.Read})
+	schemetest.Perform(c, 0, traces.Record{Addr: 0x1000, Size: 4, Kind: traces.Read})
 	write(1, 0x2000, 8, 9)
 	gomock.InOrder(
 		link.EXPECT().Send(traces.ASID(0), uint64(0x2040/64), []uint64{7}).Do(deliver),
@@ -54,17 +55,17 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	)
 	c.Checkpoint(c.DomainOf(0))
 	write(0, 0x2040, 4, 11)
-	c.Access(scheme.Access{Addr: 0x20c0, Size: 4, Kind: traces.Read})
+	schemetest.Perform(c, 0, traces.Record{Addr: 0x20c0, Size: 4, Kind: traces.Read})
 	c.Checkpoint(c.DomainOf(0))
 	write(0, 0x2080, 64, 12)
 	write(1, 0x2000, 64, 13)
 	c.Rollback(c.DomainOf(0))
 	got := make([]uint64, 4)
-	c.Load(0, 0x2000/64, got)
+	sim.Load(c, machine(64), 0, 0x2000/64, got)
 	if want := []uint64{0, 11, 7, 0}; !slices.Equal(got, want) {
 		t.Errorf("after rollback, asid 0 page 2 granules 0..3 hold %v, want %v", got, want)
 	}
-	c.Load(1, 0x2000/64, got[:1])
+	sim.Load(c, machine(64), 1, 0x2000/64, got[:1])
 	if got[0] != 9 {
 		t.Errorf("after rollback asid 1's granule holds %d, want 9", got[0])
 	}
@@ -86,7 +87,9 @@ func TestBitmap2Sequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := func(n int64, addr uint64) { c.Access(scheme.Access{Addr: addr, Size: 8, Kind: traces.Write, N: n}) }
+	w := func(n int64, addr uint64) {
+		schemetest.Perform(c, n, traces.Record{Addr: addr, Size: 8, Kind: traces.Write})
+	}
 	w(1, 0x0)
 	w(2, 0x40)
 	w(3, 0x80)
@@ -134,7 +137,7 @@ func TestMaxPages(t *testing.T) {
 	m.MaxPages = 2
 	c, _ := memctl.New(memctl.Undo, m, memctl.Options{})
 	for p := uint64(0); p < 3; p++ {
-		c.Access(scheme.Access{Addr: p << 12, Size: 1, Kind: traces.Write})
+		schemetest.Perform(c, 0, traces.Record{Addr: p << 12, Size: 1, Kind: traces.Write})
 	}
 	if c.Err() == nil {
 		t.Fatal("a third page passed MaxPages 2")
@@ -150,12 +153,14 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	c.Access(scheme.Access{Addr: 0x1000, Size: 8, Kind: traces.Write, N: 1})  // granule 0x1000
-	c.Access(scheme.Access{Addr: 0x103c, Size: 8, Kind: traces.Write, N: 2})  // 0x1000 and 0x1040
-	c.Access(scheme.Access{Addr: 0x2000, Size: 64, Kind: traces.Read, N: 3})  // read: no mark
-	c.Checkpoint(c.DomainOf(0))                                               // copies 2 granules
-	c.Access(scheme.Access{Addr: 0x2000, Size: 4, Kind: traces.Modify, N: 4}) // granule 0x2000
-	c.Rollback(c.DomainOf(0))                                                 // restores 1 granule
+	c.Access(scheme.Run{Recs: []traces.Record{ // accesses 1 to 3
+		{Addr: 0x1000, Size: 8, Kind: traces.Write}, // granule 0x1000
+		{Addr: 0x103c, Size: 8, Kind: traces.Write}, // 0x1000 and 0x1040
+		{Addr: 0x2000, Size: 64, Kind: traces.Read}, // read: no mark
+	}})
+	c.Checkpoint(c.DomainOf(0))                                                                     // copies 2 granules
+	c.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x2000, Size: 4, Kind: traces.Modify}}, N: 3}) // granule 0x2000
+	c.Rollback(c.DomainOf(0))                                                                       // restores 1 granule
 	var k scheme.Counters
 	c.Counters(&k)
 	fmt.Printf("copied %d, stalled %d, restored %d, shadow %d bytes\n",
@@ -186,11 +191,7 @@ func Example_run() {
 // BenchmarkAccess measures the controller's work per access (not verifying) for each
 // strategy, against a bare loop over the same accesses.
 func BenchmarkAccess(b *testing.B) {
-	recs := refTrace(3, 1<<16, 2)
-	acc := make([]scheme.Access, len(recs))
-	for i, r := range recs {
-		acc[i] = scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: int64(i + 1)}
-	}
+	acc := refTrace(3, 1<<16, 2)
 	b.Run("baseline", func(b *testing.B) {
 		var sum uint64
 		for i := range b.N {
@@ -203,7 +204,8 @@ func BenchmarkAccess(b *testing.B) {
 		b.Run(s.String(), func(b *testing.B) {
 			c, _ := memctl.New(s, machine(0), memctl.Options{CopyRate: memctl.DefaultCopyRate})
 			for i := range b.N {
-				c.Access(acc[i&(len(acc)-1)])
+				k := i & (len(acc) - 1)
+				c.Access(scheme.Run{Recs: acc[k : k+1], N: int64(k)})
 				if i%1000 == 999 {
 					c.Checkpoint(0)
 				}

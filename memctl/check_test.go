@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
+	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -21,9 +23,9 @@ func checkedController(t *testing.T, s Strategy) *Controller {
 	n := int64(0)
 	acc := func(addr uint64, k traces.Kind) {
 		n++
-		c.Access(scheme.Access{Addr: addr, Size: 8, Kind: k, N: n})
+		schemetest.Perform(c, n, traces.Record{Addr: addr, Size: 8, Kind: k})
 		if k.Writes() {
-			c.Store(0, addr/64, []uint64{uint64(n)})
+			sim.Store(c, m, 0, addr/64, []uint64{uint64(n)})
 		}
 	}
 	acc(0x0, traces.Write)

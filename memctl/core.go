@@ -224,25 +224,36 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 	return st[i*c.upg : (i+1)*c.upg]
 }
 
-// Access performs one memory access: every granule overlapping [Addr, Addr+Size) is
-// touched, and written when the access writes (a write-back, or a store without a cache).
-// Precondition: the access does not wrap past the end of the address space.
-func (c *Controller) Access(a scheme.Access) { c.access(a) }
-
-// access is Access; it returns the page of the access's last byte. It is the only loop
-// over an access's granules: what differs between strategies is behind two nil checks,
-// clock (before the access) and marker (at a granule's first write since the checkpoint).
-func (c *Controller) access(a scheme.Access) *page {
-	if c.clock != nil {
-		c.clock.advance(a.N)
+// Access performs the run's memory accesses in order: every granule overlapping [Addr,
+// Addr+Size) of each is touched, and written when the access writes (a write-back, or a
+// store without a cache); under --verify run.Verify follows each access. It is the
+// controller's one loop over accesses (the branch on run.Verify costs the hot loop less
+// than 2%, BenchmarkSchemeVerify: no specialised copies).
+// Precondition: no access wraps past the end of the address space.
+func (c *Controller) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		c.access(&run.Recs[i], run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
 	}
-	c.n = a.N
-	end := a.Addr + uint64(max(a.Size, 1)) - 1 // an access covers at least one byte
-	write := a.Kind.Writes()
+	return len(run.Recs)
+}
+
+// access performs access n, r: the only loop over an access's granules. What differs
+// between strategies is behind two nil checks, clock (before the access) and marker (at a
+// granule's first write since the checkpoint).
+func (c *Controller) access(r *record.Record, n int64) {
+	if c.clock != nil {
+		c.clock.advance(n)
+	}
+	c.n = n
+	end := r.Addr + uint64(max(r.Size, 1)) - 1 // an access covers at least one byte
+	write := r.Kind.Writes()
 	per := c.pshift - c.gshift
 	last := end >> c.gshift
-	for g := a.Addr >> c.gshift; ; g++ {
-		p := c.page(a.ASID, g>>per)
+	for g := r.Addr >> c.gshift; ; g++ {
+		p := c.page(r.ASID, g>>per)
 		i := g & (c.gpp - 1)
 		w, bit := i>>6, uint64(1)<<(i&63)
 		if p.touched[w]&bit == 0 {
@@ -258,51 +269,26 @@ func (c *Controller) access(a scheme.Access) *page {
 			if c.marker != nil && p.marks[w]&bit == 0 {
 				// Only a plain write replaces a whole granule's data without reading it: a
 				// modify reads the granule first.
-				full := a.Kind == record.Write && a.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
+				full := r.Kind == record.Write && r.Addr <= g<<c.gshift && end >= (g+1)<<c.gshift-1
 				c.marker.firstWrite(p, i, full)
 				c.mark(p, w, bit)
 			}
 		}
 		if g == last {
-			return p
+			return
 		}
 	}
 }
 
-// AccessBatch performs recs as Access performs each, numbered on from the access performed
-// last (scheme.BatchAccessor: the driver's fast path). It is scheme.EachAccess written
-// out: the generic helper calls Access through its dictionary, which measured 5-8% slower
-// here (BenchmarkSchemeVerify, bitmap and undo).
-func (c *Controller) AccessBatch(recs []record.Record) (writes int64) {
-	for i := range recs {
-		r := &recs[i]
-		if r.Kind.Writes() {
-			writes++
-		}
-		c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
-	}
-	return writes
-}
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of its last page as memory holds them (scheme.VerifyingBatchAccessor).
-func (c *Controller) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
-	for i := range recs {
-		r := &recs[i]
-		if r.Kind.Writes() {
-			writes++
-		}
-		p := c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
-		check(i, p.mem)
-	}
-	return writes
-}
-
-// PageStamps returns the stamps of page n of asid as memory holds them, nil for a page
-// never accessed (scheme.StampView: --verify reads and writes them in place).
-func (c *Controller) PageStamps(asid record.ASID, n uint64) []uint64 {
+// Image returns the stamps of page n of asid as memory holds them, in place; nil for a
+// page never accessed. Every page an access wrote was accessed: create asks for nothing
+// more.
+func (c *Controller) Image(asid record.ASID, n uint64, create bool) []uint64 {
 	if p := c.find(asid, n); p != nil {
 		return p.mem
+	}
+	if create {
+		panic(fmt.Sprintf("memctl: Image(create) of page (%d, %#x), never accessed", asid, n))
 	}
 	return nil
 }
@@ -350,37 +336,6 @@ func (c *Controller) Crash() {
 		panic(fmt.Sprintf("memctl: Crash on strategy %s, which cannot recover a crash of volatile memory", c.strat))
 	}
 	r.crash()
-}
-
-// Load copies into dst the stamps of blocks first.. of asid as memory holds them now.
-func (c *Controller) Load(asid record.ASID, first uint64, dst []uint64) {
-	for k := 0; k < len(dst); {
-		b := first + uint64(k)
-		u := b & (c.upp - 1)
-		n := min(len(dst)-k, int(c.upp-u)) // blocks left in this page
-		p := c.find(asid, b>>(c.pshift-c.ushift))
-		if p == nil {
-			clear(dst[k : k+n])
-		} else {
-			copy(dst[k:k+n], p.mem[u:])
-		}
-		k += n
-	}
-}
-
-// Store writes src into blocks first.. of asid: the data of the write just performed.
-func (c *Controller) Store(asid record.ASID, first uint64, src []uint64) {
-	for k := 0; k < len(src); {
-		b := first + uint64(k)
-		u := b & (c.upp - 1)
-		n := min(len(src)-k, int(c.upp-u))
-		p := c.find(asid, b>>(c.pshift-c.ushift))
-		if p == nil {
-			panic(fmt.Sprintf("memctl: Store to page (%d, %#x) never accessed", asid, b>>(c.pshift-c.ushift)))
-		}
-		copy(p.mem[u:], src[k:k+n])
-		k += n
-	}
 }
 
 // Counters adds the controller's counts to k.

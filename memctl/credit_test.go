@@ -83,7 +83,7 @@ func TestBitmap2CreditKeptWhileAnotherDomainWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := func(n int64, asid traces.ASID, addr uint64, k traces.Kind) {
-		c.Access(scheme.Access{Addr: addr, Size: 8, ASID: asid, Kind: k, N: n})
+		schemetest.Perform(c, n, traces.Record{Addr: addr, Size: 8, ASID: asid, Kind: k})
 		if err := c.Check(); err != nil {
 			t.Fatalf("after access %d: %v", n, err)
 		}

@@ -105,7 +105,7 @@ type marker interface {
 }
 
 // clock is a strategy that works between the program's accesses (bitmap2's copier):
-// advance is called before the access numbered n (scheme.Access.N) while Controller.n is
+// advance is called before the access numbered n (scheme.Run numbering) while Controller.n is
 // still the number of the access before.
 type clock interface {
 	advance(n int64)

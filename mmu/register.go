@@ -22,11 +22,7 @@ func NoneInfo() scheme.Info {
 		Level: scheme.LevelCPU,
 		Pages: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("none", m)
-			if err != nil {
-				return nil, err
-			}
-			return &noneAdapter{a, a.s.(*None)}, nil
+			return newAdapter("none", m)
 		},
 	}
 }
@@ -43,11 +39,7 @@ func DualMapInfo() scheme.Info {
 		Pages:              true,
 		VirtualCheckpoints: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("dualmap", m)
-			if err != nil {
-				return nil, err
-			}
-			return &dualMapAdapter{a, a.s.(*DualMap)}, nil
+			return newAdapter("dualmap", m)
 		},
 	}
 }
@@ -55,20 +47,21 @@ func DualMapInfo() scheme.Info {
 // adapter runs a page-level Scheme on the byte-granular substrate: it splits each access
 // into the pages it covers, hands each one the next-use time of --replace opt, and keeps
 // the verification stamps in the page's current version.
+//
+// Invariant: exactly one of none and dual is not nil, and it is s.
 type adapter struct {
-	s          Scheme
-	m          *machine
-	shift      uint // log2 page size
-	blockShift uint // log2 verify block
-	perPage    uint // log2 blocks per page
-	nextUse    func() int64
+	s       Scheme
+	none    *None
+	dual    *DualMap
+	m       *machine
+	shift   uint // log2 page size
+	nextUse func() int64
 	// ckptDiskWrites counts the disk writes made inside Checkpoint (volatile memory).
 	ckptDiskWrites int64
-	// maxPages is Machine.MaxPages; n is the highest access number (scheme.Access.N)
-	// performed, from which AccessBatch numbers its records; errAt is the number of the
-	// access that took the page table past maxPages (0: none has).
+	// maxPages is Machine.MaxPages; errAt is the number of the access that took the page
+	// table past maxPages (0: none has).
 	maxPages int
-	n, errAt int64
+	errAt    int64
 }
 
 func newAdapter(name string, m scheme.Machine) (*adapter, error) {
@@ -91,8 +84,6 @@ func newAdapter(name string, m scheme.Machine) (*adapter, error) {
 	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse, maxPages: m.MaxPages}
 	if m.VerifyBlock > 0 {
 		c.Blocks = int(m.PageSize / m.VerifyBlock)
-		a.blockShift = uint(bits.TrailingZeros64(m.VerifyBlock))
-		a.perPage = a.shift - a.blockShift
 	}
 	s, err := New(c)
 	if err != nil {
@@ -101,178 +92,50 @@ func newAdapter(name string, m scheme.Machine) (*adapter, error) {
 	a.s = s
 	switch s := s.(type) {
 	case *None:
-		a.m = s.machine
+		a.m, a.none = s.machine, s
 	case *DualMap:
-		a.m = s.machine
+		a.m, a.dual = s.machine, s
 	}
 	a.m.pt.SetMaxPages(m.MaxPages)
 	return a, nil
 }
 
-// The two concrete adapters call their page-level scheme directly (no interface call
-// on the hot path): each access references every page it covers, in address order (the
-// trace readers guarantee that no access wraps past the end of the address space). The
-// page span is computed from the fields, not by passing the Access on: copying it to the
-// stack defeats store forwarding and cost a third of the replay's time. The loops are
-// written twice on purpose: a shared generic or a branch per page measured slower.
-type (
-	noneAdapter struct {
-		*adapter
-		s *None
-	}
-	dualMapAdapter struct {
-		*adapter
-		s *DualMap
-	}
-)
-
-func (a *noneAdapter) Access(x scheme.Access) {
-	a.n = max(a.n, x.N)
-	first, last := x.Addr>>a.shift, (x.Addr+uint64(x.Size)-1)>>a.shift
-	write := x.Kind.Writes()
-	for vpn := first; ; vpn++ {
-		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if a.m.pt.Err() != nil {
-			a.refused(x.N)
-			return
-		}
-		if vpn == last {
-			return
-		}
-	}
-}
-
-func (a *dualMapAdapter) Access(x scheme.Access) {
-	a.n = max(a.n, x.N)
-	first, last := x.Addr>>a.shift, (x.Addr+uint64(x.Size)-1)>>a.shift
-	write := x.Kind.Writes()
-	for vpn := first; ; vpn++ {
-		a.s.Access(x.ASID, pagetable.VPN(vpn), write, a.next())
-		if a.m.pt.Err() != nil {
-			a.refused(x.N)
-			return
-		}
-		if vpn == last {
-			return
-		}
-	}
-}
-
-// AccessBatch is Access over records, with no next-use (the driver's fast path runs
-// without --replace opt).
-func (a *noneAdapter) AccessBatch(recs []record.Record) (writes int64) {
-	shift := a.shift
-	for i := range recs {
-		r := &recs[i]
+// Access performs the run's accesses: each references every page it covers, in address
+// order (the trace readers guarantee that no access wraps past the end of the address
+// space), with the next-use time of --replace opt. It is the adapters' one loop; the
+// page-level scheme is called directly (no interface call a page), the concrete type
+// chosen by a predictable branch. An access that takes the page table past
+// Machine.MaxPages ends its pages there (Err names it); the others still run, and touch
+// no new page.
+func (a *adapter) Access(run scheme.Run) int {
+	shift, none, dual, nu := a.shift, a.none, a.dual, a.nextUse
+	for i := range run.Recs {
+		r := &run.Recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 		write := r.Kind.Writes()
-		if write {
-			writes++
-		}
 		for vpn := first; ; vpn++ {
-			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+			next := int64(-1)
+			if nu != nil {
+				next = nu()
+			}
+			if dual != nil {
+				dual.Access(r.ASID, pagetable.VPN(vpn), write, next)
+			} else {
+				none.Access(r.ASID, pagetable.VPN(vpn), write, next)
+			}
 			if a.m.pt.Err() != nil {
-				a.refused(a.n + int64(i) + 1)
+				a.refused(run.N + int64(i) + 1)
 				break
 			}
 			if vpn == last {
 				break
 			}
 		}
-	}
-	a.n += int64(len(recs))
-	return writes
-}
-
-// AccessBatch is Access over records, with no next-use.
-func (a *dualMapAdapter) AccessBatch(recs []record.Record) (writes int64) {
-	shift := a.shift
-	for i := range recs {
-		r := &recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		if write {
-			writes++
-		}
-		for vpn := first; ; vpn++ {
-			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if a.m.pt.Err() != nil {
-				a.refused(a.n + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
-			}
+		if run.Verify != nil && a.m.pt.Err() == nil {
+			run.Verify(i)
 		}
 	}
-	a.n += int64(len(recs))
-	return writes
-}
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
-func (a *noneAdapter) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
-	shift := a.shift
-	for i := range recs {
-		r := &recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		if write {
-			writes++
-		}
-		for vpn := first; ; vpn++ {
-			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if a.m.pt.Err() != nil {
-				a.refused(a.n + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
-			}
-		}
-		if a.m.pt.Err() == nil {
-			check(i, a.m.ft.Stamps(a.m.lastF))
-		}
-	}
-	a.n += int64(len(recs))
-	return writes
-}
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of the current version of its last page (scheme.VerifyingBatchAccessor).
-func (a *dualMapAdapter) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) (writes int64) {
-	shift := a.shift
-	for i := range recs {
-		r := &recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		if write {
-			writes++
-		}
-		for vpn := first; ; vpn++ {
-			a.s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if a.m.pt.Err() != nil {
-				a.refused(a.n + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
-			}
-		}
-		if a.m.pt.Err() == nil {
-			check(i, a.m.ft.Stamps(a.m.lastF))
-		}
-	}
-	a.n += int64(len(recs))
-	return writes
-}
-
-// next returns the next-use time for --replace opt, or -1.
-func (a *adapter) next() int64 {
-	if a.nextUse == nil {
-		return -1
-	}
-	return a.nextUse()
+	return len(run.Recs)
 }
 
 func (a *adapter) DomainOf(asid record.ASID) scheme.Domain { return scheme.Domain(a.s.DomainOf(asid)) }
@@ -287,45 +150,17 @@ func (a *adapter) Rollback(d scheme.Domain) { a.s.Rollback(pagetable.DomainID(d)
 
 func (a *adapter) Crash() { a.s.Crash() }
 
-// Load reads each block from the current version of its page, wherever it is, a page at
-// a time.
-func (a *adapter) Load(asid record.ASID, first uint64, dst []uint64) {
-	for i := 0; i < len(dst); {
-		st, off, n := a.run(asid, first+uint64(i), len(dst)-i)
-		if st == nil {
-			clear(dst[i : i+n])
-		} else {
-			copy(dst[i:i+n], st[off:off+n])
-		}
-		i += n
+// Image returns the stamps of the current version of the page, wherever it is (a frame,
+// or the slot it was written back to), nil for the initial content. After an access that
+// wrote the page it holds a version (create asks for nothing more): the page is resident,
+// unless a later page of the same access stole its frame, and then its data is in the
+// slot it was written back to.
+func (a *adapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	st := a.s.PeekStamps(asid, pagetable.VPN(page))
+	if st == nil && create {
+		panic(fmt.Sprintf("mmu: Image(create) of page (%d, %#x), which holds no version", asid, page))
 	}
-}
-
-// PageStamps returns the stamps of the current version of the page, wherever it is (the
-// scheme.StampView of Load and Store).
-func (a *adapter) PageStamps(asid record.ASID, page uint64) []uint64 {
-	return a.s.PeekStamps(asid, pagetable.VPN(page))
-}
-
-// Store writes into the current version of each block's page. After Access the page is
-// resident, unless a later page of the same access stole its frame; its data is then in
-// the slot it was written back to.
-func (a *adapter) Store(asid record.ASID, first uint64, src []uint64) {
-	for i := 0; i < len(src); {
-		st, off, n := a.run(asid, first+uint64(i), len(src)-i)
-		if st == nil {
-			panic(fmt.Sprintf("mmu: Store to page (%d, %#x) that holds no version", asid, (first+uint64(i))>>a.perPage))
-		}
-		copy(st[off:off+n], src[i:i+n])
-		i += n
-	}
-}
-
-// run returns the stamps of the current version of the page holding block b (nil for the
-// initial content), b's offset in it, and how many of the left blocks from b it holds.
-func (a *adapter) run(asid record.ASID, b uint64, left int) (st []uint64, off, n int) {
-	off = int(b & (1<<a.perPage - 1))
-	return a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), off, min(left, 1<<a.perPage-off)
+	return st
 }
 
 // Counters maps the page-level counts onto the substrate's: the common channels of the
@@ -356,7 +191,12 @@ func (a *adapter) Counters(c *scheme.Counters) {
 	c.MemOverheadPeakBytes += m.CheckpointFramesPeak * page
 }
 
-func (a *adapter) Check() error { return a.s.Check() }
+func (a *adapter) Check() error {
+	if (a.none == nil) == (a.dual == nil) || a.none != nil && Scheme(a.none) != a.s || a.dual != nil && Scheme(a.dual) != a.s {
+		return fmt.Errorf("mmu: the adapter's concrete scheme is not its scheme")
+	}
+	return a.s.Check()
+}
 
 // refused notes that access n took the page table past Machine.MaxPages, unless an
 // earlier one did.

@@ -9,11 +9,11 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func benchAccesses() []scheme.Access {
+func benchAccesses() []traces.Record {
 	rng := rand.New(rand.NewPCG(1, 1))
-	out := make([]scheme.Access, 1<<14)
+	out := make([]traces.Record, 1<<14)
 	for i := range out {
-		out[i] = scheme.Access{Addr: uint64(rng.IntN(1 << 24)), Size: 8, Kind: traces.Kind(rng.IntN(2))}
+		out[i] = traces.Record{Addr: uint64(rng.IntN(1 << 24)), Size: 8, Kind: traces.Kind(rng.IntN(2))}
 	}
 	return out
 }
@@ -40,7 +40,8 @@ func BenchmarkAccess(b *testing.B) {
 	}{{"remus", repl.NewRemus(m, nil)}, {"cacheline", cl}} {
 		b.Run(tt.name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				tt.s.Access(acc[i&(len(acc)-1)])
+				k := i & (len(acc) - 1)
+				tt.s.Access(scheme.Run{Recs: acc[k : k+1], N: int64(i)})
 				if i%10000 == 9999 {
 					tt.s.Checkpoint(0)
 				}

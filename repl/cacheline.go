@@ -112,14 +112,30 @@ func (c *Cacheline) log(d scheme.Domain) *lineLog {
 	return l
 }
 
-// Access sees one access reaching memory: a fill or a program read touches its lines; a
-// write-back or a program store appends each line it covers to its domain's log. An access
-// past Machine.MaxPages does nothing more than set Err.
-func (c *Cacheline) Access(a scheme.Access) {
+// Access sees the run's accesses reaching memory: a fill or a program read touches its
+// lines; a write-back or a program store appends each line it covers to its domain's log.
+// An access that fills a log asks for a checkpoint and ends the run (the rest of its
+// lines still go to the log, counted as overflow). An access past Machine.MaxPages does
+// nothing more than set Err.
+func (c *Cacheline) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		forced := c.access(&run.Recs[i], run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+		if forced {
+			return i + 1
+		}
+	}
+	return len(run.Recs)
+}
+
+// access performs access n, a, and reports whether it asked for a checkpoint.
+func (c *Cacheline) access(a *record.Record, n int64) (forced bool) {
 	write := a.Kind.Writes()
 	first, last := a.Addr>>c.lineShift, (a.Addr+uint64(a.Size)-1)>>c.lineShift
-	if !c.pages.Add(uint32(a.ASID), a.Addr>>c.pageShift, (a.Addr+uint64(a.Size)-1)>>c.pageShift, write, a.N) {
-		return
+	if !c.pages.Add(uint32(a.ASID), a.Addr>>c.pageShift, (a.Addr+uint64(a.Size)-1)>>c.pageShift, write, n) {
+		return false
 	}
 	var lg *lineLog
 	var d scheme.Domain
@@ -127,8 +143,8 @@ func (c *Cacheline) Access(a scheme.Access) {
 		d = c.doms.Of(a.ASID)
 		lg = c.log(d)
 	}
-	for n := first; ; n++ {
-		u := Unit{a.ASID, n}
+	for l := first; ; l++ {
+		u := Unit{a.ASID, l}
 		c.touched.Add(scheme.Page(u))
 		if write {
 			if _, added := lg.lines.Add(scheme.Page(u)); !added {
@@ -143,12 +159,13 @@ func (c *Cacheline) Access(a scheme.Access) {
 			case len(lg.entries) == c.capacity:
 				c.c.forced++
 				c.request(d)
+				forced = true
 			case len(lg.entries) > c.capacity:
 				c.c.overflow++
 			}
 		}
-		if n == last {
-			return
+		if l == last {
+			return forced
 		}
 	}
 }
@@ -229,15 +246,9 @@ func (c *Cacheline) lineStamps(u Unit, create bool) []uint64 {
 	return st[off : off+uint64(c.blocks)]
 }
 
-// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (c *Cacheline) PageStamps(asid record.ASID, n uint64) []uint64 { return c.mem.PageStamps(asid, n) }
-
-// Load reads blocks from memory.
-func (c *Cacheline) Load(asid record.ASID, first uint64, dst []uint64) { c.mem.Load(asid, first, dst) }
-
-// Store writes blocks into memory.
-func (c *Cacheline) Store(asid record.ASID, first uint64, src []uint64) {
-	c.mem.Store(asid, first, src)
+// Image returns the stamps of page n of asid in memory (scheme.Scheme).
+func (c *Cacheline) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	return c.mem.Image(asid, n, create)
 }
 
 // Counters adds cacheline's counts to c.

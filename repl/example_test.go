@@ -13,10 +13,13 @@ import (
 func ExampleNewRemus() {
 	backup := repl.NewMemBackup(4096, 0)
 	r := repl.NewRemus(scheme.Machine{PageSize: 4096}, backup)
-	r.Access(scheme.Access{Addr: 0x1000, Size: 8, Kind: traces.Write})
-	r.Access(scheme.Access{Addr: 0x1ff8, Size: 16, Kind: traces.Write}) // pages 1 and 2
+	// A run of two accesses, numbered 1 and 2; the second covers pages 1 and 2.
+	r.Access(scheme.Run{Recs: []traces.Record{
+		{Addr: 0x1000, Size: 8, Kind: traces.Write},
+		{Addr: 0x1ff8, Size: 16, Kind: traces.Write},
+	}})
 	r.Checkpoint(0)
-	r.Access(scheme.Access{Addr: 0x5000, Size: 4, Kind: traces.Write})
+	r.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x5000, Size: 4, Kind: traces.Write}}, N: 2})
 	r.Checkpoint(0)
 	r.Crash()
 	c := scheme.Counters{Own: make([]int64, len(repl.RemusCounters))}

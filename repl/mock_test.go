@@ -7,6 +7,7 @@ import (
 
 	"github.com/vmsim/vmsim/repl"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -26,14 +27,14 @@ func TestRemusSendsEpochInOrder(t *testing.T) {
 		b.EXPECT().Commit(scheme.Domain(1)),
 	)
 	r := repl.NewRemus(scheme.Machine{PageSize: 4096, PerASID: true}, b)
-	for _, a := range []scheme.Access{
+	for _, a := range []traces.Record{
 		{Addr: 5 << 12, Size: 8, ASID: 1, Kind: traces.Write},
 		{Addr: 2<<12 - 4, Size: 8, ASID: 1, Kind: traces.Modify}, // pages 1 and 2
 		{Addr: 9 << 12, Size: 8, ASID: 2, Kind: traces.Write},
 		{Addr: 5 << 12, Size: 8, ASID: 1, Kind: traces.Write},
 		{Addr: 7 << 12, Size: 8, ASID: 1, Kind: traces.Read},
 	} {
-		r.Access(a)
+		schemetest.Perform(r, 0, a)
 	}
 	r.Checkpoint(r.DomainOf(1))
 	r.Checkpoint(r.DomainOf(1))
@@ -58,13 +59,13 @@ func TestCachelineSendsLogInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []scheme.Access{
+	for _, a := range []traces.Record{
 		{Addr: 5 * 64, Size: 64, Kind: traces.Write},
 		{Addr: 9 * 64, Size: 64, Kind: traces.Read}, // a fill: not logged
 		{Addr: 2 * 64, Size: 128, Kind: traces.Write},
 		{Addr: 5 * 64, Size: 64, Kind: traces.Write},
 	} {
-		c.Access(a)
+		schemetest.Perform(c, 0, a)
 	}
 	if len(asked) != 1 || asked[0] != 0 {
 		t.Fatalf("checkpoints asked: %v, want one of domain 0", asked)

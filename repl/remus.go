@@ -23,9 +23,6 @@ type Remus struct {
 	mem       *scheme.PageData // the primary's memory (in pages), when verifying
 	staging   []uint64         // the staging buffer's data, when verifying (reused)
 	stageList []Unit           // scratch: the pages of the epoch being checkpointed
-	// n is the highest access number (Access.N) performed: AccessBatch numbers its records
-	// on from it.
-	n int64
 
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
@@ -70,13 +67,25 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 	return r
 }
 
-// Access performs one access: a write to a page not yet written in the epoch traps once
-// and marks the page dirty. An access past Machine.MaxPages does nothing more than set Err.
-func (r *Remus) Access(a scheme.Access) {
-	r.n = max(r.n, a.N)
+// Access performs the run's accesses: a write to a page not yet written in the epoch
+// traps once and marks the page dirty. An access past Machine.MaxPages does nothing more
+// than set Err.
+func (r *Remus) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		a := &run.Recs[i]
+		r.access(a, run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+	}
+	return len(run.Recs)
+}
+
+// access performs access n, a.
+func (r *Remus) access(a *record.Record, n int64) {
 	first, last := a.Addr>>r.shift, (a.Addr+uint64(a.Size)-1)>>r.shift
 	write := a.Kind.Writes()
-	if !r.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+	if !r.pages.Add(uint32(a.ASID), first, last, write, n) {
 		return
 	}
 	if !write {
@@ -89,17 +98,6 @@ func (r *Remus) Access(a scheme.Access) {
 		r.dirty[d] = set
 	}
 	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
-}
-
-// AccessBatch performs recs as Access performs each, numbered on from the highest access
-// number performed (scheme.BatchAccessor); remus looks at the numbers only to name the
-// access that passes Machine.MaxPages.
-func (r *Remus) AccessBatch(recs []record.Record) int64 { return scheme.EachAccess(r, recs, r.n) }
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
-func (r *Remus) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
-	return scheme.EachAccessVerify(r, recs, r.n, r.shift, check)
 }
 
 // DomainOf returns the domain of an address space.
@@ -186,14 +184,10 @@ func (r *Remus) Crash() {
 	}
 }
 
-// Load reads blocks from the primary's memory.
-func (r *Remus) Load(asid record.ASID, first uint64, dst []uint64) { r.mem.Load(asid, first, dst) }
-
-// Store writes blocks into the primary's memory.
-func (r *Remus) Store(asid record.ASID, first uint64, src []uint64) { r.mem.Store(asid, first, src) }
-
-// PageStamps returns the stamps of page n of asid in the primary's memory (scheme.StampView).
-func (r *Remus) PageStamps(asid record.ASID, n uint64) []uint64 { return r.mem.PageStamps(asid, n) }
+// Image returns the stamps of page n of asid in the primary's memory (scheme.Scheme).
+func (r *Remus) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	return r.mem.Image(asid, n, create)
+}
 
 // Counters adds remus's counts to c.
 func (r *Remus) Counters(c *scheme.Counters) {

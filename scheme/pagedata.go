@@ -48,9 +48,9 @@ func SortedPages(set *PageIndex, buf []Page) []Page {
 
 // PageData is a sparse memory image in pages of verification stamps, one per block of
 // Machine.VerifyBlock bytes, for a scheme that keeps its data itself (a memory image, a
-// backup's copy). Its Load and Store are the Scheme methods of the same names over it, and
-// PageStamps the StampView method; a page never written reads as the initial content
-// (stamp 0). A "page" is any power-of-two unit of the image (a cache line, say).
+// backup's copy). Its Image is the Scheme method of that name over it (a scheme whose
+// memory is a PageData delegates to it); Load and Store copy blocks in and out. A page
+// never written reads as the initial content (stamp 0). A "page" is any power-of-two unit of the image (a cache line, say).
 //
 // Pages are found through an open-addressing hash table of dense page ids, not a Go map
 // keyed by Page: --verify reads the image on every access, and hashing a struct key was
@@ -144,9 +144,14 @@ func (d *PageData) Load(asid record.ASID, first uint64, dst []uint64) {
 	}
 }
 
-// PageStamps returns page n of asid's stamps, nil if it was never created: the
-// StampView method over the image.
-func (d *PageData) PageStamps(asid record.ASID, n uint64) []uint64 { return d.Get(Page{asid, n}) }
+// Image returns page n of asid's stamps (the image's own), nil if it was never created
+// unless create, which creates it (all 0): Scheme.Image over the image.
+func (d *PageData) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	if create {
+		return d.Page(Page{asid, n})
+	}
+	return d.Get(Page{asid, n})
+}
 
 // Store writes src into len(src) blocks from block first of asid.
 func (d *PageData) Store(asid record.ASID, first uint64, src []uint64) {

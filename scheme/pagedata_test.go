@@ -84,14 +84,14 @@ func TestPageDataModel(t *testing.T) {
 							t.Fatalf("seed %d step %d: Load(%d, %d) block %d = %d, want %d", seed, step, asid, first, i, got, want)
 						}
 					}
-				case op < 18: // Get, PageStamps and Read of one page
+				case op < 18: // Get, Image and Read of one page
 					p := Page{asid, first / blocks}
-					got, view := d.Get(p), d.PageStamps(asid, p.N)
+					got, view := d.Get(p), d.Image(asid, p.N, false)
 					buf := make([]uint64, blocks)
 					d.Read(p, buf)
 					want := model[p]
 					if (got == nil) != (want == nil) || !slices.Equal(got, want) || !slices.Equal(view, want) {
-						t.Fatalf("seed %d step %d: Get(%+v) = %v, PageStamps %v, want %v", seed, step, p, got, view, want)
+						t.Fatalf("seed %d step %d: Get(%+v) = %v, Image %v, want %v", seed, step, p, got, view, want)
 					}
 					if want == nil {
 						want = make([]uint64, blocks)

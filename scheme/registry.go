@@ -76,7 +76,11 @@ type Info struct {
 	VirtualCheckpoints bool
 	// Granule says when the scheme tracks memory in blocks of --granule bytes; given to a
 	// scheme, or in a configuration, where it does not, --granule is a usage error.
-	Granule  GranuleUse
+	Granule GranuleUse
+	// IO: the scheme sees the trace's I/O records (it implements IOAware). The driver
+	// refuses a scheme whose Info says so and that does not implement IOAware (a wrapper
+	// that hides it), and one that implements it unannounced.
+	IO       bool
 	Params   []Param
 	Counters []CounterDef
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).

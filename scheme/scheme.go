@@ -4,32 +4,51 @@ import (
 	"github.com/vmsim/vmsim/record"
 )
 
-// Access is one memory access as a scheme sees it: a program access (LevelCPU, or
-// LevelMemory without a cache), or a line fill (Kind Read) or write-back (Kind Write) from
-// the cache (LevelMemory with a cache).
-type Access struct {
-	Addr uint64
-	Size uint32 // bytes, >= 1
-	ASID record.ASID
-	Kind record.Kind // Read, Write, Modify or Fetch
-	// N is the access's number in the trace (1-based; a replayed access keeps its number).
-	// Fills and write-backs carry the number of the access that caused them, or of the last
-	// access before the checkpoint that flushed them.
-	N int64
-}
-
 // Domain identifies a checkpoint domain: the whole system under --scope system, or one
 // address space under --scope asid.
 type Domain int32
 
+// Run is a run of consecutive accesses the driver hands a scheme in one call.
+//
+// An access is a program access (LevelCPU, or LevelMemory without a cache), or a line fill
+// (Kind Read) or write-back (Kind Write) from the cache (LevelMemory with a cache). Runs of
+// one access are the general case: behind a cache, with --ignore-size, per-address-space
+// domains, --replace opt and --check the driver hands over one access at a time; otherwise
+// a run is every access up to the next event (a checkpoint due, a failure, a control
+// record). A scheme performs a run of many exactly as it would the same accesses in runs
+// of one.
+type Run struct {
+	// Recs are accesses (Kind.IsAccess, Size >= 1: the access touches bytes [Addr,
+	// Addr+Size)), in trace order. The slice is the driver's; a scheme must not keep it.
+	Recs []record.Record
+	// N is the number of the access before Recs[0]: Recs[i] is access N+i+1 of the trace
+	// (numbers start at 1). A replay after a failure hands over the accesses again with
+	// their first numbers, so a number may repeat but never runs ahead of the accesses
+	// seen. A cache's fill or write-back comes alone (a run of one) numbered as the access
+	// that caused it, or as the last access before the checkpoint whose flush wrote it back
+	// (so N+1 may equal the number of the access before it).
+	N int64
+	// Verify, when not nil (--verify), must be called with i after Recs[i]'s access and
+	// before Recs[i+1]'s: it checks what the access read and stores what it wrote, reading
+	// and writing the scheme's memory through Image only (nothing else of the scheme). A
+	// scheme past its memory budget (Err not nil) may skip it for the rest of the run; the
+	// driver stops after the run.
+	Verify func(i int)
+}
+
 // Scheme is a way of checkpointing memory.
 //
-// The driver calls Access for every access in trace order, Checkpoint on its schedule, and
+// The driver calls Access with the accesses in trace order, Checkpoint on its schedule, and
 // Rollback or Crash when a failure strikes, after which it replays the accesses since the
-// domain's last checkpoint. A scheme counts what it does into Counters.
+// domain's last checkpoint through Access. A scheme counts what it does into Counters. The
+// only optional interface is IOAware.
 type Scheme interface {
-	// Access performs one access.
-	Access(a Access)
+	// Access performs run.Recs in order (calling run.Verify after each when it is set) and
+	// returns how many it performed: all of them, or, when it called
+	// Machine.RequestCheckpoint during an access, the accesses up to that one (it must stop
+	// there). The driver then takes the checkpoint and hands over the rest in a later run,
+	// so that runs of many count exactly as runs of one.
+	Access(run Run) (performed int)
 	// DomainOf returns the checkpoint domain of an address space.
 	DomainOf(asid record.ASID) Domain
 	// Checkpoint takes a checkpoint of domain d.
@@ -41,14 +60,17 @@ type Scheme interface {
 	// Crash loses everything volatile (--memory volatile) and recovers every domain to its
 	// last checkpoint. Precondition: the scheme's Info says it recovers crashes.
 	Crash()
-	// Load copies into dst the stamps of len(dst) consecutive blocks of Machine.VerifyBlock
-	// bytes, from block number first of asid: what a program reading them now would get.
-	// It has no side effects. Never-written blocks hold 0. Only called when verifying.
-	Load(asid record.ASID, first uint64, dst []uint64)
-	// Store writes src into len(src) consecutive blocks from block number first of asid:
-	// the data of a write access just performed by Access (or of a line the cache writes
-	// back, also just passed to Access). Only called when verifying.
-	Store(asid record.ASID, first uint64, src []uint64)
+	// Image is the scheme's memory, for --verify only (never called otherwise): it returns
+	// the stamps of page page (of Machine.PageSize bytes) of asid as a program reading it
+	// now would see them, one per block of Machine.VerifyBlock bytes (PageSize/VerifyBlock
+	// of them), in place: the driver reads them, and writes into them the data of a write
+	// the scheme just performed (the stamp of the access, in each block it wrote), and of a
+	// cache line written back. The slice is valid until the next call into the scheme.
+	// Without create, a page that holds no version (it reads as zeros, the initial
+	// content) is nil, and Image has no side effects. With create such a page gets a
+	// version first (all zeros); precondition: an access just performed (or a write-back
+	// just passed to Access) wrote the page. It counts nothing.
+	Image(asid record.ASID, page uint64, create bool) []uint64
 	// Counters adds the scheme's counts so far to c (c.Own has len(Info.Counters)).
 	Counters(c *Counters)
 	// Check verifies the scheme's invariants from scratch.
@@ -57,44 +79,14 @@ type Scheme interface {
 	Err() error
 }
 
-// BatchAccessor is implemented by schemes with a fast path for the common configuration
-// (no verification, no cache or TLB model, no --replace opt, no --ignore-size, one
-// checkpoint domain: --scope system). AccessBatch performs every record of recs,
-// in order, exactly as Access would perform each (an Access built from the record, N
-// counting on); every record is an access, and nothing else happens between them. A
-// scheme that implements it must not call Machine.RequestCheckpoint from AccessBatch. It
-// returns how many of the records write (Kind.Writes), which it has to know anyway.
-type BatchAccessor interface {
-	AccessBatch(recs []record.Record) (writes int64)
-}
-
-// StampView is implemented by schemes that keep the stamps of each page in one slice, so
-// that --verify can read and write them in place rather than copy them through Load and
-// Store. PageStamps returns the stamps of page page (Machine.PageSize / VerifyBlock of them)
-// of asid as the program sees them now, nil when the page holds no version (it reads as
-// the initial content, stamp 0; the driver then writes through Store). Reading the slice
-// is Load and writing it Store, with the same preconditions; it is valid until the next
-// call into the scheme. It has no side effects.
-type StampView interface {
-	PageStamps(asid record.ASID, page uint64) []uint64
-}
-
-// VerifyingBatchAccessor is implemented by BatchAccessor schemes whose fast path can also
-// run under --verify (with the same limits otherwise). AccessBatchVerify performs recs as
-// AccessBatch does and, after each record's access and before the next, calls check(i,
-// stamps) with what StampView.PageStamps would return at that moment for the page of the
-// record's last byte. check may call the scheme's Load, Store and PageStamps, nothing else.
-// A scheme whose page table outgrew its limit (Err) may skip check for the rest of the
-// batch; the driver stops after it.
-type VerifyingBatchAccessor interface {
-	AccessBatchVerify(recs []record.Record, check func(i int, stamps []uint64)) (writes int64)
-}
-
 // IOAware is implemented by schemes that see the trace's I/O records (input and output
 // system calls: Kind Input or Output, Addr the channel, Size the bytes), such as a scheme
 // that logs inputs for replay. IO is called once per I/O record, in trace order among the
 // accesses, the first time the program performs it (not again when a replay after a
-// failure repeats it).
+// failure repeats it); n is the number of the access before it. It is the only optional
+// interface of a scheme, and it changes results: a scheme that implements it says so in
+// Info.IO, and the driver refuses a scheme whose Info.IO does not match what it
+// implements (a wrapper that hides IO, or one that adds it unannounced).
 type IOAware interface {
-	IO(a Access)
+	IO(rec record.Record, n int64)
 }

@@ -28,11 +28,11 @@ type Options struct {
 //   - "fast path": random configurations (the settings the scheme's Info says it models,
 //     a cache and a TLB or not, --scope system or asid, --io none or hold, --verify or not,
 //     failures if it recovers them) on random traces with checkpoint, fail and I/O
-//     records. Each runs twice, as the driver chooses (its fast path where the
-//     configuration allows it) and with sim.Options.CheckEvery (one access at a time, the
-//     scheme's Check and the driver's after every event): every counter, the scheme's own
-//     included, and the first mismatch must agree, no check may fail, and --verify must
-//     find nothing.
+//     records. Each runs twice, as the driver chooses (runs of many accesses a call of
+//     Scheme.Access where the configuration allows it) and with sim.Options.CheckEvery
+//     (runs of one, the scheme's Check and the driver's after every event): every
+//     counter, the scheme's own included, the verifier's checks of memory and the first
+//     mismatch must agree, no check may fail, and --verify must find nothing.
 //   - "failures" (a scheme that recovers transient failures): --verify with a failure
 //     every few hundred accesses, transient ones, and crashes of volatile memory if the
 //     scheme recovers them (Info.RecoversCrash), with and without a cache: no mismatch.
@@ -244,8 +244,8 @@ func brokenRecovery(t *testing.T, info scheme.Info, opt Options, crash bool) {
 }
 
 // forgetful wraps s so that its Rollback (crash: its Crash) does nothing. The wrapper
-// is an IOAware when s is one, so that the run differs from s's in the recovery only;
-// it hides the other optional interfaces (the run takes the driver's general loop).
+// is an IOAware when s is one (the driver refuses a wrapper that hides it), so that the
+// run differs from s's in the recovery only.
 func forgetful(s scheme.Scheme, crash bool) scheme.Scheme {
 	f := &forgetfulScheme{Scheme: s, crash: crash}
 	if io, ok := s.(scheme.IOAware); ok {
@@ -279,7 +279,7 @@ type forgetfulIO struct {
 	io scheme.IOAware
 }
 
-func (f *forgetfulIO) IO(a scheme.Access) { f.io.IO(a) }
+func (f *forgetfulIO) IO(rec traces.Record, n int64) { f.io.IO(rec, n) }
 
 // recoveries counts the failures a run recovered from: rollbacks and crashes.
 func recoveries(s sim.Stats) int64 { return s.Rollbacks + s.Crashes }

@@ -7,15 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/repl"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/schemetest"
 )
 
-// buggy is scheme remus with a bug of its kind: "batch" counts a trap per batch of its
-// fast path (which the general loop does not run), "check" fails its Check after the
-// third checkpoint, "rollback" does not roll back; "" has none.
+// buggy is scheme remus with a bug of its kind: "batch" counts a trap per call of Access
+// (a run of many accesses counts other than the same accesses in runs of one), "check"
+// fails its Check after the third checkpoint, "rollback" does not roll back; "" has none.
 type buggy struct {
 	scheme.Scheme
 	bug     string
@@ -23,9 +22,9 @@ type buggy struct {
 	ckpts   int
 }
 
-func (b *buggy) AccessBatch(recs []record.Record) int64 {
+func (b *buggy) Access(run scheme.Run) int {
 	b.batches++
-	return b.Scheme.(scheme.BatchAccessor).AccessBatch(recs)
+	return b.Scheme.Access(run)
 }
 
 func (b *buggy) Counters(c *scheme.Counters) {

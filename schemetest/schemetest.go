@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -84,4 +85,11 @@ func Own(t testing.TB, s sim.Stats, key string) int64 {
 		t.Fatalf("no counter %q", key)
 	}
 	return v
+}
+
+// Perform hands scheme s the accesses recs in one run, recs[0] numbered n and the others
+// on from it, as the driver does without --verify, and returns how many s performed: for
+// tests that drive a scheme by hand (see scheme.Run).
+func Perform(s scheme.Scheme, n int64, recs ...traces.Record) int {
+	return s.Access(scheme.Run{Recs: recs, N: n - 1})
 }

@@ -11,36 +11,46 @@ import (
 
 // pageCopy is a scheme a researcher might write in their own module: at each checkpoint
 // it copies every page written since the last one into a shadow, and a rollback copies
-// them back. It keeps the data verification asks for in maps of blocks.
+// them back. It keeps the data verification asks for in maps of page images.
 type pageCopy struct {
 	m       scheme.Machine
-	mem     map[uint64]uint64 // block -> stamp (one address space, for brevity)
-	shadow  map[uint64]uint64
+	mem     map[uint64][]uint64 // page -> its stamps (one address space, for brevity)
+	shadow  map[uint64][]uint64
 	dirty   map[uint64]bool // pages written since the checkpoint
 	copies  int64
 	restore int64
 }
 
-func (p *pageCopy) Access(a scheme.Access) {
-	if a.Kind.Writes() {
-		for pg := a.Addr / p.m.PageSize; pg <= (a.Addr+uint64(a.Size)-1)/p.m.PageSize; pg++ {
-			p.dirty[pg] = true
+// Access is the scheme's one loop: it performs the run's accesses in order, and calls the
+// verifier's hook after each under --verify.
+func (p *pageCopy) Access(run scheme.Run) int {
+	for i, a := range run.Recs {
+		if a.Kind.Writes() {
+			for pg := a.Addr / p.m.PageSize; pg <= (a.Addr+uint64(a.Size)-1)/p.m.PageSize; pg++ {
+				p.dirty[pg] = true
+			}
+		}
+		if run.Verify != nil {
+			run.Verify(i)
 		}
 	}
+	return len(run.Recs)
 }
 
-func (p *pageCopy) blocks(pg uint64) (first, n uint64) {
-	n = p.m.PageSize / p.m.VerifyBlock
-	return pg * n, n
+// Image is the page's stamps in place, for --verify.
+func (p *pageCopy) Image(_ traces.ASID, pg uint64, create bool) []uint64 {
+	st := p.mem[pg]
+	if st == nil && create {
+		st = make([]uint64, p.m.PageSize/p.m.VerifyBlock)
+		p.mem[pg] = st
+	}
+	return st
 }
 
 func (p *pageCopy) Checkpoint(scheme.Domain) {
 	for pg := range p.dirty {
-		if p.m.VerifyBlock > 0 {
-			first, n := p.blocks(pg)
-			for b := first; b < first+n; b++ {
-				p.shadow[b] = p.mem[b]
-			}
+		if st := p.mem[pg]; st != nil {
+			p.shadow[pg] = append(p.shadow[pg][:0], st...)
 		}
 		p.copies++
 	}
@@ -49,10 +59,11 @@ func (p *pageCopy) Checkpoint(scheme.Domain) {
 
 func (p *pageCopy) Rollback(scheme.Domain) {
 	for pg := range p.dirty {
-		if p.m.VerifyBlock > 0 {
-			first, n := p.blocks(pg)
-			for b := first; b < first+n; b++ {
-				p.mem[b] = p.shadow[b]
+		if st := p.mem[pg]; st != nil {
+			if sh := p.shadow[pg]; sh != nil {
+				copy(st, sh)
+			} else {
+				clear(st)
 			}
 		}
 		p.restore++
@@ -64,18 +75,6 @@ func (p *pageCopy) Crash()                             { p.Rollback(0) }
 func (p *pageCopy) DomainOf(traces.ASID) scheme.Domain { return 0 }
 func (p *pageCopy) Check() error                       { return nil }
 func (p *pageCopy) Err() error                         { return nil }
-
-func (p *pageCopy) Load(_ traces.ASID, first uint64, dst []uint64) {
-	for i := range dst {
-		dst[i] = p.mem[first+uint64(i)]
-	}
-}
-
-func (p *pageCopy) Store(_ traces.ASID, first uint64, src []uint64) {
-	for i, v := range src {
-		p.mem[first+uint64(i)] = v
-	}
-}
 
 func (p *pageCopy) Counters(c *scheme.Counters) {
 	c.BytesCopied += p.copies * int64(p.m.PageSize)
@@ -94,7 +93,7 @@ func ExampleRunWith_customScheme() {
 		RecoversTransient: true,
 		Counters:          []scheme.CounterDef{{Key: "pages_copied", Doc: "pages copied into the shadow by checkpoints"}},
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			return &pageCopy{m: m, mem: map[uint64]uint64{}, shadow: map[uint64]uint64{}, dirty: map[uint64]bool{}}, nil
+			return &pageCopy{m: m, mem: map[uint64][]uint64{}, shadow: map[uint64][]uint64{}, dirty: map[uint64]bool{}}, nil
 		},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

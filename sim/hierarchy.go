@@ -29,8 +29,12 @@ type hierarchy struct {
 	// flush and invalidate: what a checkpoint does to the cache first (--cache-flush).
 	flush, invalidate bool
 	scheme            scheme.Scheme
-	// cur is the number of the access being performed, for fills and write-backs.
+	// img is the scheme's memory under --verify, behind the cache.
+	img image
+	// cur is the number of the access being performed, for fills and write-backs; one is
+	// the run of one fill or write-back handed to the scheme (scratch).
 	cur int64
+	one [1]traces.Record
 
 	// tlb is the TLB model, nil without one. flushes: the scheme write-protects through
 	// the translation, so a recovery flushes the domains' entries, and so does a
@@ -60,6 +64,7 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 			if cfg.Verify {
 				blocks = int(g.Line / cfg.VerifyBlock)
 				h.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
+				h.img = image{s: s, perPage: h.pageShift - h.blockShift}
 			}
 			h.cache = cache.New(g, blocks, (*lineMemory)(h))
 		} else {
@@ -110,7 +115,7 @@ func (h *hierarchy) load(asid traces.ASID, first uint64, dst []uint64) {
 		if data != nil {
 			copy(dst[i:i+n], data[off:off+n])
 		} else {
-			h.scheme.Load(asid, first+uint64(i), dst[i:i+n])
+			h.img.load(asid, first+uint64(i), dst[i:i+n])
 		}
 	})
 }
@@ -123,7 +128,7 @@ func (h *hierarchy) store(asid traces.ASID, first uint64, src []uint64) {
 		if data != nil {
 			copy(data[off:off+n], src[i:i+n])
 		} else {
-			h.scheme.Store(asid, first+uint64(i), src[i:i+n])
+			h.img.store(asid, first+uint64(i), src[i:i+n])
 		}
 	})
 }
@@ -188,17 +193,24 @@ func (h *hierarchy) Check() error {
 type lineMemory hierarchy
 
 func (m *lineMemory) Fill(l cache.Line, data []uint64) {
-	m.scheme.Access(scheme.Access{Addr: l.N << m.lineShift, Size: 1 << m.lineShift, ASID: l.ASID, Kind: traces.Read, N: m.cur})
+	m.line(l, traces.Read)
 	if data != nil {
-		m.scheme.Load(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
+		m.img.load(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
 	}
 }
 
 func (m *lineMemory) WriteBack(l cache.Line, data []uint64) {
-	m.scheme.Access(scheme.Access{Addr: l.N << m.lineShift, Size: 1 << m.lineShift, ASID: l.ASID, Kind: traces.Write, N: m.cur})
+	m.line(l, traces.Write)
 	if data != nil {
-		m.scheme.Store(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
+		m.img.store(l.ASID, l.N<<(m.lineShift-m.blockShift), data)
 	}
+}
+
+// line hands the scheme line l's fill (Read) or write-back (Write), a run of one numbered
+// as the access being performed.
+func (m *lineMemory) line(l cache.Line, kind traces.Kind) {
+	m.one[0] = traces.Record{Addr: l.N << m.lineShift, Size: 1 << m.lineShift, ASID: l.ASID, Kind: kind}
+	m.scheme.Access(scheme.Run{Recs: m.one[:], N: m.cur - 1})
 }
 
 // countOnly is the memory behind a cache modeled for its counts only.

@@ -37,7 +37,7 @@ func (s *ioState) record(rec traces.Record, refs int64, d *domain) {
 	s.n++
 	s.perform(rec, refs, d, false)
 	if s.aware != nil {
-		s.aware.IO(scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: refs})
+		s.aware.IO(rec, refs)
 	}
 }
 

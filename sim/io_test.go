@@ -1,12 +1,15 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -254,5 +257,63 @@ func TestIOPerGuest(t *testing.T) {
 	// asid 1's.
 	if s.IORepeatedOutputs != 76 || s.IOOutputs != 400 {
 		t.Fatalf("repeated %d outputs of %d, want 76 of 400", s.IORepeatedOutputs, s.IOOutputs)
+	}
+}
+
+// ioFlat is flat seeing I/O records: a scheme that implements scheme.IOAware.
+type ioFlat struct {
+	*flat
+	ios int
+}
+
+func (f *ioFlat) IO(traces.Record, int64) { f.ios++ }
+
+// hider wraps a scheme and hides every method but Scheme's: IO among them.
+type hider struct{ scheme.Scheme }
+
+// TestIOAwareMustMatchInfo: the driver refuses, as a usage error at set-up, a scheme whose
+// Info says it sees I/O records (Info.IO) but that does not implement scheme.IOAware (a
+// wrapper hid it), and one that implements it unannounced; it runs one whose Info and
+// methods agree.
+func TestIOAwareMustMatchInfo(t *testing.T) {
+	recs := []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Write}, {Kind: traces.Input, Addr: 1, Size: 8}}
+	for _, tt := range []struct {
+		name   string
+		infoIO bool
+		aware  bool // the scheme built implements IOAware
+		want   string
+	}{
+		{"aware and announced", true, true, ""},
+		{"neither", false, false, ""},
+		{"announced, hidden by a wrapper", true, false, "does not implement scheme.IOAware"},
+		{"aware, unannounced", false, true, "its Info does not say so"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			info := flatInfo(false)
+			info.IO = tt.infoIO
+			var built *ioFlat
+			info.New = func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
+				built = &ioFlat{flat: newFlat(m, false)}
+				if !tt.aware {
+					return hider{built}, nil
+				}
+				return built, nil
+			}
+			cfg := DefaultConfig()
+			cfg.Scheme = "flat"
+			res, err := RunWith(cfg, sliceOpener(recs), Options{Scheme: info})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int{true: 1}[tt.aware]; built.ios != want || res.Stats.Refs != 1 {
+					t.Errorf("the scheme saw %d I/O records, want %d; %d accesses", built.ios, want, res.Stats.Refs)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "scheme flat") {
+				t.Fatalf("got %v, want a usage error naming scheme flat and saying %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -12,35 +12,16 @@ import (
 
 // chooseLoop sets how the loop performs accesses (slow: Options.slow).
 //
-// One at a time (single), looking at each access, with --replace opt (whose next-use
-// times follow every access), with a checkpoint domain per address space (whose
-// schedules, failures and recoveries are the domain's of each access), with
-// Options.CheckEvery (every access is an event to check after) and in tests asking for
-// it. Otherwise in runs of accesses with no event due between them; a run goes to the
-// scheme's batch method in one call (fast) when nothing looks at single accesses (see
-// scheme.BatchAccessor), else its accesses go one by one to apply, which ends the run
-// early at an access after which a scheme asked for a checkpoint.
-//
-// Under --verify the scheme must also be a scheme.VerifyingBatchAccessor for the batch
-// method: it then hands each access's page stamps to the verifier's batched, which does
-// what its access does.
+// One at a time (single, runs of one), looking at each access: behind a cache (whose fills
+// and write-backs reach a memory-level scheme one by one), with a cache or TLB model, with
+// --ignore-size (which clips each access), with --replace opt (whose next-use times
+// follow every access), with a checkpoint domain per address space (whose schedules,
+// failures and recoveries are the domain's of each access), with Options.CheckEvery
+// (every access is an event to check after) and in tests asking for it. Otherwise in runs
+// of accesses with no event due between them, each handed to the scheme in one call
+// (perform), with the verifier's hook under --verify.
 func (r *runner) chooseLoop(slow bool) {
-	r.single = slow || r.nu != nil || r.doms.perASID || r.check
-	if r.single || r.mem != nil || r.cfg.IgnoreSize {
-		return
-	}
-	b, ok := r.scheme.(scheme.BatchAccessor)
-	if !ok {
-		return
-	}
-	if r.ver != nil {
-		v, ok := r.scheme.(scheme.VerifyingBatchAccessor)
-		if !ok {
-			return
-		}
-		r.vbatch = v
-	}
-	r.batch = b
+	r.single = slow || r.nu != nil || r.doms.perASID || r.check || r.mem != nil || r.cfg.IgnoreSize
 }
 
 // run is the loop: it performs the trace's records in order, accesses in runs ended by
@@ -62,7 +43,7 @@ func (r *runner) run(src batcher) error {
 			var run []traces.Record
 			var writes int64
 			if r.single {
-				// One access: perform's one by one, without the call.
+				// A run of one, looking at it.
 				run = batch[i : i+1]
 				if run[0].Kind.Writes() {
 					writes = 1
@@ -145,27 +126,25 @@ func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domai
 	return j, true
 }
 
-// perform performs run, accesses numbered on from r.n.refs+1 with no event due between
-// them, and returns how many it performed and how many of those write: all of them, or
-// one by one up to the access after which the scheme asked for a checkpoint or the run
-// ended in error.
+// perform hands run, accesses numbered on from r.n.refs+1 with no event due between
+// them, to the scheme in one call, with the verifier's hook under --verify, and returns
+// how many it performed and how many of those write: all of them, or those up to the
+// access after which the scheme asked for a checkpoint (the loop takes it, then hands the
+// rest over). Precondition: !single (no cache model, no --ignore-size: every record goes
+// to the scheme as it is).
 func (r *runner) perform(run []traces.Record) (n int, writes int64) {
-	switch {
-	case r.vbatch != nil:
+	sr := scheme.Run{Recs: run, N: r.n.refs}
+	if r.ver != nil {
 		r.ver.run, r.ver.base = run, r.n.refs
-		return len(run), r.vbatch.AccessBatchVerify(run, r.ver.batchedFn)
-	case r.batch != nil:
-		return len(run), r.batch.AccessBatch(run)
+		sr.Verify = r.ver.verifyFn
 	}
-	for n < len(run) {
-		rec := run[n]
-		n++
-		if rec.Kind.Writes() {
+	n = r.scheme.Access(sr)
+	if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
+		panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
+	}
+	for k := range run[:n] {
+		if run[k].Kind.Writes() {
 			writes++
-		}
-		r.apply(rec, r.n.refs+int64(n))
-		if len(r.requested) > 0 || r.err != nil {
-			break
 		}
 	}
 	return n, writes
@@ -233,7 +212,14 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 	}
 	rec = r.clip(rec)
 	if r.mem == nil || !r.mem.behind {
-		r.scheme.Access(scheme.Access{Addr: rec.Addr, Size: rec.Size, ASID: rec.ASID, Kind: rec.Kind, N: idx})
+		// A run of one, verified inside (the scheme.Run hook) as runs of many are.
+		r.one[0] = rec
+		run := scheme.Run{Recs: r.one[:], N: idx - 1}
+		if r.ver != nil {
+			r.ver.run, r.ver.base = run.Recs, run.N
+			run.Verify = r.ver.verifyFn
+		}
+		r.scheme.Access(run)
 	}
 	// An access over many pages may have taken the scheme past its memory budget: stop
 	// before the models below walk all of it.
@@ -272,8 +258,9 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 			h.translate(rec, tag)
 		}
 	}
-	if r.ver != nil {
-		r.ver.access(rec, idx)
+	if r.ver != nil && r.mem != nil && r.mem.behind {
+		// The program's access went to the cache: verified through it.
+		r.ver.access(&rec, idx)
 	}
 }
 

@@ -11,8 +11,8 @@ package sim
 import (
 	reflect "reflect"
 
+	record "github.com/vmsim/vmsim/record"
 	scheme "github.com/vmsim/vmsim/scheme"
-	traces "github.com/vmsim/vmsim/traces"
 	gomock "go.uber.org/mock/gomock"
 )
 
@@ -41,15 +41,17 @@ func (m *MockScheme) EXPECT() *MockSchemeMockRecorder {
 }
 
 // Access mocks base method.
-func (m *MockScheme) Access(a scheme.Access) {
+func (m *MockScheme) Access(run scheme.Run) int {
 	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Access", a)
+	ret := m.ctrl.Call(m, "Access", run)
+	ret0, _ := ret[0].(int)
+	return ret0
 }
 
 // Access indicates an expected call of Access.
-func (mr *MockSchemeMockRecorder) Access(a any) *gomock.Call {
+func (mr *MockSchemeMockRecorder) Access(run any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Access", reflect.TypeOf((*MockScheme)(nil).Access), a)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Access", reflect.TypeOf((*MockScheme)(nil).Access), run)
 }
 
 // Check mocks base method.
@@ -103,7 +105,7 @@ func (mr *MockSchemeMockRecorder) Crash() *gomock.Call {
 }
 
 // DomainOf mocks base method.
-func (m *MockScheme) DomainOf(asid traces.ASID) scheme.Domain {
+func (m *MockScheme) DomainOf(asid record.ASID) scheme.Domain {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "DomainOf", asid)
 	ret0, _ := ret[0].(scheme.Domain)
@@ -130,16 +132,18 @@ func (mr *MockSchemeMockRecorder) Err() *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Err", reflect.TypeOf((*MockScheme)(nil).Err))
 }
 
-// Load mocks base method.
-func (m *MockScheme) Load(asid traces.ASID, first uint64, dst []uint64) {
+// Image mocks base method.
+func (m *MockScheme) Image(asid record.ASID, page uint64, create bool) []uint64 {
 	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Load", asid, first, dst)
+	ret := m.ctrl.Call(m, "Image", asid, page, create)
+	ret0, _ := ret[0].([]uint64)
+	return ret0
 }
 
-// Load indicates an expected call of Load.
-func (mr *MockSchemeMockRecorder) Load(asid, first, dst any) *gomock.Call {
+// Image indicates an expected call of Image.
+func (mr *MockSchemeMockRecorder) Image(asid, page, create any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Load", reflect.TypeOf((*MockScheme)(nil).Load), asid, first, dst)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Image", reflect.TypeOf((*MockScheme)(nil).Image), asid, page, create)
 }
 
 // Rollback mocks base method.
@@ -152,16 +156,4 @@ func (m *MockScheme) Rollback(d scheme.Domain) {
 func (mr *MockSchemeMockRecorder) Rollback(d any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Rollback", reflect.TypeOf((*MockScheme)(nil).Rollback), d)
-}
-
-// Store mocks base method.
-func (m *MockScheme) Store(asid traces.ASID, first uint64, src []uint64) {
-	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Store", asid, first, src)
-}
-
-// Store indicates an expected call of Store.
-func (mr *MockSchemeMockRecorder) Store(asid, first, src any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Store", reflect.TypeOf((*MockScheme)(nil).Store), asid, first, src)
 }

@@ -21,7 +21,7 @@ func TestRegistryOption(t *testing.T) {
 		Level: scheme.LevelCPU, RecoversTransient: true,
 		Counters: []scheme.CounterDef{{Key: "pages_copied", Doc: "pages copied into the shadow by checkpoints"}},
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			return &pageCopy{m: m, mem: map[uint64]uint64{}, shadow: map[uint64]uint64{}, dirty: map[uint64]bool{}}, nil
+			return &pageCopy{m: m, mem: map[uint64][]uint64{}, shadow: map[uint64][]uint64{}, dirty: map[uint64]bool{}}, nil
 		}})
 	reg.Register(scheme.Info{Name: "pager", Doc: "a scheme that pages", Level: scheme.LevelCPU, Pages: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return nil, errors.New("never built") }})

@@ -175,7 +175,16 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 	}
 	r.scheme = s
 	r.doms = domains{perASID: cfg.Scope != "system", scheme: s}
-	r.io.aware, _ = s.(scheme.IOAware)
+	aware, isIO := s.(scheme.IOAware)
+	switch {
+	case info.IO && !isIO:
+		r.nu.close()
+		return nil, fmt.Errorf("%w: scheme %s: its Info says it sees I/O records (IO), but the scheme built does not implement scheme.IOAware (a wrapper that hides its IO method?)", ErrUsage, info.Name)
+	case isIO && !info.IO:
+		r.nu.close()
+		return nil, fmt.Errorf("%w: scheme %s implements scheme.IOAware, but its Info does not say so (IO): set Info.IO, or drop the IO method", ErrUsage, info.Name)
+	}
+	r.io.aware = aware
 	if cfg.failures() {
 		r.buf = newReplayBuffer(opt.ReplayBuffer)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
 )
 
 // runner is one run. It composes the rooms, each a type that owns its fields and checks
@@ -47,13 +48,12 @@ type runner struct {
 	nu  *nextUse
 
 	// single: the loop performs one access at a time, looking at each (see chooseLoop);
-	// else it performs runs of accesses, through batch (or vbatch under --verify) when
-	// they are not nil.
-	// Invariant: single implies batch == nil and vbatch == nil; vbatch != nil implies ver
-	// != nil and batch != nil.
+	// else it hands the scheme runs of accesses (perform).
+	// Invariant: single when a cache or TLB model, --ignore-size, --replace opt, domains
+	// per address space or CheckEvery is in force.
 	single bool
-	batch  scheme.BatchAccessor
-	vbatch scheme.VerifyingBatchAccessor
+	// one is the run of one access that apply hands the scheme (scratch).
+	one [1]traces.Record
 
 	// requested are the domains whose checkpoint the scheme asked for during the current
 	// access or checkpoint (scheme.Machine.RequestCheckpoint), in order.
@@ -112,8 +112,9 @@ func (r *runner) Check() error {
 // checkJoins verifies the invariants that relate rooms to each other and to the loop.
 func (r *runner) checkJoins() error {
 	refs := r.n.refs
-	if r.single && (r.batch != nil || r.vbatch != nil) || r.vbatch != nil && (r.ver == nil || r.batch == nil) {
-		return fmt.Errorf("loop: single %v with batch %v, verifying batch %v", r.single, r.batch != nil, r.vbatch != nil)
+	if !r.single && (r.mem != nil || r.cfg.IgnoreSize || r.nu != nil || r.doms.perASID || r.check) {
+		return fmt.Errorf("loop: runs of many accesses with a cache or TLB model (%v), --ignore-size (%v), --replace opt (%v), domains per address space (%v) or checks after every event (%v)",
+			r.mem != nil, r.cfg.IgnoreSize, r.nu != nil, r.doms.perASID, r.check)
 	}
 	if r.spanBytes != math.MaxUint64 && (r.maxPages == 0 || r.cfg.IgnoreSize) {
 		return fmt.Errorf("loop: span limit %d bytes without a page budget in force", r.spanBytes)

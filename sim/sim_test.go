@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,17 +185,34 @@ func TestReplayCounts(t *testing.T) {
 	}
 }
 
-// corrupting is a scheme that loses one write: the verifier must notice.
+// corrupting is a scheme that loses one write, its 500th write access's data: the
+// verifier must notice.
 type corrupting struct {
 	scheme.Scheme
-	n int
+	n    int
+	lose bool // the verifier is storing the lost write: Image hands it a copy
 }
 
-func (c *corrupting) Store(a traces.ASID, first uint64, src []uint64) {
-	if c.n++; c.n == 500 {
-		return // this write is lost
+func (c *corrupting) Access(run scheme.Run) int {
+	if v := run.Verify; v != nil {
+		run.Verify = func(i int) {
+			if run.Recs[i].Kind.Writes() {
+				c.n++
+			}
+			c.lose = c.n == 500 && run.Recs[i].Kind.Writes()
+			v(i)
+			c.lose = false
+		}
 	}
-	c.Scheme.Store(a, first, src)
+	return c.Scheme.Access(run)
+}
+
+func (c *corrupting) Image(asid traces.ASID, page uint64, create bool) []uint64 {
+	st := c.Scheme.Image(asid, page, create)
+	if c.lose && st != nil {
+		return slices.Clone(st) // this write is lost
+	}
+	return st
 }
 
 // forgetful is a scheme whose rollbacks do nothing.

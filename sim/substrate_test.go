@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -15,13 +16,13 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-// flat is a memory-level scheme for the driver's tests: memory is a map of blocks, and a
-// checkpoint copies every block of the domain into a shadow kept apart (it survives
+// flat is a memory-level scheme for the driver's tests: memory is a map of page images,
+// and a checkpoint copies every page of the domain into a shadow kept apart (it survives
 // crashes). broken makes checkpoints forget to copy, which the verifier must catch.
 type flat struct {
 	m      scheme.Machine
-	mem    map[fkey]uint64
-	shadow map[fkey]uint64
+	mem    map[fkey][]uint64
+	shadow map[fkey][]uint64
 	doms   map[traces.ASID]scheme.Domain
 	pages  scheme.PageSet
 	copied int64
@@ -29,12 +30,12 @@ type flat struct {
 }
 
 type fkey struct {
-	asid  traces.ASID
-	block uint64
+	asid traces.ASID
+	page uint64
 }
 
 func newFlat(m scheme.Machine, broken bool) *flat {
-	return &flat{m: m, mem: map[fkey]uint64{}, shadow: map[fkey]uint64{}, doms: map[traces.ASID]scheme.Domain{}, broken: broken}
+	return &flat{m: m, mem: map[fkey][]uint64{}, shadow: map[fkey][]uint64{}, doms: map[traces.ASID]scheme.Domain{}, broken: broken}
 }
 
 func flatInfo(broken bool) *scheme.Info {
@@ -45,9 +46,15 @@ func flatInfo(broken bool) *scheme.Info {
 	}
 }
 
-func (f *flat) Access(a scheme.Access) {
+func (f *flat) Access(run scheme.Run) int {
 	shift := uint(12)
-	f.pages.Add(uint32(a.ASID), a.Addr>>shift, (a.Addr+uint64(a.Size)-1)>>shift, a.Kind.Writes(), a.N)
+	for i, a := range run.Recs {
+		f.pages.Add(uint32(a.ASID), a.Addr>>shift, (a.Addr+uint64(a.Size)-1)>>shift, a.Kind.Writes(), run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+	}
+	return len(run.Recs)
 }
 
 func (f *flat) DomainOf(asid traces.ASID) scheme.Domain {
@@ -68,8 +75,8 @@ func (f *flat) Checkpoint(d scheme.Domain) {
 	}
 	for k, v := range f.mem {
 		if f.DomainOf(k.asid) == d {
-			f.shadow[k] = v
-			f.copied += int64(f.m.VerifyBlock)
+			f.shadow[k] = slices.Clone(v)
+			f.copied += int64(f.m.VerifyBlock) * int64(len(v))
 		}
 	}
 }
@@ -77,27 +84,34 @@ func (f *flat) Checkpoint(d scheme.Domain) {
 func (f *flat) Rollback(d scheme.Domain) {
 	for k := range f.mem {
 		if f.DomainOf(k.asid) == d {
-			f.mem[k] = f.shadow[k]
+			f.restore(k)
 		}
 	}
 }
 
 func (f *flat) Crash() {
 	for k := range f.mem {
-		f.mem[k] = f.shadow[k]
+		f.restore(k)
 	}
 }
 
-func (f *flat) Load(asid traces.ASID, first uint64, dst []uint64) {
-	for i := range dst {
-		dst[i] = f.mem[fkey{asid, first + uint64(i)}]
+// restore returns page k to its shadow (zeros if it has none).
+func (f *flat) restore(k fkey) {
+	if sh := f.shadow[k]; sh != nil {
+		copy(f.mem[k], sh)
+	} else {
+		clear(f.mem[k])
 	}
 }
 
-func (f *flat) Store(asid traces.ASID, first uint64, src []uint64) {
-	for i, v := range src {
-		f.mem[fkey{asid, first + uint64(i)}] = v
+func (f *flat) Image(asid traces.ASID, page uint64, create bool) []uint64 {
+	k := fkey{asid, page}
+	st := f.mem[k]
+	if st == nil && create {
+		st = make([]uint64, f.m.PageSize/f.m.VerifyBlock)
+		f.mem[k] = st
 	}
+	return st
 }
 
 func (f *flat) Counters(c *scheme.Counters) {
@@ -201,9 +215,12 @@ func TestCheckpointFlushesBeforeTheScheme(t *testing.T) {
 	m.EXPECT().DomainOf(gomock.Any()).Return(scheme.Domain(0)).AnyTimes()
 	m.EXPECT().Err().Return(nil).AnyTimes()
 	m.EXPECT().Counters(gomock.Any()).AnyTimes()
+	line := func(kind traces.Kind, n int64) scheme.Run {
+		return scheme.Run{Recs: []traces.Record{{Addr: 0x1000, Size: 64, Kind: kind}}, N: n - 1}
+	}
 	gomock.InOrder(
-		m.EXPECT().Access(scheme.Access{Addr: 0x1000, Size: 64, Kind: traces.Read, N: 1}),
-		m.EXPECT().Access(scheme.Access{Addr: 0x1000, Size: 64, Kind: traces.Write, N: 2}),
+		m.EXPECT().Access(line(traces.Read, 1)).Return(1),
+		m.EXPECT().Access(line(traces.Write, 2)).Return(1),
 		m.EXPECT().Checkpoint(scheme.Domain(0)),
 	)
 	info := &scheme.Info{Name: "mock", Doc: "mock", Level: scheme.LevelMemory,
@@ -280,12 +297,19 @@ type asker struct {
 	n int
 }
 
-func (a *asker) Access(x scheme.Access) {
-	a.flat.Access(x)
-	if a.n++; a.n%100 == 0 {
-		a.m.RequestCheckpoint(0)
-		a.m.RequestCheckpoint(0) // twice: one checkpoint
+func (a *asker) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		a.flat.Access(scheme.Run{Recs: run.Recs[i : i+1], N: run.N + int64(i)})
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+		if a.n++; a.n%100 == 0 {
+			a.m.RequestCheckpoint(0)
+			a.m.RequestCheckpoint(0) // twice: one checkpoint
+			return i + 1
+		}
 	}
+	return len(run.Recs)
 }
 
 func TestRequestedCheckpoints(t *testing.T) {
@@ -357,18 +381,14 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 }
 
 // TestFastPathMatchesSlowPath runs random configurations of every registered scheme, on
-// traces with checkpoint, fail and I/O records (some right next to each other), on the
-// fast path and off it: every counter must agree, the scheme's own and the verifier's
-// too (its checks run inside the batch), and so must the first mismatch. Schemes without
-// a batch method run the general loop both times. optional lists which of the optional
-// interfaces each scheme has (the table of docs/substrate.md), so that losing one is
-// noticed.
+// traces with checkpoint, fail and I/O records (some right next to each other), in runs
+// of many accesses and in runs of one: every counter must agree, the scheme's own and the
+// verifier's too (its checks run inside the runs, the scheme.Run hook), and so must the
+// first mismatch. It also checks that each scheme implements the one optional interface,
+// scheme.IOAware, exactly when its Info says so (Info.IO), and lists which do (the table
+// of docs/substrate.md), so that losing one is noticed.
 func TestFastPathMatchesSlowPath(t *testing.T) {
-	type has struct{ batch, verifyingBatch, stampView bool }
-	all := has{true, true, true}
-	optional := map[string]has{"none": all, "dualmap": all, "bitmap": all, "bitmap2": all,
-		"undo": all, "shadow": all, "shadow-remote": all, "blockstate": all,
-		"remus": all, "incremental": all, "snaplog": all, "cacheline": {stampView: true}}
+	ioAware := map[string]bool{"snaplog": true}
 	names := scheme.Names()
 	for _, name := range names {
 		info, _ := scheme.Lookup(name)
@@ -382,12 +402,9 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var got has
-		_, got.batch = s.(scheme.BatchAccessor)
-		_, got.verifyingBatch = s.(scheme.VerifyingBatchAccessor)
-		_, got.stampView = s.(scheme.StampView)
-		if got != optional[name] {
-			t.Errorf("scheme %s: has %+v, want %+v (update docs/substrate.md and this test)", name, got, optional[name])
+		_, got := s.(scheme.IOAware)
+		if got != ioAware[name] || info.IO != got {
+			t.Errorf("scheme %s: IOAware %v, Info.IO %v, want %v (update docs/substrate.md and this test)", name, got, info.IO, ioAware[name])
 		}
 	}
 	forced := 0 // trials in which cacheline's log filled and asked for checkpoints
@@ -601,13 +618,12 @@ func TestWarmup(t *testing.T) {
 }
 
 // amnesiac is a scheme with a bug for the verifier to find: a flat memory whose rollback
-// forgets to restore anything. It has the batch fast path, verified too.
+// forgets to restore anything. It calls the verifier's hook in its runs.
 type amnesiac struct {
 	m   scheme.Machine
 	mem *scheme.PageData
 }
 
-func (f *amnesiac) Access(scheme.Access)               {}
 func (f *amnesiac) DomainOf(traces.ASID) scheme.Domain { return 0 }
 func (f *amnesiac) Checkpoint(scheme.Domain)           {}
 func (f *amnesiac) Rollback(scheme.Domain)             {}
@@ -615,39 +631,21 @@ func (f *amnesiac) Crash()                             {}
 func (f *amnesiac) Counters(*scheme.Counters)          {}
 func (f *amnesiac) Check() error                       { return nil }
 func (f *amnesiac) Err() error                         { return nil }
-func (f *amnesiac) Load(asid traces.ASID, first uint64, dst []uint64) {
-	f.mem.Load(asid, first, dst)
-}
-func (f *amnesiac) Store(asid traces.ASID, first uint64, src []uint64) {
-	f.mem.Store(asid, first, src)
-}
-func (f *amnesiac) PageStamps(asid traces.ASID, page uint64) []uint64 {
-	return f.mem.PageStamps(asid, page)
+func (f *amnesiac) Image(asid traces.ASID, page uint64, create bool) []uint64 {
+	return f.mem.Image(asid, page, create)
 }
 
-func (f *amnesiac) AccessBatch(recs []traces.Record) (writes int64) {
-	return f.AccessBatchVerify(recs, nil)
-}
-
-func (f *amnesiac) AccessBatchVerify(recs []traces.Record, check func(int, []uint64)) (writes int64) {
-	for i, r := range recs {
-		if r.Kind.Writes() {
-			writes++
+func (f *amnesiac) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		if run.Verify != nil {
+			run.Verify(i)
 		}
-		if check == nil {
-			continue
-		}
-		page := (r.Addr + uint64(r.Size) - 1) / f.m.PageSize
-		if r.Kind.Writes() {
-			f.mem.Page(scheme.Page{ASID: r.ASID, N: page})
-		}
-		check(i, f.mem.PageStamps(r.ASID, page))
 	}
-	return writes
+	return len(run.Recs)
 }
 
-// TestBatchVerifierFindsBug checks that the verifier inside the batch finds the bug the
-// general loop finds, the same number of times.
+// TestBatchVerifierFindsBug checks that the verifier inside a run (the scheme.Run hook)
+// finds the bug that runs of one find, the same number of times.
 func TestBatchVerifierFindsBug(t *testing.T) {
 	info := &scheme.Info{Name: "amnesiac", Doc: "a rollback that restores nothing", Level: scheme.LevelCPU, RecoversTransient: true,
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 
 	"github.com/vmsim/vmsim/scheme"
@@ -9,32 +10,29 @@ import (
 )
 
 // verifier is the verification room (--verify, docs/verification.md): the golden model,
-// and the checks of the scheme's memory against it. Every access goes through access (or,
-// on the fast path, batched); every recovery ends with afterRecovery.
+// and the checks of the scheme's memory against it. Every access goes through access (a
+// run's through verifyFn, the scheme.Run hook); every recovery ends with afterRecovery.
 //
-// Invariant: golden != nil; blockShift+perPage is log2 of the page size; view is nil
-// behind a cache (mem != nil && mem.behind); 0 <= mismatches <= checks, and first is
-// empty iff mismatches == 0.
+// Invariant: golden != nil; blockShift+perPage is log2 of the page size, and img's
+// perPage is perPage; mem is nil unless a memory-level scheme sits behind a cache; 0 <=
+// mismatches <= checks, and first is empty iff mismatches == 0.
 type verifier struct {
 	golden *golden
-	scheme scheme.Scheme
+	// img is the scheme's memory, through scheme.Scheme.Image.
+	img image
 	// mem is the cache in front of the scheme, when a memory-level scheme sits behind one
 	// (the program reads and writes through it), else nil.
 	mem        *hierarchy
 	blockShift uint
 	// perPage is log2 blocks a page.
 	perPage uint
-	// view is the scheme as a scheme.StampView when the checks may use it (no cache in
-	// front of it), else nil.
-	view   scheme.StampView
-	stamps []uint64 // scratch
+	stamps  []uint64 // scratch
 
-	// batchedFn is batched as a func value, made once; run is the run of records being
-	// performed by the fast path (scheme.VerifyingBatchAccessor) and base the number of
-	// the access before it.
-	batchedFn func(int, []uint64)
-	run       []traces.Record
-	base      int64
+	// verifyFn is the scheme.Run hook, made once: it checks access i of run, the run being
+	// performed (perform), whose first access follows access base.
+	verifyFn func(i int)
+	run      []traces.Record
+	base     int64
 
 	checks, mismatches int64
 	first              string // the first mismatch
@@ -46,36 +44,77 @@ type verifier struct {
 func newVerifier(s scheme.Scheme, mem *hierarchy, pageShift, blockShift uint, dom func(traces.ASID) int) *verifier {
 	v := &verifier{
 		golden:     newGolden(1<<(pageShift-blockShift), dom),
-		scheme:     s,
+		img:        image{s: s, perPage: pageShift - blockShift},
 		blockShift: blockShift,
 		perPage:    pageShift - blockShift,
 	}
 	if mem != nil && mem.behind {
 		v.mem = mem
-	} else {
-		v.view, _ = s.(scheme.StampView)
 	}
-	v.batchedFn = v.batched
+	v.verifyFn = func(i int) { v.access(&v.run[i], v.base+int64(i)+1) }
 	return v
 }
 
-// access checks the blocks rec reads against the golden model, then stores rec's stamp
-// into the blocks it writes, in the scheme (or the cache in front of it) and in the golden
-// model.
-func (v *verifier) access(rec traces.Record, idx int64) {
+// access checks the blocks rec, access idx just performed, reads against the golden
+// model, then stores rec's stamp into the blocks it writes, in the scheme's memory (or the
+// cache in front of it) and in the golden model. It is the one verification path: page by
+// page in the scheme's page images, in place (Image), or block by block through the cache
+// in front of a memory-level scheme.
+func (v *verifier) access(rec *traces.Record, idx int64) {
 	lo, hi := rec.Addr>>v.blockShift, (rec.Addr+uint64(rec.Size)-1)>>v.blockShift
-	if v.view != nil && lo>>v.perPage == hi>>v.perPage {
-		v.inPage(&rec, idx, lo, hi, v.view.PageStamps(rec.ASID, lo>>v.perPage))
+	if v.mem != nil {
+		v.throughCache(rec, idx, lo, hi)
 		return
 	}
+	mask := uint64(1)<<v.perPage - 1
+	for page := lo >> v.perPage; ; page++ {
+		from, to := max(lo, page<<v.perPage), min(hi, page<<v.perPage|mask)
+		st := v.img.s.Image(rec.ASID, page, false)
+		if rec.Kind != traces.Write {
+			gm := v.golden.mem(rec.ASID, from)
+			for b := from; b <= to; b++ {
+				var got, want uint64
+				if st != nil {
+					got = st[b&mask]
+				}
+				if gm != nil {
+					want = gm[b&mask]
+				}
+				v.checks++
+				if got != want {
+					v.readMismatch(rec, idx, b, got, want)
+				}
+			}
+		}
+		if rec.Kind.Writes() {
+			gp, gid := v.golden.page(rec.ASID, from, true)
+			if st == nil {
+				// The scheme holds no version of the page yet: the write makes one.
+				st = v.img.s.Image(rec.ASID, page, true)
+			}
+			for b := from; b <= to; b++ {
+				v.golden.writeAt(gp, gid, b&mask, uint64(idx))
+				st[b&mask] = uint64(idx)
+			}
+		}
+		if page == hi>>v.perPage {
+			return
+		}
+	}
+}
+
+// throughCache is access for a memory-level scheme behind a cache: blocks are read and
+// written as the program does, in the cache where it holds their line, else in the
+// scheme's memory.
+func (v *verifier) throughCache(rec *traces.Record, idx int64, lo, hi uint64) {
 	st := v.scratch(int(hi - lo + 1))
 	if rec.Kind != traces.Write {
-		v.load(rec.ASID, lo, st)
+		v.mem.load(rec.ASID, lo, st)
 		for i, got := range st {
 			b := lo + uint64(i)
 			v.checks++
 			if want := v.golden.read(rec.ASID, b); got != want {
-				v.readMismatch(&rec, idx, b, got, want)
+				v.readMismatch(rec, idx, b, got, want)
 			}
 		}
 	}
@@ -84,78 +123,8 @@ func (v *verifier) access(rec traces.Record, idx int64) {
 			st[i] = uint64(idx)
 			v.golden.write(rec.ASID, lo+uint64(i), uint64(idx))
 		}
-		v.store(rec.ASID, lo, st)
+		v.mem.store(rec.ASID, lo, st)
 	}
-}
-
-// inPage is access for an access within one page, given the stamps the scheme holds for
-// that page (nil: no version): the same checks and writes, on the scheme's and the golden
-// model's stamps in place.
-func (v *verifier) inPage(rec *traces.Record, idx int64, lo, hi uint64, st []uint64) {
-	mask := uint64(1)<<v.perPage - 1
-	if rec.Kind != traces.Write {
-		gm := v.golden.mem(rec.ASID, lo)
-		for b := lo; b <= hi; b++ {
-			var got, want uint64
-			if st != nil {
-				got = st[b&mask]
-			}
-			if gm != nil {
-				want = gm[b&mask]
-			}
-			v.checks++
-			if got != want {
-				v.readMismatch(rec, idx, b, got, want)
-			}
-		}
-	}
-	if rec.Kind.Writes() {
-		gp, gid := v.golden.page(rec.ASID, lo, true)
-		for b := lo; b <= hi; b++ {
-			v.golden.writeAt(gp, gid, b&mask, uint64(idx))
-		}
-		if st == nil {
-			// The scheme holds no version of the page yet: Store makes one.
-			src := v.scratch(int(hi - lo + 1))
-			for i := range src {
-				src[i] = uint64(idx)
-			}
-			v.scheme.Store(rec.ASID, lo, src)
-			return
-		}
-		for b := lo; b <= hi; b++ {
-			st[b&mask] = uint64(idx)
-		}
-	}
-}
-
-// batched checks access k of the run being performed by AccessBatchVerify, given the
-// stamps of its last page: in place when the access lies in that page, else through Load
-// and Store.
-func (v *verifier) batched(k int, stamps []uint64) {
-	rec := &v.run[k]
-	lo, hi := rec.Addr>>v.blockShift, (rec.Addr+uint64(rec.Size)-1)>>v.blockShift
-	if lo == hi && !rec.Kind.Writes() {
-		// The common case, a read of one block, checked here.
-		var got, want uint64
-		if stamps != nil {
-			got = stamps[lo&(1<<v.perPage-1)]
-		}
-		if gm := v.golden.mem(rec.ASID, lo); gm != nil {
-			want = gm[lo&(1<<v.perPage-1)]
-		}
-		if got == want {
-			v.checks++
-			return
-		}
-		// A mismatch: inPage counts and describes it.
-	}
-	idx := v.base + int64(k) + 1
-	if lo>>v.perPage != hi>>v.perPage {
-		v.access(*rec, idx)
-		return
-	}
-	v.inPage(rec, idx, lo, hi, stamps)
 }
 
 // readMismatch counts a mismatch in block b that access idx, rec, reads: the scheme's
@@ -180,14 +149,14 @@ func (v *verifier) afterRecovery(refs int64) {
 		p := &g.pages[i]
 		first := p.key.vpn << g.pageShift
 		got := buf
-		if v.view != nil {
+		if v.mem == nil {
 			// The scheme's stamps in place; a page with no version reads as zeros.
-			if got = v.view.PageStamps(p.key.asid, p.key.vpn); got == nil {
+			if got = v.img.s.Image(p.key.asid, p.key.vpn, false); got == nil {
 				clear(buf)
 				got = buf
 			}
 		} else {
-			v.load(p.key.asid, first, got)
+			v.mem.load(p.key.asid, first, got)
 		}
 		for b, want := range p.mem {
 			if !p.known[b] {
@@ -209,24 +178,60 @@ func (v *verifier) afterRecovery(refs int64) {
 	}
 }
 
-// load reads blocks as the program sees them: through the cache where a memory-level
-// scheme sits behind one, else from the scheme.
-func (v *verifier) load(asid traces.ASID, first uint64, dst []uint64) {
-	if v.mem != nil {
-		v.mem.load(asid, first, dst)
-		return
-	}
-	v.scheme.Load(asid, first, dst)
+// Load copies into dst the stamps of len(dst) consecutive blocks of m.VerifyBlock bytes,
+// from block first of asid, as scheme s (built for machine m, with VerifyBlock set) holds
+// them now, reading its page images (scheme.Scheme.Image): the driver's load, for a test
+// that drives a scheme by hand. Blocks of a page with no version read 0.
+func Load(s scheme.Scheme, m scheme.Machine, asid traces.ASID, first uint64, dst []uint64) {
+	imageOf(s, m).load(asid, first, dst)
 }
 
-// store writes blocks as the program does: through the cache where a memory-level scheme
-// sits behind one, else into the scheme.
-func (v *verifier) store(asid traces.ASID, first uint64, src []uint64) {
-	if v.mem != nil {
-		v.mem.store(asid, first, src)
-		return
+// Store writes src into len(src) consecutive blocks from block first of asid of scheme s
+// (built for machine m, with VerifyBlock set), writing its page images, as the driver
+// does after a write access. Precondition: an access just performed wrote those blocks.
+func Store(s scheme.Scheme, m scheme.Machine, asid traces.ASID, first uint64, src []uint64) {
+	imageOf(s, m).store(asid, first, src)
+}
+
+func imageOf(s scheme.Scheme, m scheme.Machine) image {
+	return image{s: s, perPage: uint(bits.TrailingZeros64(m.PageSize / m.VerifyBlock))}
+}
+
+// image is Load and Store built once on a scheme's page images (scheme.Scheme.Image), for
+// the verifier and the memory behind the cache: blocks of Machine.VerifyBlock bytes
+// numbered from 0 at address 0, 2^perPage of them a page.
+type image struct {
+	s       scheme.Scheme
+	perPage uint
+}
+
+// load copies into dst the stamps of len(dst) consecutive blocks from block first of
+// asid, as the scheme's memory holds them now (0 in a page with no version). It has no
+// side effects.
+func (m image) load(asid traces.ASID, first uint64, dst []uint64) {
+	mask := uint64(1)<<m.perPage - 1
+	for i := 0; i < len(dst); {
+		b := first + uint64(i)
+		n := min(len(dst)-i, int(mask+1-b&mask)) // blocks left in this page
+		if st := m.s.Image(asid, b>>m.perPage, false); st != nil {
+			copy(dst[i:i+n], st[b&mask:])
+		} else {
+			clear(dst[i : i+n])
+		}
+		i += n
 	}
-	v.scheme.Store(asid, first, src)
+}
+
+// store writes src into len(src) consecutive blocks from block first of asid.
+// Precondition: an access just passed to the scheme wrote them (Image's create).
+func (m image) store(asid traces.ASID, first uint64, src []uint64) {
+	mask := uint64(1)<<m.perPage - 1
+	for i := 0; i < len(src); {
+		b := first + uint64(i)
+		n := min(len(src)-i, int(mask+1-b&mask))
+		copy(m.s.Image(asid, b>>m.perPage, true)[b&mask:], src[i:i+n])
+		i += n
+	}
 }
 
 // scratch returns n blocks of scratch space.
@@ -251,8 +256,10 @@ func (v *verifier) Check() error {
 		return fmt.Errorf("no golden model")
 	case uint64(1)<<v.perPage != v.golden.blocks:
 		return fmt.Errorf("2^%d blocks a page, the golden model's pages hold %d", v.perPage, v.golden.blocks)
-	case v.view != nil && v.mem != nil:
-		return fmt.Errorf("stamps read in place behind a cache")
+	case v.img.perPage != v.perPage || v.img.s == nil:
+		return fmt.Errorf("page images of 2^%d blocks, pages of 2^%d", v.img.perPage, v.perPage)
+	case v.mem != nil && !v.mem.behind:
+		return fmt.Errorf("reads through a cache with no scheme behind it")
 	case v.mismatches < 0 || v.mismatches > v.checks:
 		return fmt.Errorf("%d mismatches in %d checks", v.mismatches, v.checks)
 	case (v.first == "") != (v.mismatches == 0):

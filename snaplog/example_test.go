@@ -17,12 +17,12 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	s.Access(scheme.Access{Addr: 0x1000, Size: 8, Kind: traces.Write, N: 1})
-	s.Access(scheme.Access{Addr: 0x2000, Size: 8, Kind: traces.Write, N: 2})
-	s.Checkpoint(0)                                                   // pages 1 and 2
-	s.IO(scheme.Access{Kind: traces.Input, Addr: 0, Size: 100, N: 2}) // logged and shipped: 116 bytes
-	s.Access(scheme.Access{Addr: 0x1000, Size: 8, Kind: traces.Read, N: 3})
-	s.Access(scheme.Access{Addr: 0x3000, Size: 8, Kind: traces.Write, N: 4})
+	// Accesses 1 and 2, a run of two.
+	s.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Write}, {Addr: 0x2000, Size: 8, Kind: traces.Write}}})
+	s.Checkpoint(0)                                                // pages 1 and 2
+	s.IO(traces.Record{Kind: traces.Input, Addr: 0, Size: 100}, 2) // after access 2: logged and shipped, 116 bytes
+	// Accesses 3 and 4.
+	s.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Read}, {Addr: 0x3000, Size: 8, Kind: traces.Write}}, N: 2})
 	s.Rollback(0) // page 3 back from the backup; replay accesses 3 and 4 and the input
 	c := scheme.Counters{Own: make([]int64, len(snaplog.Counters))}
 	s.Counters(&c)

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/snaplog"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -43,16 +44,16 @@ func TestLinkOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.IO(scheme.Access{Kind: traces.Input, Addr: 2, Size: 100})
-	s.Access(scheme.Access{Addr: 0x2000, Size: 4, Kind: traces.Write, N: 1})
-	s.Access(scheme.Access{Addr: 0x1ffc, Size: 8, Kind: traces.Modify, N: 2})
-	s.IO(scheme.Access{Kind: traces.Output, Addr: 1, Size: 50, N: 2})
-	s.Access(scheme.Access{Addr: 0x10, Size: 4, ASID: 3, Kind: traces.Write, N: 3})
+	s.IO(traces.Record{Kind: traces.Input, Addr: 2, Size: 100}, 0)
+	schemetest.Perform(s, 1, traces.Record{Addr: 0x2000, Size: 4, Kind: traces.Write})
+	schemetest.Perform(s, 2, traces.Record{Addr: 0x1ffc, Size: 8, Kind: traces.Modify})
+	s.IO(traces.Record{Kind: traces.Output, Addr: 1, Size: 50}, 2)
+	schemetest.Perform(s, 3, traces.Record{Addr: 0x10, Size: 4, ASID: 3, Kind: traces.Write})
 	s.Checkpoint(0)
-	s.IO(scheme.Access{Kind: traces.Input, ASID: 3, Addr: 1, Size: 10, N: 3})
-	s.Access(scheme.Access{Addr: 0x5000, Size: 4, Kind: traces.Write, N: 4})
+	s.IO(traces.Record{Kind: traces.Input, ASID: 3, Addr: 1, Size: 10}, 3)
+	schemetest.Perform(s, 4, traces.Record{Addr: 0x5000, Size: 4, Kind: traces.Write})
 	s.Rollback(0)
-	s.Access(scheme.Access{Addr: 0x5000, Size: 4, Kind: traces.Write, N: 4}) // the replay
+	schemetest.Perform(s, 4, traces.Record{Addr: 0x5000, Size: 4, Kind: traces.Write}) // the replay
 	s.Checkpoint(0)
 	c, own := counters(s)
 	got := fmt.Sprint(c.Traps, c.BytesToBackup, c.BytesLogged, c.RecoveryBytes, own["snapshots"], own["recoveries"],
@@ -83,11 +84,11 @@ func TestLinkCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Access(scheme.Access{Addr: 0x10, Size: 4, ASID: 1, Kind: traces.Write, N: 1})
-	s.Access(scheme.Access{Addr: 0x3000, Size: 4, ASID: 0, Kind: traces.Write, N: 2})
+	schemetest.Perform(s, 1, traces.Record{Addr: 0x10, Size: 4, ASID: 1, Kind: traces.Write})
+	schemetest.Perform(s, 2, traces.Record{Addr: 0x3000, Size: 4, ASID: 0, Kind: traces.Write})
 	s.Checkpoint(0)
 	s.Checkpoint(1)
-	s.IO(scheme.Access{Kind: traces.Input, ASID: 0, Addr: 7, Size: 8, N: 2})
+	s.IO(traces.Record{Kind: traces.Input, ASID: 0, Addr: 7, Size: 8}, 2)
 	s.Crash()
 	if _, own := counters(s); own["recovery_snapshot_bytes"] != 2*4096 || own["recoveries"] != 1 {
 		t.Fatalf("crash restored %d bytes in %d recoveries", own["recovery_snapshot_bytes"], own["recoveries"])

@@ -18,6 +18,7 @@ func Info() scheme.Info {
 		RecoversTransient: true,
 		RecoversCrash:     true,
 		WriteProtects:     true,
+		IO:                true,
 		Params: []scheme.Param{
 			{Name: "log-header", Default: strconv.Itoa(DefaultHeader), Doc: "bytes of each log entry besides the input's data: access number, address space, channel and size"},
 		},

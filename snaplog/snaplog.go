@@ -122,20 +122,30 @@ func (s *Snaplog) dom(d scheme.Domain) *domState {
 	return st
 }
 
-// Access performs one access: a write to a page not written since the domain's snapshot
-// traps once (write protection) and marks it dirty. Precondition: an access made for the
-// first time has a higher N than every access before it (the driver's numbering); a
-// replayed one keeps its number. An access past Machine.MaxPages does nothing more than
-// set Err.
-func (s *Snaplog) Access(a scheme.Access) {
+// Access performs the run's accesses: a write to a page not written since the domain's
+// snapshot traps once (write protection) and marks it dirty. An access numbered above
+// every one before it is made for the first time; a replayed one keeps its number. An
+// access past Machine.MaxPages does nothing more than set Err.
+func (s *Snaplog) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		s.access(&run.Recs[i], run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+	}
+	return len(run.Recs)
+}
+
+// access performs access n, a.
+func (s *Snaplog) access(a *record.Record, n int64) {
 	first, last := a.Addr>>s.shift, (a.Addr+uint64(a.Size)-1)>>s.shift
 	write := a.Kind.Writes()
-	if !s.pages.Add(uint32(a.ASID), first, last, write, a.N) {
+	if !s.pages.Add(uint32(a.ASID), first, last, write, n) {
 		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
-	if a.N > s.lastN {
-		s.lastN = a.N
+	if n > s.lastN {
+		s.lastN = n
 		st.since++
 		s.c.window = max(s.c.window, st.since)
 	}
@@ -145,26 +155,14 @@ func (s *Snaplog) Access(a scheme.Access) {
 	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
 }
 
-// AccessBatch performs recs as Access performs each, numbered on from the highest access
-// number seen (scheme.BatchAccessor).
-func (s *Snaplog) AccessBatch(recs []record.Record) int64 {
-	return scheme.EachAccess(s, recs, s.lastN)
-}
-
-// AccessBatchVerify is AccessBatch that calls check after each record's access with the
-// stamps of its last page in the primary's memory (scheme.VerifyingBatchAccessor).
-func (s *Snaplog) AccessBatchVerify(recs []record.Record, check func(int, []uint64)) int64 {
-	return scheme.EachAccessVerify(s, recs, s.lastN, s.shift, check)
-}
-
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
-func (s *Snaplog) IO(a scheme.Access) {
+func (s *Snaplog) IO(a record.Record, n int64) {
 	if a.Kind != record.Input {
 		return
 	}
 	d := s.DomainOf(a.ASID)
 	st := s.dom(d)
-	e := Entry{ASID: a.ASID, Channel: a.Addr, Size: a.Size, N: a.N, Bytes: s.header + int64(a.Size)}
+	e := Entry{ASID: a.ASID, Channel: a.Addr, Size: a.Size, N: n, Bytes: s.header + int64(a.Size)}
 	s.link.Ship(d, e)
 	st.logEntries++
 	st.logBytes += e.Bytes
@@ -254,14 +252,10 @@ func (s *Snaplog) recovered(replay, entries, bytes, snap int64) {
 	s.c.recSnap += snap
 }
 
-// Load reads blocks from memory.
-func (s *Snaplog) Load(asid record.ASID, first uint64, dst []uint64) { s.mem.Load(asid, first, dst) }
-
-// Store writes blocks into memory.
-func (s *Snaplog) Store(asid record.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
-
-// PageStamps returns the stamps of page n of asid in memory (scheme.StampView).
-func (s *Snaplog) PageStamps(asid record.ASID, n uint64) []uint64 { return s.mem.PageStamps(asid, n) }
+// Image returns the stamps of page n of asid in memory (scheme.Scheme).
+func (s *Snaplog) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	return s.mem.Image(asid, n, create)
+}
 
 // Counters adds snaplog's counts to c.
 func (s *Snaplog) Counters(c *scheme.Counters) {

@@ -85,18 +85,34 @@ func (s *Scheme) domain(d scheme.Domain) *domain {
 	return s.doms[d]
 }
 
-// Access saves each page a write covers at its first write since the checkpoint.
-func (s *Scheme) Access(a scheme.Access) {
+// Access performs the run's accesses, in order: it saves each page a write covers at its
+// first write since the checkpoint, and stops after an access that asked for a checkpoint
+// (its domain's saved pages reached max-saved): the driver takes the checkpoint, then
+// hands over the rest.
+func (s *Scheme) Access(run scheme.Run) int {
+	for i := range run.Recs {
+		asked := s.access(&run.Recs[i], run.N+int64(i)+1)
+		if run.Verify != nil {
+			run.Verify(i)
+		}
+		if asked {
+			return i + 1
+		}
+	}
+	return len(run.Recs)
+}
+
+// access performs access n, a, and reports whether it asked for a checkpoint.
+func (s *Scheme) access(a *record.Record, n int64) (asked bool) {
 	if s.err != nil {
-		return
+		return false
 	}
 	d, id := s.domain(s.DomainOf(a.ASID)), s.DomainOf(a.ASID)
 	first, last := a.Addr/s.m.PageSize, (a.Addr+uint64(a.Size)-1)/s.m.PageSize
-	for n := first; n <= last; n++ {
-		p := scheme.Page{ASID: a.ASID, N: n}
+	for p := (scheme.Page{ASID: a.ASID, N: first}); p.N <= last; p.N++ {
 		if _, ok := s.touched[p]; !ok && s.m.MaxPages > 0 && len(s.touched) == s.m.MaxPages {
-			s.err = &scheme.TooManyPagesError{Max: s.m.MaxPages, Access: a.N}
-			return
+			s.err = &scheme.TooManyPagesError{Max: s.m.MaxPages, Access: n}
+			return asked
 		}
 		s.touched[p] = s.touched[p] || a.Kind.Writes()
 		if _, ok := d.saved[p]; ok || !a.Kind.Writes() {
@@ -115,8 +131,10 @@ func (s *Scheme) Access(a scheme.Access) {
 			d.requested = true
 			s.forced++
 			s.m.RequestCheckpoint(id)
+			asked = true
 		}
 	}
+	return asked
 }
 
 func (s *Scheme) Checkpoint(id scheme.Domain) {
@@ -140,9 +158,11 @@ func (s *Scheme) Rollback(id scheme.Domain) {
 // Crash is never called: the Info does not say that cowpage recovers crashes.
 func (s *Scheme) Crash() { panic("cowpage: Crash, which it does not recover") }
 
-func (s *Scheme) Load(asid record.ASID, first uint64, dst []uint64) { s.mem.Load(asid, first, dst) }
-
-func (s *Scheme) Store(asid record.ASID, first uint64, src []uint64) { s.mem.Store(asid, first, src) }
+// Image is the memory's page image, for --verify: the driver reads what each access reads
+// and writes what it writes through it.
+func (s *Scheme) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	return s.mem.Image(asid, n, create)
+}
 
 func (s *Scheme) Counters(c *scheme.Counters) {
 	page := int64(s.m.PageSize)
