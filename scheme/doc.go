@@ -1,5 +1,5 @@
 // Package scheme is the substrate every way of checkpointing memory is built on: the
-// interface a scheme implements (Scheme), what it sees of each access (Access), the machine
+// interface a scheme implements (Scheme), the runs of accesses it performs (Run), the machine
 // it is built for (Machine), the channels every scheme reports on equal terms (Counters), and
 // an open registry (Register, Lookup, All) through which the driver, the CLI and sweeps find
 // schemes by name. A researcher adds a scheme by implementing Scheme and registering it from
@@ -11,8 +11,13 @@
 // (--cache-size > 0) the lines the cache fills and writes back, and a checkpoint is preceded
 // by a cache flush; without one, every access.
 //
-// Data: when the run verifies (--verify), the driver tells each scheme what every write
-// stores, as a stamp per block of Machine.VerifyBlock bytes (Store), and asks it what blocks
-// hold (Load). A scheme's recovery is right when, after Rollback or Crash, every block Loads
-// what it held at the domain's last checkpoint.
+// A scheme writes one access loop: Access performs a run of accesses in order, calling the
+// run's Verify hook after each when the run verifies, and returns how many it performed
+// (fewer when it asked for a checkpoint). The only optional interface is IOAware.
+//
+// Data: when the run verifies (--verify), the driver reads and writes each scheme's memory
+// through one page-image accessor, Image: the stamps of a page, one per block of
+// Machine.VerifyBlock bytes, in place. It writes every write's stamp there, and checks
+// every read against its golden model. A scheme's recovery is right when, after Rollback
+// or Crash, every block reads what it held at the domain's last checkpoint.
 package scheme

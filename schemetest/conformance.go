@@ -11,7 +11,8 @@ import (
 
 // Options tune Conformance. The zero value is the default suite.
 type Options struct {
-	// Trials is the number of random configurations the "fast path" part runs (0: 16, or
+	// Trials is the number of random configurations the "fast path" part (runs of many
+	// accesses against runs of one) runs (0: 16, or
 	// 6 with go test -short).
 	Trials int
 	// Params are sets of the scheme's own settings (Info.Params, by name) that the random

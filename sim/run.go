@@ -44,7 +44,7 @@ type Options struct {
 
 	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
 	wrap func(scheme.Scheme) scheme.Scheme
-	// slow, in tests, keeps the run off the fast path: it performs one access at a time.
+	// slow, in tests, keeps the run off the fast path: it hands the scheme runs of one.
 	slow bool
 	// corrupt, in tests, is called after every event (what) before the checks, to break
 	// an invariant that a room's Check must catch.
