@@ -8,10 +8,11 @@
 //
 //   - run set-up and options (run.go, config.go): RunWith builds the runner and its rooms
 //     from a Config and Options;
-//   - the loop and its event tail (loop.go): one loop performs the trace's accesses in
-//     runs with no event between them (through the scheme's batch method when nothing
-//     looks at single accesses, else one by one; one access a run when every access
-//     matters), then the events due after the run (tail): a failure, the domain's
+//   - the loop and its event tail (loop.go): one loop hands the trace's accesses to the
+//     scheme's one access method in runs with no event between them (one access a run
+//     when something looks at every access: a cache or TLB model, --ignore-size,
+//     --replace opt, --scope asid, --check), then the events due after the run (tail): a
+//     failure, the domain's
 //     checkpoint, the checkpoints the scheme asked for, the end of the warm-up; and the
 //     trace's control records;
 //   - the checkpoint domains (domains.go);
