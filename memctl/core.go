@@ -100,6 +100,9 @@ type Controller struct {
 	// n is the number (scheme.Run numbering) of the access performed last: bitmap2's
 	// copier advances by the accesses since.
 	n int64
+	// hookPage is the page of the last byte of the access just performed while the
+	// verifier's hook (scheme.Run.Verify) runs after it, else nil.
+	hookPage *page
 
 	ch channels
 
@@ -233,18 +236,20 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 // Precondition: no access wraps past the end of the address space.
 func (c *Controller) Access(run scheme.Run) int {
 	for i := range run.Recs {
-		c.access(&run.Recs[i], run.N+int64(i)+1)
+		p := c.access(&run.Recs[i], run.N+int64(i)+1)
 		if run.Verify != nil {
+			c.hookPage = p
 			run.Verify(i)
+			c.hookPage = nil
 		}
 	}
 	return len(run.Recs)
 }
 
-// access performs access n, r: the only loop over an access's granules. What differs
-// between strategies is behind two nil checks, clock (before the access) and marker (at a
-// granule's first write since the checkpoint).
-func (c *Controller) access(r *record.Record, n int64) {
+// access performs access n, r, and returns the page of its last byte: the only loop over
+// an access's granules. What differs between strategies is behind two nil checks, clock
+// (before the access) and marker (at a granule's first write since the checkpoint).
+func (c *Controller) access(r *record.Record, n int64) *page {
 	if c.clock != nil {
 		c.clock.advance(n)
 	}
@@ -276,7 +281,7 @@ func (c *Controller) access(r *record.Record, n int64) {
 			}
 		}
 		if g == last {
-			return
+			return p
 		}
 	}
 }
@@ -285,6 +290,9 @@ func (c *Controller) access(r *record.Record, n int64) {
 // page never accessed. Every page an access wrote was accessed: create asks for nothing
 // more.
 func (c *Controller) Image(asid record.ASID, n uint64, create bool) []uint64 {
+	if p := c.hookPage; p != nil && p.key == (pageKey{asid, n}) {
+		return p.mem // the page the access found, without a look-up
+	}
 	if p := c.find(asid, n); p != nil {
 		return p.mem
 	}

@@ -62,6 +62,13 @@ type adapter struct {
 	// table past maxPages (0: none has).
 	maxPages int
 	errAt    int64
+	// inHook: the verifier's hook (scheme.Run.Verify) is running after an access whose
+	// last page is hookPage of hookASID. Invariant: while inHook, the machine's lastF is
+	// the frame of that page's current version (Image hands its stamps over without a
+	// page-table walk, as the record's access just found them).
+	inHook   bool
+	hookASID record.ASID
+	hookPage uint64
 }
 
 func newAdapter(name string, m scheme.Machine) (*adapter, error) {
@@ -132,7 +139,9 @@ func (a *adapter) Access(run scheme.Run) int {
 			}
 		}
 		if run.Verify != nil && a.m.pt.Err() == nil {
+			a.inHook, a.hookASID, a.hookPage = true, r.ASID, last
 			run.Verify(i)
+			a.inHook = false
 		}
 	}
 	return len(run.Recs)
@@ -156,6 +165,9 @@ func (a *adapter) Crash() { a.s.Crash() }
 // unless a later page of the same access stole its frame, and then its data is in the
 // slot it was written back to.
 func (a *adapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	if a.inHook && page == a.hookPage && asid == a.hookASID {
+		return a.m.ft.Stamps(a.m.lastF)
+	}
 	st := a.s.PeekStamps(asid, pagetable.VPN(page))
 	if st == nil && create {
 		panic(fmt.Sprintf("mmu: Image(create) of page (%d, %#x), which holds no version", asid, page))

@@ -122,7 +122,7 @@ type machine struct {
 	pageFaults, firstWrites, pageCopies, remaps, wrapSweeps int64
 	ckptFramesPeak                                          int
 	// lastF is the frame of the current version of the page the latest Access referenced,
-	// which every access leaves resident (for the batch verifier).
+	// which every access leaves resident (for the verifier's hook: adapter.Image).
 	lastF frames.FrameID
 }
 
