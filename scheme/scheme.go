@@ -12,8 +12,9 @@ type Domain int32
 //
 // An access is a program access (LevelCPU, or LevelMemory without a cache), or a line fill
 // (Kind Read) or write-back (Kind Write) from the cache (LevelMemory with a cache). Runs of
-// one access are the general case: behind a cache, with --ignore-size, per-address-space
-// domains, --replace opt and --check the driver hands over one access at a time; otherwise
+// one access are the general case: with a cache or TLB model, --ignore-size,
+// per-address-space domains, --replace opt and --check the driver hands over one access
+// at a time; otherwise
 // a run is every access up to the next event (a checkpoint due, a failure, a control
 // record). A scheme performs a run of many exactly as it would the same accesses in runs
 // of one.
