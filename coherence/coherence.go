@@ -89,7 +89,7 @@ type entry struct {
 type Machine struct {
 	caches []*cache.Cache
 	ports  []port
-	dir    map[cache.Line]entry
+	dir    directory
 	mem    Memory
 	obs    Observer // mem when it is an Observer, else nil
 	// write is whether the access under way writes: what a fill does depends on it.
@@ -119,7 +119,7 @@ func New(cores int, g cache.Geometry, blocks int, mem Memory) (*Machine, error) 
 	m := &Machine{
 		caches: make([]*cache.Cache, cores),
 		ports:  make([]port, cores),
-		dir:    map[cache.Line]entry{},
+		dir:    newDirectory(),
 		mem:    mem,
 	}
 	m.obs, _ = mem.(Observer)
@@ -167,13 +167,11 @@ func (m *Machine) Flush(invalidate bool) int64 {
 		n += m.caches[c].Flush(invalidate)
 	}
 	if invalidate {
-		clear(m.dir)
+		m.dir.clear()
 		return n
 	}
-	for l, e := range m.dir {
-		if e.modified {
-			m.dir[l] = entry{sharers: e.sharers}
-		}
+	for i := range m.dir.slots {
+		m.dir.slots[i].modified = false
 	}
 	return n
 }
@@ -181,33 +179,29 @@ func (m *Machine) Flush(invalidate bool) int64 {
 // FlushCore is Flush of core's cache alone, for a checkpoint of one core: the other
 // caches keep their lines and states. Precondition: 0 <= core < Cores().
 func (m *Machine) FlushCore(core int, invalidate bool) int64 {
-	n := m.caches[core].Flush(invalidate)
 	bit := uint64(1) << core
-	for l, e := range m.dir {
-		if e.sharers&bit == 0 {
-			continue
-		}
+	for l, dirty := range m.caches[core].Lines() {
 		switch {
 		case invalidate:
-			m.drop(l, e, bit)
-		case e.modified:
-			m.dir[l] = entry{sharers: e.sharers}
+			m.drop(l, bit)
+		case dirty:
+			m.dir.set(l, entry{sharers: bit})
 		}
 	}
-	return n
+	return m.caches[core].Flush(invalidate)
 }
 
 // Discard drops from core's cache every line for which keep returns false (nil: every
 // line), writing nothing back: what a rollback or a crash does to the lines of core whose
 // data is no longer wanted. Precondition: 0 <= core < Cores().
 func (m *Machine) Discard(core int, keep func(record.ASID) bool) {
-	m.caches[core].Discard(keep)
 	bit := uint64(1) << core
-	for l, e := range m.dir {
-		if e.sharers&bit != 0 && (keep == nil || !keep(l.ASID)) {
-			m.drop(l, e, bit)
+	for l := range m.caches[core].Lines() {
+		if keep == nil || !keep(l.ASID) {
+			m.drop(l, bit)
 		}
 	}
+	m.caches[core].Discard(keep)
 }
 
 // DiscardAll is Discard on every core.
@@ -217,12 +211,16 @@ func (m *Machine) DiscardAll(keep func(record.ASID) bool) {
 	}
 }
 
-// drop removes the cores of bits from l's entry e.
-func (m *Machine) drop(l cache.Line, e entry, bits uint64) {
-	if e.sharers &^= bits; e.sharers == 0 {
-		delete(m.dir, l)
+// drop removes the cores of bits from l's entry.
+func (m *Machine) drop(l cache.Line, bits uint64) {
+	i := m.dir.find(l)
+	if i < 0 {
+		panic(fmt.Sprintf("coherence: line %d:%#x leaves a cache but is not in the directory", l.ASID, l.N))
+	}
+	if s := &m.dir.slots[i]; s.sharers&^bits != 0 {
+		s.sharers &^= bits
 	} else {
-		m.dir[l] = e
+		m.dir.remove(i)
 	}
 }
 
@@ -230,7 +228,8 @@ func (m *Machine) drop(l cache.Line, e entry, bits uint64) {
 // core holding l in M, else from memory, invalidating the other copies on a write.
 func (m *Machine) fill(core int, l cache.Line, data []uint64) {
 	bit := uint64(1) << core
-	e, ok := m.dir[l]
+	e := m.dir.get(l)
+	ok := e.sharers != 0
 	switch {
 	case ok && e.modified:
 		o := bits.TrailingZeros64(e.sharers)
@@ -265,16 +264,16 @@ func (m *Machine) fill(core int, l cache.Line, data []uint64) {
 		m.mem.Fill(core, l, data)
 		e.sharers |= bit
 	}
-	m.dir[l] = e
+	m.dir.set(l, e)
 }
 
 // upgrade makes core the owner of l, which it holds in S, on its write hit.
 func (m *Machine) upgrade(core int, l cache.Line) {
 	bit := uint64(1) << core
-	if others := m.dir[l].sharers &^ bit; others != 0 {
+	if others := m.dir.get(l).sharers &^ bit; others != 0 {
 		m.invalidate(core, l, others)
 	}
-	m.dir[l] = entry{sharers: bit, modified: true}
+	m.dir.set(l, entry{sharers: bit, modified: true})
 }
 
 // invalidate drops l, which they hold in S, from the caches of the cores of set other
@@ -292,7 +291,7 @@ func (m *Machine) invalidate(core int, l cache.Line, set uint64) {
 
 // evict removes core from l's entry: its cache replaced l.
 func (m *Machine) evict(core int, l cache.Line) {
-	m.drop(l, m.dir[l], 1<<core)
+	m.drop(l, 1<<core)
 }
 
 // port is core's cache's memory: the directory, and the Memory behind it.
@@ -318,6 +317,9 @@ func (m *Machine) Check() error {
 	if len(m.caches) < 1 || len(m.caches) > MaxCores || len(m.ports) != len(m.caches) {
 		return fmt.Errorf("coherence: %d caches, %d ports", len(m.caches), len(m.ports))
 	}
+	if err := m.dir.check(); err != nil {
+		return err
+	}
 	held := 0
 	for core, cc := range m.caches {
 		if err := cc.Check(); err != nil {
@@ -328,9 +330,9 @@ func (m *Machine) Check() error {
 		}
 		for l, dirty := range cc.Lines() {
 			held++
-			e, ok := m.dir[l]
+			e := m.dir.get(l)
 			switch {
-			case !ok:
+			case e.sharers == 0:
 				return fmt.Errorf("coherence: core %d holds line %d:%#x, which the directory does not know", core, l.ASID, l.N)
 			case e.sharers&(1<<core) == 0:
 				return fmt.Errorf("coherence: core %d holds line %d:%#x, sharers %#x", core, l.ASID, l.N, e.sharers)
@@ -340,10 +342,11 @@ func (m *Machine) Check() error {
 		}
 	}
 	n := 0
-	for l, e := range m.dir {
+	for _, s := range m.dir.slots {
+		l, e := s.line, s.entry
 		switch {
 		case e.sharers == 0:
-			return fmt.Errorf("coherence: line %d:%#x in the directory with no sharer", l.ASID, l.N)
+			continue
 		case e.sharers>>len(m.caches) != 0:
 			return fmt.Errorf("coherence: line %d:%#x shared by %#x of %d cores", l.ASID, l.N, e.sharers, len(m.caches))
 		case e.modified && bits.OnesCount64(e.sharers) != 1:

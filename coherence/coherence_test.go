@@ -152,8 +152,8 @@ func TestHandWorked(t *testing.T) {
 	if err := m.Check(); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.dir) != 0 {
-		t.Errorf("the directory keeps %d lines after an invalidating flush", len(m.dir))
+	if m.dir.n != 0 {
+		t.Errorf("the directory keeps %d lines after an invalidating flush", m.dir.n)
 	}
 }
 
@@ -464,22 +464,37 @@ func TestCheckFindsCorruption(t *testing.T) {
 		corrupt func(m *Machine)
 		wantErr string
 	}{
-		{"a held line missing", func(m *Machine) { delete(m.dir, l0) }, "which the directory does not know"},
-		{"a sharer missing", func(m *Machine) { m.dir[l0] = entry{sharers: 1} }, "core 1 holds line 1:0x0, sharers 0x1"},
-		{"a sharer too many", func(m *Machine) { m.dir[l0] = entry{sharers: 7} }, "the directory lists 4 copies, the caches hold 3"},
-		{"a sharer beyond the cores", func(m *Machine) { m.dir[l0] = entry{sharers: 3 | 1<<9} }, "shared by 0x203 of 3 cores"},
-		{"modified but clean", func(m *Machine) { m.dir[l0] = entry{sharers: 3, modified: true} }, "dirty false in core 0, modified true"},
-		{"dirty but shared", func(m *Machine) { m.dir[l1] = entry{sharers: 4} }, "dirty true in core 2, modified false"},
+		{"a held line missing", func(m *Machine) { m.dir.set(l0, entry{}) }, "which the directory does not know"},
+		{"a sharer missing", func(m *Machine) { m.dir.set(l0, entry{sharers: 1}) }, "core 1 holds line 1:0x0, sharers 0x1"},
+		{"a sharer too many", func(m *Machine) { m.dir.set(l0, entry{sharers: 7}) }, "the directory lists 4 copies, the caches hold 3"},
+		{"a sharer beyond the cores", func(m *Machine) { m.dir.set(l0, entry{sharers: 3 | 1<<9}) }, "shared by 0x203 of 3 cores"},
+		{"modified but clean", func(m *Machine) { m.dir.set(l0, entry{sharers: 3, modified: true}) }, "dirty false in core 0, modified true"},
+		{"dirty but shared", func(m *Machine) { m.dir.set(l1, entry{sharers: 4}) }, "dirty true in core 2, modified false"},
 		{"M in two caches", func(m *Machine) {
 			// Core 0's cache replaced by one that took l1 in M behind the directory's back.
 			cc := cache.New(m.Geometry(), 0, &recMemory{})
 			cc.Access(l1, true)
 			m.caches[0] = cc
-			m.dir[l0] = entry{sharers: 2}
-			m.dir[l1] = entry{sharers: 5, modified: true}
+			m.dir.set(l0, entry{sharers: 2})
+			m.dir.set(l1, entry{sharers: 5, modified: true})
 		}, "modified with sharers 0x5: an M line is in one cache only"},
-		{"an entry no cache holds", func(m *Machine) { m.dir[cache.Line{N: 9}] = entry{sharers: 1} }, "the directory lists 4 copies"},
-		{"an empty entry", func(m *Machine) { m.dir[cache.Line{N: 9}] = entry{} }, "with no sharer"},
+		{"an entry no cache holds", func(m *Machine) { m.dir.set(cache.Line{N: 9}, entry{sharers: 1}) }, "the directory lists 4 copies"},
+		{"a line cut off from its home slot", func(m *Machine) {
+			// l0's and a line of the same home slot, after it; then l0's slot emptied
+			// without the shift back.
+			l := cache.Line{ASID: 1, N: 1 << 30}
+			for m.dir.home(l) != m.dir.home(l0) {
+				l.N++
+			}
+			m.dir.set(l, entry{sharers: 1})
+			m.dir.slots[m.dir.find(l0)] = slot{}
+		}, "cut off from its home slot"},
+		{"a line twice", func(m *Machine) {
+			i := m.dir.find(l0)
+			m.dir.slots[(i+1)&(len(m.dir.slots)-1)] = m.dir.slots[i]
+			m.dir.n++
+		}, "in directory slots"},
+		{"the directory's count", func(m *Machine) { m.dir.n++ }, "directory slots in use, counted 3"},
 		{"counters", func(m *Machine) { m.C.Transfers += 5 }, "transfers with"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -512,8 +527,8 @@ func TestMemoryFlat(t *testing.T) {
 		}
 	}
 	run()
-	if max := 4 * int(g.Size/g.Line); len(m.dir) > max {
-		t.Errorf("seed %d: %d directory entries for %d cached lines at most", seed, len(m.dir), max)
+	if max := 4 * int(g.Size/g.Line); m.dir.n > max {
+		t.Errorf("seed %d: %d directory entries for %d cached lines at most", seed, m.dir.n, max)
 	}
 	if a := testing.AllocsPerRun(3, run); a > 0 {
 		t.Errorf("seed %d: %v allocations over %d accesses on warm caches", seed, a, len(ops))
