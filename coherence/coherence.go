@@ -151,6 +151,13 @@ func (m *Machine) Access(core int, l cache.Line, write bool) (hit bool) {
 // verification is off; as cache.Cache.Data, the slice is the cache's own.
 func (m *Machine) Data(core int, l cache.Line) []uint64 { return m.caches[core].Data(l) }
 
+// Holders returns the cores whose caches hold l (bit c for core c) and whether the one
+// holder has it in M: then its copy (Data) is l's current content; otherwise memory's is.
+func (m *Machine) Holders(l cache.Line) (cores uint64, modified bool) {
+	e := m.dir.get(l)
+	return e.sharers, e.modified
+}
+
 // CacheCounters returns core's cache's counts: its references, misses, and write-backs
 // (on replacements and flushes; downgrades are counted in Counters.Downgrades).
 func (m *Machine) CacheCounters(core int) cache.Counters { return m.caches[core].C }

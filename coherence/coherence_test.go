@@ -124,6 +124,15 @@ func TestHandWorked(t *testing.T) {
 			t.Fatalf("step %d (%s): %v", i, s.name, err)
 		}
 	}
+	for _, h := range []struct {
+		line     uint64
+		cores    uint64
+		modified bool
+	}{{0, 0b001, false}, {1, 0b010, true}, {2, 0b100, false}, {4, 0b100, false}, {3, 0, false}} {
+		if cores, mod := m.Holders(l(h.line)); cores != h.cores || mod != h.modified {
+			t.Errorf("Holders(%d) = %#b %v, want %#b %v", h.line, cores, mod, h.cores, h.modified)
+		}
+	}
 	want := []cache.Counters{{Refs: 5, Misses: 2}, {Refs: 4, Misses: 3}, {Refs: 4, Misses: 4, Writebacks: 1}}
 	for c := range 3 {
 		if got := m.CacheCounters(c); got != want[c] {
