@@ -100,16 +100,19 @@ const NoCPU = -1
 
 // Scheduler maps accesses to cores.
 //
-// Invariant: ids holds the number of every thread (round-robin) or cpu (recorded) seen,
-// numbered from 0 in the order of first appearance; n counts the calls of Core that
-// returned a core; last, lastID is the key and number of the previous call (valid when
-// n > 0), a shortcut for runs of one thread.
+// Invariant: seen counts the threads (round-robin) or cpus (recorded) met, and ids holds
+// the home core of each, its number in the order of first appearance mod Cores; rot is
+// the rotation of the current quantum, q mod Cores (0 under recorded), and left the
+// accesses left in it (> 0 under round-robin); last and lastHome are the key and home core
+// of the previous call, a shortcut for runs of one thread (valid when seen > 0).
 type Scheduler struct {
-	o      Options
-	ids    map[Thread]int // cpus are keyed Thread{TID: cpu}
-	n      int64
-	last   Thread
-	lastID int
+	o        Options
+	ids      map[Thread]int // cpus are keyed Thread{TID: cpu}
+	seen     int
+	rot      int
+	left     int64
+	last     Thread
+	lastHome int
 }
 
 // New returns a scheduler that has seen nothing yet.
@@ -117,7 +120,7 @@ func New(o Options) (*Scheduler, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return &Scheduler{o: o, ids: map[Thread]int{}}, nil
+	return &Scheduler{o: o, ids: map[Thread]int{}, left: o.Quantum}, nil
 }
 
 // Options returns the scheduler's options.
@@ -131,26 +134,42 @@ func (s *Scheduler) Core(t Thread, cpu int) (int, error) {
 	key := t
 	if s.o.Policy == Recorded {
 		if cpu < 0 {
-			return 0, fmt.Errorf("--schedule recorded: thread %d of address space %d has no recorded cpu", t.TID, t.ASID)
+			return 0, noCPU(t)
 		}
 		key = Thread{TID: record.TID(cpu)}
 	}
-	id := s.lastID
-	if s.n == 0 || key != s.last {
-		var ok bool
-		if id, ok = s.ids[key]; !ok {
-			id = len(s.ids)
-			s.ids[key] = id
-		}
-		s.last, s.lastID = key, id
+	if s.seen == 0 || key != s.last {
+		s.switchTo(key)
 	}
-	q := int64(0)
+	core := s.lastHome + s.rot
+	if core >= s.o.Cores {
+		core -= s.o.Cores
+	}
 	if s.o.Policy == RoundRobin {
-		q = s.n / s.o.Quantum
+		if s.left--; s.left == 0 {
+			s.left = s.o.Quantum
+			if s.rot++; s.rot == s.o.Cores {
+				s.rot = 0
+			}
+		}
 	}
-	s.n++
-	return int((int64(id) + q) % int64(s.o.Cores)), nil
+	return core, nil
+}
+
+func noCPU(t Thread) error {
+	return fmt.Errorf("--schedule recorded: thread %d of address space %d has no recorded cpu", t.TID, t.ASID)
+}
+
+// switchTo makes key the current thread or cpu, numbering it if new.
+func (s *Scheduler) switchTo(key Thread) {
+	home, ok := s.ids[key]
+	if !ok {
+		home = s.seen % s.o.Cores
+		s.ids[key] = home
+		s.seen++
+	}
+	s.last, s.lastHome = key, home
 }
 
 // Seen returns how many threads (round-robin) or cpus (recorded) have had accesses.
-func (s *Scheduler) Seen() int { return len(s.ids) }
+func (s *Scheduler) Seen() int { return s.seen }

@@ -1,12 +1,14 @@
 package schedule
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/internal/testseed"
 	"github.com/vmsim/vmsim/record"
 )
 
@@ -191,5 +193,48 @@ func TestRecordedWithoutCPU(t *testing.T) {
 	}
 	if c, err := s.Core(Thread{ASID: 3, TID: 4}, 9); c != 0 || err != nil || s.Seen() != 1 {
 		t.Errorf("Core after the error: %d, %v, %d seen; want core 0, one cpu seen", c, err, s.Seen())
+	}
+}
+
+// The scheduler gives, on random streams, the cores its definition says: thread (or cpu)
+// number k in order of first access, access number i from 0, core (k + i/Q) mod N under
+// round-robin, k mod N under recorded.
+func TestCoreDefinition(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	for trial := range 200 {
+		o := Options{Policy: RoundRobin, Cores: 1 + rng.IntN(20), Quantum: 1 + rng.Int64N(50)}
+		if trial%3 == 0 {
+			o.Policy, o.Quantum = Recorded, 0
+		}
+		s, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		number := map[Thread]int{}
+		threads := 1 + rng.IntN(40)
+		for i := range 2000 {
+			th := Thread{ASID: record.ASID(rng.IntN(2)), TID: record.TID(rng.IntN(threads))}
+			cpu := rng.IntN(threads)
+			key := th
+			if o.Policy == Recorded {
+				key = Thread{TID: record.TID(cpu)}
+			}
+			k, ok := number[key]
+			if !ok {
+				k = len(number)
+				number[key] = k
+			}
+			want := k % o.Cores
+			if o.Policy == RoundRobin {
+				want = (k + i/int(o.Quantum)) % o.Cores
+			}
+			if got, err := s.Core(th, cpu); got != want || err != nil {
+				t.Fatalf("seed %d trial %d %+v access %d by %+v on cpu %d: core %d, %v; want %d", seed, trial, o, i, th, cpu, got, err, want)
+			}
+		}
+		if s.Seen() != len(number) {
+			t.Fatalf("seed %d trial %d: Seen %d, want %d", seed, trial, s.Seen(), len(number))
+		}
 	}
 }
