@@ -6,6 +6,9 @@ package traces
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -196,4 +199,58 @@ func drThreadFiles(path string) (dir string, files []string, err error) {
 	}
 	slices.Sort(files)
 	return dir, files, nil
+}
+
+// HashDrmemtrace returns, in hex, the SHA-256 of the drmemtrace trace at path as stored:
+// for one thread's file, of its bytes; for a directory, of the files the reader reads
+// (its thread files and its schedule files, serial_schedule.bin[.gz] and
+// cpu_schedule.bin.zip) in the order of their names, each as its name, a NUL byte, its
+// size (8 bytes, little-endian) and its bytes.
+func HashDrmemtrace(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	add := func(file string, named bool) error {
+		fh, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		fi, err := fh.Stat()
+		if err != nil {
+			return err
+		}
+		if named {
+			h.Write([]byte(filepath.Base(file) + "\x00"))
+			h.Write(binary.LittleEndian.AppendUint64(nil, uint64(fi.Size())))
+		}
+		if _, err := io.Copy(h, io.NewSectionReader(fh, 0, fi.Size())); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		return nil
+	}
+	if !fi.IsDir() {
+		if err := add(path, false); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	dir, files, err := drThreadFiles(path)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{"serial_schedule.bin.gz", "serial_schedule.bin", "cpu_schedule.bin.zip"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	slices.SortFunc(files, func(a, b string) int { return strings.Compare(filepath.Base(a), filepath.Base(b)) })
+	for _, f := range files {
+		if err := add(f, true); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -523,4 +525,86 @@ func FuzzDrmemtraceSchedule(f *testing.F) {
 			t.Fatalf("%d records without an error, want all 6", len(recs))
 		}
 	})
+}
+
+// TestDrmemtraceStreams checks that reading a drmemtrace directory takes memory that
+// does not grow with the trace: the live heap after reading 90% of a trace of 2 × 1.2 MB
+// of records (zip chunks and gzip, 4,000 segments, following a serial schedule) is
+// within 256 KiB of what it is after 10%.
+func TestDrmemtraceStreams(t *testing.T) {
+	const segs, per = 2000, 50 // per thread: segments, and loads in each
+	var sched []drScheduleEntry
+	var a, b [][]byte
+	a = append(a, drHead(1, 7))
+	b = append(b, drHead(2, 7))
+	for i := range uint64(segs) {
+		a = append(a, drStamp(2*i+1, 0))
+		b = append(b, drStamp(2*i+2, 1))
+		sched = append(sched, drScheduleEntry{1, 2*i + 1, 0, 0}, drScheduleEntry{2, 2*i + 2, 1, 0})
+		for j := range uint64(per) {
+			a = append(a, drLoad(0x100000+64*(i*per+j)))
+			b = append(b, drStore(0x200000+64*(i*per+j)))
+		}
+	}
+	a = append(a, drTail(1))
+	b = append(b, drTail(2))
+	// Thread 1 in chunks of about 100 KiB.
+	whole := cat(a...)
+	var chunks [][]byte
+	for off := 0; off < len(whole); {
+		end := min(off+drEntrySize*8000, len(whole))
+		if end < len(whole) {
+			chunks = append(chunks, cat(whole[off:end], drMark(drmChunkFooter, uint64(len(chunks)))))
+			// The next chunk starts with a record ordinal and copies of the timestamp
+			// and cpu, which the reader skips.
+			whole = cat(whole[:end], drMark(drmRecordOrdinal, 0), drStamp(0, 0), whole[end:])
+		} else {
+			chunks = append(chunks, whole[off:end])
+		}
+		off = end
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{
+		"s.1.trace.zip":          drZip(t, chunks...),
+		"s.2.trace.gz":           drGzip(cat(b...)),
+		"serial_schedule.bin.gz": drGzip(drSchedBytes(sched...)),
+	})
+	d, err := OpenDrmemtrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const total = 2 * segs * per
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	buf := make([]Record, 1000)
+	var n int
+	var at10, at90 uint64
+	for {
+		k, err := d.Read(buf)
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case at10 == 0 && n >= total/10:
+			at10 = heap()
+		case at90 == 0 && n >= total*9/10:
+			at90 = heap()
+		}
+	}
+	if n != total {
+		t.Fatalf("%d records, want %d", n, total)
+	}
+	if at90 > at10+256<<10 {
+		t.Errorf("live heap %d bytes after 10%% of the trace, %d after 90%%: it grows with the trace", at10, at90)
+	}
+	t.Logf("live heap %d bytes after 10%%, %d after 90%%", at10, at90)
 }
