@@ -215,7 +215,9 @@ emulated MMU and print exact counts.
 TRACE is a file in the rw, lackey, din (Dinero), pin (pinatrace), champsim,
 champsim-cloudsuite or vmt format, plain or compressed with gzip, zstd or xz (the
 compression is detected from the content, and the format too with --format auto); "-" is
-standard input. An access of size s at address a touches every page overlapping [a, a+s)
+standard input. A directory is a drmemtrace trace (DynamoRIO's, one file a thread; a .zip
+file is one thread's): its threads replay interleaved as the trace orders them, each
+fetched instruction, load and store an access, read as a stream. An access of size s at address a touches every page overlapping [a, a+s)
 unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just after access
 N, as vmsim trace head numbers them). Progress shows on a terminal only.
 

@@ -129,7 +129,7 @@ var Choices = map[string][]string{
 	"scope":          {"system", "asid"},
 	"failure":        {"transient", "crash"},
 	"io":             {"none", "hold"},
-	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
+	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin", "drmemtrace"},
 	"cache-flush":    {"invalidate", "clean", "none"},
 	"tlb-checkpoint": {"flush", "tag"},
 }
