@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -307,5 +308,38 @@ func TestRunDrmemtraceSample(t *testing.T) {
 				t.Errorf("checkpoints = %d, want 48 (one every 10^6 of 48,516,791 accesses)", stats["checkpoints"])
 			}
 		})
+	}
+}
+
+// TestTraceStatsCPUs checks that trace stats lists the cpus each thread of a drmemtrace
+// trace ran on, by its cpu markers (a segment's, and one inside a segment).
+func TestTraceStatsCPUs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "trace")
+	os.MkdirAll(dir, 0o755)
+	writeZip(t, filepath.Join(dir, "a.41.trace.zip"), drThreadFile(41, 200, drRec(10, 4, 0x400000), drRec(28, 3, 6), drRec(28, 3, 3), drRec(1, 8, 0x1000)))
+	writeZip(t, filepath.Join(dir, "a.42.trace.zip"), drThreadFile(42, 100, drRec(0, 8, 0x1000)))
+	code, out, stderr := runCLI("trace", "stats", "--json", dir)
+	var s struct {
+		CPUs map[string][]int `json:"thread_cpus"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil {
+		t.Fatalf("stats: exit %d, %v\n%s%s", code, err, out, stderr)
+	}
+	if len(s.CPUs) != 2 || !slices.Equal(s.CPUs["41"], []int{1, 3, 6}) || !slices.Equal(s.CPUs["42"], []int{1}) {
+		t.Errorf("thread_cpus %v, want 41: [1 3 6], 42: [1]", s.CPUs)
+	}
+	code, out, _ = runCLI("trace", "stats", dir)
+	for _, want := range []string{"cpus per thread (drmemtrace's cpu markers)", "│     41 │    3 │ 1,3,6 │", "│     42 │    1 │ 1     │"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("stats table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, tt := range []struct {
+		cpus []int
+		want string
+	}{{nil, "none"}, {[]int{-1}, "-1"}, {[]int{0, 1, 2, 3, 7}, "0-3,7"}, {[]int{1, 3, 4}, "1,3-4"}, {[]int{-1, 0, 1}, "-1,0-1"}} {
+		if got := cpuRanges(tt.cpus); got != tt.want {
+			t.Errorf("cpuRanges(%v) = %q, want %q", tt.cpus, got, tt.want)
+		}
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -35,7 +38,9 @@ A trace with thread ids (drmemtrace, version 2 vmt) is also described per thread
 (address space, thread) pair's accesses, reads, writes, modifies, fetches, and the
 distinct pages it touched and wrote (a page two threads touch counts for each). A
 drmemtrace trace also gets the counts DynamoRIO's basic_counts tool prints, those of
-what vmsim drops included (non-fetched instructions, prefetches, flushes, markers).`,
+what vmsim drops included (non-fetched instructions, prefetches, flushes, markers), and
+the cpus each thread ran on, as its cpu markers name them (--json: "thread_cpus", thread
+id to cpus; -1 stands for a marker's value that is no cpu number).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := in.open(args[0])
@@ -48,9 +53,11 @@ what vmsim drops included (non-fetched instructions, prefetches, flushes, marker
 				return err
 			}
 			var dr *traces.DrmemtraceCounts
+			var cpus map[traces.TID][]int
 			if d, ok := f.Reader.(*traces.DrmemtraceReader); ok {
 				c := d.Counts()
 				dr = &c
+				cpus = d.ThreadCPUs()
 			}
 			if asJSON {
 				out, err := json.Marshal(struct {
@@ -58,14 +65,15 @@ what vmsim drops included (non-fetched instructions, prefetches, flushes, marker
 					Format string `json:"format"`
 					*traces.Summary
 					Drmemtrace *traces.DrmemtraceCounts `json:"drmemtrace,omitempty"`
-				}{args[0], string(f.Format), s, dr})
+					ThreadCPUs map[traces.TID][]int     `json:"thread_cpus,omitempty"`
+				}{args[0], string(f.Format), s, dr, cpus})
 				if err != nil {
 					return err
 				}
 				_, err = fmt.Fprintf(stdout, "%s\n", out)
 				return err
 			}
-			return printSummary(stdout, args[0], f, s, dr)
+			return printSummary(stdout, args[0], f, s, dr, cpus)
 		},
 	}
 	in.add(cmd)
@@ -78,7 +86,7 @@ what vmsim drops included (non-fetched instructions, prefetches, flushes, marker
 	return cmd
 }
 
-func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, dr *traces.DrmemtraceCounts) error {
+func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, dr *traces.DrmemtraceCounts, cpus map[traces.TID][]int) error {
 	fmt.Fprintf(w, "trace %s (format %s, compression %s)\n", name, f.Format, f.Compression)
 	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
 	t.Header("measure", "value")
@@ -110,6 +118,9 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, d
 		return err
 	}
 	if err := printDrmemtrace(w, dr); err != nil {
+		return err
+	}
+	if err := printThreadCPUs(w, cpus); err != nil {
 		return err
 	}
 	if len(s.Intervals) == 0 {
@@ -179,3 +190,44 @@ func printDrmemtrace(w io.Writer, c *traces.DrmemtraceCounts) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// printThreadCPUs prints the cpus each thread of a drmemtrace trace ran on, by its cpu
+// markers.
+func printThreadCPUs(w io.Writer, cpus map[traces.TID][]int) error {
+	if len(cpus) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "cpus per thread (drmemtrace's cpu markers)")
+	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignRight, tw.AlignRight, tw.AlignLeft}))
+	t.Header("thread", "cpus", "which")
+	tids := slices.Sorted(maps.Keys(cpus))
+	for _, tid := range tids {
+		if err := t.Append(strconv.FormatUint(uint64(tid), 10), strconv.Itoa(len(cpus[tid])), cpuRanges(cpus[tid])); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// cpuRanges writes increasing cpu numbers as runs: "0-3,7".
+func cpuRanges(cpus []int) string {
+	var b strings.Builder
+	for i := 0; i < len(cpus); {
+		j := i
+		for j+1 < len(cpus) && cpus[j] >= 0 && cpus[j+1] == cpus[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(cpus[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(cpus[j]))
+		}
+		i = j + 1
+	}
+	if b.Len() == 0 {
+		return "none"
+	}
+	return b.String()
+}

@@ -98,12 +98,15 @@ func (t *drThread) read(out []Record) (n int, stop drStop, err error) {
 				return n, 0, err
 			}
 		case e.typ == drMarker:
-			boundary, err := t.marker(e)
+			boundary, moved, err := t.marker(e)
 			if err != nil {
 				return n, 0, err
 			}
 			if boundary {
 				return n, drBoundary, nil
+			}
+			if moved {
+				return n, drMoved, nil
 			}
 		case e.typ == drEncoding:
 			t.counts.Encodings++
@@ -209,16 +212,17 @@ func (t *drThread) bundle(e drEntry) error {
 	return nil
 }
 
-// marker handles a marker; boundary is true at a timestamp that starts a segment.
-func (t *drThread) marker(e drEntry) (boundary bool, err error) {
+// marker handles a marker; boundary is true at a timestamp that starts a segment, moved
+// at a cpu marker inside a segment that changes the thread's cpu.
+func (t *drThread) marker(e drEntry) (boundary, moved bool, err error) {
 	switch e.size {
 	case drmTimestamp:
 		if t.skipTS {
 			t.skipTS = false // the next chunk's copy of the last timestamp
-			return false, nil
+			return false, false, nil
 		}
 		if !t.tidSeen || !t.pidSeen {
-			return false, t.errorf(t.last(), "a timestamp before the thread's thread id and process id records")
+			return false, false, t.errorf(t.last(), "a timestamp before the thread's thread id and process id records")
 		}
 		t.counts.SchedMarks++
 		t.started = true
@@ -226,7 +230,7 @@ func (t *drThread) marker(e drEntry) (boundary bool, err error) {
 		// The cpu marker that follows a timestamp belongs to the segment's key.
 		if t.end-t.pos < drEntrySize {
 			if _, err := t.fill(); err != nil {
-				return false, err
+				return false, false, err
 			}
 		}
 		if t.end-t.pos >= drEntrySize {
@@ -234,29 +238,32 @@ func (t *drThread) marker(e drEntry) (boundary bool, err error) {
 				t.pos += drEntrySize
 				t.rec++
 				t.counts.SchedMarks++
-				t.cpu, t.next.cpu = c.addr, c.addr
+				t.setCPU(c.addr)
+				t.next.cpu = c.addr
 			}
 		}
-		return true, nil
+		return true, false, nil
 	case drmCPU:
 		if t.skipCPU {
 			t.skipCPU = false
-			return false, nil
+			return false, false, nil
 		}
 		t.counts.SchedMarks++
-		t.cpu = e.addr
+		moved = t.started && (!t.cpuSeen || e.addr != t.cpu)
+		t.setCPU(e.addr)
+		return false, moved, nil
 	case drmKernelEvent, drmKernelXfer:
 		t.counts.XferMarks++
 	case drmSyscall:
 		t.counts.Syscalls++
 	case drmVersion:
 		if e.addr != t.version {
-			return false, t.errorf(t.last(), "version marker %d in a trace of version %d", e.addr, t.version)
+			return false, false, t.errorf(t.last(), "version marker %d in a trace of version %d", e.addr, t.version)
 		}
 		t.counts.OtherMarks++
 	case drmFiletype:
 		if e.addr&drFile32Bit != 0 {
-			return false, t.errorf(t.last(), "a 32-bit trace (file type %#x): vmsim reads 64-bit traces", e.addr)
+			return false, false, t.errorf(t.last(), "a 32-bit trace (file type %#x): vmsim reads 64-bit traces", e.addr)
 		}
 		t.filetype = e.addr
 		t.counts.OtherMarks++
@@ -270,20 +277,20 @@ func (t *drThread) marker(e drEntry) (boundary bool, err error) {
 		at := t.last()
 		end, err := t.atChunkEnd()
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if !end {
-			return false, t.errorf(at, "a chunk footer before the end of its chunk")
+			return false, false, t.errorf(at, "a chunk footer before the end of its chunk")
 		}
 		if t.chunkName == "" {
-			return false, t.errorf(at, "a chunk footer in a file without chunks")
+			return false, false, t.errorf(at, "a chunk footer in a file without chunks")
 		}
 		if err := t.openChunk(t.chunkName); err != nil {
-			return false, err
+			return false, false, err
 		}
 		t.skipTS, t.skipCPU = true, true
 	default:
 		t.counts.OtherMarks++
 	}
-	return false, nil
+	return false, false, nil
 }

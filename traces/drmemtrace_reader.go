@@ -30,6 +30,10 @@ type DrmemtraceReader struct {
 	// compression is the first thread file's (None for a stream).
 	compression Compression
 	err         error
+	// cpu is the cpu the records of the last Read ran on (CPU), -1 before any.
+	// Invariant: every record the last Read returned is of a thread whose cpuNow was
+	// cpu when the reader decoded it.
+	cpu int
 }
 
 type drHeap []*drThread
@@ -48,7 +52,7 @@ func (h *drHeap) Pop() any {
 // NewDrmemtraceReader reads one thread's records from r, already decompressed (the
 // content of a .gz thread file, or of a plain one); name is used in error messages.
 func NewDrmemtraceReader(r io.Reader, name string) (*DrmemtraceReader, error) {
-	d := &DrmemtraceReader{name: name}
+	d := &DrmemtraceReader{name: name, cpu: -1}
 	t, err := openThread(name, &streamChunks{r: r}, &d.counts)
 	if err != nil {
 		return nil, err
@@ -68,7 +72,7 @@ func OpenDrmemtrace(path string) (*DrmemtraceReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DrmemtraceReader{name: path}
+	d := &DrmemtraceReader{name: path, cpu: -1}
 	if !fi.IsDir() {
 		t, err := openThreadFile(path, &d.counts)
 		if err != nil {
@@ -206,13 +210,19 @@ func (d *DrmemtraceReader) Read(recs []Record) (int, error) {
 			}
 			d.cur, d.prev = t, t
 		}
+		// The records of one Read all ran on one cpu: stop where it changes.
+		cpu := d.cur.cpuNow()
+		if n > 0 && cpu != d.cpu {
+			break
+		}
+		d.cpu = cpu
 		m, stop, err := d.cur.read(recs[n:])
 		n += m
 		if err != nil {
 			d.err = err
 			break
 		}
-		if stop != drFull {
+		if stop == drBoundary || stop == drEnd {
 			d.park(d.cur)
 			d.cur = nil
 		}
@@ -221,6 +231,27 @@ func (d *DrmemtraceReader) Read(recs []Record) (int, error) {
 		return n, nil
 	}
 	return n, d.err
+}
+
+// CPU reports the cpu on which the records the last Read returned ran, as drmemtrace's
+// cpu markers record it: their thread's last cpu marker before them (a segment's, or one
+// inside it). Read returns early where the cpu changes, so that all of its records ran on
+// this one cpu. It is -1 when their thread had no cpu marker yet, or a marker's value
+// above 2^31-1, and before any Read.
+func (d *DrmemtraceReader) CPU() int { return d.cpu }
+
+// ThreadCPUs returns, for each thread, the cpus its cpu markers named in what was read
+// so far (all of them once Read has returned io.EOF), increasing; a thread with none has
+// an empty list.
+func (d *DrmemtraceReader) ThreadCPUs() map[TID][]int {
+	m := make(map[TID][]int, len(d.threads))
+	for _, t := range d.threads {
+		m[TID(t.tid)] = slices.Clone(t.cpus)
+		if m[TID(t.tid)] == nil {
+			m[TID(t.tid)] = []int{}
+		}
+	}
+	return m
 }
 
 // Close releases the thread files.

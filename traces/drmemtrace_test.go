@@ -608,3 +608,73 @@ func TestDrmemtraceStreams(t *testing.T) {
 	}
 	t.Logf("live heap %d bytes after 10%%, %d after 90%%", at10, at90)
 }
+
+// TestDrmemtraceCPU checks that the reader says on which cpu each record ran, as the
+// threads' cpu markers record it (a segment's, or one inside a segment), whatever the
+// size of the reads: every Read's records ran on the one cpu CPU reports. A thread
+// with no cpu marker runs on cpu -1. ThreadCPUs lists the cpus each thread ran on.
+func TestDrmemtraceCPU(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{
+		"c.5.trace.zip": drZip(t, cat(drHead(5, 7), drStamp(100, 3), drFetch(0x500), drStamp(150, 4), drFetch(0x504),
+			drMark(drmCPU, 4), drFetch(0x505), drMark(drmCPU, 2), drFetch(0x506), drStamp(200, 4), drFetch(0x508), drTail(5))),
+		"c.6.trace.gz": drGzip(cat(drHead(6, 7), drStamp(120, 1), drLoad(0x600), drLoad(0x608), drStamp(300, 3), drLoad(0x610), drTail(6))),
+		"c.9.trace":    cat(drHead(9, 7), drMark(drmTimestamp, 130), drStore(0x900), drTail(9)),
+	})
+	want := []string{"5:fetch@0x500 cpu 3", "6:read@0x600 cpu 1", "6:read@0x608 cpu 1", "9:write@0x900 cpu -1",
+		"5:fetch@0x504 cpu 4", "5:fetch@0x505 cpu 4", "5:fetch@0x506 cpu 2", "5:fetch@0x508 cpu 4", "6:read@0x610 cpu 3"}
+	for _, tt := range []struct {
+		name  string
+		batch int
+		reads int // Reads that return records
+	}{
+		{"one record a read", 1, 9},
+		{"two", 2, 7},
+		{"a hundred: a read a run of one cpu", 100, 7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if c := f.CPU(); c != -1 {
+				t.Errorf("CPU before any Read = %d, want -1", c)
+			}
+			var got []string
+			reads := 0
+			buf := make([]Record, tt.batch)
+			for {
+				n, err := f.Read(buf)
+				if n > 0 {
+					reads++
+				}
+				for _, w := range where(buf[:n]) {
+					got = append(got, fmt.Sprintf("%s cpu %d", w, f.CPU()))
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(got, want) || reads != tt.reads {
+				t.Errorf("%d reads of records\n got %v\nwant %v (%d reads)", reads, got, want, tt.reads)
+			}
+			d := f.Reader.(*DrmemtraceReader)
+			cpus := d.ThreadCPUs()
+			if !slices.Equal(cpus[5], []int{2, 3, 4}) || !slices.Equal(cpus[6], []int{1, 3}) || cpus[9] == nil || len(cpus[9]) != 0 || len(cpus) != 3 {
+				t.Errorf("ThreadCPUs = %v", cpus)
+			}
+		})
+	}
+	// A trace of another format has no cpus.
+	f, err := NewFile(strings.NewReader("1000 R\n"), "t.rw", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadAll(f); err != nil || f.CPU() != -1 {
+		t.Errorf("rw: CPU %d, %v", f.CPU(), err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // drStop is why a thread's read stopped.
@@ -16,6 +17,7 @@ const (
 	drFull     drStop = iota // the caller's buffer is full
 	drBoundary               // at a timestamp: the thread's next segment starts at next
 	drEnd                    // the thread's footer
+	drMoved                  // at a cpu marker inside a segment that changes the thread's cpu
 )
 
 // drChunks yields a thread file's chunks, in order.
@@ -52,10 +54,14 @@ type drThread struct {
 	filetype uint64
 	pageSize uint64
 
-	started   bool   // the first timestamp has been read (after the thread and process ids)
-	done      bool   // the footer has been read
-	next      drKey  // the segment the thread stopped before (drBoundary)
-	cpu       uint64 // the last cpu marker's value
+	started bool   // the first timestamp has been read (after the thread and process ids)
+	done    bool   // the footer has been read
+	next    drKey  // the segment the thread stopped before (drBoundary)
+	cpu     uint64 // the last cpu marker's value
+	// cpus are the cpus (cpuNumber) the thread's cpu markers named so far, increasing,
+	// none twice. Invariant: holds cpuNumber(cpu) once a cpu marker was read.
+	cpus      []int
+	cpuSeen   bool   // a cpu marker was read
 	fetched   uint64 // instructions fetched so far: the schedule's instruction count
 	nextPC    uint64 // the address after the last instruction, where a bundle starts
 	haveInstr bool
@@ -207,4 +213,31 @@ func openThread(name string, src drChunks, counts *DrmemtraceCounts) (*drThread,
 	}
 	counts.Threads++
 	return t, nil
+}
+
+// setCPU records a cpu marker's value c as the thread's cpu.
+func (t *drThread) setCPU(c uint64) {
+	t.cpu, t.cpuSeen = c, true
+	n := cpuNumber(c)
+	if i, found := slices.BinarySearch(t.cpus, n); !found {
+		t.cpus = slices.Insert(t.cpus, i, n)
+	}
+}
+
+// cpuNow is the cpu the thread's next records run on: its last cpu marker's, or -1 when
+// it had none.
+func (t *drThread) cpuNow() int {
+	if !t.cpuSeen {
+		return -1
+	}
+	return cpuNumber(t.cpu)
+}
+
+// cpuNumber is a cpu marker's value as a cpu number: -1 (unknown) for a value above
+// 2^31-1, which is no cpu's.
+func cpuNumber(c uint64) int {
+	if c > 1<<31-1 {
+		return -1
+	}
+	return int(c)
 }

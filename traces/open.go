@@ -208,6 +208,15 @@ func (f *File) Threads() bool {
 	return false
 }
 
+// CPU reports the cpu on which the records the last Read returned ran, for a trace that
+// records it (drmemtrace: DrmemtraceReader.CPU); -1 for every other trace.
+func (f *File) CPU() int {
+	if c, ok := f.Reader.(interface{ CPU() int }); ok {
+		return c.CPU()
+	}
+	return -1
+}
+
 // ErrNotSeekable is returned by SeekAccess on a trace that cannot jump.
 var ErrNotSeekable = errors.New("trace is not seekable (only a vmt file not wrapped in another compression is)")
 
