@@ -678,3 +678,48 @@ func TestDrmemtraceCPU(t *testing.T) {
 		t.Errorf("rw: CPU %d, %v", f.CPU(), err)
 	}
 }
+
+// FuzzDrmemtraceZip runs arbitrary bytes as the two chunks of a zip thread file, beside
+// a well-formed thread, through the directory reader: it must give valid records, each
+// Read's on a cpu its thread's markers name (or -1), or an *Error naming the zip file,
+// never panic.
+func FuzzDrmemtraceZip(f *testing.F) {
+	f.Add(cat(drHead(2, 1), drStamp(100, 0), drLoad(0x10), drMark(drmChunkFooter, 0)),
+		cat(drMark(drmRecordOrdinal, 5), drStamp(100, 0), drLoad(0x20), drMark(drmCPU, 4), drStore(0x28), drStamp(300, 2), drFetch(0x40), drTail(2)))
+	f.Add(cat(drHead(2, 1), drStamp(100, 0), drLoad(0x10), drTail(2)), []byte{})
+	f.Add([]byte("PK"), cat(drMark(drmChunkFooter, 0)))
+	other := cat(drHead(3, 1), drStamp(200, 1), drStore(0x99), drStamp(250, 5), drLoad(0x98), drTail(3))
+	f.Fuzz(func(t *testing.T, chunk0, chunk1 []byte) {
+		dir := t.TempDir()
+		chunks := [][]byte{chunk0}
+		if len(chunk1) > 0 {
+			chunks = append(chunks, chunk1)
+		}
+		writeFiles(t, dir, map[string][]byte{"z.2.trace.zip": drZip(t, chunks...), "z.3.trace": other})
+		d, err := OpenDrmemtrace(dir)
+		if err == nil {
+			defer d.Close()
+			buf := make([]Record, 3)
+			for err == nil {
+				var n int
+				n, err = d.Read(buf)
+				cpus := d.ThreadCPUs()
+				for _, r := range buf[:n] {
+					if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr || r.ASID != 1 {
+						t.Fatalf("invalid record %v", r)
+					}
+					if c := d.CPU(); c != -1 && !slices.Contains(cpus[r.Thread], c) {
+						t.Fatalf("record %v on cpu %d, not among its thread's %v", r, c, cpus[r.Thread])
+					}
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+		var te *Error
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "z.2.trace.zip") {
+			t.Fatalf("error %v is not an *Error naming the zip file", err)
+		}
+	})
+}
