@@ -8,8 +8,9 @@ import (
 )
 
 // read decodes the thread's records into out until out is full, the thread reaches a
-// timestamp marker that starts a new segment (drBoundary, with t.next set), or its
-// footer (drEnd). Before the first timestamp (t.started false) it reads the thread's
+// timestamp marker that starts a new segment (drBoundary, with t.next set), a cpu marker
+// inside the segment that changes its cpu (drMoved: the records before it ran on the
+// cpu before), or its footer (drEnd). Before the first timestamp (t.started false) it reads the thread's
 // header records and stops at that timestamp, whatever len(out).
 func (t *drThread) read(out []Record) (n int, stop drStop, err error) {
 	for {

@@ -241,8 +241,8 @@ func Open(path string, opt Options) (*File, error) {
 	auto := opt.Format == FormatAuto || opt.Format == ""
 	if fi, err := fh.Stat(); err == nil && fi.IsDir() {
 		fh.Close()
-		if !auto && opt.Format != FormatDrmemtrace {
-			return nil, fmt.Errorf("%s is a directory: only a drmemtrace trace is one (--format drmemtrace or auto), not %s", path, opt.Format)
+		if err := dirFormat(path, opt); err != nil {
+			return nil, err
 		}
 		return openDrmemtraceFile(path)
 	}
@@ -279,6 +279,15 @@ func Open(path string, opt Options) (*File, error) {
 	inner := f.closeAll
 	f.closeAll = func() { inner(); fh.Close() }
 	return f, nil
+}
+
+// dirFormat checks that the directory path may be read in opt's format: only a
+// drmemtrace trace is a directory.
+func dirFormat(path string, opt Options) error {
+	if opt.Format != FormatAuto && opt.Format != "" && opt.Format != FormatDrmemtrace {
+		return fmt.Errorf("%s is a directory: only a drmemtrace trace is one (--format drmemtrace or auto), not %s", path, opt.Format)
+	}
+	return nil
 }
 
 // NewFile reads a trace from r; name is used in error messages.

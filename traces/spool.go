@@ -33,7 +33,8 @@ type Source struct {
 	opt  Options
 	// fh is the open file. Invariant: nil exactly when drmemtrace is set.
 	fh *os.File
-	// size is a regular file's size when opened; -1 for a spooled input.
+	// size is a regular file's size when opened; -1 for a spooled input and a
+	// drmemtrace one.
 	size  int64
 	spool *spool // nil for a regular file
 	// drmemtrace is set for a drmemtrace directory or zip thread file, which Open opens
@@ -54,18 +55,17 @@ func NewSource(path string, opt Options) (*Source, error) {
 		fh.Close()
 		return nil, err
 	}
-	auto := opt.Format == FormatAuto || opt.Format == ""
 	if fi.IsDir() {
 		fh.Close()
-		if !auto && opt.Format != FormatDrmemtrace {
-			return nil, fmt.Errorf("%s is a directory: only a drmemtrace trace is one (--format drmemtrace or auto), not %s", path, opt.Format)
+		if err := dirFormat(path, opt); err != nil {
+			return nil, err
 		}
 		if _, _, err := drThreadFiles(path); err != nil {
 			return nil, err
 		}
 		return &Source{name: path, opt: opt, size: -1, drmemtrace: true}, nil
 	}
-	if fi.Mode().IsRegular() && (auto || opt.Format == FormatDrmemtrace) {
+	if fi.Mode().IsRegular() && (opt.Format == FormatAuto || opt.Format == "" || opt.Format == FormatDrmemtrace) {
 		var head [4]byte
 		if n, _ := fh.ReadAt(head[:], 0); bytes.Equal(head[:n], zipMagic) {
 			fh.Close()
