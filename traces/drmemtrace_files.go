@@ -195,7 +195,7 @@ func drThreadFiles(path string) (dir string, files []string, err error) {
 		}
 	}
 	if len(files) == 0 {
-		return "", nil, &Error{File: dir, Offset: -1, Reason: "no drmemtrace thread files (*.trace.zip, *.trace.gz, *.trace)"}
+		return "", nil, &Error{File: dir, Offset: -1, Reason: "a directory with no drmemtrace thread files (*.trace.zip, *.trace.gz, *.trace)"}
 	}
 	slices.Sort(files)
 	return dir, files, nil
