@@ -236,10 +236,10 @@ default, here as in a sweep, so a flag repeating its default is accepted.
 Counters (all totals over the run):
 `)
 	w := 0
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		w = max(w, len(c.Key))
 	}
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		fmt.Fprintf(&b, "  %-*s  %s\n", w, c.Key, c.Doc)
 	}
 	b.WriteString(`

@@ -57,7 +57,7 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 		for _, p := range s.Params {
 			fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
 		}
-		for _, c := range s.Counters {
+		for _, c := range s.OwnDefs() {
 			fmt.Fprintf(&b, "  counter %s: %s\n", c.Key, c.Doc)
 		}
 	}

@@ -78,21 +78,21 @@ type counts struct {
 	chainPeak, storagePeak, restorePeak, restores int64
 }
 
-// Counters are incremental's own counters, in the order of its scheme.Info.Counters.
-var Counters = []scheme.CounterDef{
-	{Key: "incrementals", Doc: "incremental checkpoints written (one per checkpoint, empty ones included)"},
-	{Key: "merges", Doc: "merges of a domain's full checkpoint and chain into a new full checkpoint"},
-	{Key: "merge_read_bytes", Doc: "bytes merges read: at each, the full checkpoint's pages plus every page copy of every incremental in the chain, × page size"},
-	{Key: "merge_write_bytes", Doc: "bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"},
-	{Key: "chain_peak_bytes", Doc: "the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"},
-	{Key: "storage_peak_bytes", Doc: "the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"},
-	{Key: "restore_read_bytes", Doc: "bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"},
-	{Key: "restore_read_peak_bytes", Doc: "the largest restore_read_bytes over the run, sampled after each checkpoint"},
-	{Key: "restores", Doc: "restores from storage: one per crash of volatile memory"},
-	{Key: "mirror_flushes", Doc: "mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"},
-	{Key: "mirror_absorbed_bytes", Doc: "bytes of page copies overwritten in the mirror cache by a newer copy before reaching the disk"},
-	{Key: "mirror_disk_bytes", Doc: "bytes the mirror wrote from its cache to its disk"},
-	{Key: "mirror_peak_bytes", Doc: "the most bytes the mirror cache held at once"},
+// Counts are incremental's own counters (scheme.Info.Own), each declared by its tags.
+type Counts struct {
+	Incrementals         int64 `json:"incrementals" doc:"incremental checkpoints written (one per checkpoint, empty ones included)"`
+	Merges               int64 `json:"merges" doc:"merges of a domain's full checkpoint and chain into a new full checkpoint"`
+	MergeReadBytes       int64 `json:"merge_read_bytes" doc:"bytes merges read: at each, the full checkpoint's pages plus every page copy of every incremental in the chain, × page size"`
+	MergeWriteBytes      int64 `json:"merge_write_bytes" doc:"bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"`
+	ChainPeakBytes       int64 `json:"chain_peak_bytes" kind:"peak" doc:"the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"`
+	StoragePeakBytes     int64 `json:"storage_peak_bytes" kind:"peak" doc:"the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"`
+	RestoreReadBytes     int64 `json:"restore_read_bytes" doc:"bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"`
+	RestoreReadPeakBytes int64 `json:"restore_read_peak_bytes" kind:"peak" doc:"the largest restore_read_bytes over the run, sampled after each checkpoint"`
+	Restores             int64 `json:"restores" doc:"restores from storage: one per crash of volatile memory"`
+	MirrorFlushes        int64 `json:"mirror_flushes" doc:"mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"`
+	MirrorAbsorbedBytes  int64 `json:"mirror_absorbed_bytes" doc:"bytes of page copies overwritten in the mirror cache by a newer copy before reaching the disk"`
+	MirrorDiskBytes      int64 `json:"mirror_disk_bytes" doc:"bytes the mirror wrote from its cache to its disk"`
+	MirrorPeakBytes      int64 `json:"mirror_peak_bytes" kind:"peak" doc:"the most bytes the mirror cache held at once"`
 }
 
 // New returns incremental for machine m with settings set, writing to dev (nil: a Store
@@ -276,21 +276,29 @@ func (s *Incremental) PageStamps(asid record.ASID, n uint64) []uint64 {
 }
 
 // Counters adds incremental's counts to c.
-func (s *Incremental) Counters(c *scheme.Counters) {
+func (s *Incremental) Counters(c *scheme.Tally) {
 	c.PagesTouched += s.pages.Touched()
 	c.PagesWritten += s.pages.Written()
 	c.BytesToStorage += s.c.toStorage
 	c.CheckpointStallBytes += s.c.toStorage
 	c.Traps += s.c.traps
 	c.RecoveryBytes += s.c.recovery
-	o := []int64{s.c.incrementals, s.c.merges, s.c.mergeRead, s.c.mergeWrite, s.c.chainPeak, s.c.storagePeak,
-		s.union * s.pageSize, s.c.restorePeak, s.c.restores}
+	o := scheme.Own[Counts](c)
+	o.Incrementals += s.c.incrementals
+	o.Merges += s.c.merges
+	o.MergeReadBytes += s.c.mergeRead
+	o.MergeWriteBytes += s.c.mergeWrite
+	o.ChainPeakBytes += s.c.chainPeak
+	o.StoragePeakBytes += s.c.storagePeak
+	o.RestoreReadBytes += s.union * s.pageSize
+	o.RestoreReadPeakBytes += s.c.restorePeak
+	o.Restores += s.c.restores
 	if s.store != nil {
 		m := s.store.Mirror
-		o = append(o, m.Flushes, m.AbsorbedBytes, m.DiskBytes, m.PeakBytes)
-	}
-	for i, v := range o {
-		c.Own[i] += v
+		o.MirrorFlushes += m.Flushes
+		o.MirrorAbsorbedBytes += m.AbsorbedBytes
+		o.MirrorDiskBytes += m.DiskBytes
+		o.MirrorPeakBytes += m.PeakBytes
 	}
 }
 

@@ -68,9 +68,8 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	if got[0] != 9 {
 		t.Errorf("after rollback asid 1's granule holds %d, want 9", got[0])
 	}
-	var k scheme.Counters
-	k.Own = make([]int64, 1)
-	c.Counters(&k)
+	k := memctl.ShadowRemote.Info().NewTally()
+	c.Counters(k)
 	if k.BytesToBackup != 9*64 || k.RecoveryBytes != 5*64 || k.CheckpointStallBytes != 9*64 {
 		t.Errorf("counters %+v", k)
 	}
@@ -95,12 +94,11 @@ func TestBitmap2Sequence(t *testing.T) {
 	w(8, 0x1000)    // 4 more accesses: 64 more bytes: granule 0x0 copied
 	w(9, 0x80)      // 0x40 and 0x80 pending: 0x80 forced
 	c.Checkpoint(0) // 0x40 still pending: finished with the program stopped
-	var k scheme.Counters
-	k.Own = make([]int64, 4)
-	c.Counters(&k)
+	k := memctl.Bitmap2.Info().NewTally()
+	c.Counters(k)
 	// Own: background_bytes, forced_copies, forced_bytes, pending_bytes.
-	if want := []int64{64, 1, 64, 2 * 64}; !slices.Equal(k.Own, want) {
-		t.Errorf("own counters %v, want %v", k.Own, want)
+	if want := []int64{64, 1, 64, 2 * 64}; !slices.Equal(k.OwnValues(), want) {
+		t.Errorf("own counters %v, want %v", k.OwnValues(), want)
 	}
 	if k.BytesCopied != 5*64 || k.CheckpointStallBytes != 64 {
 		t.Errorf("bytes_copied %d (want 320), checkpoint_stall_bytes %d (want 64)", k.BytesCopied, k.CheckpointStallBytes)
@@ -156,8 +154,8 @@ func ExampleNew() {
 	c.Checkpoint(c.DomainOf(0))                                               // copies 2 granules
 	c.Access(scheme.Access{Addr: 0x2000, Size: 4, Kind: traces.Modify, N: 4}) // granule 0x2000
 	c.Rollback(c.DomainOf(0))                                                 // restores 1 granule
-	var k scheme.Counters
-	c.Counters(&k)
+	k := memctl.Bitmap.Info().NewTally()
+	c.Counters(k)
 	fmt.Printf("copied %d, stalled %d, restored %d, shadow %d bytes\n",
 		k.BytesCopied, k.CheckpointStallBytes, k.RecoveryBytes, k.MemOverheadPeakBytes)
 	// Output: copied 128, stalled 128, restored 64, shadow 192 bytes

@@ -180,14 +180,18 @@ func (b *bitmap2) nextPending(l *copyList) (*page, uint64) {
 
 // counters: bitmap's, and own background_bytes, forced_copies, forced_bytes,
 // pending_bytes.
-func (b *bitmap2) counters(k *scheme.Counters) {
+func (b *bitmap2) counters(k *scheme.Tally) {
 	b.bitmap.counters(k)
 	G := int64(b.c.m.Granule)
 	var pending int64
 	for _, l := range b.lists {
 		pending += l.pending
 	}
-	addOwn(k, b.background, b.forced, b.forced*G, pending*G)
+	o := scheme.Own[Bitmap2Counts](k)
+	o.BackgroundBytes += b.background
+	o.ForcedCopies += b.forced
+	o.ForcedBytes += b.forced * G
+	o.PendingBytes += pending * G
 }
 
 func (b *bitmap2) check() error {

@@ -54,7 +54,7 @@ type domain struct {
 	marked int64
 }
 
-// channels are the common counters (scheme.Counters) the strategies add to.
+// channels are the common counters (scheme.Channels) the strategies add to.
 type channels struct {
 	copied, logged, toBackup, stall, recovery int64
 }
@@ -384,7 +384,7 @@ func (c *Controller) Store(asid record.ASID, first uint64, src []uint64) {
 }
 
 // Counters adds the controller's counts to k.
-func (c *Controller) Counters(k *scheme.Counters) {
+func (c *Controller) Counters(k *scheme.Tally) {
 	k.PagesTouched += int64(len(c.pages))
 	k.PagesWritten += c.pagesWritten
 	k.BytesCopied += c.ch.copied

@@ -92,9 +92,9 @@ func (r *shadowRemote) restore(d *domain) {
 }
 
 // counters: the backup holds every touched granule; own: touched_granules.
-func (r *shadowRemote) counters(k *scheme.Counters) {
+func (r *shadowRemote) counters(k *scheme.Tally) {
 	k.MemOverheadPeakBytes += r.c.touchedAll * int64(r.c.m.Granule)
-	addOwn(k, r.c.touchedAll)
+	scheme.Own[ShadowCounts](k).TouchedGranules += r.c.touchedAll
 }
 
 func (r *shadowRemote) check() error {

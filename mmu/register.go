@@ -328,25 +328,15 @@ func (a *adapter) run(asid record.ASID, b uint64, left int) (st []uint64, off, n
 	return a.s.PeekStamps(asid, pagetable.VPN(b>>a.perPage)), off, min(left, 1<<a.perPage-off)
 }
 
-// Counters maps the page-level counts onto the substrate's: the common channels of the
-// page-table schemes are derived from their events (docs/counters.md).
-func (a *adapter) Counters(c *scheme.Counters) {
+// Counters reports the page-level counts, which are the substrate's pages and paging
+// counters, and the common channels, which the page-table schemes derive from their events
+// (docs/counters.md). c is zero (scheme.Scheme.Counters).
+func (a *adapter) Counters(c *scheme.Tally) {
 	m := a.s.Counters()
 	page := int64(1) << a.shift
-	c.PagesTouched += m.PagesTouched
-	c.PagesWritten += m.PagesWritten
-	c.FirstWrites += m.FirstWrites
-	c.PageCopies += m.PageCopies
-	c.Remaps += m.Remaps
-	c.PageFaults += m.PageFaults
-	c.DiskReads += m.DiskReads
-	c.DiskWrites += m.DiskWrites
-	c.CheckpointDiskWrites += a.ckptDiskWrites
-	c.PTPagesWritten += m.PTPagesWritten
-	c.CommitWrites += m.CommitWrites
-	c.FramesPeak += m.FramesPeak
-	c.CheckpointFramesPeak += m.CheckpointFramesPeak
-	c.WrapSweeps += m.WrapSweeps
+	c.Pages = m.Pages
+	c.Paging = m.Paging
+	c.CheckpointDiskWrites = a.ckptDiskWrites
 
 	c.BytesCopied += m.PageCopies * page
 	c.Traps += m.FirstWrites

@@ -8,6 +8,7 @@ import (
 	"github.com/vmsim/vmsim/pager"
 	"github.com/vmsim/vmsim/pagetable"
 	"github.com/vmsim/vmsim/record"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // Scheme is a way of checkpointing memory, driven one page access at a time.
@@ -26,7 +27,7 @@ type Scheme interface {
 	// checkpoint on disk. Precondition: the scheme supports crashes (volatile memory).
 	Crash()
 	// Counters returns the scheme's counts so far.
-	Counters() Counters
+	Counters() Counts
 	// Check verifies the scheme's invariants from scratch.
 	Check() error
 	// Stamps returns the contents of the current version of page (asid, vpn).
@@ -37,22 +38,13 @@ type Scheme interface {
 	PeekStamps(asid record.ASID, vpn pagetable.VPN) []uint64
 }
 
-// Counters are what a scheme counts. See sim.Stats for each one's definition.
-type Counters struct {
-	PagesTouched         int64
-	PagesWritten         int64
-	FirstWrites          int64
-	PageCopies           int64
-	Remaps               int64
-	PageFaults           int64
-	DiskReads            int64
-	DiskWrites           int64
-	PTPagesWritten       int64
-	CommitWrites         int64
-	FramesPeak           int64
-	CheckpointFramesPeak int64
-	WrapSweeps           int64
-	Steals               int64
+// Counts are what a page-level scheme counts: the pages and paging counters it reports
+// (declared, with their definitions, in package scheme), and the frames it stole, which no
+// run reports. Paging.CheckpointDiskWrites is left 0: the adapter counts it.
+type Counts struct {
+	scheme.Pages
+	scheme.Paging
+	Steals int64
 }
 
 // Config describes the emulated machine.
@@ -128,22 +120,26 @@ type machine struct {
 
 func (m *machine) DomainOf(asid record.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
 
-func (m *machine) Counters() Counters {
-	return Counters{
-		PagesTouched:         int64(m.pt.Len()),
-		PagesWritten:         int64(m.pt.Written()),
-		FirstWrites:          m.firstWrites,
-		PageCopies:           m.pageCopies,
-		Remaps:               m.remaps,
-		PageFaults:           m.pageFaults,
-		DiskReads:            m.dk.IO.Reads,
-		DiskWrites:           m.dk.IO.Writes,
-		PTPagesWritten:       m.dk.IO.PTPages,
-		CommitWrites:         m.dk.IO.CommitWrites,
-		FramesPeak:           int64(m.ft.Peak()),
-		CheckpointFramesPeak: int64(m.ckptFramesPeak),
-		WrapSweeps:           m.wrapSweeps,
-		Steals:               m.pg.Steals,
+func (m *machine) Counters() Counts {
+	return Counts{
+		Pages: scheme.Pages{
+			PagesTouched: int64(m.pt.Len()),
+			PagesWritten: int64(m.pt.Written()),
+		},
+		Paging: scheme.Paging{
+			FirstWrites:          m.firstWrites,
+			PageCopies:           m.pageCopies,
+			Remaps:               m.remaps,
+			PageFaults:           m.pageFaults,
+			DiskReads:            m.dk.IO.Reads,
+			DiskWrites:           m.dk.IO.Writes,
+			PTPagesWritten:       m.dk.IO.PTPages,
+			CommitWrites:         m.dk.IO.CommitWrites,
+			FramesPeak:           int64(m.ft.Peak()),
+			CheckpointFramesPeak: int64(m.ckptFramesPeak),
+			WrapSweeps:           m.wrapSweeps,
+		},
+		Steals: m.pg.Steals,
 	}
 }
 

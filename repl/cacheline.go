@@ -49,15 +49,15 @@ type lineCounts struct {
 	logged, duplicates, forced, overflow, sentLines, dupSent, recoveryLines, logPeak, checkpoints int64
 }
 
-// CachelineCounters are cacheline's own counters, in the order of its scheme.Info.Counters.
-var CachelineCounters = []scheme.CounterDef{
-	{Key: "log_entries", Doc: "line addresses appended to the logs: one per line of every write reaching memory (bytes_logged / 8)"},
-	{Key: "duplicate_lines", Doc: "log entries whose line already had an entry in its domain's log since the last checkpoint or recovery"},
-	{Key: "forced_checkpoints", Doc: "times a domain's log became full (reached --log-entries entries), each asking the driver for a checkpoint"},
-	{Key: "log_overflow_entries", Doc: "entries appended to a full log before the checkpoint emptied it (rest of the access, or the flush before the checkpoint)"},
-	{Key: "lines_sent", Doc: "lines sent to the backup by checkpoints: one per log entry, duplicates included (bytes_to_backup / line size)"},
-	{Key: "duplicate_lines_sent", Doc: "of lines_sent, the duplicates: a controller sending each logged line once would send (lines_sent - duplicate_lines_sent) lines"},
-	{Key: "log_peak_entries", Doc: "the most entries held by all logs at once"},
+// CachelineCounts are cacheline's own counters (scheme.Info.Own), each declared by its tags.
+type CachelineCounts struct {
+	LogEntries         int64 `json:"log_entries" doc:"line addresses appended to the logs: one per line of every write reaching memory (bytes_logged / 8)"`
+	DuplicateLines     int64 `json:"duplicate_lines" doc:"log entries whose line already had an entry in its domain's log since the last checkpoint or recovery"`
+	ForcedCheckpoints  int64 `json:"forced_checkpoints" doc:"times a domain's log became full (reached --log-entries entries), each asking the driver for a checkpoint"`
+	LogOverflowEntries int64 `json:"log_overflow_entries" doc:"entries appended to a full log before the checkpoint emptied it (rest of the access, or the flush before the checkpoint)"`
+	LinesSent          int64 `json:"lines_sent" doc:"lines sent to the backup by checkpoints: one per log entry, duplicates included (bytes_to_backup / line size)"`
+	DuplicateLinesSent int64 `json:"duplicate_lines_sent" doc:"of lines_sent, the duplicates: a controller sending each logged line once would send (lines_sent - duplicate_lines_sent) lines"`
+	LogPeakEntries     int64 `json:"log_peak_entries" kind:"peak" doc:"the most entries held by all logs at once"`
 }
 
 // NewCacheline returns cacheline for machine m with logs of capacity entries, sending to
@@ -241,7 +241,7 @@ func (c *Cacheline) Store(asid record.ASID, first uint64, src []uint64) {
 }
 
 // Counters adds cacheline's counts to c.
-func (c *Cacheline) Counters(s *scheme.Counters) {
+func (c *Cacheline) Counters(s *scheme.Tally) {
 	s.PagesTouched += c.pages.Touched()
 	s.PagesWritten += c.pages.Written()
 	s.BytesLogged += c.c.logged * LogEntryBytes
@@ -249,13 +249,14 @@ func (c *Cacheline) Counters(s *scheme.Counters) {
 	s.CheckpointStallBytes += c.c.sentLines * c.lineBytes
 	s.MemOverheadPeakBytes += c.c.logPeak * LogEntryBytes
 	s.RecoveryBytes += c.c.recoveryLines * c.lineBytes
-	s.Own[0] += c.c.logged
-	s.Own[1] += c.c.duplicates
-	s.Own[2] += c.c.forced
-	s.Own[3] += c.c.overflow
-	s.Own[4] += c.c.sentLines
-	s.Own[5] += c.c.dupSent
-	s.Own[6] += c.c.logPeak
+	o := scheme.Own[CachelineCounts](s)
+	o.LogEntries += c.c.logged
+	o.DuplicateLines += c.c.duplicates
+	o.ForcedCheckpoints += c.c.forced
+	o.LogOverflowEntries += c.c.overflow
+	o.LinesSent += c.c.sentLines
+	o.DuplicateLinesSent += c.c.dupSent
+	o.LogPeakEntries += c.c.logPeak
 }
 
 // Check verifies cacheline's invariants from scratch.

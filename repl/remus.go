@@ -40,12 +40,12 @@ type remusCounts struct {
 	epochs, rollbacks, rollbackPages, failovers                      int64
 }
 
-// RemusCounters are remus's own counters, in the order of its scheme.Info.Counters.
-var RemusCounters = []scheme.CounterDef{
-	{Key: "epochs", Doc: "checkpoints taken (epochs sent to the backup and committed), empty ones included"},
-	{Key: "pages_sent", Doc: "pages sent to the backup: the dirty pages of every epoch (bytes_to_backup / page size)"},
-	{Key: "rollback_pages", Doc: "pages restored from the backup by rollbacks: the pages dirtied since the domain's checkpoint"},
-	{Key: "failovers", Doc: "crashes of the primary, each recovered by running on the backup's image"},
+// RemusCounts are remus's own counters (scheme.Info.Own), each declared by its tags.
+type RemusCounts struct {
+	Epochs        int64 `json:"epochs" doc:"checkpoints taken (epochs sent to the backup and committed), empty ones included"`
+	PagesSent     int64 `json:"pages_sent" doc:"pages sent to the backup: the dirty pages of every epoch (bytes_to_backup / page size)"`
+	RollbackPages int64 `json:"rollback_pages" doc:"pages restored from the backup by rollbacks: the pages dirtied since the domain's checkpoint"`
+	Failovers     int64 `json:"failovers" doc:"crashes of the primary, each recovered by running on the backup's image"`
 }
 
 // NewRemus returns remus for machine m, sending to backup (nil: a MemBackup).
@@ -196,7 +196,7 @@ func (r *Remus) Store(asid record.ASID, first uint64, src []uint64) { r.mem.Stor
 func (r *Remus) PageStamps(asid record.ASID, n uint64) []uint64 { return r.mem.PageStamps(asid, n) }
 
 // Counters adds remus's counts to c.
-func (r *Remus) Counters(c *scheme.Counters) {
+func (r *Remus) Counters(c *scheme.Tally) {
 	c.PagesTouched += r.pages.Touched()
 	c.PagesWritten += r.pages.Written()
 	c.BytesCopied += r.c.copied
@@ -205,10 +205,11 @@ func (r *Remus) Counters(c *scheme.Counters) {
 	c.CheckpointStallBytes += r.c.stall
 	c.MemOverheadPeakBytes += r.c.stagingPeak
 	c.RecoveryBytes += r.c.recovery
-	c.Own[0] += r.c.epochs
-	c.Own[1] += r.c.pagesSent
-	c.Own[2] += r.c.rollbackPages
-	c.Own[3] += r.c.failovers
+	o := scheme.Own[RemusCounts](c)
+	o.Epochs += r.c.epochs
+	o.PagesSent += r.c.pagesSent
+	o.RollbackPages += r.c.rollbackPages
+	o.Failovers += r.c.failovers
 }
 
 // Check verifies remus's invariants from scratch.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -33,18 +32,6 @@ type Param struct {
 	Default string
 	Doc     string
 }
-
-// CounterDef is one of a scheme's own counters: its JSON key (under "scheme" in a run's
-// stats) and its definition. A peak (the most of something at once) is not a sum of
-// events: --warmup keeps its whole-run value instead of subtracting. A counter whose key
-// contains "peak" is one too (IsPeak).
-type CounterDef struct {
-	Key, Doc string
-	Peak     bool
-}
-
-// IsPeak reports whether the counter is a peak: marked so, or named so.
-func (c CounterDef) IsPeak() bool { return c.Peak || strings.Contains(c.Key, "peak") }
 
 // MaxCounters is how many counters of its own a scheme may report.
 const MaxCounters = 16
@@ -76,9 +63,13 @@ type Info struct {
 	VirtualCheckpoints bool
 	// Granule says when the scheme tracks memory in blocks of --granule bytes; given to a
 	// scheme, or in a configuration, where it does not, --granule is a usage error.
-	Granule  GranuleUse
-	Params   []Param
-	Counters []CounterDef
+	Granule GranuleUse
+	Params  []Param
+	// Own points to a zero value of the scheme's own counter struct, whose int64 fields
+	// declare its counters in their tags (see [CounterDefsOf]): new(MyCounters), or nil
+	// for none. The driver hands the scheme's Counters method a Tally whose Own points to
+	// a fresh value of that struct; the scheme adds to it through [Own].
+	Own any
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).
 	New func(m Machine, p Params) (Scheme, error)
 }
@@ -108,7 +99,8 @@ func (g GranuleUse) UsesGranule(cache bool) bool {
 type Registry struct {
 	mu sync.RWMutex
 	// m holds the schemes by name. Invariant: m[n].Name == n, and every Info in it is
-	// complete (Name, Doc and New set, at most MaxCounters counters).
+	// complete (Name, Doc and New set; Own nil or a pointer to a struct of at most
+	// MaxCounters int64 fields, each with a key and a doc, every key once).
 	m map[string]Info
 }
 
@@ -141,14 +133,14 @@ func Names() []string { return registry.Names() }
 // each once.
 func ParamNames() []string { return registry.ParamNames() }
 
-// Register adds a scheme to r. It panics if the name is taken or the Info incomplete (a
-// programming error).
+// Register adds a scheme to r. It panics if the name is taken, the Info incomplete, or its
+// own counters (Own) not declared as CounterDefsOf says (a programming error).
 func (r *Registry) Register(i Info) {
 	if i.Name == "" || i.New == nil || i.Doc == "" {
 		panic(fmt.Sprintf("scheme: Register of incomplete Info %q", i.Name))
 	}
-	if len(i.Counters) > MaxCounters {
-		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
+	if _, err := ownType(i.Own); err != nil {
+		panic(fmt.Sprintf("scheme: Register of %q: %v", i.Name, err))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

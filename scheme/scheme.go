@@ -26,7 +26,7 @@ type Domain int32
 //
 // The driver calls Access for every access in trace order, Checkpoint on its schedule, and
 // Rollback or Crash when a failure strikes, after which it replays the accesses since the
-// domain's last checkpoint. A scheme counts what it does into Counters.
+// domain's last checkpoint. A scheme counts what it does into a Tally (Counters).
 type Scheme interface {
 	// Access performs one access.
 	Access(a Access)
@@ -49,8 +49,10 @@ type Scheme interface {
 	// the data of a write access just performed by Access (or of a line the cache writes
 	// back, also just passed to Access). Only called when verifying.
 	Store(asid record.ASID, first uint64, src []uint64)
-	// Counters adds the scheme's counts so far to c (c.Own has len(Info.Counters)).
-	Counters(c *Counters)
+	// Counters adds the scheme's counts so far to t, which the driver makes zero with
+	// Info.NewTally (t.Own points to the scheme's own counter struct, zeroed), so that a
+	// scheme may as well assign a whole group (t.Pages = ...).
+	Counters(t *Tally)
 	// Check verifies the scheme's invariants from scratch.
 	Check() error
 	// Err returns a sticky error that ended the run early (a memory budget exceeded), or nil.

@@ -28,7 +28,7 @@ func (b *buggy) AccessBatch(recs []record.Record) int64 {
 	return b.Scheme.(scheme.BatchAccessor).AccessBatch(recs)
 }
 
-func (b *buggy) Counters(c *scheme.Counters) {
+func (b *buggy) Counters(c *scheme.Tally) {
 	b.Scheme.Counters(c)
 	if b.bug == "batch" {
 		c.Traps += b.batches

@@ -3,13 +3,17 @@ package sim
 import (
 	"math"
 	"testing"
+
+	"github.com/vmsim/vmsim/scheme"
 )
 
 func TestCostModel(t *testing.T) {
 	c := CostModel{AccessNs: 1, CopyBytesPerSec: 4096e9 / 10, TrapNs: 100, DiskReadNs: 1000,
 		DiskWriteNs: 2000, PTPageWriteNs: 3000, CommitNs: 5000, SweepPageNs: 7}
-	s := Stats{Refs: 1000, ReplayedRefs: 10, FirstWrites: 3, Traps: 3, Remaps: 1, PageCopies: 2, BytesCopied: 2 * 4096, PageFaults: 4,
-		DiskReads: 5, DiskWrites: 6, PTPagesWritten: 7, CommitWrites: 8, WrapSweeps: 2, PagesTouched: 11}
+	s := Stats{Refs: 1000, ReplayedRefs: 10, Pages: scheme.Pages{PagesTouched: 11},
+		Paging: scheme.Paging{FirstWrites: 3, Remaps: 1, PageCopies: 2, PageFaults: 4,
+			DiskReads: 5, DiskWrites: 6, PTPagesWritten: 7, CommitWrites: 8, WrapSweeps: 2},
+		Channels: scheme.Channels{Traps: 3, BytesCopied: 2 * 4096}}
 	got := c.Time(s, 4096)
 	want := Cost{Accesses: 1010, Traps: 400, Copies: 20, Faults: 400, DiskReads: 5000, DiskWrites: 12000,
 		PTPages: 21000, Commits: 40000, Sweeps: 154}

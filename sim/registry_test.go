@@ -19,7 +19,7 @@ func TestRegistryOption(t *testing.T) {
 	reg := scheme.NewRegistry()
 	reg.Register(scheme.Info{Name: "pagecopy", Doc: "copy the pages written since the last checkpoint into a shadow",
 		Level: scheme.LevelCPU, RecoversTransient: true,
-		Counters: []scheme.CounterDef{{Key: "pages_copied", Doc: "pages copied into the shadow by checkpoints"}},
+		Own: new(pageCopyCounts),
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			return &pageCopy{m: m, mem: map[uint64]uint64{}, shadow: map[uint64]uint64{}, dirty: map[uint64]bool{}}, nil
 		}})

@@ -100,7 +100,7 @@ func (f *flat) Store(asid traces.ASID, first uint64, src []uint64) {
 	}
 }
 
-func (f *flat) Counters(c *scheme.Counters) {
+func (f *flat) Counters(c *scheme.Tally) {
 	c.PagesTouched += f.pages.Touched()
 	c.PagesWritten += f.pages.Written()
 	c.BytesCopied += f.copied
@@ -612,7 +612,7 @@ func (f *amnesiac) DomainOf(traces.ASID) scheme.Domain { return 0 }
 func (f *amnesiac) Checkpoint(scheme.Domain)           {}
 func (f *amnesiac) Rollback(scheme.Domain)             {}
 func (f *amnesiac) Crash()                             {}
-func (f *amnesiac) Counters(*scheme.Counters)          {}
+func (f *amnesiac) Counters(*scheme.Tally)             {}
 func (f *amnesiac) Check() error                       { return nil }
 func (f *amnesiac) Err() error                         { return nil }
 func (f *amnesiac) Load(asid traces.ASID, first uint64, dst []uint64) {

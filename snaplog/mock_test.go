@@ -11,12 +11,13 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func counters(s *snaplog.Snaplog) (scheme.Counters, map[string]int64) {
-	c := scheme.Counters{Own: make([]int64, len(snaplog.Counters))}
-	s.Counters(&c)
+func counters(s *snaplog.Snaplog) (*scheme.Tally, map[string]int64) {
+	c := snaplog.Info().NewTally()
+	s.Counters(c)
 	m := map[string]int64{}
-	for i, d := range snaplog.Counters {
-		m[d.Key] = c.Own[i]
+	own := c.OwnValues()
+	for i, d := range snaplog.Info().OwnDefs() {
+		m[d.Key] = own[i]
 	}
 	return c, m
 }

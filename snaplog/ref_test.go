@@ -193,7 +193,7 @@ func compare(t *testing.T, cfg sim.Config, recs []traces.Record) {
 	}
 	got, exp = nil, []int64{int64(len(want.perSnap)), snap, want.snapPk * P, want.logEntries, want.logBytes, want.logBytes,
 		want.logHeldPeak, want.recoveries, want.replay, want.replayPeak, want.recLogEntries, want.recLogBytes, rec0, want.window}
-	for _, c := range snaplog.Counters {
+	for _, c := range snaplog.Info().OwnDefs() {
 		got = append(got, own(t, s, c.Key))
 	}
 	if fmt.Sprint(got) != fmt.Sprint(exp) {

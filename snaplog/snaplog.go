@@ -65,22 +65,22 @@ type counts struct {
 	recLogEntries, recLogBytes, recSnap, window int64
 }
 
-// Counters are snaplog's own counters, in the order of its scheme.Info.Counters.
-var Counters = []scheme.CounterDef{
-	{Key: "snapshots", Doc: "incremental snapshots sent to the backup: one per checkpoint, empty ones included"},
-	{Key: "snapshot_bytes", Doc: "bytes of snapshots sent: at each, the distinct pages the domain wrote since its last snapshot or recovery, × page size"},
-	{Key: "snapshot_peak_bytes", Doc: "the largest single snapshot, in bytes"},
-	{Key: "log_entries", Doc: "input records logged (each once, when the program first makes it)"},
-	{Key: "log_bytes", Doc: "bytes of log written: per input record, --log-header + its size (= bytes_logged)"},
-	{Key: "log_shipped_bytes", Doc: "bytes of log shipped to the backup; every entry is shipped when written, so = log_bytes"},
-	{Key: "log_held_peak_bytes", Doc: "the most log bytes the backup held at once (the logs since each domain's last snapshot, all domains), sampled at each input"},
-	{Key: "recoveries", Doc: "recoveries: one per rollback (transient failure, or crash of non-volatile memory) and one per crash of volatile memory"},
-	{Key: "recovery_replay_accesses", Doc: "accesses recoveries re-execute: per recovery, the accesses of the recovered domains since their last snapshots, the failing one included (= replayed_refs)"},
-	{Key: "replay_length_peak", Doc: "the most accesses one recovery re-executed"},
-	{Key: "recovery_log_entries", Doc: "log entries recoveries replay: per recovery, the recovered domains' inputs since their last snapshots that precede the failure"},
-	{Key: "recovery_log_bytes", Doc: "the bytes of those entries"},
-	{Key: "recovery_snapshot_bytes", Doc: "bytes the backup sends back: rollbacks, the pages the domain wrote since its snapshot × page size; crashes, every page the backup holds × page size"},
-	{Key: "replay_window_peak", Doc: "the most accesses of one domain since its last snapshot at any time: the longest replay a failure could have needed"},
+// Counts are snaplog's own counters (scheme.Info.Own), each declared by its tags.
+type Counts struct {
+	Snapshots              int64 `json:"snapshots" doc:"incremental snapshots sent to the backup: one per checkpoint, empty ones included"`
+	SnapshotBytes          int64 `json:"snapshot_bytes" doc:"bytes of snapshots sent: at each, the distinct pages the domain wrote since its last snapshot or recovery, × page size"`
+	SnapshotPeakBytes      int64 `json:"snapshot_peak_bytes" kind:"peak" doc:"the largest single snapshot, in bytes"`
+	LogEntries             int64 `json:"log_entries" doc:"input records logged (each once, when the program first makes it)"`
+	LogBytes               int64 `json:"log_bytes" doc:"bytes of log written: per input record, --log-header + its size (= bytes_logged)"`
+	LogShippedBytes        int64 `json:"log_shipped_bytes" doc:"bytes of log shipped to the backup; every entry is shipped when written, so = log_bytes"`
+	LogHeldPeakBytes       int64 `json:"log_held_peak_bytes" kind:"peak" doc:"the most log bytes the backup held at once (the logs since each domain's last snapshot, all domains), sampled at each input"`
+	Recoveries             int64 `json:"recoveries" doc:"recoveries: one per rollback (transient failure, or crash of non-volatile memory) and one per crash of volatile memory"`
+	RecoveryReplayAccesses int64 `json:"recovery_replay_accesses" doc:"accesses recoveries re-execute: per recovery, the accesses of the recovered domains since their last snapshots, the failing one included (= replayed_refs)"`
+	ReplayLengthPeak       int64 `json:"replay_length_peak" kind:"peak" doc:"the most accesses one recovery re-executed"`
+	RecoveryLogEntries     int64 `json:"recovery_log_entries" doc:"log entries recoveries replay: per recovery, the recovered domains' inputs since their last snapshots that precede the failure"`
+	RecoveryLogBytes       int64 `json:"recovery_log_bytes" doc:"the bytes of those entries"`
+	RecoverySnapshotBytes  int64 `json:"recovery_snapshot_bytes" doc:"bytes the backup sends back: rollbacks, the pages the domain wrote since its snapshot × page size; crashes, every page the backup holds × page size"`
+	ReplayWindowPeak       int64 `json:"replay_window_peak" kind:"peak" doc:"the most accesses of one domain since its last snapshot at any time: the longest replay a failure could have needed"`
 }
 
 // New returns snaplog for machine m with settings set, sending through link (nil: a
@@ -264,7 +264,7 @@ func (s *Snaplog) Store(asid record.ASID, first uint64, src []uint64) { s.mem.St
 func (s *Snaplog) PageStamps(asid record.ASID, n uint64) []uint64 { return s.mem.PageStamps(asid, n) }
 
 // Counters adds snaplog's counts to c.
-func (s *Snaplog) Counters(c *scheme.Counters) {
+func (s *Snaplog) Counters(c *scheme.Tally) {
 	c.PagesTouched += s.pages.Touched()
 	c.PagesWritten += s.pages.Written()
 	c.BytesLogged += s.c.logBytes
@@ -272,12 +272,21 @@ func (s *Snaplog) Counters(c *scheme.Counters) {
 	c.CheckpointStallBytes += s.c.snapBytes
 	c.Traps += s.c.traps
 	c.RecoveryBytes += s.c.recSnap + s.c.recLogBytes
-	o := []int64{s.c.snapshots, s.c.snapBytes, s.c.snapPeak, s.c.logEntries, s.c.logBytes, s.c.logBytes,
-		s.c.logHeldPeak, s.c.recoveries, s.c.replayAccesses, s.c.replayPeak, s.c.recLogEntries,
-		s.c.recLogBytes, s.c.recSnap, s.c.window}
-	for i, v := range o {
-		c.Own[i] += v
-	}
+	o := scheme.Own[Counts](c)
+	o.Snapshots += s.c.snapshots
+	o.SnapshotBytes += s.c.snapBytes
+	o.SnapshotPeakBytes += s.c.snapPeak
+	o.LogEntries += s.c.logEntries
+	o.LogBytes += s.c.logBytes
+	o.LogShippedBytes += s.c.logBytes
+	o.LogHeldPeakBytes += s.c.logHeldPeak
+	o.Recoveries += s.c.recoveries
+	o.RecoveryReplayAccesses += s.c.replayAccesses
+	o.ReplayLengthPeak += s.c.replayPeak
+	o.RecoveryLogEntries += s.c.recLogEntries
+	o.RecoveryLogBytes += s.c.recLogBytes
+	o.RecoverySnapshotBytes += s.c.recSnap
+	o.ReplayWindowPeak += s.c.window
 }
 
 // Check verifies the invariants from scratch.

@@ -35,7 +35,9 @@ func Columns() []string { return columns(nil) }
 func columns(reg *scheme.Registry) []string {
 	cols := []string{"id", "trace_sha256", "vmsim_version"}
 	cols = append(cols, fieldNames(sim.Config{}, "")...)
-	cols = append(cols, fieldNames(sim.Stats{}, "")...)
+	for _, d := range sim.CounterDefs() {
+		cols = append(cols, d.Key)
+	}
 	cols = append(cols, ownColumns(reg)...)
 	cols = append(cols, fieldNames(sim.Cost{}, "cost_")...)
 	cols = append(cols, fieldNames(sim.Cost{}, "baseline_")...)
@@ -65,7 +67,7 @@ func OwnColumns() []string { return ownColumns(nil) }
 func ownColumns(reg *scheme.Registry) []string {
 	var cols []string
 	for _, i := range registryOr(reg).All() {
-		for _, c := range i.Counters {
+		for _, c := range i.OwnDefs() {
 			if col := ownPrefix + c.Key; !slices.Contains(cols, col) {
 				cols = append(cols, col)
 			}
@@ -79,7 +81,9 @@ func ownColumns(reg *scheme.Registry) []string {
 func row(r *Result, own []string) ([]string, error) {
 	out := []string{r.ID, r.TraceHash, r.Version}
 	out = append(out, fieldValues(r.Config)...)
-	out = append(out, fieldValues(r.Stats)...)
+	for _, f := range r.Stats.Fields()[:len(sim.CounterDefs())] {
+		out = append(out, strconv.FormatInt(f.Value, 10))
+	}
 	counters := make([]string, len(own))
 	for _, k := range r.Stats.Scheme.Keys() {
 		i := slices.Index(own, ownPrefix+k)
@@ -95,18 +99,11 @@ func row(r *Result, own []string) ([]string, error) {
 	return append(out, formatFloat(r.Overhead)), nil
 }
 
-// ownCounters is the type of sim.Stats.Scheme, which has columns of its own (OwnColumns).
-var ownCounters = reflect.TypeFor[sim.OwnCounters]()
-
-// fieldNames returns the JSON keys of v's fields, prefixed, but for a scheme's own
-// counters.
+// fieldNames returns the JSON keys of v's fields (a struct of settings or costs), prefixed.
 func fieldNames(v any, prefix string) []string {
 	t := reflect.TypeOf(v)
 	var names []string
 	for i := range t.NumField() {
-		if t.Field(i).Type == ownCounters {
-			continue
-		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		names = append(names, prefix+name)
 	}
@@ -119,9 +116,6 @@ func fieldValues(v any) []string {
 	var out []string
 	for i := range rv.NumField() {
 		f := rv.Field(i)
-		if f.Type() == ownCounters {
-			continue
-		}
 		switch f.Kind() {
 		case reflect.String:
 			out = append(out, f.String())
