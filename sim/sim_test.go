@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -282,11 +283,25 @@ func TestBadTraceIsAnError(t *testing.T) {
 	}
 }
 
+// TestStatsSub: Sub subtracts the totals, and keeps the later snapshot's peaks and end
+// values, as their kind tags say, the scheme's own counters' too.
 func TestStatsSub(t *testing.T) {
-	a := Stats{Refs: 10, Writes: 4, Paging: scheme.Paging{FramesPeak: 7}}
-	b := Stats{Refs: 3, Writes: 1, Paging: scheme.Paging{FramesPeak: 5}}
-	if d := a.Sub(b); d.Refs != 7 || d.Writes != 3 || d.FramesPeak != 7 {
-		t.Errorf("Sub = %+v", d)
+	a := Stats{Refs: 10, Writes: 4, Paging: scheme.Paging{FramesPeak: 7, PageFaults: 6},
+		Channels: scheme.Channels{MemOverheadPeakBytes: 9, Traps: 8}, CacheDirtyAtEnd: 3, CacheRefs: 20}
+	b := Stats{Refs: 3, Writes: 1, Paging: scheme.Paging{FramesPeak: 5, PageFaults: 2},
+		Channels: scheme.Channels{MemOverheadPeakBytes: 4, Traps: 1}, CacheDirtyAtEnd: 2, CacheRefs: 5}
+	for _, s := range []*Stats{&a, &b} {
+		s.Scheme.Set("events", s.Refs*2)
+		s.Scheme.Set("held_peak", s.Refs+1)
+		s.Scheme.SetKept("held_peak")
+	}
+	d := a.Sub(b)
+	got := []int64{d.Refs, d.Writes, d.FramesPeak, d.PageFaults, d.MemOverheadPeakBytes, d.Traps, d.CacheDirtyAtEnd, d.CacheRefs}
+	if want := []int64{7, 3, 7, 4, 9, 7, 3, 15}; !slices.Equal(got, want) {
+		t.Errorf("Sub: refs, writes, frames_peak, page_faults, mem_overhead_peak_bytes, traps, cache_dirty_at_end, cache_refs = %v, want %v", got, want)
+	}
+	if d.Scheme.String() != "events=14;held_peak=11" {
+		t.Errorf("Sub: own counters %s, want events=14;held_peak=11", d.Scheme.String())
 	}
 }
 
