@@ -56,7 +56,7 @@ func columns(reg *scheme.Registry) []string {
 const ownPrefix = "scheme_"
 
 // OwnColumns are the CSV columns of the schemes' own counters: one for each key of a
-// built-in scheme's counters (scheme.Info.Counters), prefixed "scheme_", in the order of
+// built-in scheme's counters (scheme.Info.OwnDefs), prefixed "scheme_", in the order of
 // the schemes' names and then of each scheme's counters. Schemes that report a counter of
 // the same key share its column; a row leaves empty the columns of counters its scheme
 // does not report. A sweep of other schemes (Point.Registry) has a column for each key of
