@@ -41,8 +41,8 @@ type Cacheline struct {
 // lines.Len(); every entry's line belongs to the log's domain.
 type lineLog struct {
 	entries []Unit
-	lines   scheme.PageIndex // the lines of entries, each once
-	dups    int64            // entries whose line had an earlier entry in this log
+	lines   scheme.DirtySet // the lines of entries, each once
+	dups    int64           // entries whose line had an earlier entry in this log
 }
 
 type lineCounts struct {
@@ -128,10 +128,10 @@ func (c *Cacheline) Access(a scheme.Access) {
 		lg = c.log(d)
 	}
 	for n := first; ; n++ {
-		u := Unit{a.ASID, n}
-		c.touched.Add(scheme.Page(u))
+		u := Unit{ASID: a.ASID, N: n}
+		c.touched.Add(u)
 		if write {
-			if _, added := lg.lines.Add(scheme.Page(u)); !added {
+			if !lg.lines.Mark(u) {
 				c.c.duplicates++
 				lg.dups++
 			}
@@ -183,7 +183,7 @@ func (c *Cacheline) drop(lg *lineLog) {
 	c.logEntries -= int64(len(lg.entries))
 	lg.entries = lg.entries[:0]
 	lg.dups = 0
-	lg.lines.Clear()
+	lg.lines.Reset()
 }
 
 // Rollback restores every line in domain d's log from the backup, one read per entry, and
@@ -192,7 +192,7 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 	lg := c.log(d)
 	if c.blocks > 0 {
 		for _, u := range lg.entries {
-			c.backup.Fetch(u, c.lineStamps(u, true))
+			c.backup.Fetch(d, u, c.lineStamps(u, true))
 		}
 	}
 	c.c.recoveryLines += int64(len(lg.entries))
@@ -205,7 +205,7 @@ func (c *Cacheline) Crash() {
 	if c.blocks > 0 {
 		c.mem.All(func(p scheme.Page, s []uint64) {
 			for i := range uint64(1) << c.perPage {
-				c.backup.Fetch(Unit{p.ASID, p.N<<c.perPage + i}, s[i*uint64(c.blocks):(i+1)*uint64(c.blocks)])
+				c.backup.Fetch(c.doms.Of(p.ASID), Unit{ASID: p.ASID, N: p.N<<c.perPage + i}, s[i*uint64(c.blocks):(i+1)*uint64(c.blocks)])
 			}
 		})
 	}
@@ -263,18 +263,18 @@ func (c *Cacheline) Counters(s *scheme.Tally) {
 func (c *Cacheline) Check() error {
 	var total int64
 	for d, lg := range c.logs {
-		if err := lg.lines.Check(); err != nil {
-			return fmt.Errorf("cacheline: domain %d's logged lines: %w", d, err)
+		if err := lg.lines.Check(d, c.doms.Of); err != nil {
+			return fmt.Errorf("cacheline: logged lines: %w", err)
 		}
 		distinct := map[Unit]bool{}
 		for _, u := range lg.entries {
 			if c.doms.Of(u.ASID) != d {
 				return fmt.Errorf("cacheline: line %+v in domain %d's log", u, d)
 			}
-			if c.touched.Find(scheme.Page(u)) < 0 {
+			if c.touched.Find(u) < 0 {
 				return fmt.Errorf("cacheline: logged line %+v was never touched", u)
 			}
-			if lg.lines.Find(scheme.Page(u)) < 0 {
+			if !lg.lines.Has(u) {
 				return fmt.Errorf("cacheline: line %+v is in domain %d's log but not in its set of lines", u, d)
 			}
 			distinct[u] = true
@@ -286,6 +286,9 @@ func (c *Cacheline) Check() error {
 			return fmt.Errorf("cacheline: domain %d's log counts %d duplicates, holds %d", d, lg.dups, want)
 		}
 		total += int64(len(lg.entries))
+	}
+	if err := c.pages.Check(); err != nil {
+		return fmt.Errorf("cacheline: %w", err)
 	}
 	if total != c.logEntries || c.logEntries > c.c.logPeak {
 		return fmt.Errorf("cacheline: %d entries in the logs, counted %d, peak %d", total, c.logEntries, c.c.logPeak)

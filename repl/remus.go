@@ -3,7 +3,6 @@ package repl
 import (
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
@@ -30,7 +29,7 @@ type Remus struct {
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
 	// recovery, and each entry cost exactly one trap (write protection, log-dirty mode).
-	dirty map[scheme.Domain]*scheme.PageIndex
+	dirty map[scheme.Domain]*scheme.DirtySet
 
 	c remusCounts
 }
@@ -54,7 +53,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
 		doms:     scheme.Domains{PerASID: m.PerASID},
-		dirty:    map[scheme.Domain]*scheme.PageIndex{},
+		dirty:    map[scheme.Domain]*scheme.DirtySet{},
 	}
 	r.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
@@ -85,10 +84,10 @@ func (r *Remus) Access(a scheme.Access) {
 	d := r.doms.Of(a.ASID)
 	set := r.dirty[d]
 	if set == nil {
-		set = &scheme.PageIndex{}
+		set = &scheme.DirtySet{}
 		r.dirty[d] = set
 	}
-	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
+	r.c.traps += set.MarkPages(a.ASID, first, last)
 }
 
 // AccessBatch performs recs as Access performs each, numbered on from the highest access
@@ -109,11 +108,8 @@ func (r *Remus) DomainOf(asid record.ASID) scheme.Domain { return r.doms.Of(asid
 func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
 	r.stageList = r.stageList[:0]
 	if set := r.dirty[d]; set != nil {
-		for _, p := range set.Pages() {
-			r.stageList = append(r.stageList, Unit(p))
-		}
+		r.stageList = set.Sorted(r.stageList)
 	}
-	slices.SortFunc(r.stageList, compareUnits)
 	return r.stageList
 }
 
@@ -129,7 +125,7 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 		r.staging = r.staging[:len(list)*r.blocks]
 		for i, u := range list {
 			dst := r.staging[i*r.blocks : (i+1)*r.blocks]
-			if src := r.mem.Get(scheme.Page(u)); src != nil {
+			if src := r.mem.Get(u); src != nil {
 				copy(dst, src)
 			} else {
 				clear(dst)
@@ -152,7 +148,7 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 	r.c.toBackup += n * r.pageSize
 	r.c.epochs++
 	if set := r.dirty[d]; set != nil {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -161,7 +157,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	list := r.sortedDirty(d)
 	if r.blocks > 0 {
 		for _, u := range list {
-			r.backup.Fetch(u, r.mem.Page(scheme.Page(u)))
+			r.backup.Fetch(d, u, r.mem.Page(u))
 		}
 	}
 	n := int64(len(list))
@@ -169,7 +165,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	r.c.rollbackPages += n
 	r.c.rollbacks++
 	if set := r.dirty[d]; set != nil {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -177,12 +173,12 @@ func (r *Remus) Rollback(d scheme.Domain) {
 // committed epoch of every domain) it runs on from then.
 func (r *Remus) Crash() {
 	if r.blocks > 0 {
-		r.mem.All(func(p scheme.Page, s []uint64) { r.backup.Fetch(Unit(p), s) })
+		r.mem.All(func(p scheme.Page, s []uint64) { r.backup.Fetch(r.doms.Of(p.ASID), p, s) })
 	}
 	r.c.recovery += r.pages.Touched() * r.pageSize
 	r.c.failovers++
 	for _, set := range r.dirty {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -215,14 +211,12 @@ func (r *Remus) Counters(c *scheme.Tally) {
 // Check verifies remus's invariants from scratch.
 func (r *Remus) Check() error {
 	for d, set := range r.dirty {
-		if err := set.Check(); err != nil {
-			return fmt.Errorf("remus: domain %d's dirty pages: %w", d, err)
+		if err := set.Check(d, r.doms.Of); err != nil {
+			return fmt.Errorf("remus: %w", err)
 		}
-		for _, u := range set.Pages() {
-			if got := r.doms.Of(u.ASID); got != d {
-				return fmt.Errorf("remus: page %+v of domain %d is dirty in domain %d", u, got, d)
-			}
-		}
+	}
+	if err := r.pages.Check(); err != nil {
+		return fmt.Errorf("remus: %w", err)
 	}
 	if r.c.copied != r.c.toBackup || r.c.stall != r.c.copied || r.c.pagesSent*r.pageSize != r.c.toBackup {
 		return fmt.Errorf("remus: copied %d, stalled %d, sent %d bytes (%d pages) disagree", r.c.copied, r.c.stall, r.c.toBackup, r.c.pagesSent)

@@ -19,9 +19,9 @@ type recorder struct {
 	per []int64
 }
 
-func (r *recorder) Send(scheme.Domain, repl.Unit, []uint64) { r.cur++ }
-func (r *recorder) Commit(scheme.Domain)                    { r.per = append(r.per, r.cur); r.cur = 0 }
-func (r *recorder) Fetch(_ repl.Unit, dst []uint64)         { clear(dst) }
+func (r *recorder) Send(scheme.Domain, repl.Unit, []uint64)          { r.cur++ }
+func (r *recorder) Commit(scheme.Domain)                             { r.per = append(r.per, r.cur); r.cur = 0 }
+func (r *recorder) Fetch(_ scheme.Domain, _ repl.Unit, dst []uint64) { clear(dst) }
 
 // withBackup returns info building its scheme on backup b.
 func withBackup(info scheme.Info, b repl.Backup) *scheme.Info {

@@ -9,35 +9,6 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func TestMarkPages(t *testing.T) {
-	set := &PageIndex{}
-	for _, tt := range []struct {
-		asid        traces.ASID
-		first, last uint64
-		want        int64
-	}{
-		{0, 5, 5, 1},
-		{0, 4, 6, 2}, // 5 already marked
-		{1, 5, 5, 1}, // another address space
-		{0, 4, 6, 0},
-	} {
-		if got := MarkPages(set, tt.asid, tt.first, tt.last); got != tt.want {
-			t.Errorf("MarkPages(%d, %d..%d) = %d, want %d", tt.asid, tt.first, tt.last, got, tt.want)
-		}
-	}
-	if set.Len() != 4 {
-		t.Errorf("%d pages marked, want 4", set.Len())
-	}
-	want := []Page{{0, 4}, {0, 5}, {0, 6}, {1, 5}}
-	if got := SortedPages(set, nil); !slices.Equal(got, want) {
-		t.Errorf("SortedPages = %v, want %v", got, want)
-	}
-	set.Clear()
-	if got := MarkPages(set, 0, 5, 5); got != 1 || set.Len() != 1 {
-		t.Errorf("after Clear, MarkPages(0, 5..5) = %d with %d pages, want 1 and 1", got, set.Len())
-	}
-}
-
 // TestPageDataModel drives PageData with random Load, Store, Page, Get, Read and Clear
 // calls and checks every result against a map of blocks, with Check after each call.
 func TestPageDataModel(t *testing.T) {
