@@ -59,7 +59,7 @@ type Incremental struct {
 // a flag), chainPages >= |{p: where[p]&inChain}| and chainPages == 0 iff chainLen == 0 or
 // every incremental was empty.
 type domState struct {
-	dirty      scheme.PageIndex
+	dirty      scheme.DirtySet
 	where      map[Page]uint8 // inFull | inChain
 	fullPages  int64
 	chainPages int64 // page copies in the chain's incrementals, with repetitions
@@ -153,7 +153,7 @@ func (s *Incremental) Access(a scheme.Access) {
 		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
-	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
+	s.c.traps += st.dirty.MarkPages(a.ASID, first, last)
 }
 
 // AccessBatch performs recs as Access performs each, numbered on from the access performed
@@ -172,7 +172,7 @@ func (s *Incremental) AccessBatchVerify(recs []record.Record, check func(int, []
 // checkpoint, seals it, and merges the chain when a trigger says so.
 func (s *Incremental) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -180,7 +180,7 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 			data = s.scratch
 			s.mem.Read(p, data)
 		}
-		s.dev.Write(d, p, data)
+		s.dev.Send(d, p, data)
 		w := st.where[p]
 		if w == 0 {
 			st.unionPages++
@@ -188,14 +188,14 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 		}
 		st.where[p] = w | inChain
 	}
-	s.dev.Seal(d)
+	s.dev.Commit(d)
 	n := int64(len(list))
 	s.c.toStorage += n * s.pageSize
 	st.chainPages += n
 	st.chainLen++
 	s.stored += n
 	s.c.incrementals++
-	st.dirty.Clear()
+	st.dirty.Reset()
 	s.c.chainPeak = max(s.c.chainPeak, s.chainTotal()*s.pageSize)
 	s.c.storagePeak = max(s.c.storagePeak, s.stored*s.pageSize)
 	s.c.restorePeak = max(s.c.restorePeak, s.union*s.pageSize)
@@ -231,15 +231,15 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 // Rollback reads domain d's pages dirtied since its checkpoint back from storage.
 func (s *Incremental) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.dev.Read(d, p, s.mem.Page(p))
+			s.dev.Fetch(d, p, s.mem.Page(p))
 		}
 	}
 	s.c.recovery += int64(len(list)) * s.pageSize
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Crash loses memory: every domain is restored from storage, reading the newest copy of
@@ -251,10 +251,10 @@ func (s *Incremental) Crash() {
 	for d, st := range s.state {
 		if s.blocks > 0 {
 			for p := range st.where {
-				s.dev.Read(d, p, s.mem.Page(p))
+				s.dev.Fetch(d, p, s.mem.Page(p))
 			}
 		}
-		st.dirty.Clear()
+		st.dirty.Reset()
 	}
 	s.c.recovery += s.union * s.pageSize
 	s.c.restores++
@@ -328,13 +328,8 @@ func (s *Incremental) Check() error {
 		if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery {
 			return fmt.Errorf("incremental: domain %d's chain holds %d incrementals, merge every %d", d, st.chainLen, s.set.MergeEvery)
 		}
-		if err := st.dirty.Check(); err != nil {
-			return fmt.Errorf("incremental: domain %d's dirty pages: %w", d, err)
-		}
-		for _, p := range st.dirty.Pages() {
-			if s.DomainOf(p.ASID) != d {
-				return fmt.Errorf("incremental: page %+v dirty in domain %d", p, d)
-			}
+		if err := st.dirty.Check(d, s.DomainOf); err != nil {
+			return fmt.Errorf("incremental: %w", err)
 		}
 		stored += st.fullPages + st.chainPages
 		union += st.unionPages

@@ -19,11 +19,11 @@ type recorder struct {
 	per []int64
 }
 
-func (r *recorder) Write(scheme.Domain, incremental.Page, []uint64)      { r.cur++ }
-func (r *recorder) Seal(scheme.Domain)                                   { r.per = append(r.per, r.cur); r.cur = 0 }
-func (r *recorder) Merge(scheme.Domain)                                  {}
-func (r *recorder) Read(_ scheme.Domain, _ incremental.Page, d []uint64) { clear(d) }
-func (r *recorder) Tick(int64)                                           {}
+func (r *recorder) Send(scheme.Domain, incremental.Page, []uint64)        { r.cur++ }
+func (r *recorder) Commit(scheme.Domain)                                  { r.per = append(r.per, r.cur); r.cur = 0 }
+func (r *recorder) Merge(scheme.Domain)                                   {}
+func (r *recorder) Fetch(_ scheme.Domain, _ incremental.Page, d []uint64) { clear(d) }
+func (r *recorder) Tick(int64)                                            {}
 
 // ref is what incremental should count, computed naively from the trace.
 type ref struct {

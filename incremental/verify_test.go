@@ -72,9 +72,9 @@ type dropping struct {
 	n int
 }
 
-func (d *dropping) Write(dom scheme.Domain, p incremental.Page, data []uint64) {
+func (d *dropping) Send(dom scheme.Domain, p incremental.Page, data []uint64) {
 	if d.n++; d.n%3 != 0 {
-		d.Store.Write(dom, p, data)
+		d.Store.Send(dom, p, data)
 	}
 }
 

@@ -75,8 +75,8 @@ func TestLinkCrash(t *testing.T) {
 		link.EXPECT().Send(scheme.Domain(1), snaplog.Page{ASID: 0, N: 3}, data),
 		link.EXPECT().Commit(scheme.Domain(1)),
 		link.EXPECT().Ship(scheme.Domain(1), snaplog.Entry{ASID: 0, Channel: 7, Size: 8, N: 2, Bytes: 8}),
-		link.EXPECT().Fetch(snaplog.Page{ASID: 0, N: 3}, data),
-		link.EXPECT().Fetch(snaplog.Page{ASID: 1, N: 0}, data),
+		link.EXPECT().Fetch(scheme.Domain(1), snaplog.Page{ASID: 0, N: 3}, data),
+		link.EXPECT().Fetch(scheme.Domain(0), snaplog.Page{ASID: 1, N: 0}, data),
 		link.EXPECT().Replay(scheme.Domain(0), int64(3)).Return(int64(0), int64(0)),
 		link.EXPECT().Replay(scheme.Domain(1), int64(3)).Return(int64(0), int64(0)),
 	)

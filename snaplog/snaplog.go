@@ -51,7 +51,7 @@ type Snaplog struct {
 // Invariant: dirty holds the pages of the domain written since its last snapshot or
 // recovery. Invariant: since >= 0; logBytes >= logEntries × header.
 type domState struct {
-	dirty scheme.PageIndex
+	dirty scheme.DirtySet
 	// since is the accesses of the domain made for the first time since its last snapshot:
 	// what a recovery re-executes.
 	since                int64
@@ -142,7 +142,7 @@ func (s *Snaplog) Access(a scheme.Access) {
 	if !write {
 		return
 	}
-	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
+	s.c.traps += st.dirty.MarkPages(a.ASID, first, last)
 }
 
 // AccessBatch performs recs as Access performs each, numbered on from the highest access
@@ -178,7 +178,7 @@ func (s *Snaplog) IO(a scheme.Access) {
 // address order, and commits them; the commit truncates d's log.
 func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -196,7 +196,7 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	s.c.snapPeak = max(s.c.snapPeak, n)
 	s.logHeld -= st.logBytes
 	st.logEntries, st.logBytes, st.since = 0, 0, 0
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Rollback restores domain d's pages written since its snapshot from the backup and reads
@@ -206,16 +206,16 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 // before any later record is made; hence s.lastN+1.
 func (s *Snaplog) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.link.Fetch(p, s.mem.Page(p))
+			s.link.Fetch(d, p, s.mem.Page(p))
 		}
 	}
 	entries, bytes := s.link.Replay(d, s.lastN+1)
 	s.recovered(st.since, entries, bytes, int64(len(list))*s.pageSize)
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Crash loses memory: every page is restored from the backup's snapshot (pages it does
@@ -223,9 +223,9 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 func (s *Snaplog) Crash() {
 	if s.blocks > 0 {
 		s.mem.Clear()
-		s.list = scheme.SortedPages(&s.held, s.list)
+		s.list = s.held.Sorted(s.list)
 		for _, p := range s.list {
-			s.link.Fetch(p, s.mem.Page(p))
+			s.link.Fetch(s.DomainOf(p.ASID), p, s.mem.Page(p))
 		}
 	}
 	ds := make([]scheme.Domain, 0, len(s.state))
@@ -240,7 +240,7 @@ func (s *Snaplog) Crash() {
 		replay += st.since
 		entries += e
 		bytes += b
-		st.dirty.Clear()
+		st.dirty.Reset()
 	}
 	s.recovered(replay, entries, bytes, int64(s.held.Len())*s.pageSize)
 }
@@ -293,13 +293,8 @@ func (s *Snaplog) Counters(c *scheme.Tally) {
 func (s *Snaplog) Check() error {
 	var held int64
 	for d, st := range s.state {
-		if err := st.dirty.Check(); err != nil {
-			return fmt.Errorf("snaplog: domain %d's dirty pages: %w", d, err)
-		}
-		for _, p := range st.dirty.Pages() {
-			if s.DomainOf(p.ASID) != d {
-				return fmt.Errorf("snaplog: page %+v dirty in domain %d", p, d)
-			}
+		if err := st.dirty.Check(d, s.DomainOf); err != nil {
+			return fmt.Errorf("snaplog: %w", err)
 		}
 		if st.since < 0 || st.since > s.c.window {
 			return fmt.Errorf("snaplog: domain %d: %d accesses since its snapshot, window peak %d", d, st.since, s.c.window)
@@ -314,6 +309,12 @@ func (s *Snaplog) Check() error {
 					d, st.logEntries, st.logBytes, e, b)
 			}
 		}
+	}
+	if err := s.pages.Check(); err != nil {
+		return fmt.Errorf("snaplog: %w", err)
+	}
+	if err := s.held.Check(); err != nil {
+		return fmt.Errorf("snaplog: pages held: %w", err)
 	}
 	if held != s.logHeld || held > s.c.logHeldPeak && held > 0 {
 		return fmt.Errorf("snaplog: logs hold %d bytes, counted %d, peak %d", held, s.logHeld, s.c.logHeldPeak)
