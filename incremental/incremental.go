@@ -55,12 +55,15 @@ type Incremental struct {
 // domState is one domain's checkpoint chain, as metadata.
 //
 // Invariant: dirty holds the pages written since the domain's last checkpoint or recovery.
-// Invariant: fullPages == |{p: where[p]&inFull}|, unionPages == len(where) (every entry has
-// a flag), chainPages >= |{p: where[p]&inChain}| and chainPages == 0 iff chainLen == 0 or
-// every incremental was empty.
+// Invariant: len(where) == stored.Len(); fullPages == |{i: where[i]&inFull}|, unionPages
+// == stored.Len() (every page has a flag), chainPages >= |{i: where[i]&inChain}| and
+// chainPages == 0 iff chainLen == 0 or every incremental was empty.
 type domState struct {
-	dirty      scheme.DirtySet
-	where      map[Page]uint8 // inFull | inChain
+	dirty scheme.DirtySet
+	// stored numbers the pages the domain's checkpoints hold; where gives, by number, the
+	// checkpoints holding each: inFull | inChain.
+	stored     scheme.PageIndex
+	where      []uint8
 	fullPages  int64
 	chainPages int64 // page copies in the chain's incrementals, with repetitions
 	unionPages int64
@@ -132,7 +135,7 @@ func (s *Incremental) DomainOf(asid record.ASID) scheme.Domain { return s.doms.O
 func (s *Incremental) dom(d scheme.Domain) *domState {
 	st := s.state[d]
 	if st == nil {
-		st = &domState{where: map[Page]uint8{}}
+		st = &domState{}
 		s.state[d] = st
 	}
 	return st
@@ -181,12 +184,13 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 			s.mem.Read(p, data)
 		}
 		s.dev.Send(d, p, data)
-		w := st.where[p]
-		if w == 0 {
+		id, added := st.stored.Add(p)
+		if added {
+			st.where = append(st.where, 0)
 			st.unionPages++
 			s.union++
 		}
-		st.where[p] = w | inChain
+		st.where[id] |= inChain
 	}
 	s.dev.Commit(d)
 	n := int64(len(list))
@@ -221,8 +225,8 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 	s.c.mergeWrite += st.unionPages * s.pageSize
 	s.c.storagePeak = max(s.c.storagePeak, (s.stored+st.unionPages)*s.pageSize)
 	s.dev.Merge(d)
-	for p := range st.where {
-		st.where[p] = inFull
+	for i := range st.where {
+		st.where[i] = inFull
 	}
 	s.stored += st.unionPages - st.fullPages - st.chainPages
 	st.fullPages, st.chainPages, st.chainLen = st.unionPages, 0, 0
@@ -250,7 +254,7 @@ func (s *Incremental) Crash() {
 	}
 	for d, st := range s.state {
 		if s.blocks > 0 {
-			for p := range st.where {
+			for _, p := range st.stored.Pages() {
 				s.dev.Fetch(d, p, s.mem.Page(p))
 			}
 		}
@@ -306,8 +310,15 @@ func (s *Incremental) Counters(c *scheme.Tally) {
 func (s *Incremental) Check() error {
 	var stored, union int64
 	for d, st := range s.state {
+		if err := st.stored.Check(); err != nil {
+			return fmt.Errorf("incremental: domain %d's stored pages: %w", d, err)
+		}
+		if len(st.where) != st.stored.Len() {
+			return fmt.Errorf("incremental: domain %d: %d flags for %d stored pages", d, len(st.where), st.stored.Len())
+		}
 		var full, chain int64
-		for p, w := range st.where {
+		for id, w := range st.where {
+			p := st.stored.Key(int32(id))
 			if w == 0 || w&^(inFull|inChain) != 0 {
 				return fmt.Errorf("incremental: page %+v of domain %d has flags %d", p, d, w)
 			}
@@ -321,9 +332,9 @@ func (s *Incremental) Check() error {
 				chain++
 			}
 		}
-		if full != st.fullPages || int64(len(st.where)) != st.unionPages || chain > st.chainPages {
+		if full != st.fullPages || int64(st.stored.Len()) != st.unionPages || chain > st.chainPages {
 			return fmt.Errorf("incremental: domain %d counts full %d union %d chain %d; flags say %d %d %d",
-				d, st.fullPages, st.unionPages, st.chainPages, full, len(st.where), chain)
+				d, st.fullPages, st.unionPages, st.chainPages, full, st.stored.Len(), chain)
 		}
 		if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery {
 			return fmt.Errorf("incremental: domain %d's chain holds %d incrementals, merge every %d", d, st.chainLen, s.set.MergeEvery)
@@ -333,6 +344,9 @@ func (s *Incremental) Check() error {
 		}
 		stored += st.fullPages + st.chainPages
 		union += st.unionPages
+	}
+	if err := s.pages.Check(); err != nil {
+		return fmt.Errorf("incremental: %w", err)
 	}
 	if stored != s.stored || union != s.union {
 		return fmt.Errorf("incremental: stored %d union %d, domains sum to %d %d", s.stored, s.union, stored, union)

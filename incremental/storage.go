@@ -44,7 +44,7 @@ type MirrorCounts struct {
 // every page (a scheme.BackupImage) (a restore reads only those, and a merge keeps only those, so older copies are never
 // read); with a mirror cache it models the destination server's cache in front of its disk.
 //
-// Invariant: len(cached) <= mirrorPages.
+// Invariant: cached.Len() <= mirrorPages.
 type Store struct {
 	pageBytes int64
 	newest    *scheme.BackupImage // pages written, committed per checkpoint
@@ -52,7 +52,7 @@ type Store struct {
 	mirrorPages int   // cache capacity in pages; 0: no mirror
 	flushEvery  int64 // accesses between time-triggered flushes; 0: only when full
 	nextFlush   int64
-	cached      map[Page]struct{}
+	cached      scheme.PageIndex // the pages in the mirror's cache
 
 	// BytesWritten counts the bytes of every Send.
 	BytesWritten int64
@@ -66,7 +66,6 @@ func NewStore(pageBytes uint64, blocks, mirrorPages int, flushEvery int64) *Stor
 	return &Store{
 		pageBytes: int64(pageBytes), newest: scheme.NewBackupImage(blocks),
 		mirrorPages: mirrorPages, flushEvery: flushEvery, nextFlush: flushEvery,
-		cached: map[Page]struct{}{},
 	}
 }
 
@@ -74,14 +73,14 @@ func NewStore(pageBytes uint64, blocks, mirrorPages int, flushEvery int64) *Stor
 func (s *Store) Send(d scheme.Domain, p Page, data []uint64) {
 	s.BytesWritten += s.pageBytes
 	if s.mirrorPages > 0 {
-		if _, ok := s.cached[p]; ok {
+		if s.cached.Find(p) >= 0 {
 			s.Mirror.AbsorbedBytes += s.pageBytes
 		} else {
-			if len(s.cached) == s.mirrorPages {
+			if s.cached.Len() == s.mirrorPages {
 				s.flush()
 			}
-			s.cached[p] = struct{}{}
-			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(len(s.cached))*s.pageBytes)
+			s.cached.Add(p)
+			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(s.cached.Len())*s.pageBytes)
 		}
 	}
 	s.newest.Stage(d, p, data)
@@ -89,12 +88,12 @@ func (s *Store) Send(d scheme.Domain, p Page, data []uint64) {
 
 // flush writes every cached page to the disk and empties the cache.
 func (s *Store) flush() {
-	if len(s.cached) == 0 {
+	if s.cached.Len() == 0 {
 		return
 	}
 	s.Mirror.Flushes++
-	s.Mirror.DiskBytes += int64(len(s.cached)) * s.pageBytes
-	clear(s.cached)
+	s.Mirror.DiskBytes += int64(s.cached.Len()) * s.pageBytes
+	s.cached.Clear()
 }
 
 // Commit applies domain d's pending pages.
@@ -117,7 +116,7 @@ func (s *Store) Tick(n int64) {
 }
 
 // CachedBytes returns the bytes the mirror's cache holds now (not yet on the disk).
-func (s *Store) CachedBytes() int64 { return int64(len(s.cached)) * s.pageBytes }
+func (s *Store) CachedBytes() int64 { return int64(s.cached.Len()) * s.pageBytes }
 
 // Pages returns the pages the store holds a copy of, in order (when verifying).
 func (s *Store) Pages() []Page {
@@ -130,8 +129,11 @@ func (s *Store) check() error {
 	if err := s.newest.Check(); err != nil {
 		return fmt.Errorf("incremental: store: %w", err)
 	}
-	if s.mirrorPages > 0 && len(s.cached) > s.mirrorPages || s.mirrorPages == 0 && len(s.cached) > 0 {
-		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", len(s.cached), s.mirrorPages)
+	if err := s.cached.Check(); err != nil {
+		return fmt.Errorf("incremental: the mirror's cache: %w", err)
+	}
+	if s.mirrorPages > 0 && s.cached.Len() > s.mirrorPages || s.mirrorPages == 0 && s.cached.Len() > 0 {
+		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", s.cached.Len(), s.mirrorPages)
 	}
 	if s.mirrorPages > 0 && s.Mirror.DiskBytes+s.Mirror.AbsorbedBytes+s.CachedBytes() != s.BytesWritten {
 		return fmt.Errorf("incremental: the mirror received %d bytes but wrote %d, absorbed %d and holds %d",
