@@ -1,6 +1,7 @@
 package memctl_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -136,6 +137,39 @@ func TestMaxPages(t *testing.T) {
 	}
 	if c.Err() == nil {
 		t.Fatal("a third page passed MaxPages 2")
+	}
+}
+
+// TestMaxPagesNoState: past the budget an access creates no state (the page index refuses
+// the page), for every strategy, with and without data; the controller stays consistent
+// and the pages it holds are still accessed.
+func TestMaxPagesNoState(t *testing.T) {
+	for s := memctl.Shadow; s <= memctl.Undo; s++ {
+		for _, block := range []uint64{0, 64} {
+			t.Run(fmt.Sprintf("%s/verify-block=%d", s, block), func(t *testing.T) {
+				m := machine(block)
+				m.MaxPages = 2
+				c, err := memctl.New(s, m, memctl.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range []uint64{0, 1, 2, 3, 1} {
+					c.Access(scheme.Access{Addr: p<<12 | 8, Size: 8, Kind: traces.Write, N: int64(i + 1)})
+					if err := c.Check(); err != nil {
+						t.Fatalf("after access %d: %v", i+1, err)
+					}
+				}
+				k := scheme.Counters{Own: make([]int64, 32)}
+				c.Counters(&k)
+				var tm *scheme.TooManyPagesError
+				if !errors.As(c.Err(), &tm) || *tm != (scheme.TooManyPagesError{Max: 2, Access: 3}) {
+					t.Errorf("Err = %v, want the budget's error at access 3", c.Err())
+				}
+				if k.PagesTouched != 2 || k.PagesWritten != 2 {
+					t.Errorf("%d pages touched, %d written; want 2 and 2 (the budget)", k.PagesTouched, k.PagesWritten)
+				}
+			})
+		}
 	}
 }
 

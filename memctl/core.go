@@ -83,7 +83,8 @@ type Controller struct {
 	upg    uint64 // verification blocks per granule, 0 when not verifying
 	upp    uint64 // verification blocks per page
 
-	// index numbers the pages; pages holds them by number.
+	// index numbers the pages; pages holds them by number. The index's budget is
+	// Machine.MaxPages: past it, an access creates no state and sets err.
 	// Invariant: len(pages) == index.Len(), and pages[i].key is index.Key(i).
 	index scheme.PageIndex
 	pages []*page
@@ -127,6 +128,7 @@ func New(s Strategy, m scheme.Machine, o Options) (*Controller, error) {
 		pshift: uint(bits.TrailingZeros64(m.PageSize)),
 		domOf:  map[record.ASID]*domain{},
 	}
+	c.index.SetMax(max(m.MaxPages, 0))
 	c.gpp = m.PageSize >> c.gshift
 	c.words = int((c.gpp + 63) / 64)
 	if m.VerifyBlock > 0 {
@@ -186,10 +188,17 @@ func (c *Controller) find(asid record.ASID, vpn uint64) *page {
 	return nil
 }
 
-// page returns the page (asid, vpn), creating it.
+// page returns the page (asid, vpn), creating it; nil, with Err set, when it is new and
+// the controller holds Machine.MaxPages pages already (the index's budget).
 func (c *Controller) page(asid record.ASID, vpn uint64) *page {
 	id, added := c.index.Add(scheme.Page{ASID: asid, N: vpn})
 	if !added {
+		if id < 0 {
+			if c.err == nil {
+				c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
+			}
+			return nil
+		}
 		return c.pages[id]
 	}
 	return c.newPage(asid, vpn, id)
@@ -197,9 +206,6 @@ func (c *Controller) page(asid record.ASID, vpn uint64) *page {
 
 // newPage creates the page (asid, vpn), numbered id by the index.
 func (c *Controller) newPage(asid record.ASID, vpn uint64, id int32) *page {
-	if c.m.MaxPages > 0 && len(c.pages) >= c.m.MaxPages && c.err == nil {
-		c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
-	}
 	p := &page{key: pageKey{asid, vpn}, id: id, dom: c.domain(asid)}
 	n := 1
 	if c.marker != nil {
@@ -229,7 +235,8 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 // Precondition: the access does not wrap past the end of the address space.
 func (c *Controller) Access(a scheme.Access) { c.access(a) }
 
-// access is Access; it returns the page of the access's last byte. It is the only loop
+// access is Access; it returns the page of the access's last byte (nil when the access
+// went past the page budget, which creates no state). It is the only loop
 // over an access's granules: what differs between strategies is behind two nil checks,
 // clock (before the access) and marker (at a granule's first write since the checkpoint).
 func (c *Controller) access(a scheme.Access) *page {
@@ -243,6 +250,9 @@ func (c *Controller) access(a scheme.Access) *page {
 	last := end >> c.gshift
 	for g := a.Addr >> c.gshift; ; g++ {
 		p := c.page(a.ASID, g>>per)
+		if p == nil { // past the page budget: Err is set, the run stops
+			return nil
+		}
 		i := g & (c.gpp - 1)
 		w, bit := i>>6, uint64(1)<<(i&63)
 		if p.touched[w]&bit == 0 {
@@ -293,6 +303,10 @@ func (c *Controller) AccessBatchVerify(recs []record.Record, check func(int, []u
 			writes++
 		}
 		p := c.access(scheme.Access{Addr: r.Addr, Size: r.Size, ASID: r.ASID, Kind: r.Kind, N: c.n + 1})
+		if p == nil { // past the page budget: the run stops at Err
+			check(i, nil)
+			continue
+		}
 		check(i, p.mem)
 	}
 	return writes
@@ -376,6 +390,10 @@ func (c *Controller) Store(asid record.ASID, first uint64, src []uint64) {
 		n := min(len(src)-k, int(c.upp-u))
 		p := c.find(asid, b>>(c.pshift-c.ushift))
 		if p == nil {
+			if c.err != nil { // the access was past the page budget: the run stops at Err
+				k += n
+				continue
+			}
 			panic(fmt.Sprintf("memctl: Store to page (%d, %#x) never accessed", asid, b>>(c.pshift-c.ushift)))
 		}
 		copy(p.mem[u:], src[k:k+n])
