@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // TestPageDataModel drives PageData with random Load, Store, Page, Get, Read and Clear
@@ -18,14 +18,14 @@ func TestPageDataModel(t *testing.T) {
 			const blocks = 8
 			d := NewPageData(512, 64) // 8 blocks a page
 			model := map[Page][]uint64{}
-			read := func(asid traces.ASID, b uint64) uint64 {
+			read := func(asid record.ASID, b uint64) uint64 {
 				if m := model[Page{asid, b / blocks}]; m != nil {
 					return m[b%blocks]
 				}
 				return 0
 			}
 			for step := range 3000 {
-				asid := traces.ASID(rng.IntN(3))
+				asid := record.ASID(rng.IntN(3))
 				first := uint64(rng.IntN(40 * blocks))
 				if rng.IntN(4) == 0 {
 					first += uint64(rng.Uint32()) << 8 // far pages, to grow the index

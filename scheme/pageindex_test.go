@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // TestPageIndexModel drives PageIndex with random Add, Find and Clear calls over a few
@@ -32,14 +32,14 @@ func TestPageIndexModel(t *testing.T) {
 				// Cache entries of generation 1, made stale by Clear, then a generation
 				// as if Clear had been called nearly 2^32 times since.
 				for n := range uint64(pageRecent) {
-					x.Add(Page{traces.ASID(n % 3), n})
+					x.Add(Page{record.ASID(n % 3), n})
 				}
 				x.Clear()
 				x.gen = math.MaxUint32 - 3
 			}
 			model := map[Page]int32{}
 			for op := range 20000 {
-				p := Page{traces.ASID(rng.IntN(3)), uint64(rng.IntN(3 * pageRecent))}
+				p := Page{record.ASID(rng.IntN(3)), uint64(rng.IntN(3 * pageRecent))}
 				switch r := rng.IntN(100); {
 				case r < 1:
 					x.Clear()
