@@ -21,7 +21,8 @@ func machine(verifyBlock uint64) scheme.Machine {
 // TestCheckpointSendsToBackup checks, against a generated mock of the Link, what a
 // shadow-remote checkpoint sends: every touched granule of the domain, pages in the order
 // first touched and granules in address order within a page, each with its data; the
-// second checkpoint sends them all again, plus the newly touched one. The mock delivers to
+// second checkpoint sends them all again, plus the newly touched one; each ends with a
+// Commit. The mock delivers to
 // the backup, and a rollback then restores the checkpoint's data from it.
 func TestCheckpointSendsToBackup(t *testing.T) {
 	ctrl := gomock.NewController(t)
@@ -30,7 +31,7 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliver := func(asid traces.ASID, g uint64, data []uint64) { c.Backup().Send(asid, g, data) }
+	deliver := func(d scheme.Domain, u scheme.Page, data []uint64) { c.Backup().Send(d, u, data) }
 	write := func(asid traces.ASID, addr uint64, size uint32, stamp uint64) {
 		c.Access(scheme.Access{Addr: addr, Size: size, ASID: asid, Kind: traces.Write})
 		n := (addr+uint64(size)-1)/64 - addr/64 + 1
@@ -42,16 +43,18 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	c.Access(scheme.Access{Addr: 0x1000, Size: 4, Kind: traces.Read})
 	write(1, 0x2000, 8, 9)
 	gomock.InOrder(
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2040/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2080/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x1000/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(1), uint64(0x2000/64), []uint64{9}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2040 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2080 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x1000 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 1, N: 0x2000 / 64}, []uint64{9}).Do(deliver),
+		link.EXPECT().Commit(scheme.Domain(0)),
 		// Second checkpoint: the same four (0x2040 rewritten), and 0x20c0 newly touched.
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2040/64), []uint64{11}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2080/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x20c0/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x1000/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(1), uint64(0x2000/64), []uint64{9}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2040 / 64}, []uint64{11}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2080 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x20c0 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x1000 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 1, N: 0x2000 / 64}, []uint64{9}).Do(deliver),
+		link.EXPECT().Commit(scheme.Domain(0)),
 	)
 	c.Checkpoint(c.DomainOf(0))
 	write(0, 0x2040, 4, 11)

@@ -57,9 +57,10 @@ func (r *shadowRemote) checkpoint(d *domain) {
 			if c.upg > 0 {
 				data = c.units(p.mem, i)
 			}
-			r.link.Send(p.key.asid, p.key.vpn<<per|i, data)
+			r.link.Send(d.id, scheme.Page{ASID: p.key.asid, N: p.key.vpn<<per | i}, data)
 		})
 	}
+	r.link.Commit(d.id)
 }
 
 func (r *shadowRemote) rollback(d *domain) { r.restore(d) }
@@ -86,7 +87,7 @@ func (r *shadowRemote) restore(d *domain) {
 	per := c.pshift - c.gshift
 	for _, p := range d.pages {
 		eachBit(p.touched, func(i uint64) {
-			r.backup.Receive(p.key.asid, p.key.vpn<<per|i, c.units(p.mem, i))
+			r.backup.Fetch(d.id, scheme.Page{ASID: p.key.asid, N: p.key.vpn<<per | i}, c.units(p.mem, i))
 		})
 	}
 }
