@@ -102,6 +102,11 @@ func (r *shadowRemote) check() error {
 	if r.link == nil || r.backup == nil {
 		return fmt.Errorf("shadow-remote without a link or a backup")
 	}
+	if r.backup.pages != nil {
+		if err := r.backup.pages.Check(); err != nil {
+			return fmt.Errorf("the backup's image: %w", err)
+		}
+	}
 	if r.ownLink && r.backup.Received != r.c.ch.toBackup {
 		return fmt.Errorf("the backup received %d bytes, %d sent", r.backup.Received, r.c.ch.toBackup)
 	}

@@ -312,3 +312,29 @@ func TestPageSetBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestPageSetCheck: Check verifies the set's own counts and its index, budget included.
+func TestPageSetCheck(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(*PageSet)
+		want   string
+	}{
+		{"intact", func(*PageSet) {}, ""},
+		{"written miscounted", func(s *PageSet) { s.nw++ }, "pages written"},
+		{"a flag missing", func(s *PageSet) { s.written = s.written[:1] }, "written flags"},
+		{"past the budget", func(s *PageSet) { s.pages.max = 1 }, "budget"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var s PageSet
+			s.SetMax(4)
+			s.Add(1, 0, 1, true, 1)
+			s.Add(1, 2, 2, false, 2)
+			tt.damage(&s)
+			err := s.Check()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Check = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
