@@ -41,11 +41,8 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	}
 	defer ids.Close()
 	w := bufio.NewWriterSize(ids, 1<<20)
-	type pageKey struct {
-		asid traces.ASID
-		vpn  uint64
-	}
-	dense := map[pageKey]uint32{}
+	var dense scheme.PageIndex // the pages by dense number; its budget is maxPages
+	dense.SetMax(maxPages)
 	var n int64
 	var buf [4]byte
 	var tooMany *scheme.TooManyPagesError
@@ -56,17 +53,12 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 			return false
 		}
 		for vpn := first; ; vpn++ {
-			k := pageKey{rec.ASID, vpn}
-			id, ok := dense[k]
-			if !ok {
-				if maxPages > 0 && len(dense) >= maxPages {
-					tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx}
-					return false
-				}
-				id = uint32(len(dense))
-				dense[k] = id
+			id, _ := dense.Add(scheme.Page{ASID: rec.ASID, N: vpn})
+			if id < 0 {
+				tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx}
+				return false
 			}
-			binary.LittleEndian.PutUint32(buf[:], id)
+			binary.LittleEndian.PutUint32(buf[:], uint32(id))
 			if _, werr := w.Write(buf[:]); werr != nil {
 				return false // a full disk: Flush reports it
 			}
@@ -89,7 +81,7 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	if err != nil {
 		return nil, err
 	}
-	last := make([]int64, len(dense))
+	last := make([]int64, dense.Len())
 	for i := range last {
 		last[i] = frames.NeverUsed
 	}
