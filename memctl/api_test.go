@@ -162,8 +162,8 @@ func TestMaxPagesNoState(t *testing.T) {
 						t.Fatalf("after access %d: %v", i+1, err)
 					}
 				}
-				k := scheme.Counters{Own: make([]int64, 32)}
-				c.Counters(&k)
+				k := s.Info().NewTally()
+				c.Counters(k)
 				var tm *scheme.TooManyPagesError
 				if !errors.As(c.Err(), &tm) || *tm != (scheme.TooManyPagesError{Max: 2, Access: 3}) {
 					t.Errorf("Err = %v, want the budget's error at access 3", c.Err())
