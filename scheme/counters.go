@@ -46,6 +46,7 @@ type Channels struct {
 	BytesToBackup        int64 `json:"bytes_to_backup" doc:"bytes the scheme sends over a link to a backup machine"`
 	Traps                int64 `json:"traps" doc:"traps into the kernel or hypervisor taken for checkpointing (dualmap: first_writes, the protection events)"`
 	CheckpointStallBytes int64 `json:"checkpoint_stall_bytes" doc:"bytes moved while the program is stopped at a checkpoint (cache flushes not included: see cache_flush_lines)"`
+	BackgroundBytes      int64 `json:"background_bytes" doc:"of bytes_copied, the bytes a copier of the scheme copied memory to memory while the program ran (bitmap2's background copier); the cost model charges them only beyond the memory bandwidth the program leaves free"`
 	MemOverheadPeakBytes int64 `json:"mem_overhead_peak_bytes" kind:"peak" doc:"the peak of memory held beyond the program's footprint for versions, shadows, logs and metadata (dualmap: checkpoint_frames_peak × page size)"`
 	RecoveryBytes        int64 `json:"recovery_bytes" doc:"bytes read or written to roll back or recover (dualmap: 0; its rollback flips switch bits and its crash recovery faults pages back in, counted as page_faults and disk_reads)"`
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -26,7 +27,8 @@ import (
 // Columns are the CSV columns, each name once: the point id, the trace's content hash
 // and the vmsim version, then the configuration and the counters, each under its JSON
 // key; then the schemes' own counters (the JSON's "stats": {"scheme": {...}}), each
-// under its key prefixed "scheme_" (OwnColumns); then the modeled times, their keys
+// under its key prefixed "scheme_" (OwnColumns); then the cost set, its name (cost_set)
+// and each value under its key prefixed "model_"; then the modeled times, their keys
 // prefixed "cost_" and "baseline_"; then the overhead. These are the columns of a sweep
 // of the built-in schemes; one of other schemes (Point.Registry) has their counters' own.
 func Columns() []string { return columns(nil) }
@@ -39,8 +41,12 @@ func columns(reg *scheme.Registry) []string {
 		cols = append(cols, d.Key)
 	}
 	cols = append(cols, ownColumns(reg)...)
-	cols = append(cols, fieldNames(sim.Cost{}, "cost_")...)
-	cols = append(cols, fieldNames(sim.Cost{}, "baseline_")...)
+	cols = append(cols, "cost_set")
+	for _, k := range cost.Keys() {
+		cols = append(cols, costSetPrefix+k)
+	}
+	cols = append(cols, fieldNames(cost.Breakdown{}, "cost_")...)
+	cols = append(cols, fieldNames(cost.Breakdown{}, "baseline_")...)
 	cols = append(cols, "overhead")
 	seen := map[string]bool{}
 	for _, c := range cols {
@@ -51,6 +57,9 @@ func columns(reg *scheme.Registry) []string {
 	}
 	return cols
 }
+
+// costSetPrefix prefixes the CSV column of a value of the cost set.
+const costSetPrefix = "model_"
 
 // ownPrefix prefixes the CSV column of a scheme's own counter.
 const ownPrefix = "scheme_"
@@ -94,6 +103,8 @@ func row(r *Result, own []string) ([]string, error) {
 		counters[i] = strconv.FormatInt(v, 10)
 	}
 	out = append(out, counters...)
+	out = append(out, r.CostSet.Name)
+	out = append(out, fieldValues(r.CostSet.Model)...)
 	out = append(out, fieldValues(r.Cost)...)
 	out = append(out, fieldValues(r.Baseline)...)
 	return append(out, formatFloat(r.Overhead)), nil
