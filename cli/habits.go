@@ -149,6 +149,8 @@ type runOutput struct {
 	// TraceSHA256 is the sha256 of the trace's bytes as stored (compressed or not).
 	TraceSHA256  string `json:"trace_sha256"`
 	VMSimVersion string `json:"vmsim_version"`
+	// Cost is the modeled time, the baseline's and the overhead, with the cost set.
+	Cost *runCost `json:"cost"`
 }
 
 func (o runOutput) MarshalJSON() ([]byte, error) {
@@ -158,10 +160,11 @@ func (o runOutput) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	extra, err := json.Marshal(struct {
-		TraceFormat  string `json:"trace_format"`
-		TraceSHA256  string `json:"trace_sha256"`
-		VMSimVersion string `json:"vmsim_version"`
-	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion})
+		TraceFormat  string   `json:"trace_format"`
+		TraceSHA256  string   `json:"trace_sha256"`
+		VMSimVersion string   `json:"vmsim_version"`
+		Cost         *runCost `json:"cost"`
+	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion, o.Cost})
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/reproduce"
-	"github.com/vmsim/vmsim/sweep"
 )
 
 // version is vmsim's version, written into the results it produces.
@@ -79,13 +78,9 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
 			}
-			var m map[string]any
-			if err := applyKV(&m, costs); err != nil {
-				return fmt.Errorf("--cost: %w", err)
-			}
-			model, err := sweep.CostModel(m)
+			model, err := costSet(costs)
 			if err != nil {
-				return fmt.Errorf("--cost: %w", err)
+				return err
 			}
 			command := "vmsim reproduce"
 			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
@@ -113,7 +108,7 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
 	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
 	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
-	f.StringArrayVar(&costs, "cost", nil, "set a cost of the model: KEY=V (repeatable; see vmsim sweep --help)")
+	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	return cmd
 }
 

@@ -14,14 +14,17 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/sweep"
 	"github.com/vmsim/vmsim/traces"
 )
 
 func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
-	var asJSON, check bool
+	var asJSON, check, noBaseline bool
+	var costs []string
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
 		Short: "Replay a memory trace through the emulated MMU and print exact counts",
@@ -29,6 +32,10 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Params = schemeParams(cmd.Flags(), reg)
+			set, err := costSet(costs)
+			if err != nil {
+				return err
+			}
 			format, err := traces.ParseFormat(cfg.Format)
 			if err != nil {
 				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
@@ -109,14 +116,35 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			warnRun(stderr, res)
+			rc := &runCost{Set: set}
+			if noBaseline || cfg.Trace == "-" {
+				if !noBaseline {
+					fmt.Fprintf(stderr, "vmsim: note: standard input is read once: no baseline run, so no overhead (give the trace as a file, or --no-baseline)\n")
+				}
+				t := set.Model.Time(res.Stats, res.Config)
+				rc.Time = &t
+			} else {
+				base, err := sweep.RunBaseline(res.Config, reg, func() (traces.Reader, error) {
+					f, err := openFile()
+					if err != nil {
+						return nil, err
+					}
+					return f, nil
+				})
+				if err != nil {
+					return fmt.Errorf("the baseline (scheme none on the same trace and machine, without checkpoints or failures): %w", err)
+				}
+				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
+				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
+			}
 			if asJSON {
 				finishHash()
-				out, err := marshalRun(res, detected, hash)
+				out, err := marshalRun(res, detected, hash, rc)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "%s\n", out)
-			} else if err := printTable(stdout, res); err != nil {
+			} else if err := printTable(stdout, res, rc); err != nil {
 				return err
 			}
 			if res.Stats.VerifyMismatches > 0 {
@@ -128,7 +156,9 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ...} instead of a table`)
+	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ..., "cost": ...} instead of a table`)
+	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
+	f.BoolVar(&noBaseline, "no-baseline", false, "do not run the baseline (scheme none on the same trace and machine) for the overhead: report the modeled time only (one pass over the trace instead of two)")
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+" (see 'vmsim schemes')")
 	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
 	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
@@ -176,12 +206,51 @@ func warnRun(w io.Writer, res *sim.Result) {
 }
 
 // marshalRun is run --json's output.
-func marshalRun(res *sim.Result, format traces.Format, hash *traceHash) ([]byte, error) {
+func marshalRun(res *sim.Result, format traces.Format, hash *traceHash, rc *runCost) ([]byte, error) {
 	sum, err := hash.wait()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version})
+	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version, Cost: rc})
+}
+
+// runCost is run's modeled time: the "cost" object of --json, and the lines after the
+// table.
+type runCost struct {
+	Set cost.Set `json:"set"` // the cost set used
+	// Time is the run's modeled time: as the overhead rule charges it against the
+	// baseline (cost.Compare), or, without a baseline, the model's (cost.Model.Time).
+	Time *cost.Breakdown `json:"time"`
+	// Baseline is the baseline's modeled time, and Overhead the overhead by the rule;
+	// null without a baseline (--no-baseline, or a trace on standard input).
+	Baseline *cost.Breakdown `json:"baseline"`
+	Overhead *float64        `json:"overhead"`
+}
+
+// print writes the modeled times and the overhead as text.
+func (rc *runCost) print(w io.Writer) {
+	fmt.Fprintf(w, "modeled time %s (cost set %s)\n", fmtNs(rc.Time.Total), rc.Set.Name)
+	if rc.Baseline != nil {
+		fmt.Fprintf(w, "baseline (none) %s\noverhead %.4g%%\n", fmtNs(rc.Baseline.Total), 100**rc.Overhead)
+	} else {
+		fmt.Fprintf(w, "no baseline, no overhead\n")
+	}
+	if rc.Time.OutputWait > 0 {
+		fmt.Fprintf(w, "output commit wait %s in all\n", fmtNs(rc.Time.OutputWait))
+	}
+}
+
+// fmtNs writes nanoseconds with a unit that keeps 4 significant digits readable.
+func fmtNs(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.4g s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.4g ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.4g µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.4g ns", ns)
 }
 
 // progressFile is a trace counted by a progress line that still closes, and seeks in,
@@ -247,7 +316,7 @@ Exit status: 0 on success, 1 when --verify found a mismatch, 2 for a usage error
 	return b.String()
 }
 
-func printTable(w io.Writer, res *sim.Result) error {
+func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
 	c := res.Config
 	frames := "unlimited"
 	if c.Frames > 0 {
@@ -276,5 +345,9 @@ func printTable(w io.Writer, res *sim.Result) error {
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	rc.print(w)
+	return nil
 }

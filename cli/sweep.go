@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -32,7 +32,7 @@ func (sf *specFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&sf.trs, "trace", nil, "a trace: a file, corpus:NAME, or corpus (repeatable)")
 	f.StringArrayVar(&sf.sets, "set", nil, "vary a setting: KEY=V1,V2,... (repeatable)")
 	f.StringArrayVar(&sf.bases, "base", nil, "fix a setting for every point: KEY=V (repeatable)")
-	f.StringArrayVar(&sf.costs, "cost", nil, "set a cost: KEY=V (repeatable)")
+	f.StringArrayVar(&sf.costs, "cost", nil, costFlagHelp)
 }
 
 // args returns the flags as arguments that give the same experiment.
@@ -53,20 +53,30 @@ func (sf *specFlags) args() []string {
 }
 
 // points reads the experiment and expands it into its points and cost model.
-func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
+func (sf *specFlags) points() ([]sweep.Point, cost.Set, error) {
 	spec := &sweep.Spec{Registry: sf.reg}
 	if sf.specPath != "" {
 		var err error
 		if spec, err = sweep.ReadSpecIn(sf.specPath, sf.reg); err != nil {
-			return nil, sim.CostModel{}, err
+			return nil, cost.Set{}, err
 		}
 	}
 	spec.Traces = append(spec.Traces, sf.trs...)
 	if err := applyKV(&spec.Base, sf.bases); err != nil {
-		return nil, sim.CostModel{}, fmt.Errorf("--base: %w", err)
+		return nil, cost.Set{}, fmt.Errorf("--base: %w", err)
 	}
-	if err := applyKV(&spec.Costs, sf.costs); err != nil {
-		return nil, sim.CostModel{}, fmt.Errorf("--cost: %w", err)
+	base, kvs, err := splitCostFlags(sf.costs)
+	if err != nil {
+		return nil, cost.Set{}, err
+	}
+	if base != nil {
+		spec.CostBase = base
+	}
+	if spec.Costs == nil && len(kvs) > 0 {
+		spec.Costs = map[string]any{}
+	}
+	for k, v := range kvs {
+		spec.Costs[k] = v
 	}
 	if spec.Vary == nil {
 		spec.Vary = map[string][]any{}
@@ -74,7 +84,7 @@ func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
 	for _, s := range sf.sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
-			return nil, sim.CostModel{}, fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
+			return nil, cost.Set{}, fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
 		}
 		for _, x := range strings.Split(v, ",") {
 			spec.Vary[k] = append(spec.Vary[k], parseValue(x))
@@ -350,12 +360,7 @@ and --mem values other than letters, digits and _.:+=,@/%-.`,
 
 // costKeys lists the cost model's keys, in the order of its fields.
 func costKeys() string {
-	t := reflect.TypeOf(sim.CostModel{})
-	keys := make([]string, t.NumField())
-	for i := range keys {
-		keys[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
-	}
-	return strings.Join(keys, ", ")
+	return strings.Join(cost.Keys(), ", ")
 }
 
 // parseValue reads a flag value as JSON when it is a number, a boolean or a list, and as

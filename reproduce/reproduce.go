@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"io"
 	"maps"
 	"math"
@@ -41,7 +42,7 @@ type Options struct {
 	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
 	// and those already in Dir/data; otherwise every point is run afresh.
 	Resume   bool
-	Costs    sim.CostModel
+	Costs    cost.Set
 	Progress func(done, total int)
 	// Command and Version are written into the README.
 	Command, Version string
@@ -202,8 +203,8 @@ func (s *study) makePoints() error {
 				Traces:  []string{t.name},
 				Base: map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
 					"memory": v.memory, "cow": v.cow, "frames": frames},
-				Vary:  map[string][]any{"interval": intervals},
-				Costs: costsMap(s.opt.Costs),
+				Vary:     map[string][]any{"interval": intervals},
+				CostBase: &s.opt.Costs,
 			}
 			ps, _, err := spec.Points()
 			if err != nil {
@@ -220,7 +221,7 @@ func (s *study) makePoints() error {
 
 // costsMap turns a cost model into the map a Spec takes, by its JSON form, so that every
 // field goes across.
-func costsMap(c sim.CostModel) map[string]any {
+func costsMap(c cost.Model) map[string]any {
 	b, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // a struct of float64s always marshals

@@ -776,7 +776,7 @@ func (b *baselines) get(c sim.Config, reg *scheme.Registry, open sim.Opener) (si
 	}
 	b.mu.Unlock()
 	e.once.Do(func() {
-		res, err := sim.RunWith(bc, withoutFails(open), sim.Options{Registry: registryOr(reg)})
+		res, err := RunBaseline(c, reg, open)
 		if err != nil {
 			e.err = fmt.Errorf("its baseline (scheme none on the same trace, without failures; the trace's fail records ignored): %w", err)
 			return

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // lackeyTrace returns a small lackey trace; traces of other kinds differ in their
