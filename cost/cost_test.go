@@ -21,7 +21,7 @@ func unit() Model {
 func TestTerms(t *testing.T) {
 	c := sim.DefaultConfig() // 4 KiB pages, nonvolatile memory, no cache
 	cached := c
-	cached.CacheSize, cached.CacheLine = 32 << 10, 64
+	cached.CacheSize, cached.CacheLine = 32<<10, 64
 	volatile := c
 	volatile.Memory = "volatile"
 	for _, tt := range []struct {
