@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/sim"
 )
 
@@ -39,8 +40,8 @@ func jsonKeys(v any) []string {
 }
 
 // TestCountersDocumented fails when a counter of sim.CounterDefs, a parameter of the cost
-// model or a term of sim.Cost is not named (as `key`) in counters.md, and when a counter
-// table of counters.md names a counter that sim.CounterDefs does not have.
+// model or a term of cost.Breakdown is not named (as `key`) in counters.md, and when a
+// counter table of counters.md names a counter that sim.CounterDefs does not have.
 func TestCountersDocumented(t *testing.T) {
 	text := readDoc(t, "counters.md")
 	var counterKeys []string
@@ -52,8 +53,8 @@ func TestCountersDocumented(t *testing.T) {
 		keys []string
 	}{
 		{"counter (sim.CounterDefs)", counterKeys},
-		{"cost parameter (sim.CostModel)", jsonKeys(sim.CostModel{})},
-		{"cost term (sim.Cost)", jsonKeys(sim.Cost{})},
+		{"cost parameter (cost.Model)", jsonKeys(cost.Model{})},
+		{"cost term (cost.Breakdown)", jsonKeys(cost.Breakdown{})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if len(tt.keys) == 0 {

@@ -112,8 +112,10 @@ func (c *compare) res(key string) *sweep.Result {
 }
 
 // pagingOnly drops "initial" from the settings set of a study's run when its scheme models
-// no paging, which a configuration refuses for it: such a scheme reads no page from disk,
-// and its sweep baseline is none with zero-filled first touches (sweep.BaselineConfig).
+// no paging, which a configuration refuses for it: such a scheme reads no page from disk.
+// (Its sweep baseline, sweep.BaselineConfig, then reads first touches from the initial
+// image, the default; the study's tables price every scheme against its own none point,
+// zero-filled, by the overhead rule.)
 func pagingOnly(set map[string]any) {
 	name, ok := set["scheme"].(string)
 	if !ok {
