@@ -40,7 +40,7 @@ func costKeys() []string { return cost.Keys() }
 
 // The three cost sets of the comparative study.
 //
-// measured: this machine, the defaults of sim.DefaultCostModel, each measured and sourced
+// measured: this machine, the defaults of cost.Default, each measured and sourced
 // on cost.Model's fields (cost/cost.go).
 //
 // hw-assisted: the same processor (same access time and page walk), but a memory system

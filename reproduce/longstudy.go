@@ -263,7 +263,7 @@ func (l *longStudy) write() error {
 	}
 	p("\n## Method\n\nEvery counter leaves out the first %d accesses (`--warmup`): start-up is not steady\n", l.opt.Warmup)
 	p("state. Overhead = modeled time of the scheme / that of `none` on the same trace and\n")
-	p("settings - 1 (this machine's costs, `sim.DefaultCostModel`, unless `--cost` was given).\n")
+	p("settings - 1 (this machine's costs, `cost.Default`, unless `--cost` was given).\n")
 	p("dualmap runs as in the paper's study (unlimited frames, no cache); the schemes of Table L3\n")
 	p("run behind the comparative study's 32 KiB cache. Intervals longer than what follows the\n")
 	p("warm-up take no checkpoint: marked `no ckpt`, not drawn.\n\n")
