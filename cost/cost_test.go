@@ -31,35 +31,34 @@ func TestTerms(t *testing.T) {
 		term string  // the Breakdown field
 		want float64 // ns
 	}{
-		{"accesses", sim.Stats{Refs: 1000}, c, "Accesses", 1000},
-		{"cache misses", sim.Stats{CacheMisses: 7}, c, "CacheMisses", 700},
-		{"page walks", sim.Stats{TLBMisses: 3}, c, "Walks", 90},
-		{"page faults", sim.Stats{PageFaults: 4}, c, "Faults", 8000},
-		{"disk reads", sim.Stats{DiskReads: 2}, c, "DiskReads", 140_000},
-		{"paging writes: not the checkpoint's", sim.Stats{DiskWrites: 5, CheckpointDiskWrites: 2}, c, "DiskWrites", 3 * 150_000},
-		{"traps and remaps", sim.Stats{Traps: 3, Remaps: 1}, c, "Traps", 2000},
-		{"re-protection of every trapped page", sim.Stats{Traps: 3, Remaps: 1}, c, "Reprotect", 900},
-		{"copies while stopped", sim.Stats{BytesCopied: 4096}, c, "Copies", 4096},
-		{"copies: background bytes left out", sim.Stats{BytesCopied: 4096, BackgroundBytes: 1096}, c, "Copies", 3000},
-		{"log", sim.Stats{BytesLogged: 2000}, c, "Log", 1000},
-		{"storage, less the page writes", sim.Stats{BytesToStorage: 5 * 4096, DiskWrites: 1, CheckpointDiskWrites: 1, PTPagesWritten: 1, CommitWrites: 1}, c, "Storage", 2 * 4096 / 4.0},
-		{"backup link", sim.Stats{BytesToBackup: 1000}, c, "Backup", 2000},
-		{"checkpoint page writes", sim.Stats{DiskWrites: 5, CheckpointDiskWrites: 2}, c, "CheckpointWrites", 2 * 150_000},
-		{"page-table pages", sim.Stats{PTPagesWritten: 2}, c, "PTPages", 320_000},
-		{"commit records", sim.Stats{CommitWrites: 2}, c, "Commits", 340_000},
-		{"wrap sweeps", sim.Stats{WrapSweeps: 3, PagesTouched: 10}, c, "Sweeps", 60},
-		{"cache flushes", sim.Stats{CacheFlushLines: 5}, c, "Flushes", 50},
-		{"replayed accesses", sim.Stats{ReplayedRefs: 40}, c, "Replays", 40},
-		{"recovery bytes", sim.Stats{RecoveryBytes: 8000}, c, "Recovery", 1000},
-		{"restarts: rollbacks", sim.Stats{Rollbacks: 2, Crashes: 1}, c, "Restarts", 14_000},
-		{"restarts: crashes of volatile memory", sim.Stats{Rollbacks: 2, Crashes: 1}, volatile, "Restarts", 21_000},
+		{"accesses", stats("Refs", 1000), c, "Accesses", 1000},
+		{"cache misses", stats("CacheMisses", 7), c, "CacheMisses", 700},
+		{"page walks", stats("TLBMisses", 3), c, "Walks", 90},
+		{"page faults", stats("PageFaults", 4), c, "Faults", 8000},
+		{"disk reads", stats("DiskReads", 2), c, "DiskReads", 140_000},
+		{"paging writes: not the checkpoint's", stats("DiskWrites", 5, "CheckpointDiskWrites", 2), c, "DiskWrites", 3 * 150_000},
+		{"traps and remaps", stats("Traps", 3, "Remaps", 1), c, "Traps", 2000},
+		{"re-protection of every trapped page", stats("Traps", 3, "Remaps", 1), c, "Reprotect", 900},
+		{"copies while stopped", stats("BytesCopied", 4096), c, "Copies", 4096},
+		{"copies: background bytes left out", stats("BytesCopied", 4096, "BackgroundBytes", 1096), c, "Copies", 3000},
+		{"log", stats("BytesLogged", 2000), c, "Log", 1000},
+		{"storage, less the page writes", stats("BytesToStorage", 5*4096, "DiskWrites", 1, "CheckpointDiskWrites", 1, "PTPagesWritten", 1, "CommitWrites", 1), c, "Storage", 2 * 4096 / 4.0},
+		{"backup link", stats("BytesToBackup", 1000), c, "Backup", 2000},
+		{"checkpoint page writes", stats("DiskWrites", 5, "CheckpointDiskWrites", 2), c, "CheckpointWrites", 2 * 150_000},
+		{"page-table pages", stats("PTPagesWritten", 2), c, "PTPages", 320_000},
+		{"commit records", stats("CommitWrites", 2), c, "Commits", 340_000},
+		{"wrap sweeps", stats("WrapSweeps", 3, "PagesTouched", 10), c, "Sweeps", 60},
+		{"cache flushes", stats("CacheFlushLines", 5), c, "Flushes", 50},
+		{"replayed accesses", stats("ReplayedRefs", 40), c, "Replays", 40},
+		{"recovery bytes", stats("RecoveryBytes", 8000), c, "Recovery", 1000},
+		{"restarts: rollbacks", stats("Rollbacks", 2, "Crashes", 1), c, "Restarts", 14_000},
+		{"restarts: crashes of volatile memory", stats("Rollbacks", 2, "Crashes", 1), volatile, "Restarts", 21_000},
 		// 1000 accesses leave 1000 ns × 1 B/ns = 1000 bytes of bandwidth free.
-		{"background within the free bandwidth", sim.Stats{Refs: 1000, BytesCopied: 900, BackgroundBytes: 900}, c, "Background", 0},
-		{"background beyond it", sim.Stats{Refs: 1000, BytesCopied: 1500, BackgroundBytes: 1500}, c, "Background", 500},
+		{"background within the free bandwidth", stats("Refs", 1000, "BytesCopied", 900, "BackgroundBytes", 900), c, "Background", 0},
+		{"background beyond it", stats("Refs", 1000, "BytesCopied", 1500, "BackgroundBytes", 1500), c, "Background", 500},
 		// With a cache: 1000 + 2 misses × 100 ns = 1200 bytes, less the program's own
 		// traffic, (2 misses + 3 write-backs − 1 flushed) × 64 = 256: 944 free.
-		{"background less the program's traffic", sim.Stats{Refs: 1000, CacheMisses: 2, CacheWritebacks: 3, CacheFlushLines: 1,
-			BytesCopied: 1000, BackgroundBytes: 1000}, cached, "Background", 56},
+		{"background less the program's traffic", stats("Refs", 1000, "CacheMisses", 2, "CacheWritebacks", 3, "CacheFlushLines", 1, "BytesCopied", 1000, "BackgroundBytes", 1000), cached, "Background", 56},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := unit().Time(tt.s, tt.c)
@@ -88,7 +87,7 @@ func TestTerms(t *testing.T) {
 // TestOutputWait: the output commit's wait is reported beside the total, at the modeled
 // time of an access.
 func TestOutputWait(t *testing.T) {
-	b := unit().Time(sim.Stats{Refs: 100, IOOutputDelay: 30, BytesCopied: 100}, sim.DefaultConfig())
+	b := unit().Time(stats("Refs", 100, "IOOutputDelay", 30, "BytesCopied", 100), sim.DefaultConfig())
 	if b.Total != 200 || b.OutputWait != 30*200/100.0 {
 		t.Errorf("total %v, output wait %v; want 200 and 60", b.Total, b.OutputWait)
 	}
@@ -99,7 +98,7 @@ func TestOutputWait(t *testing.T) {
 // its baseline has overhead 0.
 func TestRule(t *testing.T) {
 	c := sim.DefaultConfig()
-	base := sim.Stats{Refs: 1000, PageFaults: 10, DiskReads: 10, CacheMisses: 50}
+	base := stats("Refs", 1000, "PageFaults", 10, "DiskReads", 10, "CacheMisses", 50)
 	for _, tt := range []struct {
 		name string
 		run  sim.Stats
@@ -108,10 +107,10 @@ func TestRule(t *testing.T) {
 		{"the baseline itself", base, 0},
 		{"none with checkpoints: the same counts", func() sim.Stats { s := base; s.Checkpoints = 9; return s }(), 0},
 		// A memory-level scheme: no paging counted, a copy of 1000 bytes (1000 ns).
-		{"a scheme that models no paging", sim.Stats{Refs: 1000, CacheMisses: 50, BytesCopied: 1000}, 1000},
+		{"a scheme that models no paging", stats("Refs", 1000, "CacheMisses", 50, "BytesCopied", 1000), 1000},
 		// A scheme that pages less by accident: still the baseline's paging.
-		{"fewer faults than the baseline", sim.Stats{Refs: 1000, PageFaults: 5, DiskReads: 5, CacheMisses: 50, Traps: 1}, 800},
-		{"more misses: charged", sim.Stats{Refs: 1000, PageFaults: 10, DiskReads: 10, CacheMisses: 60}, 1000},
+		{"fewer faults than the baseline", stats("Refs", 1000, "PageFaults", 5, "DiskReads", 5, "CacheMisses", 50, "Traps", 1), 800},
+		{"more misses: charged", stats("Refs", 1000, "PageFaults", 10, "DiskReads", 10, "CacheMisses", 60), 1000},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := unit()
@@ -134,7 +133,7 @@ func TestRule(t *testing.T) {
 			}
 		})
 	}
-	if o := Overhead(unit(), sim.Stats{Refs: 5}, sim.Stats{}, c); o != 0 {
+	if o := Overhead(unit(), stats("Refs", 5), sim.Stats{}, c); o != 0 {
 		t.Errorf("overhead over an empty baseline %v, want 0", o)
 	}
 }
@@ -185,4 +184,29 @@ func TestRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stats returns the Stats with the named counters (fields of Stats or of the structs it
+// embeds) set: name, value, name, value, ...
+func stats(kv ...any) sim.Stats {
+	var s sim.Stats
+	v := reflect.ValueOf(&s).Elem()
+	for i := 0; i < len(kv); i += 2 {
+		f := v.FieldByName(kv[i].(string))
+		if !f.IsValid() {
+			panic("no counter " + kv[i].(string))
+		}
+		f.SetInt(int64(toInt(kv[i+1])))
+	}
+	return s
+}
+
+func toInt(x any) int64 {
+	switch x := x.(type) {
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	}
+	panic("not an integer")
 }
