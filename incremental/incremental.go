@@ -89,7 +89,7 @@ type Counts struct {
 	MergeWriteBytes      int64 `json:"merge_write_bytes" doc:"bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"`
 	ChainPeakBytes       int64 `json:"chain_peak_bytes" kind:"peak" doc:"the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"`
 	StoragePeakBytes     int64 `json:"storage_peak_bytes" kind:"peak" doc:"the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"`
-	RestoreReadBytes     int64 `json:"restore_read_bytes" doc:"bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"`
+	RestoreReadBytes     int64 `json:"restore_read_bytes" kind:"end" doc:"bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"`
 	RestoreReadPeakBytes int64 `json:"restore_read_peak_bytes" kind:"peak" doc:"the largest restore_read_bytes over the run, sampled after each checkpoint"`
 	Restores             int64 `json:"restores" doc:"restores from storage: one per crash of volatile memory"`
 	MirrorFlushes        int64 `json:"mirror_flushes" doc:"mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"`

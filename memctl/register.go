@@ -32,7 +32,7 @@ type Bitmap2Counts struct {
 	BackgroundBytes int64 `json:"background_bytes" doc:"bytes the background copier copied into the shadow"`
 	ForcedCopies    int64 `json:"forced_copies" doc:"granules copied into the shadow before a write-back because their background copy had not reached them"`
 	ForcedBytes     int64 `json:"forced_bytes" doc:"forced_copies × granule"`
-	PendingBytes    int64 `json:"pending_bytes" doc:"bytes still awaiting their background copy when the run ended"`
+	PendingBytes    int64 `json:"pending_bytes" kind:"end" doc:"bytes still awaiting their background copy when the run ended"`
 }
 
 // BlockStateCounts are blockstate's own counters (scheme.Info.Own).

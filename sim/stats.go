@@ -54,7 +54,7 @@ type Stats struct {
 	IOInputsLoggedBytes int64 `json:"io_inputs_logged_bytes" doc:"--io hold: the bytes of the input records logged so that a replay receives the same inputs; 0 under --io none"`
 	IORepeatedOutputs   int64 `json:"io_repeated_outputs" doc:"outputs performed again by replays after failures: --io none only (under hold a replayed output was never released); the harm that none does"`
 	IORepeatedInputs    int64 `json:"io_repeated_inputs" doc:"inputs performed again by replays after failures: --io none only (under hold a replay reads the log)"`
-	IOHeldAtEnd         int64 `json:"io_held_at_end" doc:"--io hold: outputs still held when the trace ended (their checkpoint never came)"`
+	IOHeldAtEnd         int64 `json:"io_held_at_end" kind:"end" doc:"--io hold: outputs still held when the trace ended (their checkpoint never came)"`
 
 	// Scheme holds the scheme's own counters by key (see `vmsim schemes`).
 	Scheme OwnCounters `json:"scheme,omitzero"`
