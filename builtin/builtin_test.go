@@ -31,7 +31,7 @@ func TestNewRegistryHoldsTheBuiltins(t *testing.T) {
 	for _, i := range a.All() {
 		d, _ := scheme.Lookup(i.Name)
 		if i.Doc != d.Doc || i.Level != d.Level || len(i.Params) != len(d.Params) || len(i.OwnDefs()) != len(d.OwnDefs()) ||
-			i.RecoversTransient != d.RecoversTransient || i.RecoversCrash != d.RecoversCrash || i.Pages != d.Pages {
+			i.RecoversTransient != d.RecoversTransient || i.RecoversCrash != d.RecoversCrash || i.VolatileCheckpoints != d.VolatileCheckpoints {
 			t.Errorf("%s: NewRegistry's Info differs from the one registered", i.Name)
 		}
 	}

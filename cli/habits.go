@@ -55,10 +55,14 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 
 // registerCompletions makes shell completion offer the values of every enumerated flag
 // (vmsim completion bash|zsh|fish|powershell prints the script): the sim.Choices of run
-// and sweep and the schemes of reg, the trace formats, and sweep's --set/--base/--cost
+// and sweep, the values of the schemes' settings (scheme.Param.Choices) and the schemes of
+// reg, the trace formats, and sweep's --set/--base/--cost
 // keys and values.
 func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
 	fixed := map[string][]string{"scheme": reg.Names()}
+	for k, v := range paramValues(reg) {
+		fixed[k] = v
+	}
 	for k, v := range sim.Choices {
 		fixed[k] = v
 	}

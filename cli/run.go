@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -160,15 +161,15 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	f.BoolVar(&noBaseline, "no-baseline", false, "do not run the baseline (scheme none on the same trace and machine) for the overhead: report the modeled time only (one pass over the trace instead of two)")
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+" (see 'vmsim schemes')")
-	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
-	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
+	f.StringVar((*string)(&cfg.Memory), "memory", string(cfg.Memory), choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
+	f.StringVar(&cfg.Cow, "cow", cfg.Cow, paramChoices(reg, "cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
 	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames, for the schemes that page; 0 for unlimited")
-	f.StringVar(&cfg.Replace, "replace", cfg.Replace, choices("replace", "replacement policy with finite frames (opt reads the trace twice)"))
+	f.StringVar(&cfg.Replace, "replace", cfg.Replace, paramChoices(reg, "replace", "replacement policy with finite frames (opt reads the trace twice)"))
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for --replace random and --mtbf")
-	f.StringVar(&cfg.Steal, "steal", cfg.Steal, choices("steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
-	f.StringVar(&cfg.Initial, "initial", cfg.Initial, choices("initial", "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)"))
+	f.StringVar(&cfg.Steal, "steal", cfg.Steal, paramChoices(reg, "steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
+	f.StringVar(&cfg.Initial, "initial", cfg.Initial, paramChoices(reg, "initial", "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)"))
 	f.IntVar(&cfg.VBits, "vbits", cfg.VBits, "bits k of dualmap's checkpoint numbers V and v (1..31); V cycles through 1..2^k-1")
-	f.StringVar(&cfg.Scope, "scope", cfg.Scope, choices("scope", "checkpoint domain: the whole system, or each address space"))
+	f.StringVar((*string)(&cfg.Scope), "scope", string(cfg.Scope), choices("scope", "checkpoint domain: the whole system, or each address space"))
 	f.Uint64Var(&cfg.PTEBytes, "pte-bytes", cfg.PTEBytes, "bytes per PTE; a page-table page holds page-size/pte-bytes PTEs")
 	f.Uint64Var(&cfg.PageSize, "page-size", cfg.PageSize, "page size in bytes, a power of two")
 	f.StringVar(&cfg.Format, "format", cfg.Format, choices("format", "trace format; auto sniffs it from the content"))
@@ -178,8 +179,8 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses, at least 1 (with --seed); 0 for none")
-	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
-	f.StringVar(&cfg.IO, "io", cfg.IO, choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
+	f.StringVar((*string)(&cfg.Failure), "failure", string(cfg.Failure), choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
+	f.StringVar((*string)(&cfg.IO), "io", string(cfg.IO), choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
 	f.BoolVar(&check, "check", false, "after every access, I/O record, checkpoint, failure, recovery and replayed record, check the scheme's and the driver's invariants from scratch; stop with an error (exit 2) naming the event and the access at the first one broken (slow: for debugging; the counts are the same)")
@@ -187,10 +188,10 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.Var((*byteSize)(&cfg.CacheSize), "cache-size", "write-back cache capacity in bytes, with an optional K, M or G suffix; 0 for no cache (every store reaches memory)")
 	f.IntVar(&cfg.CacheWays, "cache-ways", cfg.CacheWays, "cache associativity (LRU within a set)")
 	f.Uint64Var(&cfg.CacheLine, "cache-line", cfg.CacheLine, "cache line size in bytes, a power of two")
-	f.StringVar(&cfg.CacheFlush, "cache-flush", cfg.CacheFlush, choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
+	f.StringVar((*string)(&cfg.CacheFlush), "cache-flush", string(cfg.CacheFlush), choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
-	f.StringVar(&cfg.TLBCheckpoint, "tlb-checkpoint", cfg.TLBCheckpoint, choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
+	f.StringVar((*string)(&cfg.TLBCheckpoint), "tlb-checkpoint", string(cfg.TLBCheckpoint), choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
 	addSchemeParams(f, reg)
 	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error (exit 2) when the trace touches more than this many distinct pages (0: no limit); the default, 2^25, keeps a run within a few GiB; with --verify, which costs about 56 bytes more a page per --verify-block in a page, the default shrinks to fit 12 GiB (about 3.3 M pages at 4 KiB pages and 64-byte blocks)")
 	return cmd
@@ -274,6 +275,28 @@ func (r *progressFile) SeekAccess(n uint64) error {
 
 func choices(name, help string) string {
 	return fmt.Sprintf("%s (%s)", help, strings.Join(sim.Choices[name], "|"))
+}
+
+// paramChoices is choices for a setting the driver passes on to the schemes of reg that
+// declare it (sim.MachineParams): its values are theirs (scheme.Param.Choices).
+func paramChoices(reg *scheme.Registry, name, help string) string {
+	return fmt.Sprintf("%s (%s)", help, strings.Join(paramValues(reg)[name], "|"))
+}
+
+// paramValues returns the values of the settings of reg's schemes that take one of a few
+// (scheme.Param.Choices), by name, each value once, in the order the schemes give them.
+func paramValues(reg *scheme.Registry) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range reg.All() {
+		for _, p := range s.Params {
+			for _, c := range p.Choices {
+				if !slices.Contains(out[p.Name], c) {
+					out[p.Name] = append(out[p.Name], c)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func runLong() string {

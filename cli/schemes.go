@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,14 +66,19 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 	return err
 }
 
-// addSchemeParams adds a flag for the own setting of every scheme of reg, once per name.
+// addSchemeParams adds a flag for the own setting of every scheme of reg, once per name;
+// the paging settings the driver passes on (sim.MachineParams) are flags of run already.
 func addSchemeParams(f *pflag.FlagSet, reg *scheme.Registry) {
 	seen := map[string][]string{}
 	docs := map[string]string{}
 	defs := map[string]string{}
 	var order []string
+	machine := sim.MachineParams()
 	for _, s := range reg.All() {
 		for _, p := range s.Params {
+			if slices.Contains(machine, p.Name) {
+				continue
+			}
 			if _, ok := seen[p.Name]; !ok {
 				order = append(order, p.Name)
 				docs[p.Name], defs[p.Name] = p.Doc, p.Default
@@ -91,7 +97,7 @@ func addSchemeParams(f *pflag.FlagSet, reg *scheme.Registry) {
 // schemeParams returns the schemes' own settings the user set on the command line.
 func schemeParams(f *pflag.FlagSet, reg *scheme.Registry) map[string]string {
 	var out map[string]string
-	for _, name := range reg.ParamNames() {
+	for _, name := range sim.OwnParamNames(reg) {
 		if fl := f.Lookup(name); fl != nil && fl.Changed {
 			if out == nil {
 				out = map[string]string{}

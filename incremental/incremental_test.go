@@ -220,7 +220,7 @@ func TestVolumesAgainstReference(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "incremental"
 		cfg.Interval = int64(1 + rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.PageSize = []uint64{1024, 4096}[rng.IntN(2)]
 		cfg.Params = map[string]string{
 			"merge-every":        fmt.Sprint(rng.IntN(5)),

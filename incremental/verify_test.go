@@ -28,7 +28,7 @@ func TestVerifyUnderFailures(t *testing.T) {
 					n++
 					seed := uint64(n)
 					cfg := sim.DefaultConfig()
-					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope, cfg.Params = "incremental", true, 150, seed, scope, p
+					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope, cfg.Params = "incremental", true, 150, seed, sim.Scope(scope), p
 					cfg.CacheSize, cfg.CacheWays = cacheSize, 2
 					if n%2 == 0 {
 						cfg.MTBF = 70

@@ -17,12 +17,13 @@ func init() {
 // NoneInfo describes scheme none.
 func NoneInfo() scheme.Info {
 	return scheme.Info{
-		Name:  "none",
-		Doc:   "plain demand paging with one mapping per page and no checkpoints: the baseline",
-		Level: scheme.LevelCPU,
-		Pages: true,
-		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("none", m)
+		Name:        "none",
+		Doc:         "plain demand paging with one mapping per page and no checkpoints: the baseline",
+		Level:       scheme.LevelCPU,
+		Params:      pagingParams(false),
+		CheckParams: checkParams("none", false),
+		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
+			a, err := newAdapter("none", false, m, p)
 			if err != nil {
 				return nil, err
 			}
@@ -34,21 +35,30 @@ func NoneInfo() scheme.Info {
 // DualMapInfo describes scheme dualmap.
 func DualMapInfo() scheme.Info {
 	return scheme.Info{
-		Name:               "dualmap",
-		Doc:                "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
-		Level:              scheme.LevelCPU,
-		RecoversTransient:  true,
-		RecoversCrash:      true,
-		WriteProtects:      true,
-		Pages:              true,
-		VirtualCheckpoints: true,
-		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("dualmap", m)
+		Name:                "dualmap",
+		Doc:                 "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
+		Level:               scheme.LevelCPU,
+		RecoversTransient:   true,
+		RecoversCrash:       true,
+		WriteProtects:       true,
+		VolatileCheckpoints: true,
+		Params:              pagingParams(true),
+		CheckParams:         checkParams("dualmap", true),
+		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
+			a, err := newAdapter("dualmap", true, m, p)
 			if err != nil {
 				return nil, err
 			}
 			return &dualMapAdapter{a, a.s.(*DualMap)}, nil
 		},
+	}
+}
+
+// checkParams is the CheckParams of scheme name (dualmap when virtual).
+func checkParams(name string, virtual bool) func(scheme.Machine, scheme.Params) error {
+	return func(m scheme.Machine, p scheme.Params) error {
+		_, err := parsePaging(name, virtual, m, p)
+		return err
 	}
 }
 
@@ -71,24 +81,24 @@ type adapter struct {
 	n, errAt int64
 }
 
-func newAdapter(name string, m scheme.Machine) (*adapter, error) {
-	if m.PTEBytes == 0 || m.PTEBytes > m.PageSize {
-		return nil, fmt.Errorf("--pte-bytes %d: want a power of two no larger than the page size", m.PTEBytes)
+// newAdapter builds scheme name (dualmap when virtual) with settings p on machine m. With
+// --replace opt and finite frames it asks the driver for the next-use times
+// (m.Oracle.NextUse), which reads the trace ahead.
+func newAdapter(name string, virtual bool, m scheme.Machine, p scheme.Params) (*adapter, error) {
+	g, err := parsePaging(name, virtual, m, p)
+	if err != nil {
+		return nil, err
 	}
-	c := Config{
-		Scheme:        name,
-		Frames:        m.Frames,
-		Replace:       m.Replace,
-		Seed:          m.Seed,
-		ObsoleteFirst: m.ObsoleteFirst,
-		ZeroFill:      m.ZeroFill,
-		VBits:         m.VBits,
-		PerASID:       m.PerASID,
-		Volatile:      m.Volatile,
-		Remap:         m.Remap,
-		PTEsPerPTPage: m.PageSize / m.PTEBytes,
+	c := g.config(name, m)
+	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), maxPages: m.MaxPages}
+	if g.needsNextUse() {
+		if m.Oracle == nil {
+			return nil, fmt.Errorf("--replace opt: scheme %s needs the next-use times of a driver (scheme.Machine.Oracle)", name)
+		}
+		if a.nextUse, err = m.Oracle.NextUse(); err != nil {
+			return nil, fmt.Errorf("--replace opt: %w", err)
+		}
 	}
-	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse, maxPages: m.MaxPages}
 	if m.VerifyBlock > 0 {
 		c.Blocks = int(m.PageSize / m.VerifyBlock)
 		a.blockShift = uint(bits.TrailingZeros64(m.VerifyBlock))

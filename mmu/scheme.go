@@ -51,7 +51,7 @@ type Counts struct {
 type Config struct {
 	Scheme        string // "none" or "dualmap"
 	Frames        int    // number of frames; 0 for unlimited
-	Replace       string // clock, lru, fifo, opt, random
+	Replace       frames.PolicyName
 	Seed          uint64 // for random replacement
 	ObsoleteFirst bool   // steal frames holding obsolete versions first
 	ZeroFill      bool   // initial content is zeros rather than an image read

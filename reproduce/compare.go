@@ -121,7 +121,7 @@ func pagingOnly(set map[string]any) {
 	if !ok {
 		name = sim.DefaultConfig().Scheme
 	}
-	if info, ok := scheme.Lookup(name); ok && !info.Pages {
+	if info, ok := scheme.Lookup(name); ok && !info.Takes("initial") {
 		delete(set, "initial")
 	}
 }

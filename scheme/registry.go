@@ -27,10 +27,19 @@ func (l Level) String() string {
 
 // Param is one of a scheme's own settings: a flag `--NAME` of `vmsim run` and a key of
 // sweep's --set. Values reach the scheme as strings in Params.
+//
+// A Param named as a flag of the driver's own (one of sim.MachineParams: frames, replace,
+// steal, initial, pte-bytes, vbits, cow) is a setting of the machine that only some
+// schemes model: the driver keeps its flag and its sweep key, and passes its value on to
+// the schemes that declare it; to a scheme that does not, a value other than the default
+// is a usage error.
 type Param struct {
 	Name    string // flag name, lower-case with dashes
 	Default string
 	Doc     string
+	// Choices are the values the setting takes, when it takes one of a few (for help
+	// text and shell completion; the scheme's New and CheckParams still check the value).
+	Choices []string
 }
 
 // MaxCounters is how many counters of its own a scheme may report.
@@ -53,14 +62,12 @@ type Info struct {
 	// translation (write protection, or dualmap's v == V test), so that a checkpoint
 	// changes what cached translations allow (the TLB model's --tlb-checkpoint).
 	WriteProtects bool
-	// Pages: the scheme models demand paging (a frame table, a replacement policy and a
-	// disk), so that --frames, --replace, --steal and --initial apply to it. Given to a
-	// scheme that does not page, they are a usage error (sim.Config.Validate).
-	Pages bool
-	// VirtualCheckpoints: the scheme keeps checkpoint numbers V and v and copies or remaps
-	// a page at its first write in the MMU (dualmap), so that --vbits and --cow apply to
-	// it; given to another scheme, they are a usage error.
-	VirtualCheckpoints bool
+	// VolatileCheckpoints: with volatile memory (Machine.Volatile, --memory volatile) the
+	// scheme's checkpoints write what they keep to stable storage (dualmap), so that
+	// --memory applies to it without crashes. For any other scheme --memory volatile
+	// matters only to a crash (--failure crash) of a scheme that recovers; elsewhere it is
+	// a usage error.
+	VolatileCheckpoints bool
 	// Granule says when the scheme tracks memory in blocks of --granule bytes; given to a
 	// scheme, or in a configuration, where it does not, --granule is a usage error.
 	Granule GranuleUse
@@ -72,6 +79,17 @@ type Info struct {
 	Own any
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).
 	New func(m Machine, p Params) (Scheme, error)
+	// CheckParams, when not nil, checks the settings p (every Param present) on machine m
+	// without building the scheme, as New would, and returns every problem found (each
+	// naming its flag), so that a configuration is refused before any run
+	// (sim.Config.Validate, a sweep's points). Machine.RequestCheckpoint and Oracle are
+	// nil in m.
+	CheckParams func(m Machine, p Params) error
+}
+
+// Takes reports whether the scheme has a setting (a Param) named name.
+func (i Info) Takes(name string) bool {
+	return slices.ContainsFunc(i.Params, func(p Param) bool { return p.Name == name })
 }
 
 // GranuleUse says when a scheme tracks memory in granules of Machine.Granule bytes.

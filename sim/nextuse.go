@@ -202,3 +202,32 @@ func closeReader(r traces.Reader) {
 }
 
 var errTraceChanged = errors.New("the trace changed while it was being read: opt needs to read it twice")
+
+// oracle is the run's scheme.Oracle: the next-use times of the trace ahead, which a scheme
+// asks for while it is built.
+type oracle struct {
+	r *runner
+	// err is the error of the pre-pass, when it failed (the run's error).
+	err error
+}
+
+// NextUse reads the trace once more (buildNextUse) and returns its next-use times, -1
+// during a replay. Precondition: asked at most once, while the scheme is built.
+func (o *oracle) NextUse() (func() int64, error) {
+	r := o.r
+	if r.nu != nil {
+		return nil, errors.New("the next-use times of a run are given once")
+	}
+	nu, err := buildNextUse(r.open, r.pageRange, r.maxPages)
+	if err != nil {
+		o.err = err
+		return nil, err
+	}
+	r.nu = nu
+	return func() int64 {
+		if r.replaying {
+			return -1
+		}
+		return r.nu.next()
+	}, nil
+}

@@ -23,7 +23,7 @@ func TestRegistryOption(t *testing.T) {
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			return &pageCopy{m: m, mem: map[uint64]uint64{}, shadow: map[uint64]uint64{}, dirty: map[uint64]bool{}}, nil
 		}})
-	reg.Register(scheme.Info{Name: "pager", Doc: "a scheme that pages", Level: scheme.LevelCPU, Pages: true,
+	reg.Register(scheme.Info{Name: "pager", Doc: "a scheme that pages", Level: scheme.LevelCPU, Params: []scheme.Param{{Name: "frames", Default: "0", Doc: "real frames"}},
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return nil, errors.New("never built") }})
 	recs := []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Write}, {Kind: traces.Checkpoint}, {Addr: 0x1000, Size: 8, Kind: traces.Read}}
 	open := func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }

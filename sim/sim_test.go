@@ -57,7 +57,7 @@ func TestCountsAgainstDirectComputation(t *testing.T) {
 		recs := randomTrace(rng, 200+rng.IntN(2000), asids)
 		cfg := DefaultConfig()
 		cfg.Interval = int64(1 + rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.IgnoreSize = rng.IntN(3) == 0
 		cfg.VBits = 1 + rng.IntN(8)
 		if rng.IntN(2) == 0 {
@@ -138,10 +138,10 @@ func TestFailuresAndReplay(t *testing.T) {
 		cfg.Verify = true
 		cfg.VerifyBlock = uint64(1) << (2 + rng.IntN(8))
 		cfg.Interval = int64(rng.IntN(200))
-		cfg.Memory = []string{"nonvolatile", "volatile"}[rng.IntN(2)]
-		cfg.Failure = []string{"transient", "crash"}[rng.IntN(2)]
+		cfg.Memory = []Memory{"nonvolatile", "volatile"}[rng.IntN(2)]
+		cfg.Failure = []Failure{"transient", "crash"}[rng.IntN(2)]
 		cfg.Cow = []string{"copy", "remap"}[rng.IntN(2)]
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.Replace = []string{"clock", "lru", "fifo", "opt", "random"}[rng.IntN(5)]
 		cfg.Steal = []string{"obsolete-first", "policy"}[rng.IntN(2)]
 		cfg.Initial = []string{"image", "zero"}[rng.IntN(2)]
@@ -386,7 +386,7 @@ func TestRealTracesVerify(t *testing.T) {
 			{"volatile", "transient", "copy", 16},
 		} {
 			cfg := DefaultConfig()
-			cfg.Verify, cfg.Memory, cfg.Failure, cfg.Cow, cfg.Frames = true, c.memory, c.failure, c.cow, c.frames
+			cfg.Verify, cfg.Memory, cfg.Failure, cfg.Cow, cfg.Frames = true, Memory(c.memory), Failure(c.failure), c.cow, c.frames
 			cfg.Interval, cfg.MTBF, cfg.Seed, cfg.VBits = 10000, 25000, 9, 3
 			res, err := Run(cfg, fileOpener(path))
 			if err != nil {
@@ -439,7 +439,7 @@ func TestReplaySeeksInVMT(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Interval, cfg.MTBF, cfg.Seed, cfg.Verify = 20000, 60000, 3, true
 	for _, fail := range []string{"transient", "crash"} {
-		cfg.Failure = fail
+		cfg.Failure = Failure(fail)
 		fromFile, err := RunWith(cfg, open, Options{ReplayBuffer: 100})
 		if err != nil {
 			t.Fatal(err)

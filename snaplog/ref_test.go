@@ -228,9 +228,9 @@ func TestVolumesAgainstModel(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "snaplog"
 		cfg.Interval = int64(rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.PageSize = []uint64{1024, 4096}[rng.IntN(2)]
-		cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
+		cfg.IO = []sim.IOMode{"none", "hold"}[rng.IntN(2)]
 		cfg.Params = map[string]string{"log-header": []string{"16", "0", "24"}[rng.IntN(3)]}
 		nrecs := 500 + rng.IntN(3000)
 		for range rng.IntN(5) {

@@ -197,7 +197,9 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 
 // settingNames returns the keys a spec's base and vary take: the configuration's JSON
 // keys but trace (a sweep's traces are its own list) and params (a scheme's own settings
-// go by their names), and the own settings of every scheme of reg (nil: the built-ins).
+// go by their names), and the own settings of every scheme of reg (nil: the built-ins)
+// but the paging settings the driver passes on, which have their configuration keys
+// (frames, pte_bytes, ...).
 func settingNames(reg *scheme.Registry) []string {
 	var names []string
 	for _, k := range fieldNames(sim.Config{}, "") {
@@ -205,7 +207,7 @@ func settingNames(reg *scheme.Registry) []string {
 			names = append(names, k)
 		}
 	}
-	return append(names, registryOr(reg).ParamNames()...)
+	return append(names, sim.OwnParamNames(registryOr(reg))...)
 }
 
 // checkSet checks that every key of set is exactly one of names (checkKey), and that no
@@ -354,7 +356,7 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 // splitParams takes out of set the keys that are own settings of reg's schemes (nil: the
 // built-ins'), as strings, and reads a cache_size given with a K, M or G suffix.
 func splitParams(set map[string]any, reg *scheme.Registry) (rest map[string]any, params map[string]string, err error) {
-	names := registryOr(reg).ParamNames()
+	names := sim.OwnParamNames(registryOr(reg))
 	rest = map[string]any{}
 	for k, v := range set {
 		switch {
@@ -758,7 +760,7 @@ func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
 	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify, c.Params = "none", 0, nil, 0, false, nil
 	c.Memory, c.Cow, c.VBits, c.Scope, c.Failure = d.Memory, d.Cow, d.VBits, d.Scope, d.Failure
-	c.Granule, c.TLBCheckpoint = d.Granule, d.TLBCheckpoint // none takes neither
+	c.Granule, c.TLBCheckpoint, c.PTEBytes = d.Granule, d.TLBCheckpoint, d.PTEBytes // none takes none of them
 	return c
 }
 

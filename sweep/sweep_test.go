@@ -40,7 +40,7 @@ func TestPoints(t *testing.T) {
 	ids := map[string]bool{}
 	for i, p := range points {
 		c := p.Config
-		got := strings.TrimPrefix(c.Trace, "corpus:") + " " + itoa(c.Interval) + " " + c.Memory
+		got := strings.TrimPrefix(c.Trace, "corpus:") + " " + itoa(c.Interval) + " " + string(c.Memory)
 		if i >= len(want) || got != want[i] || c.Initial != "zero" {
 			t.Errorf("point %d: %s (%s)", i, got, c.Initial)
 		}
