@@ -24,8 +24,9 @@ that only some schemes model and it does ("models": --frames, --replace, --steal
 --initial for the schemes that page, --vbits and --cow for virtual checkpoints, --granule
 for block-granular schemes, --tlb-checkpoint for those that write-protect through the
 translation; given to a scheme that does not model them, they are a usage error), its own
-settings (flags of 'vmsim run', keys of sweep's --set) and its own counters (under "scheme"
-in a run's stats). Every scheme also reports the common counters listed by 'vmsim run
+settings (flags of 'vmsim run', keys of sweep's --set; --pte-bytes, dualmap's with volatile
+memory, has the sweep key pte_bytes) and its own counters (under "scheme" in a run's
+stats). Every scheme also reports the common counters listed by 'vmsim run
 --help'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,11 +53,19 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 			rec = append(rec, "none (keeps no checkpoints)")
 		}
 		fmt.Fprintf(&b, "%s\n  %s\n  level: %s; recovers: %s\n", s.Name, s.Doc, s.Level, strings.Join(rec, ", "))
-		if set := sim.SchemeSettings(s); len(set) > 0 {
-			fmt.Fprintf(&b, "  models: %s\n", strings.Join(set, ", "))
+		models := sim.SchemeSettings(s)
+		if len(models) > 0 {
+			fmt.Fprintf(&b, "  models: %s\n", strings.Join(models, ", "))
 		}
 		for _, p := range s.Params {
-			fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+			switch {
+			case slices.Contains(models, "--"+p.Name):
+				// Listed under models.
+			case slices.Contains(sim.MachineParams(), p.Name):
+				fmt.Fprintf(&b, "  --%s (default %s; sweep key %s): %s\n", p.Name, p.Default, strings.ReplaceAll(p.Name, "-", "_"), p.Doc)
+			default:
+				fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+			}
 		}
 		for _, c := range s.OwnDefs() {
 			fmt.Fprintf(&b, "  counter %s: %s\n", c.Key, c.Doc)

@@ -18,6 +18,7 @@ func TestBaselineConfig(t *testing.T) {
 	}{
 		{"dualmap keeps its paging settings", func(c *sim.Config) { c.Frames, c.Replace, c.VBits, c.Cow = 8, "lru", 3, "remap" }, "image", 8},
 		{"dualmap zero-filled", func(c *sim.Config) { c.Initial = "zero" }, "zero", 0},
+		{"dualmap volatile with its page-table entries' size", func(c *sim.Config) { c.Memory, c.PTEBytes, c.Frames = sim.MemoryVolatile, 8, 4 }, "image", 4},
 		{"remus: the same baseline as dualmap", func(c *sim.Config) { c.Scheme, c.Interval = "remus", 100 }, "image", 0},
 		{"bitmap at another granule", func(c *sim.Config) { c.Scheme, c.Granule, c.CacheSize = "bitmap", 256, 4096 }, "image", 0},
 		{"incremental tagging its TLB", func(c *sim.Config) { c.Scheme, c.TLBEntries, c.TLBCheckpoint = "incremental", 16, "tag" }, "image", 0},
