@@ -99,8 +99,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			if opt.MaxRefs < 0 {
 				return fmt.Errorf("--max-refs %d: want 0 (no limit) or more", opt.MaxRefs)
 			}
-			if compress != "zstd" && compress != "none" {
-				return fmt.Errorf("--compress %q: want zstd or none", compress)
+			comp, err := parseCompression(compress, recordCompressions)
+			if err != nil {
+				return err
 			}
 			opt.Program, opt.Args, opt.Valgrind = args[0], args[1:], valgrind
 			version, err := traces.ValgrindVersion(valgrind)
@@ -160,7 +161,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				if f, ok := w.(*atomicfile.File); ok {
 					unlock = lockTemp(f.TempName())
 				}
-				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: compress == "zstd", Meta: meta})
+				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: comp == traces.Zstd, Meta: meta})
 				if err != nil {
 					return err
 				}

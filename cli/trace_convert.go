@@ -53,16 +53,20 @@ fifth of the speed or less: for traces written once and read many times.`,
 				return fmt.Errorf("--to %q: want one of %s", to, formatList(traces.WriterFormats))
 			}
 			if !cmd.Flags().Changed("compress") {
-				compress = "none"
+				compress = string(traces.None)
 				if format == traces.FormatVMT {
-					compress = "zstd"
+					compress = string(traces.Zstd)
 				}
+			}
+			comp, err := parseCompression(compress, convertCompressions)
+			if err != nil {
+				return err
 			}
 			zl, ok := zstdLevels[level]
 			if !ok {
 				return fmt.Errorf("--zstd-level %q: want fastest, default, better or best", level)
 			}
-			if w := extWarning(args[1], format, compress); w != "" {
+			if w := extWarning(args[1], format, comp); w != "" {
 				fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
 			}
 			src, err := in.open(args[0])
@@ -78,7 +82,7 @@ fifth of the speed or less: for traces written once and read many times.`,
 				}
 			}
 			return writeAtomically(args[1], func(w io.Writer) error {
-				n, losses, err := convert(src, w, format, compress, zl, block, lossy, src.Threads(), meta)
+				n, losses, err := convert(src, w, format, comp, zl, block, lossy, src.Threads(), meta)
 				if err != nil {
 					return err
 				}
@@ -127,13 +131,13 @@ func describeLosses(l traces.Losses) string {
 
 // convert copies src to w in format, compressed as asked; threads says that src's
 // records may carry thread ids (a vmt output is then version 2).
-func convert(src traces.Reader, w io.Writer, format traces.Format, compress string, level zstd.EncoderLevel, block int, lossy, threads bool, meta map[string]any) (int64, traces.Losses, error) {
+func convert(src traces.Reader, w io.Writer, format traces.Format, compress traces.Compression, level zstd.EncoderLevel, block int, lossy, threads bool, meta map[string]any) (int64, traces.Losses, error) {
 	out, closeOut, err := compressor(w, compress, format == traces.FormatVMT)
 	if err != nil {
 		return 0, traces.Losses{}, err
 	}
 	opt := traces.WriterOptions{Lossy: lossy, VMT: traces.VMTOptions{
-		Compress: format == traces.FormatVMT && compress == "zstd", Level: level, BlockRecords: block, Meta: meta, Threads: threads}}
+		Compress: format == traces.FormatVMT && compress == traces.Zstd, Level: level, BlockRecords: block, Meta: meta, Threads: threads}}
 	tw, err := traces.NewWriter(out, format, opt)
 	if err != nil {
 		return 0, traces.Losses{}, err
@@ -166,17 +170,17 @@ func convert(src traces.Reader, w io.Writer, format traces.Format, compress stri
 	return n, losses, nil
 }
 
-// compressor wraps w in the compression asked for. For vmt, zstd is done per block by
-// the vmt writer, so it is no wrapper here.
-func compressor(w io.Writer, compress string, vmt bool) (io.Writer, func() error, error) {
+// compressor wraps w in the compression asked for (one of convertCompressions). For vmt,
+// zstd is done per block by the vmt writer, so it is no wrapper here.
+func compressor(w io.Writer, compress traces.Compression, vmt bool) (io.Writer, func() error, error) {
 	nop := func() error { return nil }
 	switch compress {
-	case "none":
+	case traces.None:
 		return w, nop, nil
-	case "gzip":
+	case traces.Gzip:
 		z := gzip.NewWriter(w)
 		return z, z.Close, nil
-	case "zstd":
+	case traces.Zstd:
 		if vmt {
 			return w, nop, nil
 		}
@@ -185,14 +189,15 @@ func compressor(w io.Writer, compress string, vmt bool) (io.Writer, func() error
 			return nil, nil, err
 		}
 		return z, z.Close, nil
-	case "xz":
+	case traces.XZ:
 		z, err := xz.NewWriter(w)
 		if err != nil {
 			return nil, nil, err
 		}
 		return z, z.Close, nil
 	}
-	return nil, nil, fmt.Errorf("--compress %q: want none, gzip, zstd or xz", compress)
+	_, err := parseCompression(string(compress), convertCompressions)
+	return nil, nil, err
 }
 
 // writeAtomically writes path through write: whole or not at all (internal/atomicfile:
@@ -212,20 +217,20 @@ var extFormats = map[string]traces.Format{
 }
 
 // extWarning says how out's name contradicts the output format and compression, or "".
-func extWarning(out string, format traces.Format, compress string) string {
+func extWarning(out string, format traces.Format, compress traces.Compression) string {
 	if out == "-" {
 		return ""
 	}
 	name := strings.ToLower(filepath.Base(out))
-	comp := map[string]string{".gz": "gzip", ".zst": "zstd", ".xz": "xz"}
+	comp := map[string]traces.Compression{".gz": traces.Gzip, ".zst": traces.Zstd, ".xz": traces.XZ}
 	ext := filepath.Ext(name)
 	if c, ok := comp[ext]; ok {
-		if c != compress && !(format == traces.FormatVMT && c == "zstd" && compress == "zstd") {
+		if c != compress {
 			return fmt.Sprintf("%s ends in %s but --compress is %s", out, ext, compress)
 		}
 		name = strings.TrimSuffix(name, ext)
 		ext = filepath.Ext(name)
-	} else if compress != "none" && format != traces.FormatVMT {
+	} else if compress != traces.None && format != traces.FormatVMT {
 		return fmt.Sprintf("%s is %s-compressed but its name does not say so", out, compress)
 	}
 	if f, ok := extFormats[ext]; ok && f != format && !(f == traces.FormatDin && format == traces.FormatXDin) {
