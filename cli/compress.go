@@ -21,13 +21,19 @@ func parseCompression(s string, choices []traces.Compression) (traces.Compressio
 	if c := traces.Compression(s); slices.Contains(choices, c) {
 		return c, nil
 	}
-	names := make([]string, len(choices))
-	for i, c := range choices {
-		names[i] = string(c)
-	}
+	names := compressionNames(choices)
 	list := names[0]
 	if n := len(names); n > 1 {
 		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
 	}
 	return "", fmt.Errorf("--compress %q: want %s", s, list)
+}
+
+// compressionNames returns the names of cs.
+func compressionNames(cs []traces.Compression) []string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return names
 }

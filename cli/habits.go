@@ -72,9 +72,9 @@ func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
 		switch c.CommandPath() {
 		case "vmsim trace convert":
 			local["to"] = formatNames(traces.WriterFormats)
-			local["compress"] = []string{"none", "gzip", "zstd", "xz"}
+			local["compress"] = compressionNames(convertCompressions)
 		case "vmsim record":
-			local["compress"] = []string{"zstd", "none"}
+			local["compress"] = compressionNames(recordCompressions)
 		case "vmsim sweep":
 			local["set"] = nil
 			local["base"] = nil

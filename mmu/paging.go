@@ -101,8 +101,8 @@ func DefaultPaging() Paging {
 		PTEBytes: DefaultPTEBytes, VBits: DefaultVBits, Cow: CowCopy}
 }
 
-// pagingParams returns the Params of none (virtual false) or dualmap (virtual true).
-func pagingParams(virtual bool) []scheme.Param {
+// pagingParams returns the Params of scheme kind.
+func pagingParams(kind Kind) []scheme.Param {
 	d := DefaultPaging()
 	ps := []scheme.Param{
 		{Name: "frames", Default: strconv.Itoa(d.Frames), Doc: "real frames; 0 for unlimited"},
@@ -113,7 +113,7 @@ func pagingParams(virtual bool) []scheme.Param {
 		{Name: "initial", Default: string(d.Initial), Doc: "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)",
 			Choices: names(Initials)},
 	}
-	if virtual {
+	if kind == KindDualMap {
 		ps = append(ps,
 			scheme.Param{Name: "pte-bytes", Default: strconv.Itoa(DefaultPTEBytes),
 				Doc: "bytes per PTE; a page-table page holds page-size/pte-bytes PTEs; the checkpoints of volatile memory write page-table pages (--memory volatile only)"},
@@ -132,11 +132,10 @@ func names[T ~string](l []T) []string {
 	return out
 }
 
-// parsePaging reads the paging settings of scheme name (none, or dualmap when virtual) from
-// p, on machine m, and checks them: it returns every problem found, one line, each naming
-// its flag. A setting absent from p keeps its default (none has no --pte-bytes, --vbits or
-// --cow).
-func parsePaging(name string, virtual bool, m scheme.Machine, p scheme.Params) (Paging, error) {
+// parsePaging reads the paging settings of scheme kind from p, on machine m, and checks
+// them: it returns every problem found, one line, each naming its flag. A setting absent
+// from p keeps its default (none has no --pte-bytes, --vbits or --cow).
+func parsePaging(kind Kind, m scheme.Machine, p scheme.Params) (Paging, error) {
 	g := DefaultPaging()
 	var errs []error
 	bad := func(err error) { errs = append(errs, err) }
@@ -157,8 +156,8 @@ func parsePaging(name string, virtual bool, m scheme.Machine, p scheme.Params) (
 		switch {
 		case g.Frames < 0 || g.Frames > MaxFrames:
 			bad(fmt.Errorf("--frames %d: want 0 (unlimited) or 1 to %d", g.Frames, MaxFrames))
-		case virtual && g.Frames == 1:
-			bad(fmt.Errorf("--frames 1: %s needs at least 2 frames (a first write copies a page into a second frame)", name))
+		case kind == KindDualMap && g.Frames == 1:
+			bad(fmt.Errorf("--frames 1: %s needs at least 2 frames (a first write copies a page into a second frame)", kind))
 		}
 	}
 	if s, ok := p["replace"]; ok {
@@ -188,7 +187,7 @@ func parsePaging(name string, virtual bool, m scheme.Machine, p scheme.Params) (
 			bad(fmt.Errorf("--pte-bytes %s: want a power of two no larger than the page size", s))
 		case n != DefaultPTEBytes && !m.Volatile:
 			bad(fmt.Errorf("--pte-bytes %d: scheme %s writes page-table pages only at the checkpoints of volatile memory, and --pte-bytes applies only with --memory volatile (leave it at its default, %d)",
-				n, name, DefaultPTEBytes))
+				n, kind, DefaultPTEBytes))
 		}
 		g.PTEBytes = n
 	}
@@ -202,10 +201,10 @@ func parsePaging(name string, virtual bool, m scheme.Machine, p scheme.Params) (
 	return g, nil
 }
 
-// config returns the page-level configuration of scheme name on machine m.
-func (g Paging) config(name string, m scheme.Machine) Config {
+// config returns the page-level configuration of scheme kind on machine m.
+func (g Paging) config(kind Kind, m scheme.Machine) Config {
 	return Config{
-		Scheme:        name,
+		Scheme:        kind,
 		Frames:        g.Frames,
 		Replace:       g.Replace,
 		Seed:          m.Seed,

@@ -17,13 +17,13 @@ func init() {
 // NoneInfo describes scheme none.
 func NoneInfo() scheme.Info {
 	return scheme.Info{
-		Name:        "none",
+		Name:        string(KindNone),
 		Doc:         "plain demand paging with one mapping per page and no checkpoints: the baseline",
 		Level:       scheme.LevelCPU,
-		Params:      pagingParams(false),
-		CheckParams: checkParams("none", false),
+		Params:      pagingParams(KindNone),
+		CheckParams: checkParams(KindNone),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("none", false, m, p)
+			a, err := newAdapter(KindNone, m, p)
 			if err != nil {
 				return nil, err
 			}
@@ -35,17 +35,17 @@ func NoneInfo() scheme.Info {
 // DualMapInfo describes scheme dualmap.
 func DualMapInfo() scheme.Info {
 	return scheme.Info{
-		Name:                "dualmap",
+		Name:                string(KindDualMap),
 		Doc:                 "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
 		Level:               scheme.LevelCPU,
 		RecoversTransient:   true,
 		RecoversCrash:       true,
 		WriteProtects:       true,
 		VolatileCheckpoints: true,
-		Params:              pagingParams(true),
-		CheckParams:         checkParams("dualmap", true),
+		Params:              pagingParams(KindDualMap),
+		CheckParams:         checkParams(KindDualMap),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
-			a, err := newAdapter("dualmap", true, m, p)
+			a, err := newAdapter(KindDualMap, m, p)
 			if err != nil {
 				return nil, err
 			}
@@ -54,10 +54,10 @@ func DualMapInfo() scheme.Info {
 	}
 }
 
-// checkParams is the CheckParams of scheme name (dualmap when virtual).
-func checkParams(name string, virtual bool) func(scheme.Machine, scheme.Params) error {
+// checkParams is the CheckParams of scheme kind.
+func checkParams(kind Kind) func(scheme.Machine, scheme.Params) error {
 	return func(m scheme.Machine, p scheme.Params) error {
-		_, err := parsePaging(name, virtual, m, p)
+		_, err := parsePaging(kind, m, p)
 		return err
 	}
 }
@@ -81,19 +81,19 @@ type adapter struct {
 	n, errAt int64
 }
 
-// newAdapter builds scheme name (dualmap when virtual) with settings p on machine m. With
-// --replace opt and finite frames it asks the driver for the next-use times
-// (m.Oracle.NextUse), which reads the trace ahead.
-func newAdapter(name string, virtual bool, m scheme.Machine, p scheme.Params) (*adapter, error) {
-	g, err := parsePaging(name, virtual, m, p)
+// newAdapter builds scheme kind with settings p on machine m. With --replace opt and
+// finite frames it asks the driver for the next-use times (m.Oracle.NextUse), which reads
+// the trace ahead.
+func newAdapter(kind Kind, m scheme.Machine, p scheme.Params) (*adapter, error) {
+	g, err := parsePaging(kind, m, p)
 	if err != nil {
 		return nil, err
 	}
-	c := g.config(name, m)
+	c := g.config(kind, m)
 	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), maxPages: m.MaxPages}
 	if g.needsNextUse() {
 		if m.Oracle == nil {
-			return nil, fmt.Errorf("--replace opt: scheme %s needs the next-use times of a driver (scheme.Machine.Oracle)", name)
+			return nil, fmt.Errorf("--replace opt: scheme %s needs the next-use times of a driver (scheme.Machine.Oracle)", kind)
 		}
 		if a.nextUse, err = m.Oracle.NextUse(); err != nil {
 			return nil, fmt.Errorf("--replace opt: %w", err)

@@ -49,8 +49,8 @@ type Counts struct {
 
 // Config describes the emulated machine.
 type Config struct {
-	Scheme        string // "none" or "dualmap"
-	Frames        int    // number of frames; 0 for unlimited
+	Scheme        Kind
+	Frames        int // number of frames; 0 for unlimited
 	Replace       frames.PolicyName
 	Seed          uint64 // for random replacement
 	ObsoleteFirst bool   // steal frames holding obsolete versions first
@@ -63,8 +63,17 @@ type Config struct {
 	Blocks        int    // stamps per page for verification; 0 when off
 }
 
+// Kind names a page-level scheme.
+type Kind string
+
+// The page-level schemes.
+const (
+	KindNone    Kind = "none"
+	KindDualMap Kind = "dualmap"
+)
+
 // Schemes lists the scheme names New accepts.
-var Schemes = []string{"none", "dualmap"}
+var Schemes = []Kind{KindNone, KindDualMap}
 
 // New builds the named scheme on a fresh machine.
 func New(c Config) (Scheme, error) {
@@ -92,9 +101,9 @@ func New(c Config) (Scheme, error) {
 	}
 	m.pg = pager.New(m.pt, m.ft, m.dk, pager.Options{ZeroFill: c.ZeroFill, ObsoleteFirst: c.ObsoleteFirst})
 	switch c.Scheme {
-	case "none":
+	case KindNone:
 		return &None{m}, nil
-	case "dualmap":
+	case KindDualMap:
 		if c.Frames == 1 {
 			return nil, fmt.Errorf("dualmap needs at least 2 frames (a first write copies a page into a second frame)")
 		}
