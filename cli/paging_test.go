@@ -26,7 +26,7 @@ func TestPagingFlagsRefused(t *testing.T) {
 		{"cow for none", []string{"--scheme", "none", "--cow", "remap"}, "--cow remap: scheme none keeps no virtual checkpoints, and --cow applies only to dualmap"},
 		{"pte-bytes for dualmap without volatile memory", []string{"--pte-bytes", "8"}, "--pte-bytes 8: scheme dualmap writes page-table pages only at the checkpoints of volatile memory"},
 		{"volatile memory for none", []string{"--scheme", "none", "--memory", "volatile"}, "--memory volatile: scheme none keeps no checkpoints"},
-		{"volatile memory for remus without crashes", []string{"--scheme", "remus", "--memory", "volatile"}, "--memory volatile: scheme remus writes no checkpoints to storage"},
+		{"volatile memory for remus without crashes", []string{"--scheme", "remus", "--memory", "volatile"}, "--memory volatile: volatile memory changes scheme remus only in a crash"},
 		{"bad steal", []string{"--steal", "never"}, `--steal "never": want one of [obsolete-first policy]`},
 		{"bad memory", []string{"--memory", "flash"}, `--memory "flash": want one of [nonvolatile volatile]`},
 	} {

@@ -203,20 +203,23 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 	}
 	if c.Memory == MemoryVolatile && !c.volatileApplies(info) {
 		if info.RecoversTransient || info.RecoversCrash {
-			bad("memory", "--memory volatile: scheme %s writes no checkpoints to storage, and volatile memory matters to it only in a crash (add --failure crash, or leave --memory at its default, %s)",
+			bad("memory", "--memory volatile: volatile memory changes scheme %s only in a crash (add --failure crash, or leave --memory at its default, %s)",
 				info.Name, def.Memory)
 		} else {
 			bad("memory", "--memory volatile: scheme %s keeps no checkpoints, and volatile memory changes nothing for it (leave --memory at its default, %s)",
 				info.Name, def.Memory)
 		}
 	}
-	for _, err := range []error{
-		check(ParseMemory, c.Memory), check(ParseScope, c.Scope), check(ParseFailure, c.Failure), check(ParseIOMode, c.IO),
-		check(ParseCacheFlush, c.CacheFlush), check(ParseTLBCheckpoint, c.TLBCheckpoint),
+	for _, o := range []struct {
+		flag string
+		err  error
+	}{
+		{"memory", check(ParseMemory, c.Memory)}, {"scope", check(ParseScope, c.Scope)},
+		{"failure", check(ParseFailure, c.Failure)}, {"io", check(ParseIOMode, c.IO)},
+		{"cache-flush", check(ParseCacheFlush, c.CacheFlush)}, {"tlb-checkpoint", check(ParseTLBCheckpoint, c.TLBCheckpoint)},
 	} {
-		if err != nil {
-			flag, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "--"), " ")
-			bad(flag, "%v", err)
+		if o.err != nil {
+			bad(o.flag, "%v", o.err)
 		}
 	}
 	if !slices.Contains(Choices["format"], c.Format) {

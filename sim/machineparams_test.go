@@ -66,7 +66,7 @@ func TestSettingsWhereTheyDoNothing(t *testing.T) {
 		{"volatile for none", func(c *Config) { c.Scheme, c.Memory = "none", MemoryVolatile },
 			"--memory volatile: scheme none keeps no checkpoints, and volatile memory changes nothing for it"},
 		{"volatile for remus, transient failures", func(c *Config) { c.Scheme, c.Memory = "remus", MemoryVolatile },
-			"--memory volatile: scheme remus writes no checkpoints to storage, and volatile memory matters to it only in a crash"},
+			"--memory volatile: volatile memory changes scheme remus only in a crash (add --failure crash"},
 		{"volatile for remus, crashes", func(c *Config) { c.Scheme, c.Memory, c.Failure = "remus", MemoryVolatile, FailureCrash }, ""},
 		{"volatile for undo, crashes", func(c *Config) { c.Scheme, c.Memory, c.Failure = "undo", MemoryVolatile, FailureCrash }, ""},
 		{"volatile for dualmap", func(c *Config) { c.Memory = MemoryVolatile }, ""},
