@@ -80,7 +80,7 @@ func TestOverheadNeverNegative(t *testing.T) {
 	traceSet := windows(t, 300_000, 10_000)
 	for _, info := range reg.All() {
 		initials := []string{"image"}
-		if info.Pages {
+		if info.Takes("initial") {
 			initials = append(initials, "zero")
 		}
 		for name, d := range traceSet {

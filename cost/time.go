@@ -61,7 +61,7 @@ type Breakdown struct {
 // size, cache line and memory are used).
 func (m Model) Time(s sim.Stats, c sim.Config) Breakdown {
 	failures := s.Rollbacks
-	if c.Memory == "volatile" {
+	if c.Memory == sim.MemoryVolatile {
 		failures += s.Crashes
 	}
 	t := Breakdown{
