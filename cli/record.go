@@ -15,11 +15,12 @@ import (
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/vgrecord"
 )
 
 func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, valgrind, compress, tracer string
-	var opt traces.RecordOptions
+	var opt vgrecord.RecordOptions
 	cmd := &cobra.Command{
 		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
 		Short: "Record a program's memory accesses under valgrind into a vmt trace",
@@ -29,7 +30,7 @@ the vmt writer: no temporary text file. OUT is written under a temporary name be
 and renamed when the recording is complete.
 
 The tool (--tracer) is vmsim's own vmtrace where it can be built, else valgrind's lackey
---trace-mem=yes. vmtrace (traces/vgtool/vmtrace.c in vmsim's source, embedded in the
+--trace-mem=yes. vmtrace (vgrecord/vgtool/vmtrace.c in vmsim's source, embedded in the
 binary) finds the same events as lackey and prints the same lines, but into a 1 MiB
 buffer written out in large pieces, where lackey makes one write(2) a line: several
 times faster. vmsim builds it on first use into the user's cache folder
@@ -104,11 +105,11 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				return err
 			}
 			opt.Program, opt.Args, opt.Valgrind = args[0], args[1:], valgrind
-			version, err := traces.ValgrindVersion(valgrind)
+			version, err := vgrecord.ValgrindVersion(valgrind)
 			if err != nil {
 				return err
 			}
-			for _, p := range append(traces.RemoveStaleRecordings(), removeStaleTemps(out)...) {
+			for _, p := range append(vgrecord.RemoveStaleRecordings(), removeStaleTemps(out)...) {
 				fmt.Fprintf(stderr, "vmsim: removed %s, left by a recording that was killed\n", p)
 			}
 			opt.Stdin, opt.Stdout, opt.Stderr = os.Stdin, stdout, stderr
@@ -121,14 +122,14 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			}
 			opt.Tracer = tracer
 			var tracerNote string
-			if opt, tracerNote, err = traces.ResolveTracer(opt); err != nil {
+			if opt, tracerNote, err = vgrecord.ResolveTracer(opt); err != nil {
 				return err
 			}
 			if tracerNote != "" {
 				fmt.Fprintf(stderr, "vmsim: %s\n", tracerNote)
 			}
 			tool := "valgrind lackey --trace-mem=yes"
-			if opt.Tracer == traces.TracerVMTrace {
+			if opt.Tracer == vgrecord.TracerVMTrace {
 				tool = "valgrind vmtrace (lackey's lines)"
 			}
 			if opt.Syscalls && opt.Children {
@@ -152,7 +153,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				stop()
 				<-recorded
 			})()
-			var res *traces.RecordResult
+			var res *vgrecord.RecordResult
 			// The temporary output is locked while the recording lives, so that another
 			// recording of OUT does not take it for a leftover.
 			unlock := func() {}
@@ -165,7 +166,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				if err != nil {
 					return err
 				}
-				res, err = traces.RecordProgram(ctx, vw, opt)
+				res, err = vgrecord.RecordProgram(ctx, vw, opt)
 				markRecorded()
 				if err != nil {
 					return err
@@ -218,7 +219,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
-	f.StringVar(&tracer, "tracer", traces.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")
+	f.StringVar(&tracer, "tracer", vgrecord.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")
 	return cmd
 }
 
@@ -240,11 +241,11 @@ func isTerminal(w io.Writer) bool {
 }
 
 // reportExecs says on w when the traced program executed another one.
-func reportExecs(w io.Writer, program string, res *traces.RecordResult) {
+func reportExecs(w io.Writer, program string, res *vgrecord.RecordResult) {
 	if res.UntracedExec {
 		fmt.Fprintf(w, "vmsim: warning: %s executed another program (a shell wrapper in front of the real one?), which valgrind does not follow without --children: the trace holds only the accesses made before the exec. Record the real program directly, or use --children.\n", program)
 	}
-	first := map[int]traces.TracedProcess{}
+	first := map[int]vgrecord.TracedProcess{}
 	for _, p := range res.Processes {
 		if q, ok := first[p.PID]; ok {
 			fmt.Fprintf(w, "vmsim: note: pid %d executed another program: %s (address space %d) became %s (address space %d)\n", p.PID, q.Command, q.ASID, p.Command, p.ASID)
@@ -263,7 +264,7 @@ func (e programExit) Error() string {
 
 // programStatus is the error that makes vmsim exit as the recorded program did: with its
 // status, or with 128+N when signal N killed it, as a shell does.
-func programStatus(program string, res *traces.RecordResult) error {
+func programStatus(program string, res *vgrecord.RecordResult) error {
 	switch {
 	case res.Truncated || res.ExitCode == 0:
 		return nil

@@ -1,4 +1,4 @@
-package traces
+package vgrecord
 
 import (
 	"crypto/sha256"
@@ -18,7 +18,7 @@ const (
 	// TracerAuto is vmtrace where it can be built, for a 64-bit program; else lackey
 	// (but not with Children, which needs vmtrace).
 	TracerAuto = "auto"
-	// TracerVMTrace is vmsim's own valgrind tool (traces/vgtool/vmtrace.c): lackey's
+	// TracerVMTrace is vmsim's own valgrind tool (vgrecord/vgtool/vmtrace.c): lackey's
 	// lines, event for event, written in large pieces rather than one write(2) a line.
 	TracerVMTrace = "vmtrace"
 	// TracerLackey is valgrind's lackey --trace-mem=yes.

@@ -1,4 +1,4 @@
-package traces
+package vgrecord
 
 import (
 	"crypto/rand"

@@ -1,7 +1,7 @@
 /* vmtrace: a valgrind tool that prints every memory access a program makes, in the text
  * format of lackey's --trace-mem=yes, into a large buffer written out in big pieces.
  *
- * Part of vmsim (traces/vgtool). `vmsim record` builds it against the installed valgrind
+ * Part of vmsim (vgrecord/vgtool). `vmsim record` builds it against the installed valgrind
  * (its headers and static libraries) and runs it instead of lackey: lackey makes one
  * write(2) a line, which costs more than the rest of the recording once the lines go
  * anywhere but /dev/null. The lines are the same as lackey's, event for event:

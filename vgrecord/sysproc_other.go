@@ -1,6 +1,6 @@
 //go:build !linux
 
-package traces
+package vgrecord
 
 import (
 	"os"

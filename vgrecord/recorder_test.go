@@ -1,4 +1,4 @@
-package traces
+package vgrecord
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vmsim/vmsim/traces"
 )
 
 // needRecorder skips a test that records under valgrind where valgrind is missing, with
@@ -36,10 +38,10 @@ func needRecorder(t *testing.T) {
 // collectWriter keeps the records written to it.
 type collectWriter struct {
 	mu   sync.Mutex
-	recs []Record
+	recs []traces.Record
 }
 
-func (c *collectWriter) Write(recs []Record) error {
+func (c *collectWriter) Write(recs []traces.Record) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.recs = append(c.recs, recs...)
@@ -272,7 +274,7 @@ func TestRecordChildrenMatchesAlone(t *testing.T) {
 	}
 	in := filepath.Join(t.TempDir(), "in.txt")
 	os.WriteFile(in, bytes.Repeat([]byte("0123456789"), 1000), 0o644)
-	record := func(children bool) []Record {
+	record := func(children bool) []traces.Record {
 		w := &collectWriter{}
 		var out bytes.Buffer
 		res, err := RecordProgram(context.Background(), w, RecordOptions{Program: cat, Args: []string{in},
