@@ -66,6 +66,12 @@ each write, pwrite64, writev, pwritev, pwritev2, sendto or sendmsg an output rec
 the file descriptor as the channel and the call's result as the bytes, in the calling
 process's address space; other calls and failures are left out.
 
+Checkpoints: a program that calls the checkpoint library of vmsim's validate/ (ckpt.h,
+ckpt_checkpoint) issues a valgrind client request there, which vmtrace turns into a
+checkpoint record in its place among the accesses, so that vmsim run with --interval 0
+checkpoints the trace where the native program checkpointed (lackey ignores the
+request: no checkpoint records). Record with the library's mechanism none.
+
 Reproducibility: the vmt metadata records the program, its arguments, the options and
 the tool, but no time or process ids. valgrind lays memory out the same way at every
 run (no address randomization), and vmtrace gives every process the same 16 bytes where
@@ -193,6 +199,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			io := ""
 			if opt.Syscalls {
 				io = fmt.Sprintf(" and %d I/O records", res.IO)
+			}
+			if res.Checkpoints > 0 {
+				io += fmt.Sprintf(" and %d checkpoint records (the program's ckpt_checkpoint calls)", res.Checkpoints)
 			}
 			fmt.Fprintf(stderr, "vmsim: recorded %d accesses%s from %d process(es) into %s%s\n", res.Accesses, io, len(res.Processes)+boolInt(!opt.Children), out, note)
 			if opt.Children {

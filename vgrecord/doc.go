@@ -8,6 +8,11 @@
 // Unix socket that only the user can reach (children.go, channel.go). valgrind runs in a
 // process group of its own that a guard process kills if vmsim dies (process.go).
 //
+// Under vmtrace, a program's call of the checkpoint library of package validate
+// (ckpt_checkpoint, valgrind client request 0x564D0001) becomes a checkpoint record in
+// the trace, between the accesses made before the call and those after, so that a
+// recorded run checkpoints at the same program points as the native one.
+//
 // Package traces holds the trace readers and writers only and does not import this
 // package.
 package vgrecord

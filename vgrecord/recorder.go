@@ -56,8 +56,13 @@ type RecordOptions struct {
 
 // RecordResult says what a recording did.
 type RecordResult struct {
-	// Records counts every record written: Accesses plus the I/O records (IO).
+	// Records counts every record written: Accesses, the I/O records (IO) and the
+	// checkpoint records (Checkpoints).
 	Records, Accesses, IO int64
+	// Checkpoints counts the checkpoint records: the program's calls of the checkpoint
+	// library of package validate (ckpt_checkpoint), which vmtrace writes in place among
+	// the accesses (lackey does not see them: 0).
+	Checkpoints int64
 	// Truncated is true when MaxRefs stopped the program before it finished.
 	Truncated bool
 	// ExitCode is the program's exit status (-1 when killed by a signal, as with MaxRefs).
@@ -182,7 +187,8 @@ func (rec *recording) progress(done <-chan struct{}, out chan<- struct{}) {
 	}
 }
 
-// consume parses lackey's output from r and writes its accesses in address space asid.
+// consume parses lackey's (or vmtrace's) output from r and writes its accesses, its
+// checkpoint records and, with Syscalls, its I/O records in address space asid.
 func (rec *recording) consume(r io.Reader, asid traces.ASID, name string) {
 	lr := traces.NewLackeyReader(r, name, false)
 	buf := make([]traces.Record, 4096)
@@ -190,7 +196,7 @@ func (rec *recording) consume(r io.Reader, asid traces.ASID, name string) {
 		n, err := lr.Read(buf)
 		out := buf[:0]
 		for _, x := range buf[:n] {
-			if (rec.opt.DataOnly && x.Kind == traces.Fetch) || (!rec.opt.Syscalls && !x.Kind.IsAccess()) {
+			if (rec.opt.DataOnly && x.Kind == traces.Fetch) || (!rec.opt.Syscalls && x.Kind.IsIO()) {
 				continue
 			}
 			x.ASID = asid
@@ -217,8 +223,11 @@ func (rec *recording) write(recs []traces.Record) bool {
 	if rec.err != nil || rec.res.Truncated {
 		return false
 	}
-	accesses := int64(0)
+	accesses, checkpoints := int64(0), int64(0)
 	for i := range recs {
+		if recs[i].Kind == traces.Checkpoint {
+			checkpoints++
+		}
 		if recs[i].Kind.IsAccess() {
 			accesses++
 			if m := rec.opt.MaxRefs; m > 0 && rec.res.Accesses+accesses == m {
@@ -236,7 +245,8 @@ func (rec *recording) write(recs []traces.Record) bool {
 	}
 	rec.res.Records += int64(len(recs))
 	rec.res.Accesses += accesses
-	rec.res.IO += int64(len(recs)) - accesses
+	rec.res.Checkpoints += checkpoints
+	rec.res.IO += int64(len(recs)) - accesses - checkpoints
 	rec.accesses.Store(rec.res.Accesses)
 	if rec.res.Truncated {
 		rec.kill() // the trace is as long as asked

@@ -57,6 +57,17 @@
  *
  * (for --vmtrace-socket, where the core's log is not on the connection).
  *
+ * A checkpoint: the program's call of ckpt_checkpoint (validate/ckpt.h, vmsim's checkpoint
+ * library) issues the client request VG_USERREQ_TOOL_BASE('V','M') + 1 (0x564D0001),
+ * arg[1] the checkpoint's number, arg[2] the library's mechanism. The tool writes
+ *
+ *   CHECKPOINT 3 0       checkpoint number 3 of the run, mechanism 0 (none)
+ *
+ * which vmsim reads as a checkpoint record. The request ends the superblock it is in,
+ * after the lines of its accesses (the queue is flushed at a superblock's end), so the
+ * line falls between the accesses made before the call and those made after it. Other
+ * requests of the 'V','M' base are not handled (valgrind warns of them).
+ *
  * --vmtrace-fixed-random=yes replaces the 16 random bytes the kernel gives every process
  * (AT_RANDOM, which glibc uses for its stack guard and pointer guard, and from which a
  * few loads are indexed) with fixed ones, so that recording a deterministic program twice
@@ -71,6 +82,7 @@
 #include "pub_tool_libcprint.h"
 #include "pub_tool_libcproc.h"
 #include "pub_tool_clientstate.h"
+#include "pub_tool_clreq.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_options.h"
 #include "pub_tool_vki.h"
@@ -578,6 +590,20 @@ static void vt_post_syscall(ThreadId tid, UInt syscallno, UWord *args, UInt nArg
    put_str(line, n);
 }
 
+/* The client request of ckpt_checkpoint (validate/ckpt.h: CKPT_VG_USERREQ_CHECKPOINT). */
+#define VT_USERREQ_CHECKPOINT (VG_USERREQ_TOOL_BASE('V', 'M') + 1)
+
+static Bool vt_handle_client_request(ThreadId tid, UWord *arg, UWord *ret)
+{
+   if (arg[0] != VT_USERREQ_CHECKPOINT)
+      return False;
+   HChar line[64];
+   Int n = VG_(snprintf)(line, sizeof line, "CHECKPOINT %lu %lu\n", arg[1], arg[2]);
+   put_str(line, n);
+   *ret = 0;
+   return True;
+}
+
 static void vt_fini(Int exitcode)
 {
    out_flush();
@@ -597,6 +623,7 @@ static void vt_pre_clo_init(void)
    VG_(basic_tool_funcs)(vt_post_clo_init, vt_instrument, vt_fini);
    VG_(needs_command_line_options)(vt_process_cmd_line_option, vt_print_usage, vt_print_debug_usage);
    VG_(needs_syscall_wrapper)(vt_pre_syscall, vt_post_syscall);
+   VG_(needs_client_requests)(vt_handle_client_request);
 }
 
 VG_DETERMINE_INTERFACE_VERSION(vt_pre_clo_init)
