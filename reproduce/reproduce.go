@@ -47,8 +47,16 @@ type Options struct {
 	// Command and Version are written into the README.
 	Command, Version string
 	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
-	// comparative study into Dir/compare; "paper" or "compare" alone.
+	// comparative study into Dir/compare; "paper" or "compare" alone; "validation": the
+	// model's predictions against real checkpointing measured here, into Dir/validation
+	// (validation.go; not part of "all": it needs gcc and valgrind and runs for minutes).
 	Study string
+	// Calibration is a cost file of vmsim calibrate for the validation study; "" measures
+	// the costs it needs at its start.
+	Calibration string
+	// Log receives the validation study's progress lines and the reason it is skipped
+	// (nil: none).
+	Log io.Writer
 }
 
 // Variants of the emulated machine that the study compares, all virtual checkpoints
@@ -103,8 +111,10 @@ func Run(opt Options) error {
 	}
 	switch opt.Study {
 	case "", "all", "paper", "compare":
+	case "validation":
+		return runValidation(opt)
 	default:
-		return fmt.Errorf("study %q: want all, paper or compare", opt.Study)
+		return fmt.Errorf("study %q: want all, paper, compare or validation", opt.Study)
 	}
 	// Refuse, before anything runs, data files that vmsim did not write.
 	if opt.Study != "compare" {

@@ -1,0 +1,377 @@
+package reproduce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/vmsim/vmsim/builtin"
+	"github.com/vmsim/vmsim/calibrate"
+	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/validate"
+	"github.com/vmsim/vmsim/vgrecord"
+)
+
+// valProgram is one program of the validation study at the size it runs at.
+type valProgram struct {
+	Name string
+	// Args are the program's size arguments (validate/programs/NAME.c).
+	Args []string
+	// Ks are the checkpoint intervals, in the program's iterations. Invariant: they span
+	// at least three decades, and the largest is below the program's iterations at Args
+	// (every run takes a checkpoint).
+	Ks []int64
+}
+
+// valSetup holds every size knob of the validation study, in one place.
+type valSetup struct {
+	Programs []valProgram
+	// Repeats is the native runs of each (program, mechanism, K), in rounds.
+	Repeats int
+	// CalibrationRepeats is the runs of each calibration probe (when no file is given).
+	CalibrationRepeats int
+}
+
+// validationSetup is the study: the four programs at footprints of 2 to 4 MiB (smaller
+// than validate's defaults, so that full copies at the smallest K and the recordings
+// under valgrind stay within minutes), each with four K over three decades. About 5
+// minutes on the 2-core machine vmsim is developed on: 3 to 4 of native runs, 1 to 2 of
+// recording and simulation.
+var validationSetup = valSetup{
+	Programs: []valProgram{
+		// 512×512 grids (2 × 2 MiB), 40 sweeps: 20,400 iterations (rows).
+		{Name: "stencil", Args: []string{"512", "40"}, Ks: []int64{10, 100, 1000, 10000}},
+		// 2^17 keys (2 × 1 MiB), 17 passes: 4,352 iterations.
+		{Name: "sort", Args: []string{"131072"}, Ks: []int64{2, 20, 200, 2000}},
+		// a 2^17-slot table (2 MiB), 2^20 operations: 16,384 iterations.
+		{Name: "kvstore", Args: []string{"17", "1048576"}, Ks: []int64{5, 50, 500, 5000}},
+		// 2^17 doubles (2 × 1 MiB), 32 passes: 8,192 iterations.
+		{Name: "stream", Args: []string{"131072", "32"}, Ks: []int64{4, 40, 400, 4000}},
+	},
+	Repeats:            5,
+	CalibrationRepeats: 5,
+}
+
+// validationSchemes are the schemes that model each mechanism of the C library.
+var validationSchemes = map[validate.Mechanism][]string{
+	validate.WP:        {"remus", "incremental"},
+	validate.SoftDirty: {"remus", "incremental"},
+	validate.Full:      {"shadow"},
+}
+
+// valRow is one point of the study: a program's measured overhead under a mechanism at
+// one K beside a scheme's modeled overhead on the recording of the same run.
+type valRow struct {
+	Program   string
+	Mechanism validate.Mechanism
+	Scheme    string
+	K         int64
+	// Measured is the native overhead (median over median of none, minus one) and Spread
+	// its uncertainty (validate.Point.OverheadSpread); Modeled is vmsim's prediction.
+	Measured, Spread, Modeled float64
+	// What lies behind the numbers, for the README.
+	Baseline                time.Duration // the median native run under none
+	Accesses                int64         // the recording's accesses
+	Checkpoints             int64
+	NativeTraps, ModelTraps int64
+	NativeBytes, ModelBytes int64 // bytes copied natively; bytes the scheme moved
+}
+
+// RelErr is the relative error of the prediction: (modeled - measured) / measured.
+func (r valRow) RelErr() float64 { return (r.Modeled - r.Measured) / r.Measured }
+
+// valCosts are the calibrated primitives the study prices checkpoints with.
+type valCosts struct {
+	CopyBytesPerSec float64 // page_copy_bytes_per_sec
+	TrapNs          float64 // wp_trap_ns
+	// File is the calibration they came from (written beside the results).
+	File *calibrate.File
+	// Source says where the file came from: measured now, or the file named.
+	Source string
+}
+
+// costModel is the cost model of one point: the calibrated copy bandwidth and trap, and
+// AccessNs from the program's own native run (its median run time under none over the
+// accesses of its recording: the definition of AccessNs in sim.CostModel). The library
+// copies a checkpoint into a buffer in memory and sends it nowhere: the storage an
+// incremental checkpoint goes to is that buffer (a memory copy), and the link remus sends
+// on costs nothing.
+func (c valCosts) costModel(accessNs float64) sim.CostModel {
+	m := sim.DefaultCostModel()
+	m.AccessNs = accessNs
+	m.CopyBytesPerSec = c.CopyBytesPerSec
+	m.StorageBytesPerSec = c.CopyBytesPerSec
+	m.LogBytesPerSec = c.CopyBytesPerSec
+	m.BackupBytesPerSec = math.Inf(1)
+	m.TrapNs = c.TrapNs
+	return m
+}
+
+// modeledOverhead is the one place the study turns a scheme's counters and the
+// baseline's into an overhead. The terms checkpointing does not change, paging (page
+// faults, disk reads and writes, which the baseline none counts and cpu- and
+// memory-level schemes that model no paging do not), are left out on both sides, so
+// that the scheme and the baseline are compared on the same paging.
+// TODO(issue 22, item 1): cost.Overhead once package cost is merged.
+func modeledOverhead(st, base sim.Stats, costs sim.CostModel) float64 {
+	paging := func(c sim.Cost) float64 { return c.Total - c.Faults - c.DiskReads - c.DiskWrites }
+	t, b := paging(costs.Time(st, PageSize)), paging(costs.Time(base, PageSize))
+	if b <= 0 {
+		return math.NaN()
+	}
+	return t/b - 1
+}
+
+// errSkipped says why the study cannot run here (no compiler, no valgrind).
+var errSkipped = errors.New("validation study skipped")
+
+// runValidation runs the validation study into opt.Dir/validation; without gcc or
+// valgrind it says so on opt.Log and returns nil.
+func runValidation(opt Options) error {
+	err := runValidationWith(context.Background(), opt, validationSetup)
+	if errors.Is(err, errSkipped) {
+		fmt.Fprintf(logOf(opt), "reproduce: %v\n", err)
+		return nil
+	}
+	return err
+}
+
+func logOf(opt Options) io.Writer {
+	if opt.Log == nil {
+		return io.Discard
+	}
+	return opt.Log
+}
+
+// runValidationWith runs the study with setup.
+func runValidationWith(ctx context.Context, opt Options, setup valSetup) error {
+	log := logOf(opt)
+	start := time.Now()
+	if _, err := validate.FindCompiler(); err != nil {
+		return fmt.Errorf("%w: %v (it compiles validate/'s programs)", errSkipped, err)
+	}
+	vg, err := vgrecord.ValgrindVersion("")
+	if err != nil {
+		return fmt.Errorf("%w: %v", errSkipped, err)
+	}
+	toolDir, err := vgrecord.BuildVMTrace("")
+	if err != nil {
+		return fmt.Errorf("%w: vmsim's valgrind tool vmtrace, which turns the checkpoint calls into checkpoint records, cannot be built here: %v", errSkipped, err)
+	}
+	b, err := validate.NewBuild("")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	v := &validation{opt: opt, setup: setup, valgrind: vg}
+	v.mechs = []validate.Mechanism{validate.WP}
+	if err := b.Supported(ctx, validate.SoftDirty); err == nil {
+		v.mechs = append(v.mechs, validate.SoftDirty)
+	} else if errors.Is(err, validate.ErrUnsupported) {
+		v.notes = append(v.notes, fmt.Sprintf("softdirty is left out: %v", err))
+		fmt.Fprintf(log, "reproduce: validation: %s\n", v.notes[len(v.notes)-1])
+	} else {
+		return err
+	}
+	v.mechs = append(v.mechs, validate.Full)
+	if v.costs, err = loadCosts(ctx, opt.Calibration, setup.CalibrationRepeats, log); err != nil {
+		return err
+	}
+	work, err := validate.PrivateDir("", "vmsim-validation-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	for _, p := range setup.Programs {
+		fmt.Fprintf(log, "reproduce: validation: %s: measuring natively (%d rounds)\n", p.Name, setup.Repeats)
+		points, err := b.Measure(ctx, p.Name, p.Args, v.mechs, p.Ks, validate.Options{Repeats: setup.Repeats})
+		if err != nil {
+			return err
+		}
+		for _, k := range p.Ks {
+			fmt.Fprintf(log, "reproduce: validation: %s K=%d: recording under valgrind and simulating\n", p.Name, k)
+			if err := v.model(ctx, b, toolDir, work, p, k, points); err != nil {
+				return err
+			}
+		}
+	}
+	v.elapsed = time.Since(start)
+	return v.write()
+}
+
+// validation is the study as it runs.
+type validation struct {
+	opt      Options
+	setup    valSetup
+	valgrind string
+	mechs    []validate.Mechanism
+	costs    valCosts
+	rows     []valRow
+	notes    []string
+	elapsed  time.Duration
+}
+
+// model records program p at K under mechanism none, runs the schemes of every mechanism
+// on the recording, and adds a row per (mechanism, scheme) from points (the native
+// measurements of p).
+func (v *validation) model(ctx context.Context, b *validate.Build, toolDir, work string, p valProgram, k int64, points []validate.Point) error {
+	exe, err := b.Executable(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(work, fmt.Sprintf("%s-%d.vmt", p.Name, k))
+	defer os.Remove(path)
+	rec, out, err := recordRun(ctx, exe, toolDir, path, append([]string{string(validate.None), strconv.FormatInt(k, 10)}, p.Args...))
+	if err != nil {
+		return fmt.Errorf("%s K=%d: %w", p.Name, k, err)
+	}
+	stats := map[string]sim.Stats{}
+	for _, scheme := range append([]string{"none"}, v.schemes()...) {
+		if stats[scheme], err = simulate(path, scheme); err != nil {
+			return fmt.Errorf("%s K=%d: %s: %w", p.Name, k, scheme, err)
+		}
+	}
+	for _, pt := range points {
+		if pt.K != k {
+			continue
+		}
+		native := pt.Samples[0]
+		if out.checksum != native.Checksum || rec.Checkpoints != native.Checkpoints {
+			return fmt.Errorf("%s K=%d: the recorded run (checksum %s, %d checkpoint records) is not the native one (checksum %s, %d checkpoints)",
+				p.Name, k, out.checksum, rec.Checkpoints, native.Checksum, native.Checkpoints)
+		}
+		base := stats["none"]
+		accessNs := float64(pt.Baseline.Median) / float64(base.Refs)
+		for _, scheme := range validationSchemes[pt.Mechanism] {
+			st := stats[scheme]
+			v.rows = append(v.rows, valRow{
+				Program: p.Name, Mechanism: pt.Mechanism, Scheme: scheme, K: k,
+				Measured: pt.Overhead, Spread: pt.OverheadSpread,
+				Modeled:  modeledOverhead(st, base, v.costs.costModel(accessNs)),
+				Baseline: pt.Baseline.Median, Accesses: base.Refs, Checkpoints: st.Checkpoints,
+				NativeTraps: native.Traps, ModelTraps: st.Traps,
+				NativeBytes: native.BytesCopied, ModelBytes: max(st.BytesCopied, st.BytesToStorage),
+			})
+		}
+	}
+	return nil
+}
+
+// schemes lists the schemes of the study's mechanisms, each once.
+func (v *validation) schemes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range v.mechs {
+		for _, s := range validationSchemes[m] {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// runOutput is what a recorded run printed.
+type runOutput struct{ checksum string }
+
+var checksumField = regexp.MustCompile(`\bchecksum=([0-9a-f]+)\b`)
+
+// recordRun records exe args under vmtrace (data accesses only) into the vmt file path.
+func recordRun(ctx context.Context, exe, toolDir, path string, args []string) (*vgrecord.RecordResult, runOutput, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, runOutput{}, err
+	}
+	defer f.Close()
+	w, err := traces.NewVMTWriter(f, traces.VMTOptions{Compress: true})
+	if err != nil {
+		return nil, runOutput{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	res, err := vgrecord.RecordProgram(ctx, w, vgrecord.RecordOptions{
+		Program: exe, Args: args, DataOnly: true, Tracer: vgrecord.TracerVMTrace, ToolDir: toolDir,
+		Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		return nil, runOutput{}, fmt.Errorf("recording: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, runOutput{}, fmt.Errorf("recording: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, runOutput{}, fmt.Errorf("recording: %w", err)
+	}
+	if res.ExitCode != 0 || res.Truncated {
+		return nil, runOutput{}, fmt.Errorf("recording: the program exited with status %d under valgrind: %.500s", res.ExitCode, stderr.String())
+	}
+	m := checksumField.FindStringSubmatch(stdout.String())
+	if m == nil {
+		return nil, runOutput{}, fmt.Errorf("recording: the program printed no checksum: %.500q", stdout.String())
+	}
+	return res, runOutput{checksum: m[1]}, nil
+}
+
+// simulate runs scheme on the recording at path, checkpointing at its checkpoint records
+// only (interval 0), with 4 KiB pages (and page granules: the library copies pages).
+func simulate(path, scheme string) (sim.Stats, error) {
+	cfg := sim.DefaultConfig()
+	cfg.Scheme, cfg.Interval, cfg.PageSize = scheme, 0, PageSize
+	if scheme == "shadow" {
+		cfg.Granule = PageSize
+	}
+	open := func() (traces.Reader, error) { return traces.Open(path, traces.Options{}) }
+	res, err := sim.RunWith(cfg, open, sim.Options{Registry: builtin.Registry()})
+	if err != nil {
+		return sim.Stats{}, err
+	}
+	return res.Stats, nil
+}
+
+// loadCosts reads the calibration file path, or, when path is "", measures the page copy
+// bandwidth and the write-protection trap here (calibrate's copy and trap probes).
+func loadCosts(ctx context.Context, path string, repeats int, log io.Writer) (valCosts, error) {
+	var f *calibrate.File
+	source := ""
+	if path != "" {
+		r, err := os.Open(path)
+		if err != nil {
+			return valCosts{}, fmt.Errorf("--calibration: %w", err)
+		}
+		defer r.Close()
+		if f, err = calibrate.Read(r, path); err != nil {
+			return valCosts{}, fmt.Errorf("--calibration: %w", err)
+		}
+		source = "the file " + filepath.Base(path) + " (`--calibration`)"
+	} else {
+		r, err := calibrate.NewProbeRunner(ctx)
+		if err != nil {
+			return valCosts{}, err
+		}
+		defer r.Close()
+		if f, err = calibrate.Measure(ctx, r, calibrate.Options{Repeats: repeats, Only: []string{"copy", "trap"}, Progress: log}); err != nil {
+			return valCosts{}, err
+		}
+		source = "measured at the start of the study (`vmsim calibrate`'s copy and trap probes)"
+	}
+	c := valCosts{File: f, Source: source}
+	for _, want := range []struct {
+		name string
+		to   *float64
+	}{{"page_copy_bytes_per_sec", &c.CopyBytesPerSec}, {"wp_trap_ns", &c.TrapNs}} {
+		val, ok := f.Value(want.name)
+		if !ok || !(val.Median > 0) {
+			return valCosts{}, fmt.Errorf("calibration %s: no positive %s (run vmsim calibrate with the copy and trap probes)", source, want.name)
+		}
+		*want.to = val.Median
+	}
+	return c, nil
+}
