@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/vmsim/vmsim/calibrate"
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/validate"
 	"github.com/vmsim/vmsim/vgrecord"
 )
@@ -78,10 +81,12 @@ func TestMedianAbsRelErr(t *testing.T) {
 // fakeValidation is a study's state with made-up rows, for the output's tests.
 func fakeValidation(dir string) *validation {
 	rows := []valRow{
-		{Program: "sort", Mechanism: validate.WP, Scheme: "remus", K: 2, Measured: 2.0, Spread: 0.1, Modeled: 1.8, Baseline: time.Second, Checkpoints: 100},
+		{Program: "sort", Mechanism: validate.WP, Scheme: "remus", K: 2, Measured: 2.0, Spread: 0.1, Modeled: 1.8, Baseline: time.Second, Checkpoints: 100,
+			NativeTraps: 1000, NativeBytes: 4e9},
 		{Program: "sort", Mechanism: validate.WP, Scheme: "incremental", K: 2, Measured: 2.0, Spread: 0.1, Modeled: 1.0, Baseline: time.Second, Checkpoints: 100},
 		{Program: "sort", Mechanism: validate.WP, Scheme: "remus", K: 200, Measured: 0.01, Spread: 0.02, Modeled: 0.002, Baseline: time.Second, Checkpoints: 1},
-		{Program: "sort", Mechanism: validate.Full, Scheme: "shadow", K: 2, Measured: 4.0, Spread: 0.1, Modeled: 3.0, Baseline: time.Second, Checkpoints: 100},
+		{Program: "sort", Mechanism: validate.Full, Scheme: "shadow", K: 2, Measured: 4.0, Spread: 0.1, Modeled: 3.0, Baseline: time.Second, Checkpoints: 100,
+			NativeBytes: 8e9},
 		{Program: "sort", Mechanism: validate.Full, Scheme: "shadow", K: 200, Measured: -0.01, Spread: 0.05, Modeled: 0.03, Baseline: time.Second, Checkpoints: 1},
 	}
 	f := &calibrate.File{Format: calibrate.Format, Repeats: 1, Machine: calibrate.Machine{CPU: "a CPU", CPUs: 2},
@@ -133,6 +138,8 @@ func TestValidationOutputs(t *testing.T) {
 		"1 of 5 points have an overhead of 0 or less",
 		"| sort | wp | incremental | 2 | 100 | 200.0% | 10.0% | 100.0% | -50.0% | 0 / 0 | 0.0 / 0.0 | 10000.0 µs |",
 		"Machine: a CPU, 2 CPUs",
+		"per trap: 1000.0 µs (spread 0.00, 1 points); calibrated `wp_trap_ns`: 5.0 µs.", // (2 s - 4 GB at 4 GB/s) / 1000
+		"full: the bytes copied over the time the mechanism added: 2.00 GB/s",           // 8 GB in 4 s
 	} {
 		if !strings.Contains(string(readme), want) {
 			t.Errorf("README lacks %q:\n%s", want, readme)
@@ -219,5 +226,88 @@ func TestValidationStudy(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "`sort 8192`: K = 1, 10") || !strings.Contains(string(readme), "cal.json") {
 		t.Errorf("README:\n%s", readme)
+	}
+	// On the library's region, the schemes count what the library did: wp's traps and
+	// pages, one trap per page per interval written, as remus and incremental count them.
+	rows := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		f := strings.Split(line, " | ")
+		if len(f) != 12 || !strings.HasPrefix(line, "| sort | wp |") {
+			continue
+		}
+		rows++
+		traps := strings.Split(f[9], " / ")
+		if len(traps) != 2 || traps[0] != traps[1] || traps[0] == "0" {
+			t.Errorf("traps native / modeled %q, want equal (and some): %s", f[9], line)
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d rows of wp in the README, want 4:\n%s", rows, readme)
+	}
+}
+
+func TestParseRunOutput(t *testing.T) {
+	tests := []struct {
+		name, out string
+		want      runOutput
+		wantErr   bool
+	}{
+		{"result line", "program=sort checksum=0123456789abcdef elapsed_ns=5 region_pages=3 region=0x4000 valgrind=1\n",
+			runOutput{checksum: "0123456789abcdef", lo: 0x4000, hi: 0x4000 + 3*PageSize}, false},
+		{"no region", "program=sort checksum=0123456789abcdef region_pages=3 valgrind=1\n", runOutput{}, true},
+		{"no checksum", "program=sort region_pages=3 region=0x4000\n", runOutput{}, true},
+		{"region wraps", "checksum=00 region_pages=3 region=0xfffffffffffff000\n", runOutput{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRunOutput(tt.out)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("parseRunOutput = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// sliceReader reads recs n at a time.
+type sliceReader struct {
+	recs []traces.Record
+	n    int
+}
+
+func (s *sliceReader) Read(out []traces.Record) (int, error) {
+	if len(s.recs) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(out[:min(len(out), s.n)], s.recs)
+	s.recs = s.recs[k:]
+	return k, nil
+}
+
+// TestRegionReader keeps the accesses to the region and the checkpoint records, in order,
+// whatever the batches, and reads past batches that keep nothing.
+func TestRegionReader(t *testing.T) {
+	w := func(a uint64) traces.Record { return traces.Record{Addr: a, Size: 8, Kind: traces.Write} }
+	ckpt := traces.Record{Kind: traces.Checkpoint}
+	in := []traces.Record{w(0x1000), w(0x2000), ckpt, w(0x2ff8), w(0x3000), w(0x10), w(0x20), w(0x30), ckpt, w(0x2008)}
+	want := []traces.Record{w(0x2000), ckpt, w(0x2ff8), ckpt, w(0x2008)}
+	for _, batch := range []int{1, 2, 3, 100} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			r := &regionReader{r: &sliceReader{recs: in, n: batch}, lo: 0x2000, hi: 0x3000}
+			var got []traces.Record
+			buf := make([]traces.Record, 4)
+			for {
+				n, err := r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
 	}
 }
