@@ -73,7 +73,8 @@ copy and trap probes) or taken from --calibration FILE (a vmsim calibrate file):
   README.md         every point's error, the median absolute relative error per mechanism
 
 It needs gcc (or cc) and valgrind with its tool headers (Debian: valgrind), and is skipped
-with a message without them. About 5 minutes on 2 cores. Not part of --study all.
+with a message without them. --cost does not apply to it (its costs are this machine's).
+About 8 minutes on a shared 2-core machine. Not part of --study all.
 
 --long runs the long study instead: it records a fixed set of programs (gzip and GNU sort
 on generated inputs, >= 10^9 accesses each, and a data-only recording of gzip) with

@@ -43,9 +43,9 @@ type valSetup struct {
 
 // validationSetup is the study: the four programs at footprints of 2 to 4 MiB (smaller
 // than validate's defaults, so that full copies at the smallest K and the recordings
-// under valgrind stay within minutes), each with four K over three decades. About 5
-// minutes on the 2-core machine vmsim is developed on: 3 to 4 of native runs, 1 to 2 of
-// recording and simulation.
+// under valgrind stay within minutes), each with four K over three decades. About 8
+// minutes on the 2-core machine vmsim is developed on, shared with other work: most of it
+// native runs, the rest recording and simulation.
 var validationSetup = valSetup{
 	Programs: []valProgram{
 		// 512×512 grids (2 × 2 MiB), 40 sweeps: 20,400 iterations (rows).
