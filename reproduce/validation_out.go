@@ -122,7 +122,7 @@ func seriesKeys(rows []valRow) []string {
 // the legend's names (renderScatter draws points, not lines).
 func validationFigure(rows []valRow) *Figure {
 	f := &Figure{Name: "validation", Title: "vmsim's predicted overhead against the measured one",
-		XLabel: "measured overhead (%), native runs", YLabel: "modeled overhead (%), vmsim on the recording",
+		XLabel: "measured overhead (%), native", YLabel: "modeled overhead (%), vmsim",
 		LogY: true, RefName: "y = x"}
 	for _, k := range seriesKeys(rows) {
 		f.Series = append(f.Series, Series{Name: k})
