@@ -63,8 +63,9 @@ mechanisms wp and full (and softdirty where the kernel has soft-dirty bits) with
 checkpoint every K iterations over three decades of K, repeated, and measures the
 overhead; records the same runs under valgrind with vmsim's tool (their checkpoint calls
 become checkpoint records); and has vmsim predict the overhead of remus and incremental
-(for wp) and shadow (for full) with this machine's costs, measured at the start (calibrate's
-copy and trap probes) or taken from --calibration FILE (a vmsim calibrate file):
+(for wp) and shadow (for full) with this machine's costs, measured as it goes (calibrate's
+copy and trap probes, run before each program's native runs) or taken from --calibration
+FILE (a vmsim calibrate file):
 
   validation.csv    program,mechanism,scheme,interval,measured_overhead,
                     measured_spread,modeled_overhead

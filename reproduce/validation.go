@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vmsim/vmsim/builtin"
@@ -37,7 +39,9 @@ type valSetup struct {
 	Programs []valProgram
 	// Repeats is the native runs of each (program, mechanism, K), in rounds.
 	Repeats int
-	// CalibrationRepeats is the runs of each calibration probe (when no file is given).
+	// CalibrationRepeats is the runs of each calibration probe before each program's native
+	// runs (when no file is given): the costs are the medians over all of them, so that on
+	// a shared machine they see the load the native runs saw.
 	CalibrationRepeats int
 }
 
@@ -58,7 +62,7 @@ var validationSetup = valSetup{
 		{Name: "stream", Args: []string{"131072", "32"}, Ks: []int64{4, 40, 400, 4000}},
 	},
 	Repeats:            5,
-	CalibrationRepeats: 5,
+	CalibrationRepeats: 2,
 }
 
 // validationSchemes are the schemes that model each mechanism of the C library.
@@ -84,6 +88,10 @@ type valRow struct {
 	Checkpoints             int64
 	NativeTraps, ModelTraps int64
 	NativeBytes, ModelBytes int64 // bytes copied natively; bytes the scheme moved
+	// stats and base are the scheme's and none's counters on the recording, and accessNs
+	// the program's access time: Modeled is priced from them once the costs are known.
+	stats, base sim.Stats
+	accessNs    float64
 }
 
 // RelErr is the relative error of the prediction: (modeled - measured) / measured.
@@ -183,8 +191,17 @@ func runValidationWith(ctx context.Context, opt Options, setup valSetup) error {
 		return err
 	}
 	v.mechs = append(v.mechs, validate.Full)
-	if v.costs, err = loadCosts(ctx, opt.Calibration, setup.CalibrationRepeats, log); err != nil {
-		return err
+	var probe *calibrate.ProbeRunner
+	var cals []*calibrate.File
+	if opt.Calibration != "" {
+		if v.costs, err = readCosts(opt.Calibration); err != nil {
+			return err
+		}
+	} else {
+		if probe, err = calibrate.NewProbeRunner(ctx); err != nil {
+			return err
+		}
+		defer probe.Close()
 	}
 	work, err := validate.PrivateDir("", "vmsim-validation-")
 	if err != nil {
@@ -192,6 +209,13 @@ func runValidationWith(ctx context.Context, opt Options, setup valSetup) error {
 	}
 	defer os.RemoveAll(work)
 	for _, p := range setup.Programs {
+		if probe != nil {
+			f, err := calibrate.Measure(ctx, probe, calibrate.Options{Repeats: setup.CalibrationRepeats, Only: calibrationProbes, Progress: log})
+			if err != nil {
+				return err
+			}
+			cals = append(cals, f)
+		}
 		fmt.Fprintf(log, "reproduce: validation: %s: measuring natively (%d rounds)\n", p.Name, setup.Repeats)
 		points, err := b.Measure(ctx, p.Name, p.Args, v.mechs, p.Ks, validate.Options{Repeats: setup.Repeats})
 		if err != nil {
@@ -204,9 +228,22 @@ func runValidationWith(ctx context.Context, opt Options, setup valSetup) error {
 			}
 		}
 	}
+	if probe != nil {
+		source := fmt.Sprintf("measured during the study: calibrate's copy and trap probes, %d runs before each program's native runs, the median of all", setup.CalibrationRepeats)
+		if v.costs, err = costsOf(mergeCalibrations(cals), source); err != nil {
+			return err
+		}
+	}
+	for i := range v.rows {
+		r := &v.rows[i]
+		r.Modeled = modeledOverhead(r.stats, r.base, v.costs.costModel(r.accessNs))
+	}
 	v.elapsed = time.Since(start)
 	return v.write()
 }
+
+// calibrationProbes are the probes of package calibrate the study needs.
+var calibrationProbes = []string{"copy", "trap"}
 
 // validation is the study as it runs.
 type validation struct {
@@ -256,7 +293,7 @@ func (v *validation) model(ctx context.Context, b *validate.Build, toolDir, work
 			v.rows = append(v.rows, valRow{
 				Program: p.Name, Mechanism: pt.Mechanism, Scheme: scheme, K: k,
 				Measured: pt.Overhead, Spread: pt.OverheadSpread,
-				Modeled:  modeledOverhead(st, base, v.costs.costModel(accessNs)),
+				stats: st, base: base, accessNs: accessNs,
 				Baseline: pt.Baseline.Median, Accesses: base.Refs, Checkpoints: st.Checkpoints,
 				NativeTraps: native.Traps, ModelTraps: st.Traps,
 				NativeBytes: native.BytesCopied, ModelBytes: max(st.BytesCopied, st.BytesToStorage),
@@ -397,32 +434,22 @@ func simulate(path string, region runOutput, scheme string) (sim.Stats, error) {
 	return res.Stats, nil
 }
 
-// loadCosts reads the calibration file path, or, when path is "", measures the page copy
-// bandwidth and the write-protection trap here (calibrate's copy and trap probes).
-func loadCosts(ctx context.Context, path string, repeats int, log io.Writer) (valCosts, error) {
-	var f *calibrate.File
-	source := ""
-	if path != "" {
-		r, err := os.Open(path)
-		if err != nil {
-			return valCosts{}, fmt.Errorf("--calibration: %w", err)
-		}
-		defer r.Close()
-		if f, err = calibrate.Read(r, path); err != nil {
-			return valCosts{}, fmt.Errorf("--calibration: %w", err)
-		}
-		source = "the file " + filepath.Base(path) + " (`--calibration`)"
-	} else {
-		r, err := calibrate.NewProbeRunner(ctx)
-		if err != nil {
-			return valCosts{}, err
-		}
-		defer r.Close()
-		if f, err = calibrate.Measure(ctx, r, calibrate.Options{Repeats: repeats, Only: []string{"copy", "trap"}, Progress: log}); err != nil {
-			return valCosts{}, err
-		}
-		source = "measured at the start of the study (`vmsim calibrate`'s copy and trap probes)"
+// readCosts reads the calibration file path (vmsim calibrate's).
+func readCosts(path string) (valCosts, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return valCosts{}, fmt.Errorf("--calibration: %w", err)
 	}
+	defer r.Close()
+	f, err := calibrate.Read(r, path)
+	if err != nil {
+		return valCosts{}, fmt.Errorf("--calibration: %w", err)
+	}
+	return costsOf(f, "the file "+filepath.Base(path)+" (`--calibration`)")
+}
+
+// costsOf takes the study's costs from a calibration.
+func costsOf(f *calibrate.File, source string) (valCosts, error) {
 	c := valCosts{File: f, Source: source}
 	for _, want := range []struct {
 		name string
@@ -435,4 +462,39 @@ func loadCosts(ctx context.Context, path string, repeats int, log io.Writer) (va
 		*want.to = val.Median
 	}
 	return c, nil
+}
+
+// mergeCalibrations joins calibrations of the same probes made at different times into
+// one: the first's machine (with every load average seen), every value's samples of all,
+// their median and spread, and the notes of all. Precondition: fs is not empty and each
+// holds the same values in the same order.
+func mergeCalibrations(fs []*calibrate.File) *calibrate.File {
+	out := *fs[0]
+	out.Values = nil
+	out.Repeats = 0
+	out.Notes = nil
+	var loads []string
+	for _, f := range fs {
+		out.Repeats += f.Repeats
+		loads = append(loads, f.Machine.LoadAvg)
+		for _, n := range f.Notes {
+			if !slices.Contains(out.Notes, n) {
+				out.Notes = append(out.Notes, n)
+			}
+		}
+	}
+	out.Machine.LoadAvg = strings.Join(loads, "; ")
+	for i, v := range fs[0].Values {
+		var all []float64
+		for _, f := range fs {
+			if f.Values[i].Name != v.Name {
+				panic("mergeCalibrations: calibrations of different probes") // one study's, made alike
+			}
+			all = append(all, f.Values[i].Samples...)
+		}
+		v.Samples = all
+		v.Median, v.Spread = validate.Summarize(all)
+		out.Values = append(out.Values, v)
+	}
+	return &out
 }

@@ -311,3 +311,27 @@ func TestRegionReader(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeCalibrations joins calibrations made before each program: every sample, their
+// median, every load average.
+func TestMergeCalibrations(t *testing.T) {
+	cal := func(load string, copies, traps []float64) *calibrate.File {
+		return &calibrate.File{Format: calibrate.Format, Repeats: len(traps), Machine: calibrate.Machine{CPU: "c", LoadAvg: load},
+			Values: []calibrate.Value{{Name: "page_copy_bytes_per_sec", Unit: "B/s", Samples: copies}, {Name: "wp_trap_ns", Unit: "ns", Samples: traps}},
+			Notes:  []string{"a note"}}
+	}
+	got := mergeCalibrations([]*calibrate.File{cal("1 1 1", []float64{1e9, 3e9}, []float64{100, 300}), cal("9 9 9", []float64{2e9, 4e9}, []float64{200, 900})})
+	if got.Repeats != 4 || got.Machine.LoadAvg != "1 1 1; 9 9 9" || len(got.Notes) != 1 {
+		t.Errorf("merged %+v", got)
+	}
+	c, err := costsOf(got, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CopyBytesPerSec != 2.5e9 || c.TrapNs != 250 || len(got.Values[1].Samples) != 4 {
+		t.Errorf("costs %+v from %+v", c, got.Values)
+	}
+	if _, err := costsOf(&calibrate.File{}, "empty"); err == nil {
+		t.Error("costs of a calibration without the values: no error")
+	}
+}
