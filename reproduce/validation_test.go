@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,17 +28,17 @@ import (
 // is left out on both sides, and remus's send costs nothing in the study's cost model.
 func TestModeledOverhead(t *testing.T) {
 	costs := valCosts{CopyBytesPerSec: 4096e9, TrapNs: 100}.costModel(1) // a page copy: 1 ns
-	base := sim.Stats{Refs: 1000, PageFaults: 10, DiskReads: 10}
+	base := statsOf("Refs", 1000, "PageFaults", 10, "DiskReads", 10)
 	tests := []struct {
 		name string
 		st   sim.Stats
 		want float64
 	}{
-		{"nothing checkpointed", sim.Stats{Refs: 1000}, 0},
-		{"traps and copies", sim.Stats{Refs: 1000, Traps: 5, BytesCopied: 5 * 4096}, (5*100 + 5) / 1000.0},
-		{"remus's send is free", sim.Stats{Refs: 1000, Traps: 5, BytesCopied: 5 * 4096, BytesToBackup: 5 * 4096}, (5*100 + 5) / 1000.0},
-		{"incremental's storage is a memory copy", sim.Stats{Refs: 1000, Traps: 5, BytesToStorage: 5 * 4096}, (5*100 + 5) / 1000.0},
-		{"the scheme's own paging left out", sim.Stats{Refs: 1000, Traps: 1, PageFaults: 3, DiskReads: 3}, 0.1},
+		{"nothing checkpointed", statsOf("Refs", 1000), 0},
+		{"traps and copies", statsOf("Refs", 1000, "Traps", 5, "BytesCopied", 5*4096), (5*100 + 5) / 1000.0},
+		{"remus's send is free", statsOf("Refs", 1000, "Traps", 5, "BytesCopied", 5*4096, "BytesToBackup", 5*4096), (5*100 + 5) / 1000.0},
+		{"incremental's storage is a memory copy", statsOf("Refs", 1000, "Traps", 5, "BytesToStorage", 5*4096), (5*100 + 5) / 1000.0},
+		{"the scheme's own paging left out", statsOf("Refs", 1000, "Traps", 1, "PageFaults", 3, "DiskReads", 3), 0.1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +47,7 @@ func TestModeledOverhead(t *testing.T) {
 			}
 		})
 	}
-	if got := modeledOverhead(sim.Stats{Refs: 1}, sim.Stats{}, costs); !math.IsNaN(got) {
+	if got := modeledOverhead(statsOf("Refs", 1), sim.Stats{}, costs); !math.IsNaN(got) {
 		t.Errorf("overhead over an empty baseline = %v, want NaN", got)
 	}
 }
@@ -334,4 +335,19 @@ func TestMergeCalibrations(t *testing.T) {
 	if _, err := costsOf(&calibrate.File{}, "empty"); err == nil {
 		t.Error("costs of a calibration without the values: no error")
 	}
+}
+
+// statsOf returns the Stats with the named counters (fields of Stats or of the structs it
+// embeds) set: name, value, name, value, ...
+func statsOf(kv ...any) sim.Stats {
+	var s sim.Stats
+	v := reflect.ValueOf(&s).Elem()
+	for i := 0; i < len(kv); i += 2 {
+		f := v.FieldByName(kv[i].(string))
+		if !f.IsValid() {
+			panic("no counter " + kv[i].(string))
+		}
+		f.SetInt(int64(kv[i+1].(int)))
+	}
+	return s
 }
