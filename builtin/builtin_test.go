@@ -8,6 +8,7 @@ import (
 
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/sim"
 )
 
 // TestNewRegistryHoldsTheBuiltins: a new registry of built-ins holds exactly the schemes
@@ -29,8 +30,8 @@ func TestNewRegistryHoldsTheBuiltins(t *testing.T) {
 	}
 	for _, i := range a.All() {
 		d, _ := scheme.Lookup(i.Name)
-		if i.Doc != d.Doc || i.Level != d.Level || len(i.Params) != len(d.Params) || len(i.Counters) != len(d.Counters) ||
-			i.RecoversTransient != d.RecoversTransient || i.RecoversCrash != d.RecoversCrash || i.Pages != d.Pages {
+		if i.Doc != d.Doc || i.Level != d.Level || len(i.Params) != len(d.Params) || len(i.OwnDefs()) != len(d.OwnDefs()) ||
+			i.RecoversTransient != d.RecoversTransient || i.RecoversCrash != d.RecoversCrash || i.VolatileCheckpoints != d.VolatileCheckpoints {
 			t.Errorf("%s: NewRegistry's Info differs from the one registered", i.Name)
 		}
 	}
@@ -61,5 +62,44 @@ func TestDriverImportsNoScheme(t *testing.T) {
 				t.Errorf("sim or scheme depends on %s", p)
 			}
 		}
+	}
+}
+
+// TestEndValues: the counters that say what was left when the run ended are of kind end,
+// so that --warmup keeps their value at the end instead of subtracting the value at the
+// end of the warm-up (which would report, say, outputs held at the end minus those held
+// when the warm-up ended).
+func TestEndValues(t *testing.T) {
+	kind := func(defs []scheme.CounterDef, key string) (scheme.CounterKind, bool) {
+		for _, d := range defs {
+			if d.Key == key {
+				return d.Kind, true
+			}
+		}
+		return 0, false
+	}
+	for _, tt := range []struct{ scheme, key string }{
+		{"", "io_held_at_end"}, // the driver's
+		{"incremental", "restore_read_bytes"},
+		{"bitmap2", "pending_bytes"},
+		{"", "cache_dirty_at_end"},
+	} {
+		t.Run(tt.scheme+"/"+tt.key, func(t *testing.T) {
+			defs := sim.CounterDefs()
+			if tt.scheme != "" {
+				i, ok := builtin.Registry().Lookup(tt.scheme)
+				if !ok {
+					t.Fatalf("no scheme %s", tt.scheme)
+				}
+				defs = i.OwnDefs()
+			}
+			k, ok := kind(defs, tt.key)
+			if !ok {
+				t.Fatalf("no counter %s", tt.key)
+			}
+			if k != scheme.End {
+				t.Errorf("%s is a %v, want an end value", tt.key, k)
+			}
+		})
 	}
 }

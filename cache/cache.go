@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"iter"
 	"math/bits"
 
 	"github.com/vmsim/vmsim/record"
@@ -59,6 +60,18 @@ type Memory interface {
 	WriteBack(l Line, data []uint64)
 }
 
+// Snooper is a Memory that also hears what a coherence directory must know of the lines
+// of the cache (package coherence). A cache whose memory is a Snooper calls Evict when a
+// valid line leaves it by replacement (after the line's WriteBack if it was dirty, before
+// the Fill of the line that replaces it) and Upgrade when a write hits a clean line
+// (before the line becomes dirty). Flush, Discard and Demote call neither: their caller
+// knows what they drop.
+type Snooper interface {
+	Memory
+	Evict(l Line)
+	Upgrade(l Line)
+}
+
 // way is one line frame of a set.
 type way struct {
 	line  Line
@@ -83,7 +96,9 @@ type Cache struct {
 	// set are mostly to the same line. Only a hint; any value is safe.
 	mru []uint8
 	mem Memory
-	C   Counters
+	// snoop is mem when it is a Snooper, else nil.
+	snoop Snooper
+	C     Counters
 }
 
 // New returns an empty cache of geometry g in front of mem, carrying blocks stamps per line
@@ -105,6 +120,7 @@ func New(g Geometry, blocks int, mem Memory) *Cache {
 	if blocks > 0 {
 		c.data = make([]uint64, len(c.ways)*blocks)
 	}
+	c.snoop, _ = mem.(Snooper)
 	return c
 }
 
@@ -148,14 +164,18 @@ func (c *Cache) Access(l Line, write bool) (hit bool) {
 	if m := int(c.mru[si]); m < len(set) {
 		if x := &set[m]; x.line == l && x.valid {
 			x.lru = c.clock
-			x.dirty = x.dirty || write
+			if write && !x.dirty {
+				c.upgrade(x)
+			}
 			return true
 		}
 	}
 	for w := range set {
 		if x := &set[w]; x.line == l && x.valid {
 			x.lru = c.clock
-			x.dirty = x.dirty || write
+			if write && !x.dirty {
+				c.upgrade(x)
+			}
 			c.mru[si] = uint8(w)
 			return true
 		}
@@ -182,10 +202,51 @@ func (c *Cache) Access(l Line, write bool) (hit bool) {
 		c.C.Writebacks++
 		c.mem.WriteBack(x.line, data)
 	}
+	if x.valid && c.snoop != nil {
+		c.snoop.Evict(x.line)
+	}
 	c.mem.Fill(l, data)
 	*x = way{line: l, valid: true, dirty: write, lru: c.clock}
 	c.mru[si] = uint8(victim)
 	return false
+}
+
+// upgrade makes the clean way x dirty on a write hit, telling the snooper first.
+func (c *Cache) upgrade(x *way) {
+	if c.snoop != nil {
+		c.snoop.Upgrade(x.line)
+	}
+	x.dirty = true
+}
+
+// Demote makes line l clean without writing it back and, with invalidate, drops it from
+// the cache: what a coherence protocol does to a copy that another core's access
+// downgrades or invalidates (the caller moves the line's data, from Data, first). It calls
+// no Memory method, and returns whether l was cached and whether it was dirty.
+func (c *Cache) Demote(l Line, invalidate bool) (valid, dirty bool) {
+	for w, x := range c.set(l.N) {
+		if x.valid && x.line == l {
+			i := c.index(l.N, w)
+			c.ways[i].dirty = false
+			if invalidate {
+				c.ways[i] = way{}
+			}
+			return true, x.dirty
+		}
+	}
+	return false, false
+}
+
+// Lines yields every line the cache holds and whether it is dirty, in set and way order.
+// The cache must not change during the iteration.
+func (c *Cache) Lines() iter.Seq2[Line, bool] {
+	return func(yield func(Line, bool) bool) {
+		for _, x := range c.ways {
+			if x.valid && !yield(x.line, x.dirty) {
+				return
+			}
+		}
+	}
 }
 
 // Flush writes every dirty line back to memory, in set and way order, counting them in

@@ -116,7 +116,7 @@ func per(raw map[string]float64, num, den string) (float64, error) {
 	return n / d, nil
 }
 
-// Probes are the measurements, in the order they run. doc.go says which sim.CostModel
+// Probes are the measurements, in the order they run. doc.go says which cost.Model
 // field each value is meant for.
 var Probes = []Probe{
 	{Name: "copy", Doc: "page copy bandwidth", defs: []def{{

@@ -9,29 +9,29 @@
 // and does the arithmetic, so that a fake Runner tests the arithmetic and the file format
 // without timing anything.
 //
-// # The values, and the sim.CostModel fields they are meant for
+// # The values, and the cost.Model fields they set
 //
-// Linking these values to sim.CostModel is another step's work; this is what each is
-// measured to stand for (sim/cost.go names the fields):
+// File.Model (and LoadCosts, which reads the file that `vmsim run`, `sweep` and
+// `reproduce` take with --cost FILE) sets the fields of cost.Model from the medians, as
+// follows; a value of a name it does not know is an error.
 //
 //	page_copy_bytes_per_sec  B/s  4 KiB memcpy over 64 MiB, memory to memory.
 //	                              → CopyBytesPerSec; also LogBytesPerSec and
 //	                              RecoveryBytesPerSec (memory-to-memory by default) and
 //	                              CacheFlushLineNs (64 bytes at this bandwidth).
 //	minor_fault_ns           ns   the first write to a fresh anonymous page.
-//	                              → TrapNs as the price of a page fault not served from
-//	                              disk (page_faults), the part of TrapNs that prices
-//	                              first touches.
+//	                              → FaultNs, the price of a page fault not served from
+//	                              disk (page_faults).
 //	wp_trap_ns               ns   a write to a write-protected page: SIGSEGV, a handler
 //	                              mprotecting the page writable, the write retried.
-//	                              → TrapNs as the price of a protection event (traps:
+//	                              → TrapNs, the price of a protection event (traps:
 //	                              the first write of a page since its checkpoint, as
 //	                              remus and incremental count them), the cost the C
-//	                              library's wp mechanism pays per trap.
-//	mprotect_ns              ns   one mprotect of one page. → no field yet: the
-//	                              per-checkpoint cost of re-protecting (the planned
-//	                              per-checkpoint fixed costs; the wp mechanism makes one
-//	                              call per non-empty checkpoint).
+//	                              library's wp mechanism pays per trap; also RestartNs
+//	                              (a failure's handler entered).
+//	mprotect_ns              ns   one mprotect of one page. → MprotectNs: a
+//	                              checkpoint write-protects again every page a trap
+//	                              unprotected (traps × MprotectNs).
 //	durable_write_ns         ns   a 4 KiB write at a random offset and fdatasync.
 //	                              → DiskWriteNs; also PTPageWriteNs and CommitNs (each a
 //	                              page written durably by default).
@@ -39,14 +39,14 @@
 //	                              → DiskReadNs (left out, with a note, where the file
 //	                              system refuses O_DIRECT).
 //	cache_miss_ns            ns   a dependent load missing the caches less one hitting
-//	                              L1. → no field yet: the planned fill latency of a
-//	                              cache miss (AccessNs today includes the program's
-//	                              own misses).
+//	                              L1. → CacheMissNs, the fill latency of a cache miss
+//	                              (cache_misses).
 //	page_walk_ns             ns   a dependent load one line a page less the same packed
 //	                              64 lines a page: a TLB miss's page walk.
 //	                              → PageWalkNs.
 //
-// StorageBytesPerSec, BackupBytesPerSec, AccessNs and SweepPageNs are not measured here.
+// StorageBytesPerSec, BackupBytesPerSec, AccessNs and SweepPageNs are not measured here:
+// they keep their defaults (cost.Default).
 //
 // # The cost file
 //

@@ -55,10 +55,14 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 
 // registerCompletions makes shell completion offer the values of every enumerated flag
 // (vmsim completion bash|zsh|fish|powershell prints the script): the sim.Choices of run
-// and sweep and the schemes of reg, the trace formats, and sweep's --set/--base/--cost
+// and sweep, the values of the schemes' settings (scheme.Param.Choices) and the schemes of
+// reg, the trace formats, and sweep's --set/--base/--cost
 // keys and values.
 func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
 	fixed := map[string][]string{"scheme": reg.Names()}
+	for k, v := range paramValues(reg) {
+		fixed[k] = v
+	}
 	for k, v := range sim.Choices {
 		fixed[k] = v
 	}
@@ -68,9 +72,9 @@ func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
 		switch c.CommandPath() {
 		case "vmsim trace convert":
 			local["to"] = formatNames(traces.WriterFormats)
-			local["compress"] = []string{"none", "gzip", "zstd", "xz"}
+			local["compress"] = compressionNames(convertCompressions)
 		case "vmsim record":
-			local["compress"] = []string{"zstd", "none"}
+			local["compress"] = compressionNames(recordCompressions)
 		case "vmsim sweep":
 			local["set"] = nil
 			local["base"] = nil
@@ -149,6 +153,8 @@ type runOutput struct {
 	// TraceSHA256 is the sha256 of the trace's bytes as stored (compressed or not).
 	TraceSHA256  string `json:"trace_sha256"`
 	VMSimVersion string `json:"vmsim_version"`
+	// Cost is the modeled time, the baseline's and the overhead, with the cost set.
+	Cost *runCost `json:"cost"`
 }
 
 func (o runOutput) MarshalJSON() ([]byte, error) {
@@ -158,10 +164,11 @@ func (o runOutput) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	extra, err := json.Marshal(struct {
-		TraceFormat  string `json:"trace_format"`
-		TraceSHA256  string `json:"trace_sha256"`
-		VMSimVersion string `json:"vmsim_version"`
-	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion})
+		TraceFormat  string   `json:"trace_format"`
+		TraceSHA256  string   `json:"trace_sha256"`
+		VMSimVersion string   `json:"vmsim_version"`
+		Cost         *runCost `json:"cost"`
+	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion, o.Cost})
 	if err != nil {
 		return nil, err
 	}

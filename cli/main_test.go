@@ -108,7 +108,7 @@ func TestHelpDocumentsEverything(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		if !strings.Contains(out, c.Key) || !strings.Contains(out, c.Doc) {
 			t.Errorf("help lacks counter %s", c.Key)
 		}
@@ -128,7 +128,7 @@ func TestReadmeCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		row := "| `" + c.Key + "` | " + strings.ReplaceAll(c.Doc, "|", `\|`) + " |"
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README.md lacks the row %s", row)

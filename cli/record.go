@@ -15,11 +15,12 @@ import (
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/vgrecord"
 )
 
 func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, valgrind, compress, tracer string
-	var opt traces.RecordOptions
+	var opt vgrecord.RecordOptions
 	cmd := &cobra.Command{
 		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
 		Short: "Record a program's memory accesses under valgrind into a vmt trace",
@@ -29,7 +30,7 @@ the vmt writer: no temporary text file. OUT is written under a temporary name be
 and renamed when the recording is complete.
 
 The tool (--tracer) is vmsim's own vmtrace where it can be built, else valgrind's lackey
---trace-mem=yes. vmtrace (traces/vgtool/vmtrace.c in vmsim's source, embedded in the
+--trace-mem=yes. vmtrace (vgrecord/vgtool/vmtrace.c in vmsim's source, embedded in the
 binary) finds the same events as lackey and prints the same lines, but into a 1 MiB
 buffer written out in large pieces, where lackey makes one write(2) a line: several
 times faster. vmsim builds it on first use into the user's cache folder
@@ -65,6 +66,12 @@ each write, pwrite64, writev, pwritev, pwritev2, sendto or sendmsg an output rec
 the file descriptor as the channel and the call's result as the bytes, in the calling
 process's address space; other calls and failures are left out.
 
+Checkpoints: a program that calls the checkpoint library of vmsim's validate/ (ckpt.h,
+ckpt_checkpoint) issues a valgrind client request there, which vmtrace turns into a
+checkpoint record in its place among the accesses, so that vmsim run with --interval 0
+checkpoints the trace where the native program checkpointed (lackey ignores the
+request: no checkpoint records). Record with the library's mechanism none.
+
 Reproducibility: the vmt metadata records the program, its arguments, the options and
 the tool, but no time or process ids. valgrind lays memory out the same way at every
 run (no address randomization), and vmtrace gives every process the same 16 bytes where
@@ -99,15 +106,16 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			if opt.MaxRefs < 0 {
 				return fmt.Errorf("--max-refs %d: want 0 (no limit) or more", opt.MaxRefs)
 			}
-			if compress != "zstd" && compress != "none" {
-				return fmt.Errorf("--compress %q: want zstd or none", compress)
-			}
-			opt.Program, opt.Args, opt.Valgrind = args[0], args[1:], valgrind
-			version, err := traces.ValgrindVersion(valgrind)
+			comp, err := parseCompression(compress, recordCompressions)
 			if err != nil {
 				return err
 			}
-			for _, p := range append(traces.RemoveStaleRecordings(), removeStaleTemps(out)...) {
+			opt.Program, opt.Args, opt.Valgrind = args[0], args[1:], valgrind
+			version, err := vgrecord.ValgrindVersion(valgrind)
+			if err != nil {
+				return err
+			}
+			for _, p := range append(vgrecord.RemoveStaleRecordings(), removeStaleTemps(out)...) {
 				fmt.Fprintf(stderr, "vmsim: removed %s, left by a recording that was killed\n", p)
 			}
 			opt.Stdin, opt.Stdout, opt.Stderr = os.Stdin, stdout, stderr
@@ -120,14 +128,14 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			}
 			opt.Tracer = tracer
 			var tracerNote string
-			if opt, tracerNote, err = traces.ResolveTracer(opt); err != nil {
+			if opt, tracerNote, err = vgrecord.ResolveTracer(opt); err != nil {
 				return err
 			}
 			if tracerNote != "" {
 				fmt.Fprintf(stderr, "vmsim: %s\n", tracerNote)
 			}
 			tool := "valgrind lackey --trace-mem=yes"
-			if opt.Tracer == traces.TracerVMTrace {
+			if opt.Tracer == vgrecord.TracerVMTrace {
 				tool = "valgrind vmtrace (lackey's lines)"
 			}
 			if opt.Syscalls && opt.Children {
@@ -151,7 +159,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				stop()
 				<-recorded
 			})()
-			var res *traces.RecordResult
+			var res *vgrecord.RecordResult
 			// The temporary output is locked while the recording lives, so that another
 			// recording of OUT does not take it for a leftover.
 			unlock := func() {}
@@ -160,11 +168,11 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				if f, ok := w.(*atomicfile.File); ok {
 					unlock = lockTemp(f.TempName())
 				}
-				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: compress == "zstd", Meta: meta})
+				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: comp == traces.Zstd, Meta: meta})
 				if err != nil {
 					return err
 				}
-				res, err = traces.RecordProgram(ctx, vw, opt)
+				res, err = vgrecord.RecordProgram(ctx, vw, opt)
 				markRecorded()
 				if err != nil {
 					return err
@@ -192,6 +200,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			if opt.Syscalls {
 				io = fmt.Sprintf(" and %d I/O records", res.IO)
 			}
+			if res.Checkpoints > 0 {
+				io += fmt.Sprintf(" and %d checkpoint records (the program's ckpt_checkpoint calls)", res.Checkpoints)
+			}
 			fmt.Fprintf(stderr, "vmsim: recorded %d accesses%s from %d process(es) into %s%s\n", res.Accesses, io, len(res.Processes)+boolInt(!opt.Children), out, note)
 			if opt.Children {
 				for _, p := range res.Processes {
@@ -217,7 +228,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
-	f.StringVar(&tracer, "tracer", traces.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")
+	f.StringVar(&tracer, "tracer", vgrecord.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")
 	return cmd
 }
 
@@ -239,11 +250,11 @@ func isTerminal(w io.Writer) bool {
 }
 
 // reportExecs says on w when the traced program executed another one.
-func reportExecs(w io.Writer, program string, res *traces.RecordResult) {
+func reportExecs(w io.Writer, program string, res *vgrecord.RecordResult) {
 	if res.UntracedExec {
 		fmt.Fprintf(w, "vmsim: warning: %s executed another program (a shell wrapper in front of the real one?), which valgrind does not follow without --children: the trace holds only the accesses made before the exec. Record the real program directly, or use --children.\n", program)
 	}
-	first := map[int]traces.TracedProcess{}
+	first := map[int]vgrecord.TracedProcess{}
 	for _, p := range res.Processes {
 		if q, ok := first[p.PID]; ok {
 			fmt.Fprintf(w, "vmsim: note: pid %d executed another program: %s (address space %d) became %s (address space %d)\n", p.PID, q.Command, q.ASID, p.Command, p.ASID)
@@ -262,7 +273,7 @@ func (e programExit) Error() string {
 
 // programStatus is the error that makes vmsim exit as the recorded program did: with its
 // status, or with 128+N when signal N killed it, as a shell does.
-func programStatus(program string, res *traces.RecordResult) error {
+func programStatus(program string, res *vgrecord.RecordResult) error {
 	switch {
 	case res.Truncated || res.ExitCode == 0:
 		return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/vgrecord"
 )
 
 // needVMTrace skips a test that needs the vmtrace tracer (--children does) where it
@@ -22,7 +23,7 @@ import (
 func needVMTrace(t *testing.T) {
 	t.Helper()
 	needValgrind(t)
-	if _, err := traces.BuildVMTrace(""); err != nil {
+	if _, err := vgrecord.BuildVMTrace(""); err != nil {
 		t.Skipf("vmtrace cannot be built here: %v", err)
 	}
 }

@@ -5,34 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/vmsim/vmsim/builtin"
+	"github.com/vmsim/vmsim/internal/minescheme"
 	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/snaplog"
 )
 
-// mineRegistry returns a new registry of the built-in schemes and "mine": snaplog under
-// another name, with its setting and counters renamed (--mine-header; mine_snapshots,
-// ...), as a scheme of another module brings its own.
-func mineRegistry() *scheme.Registry {
-	reg := builtin.NewRegistry()
-	info := snaplog.Info()
-	info.Name, info.Doc = "mine", "a test's own scheme"
-	info.Params = []scheme.Param{{Name: "mine-header", Default: "24", Doc: "bytes of a log entry's header"}}
-	info.Counters = slices.Clone(info.Counters)
-	for i := range info.Counters {
-		info.Counters[i].Key = "mine_" + info.Counters[i].Key
-	}
-	newLog := snaplog.Info().New
-	info.New = func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
-		return newLog(m, scheme.Params{"log-header": p["mine-header"]})
-	}
-	reg.Register(info)
-	return reg
-}
+// mineRegistry returns a new registry of the built-in schemes and "mine", a scheme with
+// settings and counters of its own (--mine-header; mine_snapshots, ...).
+func mineRegistry() *scheme.Registry { return minescheme.Registry() }
 
 // TestMainWithARegistry: Main runs every command on the schemes of the registry it is
 // given, a registry the test makes and throws away: vmsim schemes lists the test's scheme,

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/reproduce"
-	"github.com/vmsim/vmsim/sweep"
 )
 
 // version is vmsim's version, written into the results it produces.
@@ -24,6 +23,7 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var which string
 	var cache string
 	var warmup int64
+	var calibration string
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
@@ -56,6 +56,27 @@ behind the same cache as the baseline), into DIR/compare:
 
 --study all (the default) runs both (a few minutes on 2 cores).
 
+--study validation: the model's predictions checked against real checkpointing on this
+machine, into DIR/validation. It builds validate/'s C checkpointing library and four
+programs (stencil, sort, kvstore, stream) with gcc, runs each natively under the library's
+mechanisms wp and full (and softdirty where the kernel has soft-dirty bits) with a
+checkpoint every K iterations over three decades of K, repeated, and measures the
+overhead; records the same runs under valgrind with vmsim's tool (their checkpoint calls
+become checkpoint records); and has vmsim predict the overhead of remus and incremental
+(for wp) and shadow (for full) with this machine's costs, measured as it goes (calibrate's
+copy and trap probes, run before each program's native runs) or taken from --calibration
+FILE (a vmsim calibrate file):
+
+  validation.csv    program,mechanism,scheme,interval,measured_overhead,
+                    measured_spread,modeled_overhead
+  validation.*      predicted against measured overhead, log-log, with y = x
+  calibration.json  the costs used
+  README.md         every point's error, the median absolute relative error per mechanism
+
+It needs gcc (or cc) and valgrind with its tool headers (Debian: valgrind), and is skipped
+with a message without them. --cost does not apply to it (its costs are this machine's).
+About 8 minutes on a shared 2-core machine. Not part of --study all.
+
 --long runs the long study instead: it records a fixed set of programs (gzip and GNU sort
 on generated inputs, >= 10^9 accesses each, and a data-only recording of gzip) with
 vmsim record into --cache (default ~/.cache/vmsim/long), reusing a recording whose
@@ -79,13 +100,9 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
 			}
-			var m map[string]any
-			if err := applyKV(&m, costs); err != nil {
-				return fmt.Errorf("--cost: %w", err)
-			}
-			model, err := sweep.CostModel(m)
+			model, err := costSet(costs)
 			if err != nil {
-				return fmt.Errorf("--cost: %w", err)
+				return err
 			}
 			command := "vmsim reproduce"
 			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
@@ -102,6 +119,7 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
 				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version, Study: which,
+				Calibration: calibration, Log: stderr,
 			})
 		},
 	}
@@ -109,11 +127,12 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
 	f.BoolVar(&resume, "resume", false, "keep the points of an interrupted run (DIR/data/*.partial) and those already in DIR/data")
-	f.StringVar(&which, "study", "all", "all|paper|compare: the paper's study (DIR), the comparative study (DIR/compare), or both")
+	f.StringVar(&which, "study", "all", "all|paper|compare|validation: the paper's study (DIR), the comparative study (DIR/compare), both, or the model checked against real checkpointing (DIR/validation)")
+	f.StringVar(&calibration, "calibration", "", "validation study: take this machine's costs from FILE (written by vmsim calibrate) instead of measuring them")
 	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
 	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
 	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
-	f.StringArrayVar(&costs, "cost", nil, "set a cost of the model: KEY=V (repeatable; see vmsim sweep --help)")
+	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	return cmd
 }
 

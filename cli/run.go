@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,14 +15,17 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/sweep"
 	"github.com/vmsim/vmsim/traces"
 )
 
 func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
-	var asJSON, check bool
+	var asJSON, check, noBaseline bool
+	var costs []string
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
 		Short: "Replay a memory trace through the emulated MMU and print exact counts",
@@ -29,6 +33,10 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Params = schemeParams(cmd.Flags(), reg)
+			set, err := costSet(costs)
+			if err != nil {
+				return err
+			}
 			format, err := traces.ParseFormat(cfg.Format)
 			if err != nil {
 				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
@@ -109,14 +117,35 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			warnRun(stderr, res)
+			rc := &runCost{Set: set}
+			if noBaseline || cfg.Trace == "-" {
+				if !noBaseline {
+					fmt.Fprintf(stderr, "vmsim: note: standard input is read once: no baseline run, so no overhead (give the trace as a file, or --no-baseline)\n")
+				}
+				t := set.Model.Time(res.Stats, res.Config)
+				rc.Time = &t
+			} else {
+				base, err := sweep.RunBaseline(res.Config, reg, func() (traces.Reader, error) {
+					f, err := openFile()
+					if err != nil {
+						return nil, err
+					}
+					return f, nil
+				})
+				if err != nil {
+					return fmt.Errorf("the baseline (scheme none on the same trace and machine, without checkpoints or failures): %w", err)
+				}
+				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
+				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
+			}
 			if asJSON {
 				finishHash()
-				out, err := marshalRun(res, detected, hash)
+				out, err := marshalRun(res, detected, hash, rc)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "%s\n", out)
-			} else if err := printTable(stdout, res); err != nil {
+			} else if err := printTable(stdout, res, rc); err != nil {
 				return err
 			}
 			if res.Stats.VerifyMismatches > 0 {
@@ -128,18 +157,20 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ...} instead of a table`)
+	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ..., "cost": ...} instead of a table`)
+	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
+	f.BoolVar(&noBaseline, "no-baseline", false, "do not run the baseline (scheme none on the same trace and machine) for the overhead: report the modeled time only (one pass over the trace instead of two)")
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+" (see 'vmsim schemes')")
-	f.StringVar(&cfg.Memory, "memory", cfg.Memory, choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk"))
-	f.StringVar(&cfg.Cow, "cow", cfg.Cow, choices("cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
+	f.StringVar((*string)(&cfg.Memory), "memory", string(cfg.Memory), choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk (dualmap); for the other schemes volatile memory matters only to --failure crash, and is refused without it"))
+	f.StringVar(&cfg.Cow, "cow", cfg.Cow, paramChoices(reg, "cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
 	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames, for the schemes that page; 0 for unlimited")
-	f.StringVar(&cfg.Replace, "replace", cfg.Replace, choices("replace", "replacement policy with finite frames (opt reads the trace twice)"))
+	f.StringVar(&cfg.Replace, "replace", cfg.Replace, paramChoices(reg, "replace", "replacement policy with finite frames (opt reads the trace twice)"))
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for --replace random and --mtbf")
-	f.StringVar(&cfg.Steal, "steal", cfg.Steal, choices("steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
-	f.StringVar(&cfg.Initial, "initial", cfg.Initial, choices("initial", "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)"))
+	f.StringVar(&cfg.Steal, "steal", cfg.Steal, paramChoices(reg, "steal", "when stealing a frame, prefer frames holding obsolete versions, or follow the policy strictly"))
+	f.StringVar(&cfg.Initial, "initial", cfg.Initial, paramChoices(reg, "initial", "a page's first touch reads its initial image from disk (one disk read) or zero-fills it (no I/O)"))
 	f.IntVar(&cfg.VBits, "vbits", cfg.VBits, "bits k of dualmap's checkpoint numbers V and v (1..31); V cycles through 1..2^k-1")
-	f.StringVar(&cfg.Scope, "scope", cfg.Scope, choices("scope", "checkpoint domain: the whole system, or each address space"))
-	f.Uint64Var(&cfg.PTEBytes, "pte-bytes", cfg.PTEBytes, "bytes per PTE; a page-table page holds page-size/pte-bytes PTEs")
+	f.StringVar((*string)(&cfg.Scope), "scope", string(cfg.Scope), choices("scope", "checkpoint domain: the whole system, or each address space"))
+	f.Uint64Var(&cfg.PTEBytes, "pte-bytes", cfg.PTEBytes, "bytes per PTE; a page-table page holds page-size/pte-bytes PTEs (dualmap with --memory volatile, whose checkpoints write page-table pages)")
 	f.Uint64Var(&cfg.PageSize, "page-size", cfg.PageSize, "page size in bytes, a power of two")
 	f.StringVar(&cfg.Format, "format", cfg.Format, choices("format", "trace format; auto sniffs it from the content"))
 	f.BoolVar(&cfg.IgnoreSize, "ignore-size", cfg.IgnoreSize, "an access touches only the page of its address, not every page it overlaps")
@@ -148,8 +179,8 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses, at least 1 (with --seed); 0 for none")
-	f.StringVar(&cfg.Failure, "failure", cfg.Failure, choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
-	f.StringVar(&cfg.IO, "io", cfg.IO, choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
+	f.StringVar((*string)(&cfg.Failure), "failure", string(cfg.Failure), choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
+	f.StringVar((*string)(&cfg.IO), "io", string(cfg.IO), choices("io", "I/O records of the trace: none sends outputs at once and repeats outputs and inputs in replays; hold holds outputs until the domain's next checkpoint commits and logs inputs so that replays receive them again"))
 	f.BoolVar(&cfg.Verify, "verify", cfg.Verify, "check every read and every recovery against an independent golden model; exit 1 on a mismatch")
 	f.Uint64Var(&cfg.VerifyBlock, "verify-block", cfg.VerifyBlock, "block size in bytes that --verify tracks")
 	f.BoolVar(&check, "check", false, "after every access, I/O record, checkpoint, failure, recovery and replayed record, check the scheme's and the driver's invariants from scratch; stop with an error (exit 2) naming the event and the access at the first one broken (slow: for debugging; the counts are the same)")
@@ -157,10 +188,10 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.Var((*byteSize)(&cfg.CacheSize), "cache-size", "write-back cache capacity in bytes, with an optional K, M or G suffix; 0 for no cache (every store reaches memory)")
 	f.IntVar(&cfg.CacheWays, "cache-ways", cfg.CacheWays, "cache associativity (LRU within a set)")
 	f.Uint64Var(&cfg.CacheLine, "cache-line", cfg.CacheLine, "cache line size in bytes, a power of two")
-	f.StringVar(&cfg.CacheFlush, "cache-flush", cfg.CacheFlush, choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
+	f.StringVar((*string)(&cfg.CacheFlush), "cache-flush", string(cfg.CacheFlush), choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
-	f.StringVar(&cfg.TLBCheckpoint, "tlb-checkpoint", cfg.TLBCheckpoint, choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
+	f.StringVar((*string)(&cfg.TLBCheckpoint), "tlb-checkpoint", string(cfg.TLBCheckpoint), choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
 	addSchemeParams(f, reg)
 	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error (exit 2) when the trace touches more than this many distinct pages (0: no limit); the default, 2^25, keeps a run within a few GiB; with --verify, which costs about 56 bytes more a page per --verify-block in a page, the default shrinks to fit 12 GiB (about 3.3 M pages at 4 KiB pages and 64-byte blocks)")
 	return cmd
@@ -176,12 +207,51 @@ func warnRun(w io.Writer, res *sim.Result) {
 }
 
 // marshalRun is run --json's output.
-func marshalRun(res *sim.Result, format traces.Format, hash *traceHash) ([]byte, error) {
+func marshalRun(res *sim.Result, format traces.Format, hash *traceHash, rc *runCost) ([]byte, error) {
 	sum, err := hash.wait()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version})
+	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version, Cost: rc})
+}
+
+// runCost is run's modeled time: the "cost" object of --json, and the lines after the
+// table.
+type runCost struct {
+	Set cost.Set `json:"set"` // the cost set used
+	// Time is the run's modeled time: as the overhead rule charges it against the
+	// baseline (cost.Compare), or, without a baseline, the model's (cost.Model.Time).
+	Time *cost.Breakdown `json:"time"`
+	// Baseline is the baseline's modeled time, and Overhead the overhead by the rule;
+	// null without a baseline (--no-baseline, or a trace on standard input).
+	Baseline *cost.Breakdown `json:"baseline"`
+	Overhead *float64        `json:"overhead"`
+}
+
+// print writes the modeled times and the overhead as text.
+func (rc *runCost) print(w io.Writer) {
+	fmt.Fprintf(w, "modeled time %s (cost set %s)\n", fmtNs(rc.Time.Total), rc.Set.Name)
+	if rc.Baseline != nil {
+		fmt.Fprintf(w, "baseline (none) %s\noverhead %.4g%%\n", fmtNs(rc.Baseline.Total), 100**rc.Overhead)
+	} else {
+		fmt.Fprintf(w, "no baseline, no overhead\n")
+	}
+	if rc.Time.OutputWait > 0 {
+		fmt.Fprintf(w, "output commit wait %s in all\n", fmtNs(rc.Time.OutputWait))
+	}
+}
+
+// fmtNs writes nanoseconds with a unit that keeps 4 significant digits readable.
+func fmtNs(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.4g s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.4g ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.4g µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.4g ns", ns)
 }
 
 // progressFile is a trace counted by a progress line that still closes, and seeks in,
@@ -207,6 +277,28 @@ func choices(name, help string) string {
 	return fmt.Sprintf("%s (%s)", help, strings.Join(sim.Choices[name], "|"))
 }
 
+// paramChoices is choices for a setting the driver passes on to the schemes of reg that
+// declare it (sim.MachineParams): its values are theirs (scheme.Param.Choices).
+func paramChoices(reg *scheme.Registry, name, help string) string {
+	return fmt.Sprintf("%s (%s)", help, strings.Join(paramValues(reg)[name], "|"))
+}
+
+// paramValues returns the values of the settings of reg's schemes that take one of a few
+// (scheme.Param.Choices), by name, each value once, in the order the schemes give them.
+func paramValues(reg *scheme.Registry) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range reg.All() {
+		for _, p := range s.Params {
+			for _, c := range p.Choices {
+				if !slices.Contains(out[p.Name], c) {
+					out[p.Name] = append(out[p.Name], c)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func runLong() string {
 	var b strings.Builder
 	b.WriteString(`Replay TRACE (or, with no argument, a small real trace embedded in vmsim) through the
@@ -215,7 +307,9 @@ emulated MMU and print exact counts.
 TRACE is a file in the rw, lackey, din (Dinero), pin (pinatrace), champsim,
 champsim-cloudsuite or vmt format, plain or compressed with gzip, zstd or xz (the
 compression is detected from the content, and the format too with --format auto); "-" is
-standard input. An access of size s at address a touches every page overlapping [a, a+s)
+standard input. A directory is a drmemtrace trace (DynamoRIO's, one file a thread; a .zip
+file is one thread's): its threads replay interleaved as the trace orders them, each
+fetched instruction, load and store an access, read as a stream. An access of size s at address a touches every page overlapping [a, a+s)
 unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just after access
 N, as vmsim trace head numbers them). Progress shows on a terminal only.
 
@@ -234,18 +328,27 @@ default, here as in a sweep, so a flag repeating its default is accepted.
 Counters (all totals over the run):
 `)
 	w := 0
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		w = max(w, len(c.Key))
 	}
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		fmt.Fprintf(&b, "  %-*s  %s\n", w, c.Key, c.Doc)
 	}
 	b.WriteString(`
+After the counters, run prints the modeled time of the run by the cost model (docs/counters.md,
+"Cost model"; --cost FILE and --cost KEY=V set its values, as for vmsim sweep), the
+modeled time of its baseline, scheme none on the same trace, machine, paging and cache
+without checkpoints or failures (a second pass over the trace; --no-baseline skips it, and
+a trace on standard input, read once, has none), and the overhead by the overhead rule:
+every term of the run's time charged at least the baseline's, so never negative. With
+--json these are the "cost" object: "set" (the cost set's name and values), "time" and
+"baseline" (each term in ns) and "overhead" (null without a baseline).
+
 Exit status: 0 on success, 1 when --verify found a mismatch, 2 for a usage error or bad input.`)
 	return b.String()
 }
 
-func printTable(w io.Writer, res *sim.Result) error {
+func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
 	c := res.Config
 	frames := "unlimited"
 	if c.Frames > 0 {
@@ -274,5 +377,9 @@ func printTable(w io.Writer, res *sim.Result) error {
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	rc.print(w)
+	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,9 @@ that only some schemes model and it does ("models": --frames, --replace, --steal
 --initial for the schemes that page, --vbits and --cow for virtual checkpoints, --granule
 for block-granular schemes, --tlb-checkpoint for those that write-protect through the
 translation; given to a scheme that does not model them, they are a usage error), its own
-settings (flags of 'vmsim run', keys of sweep's --set) and its own counters (under "scheme"
-in a run's stats). Every scheme also reports the common counters listed by 'vmsim run
+settings (flags of 'vmsim run', keys of sweep's --set; --pte-bytes, dualmap's with volatile
+memory, has the sweep key pte_bytes) and its own counters (under "scheme" in a run's
+stats). Every scheme also reports the common counters listed by 'vmsim run
 --help'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,13 +53,21 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 			rec = append(rec, "none (keeps no checkpoints)")
 		}
 		fmt.Fprintf(&b, "%s\n  %s\n  level: %s; recovers: %s\n", s.Name, s.Doc, s.Level, strings.Join(rec, ", "))
-		if set := sim.SchemeSettings(s); len(set) > 0 {
-			fmt.Fprintf(&b, "  models: %s\n", strings.Join(set, ", "))
+		models := sim.SchemeSettings(s)
+		if len(models) > 0 {
+			fmt.Fprintf(&b, "  models: %s\n", strings.Join(models, ", "))
 		}
 		for _, p := range s.Params {
-			fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+			switch {
+			case slices.Contains(models, "--"+p.Name):
+				// Listed under models.
+			case slices.Contains(sim.MachineParams(), p.Name):
+				fmt.Fprintf(&b, "  --%s (default %s; sweep key %s): %s\n", p.Name, p.Default, strings.ReplaceAll(p.Name, "-", "_"), p.Doc)
+			default:
+				fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+			}
 		}
-		for _, c := range s.Counters {
+		for _, c := range s.OwnDefs() {
 			fmt.Fprintf(&b, "  counter %s: %s\n", c.Key, c.Doc)
 		}
 	}
@@ -65,14 +75,19 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 	return err
 }
 
-// addSchemeParams adds a flag for the own setting of every scheme of reg, once per name.
+// addSchemeParams adds a flag for the own setting of every scheme of reg, once per name;
+// the paging settings the driver passes on (sim.MachineParams) are flags of run already.
 func addSchemeParams(f *pflag.FlagSet, reg *scheme.Registry) {
 	seen := map[string][]string{}
 	docs := map[string]string{}
 	defs := map[string]string{}
 	var order []string
+	machine := sim.MachineParams()
 	for _, s := range reg.All() {
 		for _, p := range s.Params {
+			if slices.Contains(machine, p.Name) {
+				continue
+			}
 			if _, ok := seen[p.Name]; !ok {
 				order = append(order, p.Name)
 				docs[p.Name], defs[p.Name] = p.Doc, p.Default
@@ -91,7 +106,7 @@ func addSchemeParams(f *pflag.FlagSet, reg *scheme.Registry) {
 // schemeParams returns the schemes' own settings the user set on the command line.
 func schemeParams(f *pflag.FlagSet, reg *scheme.Registry) map[string]string {
 	var out map[string]string
-	for _, name := range reg.ParamNames() {
+	for _, name := range sim.OwnParamNames(reg) {
 		if fl := f.Lookup(name); fl != nil && fl.Changed {
 			if out == nil {
 				out = map[string]string{}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -32,7 +32,7 @@ func (sf *specFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&sf.trs, "trace", nil, "a trace: a file, corpus:NAME, or corpus (repeatable)")
 	f.StringArrayVar(&sf.sets, "set", nil, "vary a setting: KEY=V1,V2,... (repeatable)")
 	f.StringArrayVar(&sf.bases, "base", nil, "fix a setting for every point: KEY=V (repeatable)")
-	f.StringArrayVar(&sf.costs, "cost", nil, "set a cost: KEY=V (repeatable)")
+	f.StringArrayVar(&sf.costs, "cost", nil, costFlagHelp)
 }
 
 // args returns the flags as arguments that give the same experiment.
@@ -53,20 +53,30 @@ func (sf *specFlags) args() []string {
 }
 
 // points reads the experiment and expands it into its points and cost model.
-func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
+func (sf *specFlags) points() ([]sweep.Point, cost.Set, error) {
 	spec := &sweep.Spec{Registry: sf.reg}
 	if sf.specPath != "" {
 		var err error
 		if spec, err = sweep.ReadSpecIn(sf.specPath, sf.reg); err != nil {
-			return nil, sim.CostModel{}, err
+			return nil, cost.Set{}, err
 		}
 	}
 	spec.Traces = append(spec.Traces, sf.trs...)
 	if err := applyKV(&spec.Base, sf.bases); err != nil {
-		return nil, sim.CostModel{}, fmt.Errorf("--base: %w", err)
+		return nil, cost.Set{}, fmt.Errorf("--base: %w", err)
 	}
-	if err := applyKV(&spec.Costs, sf.costs); err != nil {
-		return nil, sim.CostModel{}, fmt.Errorf("--cost: %w", err)
+	base, kvs, err := splitCostFlags(sf.costs)
+	if err != nil {
+		return nil, cost.Set{}, err
+	}
+	if base != nil {
+		spec.CostBase = base
+	}
+	if spec.Costs == nil && len(kvs) > 0 {
+		spec.Costs = map[string]any{}
+	}
+	for k, v := range kvs {
+		spec.Costs[k] = v
 	}
 	if spec.Vary == nil {
 		spec.Vary = map[string][]any{}
@@ -74,7 +84,7 @@ func (sf *specFlags) points() ([]sweep.Point, sim.CostModel, error) {
 	for _, s := range sf.sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
-			return nil, sim.CostModel{}, fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
+			return nil, cost.Set{}, fmt.Errorf("--set %q: want KEY=V1,V2,...", s)
 		}
 		for _, x := range strings.Split(v, ",") {
 			spec.Vary[k] = append(spec.Vary[k], parseValue(x))
@@ -95,31 +105,38 @@ func newSweepCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command 
 each point an independent run of vmsim run, plus a run of scheme none with the same trace
 and paging settings (no checkpoints, no failures: it ignores the trace's fail records) as
 its baseline. For each point the results hold the full configuration, every counter, the
-modeled time by the cost model (split by cause), the baseline's, and overhead = time /
-baseline time - 1. A JSON line is vmsim run --json's object with id, trace_sha256,
-vmsim_version, cost, baseline and overhead. The CSV's columns, each name once, are id,
-trace_sha256, vmsim_version, the config's and the counters' JSON keys (scheme is the
-configured scheme), the schemes' own counters as scheme_KEY (a column for each key of a
-registered scheme's counters, empty in a row whose scheme lacks it), the times as cost_*
-and baseline_*, and overhead.
+cost set (its name and every value), the modeled time by the cost model (split by cause),
+the baseline's, and overhead = time / baseline time - 1, by the overhead rule: every term
+of the point's time is charged at least the baseline's, so that first-touch faults, paging
+I/O and the program's own cache misses count the same on both sides, and an overhead is
+never negative (docs/counters.md, "Overhead: the rule"). A JSON line is vmsim run --json's
+config and stats with id, trace_sha256, vmsim_version, cost_set, cost, baseline and
+overhead. The CSV's columns, each name once, are id, trace_sha256, vmsim_version, the
+config's and the counters' JSON keys (scheme is the configured scheme), the schemes' own
+counters as scheme_KEY (a column for each key of a registered scheme's counters, empty in
+a row whose scheme lacks it), the cost set as cost_set (its name) and model_KEY (each
+value), the times as cost_* and baseline_*, and overhead.
 
 The experiment comes from a YAML file (--spec) and/or flags:
 
   traces: [corpus, my.trace.gz]      # files, corpus:NAME, or corpus for the bundled corpus
   base:  {initial: zero, page_size: 4096}           # settings for every point
   vary:  {interval: [1000, 100000], memory: [nonvolatile, volatile]}
-  costs: {disk_write_ns: 100000}                    # cost model overrides
+  costs: {disk_write_ns: 100000}                    # cost model values
 
 Keys are those of vmsim run --json's "config" (and schemes' own settings, as
 --copy-rate's copy-rate) and, for costs: ` + costKeys() + `.
---set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost. Keys are
+--set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost, and
+--cost FILE takes the costs of a cost file (vmsim calibrate's, or a JSON object of cost
+keys and numbers; an unknown key is an error naming the file and the key), which KEY=V
+values and costs: then modify. Keys are
 case-sensitive, null is not a value (leave a key out for its default), and a spec file is
 one YAML document: anything else is an error naming the file and line.
 
 Results go to --csv and/or --jsonl, one line a point, in point order. A point already in
 an output file (same configuration and cost model) is not run again: rerun the same
 command to resume an interrupted sweep. A point's identity is the vmsim version, the
-SHA-256 of its trace file's content, its full configuration and the cost model: a trace
+SHA-256 of its trace file's content, its full configuration and the cost set: a trace
 replaced by another under the same name runs again. An output file is locked while a
 sweep writes it (a second sweep on it stops with a message), and a file that holds
 anything but results of this vmsim is refused, untouched, as is one with a line for a
@@ -350,12 +367,7 @@ and --mem values other than letters, digits and _.:+=,@/%-.`,
 
 // costKeys lists the cost model's keys, in the order of its fields.
 func costKeys() string {
-	t := reflect.TypeOf(sim.CostModel{})
-	keys := make([]string, t.NumField())
-	for i := range keys {
-		keys[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
-	}
-	return strings.Join(keys, ", ")
+	return strings.Join(cost.Keys(), ", ")
 }
 
 // parseValue reads a flag value as JSON when it is a number, a boolean or a list, and as

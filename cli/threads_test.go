@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,6 +170,8 @@ func TestTraceDrmemtraceBadInput(t *testing.T) {
 			for _, args := range [][]string{
 				{"trace", "stats", "--format", "drmemtrace", dir},
 				{"trace", "head", dir},
+				{"run", "--scheme", "none", dir},
+				{"run", "--format", "drmemtrace", "--scheme", "undo", "--interval", "1", "--json", dir},
 				{"trace", "convert", dir, filepath.Join(t.TempDir(), "out.vmt")},
 			} {
 				code, out, stderr := runCLI(args...)
@@ -214,6 +217,129 @@ func TestTraceStatsDrmemtraceSample(t *testing.T) {
 		"│ fetches            │           15885247 │", "│ threads            │                 21 │"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats lack %q:\n%s", want, out)
+		}
+	}
+}
+
+// runJSON runs vmsim run --json with args and returns its stats and trace fields.
+func runJSON(t *testing.T, args ...string) (stats map[string]int64, format, sha string) {
+	t.Helper()
+	code, out, stderr := runCLI(append([]string{"run", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	var r struct {
+		Stats  map[string]any `json:"stats"`
+		Format string         `json:"trace_format"`
+		SHA    string         `json:"trace_sha256"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	stats = map[string]int64{}
+	for k, v := range r.Stats {
+		if f, ok := v.(float64); ok {
+			stats[k] = int64(f)
+		}
+	}
+	return stats, r.Format, r.SHA
+}
+
+// TestRunDrmemtrace runs a drmemtrace directory (detected, or --format drmemtrace; the
+// directory or its trace/) through two schemes: every fetch, load and store is a ref
+// (refs = fetches + loads + stores; reads = fetches + loads), the threads interleaved
+// as the trace orders them, and the trace's hash is HashDrmemtrace's.
+func TestRunDrmemtrace(t *testing.T) {
+	dir := drDir(t)
+	sha, err := traces.HashDrmemtrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want map[string]int64
+	}{
+		{"none", []string{"--scheme", "none", dir}, map[string]int64{"refs": 4, "reads": 3, "writes": 1, "pages_touched": 3, "pages_written": 1}},
+		{"none, trace/, asked for", []string{"--scheme", "none", "--format", "drmemtrace", filepath.Join(dir, "trace")}, map[string]int64{"refs": 4, "reads": 3, "writes": 1}},
+		// Accesses 1 and 2 are thread 42's reads, 3 and 4 thread 41's fetch and write:
+		// a failure after access 4 replays the fetch and the write since the checkpoint
+		// after access 2; the checkpoint due at access 4 follows the replay.
+		{"undo, a failure", []string{"--scheme", "undo", "--interval", "2", "--fail-at", "4", "--verify", dir},
+			map[string]int64{"refs": 4, "reads": 3, "writes": 1, "checkpoints": 2, "rollbacks": 1, "replayed_refs": 2, "verify_mismatches": 0}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stats, format, gotSHA := runJSON(t, tt.args...)
+			for k, v := range tt.want {
+				if stats[k] != v {
+					t.Errorf("%s = %d, want %d", k, stats[k], v)
+				}
+			}
+			if format != "drmemtrace" {
+				t.Errorf("trace_format %q", format)
+			}
+			if tt.args[len(tt.args)-1] == dir && gotSHA != sha {
+				t.Errorf("trace_sha256 %s, want %s", gotSHA, sha)
+			}
+		})
+	}
+}
+
+// TestRunDrmemtraceSample runs the drmemtrace sample directory through none and undo:
+// refs are basic_counts' loads + stores + fetched instructions, reads its loads and
+// fetched instructions, writes its stores.
+func TestRunDrmemtraceSample(t *testing.T) {
+	if _, err := os.Stat(drSampleDir); err != nil {
+		t.Skipf("the drmemtrace sample is absent (%v)", err)
+	}
+	const loads, stores, fetches = 15_219_806, 17_411_738, 15_885_247
+	for _, args := range [][]string{
+		{"--scheme", "none", drSampleDir},
+		{"--scheme", "undo", "--interval", "1000000", "--format", "drmemtrace", drSampleDir},
+	} {
+		t.Run(args[1], func(t *testing.T) {
+			stats, _, _ := runJSON(t, args...)
+			for k, v := range map[string]int64{"refs": loads + stores + fetches, "reads": loads + fetches, "writes": stores} {
+				if stats[k] != v {
+					t.Errorf("%s = %d, want %d", k, stats[k], v)
+				}
+			}
+			if args[1] == "undo" && stats["checkpoints"] != 48 {
+				t.Errorf("checkpoints = %d, want 48 (one every 10^6 of 48,516,791 accesses)", stats["checkpoints"])
+			}
+		})
+	}
+}
+
+// TestTraceStatsCPUs checks that trace stats lists the cpus each thread of a drmemtrace
+// trace ran on, by its cpu markers (a segment's, and one inside a segment).
+func TestTraceStatsCPUs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "trace")
+	os.MkdirAll(dir, 0o755)
+	writeZip(t, filepath.Join(dir, "a.41.trace.zip"), drThreadFile(41, 200, drRec(10, 4, 0x400000), drRec(28, 3, 6), drRec(28, 3, 3), drRec(1, 8, 0x1000)))
+	writeZip(t, filepath.Join(dir, "a.42.trace.zip"), drThreadFile(42, 100, drRec(0, 8, 0x1000)))
+	code, out, stderr := runCLI("trace", "stats", "--json", dir)
+	var s struct {
+		CPUs map[string][]int `json:"thread_cpus"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil {
+		t.Fatalf("stats: exit %d, %v\n%s%s", code, err, out, stderr)
+	}
+	if len(s.CPUs) != 2 || !slices.Equal(s.CPUs["41"], []int{1, 3, 6}) || !slices.Equal(s.CPUs["42"], []int{1}) {
+		t.Errorf("thread_cpus %v, want 41: [1 3 6], 42: [1]", s.CPUs)
+	}
+	code, out, _ = runCLI("trace", "stats", dir)
+	for _, want := range []string{"cpus per thread (drmemtrace's cpu markers)", "│     41 │    3 │ 1,3,6 │", "│     42 │    1 │ 1     │"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("stats table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, tt := range []struct {
+		cpus []int
+		want string
+	}{{nil, "none"}, {[]int{-1}, "-1"}, {[]int{0, 1, 2, 3, 7}, "0-3,7"}, {[]int{1, 3, 4}, "1,3-4"}, {[]int{-1, 0, 1}, "-1,0-1"}} {
+		if got := cpuRanges(tt.cpus); got != tt.want {
+			t.Errorf("cpuRanges(%v) = %q, want %q", tt.cpus, got, tt.want)
 		}
 	}
 }

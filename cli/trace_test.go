@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/vgrecord"
 )
 
 // TestConvertRoundTrips converts a trace of each text format to vmt and back, through
@@ -188,7 +189,7 @@ func TestRecord(t *testing.T) {
 	// Both tracers: the metadata says which recorded.
 	for _, tracer := range []string{"lackey", "vmtrace"} {
 		if tracer == "vmtrace" {
-			if _, err := traces.BuildVMTrace(""); err != nil {
+			if _, err := vgrecord.BuildVMTrace(""); err != nil {
 				t.Logf("vmtrace cannot be built here: %v", err)
 				continue
 			}

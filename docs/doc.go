@@ -4,7 +4,10 @@
 // cost model (counters.md); README.md is the index.
 //
 // The package has no code. Its tests keep the specification consistent with the code and
-// the repository: every counter of sim.Counters and every cost-model key is documented,
+// the repository: every counter of sim.CounterDefs and every cost-model key is documented,
 // the pages link to files that exist, every decision cited is defined, and no file of the
 // repository refers to material that a clone does not have.
 package docs
+
+// The counter tables of counters.md and the README, from the counters' struct tags.
+//go:generate go run ../internal/gendocs ..

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/sim"
 )
 
@@ -38,33 +39,22 @@ func jsonKeys(v any) []string {
 	return keys
 }
 
-// TestCountersDocumented fails when a counter of sim.Counters, a parameter of the cost
-// model or a term of sim.Cost is not named (as `key`) in counters.md, and when a counter
-// table of counters.md names a counter that sim.Counters does not have.
+// TestCountersDocumented fails when a counter of sim.CounterDefs, a parameter of the cost
+// model or a term of cost.Breakdown is not named (as `key`) in counters.md, and when a
+// counter table of counters.md names a counter that sim.CounterDefs does not have.
 func TestCountersDocumented(t *testing.T) {
 	text := readDoc(t, "counters.md")
 	var counterKeys []string
-	for _, c := range sim.Counters {
+	for _, c := range sim.CounterDefs() {
 		counterKeys = append(counterKeys, c.Key)
-	}
-	// Every int64 field of Stats is a counter; the one other field holds the scheme's own
-	// counters (documented under "Scheme counters").
-	n := 0
-	for f := range reflect.TypeOf(sim.Stats{}).Fields() {
-		if f.Type.Kind() == reflect.Int64 {
-			n++
-		}
-	}
-	if n != len(counterKeys) {
-		t.Errorf("sim.Stats has %d counter fields but sim.Counters defines %d", n, len(counterKeys))
 	}
 	for _, tt := range []struct {
 		name string
 		keys []string
 	}{
-		{"counter (sim.Counters)", counterKeys},
-		{"cost parameter (sim.CostModel)", jsonKeys(sim.CostModel{})},
-		{"cost term (sim.Cost)", jsonKeys(sim.Cost{})},
+		{"counter (sim.CounterDefs)", counterKeys},
+		{"cost parameter (cost.Model)", jsonKeys(cost.Model{})},
+		{"cost term (cost.Breakdown)", jsonKeys(cost.Breakdown{})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if len(tt.keys) == 0 {
@@ -90,7 +80,7 @@ func TestCountersDocumented(t *testing.T) {
 			cell, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
 			key := strings.Trim(cell, "`")
 			if !slices.Contains(counterKeys, key) {
-				t.Errorf("docs/counters.md:%d documents a counter %q that sim.Counters does not define", i+1, key)
+				t.Errorf("docs/counters.md:%d documents a counter %q that sim.CounterDefs does not define", i+1, key)
 			}
 		}
 	}
@@ -324,19 +314,5 @@ func TestReferences(t *testing.T) {
 				t.Errorf("references(%q, %q) = %v, want %v", tt.path, tt.content, got, tt.want)
 			}
 		})
-	}
-}
-
-// TestCounterOrderMatchesStats fails when sim.Counters and the fields of sim.Stats are
-// not in the same order, as Stats.Fields and this folder's tables assume.
-func TestCounterOrderMatchesStats(t *testing.T) {
-	rt := reflect.TypeOf(sim.Stats{})
-	for i, c := range sim.Counters {
-		if i >= rt.NumField() {
-			break
-		}
-		if got := rt.Field(i).Tag.Get("json"); got != c.Key {
-			t.Errorf("field %d of sim.Stats has key %q, sim.Counters says %q", i, got, c.Key)
-		}
 	}
 }

@@ -45,7 +45,7 @@ func TestUnlimitedGrows(t *testing.T) {
 // fill loads n frames and returns the table.
 func fill(t *testing.T, policy string, n int) *Table {
 	t.Helper()
-	p, err := NewPolicy(policy, n, 1)
+	p, err := NewPolicy(PolicyName(policy), n, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

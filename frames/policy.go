@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // NeverUsed is the next-use time of a frame whose page is not referenced again (and of
@@ -23,21 +24,42 @@ type Policy interface {
 	Victim(pinned FrameID) FrameID
 }
 
+// PolicyName names a replacement policy (the values of --replace).
+type PolicyName string
+
+// The replacement policies.
+const (
+	PolicyClock  PolicyName = "clock"
+	PolicyLRU    PolicyName = "lru"
+	PolicyFIFO   PolicyName = "fifo"
+	PolicyOPT    PolicyName = "opt"
+	PolicyRandom PolicyName = "random"
+)
+
 // Policies lists the replacement policies by name.
-var Policies = []string{"clock", "lru", "fifo", "opt", "random"}
+var Policies = []PolicyName{PolicyClock, PolicyLRU, PolicyFIFO, PolicyOPT, PolicyRandom}
+
+// ParsePolicyName returns the policy named s, or an error that quotes s and lists the
+// choices; the caller prefixes the setting's name (--replace).
+func ParsePolicyName(s string) (PolicyName, error) {
+	if p := PolicyName(s); slices.Contains(Policies, p) {
+		return p, nil
+	}
+	return "", fmt.Errorf("%q: want one of %v", s, Policies)
+}
 
 // NewPolicy returns the named policy for n frames; seed drives random.
-func NewPolicy(name string, n int, seed uint64) (Policy, error) {
+func NewPolicy(name PolicyName, n int, seed uint64) (Policy, error) {
 	switch name {
-	case "clock":
+	case PolicyClock:
 		return &Clock{ref: make([]bool, n)}, nil
-	case "lru":
+	case PolicyLRU:
 		return newList(n, true), nil
-	case "fifo":
+	case PolicyFIFO:
 		return newList(n, false), nil
-	case "opt":
+	case PolicyOPT:
 		return newOPT(n), nil
-	case "random":
+	case PolicyRandom:
 		return &Random{n: n, rng: rand.New(rand.NewPCG(seed, 0x766d73696d))}, nil
 	}
 	return nil, fmt.Errorf("unknown replacement policy %q (want one of %v)", name, Policies)

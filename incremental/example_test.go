@@ -28,11 +28,12 @@ func ExampleNew() {
 	s.Checkpoint(0) // page 1 (absorbed by the mirror); merge: reads 3 page copies, writes 2
 	write(0x3000)
 	s.Checkpoint(0) // page 3: the mirror is full and flushes
-	c := scheme.Counters{Own: make([]int64, len(incremental.Counters))}
-	s.Counters(&c)
-	for i, d := range incremental.Counters {
-		if c.Own[i] != 0 {
-			fmt.Printf("%s %d\n", d.Key, c.Own[i])
+	c := incremental.Info().NewTally()
+	s.Counters(c)
+	own := c.OwnValues()
+	for i, d := range incremental.Info().OwnDefs() {
+		if own[i] != 0 {
+			fmt.Printf("%s %d\n", d.Key, own[i])
 		}
 	}
 	fmt.Println("bytes_to_storage", c.BytesToStorage, "traps", c.Traps)

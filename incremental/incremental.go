@@ -52,12 +52,15 @@ type Incremental struct {
 // domState is one domain's checkpoint chain, as metadata.
 //
 // Invariant: dirty holds the pages written since the domain's last checkpoint or recovery.
-// Invariant: fullPages == |{p: where[p]&inFull}|, unionPages == len(where) (every entry has
-// a flag), chainPages >= |{p: where[p]&inChain}| and chainPages == 0 iff chainLen == 0 or
-// every incremental was empty.
+// Invariant: len(where) == stored.Len(); fullPages == |{i: where[i]&inFull}|, unionPages
+// == stored.Len() (every page has a flag), chainPages >= |{i: where[i]&inChain}| and
+// chainPages == 0 iff chainLen == 0 or every incremental was empty.
 type domState struct {
-	dirty      scheme.PageIndex
-	where      map[Page]uint8 // inFull | inChain
+	dirty scheme.DirtySet
+	// stored numbers the pages the domain's checkpoints hold; where gives, by number, the
+	// checkpoints holding each: inFull | inChain.
+	stored     scheme.PageIndex
+	where      []uint8
 	fullPages  int64
 	chainPages int64 // page copies in the chain's incrementals, with repetitions
 	unionPages int64
@@ -75,21 +78,21 @@ type counts struct {
 	chainPeak, storagePeak, restorePeak, restores int64
 }
 
-// Counters are incremental's own counters, in the order of its scheme.Info.Counters.
-var Counters = []scheme.CounterDef{
-	{Key: "incrementals", Doc: "incremental checkpoints written (one per checkpoint, empty ones included)"},
-	{Key: "merges", Doc: "merges of a domain's full checkpoint and chain into a new full checkpoint"},
-	{Key: "merge_read_bytes", Doc: "bytes merges read: at each, the full checkpoint's pages plus every page copy of every incremental in the chain, × page size"},
-	{Key: "merge_write_bytes", Doc: "bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"},
-	{Key: "chain_peak_bytes", Doc: "the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"},
-	{Key: "storage_peak_bytes", Doc: "the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"},
-	{Key: "restore_read_bytes", Doc: "bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"},
-	{Key: "restore_read_peak_bytes", Doc: "the largest restore_read_bytes over the run, sampled after each checkpoint"},
-	{Key: "restores", Doc: "restores from storage: one per crash of volatile memory"},
-	{Key: "mirror_flushes", Doc: "mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"},
-	{Key: "mirror_absorbed_bytes", Doc: "bytes of page copies overwritten in the mirror cache by a newer copy before reaching the disk"},
-	{Key: "mirror_disk_bytes", Doc: "bytes the mirror wrote from its cache to its disk"},
-	{Key: "mirror_peak_bytes", Doc: "the most bytes the mirror cache held at once"},
+// Counts are incremental's own counters (scheme.Info.Own), each declared by its tags.
+type Counts struct {
+	Incrementals         int64 `json:"incrementals" doc:"incremental checkpoints written (one per checkpoint, empty ones included)"`
+	Merges               int64 `json:"merges" doc:"merges of a domain's full checkpoint and chain into a new full checkpoint"`
+	MergeReadBytes       int64 `json:"merge_read_bytes" doc:"bytes merges read: at each, the full checkpoint's pages plus every page copy of every incremental in the chain, × page size"`
+	MergeWriteBytes      int64 `json:"merge_write_bytes" doc:"bytes merges write: at each, the distinct pages of the full checkpoint and the chain (the new full checkpoint), × page size"`
+	ChainPeakBytes       int64 `json:"chain_peak_bytes" kind:"peak" doc:"the most bytes the incremental chains of all domains held at once, sampled after each checkpoint"`
+	StoragePeakBytes     int64 `json:"storage_peak_bytes" kind:"peak" doc:"the most bytes of checkpoints on storage at once (full + chains, all domains), sampled after each checkpoint and during each merge (old full + chain + new full)"`
+	RestoreReadBytes     int64 `json:"restore_read_bytes" kind:"end" doc:"bytes a restore of every domain would read at the end of the run: the newest copy of each page on storage, × page size"`
+	RestoreReadPeakBytes int64 `json:"restore_read_peak_bytes" kind:"peak" doc:"the largest restore_read_bytes over the run, sampled after each checkpoint"`
+	Restores             int64 `json:"restores" doc:"restores from storage: one per crash of volatile memory"`
+	MirrorFlushes        int64 `json:"mirror_flushes" doc:"mirror cache flushes that wrote at least one page to the disk (0 without --mirror-cache)"`
+	MirrorAbsorbedBytes  int64 `json:"mirror_absorbed_bytes" doc:"bytes of page copies overwritten in the mirror cache by a newer copy before reaching the disk"`
+	MirrorDiskBytes      int64 `json:"mirror_disk_bytes" doc:"bytes the mirror wrote from its cache to its disk"`
+	MirrorPeakBytes      int64 `json:"mirror_peak_bytes" kind:"peak" doc:"the most bytes the mirror cache held at once"`
 }
 
 // New returns incremental for machine m with settings set, writing to dev (nil: a Store
@@ -129,7 +132,7 @@ func (s *Incremental) DomainOf(asid record.ASID) scheme.Domain { return s.doms.O
 func (s *Incremental) dom(d scheme.Domain) *domState {
 	st := s.state[d]
 	if st == nil {
-		st = &domState{where: map[Page]uint8{}}
+		st = &domState{}
 		s.state[d] = st
 	}
 	return st
@@ -160,14 +163,14 @@ func (s *Incremental) access(a *record.Record, n int64) {
 		return
 	}
 	st := s.dom(s.DomainOf(a.ASID))
-	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
+	s.c.traps += st.dirty.MarkPages(a.ASID, first, last)
 }
 
 // Checkpoint writes domain d's dirty pages, in address order, as an incremental
 // checkpoint, seals it, and merges the chain when a trigger says so.
 func (s *Incremental) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -175,22 +178,23 @@ func (s *Incremental) Checkpoint(d scheme.Domain) {
 			data = s.scratch
 			s.mem.Read(p, data)
 		}
-		s.dev.Write(d, p, data)
-		w := st.where[p]
-		if w == 0 {
+		s.dev.Send(d, p, data)
+		id, added := st.stored.Add(p)
+		if added {
+			st.where = append(st.where, 0)
 			st.unionPages++
 			s.union++
 		}
-		st.where[p] = w | inChain
+		st.where[id] |= inChain
 	}
-	s.dev.Seal(d)
+	s.dev.Commit(d)
 	n := int64(len(list))
 	s.c.toStorage += n * s.pageSize
 	st.chainPages += n
 	st.chainLen++
 	s.stored += n
 	s.c.incrementals++
-	st.dirty.Clear()
+	st.dirty.Reset()
 	s.c.chainPeak = max(s.c.chainPeak, s.chainTotal()*s.pageSize)
 	s.c.storagePeak = max(s.c.storagePeak, s.stored*s.pageSize)
 	s.c.restorePeak = max(s.c.restorePeak, s.union*s.pageSize)
@@ -216,8 +220,8 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 	s.c.mergeWrite += st.unionPages * s.pageSize
 	s.c.storagePeak = max(s.c.storagePeak, (s.stored+st.unionPages)*s.pageSize)
 	s.dev.Merge(d)
-	for p := range st.where {
-		st.where[p] = inFull
+	for i := range st.where {
+		st.where[i] = inFull
 	}
 	s.stored += st.unionPages - st.fullPages - st.chainPages
 	st.fullPages, st.chainPages, st.chainLen = st.unionPages, 0, 0
@@ -226,15 +230,15 @@ func (s *Incremental) merge(d scheme.Domain, st *domState) {
 // Rollback reads domain d's pages dirtied since its checkpoint back from storage.
 func (s *Incremental) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.dev.Read(d, p, s.mem.Page(p))
+			s.dev.Fetch(d, p, s.mem.Page(p))
 		}
 	}
 	s.c.recovery += int64(len(list)) * s.pageSize
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Crash loses memory: every domain is restored from storage, reading the newest copy of
@@ -245,11 +249,11 @@ func (s *Incremental) Crash() {
 	}
 	for d, st := range s.state {
 		if s.blocks > 0 {
-			for p := range st.where {
-				s.dev.Read(d, p, s.mem.Page(p))
+			for _, p := range st.stored.Pages() {
+				s.dev.Fetch(d, p, s.mem.Page(p))
 			}
 		}
-		st.dirty.Clear()
+		st.dirty.Reset()
 	}
 	s.c.recovery += s.union * s.pageSize
 	s.c.restores++
@@ -261,21 +265,29 @@ func (s *Incremental) Image(asid record.ASID, n uint64, create bool) []uint64 {
 }
 
 // Counters adds incremental's counts to c.
-func (s *Incremental) Counters(c *scheme.Counters) {
+func (s *Incremental) Counters(c *scheme.Tally) {
 	c.PagesTouched += s.pages.Touched()
 	c.PagesWritten += s.pages.Written()
 	c.BytesToStorage += s.c.toStorage
 	c.CheckpointStallBytes += s.c.toStorage
 	c.Traps += s.c.traps
 	c.RecoveryBytes += s.c.recovery
-	o := []int64{s.c.incrementals, s.c.merges, s.c.mergeRead, s.c.mergeWrite, s.c.chainPeak, s.c.storagePeak,
-		s.union * s.pageSize, s.c.restorePeak, s.c.restores}
+	o := scheme.Own[Counts](c)
+	o.Incrementals += s.c.incrementals
+	o.Merges += s.c.merges
+	o.MergeReadBytes += s.c.mergeRead
+	o.MergeWriteBytes += s.c.mergeWrite
+	o.ChainPeakBytes += s.c.chainPeak
+	o.StoragePeakBytes += s.c.storagePeak
+	o.RestoreReadBytes += s.union * s.pageSize
+	o.RestoreReadPeakBytes += s.c.restorePeak
+	o.Restores += s.c.restores
 	if s.store != nil {
 		m := s.store.Mirror
-		o = append(o, m.Flushes, m.AbsorbedBytes, m.DiskBytes, m.PeakBytes)
-	}
-	for i, v := range o {
-		c.Own[i] += v
+		o.MirrorFlushes += m.Flushes
+		o.MirrorAbsorbedBytes += m.AbsorbedBytes
+		o.MirrorDiskBytes += m.DiskBytes
+		o.MirrorPeakBytes += m.PeakBytes
 	}
 }
 
@@ -283,8 +295,15 @@ func (s *Incremental) Counters(c *scheme.Counters) {
 func (s *Incremental) Check() error {
 	var stored, union int64
 	for d, st := range s.state {
+		if err := st.stored.Check(); err != nil {
+			return fmt.Errorf("incremental: domain %d's stored pages: %w", d, err)
+		}
+		if len(st.where) != st.stored.Len() {
+			return fmt.Errorf("incremental: domain %d: %d flags for %d stored pages", d, len(st.where), st.stored.Len())
+		}
 		var full, chain int64
-		for p, w := range st.where {
+		for id, w := range st.where {
+			p := st.stored.Key(int32(id))
 			if w == 0 || w&^(inFull|inChain) != 0 {
 				return fmt.Errorf("incremental: page %+v of domain %d has flags %d", p, d, w)
 			}
@@ -298,23 +317,21 @@ func (s *Incremental) Check() error {
 				chain++
 			}
 		}
-		if full != st.fullPages || int64(len(st.where)) != st.unionPages || chain > st.chainPages {
+		if full != st.fullPages || int64(st.stored.Len()) != st.unionPages || chain > st.chainPages {
 			return fmt.Errorf("incremental: domain %d counts full %d union %d chain %d; flags say %d %d %d",
-				d, st.fullPages, st.unionPages, st.chainPages, full, len(st.where), chain)
+				d, st.fullPages, st.unionPages, st.chainPages, full, st.stored.Len(), chain)
 		}
 		if s.set.MergeEvery > 0 && st.chainLen >= s.set.MergeEvery {
 			return fmt.Errorf("incremental: domain %d's chain holds %d incrementals, merge every %d", d, st.chainLen, s.set.MergeEvery)
 		}
-		if err := st.dirty.Check(); err != nil {
-			return fmt.Errorf("incremental: domain %d's dirty pages: %w", d, err)
-		}
-		for _, p := range st.dirty.Pages() {
-			if s.DomainOf(p.ASID) != d {
-				return fmt.Errorf("incremental: page %+v dirty in domain %d", p, d)
-			}
+		if err := st.dirty.Check(d, s.DomainOf); err != nil {
+			return fmt.Errorf("incremental: %w", err)
 		}
 		stored += st.fullPages + st.chainPages
 		union += st.unionPages
+	}
+	if err := s.pages.Check(); err != nil {
+		return fmt.Errorf("incremental: %w", err)
 	}
 	if stored != s.stored || union != s.union {
 		return fmt.Errorf("incremental: stored %d union %d, domains sum to %d %d", s.stored, s.union, stored, union)

@@ -19,11 +19,11 @@ type recorder struct {
 	per []int64
 }
 
-func (r *recorder) Write(scheme.Domain, incremental.Page, []uint64)      { r.cur++ }
-func (r *recorder) Seal(scheme.Domain)                                   { r.per = append(r.per, r.cur); r.cur = 0 }
-func (r *recorder) Merge(scheme.Domain)                                  {}
-func (r *recorder) Read(_ scheme.Domain, _ incremental.Page, d []uint64) { clear(d) }
-func (r *recorder) Tick(int64)                                           {}
+func (r *recorder) Send(scheme.Domain, incremental.Page, []uint64)        { r.cur++ }
+func (r *recorder) Commit(scheme.Domain)                                  { r.per = append(r.per, r.cur); r.cur = 0 }
+func (r *recorder) Merge(scheme.Domain)                                   {}
+func (r *recorder) Fetch(_ scheme.Domain, _ incremental.Page, d []uint64) { clear(d) }
+func (r *recorder) Tick(int64)                                            {}
 
 // ref is what incremental should count, computed naively from the trace.
 type ref struct {
@@ -220,7 +220,7 @@ func TestVolumesAgainstReference(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "incremental"
 		cfg.Interval = int64(1 + rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.PageSize = []uint64{1024, 4096}[rng.IntN(2)]
 		cfg.Params = map[string]string{
 			"merge-every":        fmt.Sprint(rng.IntN(5)),

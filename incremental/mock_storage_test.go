@@ -11,7 +11,6 @@ package incremental_test
 import (
 	reflect "reflect"
 
-	incremental "github.com/vmsim/vmsim/incremental"
 	scheme "github.com/vmsim/vmsim/scheme"
 	gomock "go.uber.org/mock/gomock"
 )
@@ -40,6 +39,30 @@ func (m *MockStorage) EXPECT() *MockStorageMockRecorder {
 	return m.recorder
 }
 
+// Commit mocks base method.
+func (m *MockStorage) Commit(d scheme.Domain) {
+	m.ctrl.T.Helper()
+	m.ctrl.Call(m, "Commit", d)
+}
+
+// Commit indicates an expected call of Commit.
+func (mr *MockStorageMockRecorder) Commit(d any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Commit", reflect.TypeOf((*MockStorage)(nil).Commit), d)
+}
+
+// Fetch mocks base method.
+func (m *MockStorage) Fetch(d scheme.Domain, p scheme.Page, dst []uint64) {
+	m.ctrl.T.Helper()
+	m.ctrl.Call(m, "Fetch", d, p, dst)
+}
+
+// Fetch indicates an expected call of Fetch.
+func (mr *MockStorageMockRecorder) Fetch(d, p, dst any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fetch", reflect.TypeOf((*MockStorage)(nil).Fetch), d, p, dst)
+}
+
 // Merge mocks base method.
 func (m *MockStorage) Merge(d scheme.Domain) {
 	m.ctrl.T.Helper()
@@ -52,28 +75,16 @@ func (mr *MockStorageMockRecorder) Merge(d any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Merge", reflect.TypeOf((*MockStorage)(nil).Merge), d)
 }
 
-// Read mocks base method.
-func (m *MockStorage) Read(d scheme.Domain, p incremental.Page, dst []uint64) {
+// Send mocks base method.
+func (m *MockStorage) Send(d scheme.Domain, p scheme.Page, data []uint64) {
 	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Read", d, p, dst)
+	m.ctrl.Call(m, "Send", d, p, data)
 }
 
-// Read indicates an expected call of Read.
-func (mr *MockStorageMockRecorder) Read(d, p, dst any) *gomock.Call {
+// Send indicates an expected call of Send.
+func (mr *MockStorageMockRecorder) Send(d, p, data any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Read", reflect.TypeOf((*MockStorage)(nil).Read), d, p, dst)
-}
-
-// Seal mocks base method.
-func (m *MockStorage) Seal(d scheme.Domain) {
-	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Seal", d)
-}
-
-// Seal indicates an expected call of Seal.
-func (mr *MockStorageMockRecorder) Seal(d any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Seal", reflect.TypeOf((*MockStorage)(nil).Seal), d)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Send", reflect.TypeOf((*MockStorage)(nil).Send), d, p, data)
 }
 
 // Tick mocks base method.
@@ -86,16 +97,4 @@ func (m *MockStorage) Tick(n int64) {
 func (mr *MockStorageMockRecorder) Tick(n any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Tick", reflect.TypeOf((*MockStorage)(nil).Tick), n)
-}
-
-// Write mocks base method.
-func (m *MockStorage) Write(d scheme.Domain, p incremental.Page, data []uint64) {
-	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Write", d, p, data)
-}
-
-// Write indicates an expected call of Write.
-func (mr *MockStorageMockRecorder) Write(d, p, data any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Write", reflect.TypeOf((*MockStorage)(nil).Write), d, p, data)
 }

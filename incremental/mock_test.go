@@ -19,14 +19,14 @@ func TestCheckpointWritesInOrder(t *testing.T) {
 	dev := NewMockStorage(ctrl)
 	dev.EXPECT().Tick(gomock.Any()).AnyTimes()
 	gomock.InOrder(
-		dev.EXPECT().Write(scheme.Domain(0), incremental.Page{ASID: 0, N: 1}, nil),
-		dev.EXPECT().Write(scheme.Domain(0), incremental.Page{ASID: 0, N: 2}, nil),
-		dev.EXPECT().Write(scheme.Domain(0), incremental.Page{ASID: 3, N: 0}, nil),
-		dev.EXPECT().Seal(scheme.Domain(0)),
-		dev.EXPECT().Seal(scheme.Domain(0)),
+		dev.EXPECT().Send(scheme.Domain(0), incremental.Page{ASID: 0, N: 1}, nil),
+		dev.EXPECT().Send(scheme.Domain(0), incremental.Page{ASID: 0, N: 2}, nil),
+		dev.EXPECT().Send(scheme.Domain(0), incremental.Page{ASID: 3, N: 0}, nil),
+		dev.EXPECT().Commit(scheme.Domain(0)),
+		dev.EXPECT().Commit(scheme.Domain(0)),
 		dev.EXPECT().Merge(scheme.Domain(0)),
-		dev.EXPECT().Write(scheme.Domain(0), incremental.Page{ASID: 0, N: 2}, nil),
-		dev.EXPECT().Seal(scheme.Domain(0)),
+		dev.EXPECT().Send(scheme.Domain(0), incremental.Page{ASID: 0, N: 2}, nil),
+		dev.EXPECT().Commit(scheme.Domain(0)),
 	)
 	s, err := incremental.New(scheme.Machine{PageSize: 4096}, incremental.Settings{MergeEvery: 2}, dev)
 	if err != nil {

@@ -31,7 +31,7 @@ func Info() scheme.Info {
 			{Name: "mirror-cache", Default: "0", Doc: "bytes of the destination server's cache in front of its disk, K/M/G suffixes allowed (0: no mirror)"},
 			{Name: "mirror-flush-every", Default: strconv.Itoa(DefaultMirrorFlushEvery), Doc: "with --mirror-cache, also flush the cache to disk whenever the trace reaches a multiple of this many accesses (0: only when full)"},
 		},
-		Counters: Counters,
+		Own: new(Counts),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
 			set, err := ParseSettings(p)
 			if err != nil {

@@ -10,24 +10,24 @@ import (
 // Page names a page of an address space (scheme.Page).
 type Page = scheme.Page
 
-// Storage is the storage device (or the destination server) checkpoints are written to.
+// Storage is the storage device (or the destination server) checkpoints are written to: a
+// scheme.Backup whose epochs are incremental checkpoints, plus merges and the mirror's
+// clock.
 //
-// A checkpoint of domain d writes every page of its incremental checkpoint (Write), then
-// Seal makes it durable as the newest link of d's chain; until Seal the previous checkpoint
-// is what a restore reads. Merge folds d's full checkpoint and chain into a new full
-// checkpoint (same content). Read returns a page as a restore of d's last sealed checkpoint
-// gets it.
+// A checkpoint of domain d writes every page of its incremental checkpoint (Send), then
+// Commit makes it durable as the newest link of d's chain; until Commit the previous
+// checkpoint is what a restore reads. Merge folds d's full checkpoint and chain into a new
+// full checkpoint (same content). Fetch returns a page as a restore of d's last committed
+// checkpoint gets it.
 type Storage interface {
-	// Write stores page p of domain d's incremental checkpoint. data is its content, one
-	// stamp per verification block, or nil when not verifying; Storage must not keep data.
-	Write(d scheme.Domain, p Page, data []uint64)
-	// Seal makes domain d's incremental checkpoint durable.
-	Seal(d scheme.Domain)
+	// Send stores page p of domain d's incremental checkpoint (data nil when not
+	// verifying; Storage must not keep it); Commit makes domain d's incremental checkpoint
+	// durable; Fetch copies into dst the newest committed copy of p in domain d's
+	// checkpoints, or zeros (the initial content) if none holds p, and is only called when
+	// verifying.
+	scheme.Backup
 	// Merge merges domain d's full checkpoint and chain into a new full checkpoint.
 	Merge(d scheme.Domain)
-	// Read copies into dst the newest sealed copy of p in domain d's checkpoints, or zeros
-	// (the initial content) if none holds p. Only called when verifying.
-	Read(d scheme.Domain, p Page, dst []uint64)
 	// Tick tells the device that access n of the trace happened (the mirror's clock).
 	Tick(n int64)
 }
@@ -40,21 +40,21 @@ type MirrorCounts struct {
 	PeakBytes     int64 // the most bytes the cache held at once
 }
 
-// Store is the default Storage: it keeps, when verifying, the newest sealed copy of every
-// page (a restore reads only those, and a merge keeps only those, so older copies are never
+// Store is the default Storage: it keeps, when verifying, the newest committed copy of
+// every page (a scheme.BackupImage) (a restore reads only those, and a merge keeps only those, so older copies are never
 // read); with a mirror cache it models the destination server's cache in front of its disk.
 //
-// Invariant: len(cached) <= mirrorPages.
+// Invariant: cached.Len() <= mirrorPages.
 type Store struct {
 	pageBytes int64
-	newest    *scheme.StagedImage[Page] // pages written, sealed per checkpoint
+	newest    *scheme.BackupImage // pages written, committed per checkpoint
 
 	mirrorPages int   // cache capacity in pages; 0: no mirror
 	flushEvery  int64 // accesses between time-triggered flushes; 0: only when full
 	nextFlush   int64
-	cached      map[Page]struct{}
+	cached      scheme.PageIndex // the pages in the mirror's cache
 
-	// BytesWritten counts the bytes of every Write.
+	// BytesWritten counts the bytes of every Send.
 	BytesWritten int64
 	Mirror       MirrorCounts
 }
@@ -64,24 +64,23 @@ type Store struct {
 // flushEvery accesses (0: only when full).
 func NewStore(pageBytes uint64, blocks, mirrorPages int, flushEvery int64) *Store {
 	return &Store{
-		pageBytes: int64(pageBytes), newest: scheme.NewStagedImage[Page](blocks),
+		pageBytes: int64(pageBytes), newest: scheme.NewBackupImage(blocks),
 		mirrorPages: mirrorPages, flushEvery: flushEvery, nextFlush: flushEvery,
-		cached: map[Page]struct{}{},
 	}
 }
 
-// Write receives a page of domain d's incremental checkpoint.
-func (s *Store) Write(d scheme.Domain, p Page, data []uint64) {
+// Send receives a page of domain d's incremental checkpoint.
+func (s *Store) Send(d scheme.Domain, p Page, data []uint64) {
 	s.BytesWritten += s.pageBytes
 	if s.mirrorPages > 0 {
-		if _, ok := s.cached[p]; ok {
+		if s.cached.Find(p) >= 0 {
 			s.Mirror.AbsorbedBytes += s.pageBytes
 		} else {
-			if len(s.cached) == s.mirrorPages {
+			if s.cached.Len() == s.mirrorPages {
 				s.flush()
 			}
-			s.cached[p] = struct{}{}
-			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(len(s.cached))*s.pageBytes)
+			s.cached.Add(p)
+			s.Mirror.PeakBytes = max(s.Mirror.PeakBytes, int64(s.cached.Len())*s.pageBytes)
 		}
 	}
 	s.newest.Stage(d, p, data)
@@ -89,23 +88,23 @@ func (s *Store) Write(d scheme.Domain, p Page, data []uint64) {
 
 // flush writes every cached page to the disk and empties the cache.
 func (s *Store) flush() {
-	if len(s.cached) == 0 {
+	if s.cached.Len() == 0 {
 		return
 	}
 	s.Mirror.Flushes++
-	s.Mirror.DiskBytes += int64(len(s.cached)) * s.pageBytes
-	clear(s.cached)
+	s.Mirror.DiskBytes += int64(s.cached.Len()) * s.pageBytes
+	s.cached.Clear()
 }
 
-// Seal applies domain d's pending pages.
-func (s *Store) Seal(d scheme.Domain) { s.newest.Commit(d) }
+// Commit applies domain d's pending pages.
+func (s *Store) Commit(d scheme.Domain) { s.newest.Commit(d) }
 
 // Merge changes nothing the store keeps: the new full checkpoint holds the newest copy of
 // every page, which is what newest holds.
 func (s *Store) Merge(scheme.Domain) {}
 
-// Read copies the newest sealed copy of p.
-func (s *Store) Read(_ scheme.Domain, p Page, dst []uint64) { s.newest.Fetch(p, dst) }
+// Fetch copies the newest committed copy of p.
+func (s *Store) Fetch(_ scheme.Domain, p Page, dst []uint64) { s.newest.Fetch(p, dst) }
 
 // Tick flushes the mirror's cache when access n reaches the next multiple of flushEvery.
 func (s *Store) Tick(n int64) {
@@ -117,7 +116,7 @@ func (s *Store) Tick(n int64) {
 }
 
 // CachedBytes returns the bytes the mirror's cache holds now (not yet on the disk).
-func (s *Store) CachedBytes() int64 { return int64(len(s.cached)) * s.pageBytes }
+func (s *Store) CachedBytes() int64 { return int64(s.cached.Len()) * s.pageBytes }
 
 // Pages returns the pages the store holds a copy of, in order (when verifying).
 func (s *Store) Pages() []Page {
@@ -130,8 +129,11 @@ func (s *Store) check() error {
 	if err := s.newest.Check(); err != nil {
 		return fmt.Errorf("incremental: store: %w", err)
 	}
-	if s.mirrorPages > 0 && len(s.cached) > s.mirrorPages || s.mirrorPages == 0 && len(s.cached) > 0 {
-		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", len(s.cached), s.mirrorPages)
+	if err := s.cached.Check(); err != nil {
+		return fmt.Errorf("incremental: the mirror's cache: %w", err)
+	}
+	if s.mirrorPages > 0 && s.cached.Len() > s.mirrorPages || s.mirrorPages == 0 && s.cached.Len() > 0 {
+		return fmt.Errorf("incremental: the mirror caches %d pages, capacity %d", s.cached.Len(), s.mirrorPages)
 	}
 	if s.mirrorPages > 0 && s.Mirror.DiskBytes+s.Mirror.AbsorbedBytes+s.CachedBytes() != s.BytesWritten {
 		return fmt.Errorf("incremental: the mirror received %d bytes but wrote %d, absorbed %d and holds %d",

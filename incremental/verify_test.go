@@ -28,7 +28,7 @@ func TestVerifyUnderFailures(t *testing.T) {
 					n++
 					seed := uint64(n)
 					cfg := sim.DefaultConfig()
-					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope, cfg.Params = "incremental", true, 150, seed, scope, p
+					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope, cfg.Params = "incremental", true, 150, seed, sim.Scope(scope), p
 					cfg.CacheSize, cfg.CacheWays = cacheSize, 2
 					if n%2 == 0 {
 						cfg.MTBF = 70
@@ -72,9 +72,9 @@ type dropping struct {
 	n int
 }
 
-func (d *dropping) Write(dom scheme.Domain, p incremental.Page, data []uint64) {
+func (d *dropping) Send(dom scheme.Domain, p incremental.Page, data []uint64) {
 	if d.n++; d.n%3 != 0 {
-		d.Store.Write(dom, p, data)
+		d.Store.Send(dom, p, data)
 	}
 }
 

@@ -1,6 +1,7 @@
 package memctl_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -21,7 +22,8 @@ func machine(verifyBlock uint64) scheme.Machine {
 // TestCheckpointSendsToBackup checks, against a generated mock of the Link, what a
 // shadow-remote checkpoint sends: every touched granule of the domain, pages in the order
 // first touched and granules in address order within a page, each with its data; the
-// second checkpoint sends them all again, plus the newly touched one. The mock delivers to
+// second checkpoint sends them all again, plus the newly touched one; each ends with a
+// Commit. The mock delivers to
 // the backup, and a rollback then restores the checkpoint's data from it.
 func TestCheckpointSendsToBackup(t *testing.T) {
 	ctrl := gomock.NewController(t)
@@ -30,7 +32,7 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliver := func(asid traces.ASID, g uint64, data []uint64) { c.Backup().Send(asid, g, data) }
+	deliver := func(d scheme.Domain, u scheme.Page, data []uint64) { c.Backup().Send(d, u, data) }
 	write := func(asid traces.ASID, addr uint64, size uint32, stamp uint64) {
 		schemetest.Perform(c, 0, traces.Record{Addr: addr, Size: size, ASID: asid, Kind: traces.Write})
 		n := (addr+uint64(size)-1)/64 - addr/64 + 1
@@ -42,16 +44,18 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	schemetest.Perform(c, 0, traces.Record{Addr: 0x1000, Size: 4, Kind: traces.Read})
 	write(1, 0x2000, 8, 9)
 	gomock.InOrder(
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2040/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2080/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x1000/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(1), uint64(0x2000/64), []uint64{9}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2040 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2080 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x1000 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 1, N: 0x2000 / 64}, []uint64{9}).Do(deliver),
+		link.EXPECT().Commit(scheme.Domain(0)),
 		// Second checkpoint: the same four (0x2040 rewritten), and 0x20c0 newly touched.
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2040/64), []uint64{11}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x2080/64), []uint64{7}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x20c0/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(0), uint64(0x1000/64), []uint64{0}).Do(deliver),
-		link.EXPECT().Send(traces.ASID(1), uint64(0x2000/64), []uint64{9}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2040 / 64}, []uint64{11}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x2080 / 64}, []uint64{7}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x20c0 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 0, N: 0x1000 / 64}, []uint64{0}).Do(deliver),
+		link.EXPECT().Send(scheme.Domain(0), scheme.Page{ASID: 1, N: 0x2000 / 64}, []uint64{9}).Do(deliver),
+		link.EXPECT().Commit(scheme.Domain(0)),
 	)
 	c.Checkpoint(c.DomainOf(0))
 	write(0, 0x2040, 4, 11)
@@ -69,9 +73,8 @@ func TestCheckpointSendsToBackup(t *testing.T) {
 	if got[0] != 9 {
 		t.Errorf("after rollback asid 1's granule holds %d, want 9", got[0])
 	}
-	var k scheme.Counters
-	k.Own = make([]int64, 1)
-	c.Counters(&k)
+	k := memctl.ShadowRemote.Info().NewTally()
+	c.Counters(k)
 	if k.BytesToBackup != 9*64 || k.RecoveryBytes != 5*64 || k.CheckpointStallBytes != 9*64 {
 		t.Errorf("counters %+v", k)
 	}
@@ -98,12 +101,11 @@ func TestBitmap2Sequence(t *testing.T) {
 	w(8, 0x1000)    // 4 more accesses: 64 more bytes: granule 0x0 copied
 	w(9, 0x80)      // 0x40 and 0x80 pending: 0x80 forced
 	c.Checkpoint(0) // 0x40 still pending: finished with the program stopped
-	var k scheme.Counters
-	k.Own = make([]int64, 4)
-	c.Counters(&k)
+	k := memctl.Bitmap2.Info().NewTally()
+	c.Counters(k)
 	// Own: background_bytes, forced_copies, forced_bytes, pending_bytes.
-	if want := []int64{64, 1, 64, 2 * 64}; !slices.Equal(k.Own, want) {
-		t.Errorf("own counters %v, want %v", k.Own, want)
+	if want := []int64{64, 1, 64, 2 * 64}; !slices.Equal(k.OwnValues(), want) {
+		t.Errorf("own counters %v, want %v", k.OwnValues(), want)
 	}
 	if k.BytesCopied != 5*64 || k.CheckpointStallBytes != 64 {
 		t.Errorf("bytes_copied %d (want 320), checkpoint_stall_bytes %d (want 64)", k.BytesCopied, k.CheckpointStallBytes)
@@ -144,6 +146,39 @@ func TestMaxPages(t *testing.T) {
 	}
 }
 
+// TestMaxPagesNoState: past the budget an access creates no state (the page index refuses
+// the page), for every strategy, with and without data; the controller stays consistent
+// and the pages it holds are still accessed.
+func TestMaxPagesNoState(t *testing.T) {
+	for s := memctl.Shadow; s <= memctl.Undo; s++ {
+		for _, block := range []uint64{0, 64} {
+			t.Run(fmt.Sprintf("%s/verify-block=%d", s, block), func(t *testing.T) {
+				m := machine(block)
+				m.MaxPages = 2
+				c, err := memctl.New(s, m, memctl.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range []uint64{0, 1, 2, 3, 1} {
+					c.Access(scheme.Run{Recs: []traces.Record{{Addr: p<<12 | 8, Size: 8, Kind: traces.Write}}, N: int64(i)})
+					if err := c.Check(); err != nil {
+						t.Fatalf("after access %d: %v", i+1, err)
+					}
+				}
+				k := s.Info().NewTally()
+				c.Counters(k)
+				var tm *scheme.TooManyPagesError
+				if !errors.As(c.Err(), &tm) || *tm != (scheme.TooManyPagesError{Max: 2, Access: 3}) {
+					t.Errorf("Err = %v, want the budget's error at access 3", c.Err())
+				}
+				if k.PagesTouched != 2 || k.PagesWritten != 2 {
+					t.Errorf("%d pages touched, %d written; want 2 and 2 (the budget)", k.PagesTouched, k.PagesWritten)
+				}
+			})
+		}
+	}
+}
+
 // Example: a controller set to bitmap, driven by hand. A checkpoint copies the granules
 // written since the last one into the shadow; a rollback copies them back.
 func ExampleNew() {
@@ -161,8 +196,8 @@ func ExampleNew() {
 	c.Checkpoint(c.DomainOf(0))                                                                     // copies 2 granules
 	c.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x2000, Size: 4, Kind: traces.Modify}}, N: 3}) // granule 0x2000
 	c.Rollback(c.DomainOf(0))                                                                       // restores 1 granule
-	var k scheme.Counters
-	c.Counters(&k)
+	k := memctl.Bitmap.Info().NewTally()
+	c.Counters(k)
 	fmt.Printf("copied %d, stalled %d, restored %d, shadow %d bytes\n",
 		k.BytesCopied, k.CheckpointStallBytes, k.RecoveryBytes, k.MemOverheadPeakBytes)
 	// Output: copied 128, stalled 128, restored 64, shadow 192 bytes

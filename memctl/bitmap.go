@@ -52,7 +52,7 @@ func (b *bitmap) rollback(d *domain) {
 }
 
 // counters: the shadow holds every touched granule; no own counters.
-func (b *bitmap) counters(k *scheme.Counters) {
+func (b *bitmap) counters(k *scheme.Tally) {
 	k.MemOverheadPeakBytes += b.c.touchedAll * int64(b.c.m.Granule)
 }
 

@@ -178,16 +178,22 @@ func (b *bitmap2) nextPending(l *copyList) (*page, uint64) {
 	panic(fmt.Sprintf("memctl: domain %d has %d pending granules but none in its list", l.id, l.pending))
 }
 
-// counters: bitmap's, and own background_bytes, forced_copies, forced_bytes,
+// counters: bitmap's, the common background_bytes (the copier's bytes, also its own
+// counter of that key), and own background_bytes, forced_copies, forced_bytes,
 // pending_bytes.
-func (b *bitmap2) counters(k *scheme.Counters) {
+func (b *bitmap2) counters(k *scheme.Tally) {
 	b.bitmap.counters(k)
 	G := int64(b.c.m.Granule)
 	var pending int64
 	for _, l := range b.lists {
 		pending += l.pending
 	}
-	addOwn(k, b.background, b.forced, b.forced*G, pending*G)
+	k.BackgroundBytes += b.background
+	o := scheme.Own[Bitmap2Counts](k)
+	o.BackgroundBytes += b.background
+	o.ForcedCopies += b.forced
+	o.ForcedBytes += b.forced * G
+	o.PendingBytes += pending * G
 }
 
 func (b *bitmap2) check() error {

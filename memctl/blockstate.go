@@ -76,9 +76,12 @@ func (b *blockstate) rollback(d *domain) {
 
 // counters: the second copies of every touched granule; own checkpoint_flips,
 // rollback_flips, merges.
-func (b *blockstate) counters(k *scheme.Counters) {
+func (b *blockstate) counters(k *scheme.Tally) {
 	k.MemOverheadPeakBytes += b.c.touchedAll * int64(b.c.m.Granule)
-	addOwn(k, b.ckptFlips, b.rollFlips, b.merges)
+	o := scheme.Own[BlockStateCounts](k)
+	o.CheckpointFlips += b.ckptFlips
+	o.RollbackFlips += b.rollFlips
+	o.Merges += b.merges
 }
 
 func (b *blockstate) check() error {

@@ -54,7 +54,7 @@ type domain struct {
 	marked int64
 }
 
-// channels are the common counters (scheme.Counters) the strategies add to.
+// channels are the common counters (scheme.Channels) the strategies add to.
 type channels struct {
 	copied, logged, toBackup, stall, recovery int64
 }
@@ -83,7 +83,8 @@ type Controller struct {
 	upg    uint64 // verification blocks per granule, 0 when not verifying
 	upp    uint64 // verification blocks per page
 
-	// index numbers the pages; pages holds them by number.
+	// index numbers the pages; pages holds them by number. The index's budget is
+	// Machine.MaxPages: past it, an access creates no state and sets err.
 	// Invariant: len(pages) == index.Len(), and pages[i].key is index.Key(i).
 	index scheme.PageIndex
 	pages []*page
@@ -130,6 +131,7 @@ func New(s Strategy, m scheme.Machine, o Options) (*Controller, error) {
 		pshift: uint(bits.TrailingZeros64(m.PageSize)),
 		domOf:  map[record.ASID]*domain{},
 	}
+	c.index.SetMax(max(m.MaxPages, 0))
 	c.gpp = m.PageSize >> c.gshift
 	c.words = int((c.gpp + 63) / 64)
 	if m.VerifyBlock > 0 {
@@ -189,10 +191,17 @@ func (c *Controller) find(asid record.ASID, vpn uint64) *page {
 	return nil
 }
 
-// page returns the page (asid, vpn), creating it.
+// page returns the page (asid, vpn), creating it; nil, with Err set, when it is new and
+// the controller holds Machine.MaxPages pages already (the index's budget).
 func (c *Controller) page(asid record.ASID, vpn uint64) *page {
 	id, added := c.index.Add(scheme.Page{ASID: asid, N: vpn})
 	if !added {
+		if id < 0 {
+			if c.err == nil {
+				c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
+			}
+			return nil
+		}
 		return c.pages[id]
 	}
 	return c.newPage(asid, vpn, id)
@@ -200,9 +209,6 @@ func (c *Controller) page(asid record.ASID, vpn uint64) *page {
 
 // newPage creates the page (asid, vpn), numbered id by the index.
 func (c *Controller) newPage(asid record.ASID, vpn uint64, id int32) *page {
-	if c.m.MaxPages > 0 && len(c.pages) >= c.m.MaxPages && c.err == nil {
-		c.err = &scheme.TooManyPagesError{Max: c.m.MaxPages, Access: c.n}
-	}
 	p := &page{key: pageKey{asid, vpn}, id: id, dom: c.domain(asid)}
 	n := 1
 	if c.marker != nil {
@@ -237,7 +243,7 @@ func (c *Controller) units(st []uint64, i uint64) []uint64 {
 func (c *Controller) Access(run scheme.Run) int {
 	for i := range run.Recs {
 		p := c.access(&run.Recs[i], run.N+int64(i)+1)
-		if run.Verify != nil {
+		if run.Verify != nil && p != nil { // nil: past the page budget, the run stops at Err
 			c.hookPage = p
 			run.Verify(i)
 			c.hookPage = nil
@@ -260,6 +266,9 @@ func (c *Controller) access(r *record.Record, n int64) *page {
 	last := end >> c.gshift
 	for g := r.Addr >> c.gshift; ; g++ {
 		p := c.page(r.ASID, g>>per)
+		if p == nil { // past the page budget: Err is set, the run stops
+			return nil
+		}
 		i := g & (c.gpp - 1)
 		w, bit := i>>6, uint64(1)<<(i&63)
 		if p.touched[w]&bit == 0 {
@@ -348,7 +357,7 @@ func (c *Controller) Crash() {
 }
 
 // Counters adds the controller's counts to k.
-func (c *Controller) Counters(k *scheme.Counters) {
+func (c *Controller) Counters(k *scheme.Tally) {
 	k.PagesTouched += int64(len(c.pages))
 	k.PagesWritten += c.pagesWritten
 	k.BytesCopied += c.ch.copied

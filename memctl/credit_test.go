@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/memctl"
-	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/schemetest"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
@@ -99,11 +98,10 @@ func TestBitmap2CreditKeptWhileAnotherDomainWaits(t *testing.T) {
 	c.Checkpoint(a)                // a's 0x0 stalled; b still waits: the credit stays
 	acc(6, 1, 0x0, traces.Write)   // 48 B; b's 0x0 forced; 0x40 still waits
 	acc(7, 0, 0x1000, traces.Read) // 64 B: b's 0x40 copied by the copier
-	var k scheme.Counters
-	k.Own = make([]int64, 4)
-	c.Counters(&k)
+	k := memctl.Bitmap2.Info().NewTally()
+	c.Counters(k)
 	// Own: background_bytes, forced_copies, forced_bytes, pending_bytes.
-	if want := []int64{64, 1, 64, 0}; !slices.Equal(k.Own, want) || k.CheckpointStallBytes != 64 {
-		t.Errorf("own counters %v, want %v; checkpoint_stall_bytes %d, want 64", k.Own, want, k.CheckpointStallBytes)
+	if want := []int64{64, 1, 64, 0}; !slices.Equal(k.OwnValues(), want) || k.CheckpointStallBytes != 64 {
+		t.Errorf("own counters %v, want %v; checkpoint_stall_bytes %d, want 64", k.OwnValues(), want, k.CheckpointStallBytes)
 	}
 }

@@ -9,8 +9,8 @@
 //
 // # Layout
 //
-// The Controller (core.go) is what every strategy shares: a scheme.PageIndex from (address
-// space, page) to a page holding the bitmaps of its granules touched and, for the
+// The Controller (core.go) is what every strategy shares: a scheme.PageIndex (its budget
+// Machine.MaxPages) from (address space, page) to a page holding the bitmaps of its granules touched and, for the
 // strategies that mark them, written since the checkpoint (the marks), and, when verifying,
 // the stamps of memory; per domain its pages and its pages with marks; the common counters.
 // It performs the accesses (the only loop over an access's granules), drives checkpoints,

@@ -1,9 +1,6 @@
 package memctl
 
-import (
-	"github.com/vmsim/vmsim/scheme"
-	"github.com/vmsim/vmsim/traces"
-)
+import "github.com/vmsim/vmsim/scheme"
 
 // BrokenInfo returns strategy s's registry entry with a fault injected: every third data
 // operation (a copy, a send, a log capture, a switch of copies at rollback) moves no data,
@@ -66,10 +63,14 @@ type lossyLink struct {
 	every, ops int
 }
 
-func (l *lossyLink) Send(asid traces.ASID, g uint64, data []uint64) {
+func (l *lossyLink) Send(d scheme.Domain, u scheme.Page, data []uint64) {
 	l.ops++
 	if l.ops%l.every == 0 {
 		data = nil
 	}
-	l.to.Send(asid, g, data)
+	l.to.Send(d, u, data)
 }
+
+func (l *lossyLink) Commit(d scheme.Domain) { l.to.Commit(d) }
+
+func (l *lossyLink) Fetch(d scheme.Domain, u scheme.Page, dst []uint64) { l.to.Fetch(d, u, dst) }

@@ -1,3 +1,3 @@
 package memctl
 
-//go:generate go tool mockgen -source=link.go -destination=mock_link_test.go -package=memctl_test -write_package_comment=false
+//go:generate go tool mockgen -destination=mock_link_test.go -package=memctl_test -mock_names=Backup=MockLink -write_package_comment=false github.com/vmsim/vmsim/scheme Backup

@@ -7,15 +7,14 @@ import (
 	"github.com/vmsim/vmsim/scheme"
 )
 
-// Link is shadow-remote's connection to the backup computer: a checkpoint sends through it
-// every granule the domain has touched. It is the narrow interface the controller consumes,
-// so that tests can watch what a checkpoint sends.
-type Link interface {
-	// Send carries the image of one granule to the backup: granule number g (byte address
-	// g × granule) of asid, and its data, one stamp per verification block (nil when not
-	// verifying). data is only valid during the call.
-	Send(asid record.ASID, g uint64, data []uint64)
-}
+// Link is shadow-remote's connection to the backup computer, scheme.Backup with granules
+// for units: a checkpoint of domain d sends through it every granule the domain has
+// touched (Send, the unit Page{asid, g} for granule number g, byte address g × granule,
+// of asid; data one stamp per verification block, nil when not verifying, valid only
+// during the call), then Commit(d). Recoveries read the backup computer itself (Fetch of
+// the Backup behind the link). It is what the controller consumes, so that tests can
+// watch what a checkpoint sends.
+type Link = scheme.Backup
 
 // Backup is the backup computer of shadow-remote: its memory holds the image of every
 // granule sent at checkpoints, and counts the bytes it received. It is the controller's
@@ -44,16 +43,20 @@ func NewBackup(granule, pageSize, unitsPerGranule uint64) *Backup {
 	return b
 }
 
-// Send stores one granule's image (see Link).
-func (b *Backup) Send(asid record.ASID, g uint64, data []uint64) {
+// Send stores the image of granule u.N of u.ASID (see Link): the backup applies a granule
+// as it arrives.
+func (b *Backup) Send(_ scheme.Domain, u scheme.Page, data []uint64) {
 	b.Received += int64(b.granule)
 	if data == nil || b.unitsPerG == 0 {
 		return
 	}
-	st := b.pages.Page(scheme.Page{ASID: asid, N: g >> b.perPage})
-	i := (g & (1<<b.perPage - 1)) * b.unitsPerG
+	st := b.pages.Page(scheme.Page{ASID: u.ASID, N: u.N >> b.perPage})
+	i := (u.N & (1<<b.perPage - 1)) * b.unitsPerG
 	copy(st[i:i+b.unitsPerG], data)
 }
+
+// Commit acknowledges domain d's checkpoint; every granule was applied when it arrived.
+func (b *Backup) Commit(scheme.Domain) {}
 
 // sendPage stores the granules of page vpn of asid marked in bm, from mem (the page's
 // stamps, granule after granule): what a Send of each would store, and counts, in runs of
@@ -67,17 +70,17 @@ func (b *Backup) sendPage(asid record.ASID, vpn uint64, bm, mem []uint64) {
 	})
 }
 
-// Receive copies the image of granule g of asid into dst (len: stamps per granule):
+// Fetch copies the image of granule u.N of u.ASID into dst (len: stamps per granule):
 // what the backup holds, the initial content (0) for a granule never sent.
-func (b *Backup) Receive(asid record.ASID, g uint64, dst []uint64) {
+func (b *Backup) Fetch(_ scheme.Domain, u scheme.Page, dst []uint64) {
 	var st []uint64
 	if b.pages != nil {
-		st = b.pages.Get(scheme.Page{ASID: asid, N: g >> b.perPage})
+		st = b.pages.Get(scheme.Page{ASID: u.ASID, N: u.N >> b.perPage})
 	}
 	if st == nil {
 		clear(dst)
 		return
 	}
-	i := (g & (1<<b.perPage - 1)) * b.unitsPerG
+	i := (u.N & (1<<b.perPage - 1)) * b.unitsPerG
 	copy(dst, st[i:i+b.unitsPerG])
 }

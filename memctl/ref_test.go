@@ -348,7 +348,7 @@ func compareVolumes(t *testing.T, rc *refConfig, what string) {
 		}
 		if rc.cacheSize > 0 {
 			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = rc.cacheSize, rc.ways, rc.line
-			cfg.CacheFlush = map[bool]string{true: "invalidate", false: "clean"}[rc.invalidate]
+			cfg.CacheFlush = map[bool]sim.CacheFlush{true: "invalidate", false: "clean"}[rc.invalidate]
 		}
 		res, err := sim.Run(cfg, sliceOpener(rc.records))
 		if err != nil {

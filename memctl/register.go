@@ -22,7 +22,31 @@ var strategyDocs = [numStrategies]string{
 	"memory controller: the first write-back to a granule since the checkpoint logs its old contents; rollback undoes the log",
 }
 
-var touchedCounter = scheme.CounterDef{Key: "touched_granules", Doc: "distinct (address space, granule) pairs the controller has seen accessed (read or written): what a checkpoint copies"}
+// ShadowCounts are the own counters (scheme.Info.Own) of shadow and shadow-remote.
+type ShadowCounts struct {
+	TouchedGranules int64 `json:"touched_granules" doc:"distinct (address space, granule) pairs the controller has seen accessed (read or written): what a checkpoint copies"`
+}
+
+// Bitmap2Counts are bitmap2's own counters (scheme.Info.Own).
+type Bitmap2Counts struct {
+	BackgroundBytes int64 `json:"background_bytes" doc:"bytes the background copier copied into the shadow"`
+	ForcedCopies    int64 `json:"forced_copies" doc:"granules copied into the shadow before a write-back because their background copy had not reached them"`
+	ForcedBytes     int64 `json:"forced_bytes" doc:"forced_copies × granule"`
+	PendingBytes    int64 `json:"pending_bytes" kind:"end" doc:"bytes still awaiting their background copy when the run ended"`
+}
+
+// BlockStateCounts are blockstate's own counters (scheme.Info.Own).
+type BlockStateCounts struct {
+	CheckpointFlips int64 `json:"checkpoint_flips" doc:"granules whose state bits checkpoints changed (written since the previous checkpoint)"`
+	RollbackFlips   int64 `json:"rollback_flips" doc:"granules whose current copy rollbacks switched back to the checkpoint copy"`
+	Merges          int64 `json:"merges" doc:"first writes since a checkpoint that did not cover their whole granule, so copied the checkpoint copy into the other copy first"`
+}
+
+// UndoCounts are undo's own counters (scheme.Info.Own).
+type UndoCounts struct {
+	LogEntries   int64 `json:"log_entries" doc:"log entries written: first write-backs to a granule since its domain's checkpoint"`
+	LogPeakBytes int64 `json:"log_peak_bytes" kind:"peak" doc:"the most log data held at once over all domains: live entries × granule"`
+}
 
 // Info returns the registry entry of strategy s.
 func (s Strategy) Info() scheme.Info {
@@ -36,27 +60,15 @@ func (s Strategy) Info() scheme.Info {
 	}
 	switch s {
 	case Shadow, ShadowRemote:
-		i.Counters = []scheme.CounterDef{touchedCounter}
+		i.Own = new(ShadowCounts)
 	case Bitmap2:
 		i.Params = []scheme.Param{{Name: "copy-rate", Default: strconv.Itoa(DefaultCopyRate),
 			Doc: "bitmap2's background copy rate, bytes per program access (0: no background copy)"}}
-		i.Counters = []scheme.CounterDef{
-			{Key: "background_bytes", Doc: "bytes the background copier copied into the shadow"},
-			{Key: "forced_copies", Doc: "granules copied into the shadow before a write-back because their background copy had not reached them"},
-			{Key: "forced_bytes", Doc: "forced_copies × granule"},
-			{Key: "pending_bytes", Doc: "bytes still awaiting their background copy when the run ended"},
-		}
+		i.Own = new(Bitmap2Counts)
 	case BlockState:
-		i.Counters = []scheme.CounterDef{
-			{Key: "checkpoint_flips", Doc: "granules whose state bits checkpoints changed (written since the previous checkpoint)"},
-			{Key: "rollback_flips", Doc: "granules whose current copy rollbacks switched back to the checkpoint copy"},
-			{Key: "merges", Doc: "first writes since a checkpoint that did not cover their whole granule, so copied the checkpoint copy into the other copy first"},
-		}
+		i.Own = new(BlockStateCounts)
 	case Undo:
-		i.Counters = []scheme.CounterDef{
-			{Key: "log_entries", Doc: "log entries written: first write-backs to a granule since its domain's checkpoint"},
-			{Key: "log_peak_bytes", Doc: "the most log data held at once over all domains: live entries × granule"},
-		}
+		i.Own = new(UndoCounts)
 	}
 	i.New = func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
 		var o Options

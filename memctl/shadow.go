@@ -40,9 +40,9 @@ func (s *shadow) rollback(d *domain) {
 }
 
 // counters: the shadow holds every touched granule; own: touched_granules.
-func (s *shadow) counters(k *scheme.Counters) {
+func (s *shadow) counters(k *scheme.Tally) {
 	k.MemOverheadPeakBytes += s.c.touchedAll * int64(s.c.m.Granule)
-	addOwn(k, s.c.touchedAll)
+	scheme.Own[ShadowCounts](k).TouchedGranules += s.c.touchedAll
 }
 
 func (s *shadow) check() error { return s.img.check(s.c) }

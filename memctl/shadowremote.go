@@ -57,9 +57,10 @@ func (r *shadowRemote) checkpoint(d *domain) {
 			if c.upg > 0 {
 				data = c.units(p.mem, i)
 			}
-			r.link.Send(p.key.asid, p.key.vpn<<per|i, data)
+			r.link.Send(d.id, scheme.Page{ASID: p.key.asid, N: p.key.vpn<<per | i}, data)
 		})
 	}
+	r.link.Commit(d.id)
 }
 
 func (r *shadowRemote) rollback(d *domain) { r.restore(d) }
@@ -86,20 +87,25 @@ func (r *shadowRemote) restore(d *domain) {
 	per := c.pshift - c.gshift
 	for _, p := range d.pages {
 		eachBit(p.touched, func(i uint64) {
-			r.backup.Receive(p.key.asid, p.key.vpn<<per|i, c.units(p.mem, i))
+			r.backup.Fetch(d.id, scheme.Page{ASID: p.key.asid, N: p.key.vpn<<per | i}, c.units(p.mem, i))
 		})
 	}
 }
 
 // counters: the backup holds every touched granule; own: touched_granules.
-func (r *shadowRemote) counters(k *scheme.Counters) {
+func (r *shadowRemote) counters(k *scheme.Tally) {
 	k.MemOverheadPeakBytes += r.c.touchedAll * int64(r.c.m.Granule)
-	addOwn(k, r.c.touchedAll)
+	scheme.Own[ShadowCounts](k).TouchedGranules += r.c.touchedAll
 }
 
 func (r *shadowRemote) check() error {
 	if r.link == nil || r.backup == nil {
 		return fmt.Errorf("shadow-remote without a link or a backup")
+	}
+	if r.backup.pages != nil {
+		if err := r.backup.pages.Check(); err != nil {
+			return fmt.Errorf("the backup's image: %w", err)
+		}
 	}
 	if r.ownLink && r.backup.Received != r.c.ch.toBackup {
 		return fmt.Errorf("the backup received %d bytes, %d sent", r.backup.Received, r.c.ch.toBackup)

@@ -87,9 +87,9 @@ type strategy interface {
 	checkpoint(d *domain)
 	// rollback returns d to its last checkpoint. The controller clears d's marks after it.
 	rollback(d *domain)
-	// counters adds MemOverheadPeakBytes and the strategy's own counters (k.Own, in the
-	// order of its Info.Counters) to k; the controller adds the rest.
-	counters(k *scheme.Counters)
+	// counters adds MemOverheadPeakBytes and the strategy's own counters (k.Own, of the
+	// type its Info.Own points to) to k; the controller adds the rest.
+	counters(k *scheme.Tally)
 	// check verifies the invariants of the strategy's own state from scratch; the
 	// controller has verified its own first.
 	check() error
@@ -115,13 +115,4 @@ type clock interface {
 // RecoversCrash): crash loses memory and recovers every domain.
 type crashRecoverer interface {
 	crash()
-}
-
-// addOwn adds v to k.Own, as far as k.Own goes.
-func addOwn(k *scheme.Counters, v ...int64) {
-	for i, x := range v {
-		if i < len(k.Own) {
-			k.Own[i] += x
-		}
-	}
 }

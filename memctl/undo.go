@@ -85,10 +85,12 @@ func (u *undo) drop(l *undoLog) {
 }
 
 // counters: the peak of the log, data and index; own log_entries, log_peak_bytes.
-func (u *undo) counters(k *scheme.Counters) {
+func (u *undo) counters(k *scheme.Tally) {
 	G := int64(u.c.m.Granule)
 	k.MemOverheadPeakBytes += u.livePeak * (G + logIndexBytes)
-	addOwn(k, u.entries, u.livePeak*G)
+	o := scheme.Own[UndoCounts](k)
+	o.LogEntries += u.entries
+	o.LogPeakBytes += u.livePeak * G
 }
 
 func (u *undo) check() error {

@@ -46,10 +46,10 @@ func (vc verifyCase) config(s memctl.Strategy, seed uint64) sim.Config {
 	cfg := sim.DefaultConfig()
 	cfg.Scheme, cfg.Verify, cfg.Seed = s.String(), true, seed
 	cfg.Interval = 150
-	cfg.Granule, cfg.VerifyBlock, cfg.Scope = vc.granule, vc.verifyBlock, vc.scope
+	cfg.Granule, cfg.VerifyBlock, cfg.Scope = vc.granule, vc.verifyBlock, sim.Scope(vc.scope)
 	cfg.MTBF, cfg.FailAt = vc.mtbf, vc.failAt
 	if vc.cacheSize > 0 {
-		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine, cfg.CacheFlush = vc.cacheSize, vc.ways, vc.line, vc.flush
+		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine, cfg.CacheFlush = vc.cacheSize, vc.ways, vc.line, sim.CacheFlush(vc.flush)
 	}
 	if vc.crash {
 		cfg.Failure, cfg.Memory = "crash", "volatile"

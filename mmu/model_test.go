@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pagetable"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -158,10 +159,11 @@ func TestDualMapModel(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	n := 0
+	policies := []frames.PolicyName{"clock", "lru", "fifo", "opt", "random"}
 	for _, volatile := range []bool{false, true} {
 		for _, remap := range []bool{false, true} {
 			for _, frames := range []int{0, 2, 3, 5} {
-				for _, replace := range []string{"clock", "lru", "fifo", "opt", "random"} {
+				for _, replace := range policies {
 					if frames == 0 && replace != "clock" {
 						continue
 					}

@@ -29,9 +29,9 @@ func nextUses(refs []ref) []int64 {
 	return nu
 }
 
-func runNone(t *testing.T, policy string, nframes int, refs []ref) Counters {
+func runNone(t *testing.T, policy string, nframes int, refs []ref) Counts {
 	t.Helper()
-	s, err := New(Config{Scheme: "none", Frames: nframes, Replace: policy, VBits: 8, PTEsPerPTPage: 256, ObsoleteFirst: true})
+	s, err := New(Config{Scheme: "none", Frames: nframes, Replace: frames.PolicyName(policy), VBits: 8, PTEsPerPTPage: 256, ObsoleteFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}

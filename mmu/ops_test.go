@@ -8,6 +8,7 @@ import (
 	"github.com/vmsim/vmsim/disk"
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // mapState shows a mapping: F (frame) with * when its change bit is set, S (slot), or -.
@@ -76,46 +77,46 @@ func TestDualMapOperations(t *testing.T) {
 		cfg  opts
 		ops  []string
 		want string
-		cnt  Counters // only the non-zero fields listed are compared
+		cnt  Counts // only the non-zero fields listed are compared
 	}{
 		{"write with v==V", opts{}, []string{"W1", "W1"},
-			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}},
+			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}}},
 		{"first write, checkpoint version resident", opts{}, []string{"R1", "W1"},
-			"V=1 l=1 v=1 m0=F m1=F* slots=0", Counters{FirstWrites: 1, PageCopies: 1, PageFaults: 1, DiskReads: 1, CheckpointFramesPeak: 1, FramesPeak: 2}},
+			"V=1 l=1 v=1 m0=F m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageCopies: 1, PageFaults: 1, DiskReads: 1, CheckpointFramesPeak: 1, FramesPeak: 2}}},
 		{"first write, checkpoint version on disk", opts{frames: 2}, []string{"W1", "C", "R2", "R3", "W1"},
-			"V=2 l=0 v=2 m0=F* m1=S slots=1", Counters{FirstWrites: 2, PageFaults: 4, DiskReads: 4, DiskWrites: 1, Steals: 2, FramesPeak: 2}},
+			"V=2 l=0 v=2 m0=F* m1=S slots=1", Counts{Paging: scheme.Paging{FirstWrites: 2, PageFaults: 4, DiskReads: 4, DiskWrites: 1, FramesPeak: 2}, Steals: 2}},
 		{"first write, page never existed, zero-fill", opts{zero: true}, []string{"W1"},
-			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageFaults: 1, FramesPeak: 1}},
+			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, FramesPeak: 1}}},
 		{"remap of a clean frame", opts{remap: true}, []string{"R1", "W1"},
-			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, Remaps: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}},
+			"V=1 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, Remaps: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}}},
 		{"remap of a dirty frame copies", opts{remap: true}, []string{"W1", "C", "W1"},
-			"V=2 l=0 v=2 m0=F* m1=F* slots=0", Counters{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=2 l=0 v=2 m0=F* m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, CheckpointFramesPeak: 1}}},
 		{"checkpoint, non-volatile: V+1 and nothing else", opts{}, []string{"W1", "C"},
-			"V=2 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}},
+			"V=2 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}}},
 		{"checkpoint, volatile: dirty page, page-table page, commit", opts{volatile: true}, []string{"W1", "C"},
-			"V=2 l=1 v=1 m0=- m1=FS slots=1", Counters{FirstWrites: 1, PageFaults: 1, DiskReads: 1, DiskWrites: 1, PTPagesWritten: 1, CommitWrites: 1, FramesPeak: 1}},
+			"V=2 l=1 v=1 m0=- m1=FS slots=1", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, DiskReads: 1, DiskWrites: 1, PTPagesWritten: 1, CommitWrites: 1, FramesPeak: 1}}},
 		{"checkpoint, volatile: distinct page-table pages", opts{volatile: true}, []string{"W1", "W2", "W9", "C"},
-			"V=2 l=1 v=1 m0=- m1=FS slots=3", Counters{FirstWrites: 3, PageFaults: 3, DiskReads: 3, DiskWrites: 3, PTPagesWritten: 2, CommitWrites: 1, FramesPeak: 3}},
+			"V=2 l=1 v=1 m0=- m1=FS slots=3", Counts{Paging: scheme.Paging{FirstWrites: 3, PageFaults: 3, DiskReads: 3, DiskWrites: 3, PTPagesWritten: 2, CommitWrites: 1, FramesPeak: 3}}},
 		{"rollback", opts{}, []string{"R1", "W1", "B"},
-			"V=1 l=0 v=0 m0=F m1=- slots=0", Counters{FirstWrites: 1, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=1 l=0 v=0 m0=F m1=- slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, CheckpointFramesPeak: 1}}},
 		{"rollback frees the discarded version's slot", opts{frames: 2}, []string{"R1", "W1", "R2", "R3", "B"},
-			"V=1 l=0 v=0 m0=- m1=- slots=0", Counters{FirstWrites: 1, PageCopies: 1, PageFaults: 3, DiskReads: 3, DiskWrites: 1, Steals: 2, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=1 l=0 v=0 m0=- m1=- slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageCopies: 1, PageFaults: 3, DiskReads: 3, DiskWrites: 1, FramesPeak: 2, CheckpointFramesPeak: 1}, Steals: 2}},
 		{"crash, volatile: back to the committed slot", opts{volatile: true}, []string{"W1", "C", "W1", "K"},
-			"V=2 l=1 v=0 m0=- m1=S slots=1", Counters{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, DiskWrites: 1, PTPagesWritten: 1, CommitWrites: 1, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=2 l=1 v=0 m0=- m1=S slots=1", Counts{Paging: scheme.Paging{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, DiskWrites: 1, PTPagesWritten: 1, CommitWrites: 1, FramesPeak: 2, CheckpointFramesPeak: 1}}},
 		{"wrap, k=1: every checkpoint sweeps", opts{vbits: 1}, []string{"W1", "C"},
-			"V=1 l=1 v=0 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1, WrapSweeps: 1}},
+			"V=1 l=1 v=0 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1, WrapSweeps: 1}}},
 		{"wrap, k=2: no sweep before V passes 3", opts{vbits: 2}, []string{"W1", "C", "C"},
-			"V=3 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}},
+			"V=3 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 1}}},
 		{"wrap, k=2: the sweep clears v", opts{vbits: 2}, []string{"W1", "C", "C", "C", "W1"},
-			"V=1 l=0 v=1 m0=F* m1=F* slots=0", Counters{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, WrapSweeps: 1, CheckpointFramesPeak: 1}},
+			"V=1 l=0 v=1 m0=F* m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 2, PageCopies: 1, PageFaults: 1, DiskReads: 1, FramesPeak: 2, WrapSweeps: 1, CheckpointFramesPeak: 1}}},
 		{"steal of an obsolete frame: no I/O", opts{frames: 2, obsFirs: true}, []string{"R1", "W1", "C", "R2"},
-			"V=2 l=1 v=1 m0=- m1=F* slots=0", Counters{FirstWrites: 1, PageCopies: 1, PageFaults: 2, DiskReads: 2, Steals: 1, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=2 l=1 v=1 m0=- m1=F* slots=0", Counts{Paging: scheme.Paging{FirstWrites: 1, PageCopies: 1, PageFaults: 2, DiskReads: 2, FramesPeak: 2, CheckpointFramesPeak: 1}, Steals: 1}},
 		{"steal of a dirty checkpoint frame: written first", opts{frames: 2}, []string{"W1", "C", "R1", "W1", "R2"},
-			"V=2 l=0 v=2 m0=F* m1=S slots=1", Counters{FirstWrites: 2, PageCopies: 1, PageFaults: 2, DiskReads: 2, DiskWrites: 1, Steals: 1, FramesPeak: 2, CheckpointFramesPeak: 1}},
+			"V=2 l=0 v=2 m0=F* m1=S slots=1", Counts{Paging: scheme.Paging{FirstWrites: 2, PageCopies: 1, PageFaults: 2, DiskReads: 2, DiskWrites: 1, FramesPeak: 2, CheckpointFramesPeak: 1}, Steals: 1}},
 		{"steal of a dirty current frame: written first", opts{frames: 2}, []string{"W1", "R2", "R3"},
-			"V=1 l=1 v=1 m0=- m1=S slots=1", Counters{FirstWrites: 1, PageFaults: 3, DiskReads: 3, DiskWrites: 1, Steals: 1, FramesPeak: 2}},
+			"V=1 l=1 v=1 m0=- m1=S slots=1", Counts{Paging: scheme.Paging{FirstWrites: 1, PageFaults: 3, DiskReads: 3, DiskWrites: 1, FramesPeak: 2}, Steals: 1}},
 		{"steal of a clean current frame: no I/O", opts{frames: 2}, []string{"R1", "R2", "R3"},
-			"V=1 l=0 v=0 m0=- m1=- slots=0", Counters{PageFaults: 3, DiskReads: 3, Steals: 1, FramesPeak: 2}},
+			"V=1 l=0 v=0 m0=- m1=- slots=0", Counts{Paging: scheme.Paging{PageFaults: 3, DiskReads: 3, FramesPeak: 2}, Steals: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,12 +17,17 @@ func init() {
 // NoneInfo describes scheme none.
 func NoneInfo() scheme.Info {
 	return scheme.Info{
-		Name:  "none",
-		Doc:   "plain demand paging with one mapping per page and no checkpoints: the baseline",
-		Level: scheme.LevelCPU,
-		Pages: true,
-		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			return newAdapter("none", m)
+		Name:        string(KindNone),
+		Doc:         "plain demand paging with one mapping per page and no checkpoints: the baseline",
+		Level:       scheme.LevelCPU,
+		Params:      pagingParams(KindNone),
+		CheckParams: checkParams(KindNone),
+		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
+			a, err := newAdapter(KindNone, m, p)
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
 		},
 	}
 }
@@ -30,17 +35,30 @@ func NoneInfo() scheme.Info {
 // DualMapInfo describes scheme dualmap.
 func DualMapInfo() scheme.Info {
 	return scheme.Info{
-		Name:               "dualmap",
-		Doc:                "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
-		Level:              scheme.LevelCPU,
-		RecoversTransient:  true,
-		RecoversCrash:      true,
-		WriteProtects:      true,
-		Pages:              true,
-		VirtualCheckpoints: true,
-		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
-			return newAdapter("dualmap", m)
+		Name:                string(KindDualMap),
+		Doc:                 "virtual checkpoints: two mappings per page, a switch bit and per-page checkpoint numbers in the MMU",
+		Level:               scheme.LevelCPU,
+		RecoversTransient:   true,
+		RecoversCrash:       true,
+		WriteProtects:       true,
+		VolatileCheckpoints: true,
+		Params:              pagingParams(KindDualMap),
+		CheckParams:         checkParams(KindDualMap),
+		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
+			a, err := newAdapter(KindDualMap, m, p)
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
 		},
+	}
+}
+
+// checkParams is the CheckParams of scheme kind.
+func checkParams(kind Kind) func(scheme.Machine, scheme.Params) error {
+	return func(m scheme.Machine, p scheme.Params) error {
+		_, err := parsePaging(kind, m, p)
+		return err
 	}
 }
 
@@ -71,24 +89,24 @@ type adapter struct {
 	hookPage uint64
 }
 
-func newAdapter(name string, m scheme.Machine) (*adapter, error) {
-	if m.PTEBytes == 0 || m.PTEBytes > m.PageSize {
-		return nil, fmt.Errorf("--pte-bytes %d: want a power of two no larger than the page size", m.PTEBytes)
+// newAdapter builds scheme kind with settings p on machine m. With --replace opt and
+// finite frames it asks the driver for the next-use times (m.Oracle.NextUse), which reads
+// the trace ahead.
+func newAdapter(kind Kind, m scheme.Machine, p scheme.Params) (*adapter, error) {
+	g, err := parsePaging(kind, m, p)
+	if err != nil {
+		return nil, err
 	}
-	c := Config{
-		Scheme:        name,
-		Frames:        m.Frames,
-		Replace:       m.Replace,
-		Seed:          m.Seed,
-		ObsoleteFirst: m.ObsoleteFirst,
-		ZeroFill:      m.ZeroFill,
-		VBits:         m.VBits,
-		PerASID:       m.PerASID,
-		Volatile:      m.Volatile,
-		Remap:         m.Remap,
-		PTEsPerPTPage: m.PageSize / m.PTEBytes,
+	c := g.config(kind, m)
+	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), maxPages: m.MaxPages}
+	if g.needsNextUse() {
+		if m.Oracle == nil {
+			return nil, fmt.Errorf("--replace opt: scheme %s needs the next-use times of a driver (scheme.Machine.Oracle)", kind)
+		}
+		if a.nextUse, err = m.Oracle.NextUse(); err != nil {
+			return nil, fmt.Errorf("--replace opt: %w", err)
+		}
 	}
-	a := &adapter{shift: uint(bits.TrailingZeros64(m.PageSize)), nextUse: m.NextUse, maxPages: m.MaxPages}
 	if m.VerifyBlock > 0 {
 		c.Blocks = int(m.PageSize / m.VerifyBlock)
 	}
@@ -175,25 +193,15 @@ func (a *adapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
 	return st
 }
 
-// Counters maps the page-level counts onto the substrate's: the common channels of the
-// page-table schemes are derived from their events (docs/counters.md).
-func (a *adapter) Counters(c *scheme.Counters) {
+// Counters reports the page-level counts, which are the substrate's pages and paging
+// counters, and the common channels, which the page-table schemes derive from their events
+// (docs/counters.md). c is zero (scheme.Scheme.Counters).
+func (a *adapter) Counters(c *scheme.Tally) {
 	m := a.s.Counters()
 	page := int64(1) << a.shift
-	c.PagesTouched += m.PagesTouched
-	c.PagesWritten += m.PagesWritten
-	c.FirstWrites += m.FirstWrites
-	c.PageCopies += m.PageCopies
-	c.Remaps += m.Remaps
-	c.PageFaults += m.PageFaults
-	c.DiskReads += m.DiskReads
-	c.DiskWrites += m.DiskWrites
-	c.CheckpointDiskWrites += a.ckptDiskWrites
-	c.PTPagesWritten += m.PTPagesWritten
-	c.CommitWrites += m.CommitWrites
-	c.FramesPeak += m.FramesPeak
-	c.CheckpointFramesPeak += m.CheckpointFramesPeak
-	c.WrapSweeps += m.WrapSweeps
+	c.Pages = m.Pages
+	c.Paging = m.Paging
+	c.CheckpointDiskWrites = a.ckptDiskWrites
 
 	c.BytesCopied += m.PageCopies * page
 	c.Traps += m.FirstWrites

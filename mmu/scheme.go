@@ -8,6 +8,7 @@ import (
 	"github.com/vmsim/vmsim/pager"
 	"github.com/vmsim/vmsim/pagetable"
 	"github.com/vmsim/vmsim/record"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // Scheme is a way of checkpointing memory, driven one page access at a time.
@@ -26,7 +27,7 @@ type Scheme interface {
 	// checkpoint on disk. Precondition: the scheme supports crashes (volatile memory).
 	Crash()
 	// Counters returns the scheme's counts so far.
-	Counters() Counters
+	Counters() Counts
 	// Check verifies the scheme's invariants from scratch.
 	Check() error
 	// Stamps returns the contents of the current version of page (asid, vpn).
@@ -37,29 +38,20 @@ type Scheme interface {
 	PeekStamps(asid record.ASID, vpn pagetable.VPN) []uint64
 }
 
-// Counters are what a scheme counts. See sim.Stats for each one's definition.
-type Counters struct {
-	PagesTouched         int64
-	PagesWritten         int64
-	FirstWrites          int64
-	PageCopies           int64
-	Remaps               int64
-	PageFaults           int64
-	DiskReads            int64
-	DiskWrites           int64
-	PTPagesWritten       int64
-	CommitWrites         int64
-	FramesPeak           int64
-	CheckpointFramesPeak int64
-	WrapSweeps           int64
-	Steals               int64
+// Counts are what a page-level scheme counts: the pages and paging counters it reports
+// (declared, with their definitions, in package scheme), and the frames it stole, which no
+// run reports. Paging.CheckpointDiskWrites is left 0: the adapter counts it.
+type Counts struct {
+	scheme.Pages
+	scheme.Paging
+	Steals int64
 }
 
 // Config describes the emulated machine.
 type Config struct {
-	Scheme        string // "none" or "dualmap"
-	Frames        int    // number of frames; 0 for unlimited
-	Replace       string // clock, lru, fifo, opt, random
+	Scheme        Kind
+	Frames        int // number of frames; 0 for unlimited
+	Replace       frames.PolicyName
 	Seed          uint64 // for random replacement
 	ObsoleteFirst bool   // steal frames holding obsolete versions first
 	ZeroFill      bool   // initial content is zeros rather than an image read
@@ -71,8 +63,17 @@ type Config struct {
 	Blocks        int    // stamps per page for verification; 0 when off
 }
 
+// Kind names a page-level scheme.
+type Kind string
+
+// The page-level schemes.
+const (
+	KindNone    Kind = "none"
+	KindDualMap Kind = "dualmap"
+)
+
 // Schemes lists the scheme names New accepts.
-var Schemes = []string{"none", "dualmap"}
+var Schemes = []Kind{KindNone, KindDualMap}
 
 // New builds the named scheme on a fresh machine.
 func New(c Config) (Scheme, error) {
@@ -100,9 +101,9 @@ func New(c Config) (Scheme, error) {
 	}
 	m.pg = pager.New(m.pt, m.ft, m.dk, pager.Options{ZeroFill: c.ZeroFill, ObsoleteFirst: c.ObsoleteFirst})
 	switch c.Scheme {
-	case "none":
+	case KindNone:
 		return &None{m}, nil
-	case "dualmap":
+	case KindDualMap:
 		if c.Frames == 1 {
 			return nil, fmt.Errorf("dualmap needs at least 2 frames (a first write copies a page into a second frame)")
 		}
@@ -128,22 +129,26 @@ type machine struct {
 
 func (m *machine) DomainOf(asid record.ASID) pagetable.DomainID { return m.pt.DomainOf(asid) }
 
-func (m *machine) Counters() Counters {
-	return Counters{
-		PagesTouched:         int64(m.pt.Len()),
-		PagesWritten:         int64(m.pt.Written()),
-		FirstWrites:          m.firstWrites,
-		PageCopies:           m.pageCopies,
-		Remaps:               m.remaps,
-		PageFaults:           m.pageFaults,
-		DiskReads:            m.dk.IO.Reads,
-		DiskWrites:           m.dk.IO.Writes,
-		PTPagesWritten:       m.dk.IO.PTPages,
-		CommitWrites:         m.dk.IO.CommitWrites,
-		FramesPeak:           int64(m.ft.Peak()),
-		CheckpointFramesPeak: int64(m.ckptFramesPeak),
-		WrapSweeps:           m.wrapSweeps,
-		Steals:               m.pg.Steals,
+func (m *machine) Counters() Counts {
+	return Counts{
+		Pages: scheme.Pages{
+			PagesTouched: int64(m.pt.Len()),
+			PagesWritten: int64(m.pt.Written()),
+		},
+		Paging: scheme.Paging{
+			FirstWrites:          m.firstWrites,
+			PageCopies:           m.pageCopies,
+			Remaps:               m.remaps,
+			PageFaults:           m.pageFaults,
+			DiskReads:            m.dk.IO.Reads,
+			DiskWrites:           m.dk.IO.Writes,
+			PTPagesWritten:       m.dk.IO.PTPages,
+			CommitWrites:         m.dk.IO.CommitWrites,
+			FramesPeak:           int64(m.ft.Peak()),
+			CheckpointFramesPeak: int64(m.ckptFramesPeak),
+			WrapSweeps:           m.wrapSweeps,
+		},
+		Steals: m.pg.Steals,
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/vmsim/vmsim/disk"
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/record"
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // VPN is a virtual page number: a virtual address divided by the page size.
@@ -83,29 +83,26 @@ type tlbEntry struct {
 	id   PageID // PageID+1; 0 marks an empty entry
 }
 
-// minIndex is the smallest size of the lookup index (a power of two).
-const minIndex = 1 << 10
-
 // ErrTooManyPages is wrapped by [Table.Err] once a lookup would have created a page
 // beyond the limit set with [Table.SetMaxPages].
 var ErrTooManyPages = errors.New("too many pages")
 
 // Table is the page table of every address space, and the checkpoint domains.
 //
-// Memory: a touched page costs its PTE (48 bytes), 8 to 16 bytes of lookup index, and 4
-// bytes on its domain's page list, whatever the pattern of addresses: the lookup index
-// is an open-addressing hash of (address space, VPN), not a radix tree whose leaves a
-// sparse address space would fill one entry each.
+// Memory: a touched page costs its PTE (48 bytes), 24 to 32 bytes of lookup index, and 4
+// bytes on its domain's page list, whatever the pattern of addresses: the lookup index is
+// a scheme.PageIndex (an open-addressing hash of (address space, VPN)), not a radix tree
+// whose leaves a sparse address space would fill one entry each.
 type Table struct {
 	// tlb is a direct-mapped cache in front of the lookup index. PTEs are never removed,
 	// so an entry never goes stale. Invariant: a non-empty entry maps to its PTE.
 	tlb  [1 << tlbBits]tlbEntry
 	ptes []PTE
-	// index is an open-addressing (linear probing) hash table of PageID+1, 0 for an empty
-	// slot, keyed by the PTE's (ASID, VPN). Invariant: len(index) is a power of two at
-	// least 2*len(ptes); every PTE is in it exactly once.
-	index     []uint32
-	indexBits uint
+	// index numbers the pages: PTE p is page index.Key(p) (its ASID and VPN), every page
+	// but the spare one (overflow); its budget is the page limit.
+	// Invariant: index.Len() == len(ptes), or len(ptes)-1 when overflow >= 0 (the last
+	// PTE, outside the index); ptes[p] has the ASID and VPN of index.Key(p).
+	index     scheme.PageIndex
 	spaces    map[record.ASID]*space
 	lastASID  record.ASID
 	last      *space
@@ -129,7 +126,6 @@ func New(vbits int, perASID bool) *Table {
 		panic(fmt.Sprintf("pagetable: vbits %d out of range 1..31", vbits))
 	}
 	t := &Table{spaces: map[record.ASID]*space{}, vmax: 1<<vbits - 1, perASID: perASID, overflow: -1}
-	t.index, t.indexBits = make([]uint32, minIndex), uint(bits.TrailingZeros(minIndex))
 	if !perASID {
 		t.domains = append(t.domains, Domain{V: 1})
 	}
@@ -145,6 +141,7 @@ func (t *Table) SetMaxPages(n int) {
 		panic(fmt.Sprintf("pagetable: SetMaxPages(%d)", n))
 	}
 	t.maxPages = n
+	t.index.SetMax(n)
 }
 
 // Err is nil, or (for good) an error wrapping ErrTooManyPages once a lookup passed the
@@ -213,41 +210,6 @@ func (t *Table) space(asid record.ASID) *space {
 	return s
 }
 
-// hash places (asid, vpn) in the index: Fibonacci hashing of a mix of both.
-func (t *Table) hash(asid record.ASID, vpn VPN) uint64 {
-	h := (uint64(vpn) ^ uint64(asid)<<48 ^ uint64(asid)>>16) * 0x9E3779B97F4A7C15
-	return h >> (64 - t.indexBits)
-}
-
-// probe returns the index slot holding (asid, vpn), or the empty slot where it belongs.
-func (t *Table) probe(asid record.ASID, vpn VPN) (slot uint64, found bool) {
-	mask := uint64(len(t.index) - 1)
-	for i := t.hash(asid, vpn); ; i = (i + 1) & mask {
-		id := t.index[i]
-		if id == 0 {
-			return i, false
-		}
-		if e := &t.ptes[id-1]; e.VPN == vpn && e.ASID == asid {
-			return i, true
-		}
-	}
-}
-
-// grow doubles the index and places every PTE again.
-func (t *Table) grow() {
-	t.indexBits++
-	t.index = make([]uint32, 1<<t.indexBits)
-	mask := uint64(len(t.index) - 1)
-	for p := range t.ptes {
-		e := &t.ptes[p]
-		i := t.hash(e.ASID, e.VPN)
-		for t.index[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.index[i] = uint32(p + 1)
-	}
-}
-
 // Lookup returns the PTE of (asid, vpn), creating it (not resident, v = 0) on first touch.
 // Past the limit of SetMaxPages it returns the spare page and sets Err.
 func (t *Table) Lookup(asid record.ASID, vpn VPN) PageID {
@@ -263,11 +225,11 @@ func (t *Table) Lookup(asid record.ASID, vpn VPN) PageID {
 }
 
 func (t *Table) lookup(asid record.ASID, vpn VPN) (p PageID, cache bool) {
-	slot, found := t.probe(asid, vpn)
-	if found {
-		return PageID(t.index[slot] - 1), true
+	id, added := t.index.Add(scheme.Page{ASID: asid, N: uint64(vpn)})
+	if id >= 0 && !added {
+		return PageID(id), true
 	}
-	if t.maxPages > 0 && len(t.ptes) >= t.maxPages {
+	if id < 0 { // past the limit: the index holds its budget
 		if t.overflow >= 0 {
 			return t.overflow, false
 		}
@@ -287,10 +249,6 @@ func (t *Table) lookup(asid record.ASID, vpn VPN) (p PageID, cache bool) {
 		ASID:    asid,
 		Domain:  s.domain,
 	})
-	t.index[slot] = uint32(p + 1)
-	if 2*len(t.ptes) > len(t.index) {
-		t.grow()
-	}
 	d := &t.domains[s.domain]
 	d.Pages = append(d.Pages, p)
 	if t.err != nil {
@@ -310,11 +268,11 @@ func (t *Table) Find(asid record.ASID, vpn VPN) (PageID, bool) {
 	if te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]; te.vpn == vpn && te.asid == asid && te.id != 0 {
 		return te.id - 1, true
 	}
-	slot, found := t.probe(asid, vpn)
-	if !found {
+	id := t.index.Find(scheme.Page{ASID: asid, N: uint64(vpn)})
+	if id < 0 {
 		return 0, false
 	}
-	return PageID(t.index[slot] - 1), true
+	return PageID(id), true
 }
 
 // Owner encodes mapping m of page p as a frame owner.
@@ -392,6 +350,16 @@ func (t *Table) Check(ft *frames.Table, dk *disk.Disk) error {
 	if err := dk.Check(); err != nil {
 		return err
 	}
+	if err := t.index.Check(); err != nil {
+		return err
+	}
+	spare := 0
+	if t.overflow >= 0 {
+		spare = 1
+	}
+	if t.index.Len()+spare != len(t.ptes) {
+		return fmt.Errorf("%d pages in the index (and %d spare) for %d PTEs", t.index.Len(), spare, len(t.ptes))
+	}
 	onList := make([]int, len(t.ptes))
 	ckpt := 0
 	for di := range t.domains {
@@ -436,7 +404,11 @@ func (t *Table) Check(ft *frames.Table, dk *disk.Disk) error {
 		if mod := e.V == t.domains[e.Domain].V; mod != (onList[p] == 1) {
 			return fmt.Errorf("page %d: v==V is %v but on modified list is %v", p, mod, onList[p] == 1)
 		}
-		if got, ok := t.Find(e.ASID, e.VPN); !ok || got != p {
+		if p == t.overflow {
+			if got, ok := t.Find(e.ASID, e.VPN); ok {
+				return fmt.Errorf("spare page %d: (%d, %#x) is page %d", p, e.ASID, e.VPN, got)
+			}
+		} else if got, ok := t.Find(e.ASID, e.VPN); !ok || got != p {
 			return fmt.Errorf("page %d: lookup of (%d, %#x) gives %d, %v", p, e.ASID, e.VPN, got, ok)
 		}
 		if e.Written {

@@ -4,6 +4,6 @@
 //
 // It is a leaf: it imports nothing of vmsim's and nothing that does I/O, so that the
 // machine's parts (the cache, the page table, the schemes) can name a record without
-// pulling in the trace readers, their decompressors or the valgrind recorder, which live in
-// package traces. Package traces re-exports these names as aliases.
+// pulling in the trace readers, their decompressors or the valgrind recorder (packages
+// traces and vgrecord). Package traces re-exports these names as aliases.
 package record

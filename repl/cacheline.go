@@ -41,23 +41,23 @@ type Cacheline struct {
 // lines.Len(); every entry's line belongs to the log's domain.
 type lineLog struct {
 	entries []Unit
-	lines   scheme.PageIndex // the lines of entries, each once
-	dups    int64            // entries whose line had an earlier entry in this log
+	lines   scheme.DirtySet // the lines of entries, each once
+	dups    int64           // entries whose line had an earlier entry in this log
 }
 
 type lineCounts struct {
 	logged, duplicates, forced, overflow, sentLines, dupSent, recoveryLines, logPeak, checkpoints int64
 }
 
-// CachelineCounters are cacheline's own counters, in the order of its scheme.Info.Counters.
-var CachelineCounters = []scheme.CounterDef{
-	{Key: "log_entries", Doc: "line addresses appended to the logs: one per line of every write reaching memory (bytes_logged / 8)"},
-	{Key: "duplicate_lines", Doc: "log entries whose line already had an entry in its domain's log since the last checkpoint or recovery"},
-	{Key: "forced_checkpoints", Doc: "times a domain's log became full (reached --log-entries entries), each asking the driver for a checkpoint"},
-	{Key: "log_overflow_entries", Doc: "entries appended to a full log before the checkpoint emptied it (rest of the access, or the flush before the checkpoint)"},
-	{Key: "lines_sent", Doc: "lines sent to the backup by checkpoints: one per log entry, duplicates included (bytes_to_backup / line size)"},
-	{Key: "duplicate_lines_sent", Doc: "of lines_sent, the duplicates: a controller sending each logged line once would send (lines_sent - duplicate_lines_sent) lines"},
-	{Key: "log_peak_entries", Doc: "the most entries held by all logs at once"},
+// CachelineCounts are cacheline's own counters (scheme.Info.Own), each declared by its tags.
+type CachelineCounts struct {
+	LogEntries         int64 `json:"log_entries" doc:"line addresses appended to the logs: one per line of every write reaching memory (bytes_logged / 8)"`
+	DuplicateLines     int64 `json:"duplicate_lines" doc:"log entries whose line already had an entry in its domain's log since the last checkpoint or recovery"`
+	ForcedCheckpoints  int64 `json:"forced_checkpoints" doc:"times a domain's log became full (reached --log-entries entries), each asking the driver for a checkpoint"`
+	LogOverflowEntries int64 `json:"log_overflow_entries" doc:"entries appended to a full log before the checkpoint emptied it (rest of the access, or the flush before the checkpoint)"`
+	LinesSent          int64 `json:"lines_sent" doc:"lines sent to the backup by checkpoints: one per log entry, duplicates included (bytes_to_backup / line size)"`
+	DuplicateLinesSent int64 `json:"duplicate_lines_sent" doc:"of lines_sent, the duplicates: a controller sending each logged line once would send (lines_sent - duplicate_lines_sent) lines"`
+	LogPeakEntries     int64 `json:"log_peak_entries" kind:"peak" doc:"the most entries held by all logs at once"`
 }
 
 // NewCacheline returns cacheline for machine m with logs of capacity entries, sending to
@@ -144,10 +144,10 @@ func (c *Cacheline) access(a *record.Record, n int64) (forced bool) {
 		lg = c.log(d)
 	}
 	for l := first; ; l++ {
-		u := Unit{a.ASID, l}
-		c.touched.Add(scheme.Page(u))
+		u := Unit{ASID: a.ASID, N: l}
+		c.touched.Add(u)
 		if write {
-			if _, added := lg.lines.Add(scheme.Page(u)); !added {
+			if !lg.lines.Mark(u) {
 				c.c.duplicates++
 				lg.dups++
 			}
@@ -200,7 +200,7 @@ func (c *Cacheline) drop(lg *lineLog) {
 	c.logEntries -= int64(len(lg.entries))
 	lg.entries = lg.entries[:0]
 	lg.dups = 0
-	lg.lines.Clear()
+	lg.lines.Reset()
 }
 
 // Rollback restores every line in domain d's log from the backup, one read per entry, and
@@ -209,7 +209,7 @@ func (c *Cacheline) Rollback(d scheme.Domain) {
 	lg := c.log(d)
 	if c.blocks > 0 {
 		for _, u := range lg.entries {
-			c.backup.Fetch(u, c.lineStamps(u, true))
+			c.backup.Fetch(d, u, c.lineStamps(u, true))
 		}
 	}
 	c.c.recoveryLines += int64(len(lg.entries))
@@ -222,7 +222,7 @@ func (c *Cacheline) Crash() {
 	if c.blocks > 0 {
 		c.mem.All(func(p scheme.Page, s []uint64) {
 			for i := range uint64(1) << c.perPage {
-				c.backup.Fetch(Unit{p.ASID, p.N<<c.perPage + i}, s[i*uint64(c.blocks):(i+1)*uint64(c.blocks)])
+				c.backup.Fetch(c.doms.Of(p.ASID), Unit{ASID: p.ASID, N: p.N<<c.perPage + i}, s[i*uint64(c.blocks):(i+1)*uint64(c.blocks)])
 			}
 		})
 	}
@@ -252,7 +252,7 @@ func (c *Cacheline) Image(asid record.ASID, n uint64, create bool) []uint64 {
 }
 
 // Counters adds cacheline's counts to c.
-func (c *Cacheline) Counters(s *scheme.Counters) {
+func (c *Cacheline) Counters(s *scheme.Tally) {
 	s.PagesTouched += c.pages.Touched()
 	s.PagesWritten += c.pages.Written()
 	s.BytesLogged += c.c.logged * LogEntryBytes
@@ -260,31 +260,32 @@ func (c *Cacheline) Counters(s *scheme.Counters) {
 	s.CheckpointStallBytes += c.c.sentLines * c.lineBytes
 	s.MemOverheadPeakBytes += c.c.logPeak * LogEntryBytes
 	s.RecoveryBytes += c.c.recoveryLines * c.lineBytes
-	s.Own[0] += c.c.logged
-	s.Own[1] += c.c.duplicates
-	s.Own[2] += c.c.forced
-	s.Own[3] += c.c.overflow
-	s.Own[4] += c.c.sentLines
-	s.Own[5] += c.c.dupSent
-	s.Own[6] += c.c.logPeak
+	o := scheme.Own[CachelineCounts](s)
+	o.LogEntries += c.c.logged
+	o.DuplicateLines += c.c.duplicates
+	o.ForcedCheckpoints += c.c.forced
+	o.LogOverflowEntries += c.c.overflow
+	o.LinesSent += c.c.sentLines
+	o.DuplicateLinesSent += c.c.dupSent
+	o.LogPeakEntries += c.c.logPeak
 }
 
 // Check verifies cacheline's invariants from scratch.
 func (c *Cacheline) Check() error {
 	var total int64
 	for d, lg := range c.logs {
-		if err := lg.lines.Check(); err != nil {
-			return fmt.Errorf("cacheline: domain %d's logged lines: %w", d, err)
+		if err := lg.lines.Check(d, c.doms.Of); err != nil {
+			return fmt.Errorf("cacheline: logged lines: %w", err)
 		}
 		distinct := map[Unit]bool{}
 		for _, u := range lg.entries {
 			if c.doms.Of(u.ASID) != d {
 				return fmt.Errorf("cacheline: line %+v in domain %d's log", u, d)
 			}
-			if c.touched.Find(scheme.Page(u)) < 0 {
+			if c.touched.Find(u) < 0 {
 				return fmt.Errorf("cacheline: logged line %+v was never touched", u)
 			}
-			if lg.lines.Find(scheme.Page(u)) < 0 {
+			if !lg.lines.Has(u) {
 				return fmt.Errorf("cacheline: line %+v is in domain %d's log but not in its set of lines", u, d)
 			}
 			distinct[u] = true
@@ -296,6 +297,9 @@ func (c *Cacheline) Check() error {
 			return fmt.Errorf("cacheline: domain %d's log counts %d duplicates, holds %d", d, lg.dups, want)
 		}
 		total += int64(len(lg.entries))
+	}
+	if err := c.pages.Check(); err != nil {
+		return fmt.Errorf("cacheline: %w", err)
 	}
 	if total != c.logEntries || c.logEntries > c.c.logPeak {
 		return fmt.Errorf("cacheline: %d entries in the logs, counted %d, peak %d", total, c.logEntries, c.c.logPeak)

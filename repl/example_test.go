@@ -22,8 +22,8 @@ func ExampleNewRemus() {
 	r.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x5000, Size: 4, Kind: traces.Write}}, N: 2})
 	r.Checkpoint(0)
 	r.Crash()
-	c := scheme.Counters{Own: make([]int64, len(repl.RemusCounters))}
-	r.Counters(&c)
+	c := repl.RemusInfo().NewTally()
+	r.Counters(c)
 	fmt.Printf("traps %d, sent %d bytes (backup got %d in %d commits), staging peak %d, failover reads %d\n",
 		c.Traps, c.BytesToBackup, backup.BytesReceived, backup.Commits, c.MemOverheadPeakBytes, c.RecoveryBytes)
 	// Output: traps 3, sent 12288 bytes (backup got 12288 in 2 commits), staging peak 8192, failover reads 12288

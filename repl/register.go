@@ -25,7 +25,7 @@ func RemusInfo() scheme.Info {
 		RecoversTransient: true,
 		RecoversCrash:     true,
 		WriteProtects:     true,
-		Counters:          RemusCounters,
+		Own:               new(RemusCounts),
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			return NewRemus(m, nil), nil
 		},
@@ -44,7 +44,7 @@ func CachelineInfo() scheme.Info {
 		Granule: scheme.GranuleWithoutCache,
 		Params: []scheme.Param{{Name: "log-entries", Default: strconv.Itoa(DefaultLogEntries),
 			Doc: "capacity of each domain's cache-line log in entries of 8 bytes; a full log forces a checkpoint"}},
-		Counters: CachelineCounters,
+		Own: new(CachelineCounts),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
 			n, err := strconv.Atoi(p["log-entries"])
 			if err != nil || n < 1 || n > 1<<30 {

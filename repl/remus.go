@@ -3,7 +3,6 @@ package repl
 import (
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
@@ -27,7 +26,7 @@ type Remus struct {
 	// dirty holds, per domain, the pages written since its last checkpoint (or recovery).
 	// Invariant: a page is in dirty[d] iff it was written since d's last checkpoint or
 	// recovery, and each entry cost exactly one trap (write protection, log-dirty mode).
-	dirty map[scheme.Domain]*scheme.PageIndex
+	dirty map[scheme.Domain]*scheme.DirtySet
 
 	c remusCounts
 }
@@ -37,12 +36,12 @@ type remusCounts struct {
 	epochs, rollbacks, rollbackPages, failovers                      int64
 }
 
-// RemusCounters are remus's own counters, in the order of its scheme.Info.Counters.
-var RemusCounters = []scheme.CounterDef{
-	{Key: "epochs", Doc: "checkpoints taken (epochs sent to the backup and committed), empty ones included"},
-	{Key: "pages_sent", Doc: "pages sent to the backup: the dirty pages of every epoch (bytes_to_backup / page size)"},
-	{Key: "rollback_pages", Doc: "pages restored from the backup by rollbacks: the pages dirtied since the domain's checkpoint"},
-	{Key: "failovers", Doc: "crashes of the primary, each recovered by running on the backup's image"},
+// RemusCounts are remus's own counters (scheme.Info.Own), each declared by its tags.
+type RemusCounts struct {
+	Epochs        int64 `json:"epochs" doc:"checkpoints taken (epochs sent to the backup and committed), empty ones included"`
+	PagesSent     int64 `json:"pages_sent" doc:"pages sent to the backup: the dirty pages of every epoch (bytes_to_backup / page size)"`
+	RollbackPages int64 `json:"rollback_pages" doc:"pages restored from the backup by rollbacks: the pages dirtied since the domain's checkpoint"`
+	Failovers     int64 `json:"failovers" doc:"crashes of the primary, each recovered by running on the backup's image"`
 }
 
 // NewRemus returns remus for machine m, sending to backup (nil: a MemBackup).
@@ -51,7 +50,7 @@ func NewRemus(m scheme.Machine, backup Backup) *Remus {
 		pageSize: int64(m.PageSize),
 		shift:    uint(bits.TrailingZeros64(m.PageSize)),
 		doms:     scheme.Domains{PerASID: m.PerASID},
-		dirty:    map[scheme.Domain]*scheme.PageIndex{},
+		dirty:    map[scheme.Domain]*scheme.DirtySet{},
 	}
 	r.pages.SetMax(m.MaxPages)
 	if m.VerifyBlock > 0 {
@@ -94,10 +93,10 @@ func (r *Remus) access(a *record.Record, n int64) {
 	d := r.doms.Of(a.ASID)
 	set := r.dirty[d]
 	if set == nil {
-		set = &scheme.PageIndex{}
+		set = &scheme.DirtySet{}
 		r.dirty[d] = set
 	}
-	r.c.traps += scheme.MarkPages(set, a.ASID, first, last)
+	r.c.traps += set.MarkPages(a.ASID, first, last)
 }
 
 // DomainOf returns the domain of an address space.
@@ -107,11 +106,8 @@ func (r *Remus) DomainOf(asid record.ASID) scheme.Domain { return r.doms.Of(asid
 func (r *Remus) sortedDirty(d scheme.Domain) []Unit {
 	r.stageList = r.stageList[:0]
 	if set := r.dirty[d]; set != nil {
-		for _, p := range set.Pages() {
-			r.stageList = append(r.stageList, Unit(p))
-		}
+		r.stageList = set.Sorted(r.stageList)
 	}
-	slices.SortFunc(r.stageList, compareUnits)
 	return r.stageList
 }
 
@@ -127,7 +123,7 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 		r.staging = r.staging[:len(list)*r.blocks]
 		for i, u := range list {
 			dst := r.staging[i*r.blocks : (i+1)*r.blocks]
-			if src := r.mem.Get(scheme.Page(u)); src != nil {
+			if src := r.mem.Get(u); src != nil {
 				copy(dst, src)
 			} else {
 				clear(dst)
@@ -150,7 +146,7 @@ func (r *Remus) Checkpoint(d scheme.Domain) {
 	r.c.toBackup += n * r.pageSize
 	r.c.epochs++
 	if set := r.dirty[d]; set != nil {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -159,7 +155,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	list := r.sortedDirty(d)
 	if r.blocks > 0 {
 		for _, u := range list {
-			r.backup.Fetch(u, r.mem.Page(scheme.Page(u)))
+			r.backup.Fetch(d, u, r.mem.Page(u))
 		}
 	}
 	n := int64(len(list))
@@ -167,7 +163,7 @@ func (r *Remus) Rollback(d scheme.Domain) {
 	r.c.rollbackPages += n
 	r.c.rollbacks++
 	if set := r.dirty[d]; set != nil {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -175,12 +171,12 @@ func (r *Remus) Rollback(d scheme.Domain) {
 // committed epoch of every domain) it runs on from then.
 func (r *Remus) Crash() {
 	if r.blocks > 0 {
-		r.mem.All(func(p scheme.Page, s []uint64) { r.backup.Fetch(Unit(p), s) })
+		r.mem.All(func(p scheme.Page, s []uint64) { r.backup.Fetch(r.doms.Of(p.ASID), p, s) })
 	}
 	r.c.recovery += r.pages.Touched() * r.pageSize
 	r.c.failovers++
 	for _, set := range r.dirty {
-		set.Clear()
+		set.Reset()
 	}
 }
 
@@ -190,7 +186,7 @@ func (r *Remus) Image(asid record.ASID, n uint64, create bool) []uint64 {
 }
 
 // Counters adds remus's counts to c.
-func (r *Remus) Counters(c *scheme.Counters) {
+func (r *Remus) Counters(c *scheme.Tally) {
 	c.PagesTouched += r.pages.Touched()
 	c.PagesWritten += r.pages.Written()
 	c.BytesCopied += r.c.copied
@@ -199,23 +195,22 @@ func (r *Remus) Counters(c *scheme.Counters) {
 	c.CheckpointStallBytes += r.c.stall
 	c.MemOverheadPeakBytes += r.c.stagingPeak
 	c.RecoveryBytes += r.c.recovery
-	c.Own[0] += r.c.epochs
-	c.Own[1] += r.c.pagesSent
-	c.Own[2] += r.c.rollbackPages
-	c.Own[3] += r.c.failovers
+	o := scheme.Own[RemusCounts](c)
+	o.Epochs += r.c.epochs
+	o.PagesSent += r.c.pagesSent
+	o.RollbackPages += r.c.rollbackPages
+	o.Failovers += r.c.failovers
 }
 
 // Check verifies remus's invariants from scratch.
 func (r *Remus) Check() error {
 	for d, set := range r.dirty {
-		if err := set.Check(); err != nil {
-			return fmt.Errorf("remus: domain %d's dirty pages: %w", d, err)
+		if err := set.Check(d, r.doms.Of); err != nil {
+			return fmt.Errorf("remus: %w", err)
 		}
-		for _, u := range set.Pages() {
-			if got := r.doms.Of(u.ASID); got != d {
-				return fmt.Errorf("remus: page %+v of domain %d is dirty in domain %d", u, got, d)
-			}
-		}
+	}
+	if err := r.pages.Check(); err != nil {
+		return fmt.Errorf("remus: %w", err)
 	}
 	if r.c.copied != r.c.toBackup || r.c.stall != r.c.copied || r.c.pagesSent*r.pageSize != r.c.toBackup {
 		return fmt.Errorf("remus: copied %d, stalled %d, sent %d bytes (%d pages) disagree", r.c.copied, r.c.stall, r.c.toBackup, r.c.pagesSent)

@@ -19,9 +19,9 @@ type recorder struct {
 	per []int64
 }
 
-func (r *recorder) Send(scheme.Domain, repl.Unit, []uint64) { r.cur++ }
-func (r *recorder) Commit(scheme.Domain)                    { r.per = append(r.per, r.cur); r.cur = 0 }
-func (r *recorder) Fetch(_ repl.Unit, dst []uint64)         { clear(dst) }
+func (r *recorder) Send(scheme.Domain, repl.Unit, []uint64)          { r.cur++ }
+func (r *recorder) Commit(scheme.Domain)                             { r.per = append(r.per, r.cur); r.cur = 0 }
+func (r *recorder) Fetch(_ scheme.Domain, _ repl.Unit, dst []uint64) { clear(dst) }
 
 // withBackup returns info building its scheme on backup b.
 func withBackup(info scheme.Info, b repl.Backup) *scheme.Info {
@@ -98,7 +98,7 @@ func TestRemusVolumesAgainstReference(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "remus"
 		cfg.Interval = int64(1 + rng.IntN(400))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.PageSize = []uint64{1024, 4096, 8192}[rng.IntN(3)]
 		if rng.IntN(3) == 0 {
 			cfg.CacheSize, cfg.CacheWays = 2048, 2
@@ -216,7 +216,7 @@ func TestCachelineVolumesAgainstReference(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "cacheline"
 		cfg.Interval = int64(rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.Granule = []uint64{8, 32, 64, 256}[rng.IntN(4)]
 		capacity := []int{1, 7, 50, 400, 1 << 20}[rng.IntN(5)]
 		cfg.Params = map[string]string{"log-entries": fmt.Sprint(capacity)}
@@ -255,7 +255,7 @@ func TestCachelineBehindCacheAgainstReference(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme, cfg.Interval = "cacheline", int64(20+rng.IntN(300))
 		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = []uint64{512, 2048, 8192}[i%3], 1<<(i%4), []uint64{32, 64}[i%2]
-		cfg.CacheFlush = []string{"invalidate", "clean"}[rng.IntN(2)]
+		cfg.CacheFlush = []sim.CacheFlush{"invalidate", "clean"}[rng.IntN(2)]
 		recs := randomTrace(rng, 1000+rng.IntN(3000), 1+rng.IntN(2), 4+rng.IntN(30))
 		rec := &recorder{}
 		s := mustRun(t, cfg, recs, sim.Options{Scheme: withBackup(repl.CachelineInfo(), rec)})

@@ -30,7 +30,7 @@ func TestVerifyUnderFailures(t *testing.T) {
 						n++
 						seed := uint64(n)
 						cfg := sim.DefaultConfig()
-						cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope = name, true, 200, seed, scope
+						cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope = name, true, 200, seed, sim.Scope(scope)
 						if byList {
 							cfg.FailAt = []int64{1, 2, 150, 199, 200, 201, 777, 1500, 2999}
 						} else {
@@ -42,7 +42,7 @@ func TestVerifyUnderFailures(t *testing.T) {
 						if c.size > 0 {
 							cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = c.size, c.ways, c.line
 							cfg.VerifyBlock = min(cfg.VerifyBlock, c.line)
-							cfg.CacheFlush = []string{"invalidate", "clean"}[n%2]
+							cfg.CacheFlush = []sim.CacheFlush{"invalidate", "clean"}[n%2]
 						}
 						if name == "cacheline" {
 							if c.size == 0 { // behind a cache the line is the cache's

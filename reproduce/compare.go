@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"math"
 	"path/filepath"
 	"slices"
@@ -92,7 +93,7 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 		base[k] = v
 	}
 	pagingOnly(base)
-	spec := &sweep.Spec{Version: c.opt.Version, Traces: []string{t.name}, Base: base, Costs: costsMap(c.opt.Costs)}
+	spec := &sweep.Spec{Version: c.opt.Version, Traces: []string{t.name}, Base: base, CostBase: &c.opt.Costs}
 	ps, _, err := spec.Points()
 	if err != nil {
 		return err
@@ -111,14 +112,16 @@ func (c *compare) res(key string) *sweep.Result {
 }
 
 // pagingOnly drops "initial" from the settings set of a study's run when its scheme models
-// no paging, which a configuration refuses for it: such a scheme reads no page from disk,
-// and its sweep baseline is none with zero-filled first touches (sweep.BaselineConfig).
+// no paging, which a configuration refuses for it: such a scheme reads no page from disk.
+// (Its sweep baseline, sweep.BaselineConfig, then reads first touches from the initial
+// image, the default; the study's tables price every scheme against its own none point,
+// zero-filled, by the overhead rule.)
 func pagingOnly(set map[string]any) {
 	name, ok := set["scheme"].(string)
 	if !ok {
 		name = sim.DefaultConfig().Scheme
 	}
-	if info, ok := scheme.Lookup(name); ok && !info.Pages {
+	if info, ok := scheme.Lookup(name); ok && !info.Takes("initial") {
 		delete(set, "initial")
 	}
 }
@@ -196,26 +199,19 @@ func runCompare(opt Options, traces []traceInfo) error {
 	return c.write()
 }
 
-// timeUnder is the modeled time of a run of the comparative study under m: sim's modeled
-// time less its page faults. Every run has unlimited frames, so its page faults are the
-// zero-fill first touches, which the program takes on any machine; the CPU-level schemes
-// and none count them, the memory-level schemes (below the page tables) do not, and
-// counting them on one side only would credit the memory-level schemes with the paging
-// they do not model.
-func timeUnder(m sim.CostModel, s sim.Stats) float64 {
-	t := m.Time(s, PageSize)
-	return t.Total - t.Faults
-}
-
-// overheadUnder is a point's overhead under model m, from its counters: its time over that
-// of none on the same trace and cache, minus one.
-func (c *compare) overheadUnder(m sim.CostModel, t traceInfo, r *sweep.Result) float64 {
+// overheadUnder is a point's overhead under model m, from its counters, by the overhead
+// rule (cost.Overhead) against none on the same trace and cache.
+func (c *compare) overheadUnder(m cost.Model, t traceInfo, r *sweep.Result) float64 {
 	base := c.res(ckey("none", t.name))
-	return timeUnder(m, r.Stats)/timeUnder(m, base.Stats) - 1
+	return cost.Overhead(m, r.Stats, base.Stats, r.Config)
 }
 
-// tm is a point's time under this machine's costs.
-func (c *compare) tm(r *sweep.Result) float64 { return timeUnder(c.opt.Costs, r.Stats) }
+// tm is a point's time under this machine's costs, as the overhead rule charges it
+// against none on the same trace and cache (cost.Compare); none's own is its time.
+func (c *compare) tm(r *sweep.Result) float64 {
+	base := c.res(ckey("none", r.Config.Trace))
+	return cost.Compare(c.opt.Costs.Model, r.Stats, base.Stats, r.Config).Run.Total
+}
 
 // geo is the geometric mean over the traces of 1 + y, minus one; NaN when any is NaN.
 func geo(ys []float64) float64 {
@@ -231,7 +227,7 @@ func geo(ys []float64) float64 {
 
 // schemeOverhead is the geometric-mean overhead of a scheme at interval n under m, NaN when
 // some trace took no checkpoint.
-func (c *compare) schemeOverhead(m sim.CostModel, sc cmpScheme, n int64) float64 {
+func (c *compare) schemeOverhead(m cost.Model, sc cmpScheme, n int64) float64 {
 	var ys []float64
 	for _, t := range c.traces {
 		r := c.res(ckey("A", t.name, sc.key, n))
@@ -306,7 +302,7 @@ func (c *compare) tableSchemes() *Table {
 		}
 		row := []string{sc.label, surv}
 		for _, n := range CompareIntervals {
-			row = append(row, pctCell(c.schemeOverhead(c.opt.Costs, sc, n)))
+			row = append(row, pctCell(c.schemeOverhead(c.opt.Costs.Model, sc, n)))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -501,7 +497,7 @@ func (c *compare) tableOptimum() *Table {
 }
 
 // winner is the scheme of least overhead at interval n under m among those accepted.
-func (c *compare) winner(m sim.CostModel, n int64, accept func(cmpScheme) bool) (cmpScheme, float64, bool) {
+func (c *compare) winner(m cost.Model, n int64, accept func(cmpScheme) bool) (cmpScheme, float64, bool) {
 	var best cmpScheme
 	bo := math.Inf(1)
 	for _, sc := range cmpSchemes {
@@ -581,7 +577,7 @@ func (c *compare) granulePoint(sc cmpScheme, g int64) (overhead, perCkpt float64
 		if r.Stats.Checkpoints == 0 {
 			return math.NaN(), math.NaN()
 		}
-		ys = append(ys, c.overheadUnder(c.opt.Costs, t, r))
+		ys = append(ys, c.overheadUnder(c.opt.Costs.Model, t, r))
 		sum += moved(r.Stats)
 		k += r.Stats.Checkpoints
 	}
@@ -709,17 +705,17 @@ func (c *compare) sensitivity() []*Figure {
 	type axis struct {
 		name, title, label string
 		xs                 []float64
-		set                func(m *sim.CostModel, x float64)
+		set                func(m *cost.Model, x float64)
 	}
 	axes := []axis{
 		{"cmp-fig7", "Sensitivity to the trap cost", "trap cost (ns)", []float64{10, 30, 100, 300, 1000, 3000, 10_000, 30_000},
-			func(m *sim.CostModel, x float64) { m.TrapNs = x }},
+			func(m *cost.Model, x float64) { m.TrapNs, m.MprotectNs = x, x }},
 		{"cmp-fig8", "Sensitivity to the copy bandwidth", "copy bandwidth (bytes/s)", []float64{1e7, 1e8, 1e9, 3e9, 1e10, 3e10, 1e11},
-			func(m *sim.CostModel, x float64) {
+			func(m *cost.Model, x float64) {
 				m.CopyBytesPerSec, m.LogBytesPerSec, m.RecoveryBytesPerSec, m.CacheFlushLineNs = x, x, x, 64/x*1e9
 			}},
 		{"cmp-fig9", "Sensitivity to the storage write cost", "storage write of a 4 KiB page (ns)", []float64{300, 1000, 3000, 10_000, 100_000, 1e6, 1e7},
-			func(m *sim.CostModel, x float64) {
+			func(m *cost.Model, x float64) {
 				m.DiskWriteNs, m.PTPageWriteNs, m.CommitNs, m.StorageBytesPerSec = x, x, x, PageSize/x*1e9
 			}},
 	}
@@ -731,7 +727,7 @@ func (c *compare) sensitivity() []*Figure {
 		for _, sc := range cmpSchemes {
 			ser := Series{Name: sc.label, X: a.xs}
 			for _, x := range a.xs {
-				m := c.opt.Costs
+				m := c.opt.Costs.Model
 				a.set(&m, x)
 				ser.Y = append(ser.Y, 100*c.schemeOverhead(m, sc, SensitivityInterval))
 			}

@@ -3,7 +3,7 @@ package reproduce
 import (
 	"fmt"
 
-	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/cost"
 )
 
 // CostSet is a named cost model whose every value has a source.
@@ -11,8 +11,8 @@ type CostSet struct {
 	Name  string // short, for file names and tables: "measured", "hw-assisted", "1992"
 	Label string // for legends and the README
 	// Model is the cost model. Invariant: Model.Validate() == nil.
-	Model sim.CostModel
-	// Sources says, for every JSON key of sim.CostModel, where its value comes from.
+	Model cost.Model
+	// Sources says, for every JSON key of cost.Model, where its value comes from.
 	// Invariant: one entry per key.
 	Sources map[string]string
 }
@@ -35,17 +35,13 @@ func (c CostSet) Validate() error {
 	return nil
 }
 
-// costKeys are the JSON keys of sim.CostModel, in a fixed order.
-func costKeys() []string {
-	return []string{"access_ns", "copy_bytes_per_sec", "trap_ns", "disk_read_ns", "disk_write_ns", "pt_page_write_ns",
-		"commit_ns", "sweep_page_ns", "log_bytes_per_sec", "storage_bytes_per_sec", "backup_bytes_per_sec",
-		"recovery_bytes_per_sec", "cache_flush_line_ns", "page_walk_ns"}
-}
+// costKeys are the JSON keys of cost.Model, in its order.
+func costKeys() []string { return cost.Keys() }
 
 // The three cost sets of the comparative study.
 //
-// measured: this machine, the defaults of sim.DefaultCostModel, each measured and sourced
-// on sim.CostModel's fields (sim/cost.go).
+// measured: this machine, the defaults of cost.Default, each measured and sourced
+// on cost.Model's fields (cost/cost.go).
 //
 // hw-assisted: the same processor (same access time and page walk), but a memory system
 // that takes the protection events and copies itself: a trap is one DRAM access at the
@@ -56,11 +52,15 @@ func costKeys() []string {
 // 1992: a workstation of the original paper's time, a DECstation 5000/200 class machine
 // (25 MHz MIPS R3000), with a SCSI disk of the period and 10 Mb/s Ethernet.
 func CostSets() []CostSet {
-	m := sim.DefaultCostModel()
+	m := cost.Default()
 	measured := CostSet{Name: "measured", Label: "measured (this machine)", Model: m, Sources: map[string]string{
-		"access_ns":              "native run time / traced accesses of corpus programs (sim/cost.go)",
+		"access_ns":              "native run time / traced accesses of corpus programs (cost/cost.go)",
+		"cache_miss_ns":          "a DRAM access, < 100 ns (Intel, Architecture Day press release, Dec. 2018)",
+		"fault_ns":               "BenchmarkMachinePageFault: a minor fault on fresh anonymous memory",
+		"mprotect_ns":            "trap_ns: vmsim calibrate measured one page's mprotect within 5% of a write-protection trap",
+		"restart_ns":             "one trap, the failure handler's entry (a lower bound)",
 		"copy_bytes_per_sec":     "BenchmarkMachinePageCopy (sim/machine_bench_test.go)",
-		"trap_ns":                "BenchmarkMachinePageFault: a minor fault on fresh anonymous memory",
+		"trap_ns":                "BenchmarkMachinePageFault: a minor fault on fresh anonymous memory, as a trap with a short handler",
 		"disk_read_ns":           "BenchmarkMachineDiskRead: 4 KiB O_DIRECT random reads",
 		"disk_write_ns":          "BenchmarkMachineDiskWriteSync: 4 KiB write + fdatasync",
 		"pt_page_write_ns":       "a durable page write (disk_write_ns)",
@@ -84,6 +84,7 @@ func CostSets() []CostSet {
 	hw := m
 	hw.CopyBytesPerSec = ddr4
 	hw.TrapNs = dramNs
+	hw.MprotectNs = 0
 	hw.DiskReadNs = pmLatencyNs + 4096/pmRead*1e9
 	hw.DiskWriteNs = pmPageWrite
 	hw.PTPageWriteNs = pmPageWrite
@@ -94,6 +95,10 @@ func CostSets() []CostSet {
 	hw.CacheFlushLineNs = 64 / ddr4 * 1e9
 	hwSet := CostSet{Name: "hw-assisted", Label: "hardware-assisted", Model: hw, Sources: map[string]string{
 		"access_ns":              "same processor as measured",
+		"cache_miss_ns":          "same processor as measured",
+		"fault_ns":               "same operating system as measured: first touches still fault",
+		"mprotect_ns":            "0: the memory system tracks writes itself, and nothing is write-protected again",
+		"restart_ns":             "same operating system as measured",
 		"copy_bytes_per_sec":     "DDR4-3200 channel peak, 25.6 GB/s (JEDEC JESD79-4): copies done by the memory controller",
 		"trap_ns":                "one DRAM access at the memory controller, 100 ns (Intel: DRAM < 100 ns, 2018), instead of a kernel trap",
 		"disk_read_ns":           "Optane DC PMM: 305 ns load latency + 4 KiB at 6.6 GB/s (Izraelevitz et al. 2019)",
@@ -114,8 +119,12 @@ func CostSets() []CostSet {
 	const disk92 = 25e6    // ns: 16 ms average seek + 8.3 ms half a rotation at 3600 rpm + 4 KiB at ~1.5 MB/s ≈ 25 ms (Hennessy & Patterson 1990, ch. 9 disks)
 	const diskBW92 = 1.5e6 // bytes/s, sustained transfer of a SCSI disk of the period (same)
 	const access92 = 40.0  // ns: ~18.5 MIPS (DEC's rating of the 5000/200) → 54 ns an instruction / 1.4 accesses an instruction
-	old := sim.CostModel{
+	old := cost.Model{
 		AccessNs:            access92,
+		CacheMissNs:         600,    // ~15 cycles at 25 MHz to main memory on R3000 workstations (Hennessy & Patterson 1990, ch. 8)
+		FaultNs:             20_000, // a kernel trap, as trap_ns
+		MprotectNs:          20_000, // a system call changing a PTE: a kernel entry, as trap_ns
+		RestartNs:           20_000, // one trap
 		CopyBytesPerSec:     copy92,
 		TrapNs:              20_000, // a kernel protection-fault trap and return, tens of µs on R2000/R3000 (Anderson et al., ASPLOS 1991; Ousterhout 1990)
 		DiskReadNs:          disk92,
@@ -132,6 +141,10 @@ func CostSets() []CostSet {
 	}
 	oldSet := CostSet{Name: "1992", Label: "1992 workstation", Model: old, Sources: map[string]string{
 		"access_ns":              "DECstation 5000/200 (25 MHz R3000), ~18.5 MIPS: 54 ns an instruction, 1.4 accesses an instruction",
+		"cache_miss_ns":          "about 15 cycles at 25 MHz to main memory, 600 ns (Hennessy & Patterson 1990, ch. 8)",
+		"fault_ns":               "a kernel trap, as trap_ns",
+		"mprotect_ns":            "a system call changing one PTE: a kernel entry, as trap_ns",
+		"restart_ns":             "one trap, as trap_ns",
 		"copy_bytes_per_sec":     "about 10 MB/s block copy on machines of the class (Ousterhout, \"Why Aren't Operating Systems Getting Faster As Fast as Hardware?\", USENIX Summer 1990)",
 		"trap_ns":                "20 µs, a kernel trap and return with a short handler on R2000/R3000 machines, tens of µs (Anderson, Levy, Bershad, Lazowska, ASPLOS 1991; Ousterhout 1990)",
 		"disk_read_ns":           "25 ms: average seek 16 ms + half a rotation at 3600 rpm 8.3 ms + transfer (Hennessy & Patterson, 1990, ch. 9)",

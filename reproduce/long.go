@@ -3,12 +3,11 @@ package reproduce
 import (
 	"context"
 	"errors"
+	"github.com/vmsim/vmsim/cost"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/vmsim/vmsim/sim"
 )
 
 // DefaultLongCache is the cache folder of the long study's recordings, under the user's
@@ -81,7 +80,7 @@ type LongOptions struct {
 	Jobs  int
 	// Warmup is the accesses excluded from every counter (0: LongWarmup).
 	Warmup   int64
-	Costs    sim.CostModel
+	Costs    cost.Set
 	Progress func(done, total int)
 	Log      io.Writer
 	// Command and Version are written into the README.

@@ -2,12 +2,11 @@ package reproduce
 
 import (
 	"bytes"
+	"github.com/vmsim/vmsim/cost"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/vmsim/vmsim/sim"
 )
 
 func TestGenText(t *testing.T) {
@@ -72,7 +71,7 @@ func TestLongStudyShort(t *testing.T) {
 	data := &Recording{Path: tinyTrace(t, 20_000, 32), Manifest: full.Manifest}
 	data.Manifest.Name, data.Manifest.DataOnly = "gzip-data", true
 	dir := t.TempDir()
-	opt := LongOptions{Dir: dir, Warmup: 5000, Costs: sim.DefaultCostModel(), Command: "vmsim reproduce --long (test)", Version: "test"}
+	opt := LongOptions{Dir: dir, Warmup: 5000, Costs: cost.DefaultSet(), Command: "vmsim reproduce --long (test)", Version: "test"}
 	if err := runLongStudy(opt, []*Recording{full}, []*Recording{data}); err != nil {
 		t.Fatal(err)
 	}

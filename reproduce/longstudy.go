@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -50,7 +51,7 @@ func (l *longStudy) add(key string, t longTrace, set map[string]any) error {
 		base[k] = v
 	}
 	pagingOnly(base)
-	spec := &sweep.Spec{Version: l.opt.Version, Traces: []string{t.rec.Path}, Base: base, Costs: costsMap(l.opt.Costs)}
+	spec := &sweep.Spec{Version: l.opt.Version, Traces: []string{t.rec.Path}, Base: base, CostBase: &l.opt.Costs}
 	ps, _, err := spec.Points()
 	if err != nil {
 		return err
@@ -189,7 +190,7 @@ func (l *longStudy) tables() []*Table {
 		t2.Rows = append(t2.Rows, row)
 	}
 	t3 := &Table{Name: "long-table3", Title: "Table L3: schemes compared on the long traces",
-		Caption: "Overhead behind the comparative study's 32 KiB 8-way cache (modeled time less zero-fill faults, over that of none behind the same cache, minus one), this machine's costs.",
+		Caption: "Overhead behind the comparative study's 32 KiB 8-way cache (modeled time over that of none behind the same cache, minus one, by the overhead rule), this machine's costs.",
 		Header:  []string{"trace", "scheme"}, Right: []bool{false, false}}
 	for _, n := range LongSchemeIntervals {
 		t3.Header = append(t3.Header, siLabel(float64(n)))
@@ -203,7 +204,7 @@ func (l *longStudy) tables() []*Table {
 				r := l.res(ckey("S", t.label, sc, n))
 				o := math.NaN()
 				if r.Stats.Checkpoints > 0 {
-					o = timeUnder(l.opt.Costs, r.Stats)/timeUnder(l.opt.Costs, base.Stats) - 1
+					o = cost.Overhead(l.opt.Costs.Model, r.Stats, base.Stats, r.Config)
 				}
 				row = append(row, pctCell(o))
 			}
@@ -262,7 +263,7 @@ func (l *longStudy) write() error {
 	}
 	p("\n## Method\n\nEvery counter leaves out the first %d accesses (`--warmup`): start-up is not steady\n", l.opt.Warmup)
 	p("state. Overhead = modeled time of the scheme / that of `none` on the same trace and\n")
-	p("settings - 1 (this machine's costs, `sim.DefaultCostModel`, unless `--cost` was given).\n")
+	p("settings - 1 (this machine's costs, `cost.Default`, unless `--cost` was given).\n")
 	p("dualmap runs as in the paper's study (unlimited frames, no cache); the schemes of Table L3\n")
 	p("run behind the comparative study's 32 KiB cache. Intervals longer than what follows the\n")
 	p("warm-up take no checkpoint: marked `no ckpt`, not drawn.\n\n")

@@ -205,6 +205,12 @@ func (f *Figure) Render() (svg, png, pdf []byte, err error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return f.render(p, leg)
+}
+
+// render draws p and its legend leg in the three formats (the legend as wide as f's
+// series' names and RefName).
+func (f *Figure) render(p *plot.Plot, leg plot.Legend) (svg, png, pdf []byte, err error) {
 	sc := vgsvg.New(figW, figH)
 	f.draw(draw.New(sc), p, leg)
 	var sb bytes.Buffer

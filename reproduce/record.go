@@ -15,6 +15,7 @@ import (
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/vgrecord"
 )
 
 // LongProgram is one program of the long study: a program found on a fresh Debian machine,
@@ -102,7 +103,7 @@ func ensureRecording(ctx context.Context, cache string, p LongProgram, dataOnly 
 	if err != nil {
 		return nil, fmt.Errorf("long study: program %s not found (run reproduce/long-setup.sh, or install it): %w", p.Program, err)
 	}
-	vg, err := traces.ValgrindVersion("")
+	vg, err := vgrecord.ValgrindVersion("")
 	if err != nil {
 		return nil, fmt.Errorf("long study: %w (reproduce/long-setup.sh installs it)", err)
 	}
@@ -125,9 +126,9 @@ func ensureRecording(ctx context.Context, cache string, p LongProgram, dataOnly 
 	}
 	// vmtrace where it builds (in the user's cache folder, which the recording's clean
 	// environment cannot find: it is named to it in VALGRIND_LIB), else lackey.
-	tracer, env := traces.TracerLackey, []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
-	if dir, err := traces.BuildVMTrace(""); err == nil {
-		tracer, env = traces.TracerVMTrace, append(env, "VALGRIND_LIB="+dir)
+	tracer, env := vgrecord.TracerLackey, []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	if dir, err := vgrecord.BuildVMTrace(""); err == nil {
+		tracer, env = vgrecord.TracerVMTrace, append(env, "VALGRIND_LIB="+dir)
 	} else {
 		fmt.Fprintf(log, "long study: recording with lackey, which is slower: %v\n", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"io"
 	"maps"
 	"math"
@@ -41,13 +42,21 @@ type Options struct {
 	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
 	// and those already in Dir/data; otherwise every point is run afresh.
 	Resume   bool
-	Costs    sim.CostModel
+	Costs    cost.Set
 	Progress func(done, total int)
 	// Command and Version are written into the README.
 	Command, Version string
 	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
-	// comparative study into Dir/compare; "paper" or "compare" alone.
+	// comparative study into Dir/compare; "paper" or "compare" alone; "validation": the
+	// model's predictions against real checkpointing measured here, into Dir/validation
+	// (validation.go; not part of "all": it needs gcc and valgrind and runs for minutes).
 	Study string
+	// Calibration is a cost file of vmsim calibrate for the validation study; "" measures
+	// the costs it needs at its start.
+	Calibration string
+	// Log receives the validation study's progress lines and the reason it is skipped
+	// (nil: none).
+	Log io.Writer
 }
 
 // Variants of the emulated machine that the study compares, all virtual checkpoints
@@ -102,8 +111,10 @@ func Run(opt Options) error {
 	}
 	switch opt.Study {
 	case "", "all", "paper", "compare":
+	case "validation":
+		return runValidation(opt)
 	default:
-		return fmt.Errorf("study %q: want all, paper or compare", opt.Study)
+		return fmt.Errorf("study %q: want all, paper, compare or validation", opt.Study)
 	}
 	// Refuse, before anything runs, data files that vmsim did not write.
 	if opt.Study != "compare" {
@@ -202,8 +213,8 @@ func (s *study) makePoints() error {
 				Traces:  []string{t.name},
 				Base: map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
 					"memory": v.memory, "cow": v.cow, "frames": frames},
-				Vary:  map[string][]any{"interval": intervals},
-				Costs: costsMap(s.opt.Costs),
+				Vary:     map[string][]any{"interval": intervals},
+				CostBase: &s.opt.Costs,
 			}
 			ps, _, err := spec.Points()
 			if err != nil {
@@ -220,7 +231,7 @@ func (s *study) makePoints() error {
 
 // costsMap turns a cost model into the map a Spec takes, by its JSON form, so that every
 // field goes across.
-func costsMap(c sim.CostModel) map[string]any {
+func costsMap(c cost.Model) map[string]any {
 	b, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // a struct of float64s always marshals

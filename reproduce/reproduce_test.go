@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"github.com/vmsim/vmsim/cost"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
 	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/traces/corpus"
@@ -20,7 +20,7 @@ import (
 
 func smallOptions(dir string, jobs int) Options {
 	return Options{Dir: dir, Corpus: []string{"sort", "awk"}, Intervals: []int64{1000, 100000, 10_000_000},
-		Jobs: jobs, Costs: sim.DefaultCostModel(), Command: "vmsim reproduce (test)", Version: "test", Study: "paper"}
+		Jobs: jobs, Costs: cost.DefaultSet(), Command: "vmsim reproduce (test)", Version: "test", Study: "paper"}
 }
 
 // TestReproduce runs a small study twice, with one job and with two, and expects the same
@@ -101,7 +101,7 @@ func TestReproduce(t *testing.T) {
 // tinyStudy returns the paper study's points on a tiny trace at the given intervals.
 func tinyStudy(t *testing.T, tr string, intervals ...int64) []sweep.Point {
 	t.Helper()
-	s := &study{opt: Options{Corpus: []string{}, Traces: []string{tr}, Intervals: intervals, Costs: sim.DefaultCostModel(), Version: "test"},
+	s := &study{opt: Options{Corpus: []string{}, Traces: []string{tr}, Intervals: intervals, Costs: cost.DefaultSet(), Version: "test"},
 		intervals: intervals, at: map[[3]string]int{}}
 	if err := s.collectTraces(); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestRunPointsReplacesDataOnlyWhenDone(t *testing.T) {
 	tr := tinyTrace(t, 20_000, 16)
 	first, second := tinyStudy(t, tr, 1000), tinyStudy(t, tr, 3000)
 	data := filepath.Join(t.TempDir(), "data")
-	opt := Options{Costs: sim.DefaultCostModel(), Version: "test", Jobs: 2}
+	opt := Options{Costs: cost.DefaultSet(), Version: "test", Jobs: 2}
 	if _, err := runPoints(data, first, opt); err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestReproduceRefusesForeignData(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Intervals: []int64{1000}, Costs: sim.DefaultCostModel(),
+			opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Intervals: []int64{1000}, Costs: cost.DefaultSet(),
 				Command: "vmsim reproduce (test)", Version: "test", Study: tc.study}
 			err := Run(opt)
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "refusing") {

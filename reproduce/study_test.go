@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"io"
 	"math"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/vmsim/vmsim/interval"
-	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
 
@@ -32,8 +32,8 @@ func TestCostSetsValidate(t *testing.T) {
 			t.Errorf("no cost set %s", want)
 		}
 	}
-	if sets[0].Model != sim.DefaultCostModel() {
-		t.Error("the measured set is not sim.DefaultCostModel")
+	if sets[0].Model != cost.Default() {
+		t.Error("the measured set is not cost.Default")
 	}
 	bad := sets[1]
 	bad.Sources = map[string]string{}
@@ -206,7 +206,7 @@ func TestCompareTiny(t *testing.T) {
 	smallGrids(t)
 	tr1, tr2 := tinyTrace(t, 60_000, 40), tinyTrace(t, 40_000, 24)
 	run := func(dir string, jobs int) {
-		opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr1, tr2}, Jobs: jobs, Costs: sim.DefaultCostModel(),
+		opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr1, tr2}, Jobs: jobs, Costs: cost.DefaultSet(),
 			Command: "vmsim reproduce (test)", Version: "test", Study: "compare", Intervals: []int64{1000, 10_000}}
 		if err := Run(opt); err != nil {
 			t.Fatal(err)
@@ -255,7 +255,7 @@ func TestOptimumTiny(t *testing.T) {
 	smallGrids(t)
 	tr := tinyTrace(t, 60_000, 40)
 	dir := t.TempDir()
-	s := &study{opt: Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Costs: sim.DefaultCostModel(), Version: "test", Intervals: []int64{1000}}, at: map[[3]string]int{}}
+	s := &study{opt: Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Costs: cost.DefaultSet(), Version: "test", Intervals: []int64{1000}}, at: map[[3]string]int{}}
 	if err := s.collectTraces(); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestOutputDelayTiny(t *testing.T) {
 	outs := []int64{0, 999, 1000, 1001, 25_000, 39_999, 59_999}
 	tr := ioTrace(t, n, 40, outs)
 	dir := t.TempDir()
-	opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Costs: sim.DefaultCostModel(),
+	opt := Options{Dir: dir, Corpus: []string{}, Traces: []string{tr}, Costs: cost.DefaultSet(),
 		Command: "vmsim reproduce (test)", Version: "test", Study: "compare", Intervals: []int64{1000}}
 	s := &study{opt: opt, at: map[[3]string]int{}}
 	if err := s.collectTraces(); err != nil {
@@ -404,11 +404,11 @@ func TestOutputDelayTiny(t *testing.T) {
 				}
 				// In time: the wait at none's speed plus the checkpoint cost, priced from the
 				// runs' cost breakdowns.
-				m := sim.DefaultCostModel()
-				base, r := c.res(ckey("none", s.traces[0].name)).Stats, c.res(ckey("A", s.traces[0].name, sc.key, iv)).Stats
-				tb, tr := m.Time(base, PageSize), m.Time(r, PageSize)
-				perAccess := (tb.Total - tb.Faults) / float64(base.Refs)
-				ckpt := ((tr.Total - tr.Faults) - (tb.Total - tb.Faults)) / float64(r.Checkpoints)
+				m := cost.Default()
+				base, r := c.res(ckey("none", s.traces[0].name)), c.res(ckey("A", s.traces[0].name, sc.key, iv))
+				cmp := cost.Compare(m, r.Stats, base.Stats, r.Config)
+				perAccess := cmp.Baseline.Total / float64(base.Stats.Refs)
+				ckpt := (cmp.Run.Total - cmp.Baseline.Total) / float64(r.Stats.Checkpoints)
 				if want := d.accesses*perAccess + ckpt; math.Abs(d.ns-want) > 1e-9*want {
 					t.Errorf("delay %g ns, want %g", d.ns, want)
 				}

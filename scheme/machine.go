@@ -3,7 +3,10 @@ package scheme
 import "fmt"
 
 // Machine is the emulated machine a scheme is built for: the settings common to every
-// scheme. A scheme ignores what does not concern it.
+// scheme. A scheme ignores what does not concern it. The settings that only some schemes
+// model (paging: --frames, --replace, --steal, --initial, --pte-bytes, --vbits, --cow) are
+// not here: a scheme that models them declares them as its Params (Info.Params), and the
+// driver passes the flags of those names on to it.
 type Machine struct {
 	PageSize uint64 // bytes, a power of two
 	// Granule is the block size (bytes, a power of two from 8 to PageSize) at which
@@ -12,25 +15,10 @@ type Machine struct {
 	// CacheLine is the cache's line size in bytes, 0 when there is no cache: a
 	// memory-level scheme then sees program accesses directly.
 	CacheLine uint64
-	// Frames is the number of real frames, 0 for unlimited (paging schemes).
-	Frames int
-	// Replace is the replacement policy with finite frames: clock, lru, fifo, opt, random.
-	Replace string
-	// ObsoleteFirst: stealing prefers frames holding obsolete versions (--steal).
-	ObsoleteFirst bool
-	// ZeroFill: a page's first touch zero-fills it instead of reading its image (--initial).
-	ZeroFill bool
 	// Volatile: memory is lost in a crash (--memory volatile).
 	Volatile bool
 	// PerASID: one checkpoint domain per address space (--scope asid).
 	PerASID bool
-	// PTEBytes is the size of one page-table entry (--pte-bytes).
-	PTEBytes uint64
-	// VBits is the width k of the checkpoint numbers V and v (dualmap, --vbits).
-	VBits int
-	// Remap: a first write moves a clean resident frame instead of copying it (dualmap,
-	// --cow remap).
-	Remap bool
 	// Seed seeds every random choice a scheme makes.
 	Seed uint64
 	// VerifyBlock is the block size of the stamps Load and Store deal in, 0 when not
@@ -48,10 +36,21 @@ type Machine struct {
 	// keeps is full. The driver takes it like a scheduled one (it counts in checkpoints and
 	// restarts the domain's interval); the scheme counts its own requests. Never nil.
 	RequestCheckpoint func(d Domain)
-	// NextUse, with --replace opt, returns the time of the next reference of the page that
-	// a paging scheme is about to reference, one call per page reference in trace order;
-	// -1 means unknown (during a replay). nil otherwise.
-	NextUse func() int64
+	// Oracle is what the driver knows of the run ahead, which a scheme may ask for while
+	// it is built (in Info.New); nil when the scheme is built without a driver.
+	Oracle Oracle
+}
+
+// Oracle is a service of the driver that knows the trace ahead of the run.
+type Oracle interface {
+	// NextUse reads the whole trace once more, ahead of the run, and returns a function
+	// that gives the time of the next reference of the page a scheme is about to
+	// reference, one call per page reference in trace order (every page of every access,
+	// in address order); -1 means unknown (during a replay). The next-use times of opt
+	// replacement (mmu's --replace opt). Its error is the driver's: a trace that cannot be
+	// read again, or one that touches more pages than Machine.MaxPages (ErrTooManyPages);
+	// a scheme returns it from Info.New as it is (wrapped with %w).
+	NextUse() (func() int64, error)
 }
 
 // TooManyPagesError is the error of a run that needs state for more distinct pages than

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/vmsim/vmsim/record"
 )
@@ -23,27 +22,6 @@ func (p Page) Compare(q Page) int {
 	default:
 		return cmp.Compare(p.N, q.N)
 	}
-}
-
-// MarkPages adds pages first..last of asid to set and returns how many were not in it
-// already (for a scheme that traps the first write of a page since its checkpoint). A
-// PageIndex serves as the set: a write is marked without hashing a struct key.
-func MarkPages(set *PageIndex, asid record.ASID, first, last uint64) (added int64) {
-	for n := first; ; n++ {
-		if _, ok := set.Add(Page{ASID: asid, N: n}); ok {
-			added++
-		}
-		if n == last {
-			return added
-		}
-	}
-}
-
-// SortedPages returns the pages of set in order (Page.Compare), in buf's storage.
-func SortedPages(set *PageIndex, buf []Page) []Page {
-	buf = append(buf[:0], set.keys...)
-	slices.SortFunc(buf, Page.Compare)
-	return buf
 }
 
 // PageData is a sparse memory image in pages of verification stamps, one per block of

@@ -6,37 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
-
-func TestMarkPages(t *testing.T) {
-	set := &PageIndex{}
-	for _, tt := range []struct {
-		asid        traces.ASID
-		first, last uint64
-		want        int64
-	}{
-		{0, 5, 5, 1},
-		{0, 4, 6, 2}, // 5 already marked
-		{1, 5, 5, 1}, // another address space
-		{0, 4, 6, 0},
-	} {
-		if got := MarkPages(set, tt.asid, tt.first, tt.last); got != tt.want {
-			t.Errorf("MarkPages(%d, %d..%d) = %d, want %d", tt.asid, tt.first, tt.last, got, tt.want)
-		}
-	}
-	if set.Len() != 4 {
-		t.Errorf("%d pages marked, want 4", set.Len())
-	}
-	want := []Page{{0, 4}, {0, 5}, {0, 6}, {1, 5}}
-	if got := SortedPages(set, nil); !slices.Equal(got, want) {
-		t.Errorf("SortedPages = %v, want %v", got, want)
-	}
-	set.Clear()
-	if got := MarkPages(set, 0, 5, 5); got != 1 || set.Len() != 1 {
-		t.Errorf("after Clear, MarkPages(0, 5..5) = %d with %d pages, want 1 and 1", got, set.Len())
-	}
-}
 
 // TestPageDataModel drives PageData with random Load, Store, Page, Get, Read and Clear
 // calls and checks every result against a map of blocks, with Check after each call.
@@ -47,14 +18,14 @@ func TestPageDataModel(t *testing.T) {
 			const blocks = 8
 			d := NewPageData(512, 64) // 8 blocks a page
 			model := map[Page][]uint64{}
-			read := func(asid traces.ASID, b uint64) uint64 {
+			read := func(asid record.ASID, b uint64) uint64 {
 				if m := model[Page{asid, b / blocks}]; m != nil {
 					return m[b%blocks]
 				}
 				return 0
 			}
 			for step := range 3000 {
-				asid := traces.ASID(rng.IntN(3))
+				asid := record.ASID(rng.IntN(3))
 				first := uint64(rng.IntN(40 * blocks))
 				if rng.IntN(4) == 0 {
 					first += uint64(rng.Uint32()) << 8 // far pages, to grow the index

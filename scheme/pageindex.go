@@ -1,6 +1,9 @@
 package scheme
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // PageIndex numbers pages densely, 0, 1, 2, ... in the order they are added, and finds a
 // page's number without a Go map keyed by a struct (whose hashing dominated the schemes'
@@ -8,8 +11,11 @@ import "fmt"
 // cache of pages found recently (a program alternates between its code, stack and data
 // pages, so the page found last alone is the one wanted in under half the accesses). A
 // scheme keeps its per-page state in slices indexed by the number; used as a set, it marks
-// pages without a map (MarkPages). The zero value is an empty index. A PageIndex must not
-// be copied once used: the copies would share one cache.
+// pages without a map (DirtySet). It is the one index of (address space, page) in vmsim: the
+// schemes, the page table, the backup images and the trace summary number their pages with
+// it. It holds at most the budget set with SetMax (Machine.MaxPages): Add refuses a page
+// beyond it. The zero value is an empty index without a budget. A PageIndex must not be
+// copied once used: the copies would share one cache.
 type PageIndex struct {
 	// table is an open-addressing (linear probing) hash table of number + 1, 0 for an
 	// empty slot. Invariant: len(table) is 0 or a power of two at least twice len(keys),
@@ -28,6 +34,9 @@ type PageIndex struct {
 	// gen is the generation of recent's valid entries: Clear empties recent by moving to
 	// the next, not by rewriting every entry. Invariant: gen > 0 once recent is allocated.
 	gen uint32
+	// max is the budget: the most pages the index holds (0: no bound).
+	// Invariant: max >= 0; max == 0 || len(keys) <= max.
+	max int
 }
 
 // pageRecent is the number of entries of PageIndex.recent.
@@ -83,7 +92,21 @@ func (x *PageIndex) Find(p Page) int32 {
 	return id
 }
 
+// SetMax bounds the pages the index holds to max (0: no bound), the budget Add enforces.
+// Precondition: max >= 0, and max == 0 or the index holds at most max pages.
+func (x *PageIndex) SetMax(max int) {
+	if max < 0 || max > 0 && len(x.keys) > max {
+		panic(fmt.Sprintf("scheme: PageIndex.SetMax(%d) with %d pages", max, len(x.keys)))
+	}
+	x.max = max
+}
+
+// Max returns the budget (0: no bound).
+func (x *PageIndex) Max() int { return x.max }
+
 // Add returns p's number, adding p (with the next number) if it is new, and whether it was.
+// When p is new and the index already holds its budget (SetMax), p is not added and Add
+// returns -1, false.
 func (x *PageIndex) Add(p Page) (id int32, added bool) {
 	h, e, hit := x.cached(p)
 	if hit && e.id1 > 0 {
@@ -94,6 +117,10 @@ func (x *PageIndex) Add(p Page) (id int32, added bool) {
 	}
 	slot, id := x.slot(p, h)
 	if id < 0 {
+		if x.max > 0 && len(x.keys) >= x.max {
+			*e = pageRecentEntry{p, 0, x.gen} // absent
+			return -1, false
+		}
 		id, added = int32(len(x.keys)), true
 		x.keys = append(x.keys, p)
 		x.table[slot] = id + 1
@@ -123,7 +150,14 @@ func (x *PageIndex) Key(id int32) Page { return x.keys[id] }
 // modify it; it is valid until the next Add or Clear.
 func (x *PageIndex) Pages() []Page { return x.keys }
 
-// Clear drops every page; numbering starts again from 0.
+// Sorted returns the pages in order (Page.Compare), in buf's storage.
+func (x *PageIndex) Sorted(buf []Page) []Page {
+	buf = append(buf[:0], x.keys...)
+	slices.SortFunc(buf, Page.Compare)
+	return buf
+}
+
+// Clear drops every page; numbering starts again from 0. The budget stays.
 func (x *PageIndex) Clear() {
 	clear(x.table)
 	if x.recent != nil {
@@ -138,6 +172,9 @@ func (x *PageIndex) Clear() {
 
 // Check verifies the invariants from scratch.
 func (x *PageIndex) Check() error {
+	if x.max < 0 || x.max > 0 && len(x.keys) > x.max {
+		return fmt.Errorf("page index: %d pages, budget %d", len(x.keys), x.max)
+	}
 	if n := len(x.table); n&(n-1) != 0 || n < 2*len(x.keys) {
 		return fmt.Errorf("page index: %d slots for %d pages", n, len(x.keys))
 	}

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
-	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/record"
 )
 
 // TestPageIndexModel drives PageIndex with random Add, Find and Clear calls over a few
@@ -31,14 +32,14 @@ func TestPageIndexModel(t *testing.T) {
 				// Cache entries of generation 1, made stale by Clear, then a generation
 				// as if Clear had been called nearly 2^32 times since.
 				for n := range uint64(pageRecent) {
-					x.Add(Page{traces.ASID(n % 3), n})
+					x.Add(Page{record.ASID(n % 3), n})
 				}
 				x.Clear()
 				x.gen = math.MaxUint32 - 3
 			}
 			model := map[Page]int32{}
 			for op := range 20000 {
-				p := Page{traces.ASID(rng.IntN(3)), uint64(rng.IntN(3 * pageRecent))}
+				p := Page{record.ASID(rng.IntN(3)), uint64(rng.IntN(3 * pageRecent))}
 				switch r := rng.IntN(100); {
 				case r < 1:
 					x.Clear()
@@ -82,12 +83,61 @@ func TestPageIndexModel(t *testing.T) {
 }
 
 func ExamplePageIndex_Clear() {
-	var dirty PageIndex // a set of pages, as a scheme's dirty set
-	MarkPages(&dirty, 1, 10, 12)
+	var dirty PageIndex // a set of pages
+	for n := uint64(10); n <= 12; n++ {
+		dirty.Add(Page{1, n})
+	}
 	fmt.Println(dirty.Len(), dirty.Find(Page{1, 11}))
 	dirty.Clear() // at a checkpoint
 	fmt.Println(dirty.Len(), dirty.Find(Page{1, 11}))
 	// Output:
 	// 3 1
 	// 0 -1
+}
+
+// TestPageIndexBudget: with SetMax, Add refuses a new page once the index holds its budget
+// (-1, false) and goes on finding the pages it holds; Clear keeps the budget; Check finds
+// an index holding more than its budget.
+func TestPageIndexBudget(t *testing.T) {
+	type add struct {
+		n     uint64
+		id    int32
+		added bool
+	}
+	for _, tt := range []struct {
+		name string
+		max  int
+		adds []add
+	}{
+		{"no budget", 0, []add{{1, 0, true}, {2, 1, true}, {3, 2, true}}},
+		{"up to the budget", 2, []add{{1, 0, true}, {2, 1, true}, {1, 0, false}}},
+		{"a new page past it", 2, []add{{1, 0, true}, {2, 1, true}, {3, -1, false}, {2, 1, false}, {3, -1, false}}},
+		{"after a refusal", 1, []add{{1, 0, true}, {2, -1, false}, {1, 0, false}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var x PageIndex
+			x.SetMax(tt.max)
+			for i := range 2 { // twice: before and after Clear
+				for _, a := range tt.adds {
+					if id, added := x.Add(Page{1, a.n}); id != a.id || added != a.added {
+						t.Fatalf("pass %d: Add(page %d) = %d, %t; want %d, %t", i, a.n, id, added, a.id, a.added)
+					}
+					if err := x.Check(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tt.max > 0 && x.Len() > tt.max {
+					t.Fatalf("%d pages, budget %d", x.Len(), tt.max)
+				}
+				x.Clear()
+			}
+		})
+	}
+	var x PageIndex
+	x.Add(Page{0, 1})
+	x.Add(Page{0, 2})
+	x.max = 1
+	if err := x.Check(); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("Check of 2 pages with a budget of 1: %v", err)
+	}
 }

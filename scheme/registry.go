@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -28,23 +27,20 @@ func (l Level) String() string {
 
 // Param is one of a scheme's own settings: a flag `--NAME` of `vmsim run` and a key of
 // sweep's --set. Values reach the scheme as strings in Params.
+//
+// A Param named as a flag of the driver's own (one of sim.MachineParams: frames, replace,
+// steal, initial, pte-bytes, vbits, cow) is a setting of the machine that only some
+// schemes model: the driver keeps its flag and its sweep key, and passes its value on to
+// the schemes that declare it; to a scheme that does not, a value other than the default
+// is a usage error.
 type Param struct {
 	Name    string // flag name, lower-case with dashes
 	Default string
 	Doc     string
+	// Choices are the values the setting takes, when it takes one of a few (for help
+	// text and shell completion; the scheme's New and CheckParams still check the value).
+	Choices []string
 }
-
-// CounterDef is one of a scheme's own counters: its JSON key (under "scheme" in a run's
-// stats) and its definition. A peak (the most of something at once) is not a sum of
-// events: --warmup keeps its whole-run value instead of subtracting. A counter whose key
-// contains "peak" is one too (IsPeak).
-type CounterDef struct {
-	Key, Doc string
-	Peak     bool
-}
-
-// IsPeak reports whether the counter is a peak: marked so, or named so.
-func (c CounterDef) IsPeak() bool { return c.Peak || strings.Contains(c.Key, "peak") }
 
 // MaxCounters is how many counters of its own a scheme may report.
 const MaxCounters = 16
@@ -66,25 +62,38 @@ type Info struct {
 	// translation (write protection, or dualmap's v == V test), so that a checkpoint
 	// changes what cached translations allow (the TLB model's --tlb-checkpoint).
 	WriteProtects bool
-	// Pages: the scheme models demand paging (a frame table, a replacement policy and a
-	// disk), so that --frames, --replace, --steal and --initial apply to it. Given to a
-	// scheme that does not page, they are a usage error (sim.Config.Validate).
-	Pages bool
-	// VirtualCheckpoints: the scheme keeps checkpoint numbers V and v and copies or remaps
-	// a page at its first write in the MMU (dualmap), so that --vbits and --cow apply to
-	// it; given to another scheme, they are a usage error.
-	VirtualCheckpoints bool
+	// VolatileCheckpoints: with volatile memory (Machine.Volatile, --memory volatile) the
+	// scheme's checkpoints write what they keep to stable storage (dualmap), so that
+	// --memory applies to it without crashes. For any other scheme --memory volatile
+	// matters only to a crash (--failure crash) of a scheme that recovers; elsewhere it is
+	// a usage error.
+	VolatileCheckpoints bool
 	// Granule says when the scheme tracks memory in blocks of --granule bytes; given to a
 	// scheme, or in a configuration, where it does not, --granule is a usage error.
 	Granule GranuleUse
 	// IO: the scheme sees the trace's I/O records (it implements IOAware). The driver
 	// refuses a scheme whose Info says so and that does not implement IOAware (a wrapper
 	// that hides it), and one that implements it unannounced.
-	IO       bool
-	Params   []Param
-	Counters []CounterDef
+	IO     bool
+	Params []Param
+	// Own points to a zero value of the scheme's own counter struct, whose int64 fields
+	// declare its counters in their tags (see [CounterDefsOf]): new(MyCounters), or nil
+	// for none. The driver hands the scheme's Counters method a Tally whose Own points to
+	// a fresh value of that struct; the scheme adds to it through [Own].
+	Own any
 	// New builds the scheme on a fresh machine. Errors are the user's (bad settings).
 	New func(m Machine, p Params) (Scheme, error)
+	// CheckParams, when not nil, checks the settings p (every Param present) on machine m
+	// without building the scheme, as New would, and returns every problem found (each
+	// naming its flag), so that a configuration is refused before any run
+	// (sim.Config.Validate, a sweep's points). Machine.RequestCheckpoint and Oracle are
+	// nil in m.
+	CheckParams func(m Machine, p Params) error
+}
+
+// Takes reports whether the scheme has a setting (a Param) named name.
+func (i Info) Takes(name string) bool {
+	return slices.ContainsFunc(i.Params, func(p Param) bool { return p.Name == name })
 }
 
 // GranuleUse says when a scheme tracks memory in granules of Machine.Granule bytes.
@@ -112,7 +121,8 @@ func (g GranuleUse) UsesGranule(cache bool) bool {
 type Registry struct {
 	mu sync.RWMutex
 	// m holds the schemes by name. Invariant: m[n].Name == n, and every Info in it is
-	// complete (Name, Doc and New set, at most MaxCounters counters).
+	// complete (Name, Doc and New set; Own nil or a pointer to a struct of at most
+	// MaxCounters int64 fields, each with a key and a doc, every key once).
 	m map[string]Info
 }
 
@@ -145,14 +155,14 @@ func Names() []string { return registry.Names() }
 // each once.
 func ParamNames() []string { return registry.ParamNames() }
 
-// Register adds a scheme to r. It panics if the name is taken or the Info incomplete (a
-// programming error).
+// Register adds a scheme to r. It panics if the name is taken, the Info incomplete, or its
+// own counters (Own) not declared as CounterDefsOf says (a programming error).
 func (r *Registry) Register(i Info) {
 	if i.Name == "" || i.New == nil || i.Doc == "" {
 		panic(fmt.Sprintf("scheme: Register of incomplete Info %q", i.Name))
 	}
-	if len(i.Counters) > MaxCounters {
-		panic(fmt.Sprintf("scheme: %q has more than %d counters of its own", i.Name, MaxCounters))
+	if _, err := ownType(i.Own); err != nil {
+		panic(fmt.Sprintf("scheme: Register of %q: %v", i.Name, err))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -41,8 +41,8 @@ type Run struct {
 //
 // The driver calls Access with the accesses in trace order, Checkpoint on its schedule, and
 // Rollback or Crash when a failure strikes, after which it replays the accesses since the
-// domain's last checkpoint through Access. A scheme counts what it does into Counters. The
-// only optional interface is IOAware.
+// domain's last checkpoint through Access. A scheme counts what it does into a Tally
+// (Counters). The only optional interface is IOAware.
 type Scheme interface {
 	// Access performs run.Recs in order (calling run.Verify after each when it is set) and
 	// returns how many it performed: all of them, or, when it called
@@ -72,8 +72,10 @@ type Scheme interface {
 	// version first (all zeros); precondition: an access just performed (or a write-back
 	// just passed to Access) wrote the page. It counts nothing.
 	Image(asid record.ASID, page uint64, create bool) []uint64
-	// Counters adds the scheme's counts so far to c (c.Own has len(Info.Counters)).
-	Counters(c *Counters)
+	// Counters adds the scheme's counts so far to t, which the driver makes zero with
+	// Info.NewTally (t.Own points to the scheme's own counter struct, zeroed), so that a
+	// scheme may as well assign a whole group (t.Pages = ...).
+	Counters(t *Tally)
 	// Check verifies the scheme's invariants from scratch.
 	Check() error
 	// Err returns a sticky error that ended the run early (a memory budget exceeded), or nil.

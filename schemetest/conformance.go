@@ -125,25 +125,31 @@ func randomRun(rng *rand.Rand, info scheme.Info, params []map[string]string) (si
 	cfg := sim.DefaultConfig()
 	cfg.Scheme = info.Name
 	cfg.Seed = rng.Uint64()
-	cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
+	cfg.IO = []sim.IOMode{sim.IONone, sim.IOHold}[rng.IntN(2)]
 	cfg.Interval = []int64{0, 1, 37, 500}[rng.IntN(4)]
 	if rng.IntN(3) == 0 {
 		cfg.Scope = "asid"
 	}
-	if rng.IntN(2) == 0 {
-		cfg.Memory = "volatile"
+	// Volatile memory where it changes anything (a crash of it is set below).
+	if rng.IntN(2) == 0 && info.VolatileCheckpoints {
+		cfg.Memory = sim.MemoryVolatile
 	}
-	if info.Pages {
+	// The paging settings, to a scheme that takes them.
+	if info.Takes("frames") {
 		cfg.Frames = []int{0, 3, 8, 20}[rng.IntN(4)]
+	}
+	if info.Takes("replace") {
 		cfg.Replace = []string{"clock", "lru", "fifo", "random"}[rng.IntN(4)]
+	}
+	if info.Takes("initial") {
 		cfg.Initial = []string{"image", "zero"}[rng.IntN(2)]
 	}
-	if info.VirtualCheckpoints && rng.IntN(2) == 0 {
+	if info.Takes("vbits") && rng.IntN(2) == 0 {
 		cfg.VBits = 2 // checkpoint numbers wrap around
 	}
 	if rng.IntN(2) == 0 {
 		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = []uint64{512, 2048}[rng.IntN(2)], 2, 64
-		cfg.CacheFlush = []string{"invalidate", "clean"}[rng.IntN(2)]
+		cfg.CacheFlush = []sim.CacheFlush{sim.CacheInvalidate, sim.CacheClean}[rng.IntN(2)]
 	}
 	if rng.IntN(4) == 0 {
 		cfg.TLBEntries = 8
@@ -175,9 +181,9 @@ func randomRun(rng *rand.Rand, info scheme.Info, params []map[string]string) (si
 
 // failures is the "failures" part of Conformance.
 func failures(t *testing.T, reg *scheme.Registry, info scheme.Info, opt Options) {
-	kinds := []string{"transient"}
+	kinds := []sim.Failure{sim.FailureTransient}
 	if info.RecoversCrash {
-		kinds = append(kinds, "crash")
+		kinds = append(kinds, sim.FailureCrash)
 	}
 	for _, kind := range kinds {
 		for _, cache := range []bool{false, true} {

@@ -27,7 +27,7 @@ func (b *buggy) Access(run scheme.Run) int {
 	return b.Scheme.Access(run)
 }
 
-func (b *buggy) Counters(c *scheme.Counters) {
+func (b *buggy) Counters(c *scheme.Tally) {
 	b.Scheme.Counters(c)
 	if b.bug == "batch" {
 		c.Traps += b.batches

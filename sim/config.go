@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/vmsim/vmsim/cache"
-	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/tlb"
 )
@@ -18,25 +17,31 @@ import (
 // Config is everything that determines a run. Its JSON form is the "config" object of
 // `vmsim run --json`.
 type Config struct {
-	Trace       string  `json:"trace"`
-	Format      string  `json:"format"`
-	Scheme      string  `json:"scheme"`
-	PageSize    uint64  `json:"page_size"`
+	Trace    string `json:"trace"`
+	Format   string `json:"format"`
+	Scheme   string `json:"scheme"`
+	PageSize uint64 `json:"page_size"`
+	// Frames, Replace, Steal, Initial, Cow, VBits and PTEBytes are the paging settings
+	// (--frames, --replace, ...): the driver does not read them but passes them on, as
+	// params of the names of their flags (MachineParams), to a scheme that declares them,
+	// which checks them (the paging schemes none and dualmap: mmu.Paging). Given to a
+	// scheme that does not declare them (set to a value other than the default), they are
+	// a usage error.
 	Frames      int     `json:"frames"`
 	Replace     string  `json:"replace"`
 	Steal       string  `json:"steal"`
 	Initial     string  `json:"initial"`
-	Memory      string  `json:"memory"`
+	Memory      Memory  `json:"memory"`
 	Cow         string  `json:"cow"`
 	VBits       int     `json:"vbits"`
-	Scope       string  `json:"scope"`
+	Scope       Scope   `json:"scope"`
 	PTEBytes    uint64  `json:"pte_bytes"`
 	Interval    int64   `json:"interval"`
 	Warmup      int64   `json:"warmup"`
 	FailAt      []int64 `json:"fail_at"`
 	MTBF        float64 `json:"mtbf"`
-	Failure     string  `json:"failure"`
-	IO          string  `json:"io"`
+	Failure     Failure `json:"failure"`
+	IO          IOMode  `json:"io"`
 	Seed        uint64  `json:"seed"`
 	IgnoreSize  bool    `json:"ignore_size"`
 	Lenient     bool    `json:"lenient"`
@@ -45,14 +50,14 @@ type Config struct {
 	// Granule is the block size block-granular schemes track (--granule).
 	Granule uint64 `json:"granule"`
 	// The cache model (--cache-size 0: none).
-	CacheSize  uint64 `json:"cache_size"`
-	CacheWays  int    `json:"cache_ways"`
-	CacheLine  uint64 `json:"cache_line"`
-	CacheFlush string `json:"cache_flush"`
+	CacheSize  uint64     `json:"cache_size"`
+	CacheWays  int        `json:"cache_ways"`
+	CacheLine  uint64     `json:"cache_line"`
+	CacheFlush CacheFlush `json:"cache_flush"`
 	// The TLB model (--tlb-entries 0: none).
-	TLBEntries    int    `json:"tlb_entries"`
-	TLBWays       int    `json:"tlb_ways"`
-	TLBCheckpoint string `json:"tlb_checkpoint"`
+	TLBEntries    int           `json:"tlb_entries"`
+	TLBWays       int           `json:"tlb_ways"`
+	TLBCheckpoint TLBCheckpoint `json:"tlb_checkpoint"`
 	// MaxPages bounds the distinct pages a run may touch (0: no bound), so that a trace
 	// too large for the machine gets a message rather than an out-of-memory kill.
 	MaxPages int `json:"max_pages"`
@@ -69,23 +74,23 @@ func DefaultConfig() Config {
 		Replace:     "clock",
 		Steal:       "obsolete-first",
 		Initial:     "image",
-		Memory:      "nonvolatile",
+		Memory:      MemoryNonvolatile,
 		Cow:         "copy",
 		VBits:       8,
-		Scope:       "system",
+		Scope:       ScopeSystem,
 		PTEBytes:    16,
-		Failure:     "transient",
-		IO:          "none",
+		Failure:     FailureTransient,
+		IO:          IONone,
 		VerifyBlock: 64,
 		FailAt:      []int64{},
 		MaxPages:    DefaultMaxPages,
 		Granule:     64,
 		CacheWays:   8,
 		CacheLine:   64,
-		CacheFlush:  "invalidate",
+		CacheFlush:  CacheInvalidate,
 
 		TLBWays:       4,
-		TLBCheckpoint: "flush",
+		TLBCheckpoint: TLBFlush,
 	}
 }
 
@@ -93,7 +98,6 @@ func DefaultConfig() Config {
 // out-of-memory crash.
 const (
 	maxPageSize = 1 << 30 // bytes
-	maxFrames   = 1 << 26 // frames
 	maxBlocks   = 1 << 16 // --verify stamps per page
 )
 
@@ -117,21 +121,19 @@ func (c *Config) maxPages() int {
 	return int(min(uint64(c.MaxPages), verifyBudget/perPage))
 }
 
-// Choices lists the values each enumerated option accepts. --scheme is not among them:
-// it takes the name of any scheme of the registry a run uses (scheme.Registry.Names),
-// which is asked at use, so that a scheme registered at any time is listed.
+// Choices lists the values each enumerated option of the driver accepts, by flag. --scheme
+// is not among them: it takes the name of any scheme of the registry a run uses
+// (scheme.Registry.Names), which is asked at use, so that a scheme registered at any time
+// is listed. Nor are the paging options the driver passes on (--replace, --steal,
+// --initial, --cow): their values are those of the schemes' Params (scheme.Param.Choices).
 var Choices = map[string][]string{
-	"replace":        frames.Policies,
-	"steal":          {"obsolete-first", "policy"},
-	"initial":        {"image", "zero"},
-	"memory":         {"nonvolatile", "volatile"},
-	"cow":            {"copy", "remap"},
-	"scope":          {"system", "asid"},
-	"failure":        {"transient", "crash"},
-	"io":             {"none", "hold"},
-	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin"},
-	"cache-flush":    {"invalidate", "clean", "none"},
-	"tlb-checkpoint": {"flush", "tag"},
+	"memory":         strs(Memories),
+	"scope":          strs(Scopes),
+	"failure":        strs(Failures),
+	"io":             strs(IOModes),
+	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin", "drmemtrace"},
+	"cache-flush":    strs(CacheFlushes),
+	"tlb-checkpoint": strs(TLBCheckpoints),
 }
 
 // Validate checks the configuration, its scheme one of the process-wide registry
@@ -187,20 +189,41 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 		}
 	}
 	def := DefaultConfig()
+	for _, p := range machineParams {
+		if p.value(c) != p.value(&def) && !info.Takes(p.flag) {
+			bad(p.flag, "--%s %s: scheme %s %s, and --%s applies only to %s (leave it at its default, %s)",
+				p.flag, p.value(c), info.Name, p.why, p.flag, takers(reg, func(i scheme.Info) string { return cond(i.Takes(p.flag), i.Name) }), p.value(&def))
+		}
+	}
 	for _, s := range schemeSettings {
 		if s.value(c) != s.value(&def) && !s.applies(info, c) {
 			bad(s.flag, "--%s %s: scheme %s %s, and --%s applies only to %s (leave it at its default, %s)",
 				s.flag, s.value(c), info.Name, s.why(info, c), s.flag, s.takers(c, reg), s.value(&def))
 		}
 	}
-	for _, ch := range []struct{ name, val string }{
-		{"replace", c.Replace}, {"steal", c.Steal}, {"initial", c.Initial},
-		{"memory", c.Memory}, {"cow", c.Cow}, {"scope", c.Scope}, {"failure", c.Failure}, {"io", c.IO}, {"format", c.Format},
-		{"cache-flush", c.CacheFlush}, {"tlb-checkpoint", c.TLBCheckpoint},
-	} {
-		if !slices.Contains(Choices[ch.name], ch.val) {
-			bad(ch.name, "--%s %q: want one of %v", ch.name, ch.val, Choices[ch.name])
+	if c.Memory == MemoryVolatile && !c.volatileApplies(info) {
+		if info.RecoversTransient || info.RecoversCrash {
+			bad("memory", "--memory volatile: volatile memory changes scheme %s only in a crash (add --failure crash, or leave --memory at its default, %s)",
+				info.Name, def.Memory)
+		} else {
+			bad("memory", "--memory volatile: scheme %s keeps no checkpoints, and volatile memory changes nothing for it (leave --memory at its default, %s)",
+				info.Name, def.Memory)
 		}
+	}
+	for _, o := range []struct {
+		flag string
+		err  error
+	}{
+		{"memory", check(ParseMemory, c.Memory)}, {"scope", check(ParseScope, c.Scope)},
+		{"failure", check(ParseFailure, c.Failure)}, {"io", check(ParseIOMode, c.IO)},
+		{"cache-flush", check(ParseCacheFlush, c.CacheFlush)}, {"tlb-checkpoint", check(ParseTLBCheckpoint, c.TLBCheckpoint)},
+	} {
+		if o.err != nil {
+			bad(o.flag, "%v", o.err)
+		}
+	}
+	if !slices.Contains(Choices["format"], c.Format) {
+		bad("format", "--format %q: want one of %v", c.Format, Choices["format"])
 	}
 	pow2 := func(x uint64) bool { return x != 0 && x&(x-1) == 0 }
 	// The settings bounded by the page size are checked against it only when it is valid
@@ -208,18 +231,6 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 	pageOK := pow2(c.PageSize) && c.PageSize >= 16 && c.PageSize <= maxPageSize
 	if !pageOK {
 		bad("page-size", "--page-size %d: want a power of two from 16 to %d", c.PageSize, maxPageSize)
-	}
-	if !pow2(c.PTEBytes) || pageOK && c.PTEBytes > c.PageSize {
-		bad("pte-bytes", "--pte-bytes %d: want a power of two no larger than the page size", c.PTEBytes)
-	}
-	if c.Frames < 0 || c.Frames > maxFrames {
-		bad("frames", "--frames %d: want 0 (unlimited) or 1 to %d", c.Frames, maxFrames)
-	}
-	if info.VirtualCheckpoints && c.Frames == 1 {
-		bad("frames", "--frames 1: %s needs at least 2 frames (a first write copies a page into a second frame)", info.Name)
-	}
-	if c.VBits < 1 || c.VBits > 31 {
-		bad("vbits", "--vbits %d: want 1 to 31", c.VBits)
 	}
 	if c.Warmup < 0 {
 		bad("warmup", "--warmup %d: want 0 (none) or a number of accesses", c.Warmup)
@@ -256,7 +267,7 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 		} else if c.Verify && c.VerifyBlock > c.CacheLine {
 			bad("verify-block", "--verify-block %d: want at most the cache line (%d) when a cache is modeled", c.VerifyBlock, c.CacheLine)
 		}
-		if info.Level == scheme.LevelMemory && c.CacheFlush == "none" {
+		if info.Level == scheme.LevelMemory && c.CacheFlush == CacheNoFlush {
 			bad("cache-flush", "--cache-flush none: scheme %s needs memory consistent at a checkpoint (want invalidate or clean)", info.Name)
 		}
 	}
@@ -268,8 +279,14 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 			bad("failure", "%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
 		}
 	}
-	if _, err := info.Resolve(c.Params); err != nil {
+	// The scheme's own check of its settings, those the driver passes on included; the
+	// settings bounded by the page size only when it is valid.
+	if p, err := c.params(info); err != nil {
 		bad("params", "%v", err)
+	} else if info.CheckParams != nil && pageOK {
+		if err := info.CheckParams(c.machine(), p); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
 	if len(errs) == 0 {
 		return nil
@@ -290,21 +307,7 @@ type schemeSetting struct {
 	why func(info scheme.Info, c *Config) string
 }
 
-func paging(info scheme.Info, _ *Config) bool { return info.Pages }
-
-func noPaging(scheme.Info, *Config) string { return "models no paging" }
-
-func virtualCheckpoints(info scheme.Info, _ *Config) bool { return info.VirtualCheckpoints }
-
-func noVirtualCheckpoints(scheme.Info, *Config) string { return "keeps no virtual checkpoints" }
-
 var schemeSettings = []schemeSetting{
-	{"frames", func(c *Config) string { return strconv.Itoa(c.Frames) }, paging, noPaging},
-	{"replace", func(c *Config) string { return c.Replace }, paging, noPaging},
-	{"steal", func(c *Config) string { return c.Steal }, paging, noPaging},
-	{"initial", func(c *Config) string { return c.Initial }, paging, noPaging},
-	{"vbits", func(c *Config) string { return strconv.Itoa(c.VBits) }, virtualCheckpoints, noVirtualCheckpoints},
-	{"cow", func(c *Config) string { return c.Cow }, virtualCheckpoints, noVirtualCheckpoints},
 	{"granule", func(c *Config) string { return strconv.FormatUint(c.Granule, 10) },
 		func(info scheme.Info, c *Config) bool { return info.Granule.UsesGranule(c.CacheSize > 0) },
 		func(info scheme.Info, c *Config) string {
@@ -313,16 +316,106 @@ var schemeSettings = []schemeSetting{
 			}
 			return "does not track memory in granules"
 		}},
-	{"tlb-checkpoint", func(c *Config) string { return c.TLBCheckpoint },
+	{"tlb-checkpoint", func(c *Config) string { return string(c.TLBCheckpoint) },
 		func(info scheme.Info, _ *Config) bool { return info.WriteProtects },
 		func(scheme.Info, *Config) string { return "does not write-protect through the translation" }},
 }
 
+// A machineParam is a setting of the machine that only some schemes model, which the driver
+// has a flag, a sweep key and a Config field for but does not read: it passes it on, as a
+// param named as its flag, to a scheme that declares it (scheme.Param); the scheme checks
+// it. Given to a scheme that does not declare it, it is a usage error.
+type machineParam struct {
+	flag  string
+	value func(c *Config) string // as the flag takes it
+	// why says what a scheme that does not declare it does not do, after "scheme NAME".
+	why string
+	// models: listed among the settings a scheme models (SchemeSettings). --pte-bytes,
+	// which applies only with volatile memory, is listed among its own settings instead.
+	models bool
+}
+
+var machineParams = []machineParam{
+	{"frames", func(c *Config) string { return strconv.Itoa(c.Frames) }, "models no paging", true},
+	{"replace", func(c *Config) string { return c.Replace }, "models no paging", true},
+	{"steal", func(c *Config) string { return c.Steal }, "models no paging", true},
+	{"initial", func(c *Config) string { return c.Initial }, "models no paging", true},
+	{"pte-bytes", func(c *Config) string { return strconv.FormatUint(c.PTEBytes, 10) }, "writes no page-table pages", false},
+	{"vbits", func(c *Config) string { return strconv.Itoa(c.VBits) }, "keeps no virtual checkpoints", true},
+	{"cow", func(c *Config) string { return c.Cow }, "keeps no virtual checkpoints", true},
+}
+
+// MachineParams returns the names of the settings of the machine that the driver passes on
+// to the schemes that declare a Param of that name: frames, replace, steal, initial,
+// pte-bytes, vbits and cow. They are flags of vmsim run and keys of a sweep of their own
+// (pte_bytes for pte-bytes), never among Config.Params.
+func MachineParams() []string {
+	out := make([]string, len(machineParams))
+	for i, p := range machineParams {
+		out[i] = p.flag
+	}
+	return out
+}
+
+// OwnParamNames returns the names of the settings of reg's schemes (nil: the process-wide
+// registry) that are not the driver's (MachineParams), sorted: those that are flags of
+// vmsim run and keys of a sweep only as a scheme's, and go in Config.Params.
+func OwnParamNames(reg *scheme.Registry) []string {
+	machine := MachineParams()
+	return slices.DeleteFunc(orDefault(reg).ParamNames(), func(n string) bool { return slices.Contains(machine, n) })
+}
+
+// params returns the settings of scheme info: Config.Params with the defaults filled in,
+// and the machine params it declares from their fields.
+func (c *Config) params(info scheme.Info) (scheme.Params, error) {
+	set := make(map[string]string, len(c.Params)+len(machineParams))
+	for k, v := range c.Params {
+		if slices.ContainsFunc(machineParams, func(p machineParam) bool { return p.flag == k }) {
+			return nil, fmt.Errorf("--%s is a setting of the machine, not one of Params: give it in its own field", k)
+		}
+		set[k] = v
+	}
+	for _, p := range machineParams {
+		if info.Takes(p.flag) {
+			set[p.flag] = p.value(c)
+		}
+	}
+	return info.Resolve(set)
+}
+
+// volatileApplies says whether --memory volatile changes anything for scheme info under c:
+// its checkpoints write to storage with volatile memory, or it recovers from crashes of
+// the configured kind.
+func (c *Config) volatileApplies(info scheme.Info) bool {
+	return info.VolatileCheckpoints || c.Failure == FailureCrash && (info.RecoversTransient || info.RecoversCrash)
+}
+
+// cond returns s if ok, else "".
+func cond(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
+}
+
+// check parses v with parse and returns its error.
+func check[T ~string](parse func(string) (T, error), v T) error {
+	_, err := parse(string(v))
+	return err
+}
+
 // SchemeSettings returns the settings of the machine that only some schemes model and
-// info does, as flags in a fixed order ("--granule (without a cache)" when only then).
-// The other such settings are a usage error for info unless left at their defaults.
+// info does, as flags in a fixed order ("--granule (without a cache)" when only then):
+// the machine params it declares (but --pte-bytes, listed among its own settings), then
+// the others. The other such settings are a usage error for info unless left at their
+// defaults.
 func SchemeSettings(info scheme.Info) []string {
 	var out []string
+	for _, p := range machineParams {
+		if p.models && info.Takes(p.flag) {
+			out = append(out, "--"+p.flag)
+		}
+	}
 	plain, cached := DefaultConfig(), DefaultConfig()
 	cached.CacheSize = 1
 	for _, s := range schemeSettings {
@@ -339,13 +432,24 @@ func SchemeSettings(info scheme.Info) []string {
 // takers lists the schemes of reg (nil: the process-wide registry) s applies to under c,
 // for a message.
 func (s schemeSetting) takers(c *Config, reg *scheme.Registry) string {
-	var names []string
-	for _, i := range orDefault(reg).All() {
+	return takers(reg, func(i scheme.Info) string {
 		switch {
 		case s.applies(i, c):
-			names = append(names, i.Name)
+			return i.Name
 		case s.flag == "granule" && i.Granule == scheme.GranuleWithoutCache:
-			names = append(names, i.Name+" without a cache")
+			return i.Name + " without a cache"
+		}
+		return ""
+	})
+}
+
+// takers lists, for a message, the schemes of reg (nil: the process-wide registry) that
+// name gives a name to ("" leaves a scheme out).
+func takers(reg *scheme.Registry, name func(scheme.Info) string) string {
+	var names []string
+	for _, i := range orDefault(reg).All() {
+		if n := name(i); n != "" {
+			names = append(names, n)
 		}
 	}
 	switch len(names) {
@@ -377,7 +481,7 @@ func (c *Config) Warnings() []string {
 
 // recoverable says whether the scheme survives the configured kind of failure.
 func (c *Config) recoverable(info scheme.Info) error {
-	if c.Failure == "crash" && c.Memory == "volatile" {
+	if c.Failure == FailureCrash && c.Memory == MemoryVolatile {
 		if !info.RecoversCrash {
 			return fmt.Errorf("scheme %s cannot recover from a crash of volatile memory", info.Name)
 		}
@@ -401,22 +505,16 @@ func (c *Config) tlbGeometry() tlb.Geometry {
 	return tlb.Geometry{Entries: c.TLBEntries, Ways: c.TLBWays}
 }
 
-// machine returns the machine the scheme is built for.
+// machine returns the machine the scheme is built for (RequestCheckpoint and Oracle are
+// the run's to set).
 func (c *Config) machine() scheme.Machine {
 	m := scheme.Machine{
-		PageSize:      c.PageSize,
-		Granule:       c.Granule,
-		Frames:        c.Frames,
-		Replace:       c.Replace,
-		ObsoleteFirst: c.Steal == "obsolete-first",
-		ZeroFill:      c.Initial == "zero",
-		Volatile:      c.Memory == "volatile",
-		PerASID:       c.Scope == "asid",
-		PTEBytes:      c.PTEBytes,
-		VBits:         c.VBits,
-		Remap:         c.Cow == "remap",
-		Seed:          c.Seed,
-		MaxPages:      c.maxPages(),
+		PageSize: c.PageSize,
+		Granule:  c.Granule,
+		Volatile: c.Memory == MemoryVolatile,
+		PerASID:  c.Scope == ScopeASID,
+		Seed:     c.Seed,
+		MaxPages: c.maxPages(),
 	}
 	if c.CacheSize > 0 {
 		m.CacheLine = c.CacheLine

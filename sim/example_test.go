@@ -76,10 +76,16 @@ func (p *pageCopy) DomainOf(traces.ASID) scheme.Domain { return 0 }
 func (p *pageCopy) Check() error                       { return nil }
 func (p *pageCopy) Err() error                         { return nil }
 
-func (p *pageCopy) Counters(c *scheme.Counters) {
+// pageCopyCounts are pagecopy's own counters (scheme.Info.Own): each field's tags give
+// the counter's key and definition.
+type pageCopyCounts struct {
+	PagesCopied int64 `json:"pages_copied" doc:"pages copied into the shadow by checkpoints"`
+}
+
+func (p *pageCopy) Counters(c *scheme.Tally) {
 	c.BytesCopied += p.copies * int64(p.m.PageSize)
 	c.RecoveryBytes += p.restore * int64(p.m.PageSize)
-	c.Own[0] += p.copies
+	scheme.Own[pageCopyCounts](c).PagesCopied += p.copies
 }
 
 // A scheme written outside vmsim runs through the same driver, schedule, failures and
@@ -91,7 +97,7 @@ func ExampleRunWith_customScheme() {
 		Doc:               "copy the pages written since the last checkpoint into a shadow",
 		Level:             scheme.LevelCPU,
 		RecoversTransient: true,
-		Counters:          []scheme.CounterDef{{Key: "pages_copied", Doc: "pages copied into the shadow by checkpoints"}},
+		Own:               new(pageCopyCounts),
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			return &pageCopy{m: m, mem: map[uint64][]uint64{}, shadow: map[uint64][]uint64{}, dirty: map[uint64]bool{}}, nil
 		},

@@ -91,12 +91,12 @@ func (r *runner) fail(d *domain) error {
 	if r.check {
 		r.checkNow("failure", refs)
 	}
-	crash := r.cfg.Failure == "crash"
+	crash := r.cfg.Failure == FailureCrash
 	if crash {
 		r.n.crashes++
 	}
 	var affected []*domain
-	if crash && r.cfg.Memory == "volatile" {
+	if crash && r.cfg.Memory == MemoryVolatile {
 		if r.mem != nil && r.mem.cache != nil {
 			r.mem.cache.Discard(nil)
 		}

@@ -57,7 +57,7 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 	if cfg.CacheSize > 0 {
 		g := cfg.cacheGeometry()
 		h.lineShift = uint(bits.TrailingZeros64(g.Line))
-		h.flush, h.invalidate = cfg.CacheFlush != "none", cfg.CacheFlush == "invalidate"
+		h.flush, h.invalidate = cfg.CacheFlush != CacheNoFlush, cfg.CacheFlush == CacheInvalidate
 		if info.Level == scheme.LevelMemory {
 			h.behind = true
 			blocks := 0
@@ -74,8 +74,8 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 	if cfg.TLBEntries > 0 {
 		h.tlb = tlb.New(cfg.tlbGeometry())
 		h.flushes = info.WriteProtects
-		h.flushAtCheckpoint = h.flushes && cfg.TLBCheckpoint == "flush"
-		h.tagged = h.flushes && cfg.TLBCheckpoint == "tag"
+		h.flushAtCheckpoint = h.flushes && cfg.TLBCheckpoint == TLBFlush
+		h.tagged = h.flushes && cfg.TLBCheckpoint == TLBTag
 	}
 	return h
 }

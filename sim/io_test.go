@@ -142,8 +142,8 @@ func TestIOAgainstModel(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Interval = int64(50 + rng.IntN(300))
 		cfg.FailAt = []int64{int64(100 + rng.IntN(900)), int64(1200 + rng.IntN(1700))}
-		cfg.Scope = []string{"system", "asid"}[trial%2]
-		cfg.IO = []string{"none", "hold"}[trial/2%2]
+		cfg.Scope = []Scope{"system", "asid"}[trial%2]
+		cfg.IO = []IOMode{"none", "hold"}[trial/2%2]
 		cfg.Verify = trial%4 == 3
 		if trial%5 == 4 {
 			cfg.Scheme = "shadow"
@@ -213,7 +213,7 @@ func TestIONextToControlRecords(t *testing.T) {
 					name := fmt.Sprintf("%s/verify=%v/slow=%v/buffer=%d", tt.name, verify, slow, buf)
 					t.Run(name, func(t *testing.T) {
 						cfg := DefaultConfig()
-						cfg.Trace, cfg.Scheme, cfg.IO, cfg.Verify = path, tt.scheme, tt.io, verify
+						cfg.Trace, cfg.Scheme, cfg.IO, cfg.Verify = path, tt.scheme, IOMode(tt.io), verify
 						if tt.failAt != nil {
 							cfg.FailAt = tt.failAt
 						}

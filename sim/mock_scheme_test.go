@@ -81,7 +81,7 @@ func (mr *MockSchemeMockRecorder) Checkpoint(d any) *gomock.Call {
 }
 
 // Counters mocks base method.
-func (m *MockScheme) Counters(c *scheme.Counters) {
+func (m *MockScheme) Counters(c *scheme.Tally) {
 	m.ctrl.T.Helper()
 	m.ctrl.Call(m, "Counters", c)
 }

@@ -41,11 +41,8 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	}
 	defer ids.Close()
 	w := bufio.NewWriterSize(ids, 1<<20)
-	type pageKey struct {
-		asid traces.ASID
-		vpn  uint64
-	}
-	dense := map[pageKey]uint32{}
+	var dense scheme.PageIndex // the pages by dense number; its budget is maxPages
+	dense.SetMax(maxPages)
 	var n int64
 	var buf [4]byte
 	var tooMany *scheme.TooManyPagesError
@@ -56,17 +53,12 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 			return false
 		}
 		for vpn := first; ; vpn++ {
-			k := pageKey{rec.ASID, vpn}
-			id, ok := dense[k]
-			if !ok {
-				if maxPages > 0 && len(dense) >= maxPages {
-					tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx}
-					return false
-				}
-				id = uint32(len(dense))
-				dense[k] = id
+			id, _ := dense.Add(scheme.Page{ASID: rec.ASID, N: vpn})
+			if id < 0 {
+				tooMany = &scheme.TooManyPagesError{Max: maxPages, Access: idx}
+				return false
 			}
-			binary.LittleEndian.PutUint32(buf[:], id)
+			binary.LittleEndian.PutUint32(buf[:], uint32(id))
 			if _, werr := w.Write(buf[:]); werr != nil {
 				return false // a full disk: Flush reports it
 			}
@@ -89,7 +81,7 @@ func buildNextUse(open Opener, pageRange func(traces.Record) (first, last uint64
 	if err != nil {
 		return nil, err
 	}
-	last := make([]int64, len(dense))
+	last := make([]int64, dense.Len())
 	for i := range last {
 		last[i] = frames.NeverUsed
 	}
@@ -210,3 +202,32 @@ func closeReader(r traces.Reader) {
 }
 
 var errTraceChanged = errors.New("the trace changed while it was being read: opt needs to read it twice")
+
+// oracle is the run's scheme.Oracle: the next-use times of the trace ahead, which a scheme
+// asks for while it is built.
+type oracle struct {
+	r *runner
+	// err is the error of the pre-pass, when it failed (the run's error).
+	err error
+}
+
+// NextUse reads the trace once more (buildNextUse) and returns its next-use times, -1
+// during a replay. Precondition: asked at most once, while the scheme is built.
+func (o *oracle) NextUse() (func() int64, error) {
+	r := o.r
+	if r.nu != nil {
+		return nil, errors.New("the next-use times of a run are given once")
+	}
+	nu, err := buildNextUse(r.open, r.pageRange, r.maxPages)
+	if err != nil {
+		o.err = err
+		return nil, err
+	}
+	r.nu = nu
+	return func() int64 {
+		if r.replaying {
+			return -1
+		}
+		return r.nu.next()
+	}, nil
+}

@@ -13,14 +13,14 @@ import (
 // MaxOwnCounters is how many counters of its own a scheme may report.
 const MaxOwnCounters = scheme.MaxCounters
 
-// OwnCounters are a scheme's own counters, in the order its scheme.Info lists them. It is a
+// OwnCounters are a scheme's own counters, in the order of its scheme.Info.OwnDefs. It is a
 // comparable value (so Stats compare with ==), and its JSON form is an object from key to
 // value, in that order.
 type OwnCounters struct {
-	keys  string // the keys, joined by "\x00"
-	vals  [MaxOwnCounters]int64
-	n     int
-	peaks uint32 // bit i: counter i is a peak, which Stats.Sub keeps
+	keys string // the keys, joined by "\x00"
+	vals [MaxOwnCounters]int64
+	n    int
+	kept uint32 // bit i: counter i is a peak or an end value, which Stats.Sub keeps
 }
 
 // Len returns the number of counters.
@@ -76,11 +76,12 @@ func (o OwnCounters) String() string {
 	return b.String()
 }
 
-// SetPeak marks key, which must be set, as a peak: Stats.Sub keeps its value.
-func (o *OwnCounters) SetPeak(key string) {
+// SetKept marks key, which must be set, as a peak or an end value (not a total): Stats.Sub
+// keeps its value.
+func (o *OwnCounters) SetKept(key string) {
 	for i, k := range o.Keys() {
 		if k == key {
-			o.peaks |= 1 << i
+			o.kept |= 1 << i
 		}
 	}
 }

@@ -19,11 +19,11 @@ func TestRegistryOption(t *testing.T) {
 	reg := scheme.NewRegistry()
 	reg.Register(scheme.Info{Name: "pagecopy", Doc: "copy the pages written since the last checkpoint into a shadow",
 		Level: scheme.LevelCPU, RecoversTransient: true,
-		Counters: []scheme.CounterDef{{Key: "pages_copied", Doc: "pages copied into the shadow by checkpoints"}},
+		Own: new(pageCopyCounts),
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) {
 			return &pageCopy{m: m, mem: map[uint64][]uint64{}, shadow: map[uint64][]uint64{}, dirty: map[uint64]bool{}}, nil
 		}})
-	reg.Register(scheme.Info{Name: "pager", Doc: "a scheme that pages", Level: scheme.LevelCPU, Pages: true,
+	reg.Register(scheme.Info{Name: "pager", Doc: "a scheme that pages", Level: scheme.LevelCPU, Params: []scheme.Param{{Name: "frames", Default: "0", Doc: "real frames"}},
 		New: func(m scheme.Machine, _ scheme.Params) (scheme.Scheme, error) { return nil, errors.New("never built") }})
 	recs := []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Write}, {Kind: traces.Checkpoint}, {Addr: 0x1000, Size: 8, Kind: traces.Read}}
 	open := func() (traces.Reader, error) { return traces.NewSliceReader(recs), nil }

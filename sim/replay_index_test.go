@@ -59,7 +59,7 @@ func TestReplayRefusesLyingVMTIndex(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Interval, cfg.MTBF, cfg.Seed = 20000, 60000, 3
 	for _, fail := range []string{"transient", "crash"} {
-		cfg.Failure, opens = fail, 0
+		cfg.Failure, opens = Failure(fail), 0
 		_, err := RunWith(cfg, open, Options{ReplayBuffer: 100})
 		if err == nil || !strings.Contains(err.Error(), "replaying") || !strings.Contains(err.Error(), lie+": offset ") ||
 			!strings.Contains(err.Error(), "index does not match") {

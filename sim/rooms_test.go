@@ -27,11 +27,11 @@ func TestChecksHoldOnRandomRuns(t *testing.T) {
 		info, _ := scheme.Lookup(cfg.Scheme)
 		asids := 1 + rng.IntN(3)
 		recs := ioTrace(rng, 1500, asids, info.RecoversTransient)
-		cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.IO = []IOMode{"none", "hold"}[rng.IntN(2)]
+		cfg.Scope = []Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.Interval = int64([]int{0, 1, 37, 300}[rng.IntN(4)])
 		cfg.Seed = rng.Uint64()
-		if info.Pages && rng.IntN(2) == 0 {
+		if info.Takes("frames") && rng.IntN(2) == 0 {
 			cfg.Frames = 4 + rng.IntN(8)
 			cfg.Replace = []string{"clock", "lru", "opt"}[rng.IntN(3)]
 		}

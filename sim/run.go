@@ -128,7 +128,7 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 	if err := cfg.validate(info, opt.Registry); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
-	params, err := info.Resolve(cfg.Params)
+	params, err := cfg.params(info)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
@@ -143,7 +143,7 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 		check:     opt.CheckEvery,
 		corrupt:   opt.corrupt,
 		buf:       replayBuffer{base: math.MaxInt64},
-		io:        ioState{hold: cfg.IO == "hold"},
+		io:        ioState{hold: cfg.IO == IOHold},
 	}
 	if r.maxPages > 0 && !cfg.IgnoreSize && uint64(r.maxPages-1) < 1<<32>>r.shift {
 		// An access of at most (maxPages-1) pages' bytes covers at most maxPages pages.
@@ -151,30 +151,26 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 	}
 	m := cfg.machine()
 	m.RequestCheckpoint = func(d scheme.Domain) { r.requested = append(r.requested, d) }
-	if cfg.Replace == "opt" && cfg.Frames > 0 {
-		if r.nu, err = buildNextUse(open, r.pageRange, r.maxPages); err != nil {
-			if errors.Is(err, scheme.ErrTooManyPages) {
-				return nil, fmt.Errorf("%w: %w", ErrUsage, err)
-			}
-			return nil, err
-		}
-		m.NextUse = func() int64 {
-			if r.replaying {
-				return -1
-			}
-			return r.nu.next()
-		}
-	}
+	or := &oracle{r: r}
+	m.Oracle = or
 	s, err := info.New(m, params)
 	if err != nil {
 		r.nu.close()
+		// The pre-pass's own error, if the scheme asked for one that failed: a trace too
+		// large for the page budget is the user's, one that cannot be read again is not.
+		if or.err != nil {
+			err = or.err
+			if !errors.Is(err, scheme.ErrTooManyPages) {
+				return nil, err
+			}
+		}
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	if opt.wrap != nil {
 		s = opt.wrap(s)
 	}
 	r.scheme = s
-	r.doms = domains{perASID: cfg.Scope != "system", scheme: s}
+	r.doms = domains{perASID: cfg.Scope != ScopeSystem, scheme: s}
 	aware, isIO := s.(scheme.IOAware)
 	switch {
 	case info.IO && !isIO:

@@ -57,7 +57,7 @@ func TestCountsAgainstDirectComputation(t *testing.T) {
 		recs := randomTrace(rng, 200+rng.IntN(2000), asids)
 		cfg := DefaultConfig()
 		cfg.Interval = int64(1 + rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.IgnoreSize = rng.IntN(3) == 0
 		cfg.VBits = 1 + rng.IntN(8)
 		if rng.IntN(2) == 0 {
@@ -138,10 +138,10 @@ func TestFailuresAndReplay(t *testing.T) {
 		cfg.Verify = true
 		cfg.VerifyBlock = uint64(1) << (2 + rng.IntN(8))
 		cfg.Interval = int64(rng.IntN(200))
-		cfg.Memory = []string{"nonvolatile", "volatile"}[rng.IntN(2)]
-		cfg.Failure = []string{"transient", "crash"}[rng.IntN(2)]
+		cfg.Memory = []Memory{"nonvolatile", "volatile"}[rng.IntN(2)]
+		cfg.Failure = []Failure{"transient", "crash"}[rng.IntN(2)]
 		cfg.Cow = []string{"copy", "remap"}[rng.IntN(2)]
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.Replace = []string{"clock", "lru", "fifo", "opt", "random"}[rng.IntN(5)]
 		cfg.Steal = []string{"obsolete-first", "policy"}[rng.IntN(2)]
 		cfg.Initial = []string{"image", "zero"}[rng.IntN(2)]
@@ -300,26 +300,25 @@ func TestBadTraceIsAnError(t *testing.T) {
 	}
 }
 
-func TestStatsSubAndCounters(t *testing.T) {
-	a := Stats{Refs: 10, Writes: 4, FramesPeak: 7}
-	b := Stats{Refs: 3, Writes: 1, FramesPeak: 5}
-	if d := a.Sub(b); d.Refs != 7 || d.Writes != 3 || d.FramesPeak != 7 {
-		t.Errorf("Sub = %+v", d)
+// TestStatsSub: Sub subtracts the totals, and keeps the later snapshot's peaks and end
+// values, as their kind tags say, the scheme's own counters' too.
+func TestStatsSub(t *testing.T) {
+	a := Stats{Refs: 10, Writes: 4, Paging: scheme.Paging{FramesPeak: 7, PageFaults: 6},
+		Channels: scheme.Channels{MemOverheadPeakBytes: 9, Traps: 8}, CacheDirtyAtEnd: 3, CacheRefs: 20}
+	b := Stats{Refs: 3, Writes: 1, Paging: scheme.Paging{FramesPeak: 5, PageFaults: 2},
+		Channels: scheme.Channels{MemOverheadPeakBytes: 4, Traps: 1}, CacheDirtyAtEnd: 2, CacheRefs: 5}
+	for _, s := range []*Stats{&a, &b} {
+		s.Scheme.Set("events", s.Refs*2)
+		s.Scheme.Set("held_peak", s.Refs+1)
+		s.Scheme.SetKept("held_peak")
 	}
-	// Every JSON key has exactly one definition, in order.
-	b2, _ := json.Marshal(Stats{})
-	var m map[string]any
-	json.Unmarshal(b2, &m)
-	if len(m) != len(Counters) {
-		t.Fatalf("%d JSON keys, %d definitions", len(m), len(Counters))
+	d := a.Sub(b)
+	got := []int64{d.Refs, d.Writes, d.FramesPeak, d.PageFaults, d.MemOverheadPeakBytes, d.Traps, d.CacheDirtyAtEnd, d.CacheRefs}
+	if want := []int64{7, 3, 7, 4, 9, 7, 3, 15}; !slices.Equal(got, want) {
+		t.Errorf("Sub: refs, writes, frames_peak, page_faults, mem_overhead_peak_bytes, traps, cache_dirty_at_end, cache_refs = %v, want %v", got, want)
 	}
-	for i, f := range (Stats{}).Fields() {
-		if f.Key != Counters[i].Key || Counters[i].Doc == "" {
-			t.Errorf("field %d is %q, definition is for %q", i, f.Key, Counters[i].Key)
-		}
-		if _, ok := m[f.Key]; !ok {
-			t.Errorf("no JSON key %q", f.Key)
-		}
+	if d.Scheme.String() != "events=14;held_peak=11" {
+		t.Errorf("Sub: own counters %s, want events=14;held_peak=11", d.Scheme.String())
 	}
 }
 
@@ -404,7 +403,7 @@ func TestRealTracesVerify(t *testing.T) {
 			{"volatile", "transient", "copy", 16},
 		} {
 			cfg := DefaultConfig()
-			cfg.Verify, cfg.Memory, cfg.Failure, cfg.Cow, cfg.Frames = true, c.memory, c.failure, c.cow, c.frames
+			cfg.Verify, cfg.Memory, cfg.Failure, cfg.Cow, cfg.Frames = true, Memory(c.memory), Failure(c.failure), c.cow, c.frames
 			cfg.Interval, cfg.MTBF, cfg.Seed, cfg.VBits = 10000, 25000, 9, 3
 			res, err := Run(cfg, fileOpener(path))
 			if err != nil {
@@ -457,7 +456,7 @@ func TestReplaySeeksInVMT(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Interval, cfg.MTBF, cfg.Seed, cfg.Verify = 20000, 60000, 3, true
 	for _, fail := range []string{"transient", "crash"} {
-		cfg.Failure = fail
+		cfg.Failure = Failure(fail)
 		fromFile, err := RunWith(cfg, open, Options{ReplayBuffer: 100})
 		if err != nil {
 			t.Fatal(err)

@@ -114,7 +114,7 @@ func (f *flat) Image(asid traces.ASID, page uint64, create bool) []uint64 {
 	return st
 }
 
-func (f *flat) Counters(c *scheme.Counters) {
+func (f *flat) Counters(c *scheme.Tally) {
 	c.PagesTouched += f.pages.Touched()
 	c.PagesWritten += f.pages.Written()
 	c.BytesCopied += f.copied
@@ -134,8 +134,8 @@ func TestMemoryLevelBehindCacheVerifies(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Scheme, cfg.Verify, cfg.Interval, cfg.MTBF, cfg.Seed = "flat", true, 150, 400, seed
 		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = 512, 1<<(trial%4), 64
-		cfg.CacheFlush = []string{"invalidate", "clean"}[trial%2]
-		cfg.Scope = []string{"system", "asid"}[trial/2%2]
+		cfg.CacheFlush = []CacheFlush{"invalidate", "clean"}[trial%2]
+		cfg.Scope = []Scope{"system", "asid"}[trial/2%2]
 		if trial%3 == 2 {
 			cfg.Failure, cfg.Memory = "crash", "volatile"
 		}
@@ -184,7 +184,7 @@ func TestCacheCountsAgainstReference(t *testing.T) {
 			recs := randomTrace(rand.New(rand.NewPCG(uint64(i), uint64(interval))), 5000, 2)
 			cfg := DefaultConfig()
 			cfg.Scheme, cfg.Interval = "none", interval
-			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine, cfg.CacheFlush = g.size, g.ways, g.line, g.flush
+			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine, cfg.CacheFlush = g.size, g.ways, g.line, CacheFlush(g.flush)
 			s := mustRun(t, cfg, recs, Options{}).Stats
 			ref := refcache.New(g.size, g.ways, g.line)
 			for n, r := range recs {
@@ -339,7 +339,7 @@ func TestTLBCountsAgainstReference(t *testing.T) {
 		sch := []string{"dualmap", "dualmap", "none"}[i]
 		recs := randomTrace(rand.New(rand.NewPCG(uint64(i), 3)), 6000, 2)
 		cfg := DefaultConfig()
-		cfg.Scheme, cfg.Interval, cfg.TLBEntries, cfg.TLBWays, cfg.TLBCheckpoint = sch, 250, 16, 4, mode
+		cfg.Scheme, cfg.Interval, cfg.TLBEntries, cfg.TLBWays, cfg.TLBCheckpoint = sch, 250, 16, 4, TLBCheckpoint(mode)
 		if sch == "dualmap" {
 			cfg.FailAt = []int64{1300, 4100}
 		}
@@ -432,7 +432,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 			io := traces.Record{Kind: []traces.Kind{traces.Input, traces.Output}[rng.IntN(2)], ASID: recs[at].ASID, Addr: 2, Size: 16}
 			recs = append(recs[:at], append([]traces.Record{io}, recs[at:]...)...)
 		}
-		cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
+		cfg.IO = []IOMode{"none", "hold"}[rng.IntN(2)]
 		if cfg.Scheme == "none" || cfg.Scheme == "dualmap" { // the schemes that page
 			cfg.Frames = []int{0, 3, 8, 20}[rng.IntN(4)]
 			cfg.Replace = []string{"clock", "lru", "fifo", "random"}[rng.IntN(4)]
@@ -444,7 +444,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		}
 		if rng.IntN(2) == 0 {
 			cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = []uint64{512, 2048}[rng.IntN(2)], 2, 64
-			cfg.CacheFlush = []string{"invalidate", "clean"}[rng.IntN(2)]
+			cfg.CacheFlush = []CacheFlush{"invalidate", "clean"}[rng.IntN(2)]
 		}
 		if rng.IntN(4) == 0 {
 			cfg.TLBEntries = 8
@@ -628,7 +628,7 @@ func (f *amnesiac) DomainOf(traces.ASID) scheme.Domain { return 0 }
 func (f *amnesiac) Checkpoint(scheme.Domain)           {}
 func (f *amnesiac) Rollback(scheme.Domain)             {}
 func (f *amnesiac) Crash()                             {}
-func (f *amnesiac) Counters(*scheme.Counters)          {}
+func (f *amnesiac) Counters(*scheme.Tally)             {}
 func (f *amnesiac) Check() error                       { return nil }
 func (f *amnesiac) Err() error                         { return nil }
 func (f *amnesiac) Image(asid traces.ASID, page uint64, create bool) []uint64 {

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-
-	"github.com/vmsim/vmsim/scheme"
 )
 
 // tally is the statistics room: the driver's own counts, and the snapshot of every count
@@ -38,21 +36,15 @@ func (t *tally) Check() error {
 // collect returns the stats so far: the driver's, the scheme's, the I/O room's, the
 // verifier's, the cache's and the TLB's.
 func (r *runner) collect() Stats {
-	c := scheme.Counters{Own: make([]int64, len(r.info.Counters))}
-	r.scheme.Counters(&c)
+	c := r.info.NewTally()
+	r.scheme.Counters(c)
 	t := &r.n
 	st := Stats{
 		Refs: t.refs, Reads: t.reads, Writes: t.writes, ReplayedRefs: t.replayed,
 		Checkpoints: t.checkpoints, Rollbacks: t.rollbacks, Crashes: t.crashes, SkippedLines: t.skipped,
+		Pages: c.Pages, Paging: c.Paging, Channels: c.Channels,
 	}
 	s := &st
-	s.PagesTouched, s.PagesWritten = c.PagesTouched, c.PagesWritten
-	s.FirstWrites, s.PageCopies, s.Remaps = c.FirstWrites, c.PageCopies, c.Remaps
-	s.PageFaults, s.DiskReads, s.DiskWrites, s.CheckpointDiskWrites = c.PageFaults, c.DiskReads, c.DiskWrites, c.CheckpointDiskWrites
-	s.PTPagesWritten, s.CommitWrites = c.PTPagesWritten, c.CommitWrites
-	s.FramesPeak, s.CheckpointFramesPeak, s.WrapSweeps = c.FramesPeak, c.CheckpointFramesPeak, c.WrapSweeps
-	s.BytesCopied, s.BytesLogged, s.BytesToStorage, s.BytesToBackup = c.BytesCopied, c.BytesLogged, c.BytesToStorage, c.BytesToBackup
-	s.Traps, s.CheckpointStallBytes, s.MemOverheadPeakBytes, s.RecoveryBytes = c.Traps, c.CheckpointStallBytes, c.MemOverheadPeakBytes, c.RecoveryBytes
 	if r.ver != nil {
 		s.VerifyChecks, s.VerifyMismatches = r.ver.checks, r.ver.mismatches
 	}
@@ -60,10 +52,11 @@ func (r *runner) collect() Stats {
 	if r.mem != nil {
 		r.mem.count(s)
 	}
-	for i, d := range r.info.Counters {
-		s.Scheme.Set(d.Key, c.Own[i])
-		if d.IsPeak() {
-			s.Scheme.SetPeak(d.Key)
+	own := c.OwnValues()
+	for i, d := range r.info.OwnDefs() {
+		s.Scheme.Set(d.Key, own[i])
+		if !d.Kind.Sums() {
+			s.Scheme.SetKept(d.Key)
 		}
 	}
 	return st

@@ -24,11 +24,12 @@ func ExampleNew() {
 	// Accesses 3 and 4.
 	s.Access(scheme.Run{Recs: []traces.Record{{Addr: 0x1000, Size: 8, Kind: traces.Read}, {Addr: 0x3000, Size: 8, Kind: traces.Write}}, N: 2})
 	s.Rollback(0) // page 3 back from the backup; replay accesses 3 and 4 and the input
-	c := scheme.Counters{Own: make([]int64, len(snaplog.Counters))}
-	s.Counters(&c)
-	for i, d := range snaplog.Counters {
-		if c.Own[i] != 0 {
-			fmt.Printf("%s %d\n", d.Key, c.Own[i])
+	c := snaplog.Info().NewTally()
+	s.Counters(c)
+	own := c.OwnValues()
+	for i, d := range snaplog.Info().OwnDefs() {
+		if own[i] != 0 {
+			fmt.Printf("%s %d\n", d.Key, own[i])
 		}
 	}
 	fmt.Println("bytes_to_backup", c.BytesToBackup, "recovery_bytes", c.RecoveryBytes)

@@ -29,18 +29,15 @@ type Entry struct {
 // pages and drops the entries of d's log shipped before the Commit, which the snapshot
 // covers. A recovery reads pages back (Fetch) and the log since the snapshot (Replay).
 type Link interface {
-	// Send transfers page p of domain d's incremental snapshot. data is its content, one
-	// stamp per verification block, or nil when not verifying; the backup must not keep
-	// data.
-	Send(d scheme.Domain, p Page, data []uint64)
-	// Commit ends domain d's snapshot: the backup applies every page of d sent since the
-	// last Commit of d and truncates d's log.
-	Commit(d scheme.Domain)
+	// Send, Commit and Fetch are the backup's (scheme.Backup): Send transfers page p of
+	// domain d's incremental snapshot (data nil when not verifying; the backup must not
+	// keep it); Commit ends domain d's snapshot: the backup applies every page of d sent
+	// since the last Commit of d and truncates d's log; Fetch copies into dst the backup's
+	// committed copy of p, or zeros (the initial content) when it never received p, and is
+	// only called when verifying.
+	scheme.Backup
 	// Ship appends one entry to domain d's log on the backup.
 	Ship(d scheme.Domain, e Entry)
-	// Fetch copies into dst the backup's committed copy of p, or zeros (the initial
-	// content) when it never received p. Only called when verifying.
-	Fetch(p Page, dst []uint64)
 	// Replay returns the number of entries and the bytes of domain d's log since its last
 	// Commit with N < before. A recovery replays every entry shipped before the failure,
 	// and asks with before one past the last access performed: an input after the failing
@@ -48,16 +45,16 @@ type Link interface {
 	Replay(d scheme.Domain, before int64) (entries, bytes int64)
 }
 
-// MemBackup is the default Link: the backup's memory as a map of pages (kept only when
-// verifying) and, per domain, its log since the last snapshot. The trace gives the sizes of
-// inputs, not their data, so the log is kept as its totals plus those of its last entries
-// (the ones with the highest access number), which is all a Replay needs: memory grows with
-// the pages sent, never with the trace.
+// MemBackup is the default Link: the backup's memory as a scheme.BackupImage of pages
+// (kept only when verifying) and, per domain, its log since the last snapshot. The trace
+// gives the sizes of inputs, not their data, so the log is kept as its totals plus those
+// of its last entries (the ones with the highest access number), which is all a Replay
+// needs: memory grows with the pages sent, never with the trace.
 //
 // Invariant: for every log, 0 <= tailEntries <= entries and 0 <= tailBytes <= bytes.
 type MemBackup struct {
 	pageBytes int64
-	img       *scheme.StagedImage[Page] // the pages sent, committed per snapshot
+	img       *scheme.BackupImage // the pages sent, committed per snapshot
 	logs      map[scheme.Domain]*memLog
 
 	// BytesReceived counts the page bytes Send received; LogBytesReceived the entry bytes
@@ -76,7 +73,7 @@ type memLog struct {
 // NewMemBackup returns an empty backup for pages of pageBytes bytes carrying blocks stamps
 // each (0 when not verifying).
 func NewMemBackup(pageBytes uint64, blocks int) *MemBackup {
-	return &MemBackup{pageBytes: int64(pageBytes), img: scheme.NewStagedImage[Page](blocks), logs: map[scheme.Domain]*memLog{}}
+	return &MemBackup{pageBytes: int64(pageBytes), img: scheme.NewBackupImage(blocks), logs: map[scheme.Domain]*memLog{}}
 }
 
 // Send receives one page into domain d's pending snapshot.
@@ -113,7 +110,7 @@ func (b *MemBackup) Ship(d scheme.Domain, e Entry) {
 }
 
 // Fetch copies the committed copy of p into dst.
-func (b *MemBackup) Fetch(p Page, dst []uint64) { b.img.Fetch(p, dst) }
+func (b *MemBackup) Fetch(_ scheme.Domain, p Page, dst []uint64) { b.img.Fetch(p, dst) }
 
 // Replay returns the entries and bytes of d's log with N < before.
 func (b *MemBackup) Replay(d scheme.Domain, before int64) (entries, bytes int64) {

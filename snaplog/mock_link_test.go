@@ -53,15 +53,15 @@ func (mr *MockLinkMockRecorder) Commit(d any) *gomock.Call {
 }
 
 // Fetch mocks base method.
-func (m *MockLink) Fetch(p snaplog.Page, dst []uint64) {
+func (m *MockLink) Fetch(d scheme.Domain, p scheme.Page, dst []uint64) {
 	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Fetch", p, dst)
+	m.ctrl.Call(m, "Fetch", d, p, dst)
 }
 
 // Fetch indicates an expected call of Fetch.
-func (mr *MockLinkMockRecorder) Fetch(p, dst any) *gomock.Call {
+func (mr *MockLinkMockRecorder) Fetch(d, p, dst any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fetch", reflect.TypeOf((*MockLink)(nil).Fetch), p, dst)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fetch", reflect.TypeOf((*MockLink)(nil).Fetch), d, p, dst)
 }
 
 // Replay mocks base method.
@@ -80,7 +80,7 @@ func (mr *MockLinkMockRecorder) Replay(d, before any) *gomock.Call {
 }
 
 // Send mocks base method.
-func (m *MockLink) Send(d scheme.Domain, p snaplog.Page, data []uint64) {
+func (m *MockLink) Send(d scheme.Domain, p scheme.Page, data []uint64) {
 	m.ctrl.T.Helper()
 	m.ctrl.Call(m, "Send", d, p, data)
 }

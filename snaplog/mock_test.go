@@ -12,12 +12,13 @@ import (
 	"github.com/vmsim/vmsim/traces"
 )
 
-func counters(s *snaplog.Snaplog) (scheme.Counters, map[string]int64) {
-	c := scheme.Counters{Own: make([]int64, len(snaplog.Counters))}
-	s.Counters(&c)
+func counters(s *snaplog.Snaplog) (*scheme.Tally, map[string]int64) {
+	c := snaplog.Info().NewTally()
+	s.Counters(c)
 	m := map[string]int64{}
-	for i, d := range snaplog.Counters {
-		m[d.Key] = c.Own[i]
+	own := c.OwnValues()
+	for i, d := range snaplog.Info().OwnDefs() {
+		m[d.Key] = own[i]
 	}
 	return c, m
 }
@@ -75,8 +76,8 @@ func TestLinkCrash(t *testing.T) {
 		link.EXPECT().Send(scheme.Domain(1), snaplog.Page{ASID: 0, N: 3}, data),
 		link.EXPECT().Commit(scheme.Domain(1)),
 		link.EXPECT().Ship(scheme.Domain(1), snaplog.Entry{ASID: 0, Channel: 7, Size: 8, N: 2, Bytes: 8}),
-		link.EXPECT().Fetch(snaplog.Page{ASID: 0, N: 3}, data),
-		link.EXPECT().Fetch(snaplog.Page{ASID: 1, N: 0}, data),
+		link.EXPECT().Fetch(scheme.Domain(1), snaplog.Page{ASID: 0, N: 3}, data),
+		link.EXPECT().Fetch(scheme.Domain(0), snaplog.Page{ASID: 1, N: 0}, data),
 		link.EXPECT().Replay(scheme.Domain(0), int64(3)).Return(int64(0), int64(0)),
 		link.EXPECT().Replay(scheme.Domain(1), int64(3)).Return(int64(0), int64(0)),
 	)

@@ -193,7 +193,7 @@ func compare(t *testing.T, cfg sim.Config, recs []traces.Record) {
 	}
 	got, exp = nil, []int64{int64(len(want.perSnap)), snap, want.snapPk * P, want.logEntries, want.logBytes, want.logBytes,
 		want.logHeldPeak, want.recoveries, want.replay, want.replayPeak, want.recLogEntries, want.recLogBytes, rec0, want.window}
-	for _, c := range snaplog.Counters {
+	for _, c := range snaplog.Info().OwnDefs() {
 		got = append(got, own(t, s, c.Key))
 	}
 	if fmt.Sprint(got) != fmt.Sprint(exp) {
@@ -228,9 +228,9 @@ func TestVolumesAgainstModel(t *testing.T) {
 		cfg := sim.DefaultConfig()
 		cfg.Scheme = "snaplog"
 		cfg.Interval = int64(rng.IntN(300))
-		cfg.Scope = []string{"system", "asid"}[rng.IntN(2)]
+		cfg.Scope = []sim.Scope{"system", "asid"}[rng.IntN(2)]
 		cfg.PageSize = []uint64{1024, 4096}[rng.IntN(2)]
-		cfg.IO = []string{"none", "hold"}[rng.IntN(2)]
+		cfg.IO = []sim.IOMode{"none", "hold"}[rng.IntN(2)]
 		cfg.Params = map[string]string{"log-header": []string{"16", "0", "24"}[rng.IntN(3)]}
 		nrecs := 500 + rng.IntN(3000)
 		for range rng.IntN(5) {

@@ -22,7 +22,7 @@ func Info() scheme.Info {
 		Params: []scheme.Param{
 			{Name: "log-header", Default: strconv.Itoa(DefaultHeader), Doc: "bytes of each log entry besides the input's data: access number, address space, channel and size"},
 		},
-		Counters: Counters,
+		Own: new(Counts),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
 			set, err := ParseSettings(p)
 			if err != nil {

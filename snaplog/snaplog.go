@@ -51,7 +51,7 @@ type Snaplog struct {
 // Invariant: dirty holds the pages of the domain written since its last snapshot or
 // recovery. Invariant: since >= 0; logBytes >= logEntries × header.
 type domState struct {
-	dirty scheme.PageIndex
+	dirty scheme.DirtySet
 	// since is the accesses of the domain made for the first time since its last snapshot:
 	// what a recovery re-executes.
 	since                int64
@@ -65,22 +65,22 @@ type counts struct {
 	recLogEntries, recLogBytes, recSnap, window int64
 }
 
-// Counters are snaplog's own counters, in the order of its scheme.Info.Counters.
-var Counters = []scheme.CounterDef{
-	{Key: "snapshots", Doc: "incremental snapshots sent to the backup: one per checkpoint, empty ones included"},
-	{Key: "snapshot_bytes", Doc: "bytes of snapshots sent: at each, the distinct pages the domain wrote since its last snapshot or recovery, × page size"},
-	{Key: "snapshot_peak_bytes", Doc: "the largest single snapshot, in bytes"},
-	{Key: "log_entries", Doc: "input records logged (each once, when the program first makes it)"},
-	{Key: "log_bytes", Doc: "bytes of log written: per input record, --log-header + its size (= bytes_logged)"},
-	{Key: "log_shipped_bytes", Doc: "bytes of log shipped to the backup; every entry is shipped when written, so = log_bytes"},
-	{Key: "log_held_peak_bytes", Doc: "the most log bytes the backup held at once (the logs since each domain's last snapshot, all domains), sampled at each input"},
-	{Key: "recoveries", Doc: "recoveries: one per rollback (transient failure, or crash of non-volatile memory) and one per crash of volatile memory"},
-	{Key: "recovery_replay_accesses", Doc: "accesses recoveries re-execute: per recovery, the accesses of the recovered domains since their last snapshots, the failing one included (= replayed_refs)"},
-	{Key: "replay_length_peak", Doc: "the most accesses one recovery re-executed"},
-	{Key: "recovery_log_entries", Doc: "log entries recoveries replay: per recovery, the recovered domains' inputs since their last snapshots that precede the failure"},
-	{Key: "recovery_log_bytes", Doc: "the bytes of those entries"},
-	{Key: "recovery_snapshot_bytes", Doc: "bytes the backup sends back: rollbacks, the pages the domain wrote since its snapshot × page size; crashes, every page the backup holds × page size"},
-	{Key: "replay_window_peak", Doc: "the most accesses of one domain since its last snapshot at any time: the longest replay a failure could have needed"},
+// Counts are snaplog's own counters (scheme.Info.Own), each declared by its tags.
+type Counts struct {
+	Snapshots              int64 `json:"snapshots" doc:"incremental snapshots sent to the backup: one per checkpoint, empty ones included"`
+	SnapshotBytes          int64 `json:"snapshot_bytes" doc:"bytes of snapshots sent: at each, the distinct pages the domain wrote since its last snapshot or recovery, × page size"`
+	SnapshotPeakBytes      int64 `json:"snapshot_peak_bytes" kind:"peak" doc:"the largest single snapshot, in bytes"`
+	LogEntries             int64 `json:"log_entries" doc:"input records logged (each once, when the program first makes it)"`
+	LogBytes               int64 `json:"log_bytes" doc:"bytes of log written: per input record, --log-header + its size (= bytes_logged)"`
+	LogShippedBytes        int64 `json:"log_shipped_bytes" doc:"bytes of log shipped to the backup; every entry is shipped when written, so = log_bytes"`
+	LogHeldPeakBytes       int64 `json:"log_held_peak_bytes" kind:"peak" doc:"the most log bytes the backup held at once (the logs since each domain's last snapshot, all domains), sampled at each input"`
+	Recoveries             int64 `json:"recoveries" doc:"recoveries: one per rollback (transient failure, or crash of non-volatile memory) and one per crash of volatile memory"`
+	RecoveryReplayAccesses int64 `json:"recovery_replay_accesses" doc:"accesses recoveries re-execute: per recovery, the accesses of the recovered domains since their last snapshots, the failing one included (= replayed_refs)"`
+	ReplayLengthPeak       int64 `json:"replay_length_peak" kind:"peak" doc:"the most accesses one recovery re-executed"`
+	RecoveryLogEntries     int64 `json:"recovery_log_entries" doc:"log entries recoveries replay: per recovery, the recovered domains' inputs since their last snapshots that precede the failure"`
+	RecoveryLogBytes       int64 `json:"recovery_log_bytes" doc:"the bytes of those entries"`
+	RecoverySnapshotBytes  int64 `json:"recovery_snapshot_bytes" doc:"bytes the backup sends back: rollbacks, the pages the domain wrote since its snapshot × page size; crashes, every page the backup holds × page size"`
+	ReplayWindowPeak       int64 `json:"replay_window_peak" kind:"peak" doc:"the most accesses of one domain since its last snapshot at any time: the longest replay a failure could have needed"`
 }
 
 // New returns snaplog for machine m with settings set, sending through link (nil: a
@@ -152,7 +152,7 @@ func (s *Snaplog) access(a *record.Record, n int64) {
 	if !write {
 		return
 	}
-	s.c.traps += scheme.MarkPages(&st.dirty, a.ASID, first, last)
+	s.c.traps += st.dirty.MarkPages(a.ASID, first, last)
 }
 
 // IO logs an input record and ships the entry to the backup; outputs are not logged.
@@ -176,7 +176,7 @@ func (s *Snaplog) IO(a record.Record, n int64) {
 // address order, and commits them; the commit truncates d's log.
 func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	for _, p := range list {
 		var data []uint64
@@ -194,7 +194,7 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 	s.c.snapPeak = max(s.c.snapPeak, n)
 	s.logHeld -= st.logBytes
 	st.logEntries, st.logBytes, st.since = 0, 0, 0
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Rollback restores domain d's pages written since its snapshot from the backup and reads
@@ -204,16 +204,16 @@ func (s *Snaplog) Checkpoint(d scheme.Domain) {
 // before any later record is made; hence s.lastN+1.
 func (s *Snaplog) Rollback(d scheme.Domain) {
 	st := s.dom(d)
-	s.list = scheme.SortedPages(&st.dirty, s.list)
+	s.list = st.dirty.Sorted(s.list)
 	list := s.list
 	if s.blocks > 0 {
 		for _, p := range list {
-			s.link.Fetch(p, s.mem.Page(p))
+			s.link.Fetch(d, p, s.mem.Page(p))
 		}
 	}
 	entries, bytes := s.link.Replay(d, s.lastN+1)
 	s.recovered(st.since, entries, bytes, int64(len(list))*s.pageSize)
-	st.dirty.Clear()
+	st.dirty.Reset()
 }
 
 // Crash loses memory: every page is restored from the backup's snapshot (pages it does
@@ -221,9 +221,9 @@ func (s *Snaplog) Rollback(d scheme.Domain) {
 func (s *Snaplog) Crash() {
 	if s.blocks > 0 {
 		s.mem.Clear()
-		s.list = scheme.SortedPages(&s.held, s.list)
+		s.list = s.held.Sorted(s.list)
 		for _, p := range s.list {
-			s.link.Fetch(p, s.mem.Page(p))
+			s.link.Fetch(s.DomainOf(p.ASID), p, s.mem.Page(p))
 		}
 	}
 	ds := make([]scheme.Domain, 0, len(s.state))
@@ -238,7 +238,7 @@ func (s *Snaplog) Crash() {
 		replay += st.since
 		entries += e
 		bytes += b
-		st.dirty.Clear()
+		st.dirty.Reset()
 	}
 	s.recovered(replay, entries, bytes, int64(s.held.Len())*s.pageSize)
 }
@@ -258,7 +258,7 @@ func (s *Snaplog) Image(asid record.ASID, n uint64, create bool) []uint64 {
 }
 
 // Counters adds snaplog's counts to c.
-func (s *Snaplog) Counters(c *scheme.Counters) {
+func (s *Snaplog) Counters(c *scheme.Tally) {
 	c.PagesTouched += s.pages.Touched()
 	c.PagesWritten += s.pages.Written()
 	c.BytesLogged += s.c.logBytes
@@ -266,25 +266,29 @@ func (s *Snaplog) Counters(c *scheme.Counters) {
 	c.CheckpointStallBytes += s.c.snapBytes
 	c.Traps += s.c.traps
 	c.RecoveryBytes += s.c.recSnap + s.c.recLogBytes
-	o := []int64{s.c.snapshots, s.c.snapBytes, s.c.snapPeak, s.c.logEntries, s.c.logBytes, s.c.logBytes,
-		s.c.logHeldPeak, s.c.recoveries, s.c.replayAccesses, s.c.replayPeak, s.c.recLogEntries,
-		s.c.recLogBytes, s.c.recSnap, s.c.window}
-	for i, v := range o {
-		c.Own[i] += v
-	}
+	o := scheme.Own[Counts](c)
+	o.Snapshots += s.c.snapshots
+	o.SnapshotBytes += s.c.snapBytes
+	o.SnapshotPeakBytes += s.c.snapPeak
+	o.LogEntries += s.c.logEntries
+	o.LogBytes += s.c.logBytes
+	o.LogShippedBytes += s.c.logBytes
+	o.LogHeldPeakBytes += s.c.logHeldPeak
+	o.Recoveries += s.c.recoveries
+	o.RecoveryReplayAccesses += s.c.replayAccesses
+	o.ReplayLengthPeak += s.c.replayPeak
+	o.RecoveryLogEntries += s.c.recLogEntries
+	o.RecoveryLogBytes += s.c.recLogBytes
+	o.RecoverySnapshotBytes += s.c.recSnap
+	o.ReplayWindowPeak += s.c.window
 }
 
 // Check verifies the invariants from scratch.
 func (s *Snaplog) Check() error {
 	var held int64
 	for d, st := range s.state {
-		if err := st.dirty.Check(); err != nil {
-			return fmt.Errorf("snaplog: domain %d's dirty pages: %w", d, err)
-		}
-		for _, p := range st.dirty.Pages() {
-			if s.DomainOf(p.ASID) != d {
-				return fmt.Errorf("snaplog: page %+v dirty in domain %d", p, d)
-			}
+		if err := st.dirty.Check(d, s.DomainOf); err != nil {
+			return fmt.Errorf("snaplog: %w", err)
 		}
 		if st.since < 0 || st.since > s.c.window {
 			return fmt.Errorf("snaplog: domain %d: %d accesses since its snapshot, window peak %d", d, st.since, s.c.window)
@@ -299,6 +303,12 @@ func (s *Snaplog) Check() error {
 					d, st.logEntries, st.logBytes, e, b)
 			}
 		}
+	}
+	if err := s.pages.Check(); err != nil {
+		return fmt.Errorf("snaplog: %w", err)
+	}
+	if err := s.held.Check(); err != nil {
+		return fmt.Errorf("snaplog: pages held: %w", err)
 	}
 	if held != s.logHeld || held > s.c.logHeldPeak && held > 0 {
 		return fmt.Errorf("snaplog: logs hold %d bytes, counted %d, peak %d", held, s.logHeld, s.c.logHeldPeak)

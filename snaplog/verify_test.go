@@ -23,9 +23,9 @@ func TestVerifyUnderFailures(t *testing.T) {
 					n++
 					seed := uint64(n)
 					cfg := sim.DefaultConfig()
-					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope = "snaplog", true, 150, seed, scope
+					cfg.Scheme, cfg.Verify, cfg.Interval, cfg.Seed, cfg.Scope = "snaplog", true, 150, seed, sim.Scope(scope)
 					cfg.CacheSize, cfg.CacheWays = cacheSize, 2
-					cfg.IO = []string{"none", "hold"}[n%2]
+					cfg.IO = []sim.IOMode{"none", "hold"}[n%2]
 					cfg.Params = map[string]string{"log-header": []string{"16", "0", "40"}[n%3]}
 					if byMTBF {
 						cfg.MTBF = 60
@@ -91,7 +91,7 @@ func TestVerifierCatchesDroppingLink(t *testing.T) {
 					return snaplog.New(m, snaplog.Settings{Header: 16}, &dropping{MemBackup: snaplog.NewMemBackup(m.PageSize, int(m.PageSize/m.VerifyBlock))})
 				}
 				cfg := sim.DefaultConfig()
-				cfg.Scheme, cfg.Verify, cfg.Interval, cfg.FailAt, cfg.Scope = "snaplog", true, 100, []int64{1234, 2500}, scope
+				cfg.Scheme, cfg.Verify, cfg.Interval, cfg.FailAt, cfg.Scope = "snaplog", true, 100, []int64{1234, 2500}, sim.Scope(scope)
 				if crash {
 					cfg.Failure, cfg.Memory = "crash", "volatile"
 				}

@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +18,10 @@ import (
 
 // mixedPoints returns points of many kinds (the fast path and the slow one, failures and
 // replays, opt's pre-pass, caches, TLBs, warm-up, verification) over the given traces.
-func mixedPoints(t testing.TB, trs ...string) ([]Point, sim.CostModel) {
+func mixedPoints(t testing.TB, trs ...string) ([]Point, cost.Set) {
 	t.Helper()
 	var all []Point
-	var costs sim.CostModel
+	var costs cost.Set
 	for _, base := range []map[string]any{
 		{"scheme": "dualmap", "interval": 20000},
 		{"scheme": "dualmap", "interval": 50000, "fail_at": []int64{30000, 700000}, "verify": true},
@@ -154,7 +155,7 @@ func TestDecodeLenient(t *testing.T) {
 }
 
 // firstResult runs the first point alone and returns its result.
-func firstResult(points []Point, costs sim.CostModel) (*Result, error) {
+func firstResult(points []Point, costs cost.Set) (*Result, error) {
 	rs, err := Run(points[:1], Options{Costs: costs})
 	if err != nil || len(rs) != 1 {
 		return nil, fmt.Errorf("%d results: %w", len(rs), err)

@@ -18,13 +18,13 @@ func ExampleSpec_Points() {
 	for _, p := range points {
 		fmt.Println(p.Config.Trace, p.Config.Interval, p.Config.Initial)
 	}
-	fmt.Println(costs.AccessNs, "ns an access")
+	fmt.Println(costs.Name, costs.Model.AccessNs, "ns an access")
 	// Output:
 	// corpus:sort 1000 zero
 	// corpus:sort 100000 zero
 	// corpus:awk 1000 zero
 	// corpus:awk 100000 zero
-	// 0.5 ns an access
+	// default 0.5 ns an access
 }
 
 // Four shards of a sweep of ten points: each runs a share, and together they run every

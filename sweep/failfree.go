@@ -3,6 +3,7 @@ package sweep
 import (
 	"io"
 
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -104,4 +105,12 @@ func (f *failFreeInPlace) NextAccesses() ([]traces.Record, bool, error) {
 			return f.buf, false, err
 		}
 	}
+}
+
+// RunBaseline runs the baseline of a run of configuration c (BaselineConfig: scheme none
+// on the same trace, machine, paging and cache, without checkpoints or failures) on the
+// trace that open yields less its fail records, with the schemes of reg (nil: the
+// built-ins). Its counters are what cost.Overhead takes as the baseline's.
+func RunBaseline(c sim.Config, reg *scheme.Registry, open sim.Opener) (*sim.Result, error) {
+	return sim.RunWith(BaselineConfig(c), withoutFails(open), sim.Options{Registry: registryOr(reg)})
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -26,7 +27,8 @@ import (
 // Columns are the CSV columns, each name once: the point id, the trace's content hash
 // and the vmsim version, then the configuration and the counters, each under its JSON
 // key; then the schemes' own counters (the JSON's "stats": {"scheme": {...}}), each
-// under its key prefixed "scheme_" (OwnColumns); then the modeled times, their keys
+// under its key prefixed "scheme_" (OwnColumns); then the cost set, its name (cost_set)
+// and each value under its key prefixed "model_"; then the modeled times, their keys
 // prefixed "cost_" and "baseline_"; then the overhead. These are the columns of a sweep
 // of the built-in schemes; one of other schemes (Point.Registry) has their counters' own.
 func Columns() []string { return columns(nil) }
@@ -35,10 +37,16 @@ func Columns() []string { return columns(nil) }
 func columns(reg *scheme.Registry) []string {
 	cols := []string{"id", "trace_sha256", "vmsim_version"}
 	cols = append(cols, fieldNames(sim.Config{}, "")...)
-	cols = append(cols, fieldNames(sim.Stats{}, "")...)
+	for _, d := range sim.CounterDefs() {
+		cols = append(cols, d.Key)
+	}
 	cols = append(cols, ownColumns(reg)...)
-	cols = append(cols, fieldNames(sim.Cost{}, "cost_")...)
-	cols = append(cols, fieldNames(sim.Cost{}, "baseline_")...)
+	cols = append(cols, "cost_set")
+	for _, k := range cost.Keys() {
+		cols = append(cols, costSetPrefix+k)
+	}
+	cols = append(cols, fieldNames(cost.Breakdown{}, "cost_")...)
+	cols = append(cols, fieldNames(cost.Breakdown{}, "baseline_")...)
 	cols = append(cols, "overhead")
 	seen := map[string]bool{}
 	for _, c := range cols {
@@ -50,11 +58,14 @@ func columns(reg *scheme.Registry) []string {
 	return cols
 }
 
+// costSetPrefix prefixes the CSV column of a value of the cost set.
+const costSetPrefix = "model_"
+
 // ownPrefix prefixes the CSV column of a scheme's own counter.
 const ownPrefix = "scheme_"
 
 // OwnColumns are the CSV columns of the schemes' own counters: one for each key of a
-// built-in scheme's counters (scheme.Info.Counters), prefixed "scheme_", in the order of
+// built-in scheme's counters (scheme.Info.OwnDefs), prefixed "scheme_", in the order of
 // the schemes' names and then of each scheme's counters. Schemes that report a counter of
 // the same key share its column; a row leaves empty the columns of counters its scheme
 // does not report. A sweep of other schemes (Point.Registry) has a column for each key of
@@ -65,7 +76,7 @@ func OwnColumns() []string { return ownColumns(nil) }
 func ownColumns(reg *scheme.Registry) []string {
 	var cols []string
 	for _, i := range registryOr(reg).All() {
-		for _, c := range i.Counters {
+		for _, c := range i.OwnDefs() {
 			if col := ownPrefix + c.Key; !slices.Contains(cols, col) {
 				cols = append(cols, col)
 			}
@@ -79,7 +90,9 @@ func ownColumns(reg *scheme.Registry) []string {
 func row(r *Result, own []string) ([]string, error) {
 	out := []string{r.ID, r.TraceHash, r.Version}
 	out = append(out, fieldValues(r.Config)...)
-	out = append(out, fieldValues(r.Stats)...)
+	for _, f := range r.Stats.Fields()[:len(sim.CounterDefs())] {
+		out = append(out, strconv.FormatInt(f.Value, 10))
+	}
 	counters := make([]string, len(own))
 	for _, k := range r.Stats.Scheme.Keys() {
 		i := slices.Index(own, ownPrefix+k)
@@ -90,23 +103,18 @@ func row(r *Result, own []string) ([]string, error) {
 		counters[i] = strconv.FormatInt(v, 10)
 	}
 	out = append(out, counters...)
+	out = append(out, r.CostSet.Name)
+	out = append(out, fieldValues(r.CostSet.Model)...)
 	out = append(out, fieldValues(r.Cost)...)
 	out = append(out, fieldValues(r.Baseline)...)
 	return append(out, formatFloat(r.Overhead)), nil
 }
 
-// ownCounters is the type of sim.Stats.Scheme, which has columns of its own (OwnColumns).
-var ownCounters = reflect.TypeFor[sim.OwnCounters]()
-
-// fieldNames returns the JSON keys of v's fields, prefixed, but for a scheme's own
-// counters.
+// fieldNames returns the JSON keys of v's fields (a struct of settings or costs), prefixed.
 func fieldNames(v any, prefix string) []string {
 	t := reflect.TypeOf(v)
 	var names []string
 	for i := range t.NumField() {
-		if t.Field(i).Type == ownCounters {
-			continue
-		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		names = append(names, prefix+name)
 	}
@@ -119,9 +127,6 @@ func fieldValues(v any) []string {
 	var out []string
 	for i := range rv.NumField() {
 		f := rv.Field(i)
-		if f.Type() == ownCounters {
-			continue
-		}
 		switch f.Kind() {
 		case reflect.String:
 			out = append(out, f.String())

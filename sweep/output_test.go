@@ -50,7 +50,7 @@ func TestCSVColumns(t *testing.T) {
 	// Every registered scheme's own counters have a column (those of a key have one).
 	var ownCols []string
 	for _, i := range scheme.All() {
-		for _, c := range i.Counters {
+		for _, c := range i.OwnDefs() {
 			ownCols = append(ownCols, "scheme_"+c.Key)
 		}
 	}
@@ -107,8 +107,8 @@ func TestCSVColumns(t *testing.T) {
 					}
 				}
 				info, _ := scheme.Lookup(c.names[i])
-				if r.Stats.Scheme.Len() != len(info.Counters) {
-					t.Errorf("%s: %d own counters in the JSON, %d registered", c.names[i], r.Stats.Scheme.Len(), len(info.Counters))
+				if r.Stats.Scheme.Len() != len(info.OwnDefs()) {
+					t.Errorf("%s: %d own counters in the JSON, %d registered", c.names[i], r.Stats.Scheme.Len(), len(info.OwnDefs()))
 				}
 				for _, col := range ownCols {
 					want := ""

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vmsim/vmsim/builtin"
+	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
@@ -37,8 +38,11 @@ type Spec struct {
 	// Vary gives each varied key its values; points take every combination, keys in
 	// sorted order, the last varying fastest.
 	Vary map[string][]any `yaml:"vary"`
-	// Costs overrides cost model fields (sim.CostModel's keys).
+	// Costs overrides cost model fields (cost.Model's keys) of CostBase.
 	Costs map[string]any `yaml:"costs"`
+	// CostBase is the cost set Costs modifies (a cost file's, vmsim sweep --cost FILE);
+	// nil: cost.DefaultSet.
+	CostBase *cost.Set `yaml:"-"`
 	// Version is the vmsim version, part of every point's ID: results of another
 	// version are not taken for this one's.
 	Version string `yaml:"-"`
@@ -127,7 +131,7 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 		return 0, nil
 	}
 	settings := settingNames(reg)
-	costs := fieldNames(sim.CostModel{}, "")
+	costs := cost.Keys()
 	var bad struct {
 		line int
 		err  error
@@ -193,7 +197,9 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 
 // settingNames returns the keys a spec's base and vary take: the configuration's JSON
 // keys but trace (a sweep's traces are its own list) and params (a scheme's own settings
-// go by their names), and the own settings of every scheme of reg (nil: the built-ins).
+// go by their names), and the own settings of every scheme of reg (nil: the built-ins)
+// but the paging settings the driver passes on, which have their configuration keys
+// (frames, pte_bytes, ...).
 func settingNames(reg *scheme.Registry) []string {
 	var names []string
 	for _, k := range fieldNames(sim.Config{}, "") {
@@ -201,7 +207,7 @@ func settingNames(reg *scheme.Registry) []string {
 			names = append(names, k)
 		}
 	}
-	return append(names, registryOr(reg).ParamNames()...)
+	return append(names, sim.OwnParamNames(registryOr(reg))...)
 }
 
 // checkSet checks that every key of set is exactly one of names (checkKey), and that no
@@ -262,14 +268,18 @@ type Point struct {
 	// schemes' own counters. Invariant: every point of a sweep has the same.
 	Registry *scheme.Registry
 	// ID identifies the point in output files: a hash of the vmsim version, the trace's
-	// content hash, the full configuration and the cost model. A point whose trace was
+	// content hash, the full configuration and the cost set. A point whose trace was
 	// replaced by another file of the same name gets another ID, and runs again.
 	ID string
 }
 
-// Points expands a spec into its points, in order, and the cost model.
-func (s *Spec) Points() ([]Point, sim.CostModel, error) {
-	costs, err := CostModel(s.Costs)
+// Points expands a spec into its points, in order, and the cost set.
+func (s *Spec) Points() ([]Point, cost.Set, error) {
+	base := cost.DefaultSet()
+	if s.CostBase != nil {
+		base = *s.CostBase
+	}
+	costs, err := Costs(base, s.Costs)
 	if err != nil {
 		return nil, costs, err
 	}
@@ -346,7 +356,7 @@ func (s *Spec) Points() ([]Point, sim.CostModel, error) {
 // splitParams takes out of set the keys that are own settings of reg's schemes (nil: the
 // built-ins'), as strings, and reads a cache_size given with a K, M or G suffix.
 func splitParams(set map[string]any, reg *scheme.Registry) (rest map[string]any, params map[string]string, err error) {
-	names := registryOr(reg).ParamNames()
+	names := sim.OwnParamNames(registryOr(reg))
 	rest = map[string]any{}
 	for k, v := range set {
 		switch {
@@ -386,15 +396,18 @@ func describe(set map[string]any) string {
 
 // CostModel returns the default cost model with the fields named in set (by their JSON
 // keys) overridden, checked.
-func CostModel(set map[string]any) (sim.CostModel, error) {
-	costs := sim.DefaultCostModel()
-	if err := checkSet(set, fieldNames(costs, ""), "cost"); err != nil {
+func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
+	costs := base
+	if err := checkSet(set, cost.Keys(), "cost"); err != nil {
 		return costs, fmt.Errorf("costs: %w", err)
 	}
-	if err := overlay(&costs, set, "costs"); err != nil {
+	if err := overlay(&costs.Model, set, "costs"); err != nil {
 		return costs, err
 	}
-	return costs, costs.Validate()
+	if len(set) > 0 {
+		costs.Name += " (modified)"
+	}
+	return costs, costs.Model.Validate()
 }
 
 // overlay sets the fields of *dst named by their JSON keys in set; an unknown key or a
@@ -513,9 +526,13 @@ type Result struct {
 	Version   string     `json:"vmsim_version"`
 	Config    sim.Config `json:"config"`
 	Stats     sim.Stats  `json:"stats"`
-	Cost      sim.Cost   `json:"cost"`
-	Baseline  sim.Cost   `json:"baseline"` // scheme none on the same trace and settings
-	Overhead  float64    `json:"overhead"` // Cost.Total / Baseline.Total - 1
+	// CostSet is the cost set the times were computed with.
+	CostSet cost.Set `json:"cost_set"`
+	// Cost is the point's modeled time as the overhead rule charges it (cost.Compare):
+	// every term at least the baseline's.
+	Cost     cost.Breakdown `json:"cost"`
+	Baseline cost.Breakdown `json:"baseline"` // scheme none on the same trace and settings
+	Overhead float64        `json:"overhead"` // Cost.Total / Baseline.Total - 1, never negative
 }
 
 // Sink is an output file of results.
@@ -530,7 +547,7 @@ type Options struct {
 	// which each result records. Precondition: "" or every point's Version.
 	Version string
 	Jobs    int // parallel runs; 0 means one a core. Precondition: Jobs >= 0 (the CLI refuses less)
-	Costs   sim.CostModel
+	Costs   cost.Set
 	// Progress, when set, is called after each point with the points done (skipped ones
 	// included) and the total.
 	Progress func(done, total int)
@@ -728,37 +745,30 @@ type baselines struct {
 }
 
 type baseline struct {
-	once sync.Once
-	cost sim.Cost
-	err  error
+	once  sync.Once
+	stats sim.Stats
+	err   error
 }
 
-// BaselineConfig is the configuration of the baseline of a point of a built-in scheme:
-// scheme none on the same trace, with the same paging settings, and neither checkpoints
-// nor failures (D25).
-func BaselineConfig(c sim.Config) sim.Config { return baselineConfig(c, nil) }
-
-// baselineConfig is BaselineConfig for a point whose scheme is one of reg (nil: the
-// built-ins).
-func baselineConfig(c sim.Config, reg *scheme.Registry) sim.Config {
+// BaselineConfig is the configuration of the baseline of a point of any scheme: scheme
+// none on the same trace, with the same paging settings and cache, and neither
+// checkpoints nor failures (D25). Every scheme of a trace and machine has the same
+// baseline: one that models no paging has its paging settings at their defaults
+// (anything else is refused), and the overhead rule (cost.Charge) charges it the
+// baseline's faults and paging I/O.
+func BaselineConfig(c sim.Config) sim.Config {
 	d := sim.DefaultConfig()
-	// A scheme that models no paging has its paging settings at their defaults (anything
-	// else is refused) and reads no page from disk: its baseline is none without paging
-	// I/O, unlimited frames and zero-filled first touches.
-	if info, ok := registryOr(reg).Lookup(c.Scheme); ok && !info.Pages {
-		c.Initial = "zero"
-	}
 	c.Scheme, c.Interval, c.FailAt, c.MTBF, c.Verify, c.Params = "none", 0, nil, 0, false, nil
 	c.Memory, c.Cow, c.VBits, c.Scope, c.Failure = d.Memory, d.Cow, d.VBits, d.Scope, d.Failure
-	c.Granule, c.TLBCheckpoint = d.Granule, d.TLBCheckpoint // none takes neither
+	c.Granule, c.TLBCheckpoint, c.PTEBytes = d.Granule, d.TLBCheckpoint, d.PTEBytes // none takes none of them
 	return c
 }
 
-// get returns the modeled time of c's baseline, run on the trace that open yields (c's)
+// get returns the counters of c's baseline, run on the trace that open yields (c's)
 // less its fail records, with the schemes of reg (nil: the built-ins). Precondition:
 // every call of a baselines has the same reg.
-func (b *baselines) get(c sim.Config, reg *scheme.Registry, costs sim.CostModel, open sim.Opener) (sim.Cost, error) {
-	bc := baselineConfig(c, reg)
+func (b *baselines) get(c sim.Config, reg *scheme.Registry, open sim.Opener) (sim.Stats, error) {
+	bc := BaselineConfig(c)
 	key, _ := json.Marshal(bc)
 	b.mu.Lock()
 	e := b.m[string(key)]
@@ -768,14 +778,14 @@ func (b *baselines) get(c sim.Config, reg *scheme.Registry, costs sim.CostModel,
 	}
 	b.mu.Unlock()
 	e.once.Do(func() {
-		res, err := sim.RunWith(bc, withoutFails(open), sim.Options{Registry: registryOr(reg)})
+		res, err := RunBaseline(c, reg, open)
 		if err != nil {
 			e.err = fmt.Errorf("its baseline (scheme none on the same trace, without failures; the trace's fail records ignored): %w", err)
 			return
 		}
-		e.cost = costs.Time(res.Stats, bc.PageSize)
+		e.stats = res.Stats
 	})
-	return e.cost, e.err
+	return e.stats, e.err
 }
 
 func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Result, error) {
@@ -799,14 +809,16 @@ func runPoint(p Point, opt Options, base *baselines, store *decodeStore) (*Resul
 	if err != nil {
 		return nil, changed(err)
 	}
-	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: p.Version, Config: res.Config, Stats: res.Stats, Cost: costs.Time(res.Stats, p.Config.PageSize)}
-	if r.Baseline, err = base.get(p.Config, p.Registry, costs, open); err != nil {
+	r := &Result{ID: p.ID, TraceHash: p.TraceHash, Version: p.Version, Config: res.Config, Stats: res.Stats, CostSet: costs}
+	bs, err := base.get(p.Config, p.Registry, open)
+	if err != nil {
 		return nil, changed(err)
 	}
 	if err := changed(nil); err != nil {
 		return nil, err
 	}
-	r.Overhead = sim.Overhead(r.Cost, r.Baseline)
+	cmp := cost.Compare(costs.Model, res.Stats, bs, res.Config)
+	r.Cost, r.Baseline, r.Overhead = cmp.Run, cmp.Baseline, cmp.Overhead
 	return r, nil
 }
 

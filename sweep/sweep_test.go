@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/vmsim/vmsim/cost"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if costs != sim.DefaultCostModel() {
+	if costs != cost.DefaultSet() {
 		t.Errorf("costs %+v", costs)
 	}
 	// Traces outermost, then keys in sorted order, the last fastest.
@@ -39,7 +40,7 @@ func TestPoints(t *testing.T) {
 	ids := map[string]bool{}
 	for i, p := range points {
 		c := p.Config
-		got := strings.TrimPrefix(c.Trace, "corpus:") + " " + itoa(c.Interval) + " " + c.Memory
+		got := strings.TrimPrefix(c.Trace, "corpus:") + " " + itoa(c.Interval) + " " + string(c.Memory)
 		if i >= len(want) || got != want[i] || c.Initial != "zero" {
 			t.Errorf("point %d: %s (%s)", i, got, c.Initial)
 		}
@@ -141,7 +142,7 @@ func TestRunResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := costs.Time(base.Stats, r.Config.PageSize); got != r.Baseline {
+		if got := costs.Model.Time(base.Stats, r.Config); got != r.Baseline {
 			t.Errorf("%s: baseline %+v, recomputed %+v", r.ID, r.Baseline, got)
 		}
 	}
@@ -176,7 +177,7 @@ func TestReadSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	points, costs, err := s.Points()
-	if err != nil || len(points) != 2*len(es) || costs.AccessNs != 1 {
+	if err != nil || len(points) != 2*len(es) || costs.Model.AccessNs != 1 {
 		t.Errorf("%d points, costs %+v, %v", len(points), costs, err)
 	}
 	os.WriteFile(path, []byte("traces: [corpus]\nvaryy: {}\n"), 0o644)
@@ -263,16 +264,16 @@ func TestBaselineIgnoresFailRecords(t *testing.T) {
 	withFails, without := failTrace()
 	trace := writeVMT(t, dir, "fails.vmt", withFails)
 	plain := writeVMT(t, dir, "plain.vmt", without)
-	costs := sim.DefaultCostModel()
+	costs := cost.DefaultSet()
 	// wantBase is the cost of c's baseline run on the trace without its fail records.
-	wantBase := func(c sim.Config) sim.Cost {
+	wantBase := func(c sim.Config) cost.Breakdown {
 		bc := BaselineConfig(c)
 		bc.Trace = plain
 		want, err := sim.Run(bc, mustOpener(t, bc))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return costs.Time(want.Stats, bc.PageSize)
+		return costs.Model.Time(want.Stats, c)
 	}
 	for _, c := range []struct {
 		name    string

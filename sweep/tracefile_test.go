@@ -3,12 +3,11 @@ package sweep
 import (
 	"bytes"
 	"fmt"
+	"github.com/vmsim/vmsim/cost"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/vmsim/vmsim/sim"
 )
 
 // lackeyTrace returns a small lackey trace; traces of other kinds differ in their
@@ -22,7 +21,7 @@ func lackeyTrace(kind int) []byte {
 }
 
 // changePoints writes trace kind 0 at path and returns six points over it.
-func changePoints(t *testing.T, path string) ([]Point, sim.CostModel) {
+func changePoints(t *testing.T, path string) ([]Point, cost.Set) {
 	t.Helper()
 	if err := os.WriteFile(path, lackeyTrace(0), 0o644); err != nil {
 		t.Fatal(err)

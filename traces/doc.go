@@ -1,6 +1,6 @@
 // Package traces defines vmsim's memory-trace record and everything that moves records
 // in and out of files: streaming readers, writers, compression detection, the vmt
-// binary format, a summary pass, and the valgrind recorder.
+// binary format and a summary pass. The valgrind recorder is package vgrecord.
 //
 // A trace is a sequence of [Record] values: memory accesses (read, write, modify,
 // instruction fetch) and control records (checkpoint, fail) for formats that carry them,
@@ -21,6 +21,5 @@
 // from the file name ([Decompress]); the format can be sniffed too ([Sniff]).
 //
 // [Summarize] describes a trace (accesses by kind, pages touched and written, distinct
-// pages written per checkpoint interval, and per thread for a trace with thread ids); [RecordProgram] runs a program under valgrind
-// lackey and streams its accesses into a [Writer].
+// pages written per checkpoint interval, and per thread for a trace with thread ids).
 package traces

@@ -1,8 +1,10 @@
 package traces
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -77,5 +79,57 @@ func TestDrmemtraceSample(t *testing.T) {
 	// The interleaving followed every entry of the serial schedule, one a segment.
 	if d.sched == nil || d.sched.entry != 11_072 || d.sched.aheadOK {
 		t.Errorf("schedule: %d entries followed, want all 11,072", d.sched.entry)
+	}
+}
+
+// TestDrmemtraceSampleCPUs reads the sample's cpus: every record ran on a known cpu,
+// one of those its thread's markers name; 17 of the 21 threads ran on one cpu, and the
+// cpus are numbered 0 to 11.
+func TestDrmemtraceSampleCPUs(t *testing.T) {
+	dir := needDrSample(t)
+	d, err := OpenDrmemtrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	seen := map[TID]map[int]bool{}
+	buf := make([]Record, 4096)
+	for {
+		n, err := d.Read(buf)
+		if n > 0 {
+			c := d.CPU()
+			if c < 0 {
+				t.Fatalf("records %v on cpu %d", buf[0], c)
+			}
+			for _, r := range buf[:n] {
+				if seen[r.Thread] == nil {
+					seen[r.Thread] = map[int]bool{}
+				}
+				seen[r.Thread][c] = true
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	one, all := 0, map[int]bool{}
+	for tid, cpus := range d.ThreadCPUs() {
+		if len(cpus) == 1 {
+			one++
+		}
+		for _, c := range cpus {
+			all[c] = true
+		}
+		for c := range seen[tid] {
+			if !slices.Contains(cpus, c) {
+				t.Errorf("thread %d: a record on cpu %d, not among its markers' %v", tid, c, cpus)
+			}
+		}
+	}
+	if one != 17 || len(all) != 12 || !all[0] || !all[11] {
+		t.Errorf("%d threads on one cpu, cpus %v", one, all)
 	}
 }

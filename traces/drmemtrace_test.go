@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -521,6 +523,203 @@ func FuzzDrmemtraceSchedule(f *testing.F) {
 		}
 		if err == nil && len(recs) != 6 {
 			t.Fatalf("%d records without an error, want all 6", len(recs))
+		}
+	})
+}
+
+// TestDrmemtraceStreams checks that reading a drmemtrace directory takes memory that
+// does not grow with the trace: the live heap after reading 90% of a trace of 2 × 1.2 MB
+// of records (zip chunks and gzip, 4,000 segments, following a serial schedule) is
+// within 256 KiB of what it is after 10%.
+func TestDrmemtraceStreams(t *testing.T) {
+	const segs, per = 2000, 50 // per thread: segments, and loads in each
+	var sched []drScheduleEntry
+	var a, b [][]byte
+	a = append(a, drHead(1, 7))
+	b = append(b, drHead(2, 7))
+	for i := range uint64(segs) {
+		a = append(a, drStamp(2*i+1, 0))
+		b = append(b, drStamp(2*i+2, 1))
+		sched = append(sched, drScheduleEntry{1, 2*i + 1, 0, 0}, drScheduleEntry{2, 2*i + 2, 1, 0})
+		for j := range uint64(per) {
+			a = append(a, drLoad(0x100000+64*(i*per+j)))
+			b = append(b, drStore(0x200000+64*(i*per+j)))
+		}
+	}
+	a = append(a, drTail(1))
+	b = append(b, drTail(2))
+	// Thread 1 in chunks of about 100 KiB.
+	whole := cat(a...)
+	var chunks [][]byte
+	for off := 0; off < len(whole); {
+		end := min(off+drEntrySize*8000, len(whole))
+		if end < len(whole) {
+			chunks = append(chunks, cat(whole[off:end], drMark(drmChunkFooter, uint64(len(chunks)))))
+			// The next chunk starts with a record ordinal and copies of the timestamp
+			// and cpu, which the reader skips.
+			whole = cat(whole[:end], drMark(drmRecordOrdinal, 0), drStamp(0, 0), whole[end:])
+		} else {
+			chunks = append(chunks, whole[off:end])
+		}
+		off = end
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{
+		"s.1.trace.zip":          drZip(t, chunks...),
+		"s.2.trace.gz":           drGzip(cat(b...)),
+		"serial_schedule.bin.gz": drGzip(drSchedBytes(sched...)),
+	})
+	d, err := OpenDrmemtrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const total = 2 * segs * per
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	buf := make([]Record, 1000)
+	var n int
+	var at10, at90 uint64
+	for {
+		k, err := d.Read(buf)
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case at10 == 0 && n >= total/10:
+			at10 = heap()
+		case at90 == 0 && n >= total*9/10:
+			at90 = heap()
+		}
+	}
+	if n != total {
+		t.Fatalf("%d records, want %d", n, total)
+	}
+	if at90 > at10+256<<10 {
+		t.Errorf("live heap %d bytes after 10%% of the trace, %d after 90%%: it grows with the trace", at10, at90)
+	}
+	t.Logf("live heap %d bytes after 10%%, %d after 90%%", at10, at90)
+}
+
+// TestDrmemtraceCPU checks that the reader says on which cpu each record ran, as the
+// threads' cpu markers record it (a segment's, or one inside a segment), whatever the
+// size of the reads: every Read's records ran on the one cpu CPU reports. A thread
+// with no cpu marker runs on cpu -1. ThreadCPUs lists the cpus each thread ran on.
+func TestDrmemtraceCPU(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{
+		"c.5.trace.zip": drZip(t, cat(drHead(5, 7), drStamp(100, 3), drFetch(0x500), drStamp(150, 4), drFetch(0x504),
+			drMark(drmCPU, 4), drFetch(0x505), drMark(drmCPU, 2), drFetch(0x506), drStamp(200, 4), drFetch(0x508), drTail(5))),
+		"c.6.trace.gz": drGzip(cat(drHead(6, 7), drStamp(120, 1), drLoad(0x600), drLoad(0x608), drStamp(300, 3), drLoad(0x610), drTail(6))),
+		"c.9.trace":    cat(drHead(9, 7), drMark(drmTimestamp, 130), drStore(0x900), drTail(9)),
+	})
+	want := []string{"5:fetch@0x500 cpu 3", "6:read@0x600 cpu 1", "6:read@0x608 cpu 1", "9:write@0x900 cpu -1",
+		"5:fetch@0x504 cpu 4", "5:fetch@0x505 cpu 4", "5:fetch@0x506 cpu 2", "5:fetch@0x508 cpu 4", "6:read@0x610 cpu 3"}
+	for _, tt := range []struct {
+		name  string
+		batch int
+		reads int // Reads that return records
+	}{
+		{"one record a read", 1, 9},
+		{"two", 2, 7},
+		{"a hundred: a read a run of one cpu", 100, 7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if c := f.CPU(); c != -1 {
+				t.Errorf("CPU before any Read = %d, want -1", c)
+			}
+			var got []string
+			reads := 0
+			buf := make([]Record, tt.batch)
+			for {
+				n, err := f.Read(buf)
+				if n > 0 {
+					reads++
+				}
+				for _, w := range where(buf[:n]) {
+					got = append(got, fmt.Sprintf("%s cpu %d", w, f.CPU()))
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(got, want) || reads != tt.reads {
+				t.Errorf("%d reads of records\n got %v\nwant %v (%d reads)", reads, got, want, tt.reads)
+			}
+			d := f.Reader.(*DrmemtraceReader)
+			cpus := d.ThreadCPUs()
+			if !slices.Equal(cpus[5], []int{2, 3, 4}) || !slices.Equal(cpus[6], []int{1, 3}) || cpus[9] == nil || len(cpus[9]) != 0 || len(cpus) != 3 {
+				t.Errorf("ThreadCPUs = %v", cpus)
+			}
+		})
+	}
+	// A trace of another format has no cpus.
+	f, err := NewFile(strings.NewReader("1000 R\n"), "t.rw", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadAll(f); err != nil || f.CPU() != -1 {
+		t.Errorf("rw: CPU %d, %v", f.CPU(), err)
+	}
+}
+
+// FuzzDrmemtraceZip runs arbitrary bytes as the two chunks of a zip thread file, beside
+// a well-formed thread, through the directory reader: it must give valid records, each
+// Read's on a cpu its thread's markers name (or -1), or an *Error naming the zip file,
+// never panic.
+func FuzzDrmemtraceZip(f *testing.F) {
+	f.Add(cat(drHead(2, 1), drStamp(100, 0), drLoad(0x10), drMark(drmChunkFooter, 0)),
+		cat(drMark(drmRecordOrdinal, 5), drStamp(100, 0), drLoad(0x20), drMark(drmCPU, 4), drStore(0x28), drStamp(300, 2), drFetch(0x40), drTail(2)))
+	f.Add(cat(drHead(2, 1), drStamp(100, 0), drLoad(0x10), drTail(2)), []byte{})
+	f.Add([]byte("PK"), cat(drMark(drmChunkFooter, 0)))
+	other := cat(drHead(3, 1), drStamp(200, 1), drStore(0x99), drStamp(250, 5), drLoad(0x98), drTail(3))
+	f.Fuzz(func(t *testing.T, chunk0, chunk1 []byte) {
+		dir := t.TempDir()
+		chunks := [][]byte{chunk0}
+		if len(chunk1) > 0 {
+			chunks = append(chunks, chunk1)
+		}
+		writeFiles(t, dir, map[string][]byte{"z.2.trace.zip": drZip(t, chunks...), "z.3.trace": other})
+		d, err := OpenDrmemtrace(dir)
+		if err == nil {
+			defer d.Close()
+			buf := make([]Record, 3)
+			for err == nil {
+				var n int
+				n, err = d.Read(buf)
+				cpus := d.ThreadCPUs()
+				for _, r := range buf[:n] {
+					if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr || r.ASID != 1 {
+						t.Fatalf("invalid record %v", r)
+					}
+					if c := d.CPU(); c != -1 && !slices.Contains(cpus[r.Thread], c) {
+						t.Fatalf("record %v on cpu %d, not among its thread's %v", r, c, cpus[r.Thread])
+					}
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+		var te *Error
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "z.2.trace.zip") {
+			t.Fatalf("error %v is not an *Error naming the zip file", err)
 		}
 	})
 }

@@ -31,6 +31,14 @@ import (
 // execve's line with no newline, the new program's first record following on the same
 // line: that record is read.
 //
+// vmtrace, vmsim's valgrind tool (package vgrecord), also writes a line where the program
+// calls the checkpoint library of package validate (ckpt_checkpoint):
+//
+//	CHECKPOINT 3 0    checkpoint number 3 of the run, library mechanism 0
+//
+// which becomes a Checkpoint record (the two numbers are checked, not kept); lackey itself
+// writes no such line.
+//
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
 // (SkippedLines); so are lines starting with '#': lackey's output has no comment lines
@@ -117,6 +125,9 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 		}
 		return rec, skipLine
 	}
+	if bytes.HasPrefix(line, checkpointPrefix) {
+		return parseCheckpointLine(line)
+	}
 	if bytes.HasPrefix(line[skipSpace(line, 0):], forkNote) {
 		// A fork's note ("   fork: process 6785 created child 6806") on a line of its own.
 		return rec, skipLine
@@ -166,6 +177,21 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 	}
 	rec.Addr, rec.Size = addr, size
 	return rec, ""
+}
+
+var checkpointPrefix = []byte("CHECKPOINT ")
+
+// parseCheckpointLine parses vmtrace's "CHECKPOINT N MECHANISM" into a Checkpoint record.
+func parseCheckpointLine(line []byte) (rec Record, reason string) {
+	i := len(checkpointPrefix)
+	_, k, ok := parseDec64(line[i:])
+	if ok && i+k < len(line) && line[i+k] == ' ' {
+		i += k + 1
+		if _, k, ok = parseDec64(line[i:]); ok && skipSpace(line, i+k) == len(line) {
+			return Record{Kind: Checkpoint}, ""
+		}
+	}
+	return rec, "want CHECKPOINT, the checkpoint's number and the mechanism's"
 }
 
 // isValgrindLine reports whether line is one of valgrind's own: "==123==..." or "--123--...".

@@ -81,6 +81,10 @@ func TestLackeyReader(t *testing.T) {
 		{"wraps address space", " L ffffffffffffffff,2\n", false, nil, 0, "past the end of the address space"},
 		{"trailing text", " L 10,4 x\n", false, nil, 0, "t.trace:1: unexpected text"},
 		{"truncated last line", "I  10,1\n L 2", false, []Record{{Addr: 0x10, Size: 1, ASID: 0, Kind: Fetch}}, 0, "t.trace:2: want ','"},
+		{"vmtrace checkpoint line", " S 10,8\nCHECKPOINT 1 0\n S 20,8\nCHECKPOINT 2 3 \n", false,
+			[]Record{{Addr: 0x10, Size: 8, Kind: Write}, {Kind: Checkpoint}, {Addr: 0x20, Size: 8, Kind: Write}, {Kind: Checkpoint}}, 0, ""},
+		{"checkpoint line without its numbers", "CHECKPOINT 1\n", false, nil, 0, "t.trace:1: want CHECKPOINT, the checkpoint's number"},
+		{"checkpoint line with junk", "CHECKPOINT 1 x\n", false, nil, 0, "t.trace:1: want CHECKPOINT, the checkpoint's number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

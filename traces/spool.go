@@ -24,16 +24,27 @@ import (
 // file, pulling more from the input only as a reader gets past what is spooled. An input
 // that is never read to its end is never spooled whole. A spool that cannot be written
 // (a full disk) is an error naming the input, never a shorter trace.
+//
+// A directory is a drmemtrace trace (OpenDrmemtrace; --format auto or drmemtrace), and so
+// is a zip file (one thread's chunks): every Open opens its files again by name, and
+// reads its threads as a stream, so that memory does not grow with the trace.
 type Source struct {
 	name string
 	opt  Options
-	fh   *os.File
-	// size is a regular file's size when opened; -1 for a spooled input.
+	// fh is the open file. Invariant: nil exactly when drmemtrace is set.
+	fh *os.File
+	// size is a regular file's size when opened; -1 for a spooled input and a
+	// drmemtrace one.
 	size  int64
 	spool *spool // nil for a regular file
+	// drmemtrace is set for a drmemtrace directory or zip thread file, which Open opens
+	// by name (OpenDrmemtrace).
+	drmemtrace bool
 }
 
-// NewSource opens the trace at path for repeated reading.
+// NewSource opens the trace at path for repeated reading. A directory must be a
+// drmemtrace trace directory (it is checked to hold thread files); asked for in another
+// format than auto or drmemtrace, it is an error.
 func NewSource(path string, opt Options) (*Source, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -46,7 +57,20 @@ func NewSource(path string, opt Options) (*Source, error) {
 	}
 	if fi.IsDir() {
 		fh.Close()
-		return nil, fmt.Errorf("%s: is a directory, not a trace", path)
+		if err := dirFormat(path, opt); err != nil {
+			return nil, err
+		}
+		if _, _, err := drThreadFiles(path); err != nil {
+			return nil, err
+		}
+		return &Source{name: path, opt: opt, size: -1, drmemtrace: true}, nil
+	}
+	if fi.Mode().IsRegular() && (opt.Format == FormatAuto || opt.Format == "" || opt.Format == FormatDrmemtrace) {
+		var head [4]byte
+		if n, _ := fh.ReadAt(head[:], 0); bytes.Equal(head[:n], zipMagic) {
+			fh.Close()
+			return &Source{name: path, opt: opt, size: -1, drmemtrace: true}, nil
+		}
 	}
 	s := &Source{name: path, opt: opt, fh: fh, size: fi.Size()}
 	if !fi.Mode().IsRegular() {
@@ -70,6 +94,9 @@ func (s *Source) Spooled() bool { return s.spool != nil }
 // Open returns a fresh reader of the trace from its start. Close it when done; the
 // Source stays open.
 func (s *Source) Open() (*File, error) {
+	if s.drmemtrace {
+		return openDrmemtraceFile(s.name)
+	}
 	if s.spool != nil {
 		return NewFile(&spoolReader{s: s.spool}, s.name, s.opt)
 	}
@@ -95,8 +122,12 @@ func OpenAt(ra io.ReaderAt, size int64, name string, opt Options) (*File, error)
 }
 
 // Hash returns the SHA-256 of the trace's bytes as stored (compressed or not), in hex.
-// It reads the whole input (spooling all of it, for a spooled one).
+// It reads the whole input (spooling all of it, for a spooled one). A drmemtrace
+// directory's is HashDrmemtrace's.
 func (s *Source) Hash() (string, error) {
+	if s.drmemtrace {
+		return HashDrmemtrace(s.name)
+	}
 	h := sha256.New()
 	var r io.Reader = io.NewSectionReader(s.fh, 0, s.size)
 	if s.spool != nil {
@@ -110,6 +141,9 @@ func (s *Source) Hash() (string, error) {
 
 // Close releases the input and the spool.
 func (s *Source) Close() error {
+	if s.fh == nil {
+		return nil
+	}
 	if s.spool != nil {
 		s.spool.f.Close()
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,10 +117,88 @@ func TestSourceReopens(t *testing.T) {
 	}
 }
 
-func TestSourceRefusesDirectoryAndStopsOnGarbage(t *testing.T) {
-	if _, err := NewSource(t.TempDir(), Options{}); err == nil || !strings.Contains(err.Error(), "directory") {
-		t.Errorf("directory: %v", err)
+// TestSourceDrmemtrace reads a drmemtrace directory, and one thread's zip file, as a
+// Source: every Open reads the same records, interleaved as OpenDrmemtrace does, and the
+// hash covers the thread and schedule files by name. A directory that is no drmemtrace
+// trace, or asked for in another format, is refused naming it.
+func TestSourceDrmemtrace(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, drThreeThreads(t))
+	want := []string{"5:fetch@0x500", "5:fetch@0x504", "6:read@0x600", "9:write@0x900", "5:fetch@0x508", "6:read@0x608"}
+	for _, tt := range []struct {
+		name   string
+		path   string
+		format Format
+		want   []string
+	}{
+		{"directory", dir, FormatAuto, want},
+		{"directory, asked for", dir, FormatDrmemtrace, want},
+		{"zip thread file", filepath.Join(dir, "d.5.trace.zip"), FormatAuto, []string{"5:fetch@0x500", "5:fetch@0x504", "5:fetch@0x508"}},
+		{"gzip thread file", filepath.Join(dir, "d.6.trace.gz"), FormatDrmemtrace, []string{"6:read@0x600", "6:read@0x608"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := NewSource(tt.path, Options{Format: tt.format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			for i := range 2 {
+				f, err := src.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs, err := ReadAll(f)
+				f.Close()
+				if err != nil || !slices.Equal(where(recs), tt.want) || f.Format != FormatDrmemtrace || !f.Threads() {
+					t.Errorf("open %d: %v, %v, format %s", i, where(recs), err, f.Format)
+				}
+			}
+			h1, err := src.Hash()
+			if h2, _ := src.Hash(); err != nil || h1 != h2 || len(h1) != 64 {
+				t.Errorf("hashes %s, %s, %v", h1, h2, err)
+			}
+		})
 	}
+	// The directory's hash changes with any of its trace files, and with a schedule.
+	h0, err := HashDrmemtrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	files := drThreeThreads(t)
+	files["d.9.trace"] = cat(drHead(9, 7), drStamp(200, 1), drStore(0x908), drTail(9))
+	writeFiles(t, other, files)
+	if h, _ := HashDrmemtrace(other); h == h0 {
+		t.Error("a changed thread file leaves the hash as it was")
+	}
+	writeFiles(t, other, drThreeThreads(t))
+	if h, _ := HashDrmemtrace(other); h != h0 {
+		t.Error("the same files hash differently in another directory")
+	}
+	writeFiles(t, other, map[string][]byte{"serial_schedule.bin": nil})
+	if h, _ := HashDrmemtrace(other); h == h0 {
+		t.Error("a schedule file leaves the hash as it was")
+	}
+	for _, tt := range []struct {
+		name    string
+		path    string
+		format  Format
+		wantErr string
+	}{
+		{"empty directory", t.TempDir(), FormatAuto, "no drmemtrace thread files"},
+		{"directory as vmt", dir, FormatVMT, "is a directory: only a drmemtrace trace is one"},
+		{"directory as rw", dir, FormatRW, "is a directory: only a drmemtrace trace is one"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewSource(tt.path, Options{Format: tt.format})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.path) {
+				t.Errorf("err = %v, want %q naming %s", err, tt.wantErr, tt.path)
+			}
+		})
+	}
+}
+
+func TestSourceStopsOnGarbage(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/bits"
 	"slices"
+
+	"github.com/vmsim/vmsim/scheme"
 )
 
 // Summary describes a trace: what `vmsim trace stats` prints.
@@ -123,7 +125,8 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 	curIdx := make([]int64, k) // the current interval's number
 	// pages maps a page to its id; written[id] tells whether it was written; last[id*k+j]
 	// is 1 + the number of the last interval of length ints[j] in which it was written.
-	pages := newPageSet()
+	pages := &scheme.PageIndex{}
+	pages.SetMax(maxPageIDs(opt.MaxPages))
 	var written []bool
 	var last []int64
 	asids := map[ASID]struct{}{}
@@ -171,13 +174,13 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 			}
 			first, lastPage := rec.PageSpan(shift, opt.IgnoreSize)
 			for p := first; ; p++ {
-				if n := pages.Len(); (opt.MaxPages > 0 && n >= opt.MaxPages) || n == 1<<31-1 {
-					if _, found := pages.find(rec.ASID, p); !found {
-						return nil, fmt.Errorf("%w: the trace touches more than %d distinct pages (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
-							ErrTooManyPages, n, n)
-					}
+				id32, added := pages.Add(scheme.Page{ASID: rec.ASID, N: p})
+				if id32 < 0 { // the page index's budget
+					n := pages.Len()
+					return nil, fmt.Errorf("%w: the trace touches more than %d distinct pages (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
+						ErrTooManyPages, n, n)
 				}
-				id, added := pages.id(rec.ASID, p)
+				id := int(id32)
 				if added {
 					written = append(written, false)
 					for range k {
@@ -249,7 +252,7 @@ type threadCounter struct {
 	// pairs numbers (thread index, page id) pairs, nil while there is one thread; its
 	// keys are (ASID(thread index), page id). Invariant: pairWritten[i] tells whether
 	// pair i was written, and len(pairWritten) == pairs.Len().
-	pairs       *pageSet
+	pairs       *scheme.PageIndex
 	pairWritten []bool
 }
 
@@ -264,7 +267,7 @@ func newThreadCounter(maxPages int) *threadCounter {
 
 // access counts an access and returns its thread's index. pages and written are the
 // trace's page set and written flags so far (the current access's pages not yet added).
-func (c *threadCounter) access(r *Record, pages *pageSet, written []bool) int {
+func (c *threadCounter) access(r *Record, pages *scheme.PageIndex, written []bool) int {
 	k := threadKey{r.ASID, r.Thread}
 	if k != c.last || c.lastIdx < 0 {
 		i, ok := c.index[k]
@@ -274,9 +277,10 @@ func (c *threadCounter) access(r *Record, pages *pageSet, written []bool) int {
 			c.threads = append(c.threads, ThreadSummary{ASID: r.ASID, Thread: r.Thread})
 			if i == 1 {
 				// A second pair: until now every page was the first pair's.
-				c.pairs = newPageSet()
+				c.pairs = &scheme.PageIndex{}
+				c.pairs.SetMax(maxPageIDs(c.maxPairs))
 				for id := range pages.Len() {
-					c.pairs.id(0, uint64(id))
+					c.pairs.Add(scheme.Page{ASID: 0, N: uint64(id)})
 				}
 				c.pairWritten = append(c.pairWritten, written...)
 			}
@@ -304,13 +308,12 @@ func (c *threadCounter) page(i, id int, write bool) error {
 	if c.pairs == nil {
 		return nil
 	}
-	if n := c.pairs.Len(); (c.maxPairs > 0 && n >= c.maxPairs) || n == 1<<31-1 {
-		if _, found := c.pairs.find(ASID(i), uint64(id)); !found {
-			return fmt.Errorf("%w: the trace's threads touch more than %d distinct (thread, page) pairs (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
-				ErrTooManyPages, n, n)
-		}
+	p, added := c.pairs.Add(scheme.Page{ASID: ASID(i), N: uint64(id)})
+	if p < 0 { // the page index's budget
+		n := c.pairs.Len()
+		return fmt.Errorf("%w: the trace's threads touch more than %d distinct (thread, page) pairs (--max-pages %d); raise --max-pages if the machine has the memory, or use a larger --page-size",
+			ErrTooManyPages, n, n)
 	}
-	p, added := c.pairs.id(ASID(i), uint64(id))
 	if added {
 		c.pairWritten = append(c.pairWritten, false)
 	}
@@ -322,7 +325,7 @@ func (c *threadCounter) page(i, id int, write bool) error {
 
 // summaries returns the per-thread summaries, sorted, or nil for a trace without thread
 // ids. pages and written are the trace's at its end.
-func (c *threadCounter) summaries(pages *pageSet, written []bool) []ThreadSummary {
+func (c *threadCounter) summaries(pages *scheme.PageIndex, written []bool) []ThreadSummary {
 	if !c.anyID {
 		return nil
 	}
@@ -337,7 +340,7 @@ func (c *threadCounter) summaries(pages *pageSet, written []bool) []ThreadSummar
 		}
 	} else {
 		for p, w := range c.pairWritten {
-			t := &out[c.pairs.asids[p]]
+			t := &out[c.pairs.Key(int32(p)).ASID]
 			t.PagesTouched++
 			if w {
 				t.PagesWritten++
@@ -351,4 +354,13 @@ func (c *threadCounter) summaries(pages *pageSet, written []bool) []ThreadSummar
 		return cmp.Compare(a.Thread, b.Thread)
 	})
 	return out
+}
+
+// maxPageIDs is the budget of a page index of Summarize: max (--max-pages), or 2^31-1
+// without one, the most pages an index numbers (its numbers are int32).
+func maxPageIDs(max int) int {
+	if max > 0 {
+		return max
+	}
+	return 1<<31 - 1
 }

@@ -8,9 +8,10 @@
  *
  *   program=NAME mechanism=M k=K iterations=I checksum=HEX elapsed_ns=T checkpoints=C
  *   pages_copied=P bytes_copied=B traps=X mprotects=Y ckpt_ns=S max_pages=Z
- *   region_pages=R valgrind=0|1
+ *   region_pages=R region=0xADDR valgrind=0|1
  *
- * (one line, space-separated), where elapsed_ns is the time from just after ckpt_init
+ * (one line, space-separated), where region is the address of the region's first page
+ * (ckpt_base: under valgrind, where the recorded run's checkpointed memory lies), and elapsed_ns is the time from just after ckpt_init
  * (the region and the mechanism's buffers ready) to the end of the work, data
  * initialisation included, and checksum depends only on the program and its SIZE
  * arguments, never on MECHANISM or K. Exit status: 0 done, 1 failure, 2 usage error,
@@ -127,9 +128,9 @@ static void prog_finish(uint64_t checksum) {
 	ckpt_stats(&s);
 	printf("program=%s mechanism=%s k=%" PRIu64 " iterations=%" PRIu64 " checksum=%016" PRIx64 " elapsed_ns=%" PRIu64
 	       " checkpoints=%" PRIu64 " pages_copied=%" PRIu64 " bytes_copied=%" PRIu64 " traps=%" PRIu64
-	       " mprotects=%" PRIu64 " ckpt_ns=%" PRIu64 " max_pages=%" PRIu64 " region_pages=%" PRIu64 " valgrind=%d\n",
+	       " mprotects=%" PRIu64 " ckpt_ns=%" PRIu64 " max_pages=%" PRIu64 " region_pages=%" PRIu64 " region=0x%" PRIxPTR " valgrind=%d\n",
 	       P.name, ckpt_name(P.mech), P.k, P.iterations, checksum, elapsed, s.checkpoints, s.pages_copied,
-	       s.bytes_copied, s.traps, s.mprotects, s.ckpt_ns, s.max_pages, s.region_pages, s.valgrind);
+	       s.bytes_copied, s.traps, s.mprotects, s.ckpt_ns, s.max_pages, s.region_pages, (uintptr_t)ckpt_base(), s.valgrind);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "%s: writing standard output: %s\n", P.name, strerror(errno));
 		exit(1);

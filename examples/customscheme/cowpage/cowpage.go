@@ -24,13 +24,8 @@ func Info() scheme.Info {
 		WriteProtects:     true,
 		Params: []scheme.Param{{Name: "max-saved", Default: "0",
 			Doc: "ask for a checkpoint when a domain holds this many saved pages (0: never)"}},
-		// Positional: Counters fills c.Own in this order.
-		Counters: []scheme.CounterDef{
-			{Key: "pages_saved", Doc: "pages saved at their first write since their domain's checkpoint"},
-			{Key: "pages_restored", Doc: "saved pages copied back by rollbacks"},
-			{Key: "saved_peak_pages", Doc: "the most saved pages held at once over all domains", Peak: true},
-			{Key: "forced_checkpoints", Doc: "checkpoints asked for because a domain held --max-saved saved pages"},
-		},
+		// Counters adds to a Counts (scheme.Own).
+		Own: new(Counts),
 		New: func(m scheme.Machine, p scheme.Params) (scheme.Scheme, error) {
 			n, err := strconv.Atoi(p["max-saved"])
 			if err != nil || n < 0 {
@@ -164,7 +159,16 @@ func (s *Scheme) Image(asid record.ASID, n uint64, create bool) []uint64 {
 	return s.mem.Image(asid, n, create)
 }
 
-func (s *Scheme) Counters(c *scheme.Counters) {
+// Counts are cowpage's own counters: each field's tags give its key, its definition and,
+// for a peak, its kind.
+type Counts struct {
+	PagesSaved        int64 `json:"pages_saved" doc:"pages saved at their first write since their domain's checkpoint"`
+	PagesRestored     int64 `json:"pages_restored" doc:"saved pages copied back by rollbacks"`
+	SavedPeakPages    int64 `json:"saved_peak_pages" kind:"peak" doc:"the most saved pages held at once over all domains"`
+	ForcedCheckpoints int64 `json:"forced_checkpoints" doc:"checkpoints asked for because a domain held --max-saved saved pages"`
+}
+
+func (s *Scheme) Counters(c *scheme.Tally) {
 	page := int64(s.m.PageSize)
 	for _, written := range s.touched {
 		c.PagesTouched++
@@ -176,10 +180,11 @@ func (s *Scheme) Counters(c *scheme.Counters) {
 	c.BytesCopied += s.saved * page
 	c.RecoveryBytes += s.restored * page
 	c.MemOverheadPeakBytes += s.peak * page
-	c.Own[0] += s.saved
-	c.Own[1] += s.restored
-	c.Own[2] += s.peak
-	c.Own[3] += s.forced
+	o := scheme.Own[Counts](c)
+	o.PagesSaved += s.saved
+	o.PagesRestored += s.restored
+	o.SavedPeakPages += s.peak
+	o.ForcedCheckpoints += s.forced
 }
 
 func (s *Scheme) Check() error {
