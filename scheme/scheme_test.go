@@ -212,7 +212,7 @@ func TestTallyDefs(t *testing.T) {
 			peaks = append(peaks, d.Key)
 		}
 	}
-	if len(defs) != 22 || keys[0] != "pages_touched" || keys[2] != "first_writes" || keys[14] != "bytes_copied" {
+	if len(defs) != 23 || keys[0] != "pages_touched" || keys[2] != "first_writes" || keys[14] != "bytes_copied" {
 		t.Errorf("TallyDefs keys %v", keys)
 	}
 	if want := []string{"frames_peak", "checkpoint_frames_peak", "mem_overhead_peak_bytes"}; !slices.Equal(peaks, want) {
