@@ -21,14 +21,14 @@ type Machine struct {
 	PerASID bool
 	// Seed seeds every random choice a scheme makes.
 	Seed uint64
-	// VerifyBlock is the block size of the stamps Load and Store deal in, 0 when not
-	// verifying.
+	// VerifyBlock is the block size of the stamps Image deals in (PageSize/VerifyBlock
+	// stamps a page), 0 when not verifying.
 	VerifyBlock uint64
 	// MaxPages bounds the distinct pages a scheme may create state for (0: no bound).
 	// Once an access needs more, the scheme creates state for no further page and Err
 	// returns a *TooManyPagesError (which is ErrTooManyPages) naming the budget and the
-	// access. PageSet enforces it for the schemes that count their pages with one; the
-	// driver refuses an access that alone covers more pages than the budget before any
+	// access. PageIndex enforces it (SetMax) for the schemes that number their pages
+	// with one, and PageSet for those that count them with one; the driver refuses an access that alone covers more pages than the budget before any
 	// scheme sees it.
 	MaxPages int
 	// RequestCheckpoint asks the driver for a checkpoint of domain d as soon as the
@@ -59,7 +59,7 @@ type Oracle interface {
 // (errors.Is).
 type TooManyPagesError struct {
 	Max    int   // the budget, Machine.MaxPages
-	Access int64 // the number of the access that needed more (Access.N)
+	Access int64 // the number of the access that needed more (Run.N+i+1)
 	// Pages is the number of pages the access covers when they alone are more than Max
 	// (refused before any of them was touched), 0 otherwise.
 	Pages uint64
