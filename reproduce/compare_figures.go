@@ -1,0 +1,172 @@
+package reproduce
+
+import (
+	"fmt"
+	"github.com/vmsim/vmsim/cost"
+	"math"
+	"strconv"
+	"strings"
+)
+
+const ivLabel = "checkpoint interval (accesses)"
+
+func (c *compare) figOverhead(i int, cs CostSet) *Figure {
+	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead per scheme, " + cs.Label + " costs",
+		Caption: fmt.Sprintf("Overhead against the interval for every scheme under the %s cost set (geometric mean over the traces; points where some trace took no checkpoint are not drawn). Dashed grey: 1%% and 5%%.", cs.Label),
+		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
+	for _, sc := range cmpSchemes {
+		ser := Series{Name: sc.label, X: ivxs(CompareIntervals)}
+		for _, n := range CompareIntervals {
+			ser.Y = append(ser.Y, 100*c.schemeOverhead(cs.Model, sc, n))
+		}
+		f.Series = append(f.Series, ser)
+	}
+	return f
+}
+
+func (c *compare) figures() []*Figure {
+	var figs []*Figure
+	for i, cs := range c.sets {
+		figs = append(figs, c.figOverhead(i, cs))
+	}
+	vol := &Figure{Name: "cmp-fig4", Title: "Bytes moved per checkpoint",
+		Caption: "Bytes copied, logged, sent to storage and to a backup per checkpoint (sum over the traces over the checkpoints), against the interval.",
+		XLabel:  ivLabel, YLabel: "bytes moved per checkpoint (B)", LogY: true}
+	mem := &Figure{Name: "cmp-fig5", Title: "Memory overhead",
+		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces, against the interval.",
+		XLabel:  ivLabel, YLabel: "memory overhead (fraction of footprint)"}
+	for _, sc := range cmpSchemes {
+		v := Series{Name: sc.label, X: ivxs(CompareIntervals)}
+		m := Series{Name: sc.label, X: ivxs(CompareIntervals)}
+		for _, n := range CompareIntervals {
+			v.Y = append(v.Y, c.perCheckpoint(sc, n, moved))
+			m.Y = append(m.Y, c.memFraction(sc, n))
+		}
+		vol.Series, mem.Series = append(vol.Series, v), append(mem.Series, m)
+	}
+	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
+		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces).", siLabel(float64(GranuleInterval))),
+		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName,
+		XTicks: ivxs(Granules)}
+	for _, sc := range cmpSchemes {
+		if !sc.block {
+			continue
+		}
+		ser := Series{Name: sc.label}
+		for _, g := range Granules {
+			o, _ := c.granulePoint(sc, g)
+			ser.X, ser.Y = append(ser.X, float64(g)), append(ser.Y, 100*o)
+		}
+		gr.Series = append(gr.Series, ser)
+	}
+	figs = append(figs, vol, mem, gr)
+	figs = append(figs, c.sensitivity()...)
+	figs = append(figs, c.figValidation())
+	if len(c.ioTraces()) > 0 {
+		figs = append(figs, c.figDelay())
+	}
+	for _, f := range figs {
+		f.Caption += coinciding(f)
+	}
+	return figs
+}
+
+// coinciding names the series of a figure whose values are all equal (to 4 significant
+// digits), which hide one another: " Coinciding lines: a = b; c = d." or "".
+func coinciding(f *Figure) string {
+	key := func(s Series) string {
+		var b strings.Builder
+		for _, y := range s.Y {
+			b.WriteString(strconv.FormatFloat(y, 'g', 4, 64) + ",")
+		}
+		return b.String()
+	}
+	groups := map[string][]string{}
+	var order []string
+	for _, s := range f.Series {
+		k := key(s)
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], s.Name)
+	}
+	var parts []string
+	for _, k := range order {
+		if len(groups[k]) > 1 {
+			parts = append(parts, strings.Join(groups[k], " = "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " Coinciding lines: " + strings.Join(parts, "; ") + "."
+}
+
+// SensitivityInterval is the interval of the sensitivity figures (one of CompareIntervals).
+var SensitivityInterval int64 = 100_000
+
+// sensitivity varies one cost of this machine's set at a time and recomputes every
+// scheme's overhead from the same counters.
+func (c *compare) sensitivity() []*Figure {
+	type axis struct {
+		name, title, label string
+		xs                 []float64
+		set                func(m *cost.Model, x float64)
+	}
+	axes := []axis{
+		{"cmp-fig7", "Sensitivity to the trap cost", "trap cost (ns)", []float64{10, 30, 100, 300, 1000, 3000, 10_000, 30_000},
+			func(m *cost.Model, x float64) { m.TrapNs, m.MprotectNs = x, x }},
+		{"cmp-fig8", "Sensitivity to the copy bandwidth", "copy bandwidth (bytes/s)", []float64{1e7, 1e8, 1e9, 3e9, 1e10, 3e10, 1e11},
+			func(m *cost.Model, x float64) {
+				m.CopyBytesPerSec, m.LogBytesPerSec, m.RecoveryBytesPerSec, m.CacheFlushLineNs = x, x, x, 64/x*1e9
+			}},
+		{"cmp-fig9", "Sensitivity to the storage write cost", "storage write of a 4 KiB page (ns)", []float64{300, 1000, 3000, 10_000, 100_000, 1e6, 1e7},
+			func(m *cost.Model, x float64) {
+				m.DiskWriteNs, m.PTPageWriteNs, m.CommitNs, m.StorageBytesPerSec = x, x, x, PageSize/x*1e9
+			}},
+	}
+	var figs []*Figure
+	for _, a := range axes {
+		f := &Figure{Name: a.name, Title: a.title,
+			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters.", siLabel(float64(SensitivityInterval)), a.label),
+			XLabel:  a.label, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
+		for _, sc := range cmpSchemes {
+			ser := Series{Name: sc.label, X: a.xs}
+			for _, x := range a.xs {
+				m := c.opt.Costs.Model
+				a.set(&m, x)
+				ser.Y = append(ser.Y, 100*c.schemeOverhead(m, sc, SensitivityInterval))
+			}
+			f.Series = append(f.Series, ser)
+		}
+		figs = append(figs, f)
+	}
+	return figs
+}
+
+func (c *compare) figValidation() *Figure {
+	t := c.vtr[0]
+	f := &Figure{Name: "cmp-fig10", Title: "Run time with failures against the interval (" + t.label + ")",
+		Caption: fmt.Sprintf("Modeled run time with transient failures (--mtbf %d accesses, mean over seeds %v) relative to the best interval of the grid, on %s, for the schemes of the validation; Table C4 gives the predicted optima.", t.summary.Accesses/validationFailures, ValidationSeeds, t.label),
+		XLabel:  ivLabel, YLabel: "run time / time at the best interval", LogY: true}
+	for _, sc := range cmpSchemes {
+		if !sc.validate {
+			continue
+		}
+		ser := Series{Name: sc.label, X: ivxs(ValidationIntervals)}
+		best := math.Inf(1)
+		for _, n := range ValidationIntervals {
+			var sum float64
+			for _, seed := range ValidationSeeds {
+				sum += c.tm(c.res(ckey("VF", t.name, sc.key, n, seed)))
+			}
+			ser.Y = append(ser.Y, sum/float64(len(ValidationSeeds)))
+			best = min(best, ser.Y[len(ser.Y)-1])
+		}
+		for i := range ser.Y {
+			ser.Y[i] /= best
+		}
+		f.Series = append(f.Series, ser)
+	}
+	return f
+}
