@@ -6,8 +6,8 @@
 // The driver is a runner (runner.go) composed of rooms, each a type that owns its fields,
 // writes its invariants on them and checks them from scratch in its Check:
 //
-//   - run set-up and options (run.go, config.go): RunWith builds the runner and its rooms
-//     from a Config and Options;
+//   - run set-up and options (run.go, config.go, config_derived.go): RunWith builds the
+//     runner and its rooms from a Config and Options;
 //   - the loop and its event tail (loop.go): one loop hands the trace's accesses to the
 //     scheme's one access method in runs with no event between them (one access a run
 //     when something looks at every access: a cache or TLB model, --ignore-size,
