@@ -12,16 +12,19 @@ import (
 
 // chooseLoop sets how the loop performs accesses (slow: Options.slow).
 //
-// One at a time (single, runs of one), looking at each access: behind a cache (whose fills
-// and write-backs reach a memory-level scheme one by one), with a cache or TLB model, with
-// --ignore-size (which clips each access), with --replace opt (whose next-use times
-// follow every access), with a checkpoint domain per address space (whose schedules,
-// failures and recoveries are the domain's of each access), with Options.CheckEvery
-// (every access is an event to check after) and in tests asking for it. Otherwise in runs
-// of accesses with no event due between them, each handed to the scheme in one call
-// (perform), with the verifier's hook under --verify.
+// One at a time (single: the loop's runs are of one access), with --replace opt (whose
+// next-use times follow every access), with a checkpoint domain per address space (whose
+// schedules, failures and recoveries are the domain's of each access), with
+// Options.CheckEvery (every access is an event to check after) and in tests asking for
+// it. Otherwise in runs of accesses with no event due between them (perform): a run goes
+// to the scheme in one call, with the verifier's hook under --verify, unless something
+// must see each access (each: a cache or TLB model, behind which a memory-level scheme
+// gets fills and write-backs one by one, and --ignore-size, which clips each access):
+// perform then applies the run's accesses one by one, as runs of one, without the loop's
+// bookkeeping between them.
 func (r *runner) chooseLoop(slow bool) {
-	r.single = slow || r.nu != nil || r.doms.perASID || r.check || r.mem != nil || r.cfg.IgnoreSize
+	r.single = slow || r.nu != nil || r.doms.perASID || r.check
+	r.each = r.mem != nil || r.cfg.IgnoreSize
 }
 
 // run is the loop: it performs the trace's records in order, accesses in runs ended by
@@ -126,21 +129,32 @@ func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domai
 	return j, true
 }
 
-// perform hands run, accesses numbered on from r.n.refs+1 with no event due between
-// them, to the scheme in one call, with the verifier's hook under --verify, and returns
-// how many it performed and how many of those write: all of them, or those up to the
-// access after which the scheme asked for a checkpoint (the loop takes it, then hands the
-// rest over). Precondition: !single (no cache model, no --ignore-size: every record goes
-// to the scheme as it is).
+// perform performs run, accesses numbered on from r.n.refs+1 with no event due between
+// them, and returns how many it performed and how many of those write: all of them, or
+// those up to the access after which the scheme asked for a checkpoint or the run ended
+// in error (the loop takes the checkpoint, then hands the rest over). The run goes to the
+// scheme in one call, with the verifier's hook under --verify; with each, its accesses go
+// one by one through apply (the cache and TLB models, --ignore-size's clipping).
+// Precondition: !single.
 func (r *runner) perform(run []traces.Record) (n int, writes int64) {
-	sr := scheme.Run{Recs: run, N: r.n.refs}
-	if r.ver != nil {
-		r.ver.run, r.ver.base = run, r.n.refs
-		sr.Verify = r.ver.verifyFn
-	}
-	n = r.scheme.Access(sr)
-	if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
-		panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
+	if r.each {
+		for n < len(run) {
+			n++
+			r.apply(run[n-1], r.n.refs+int64(n))
+			if len(r.requested) > 0 || r.err != nil {
+				break
+			}
+		}
+	} else {
+		sr := scheme.Run{Recs: run, N: r.n.refs}
+		if r.ver != nil {
+			r.ver.run, r.ver.base = run, r.n.refs
+			sr.Verify = r.ver.verifyFn
+		}
+		n = r.scheme.Access(sr)
+		if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
+			panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
+		}
 	}
 	for k := range run[:n] {
 		writes += writeCount[run[k].Kind] // Kind.Writes, without a branch to mispredict

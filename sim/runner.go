@@ -48,10 +48,10 @@ type runner struct {
 	nu  *nextUse
 
 	// single: the loop performs one access at a time, looking at each (see chooseLoop);
-	// else it hands the scheme runs of accesses (perform).
-	// Invariant: single when a cache or TLB model, --ignore-size, --replace opt, domains
-	// per address space or CheckEvery is in force.
-	single bool
+	// else it hands runs of accesses to perform, which applies them one by one when each.
+	// Invariant: single when --replace opt, domains per address space or CheckEvery is in
+	// force; each iff a cache or TLB model or --ignore-size is.
+	single, each bool
 	// one is the run of one access that apply hands the scheme (scratch).
 	one [1]traces.Record
 
@@ -112,9 +112,12 @@ func (r *runner) Check() error {
 // checkJoins verifies the invariants that relate rooms to each other and to the loop.
 func (r *runner) checkJoins() error {
 	refs := r.n.refs
-	if !r.single && (r.mem != nil || r.cfg.IgnoreSize || r.nu != nil || r.doms.perASID || r.check) {
-		return fmt.Errorf("loop: runs of many accesses with a cache or TLB model (%v), --ignore-size (%v), --replace opt (%v), domains per address space (%v) or checks after every event (%v)",
-			r.mem != nil, r.cfg.IgnoreSize, r.nu != nil, r.doms.perASID, r.check)
+	if !r.single && (r.nu != nil || r.doms.perASID || r.check) {
+		return fmt.Errorf("loop: runs of many accesses with --replace opt (%v), domains per address space (%v) or checks after every event (%v)",
+			r.nu != nil, r.doms.perASID, r.check)
+	}
+	if r.each != (r.mem != nil || r.cfg.IgnoreSize) {
+		return fmt.Errorf("loop: each access applied alone (%v) with a cache or TLB model (%v), --ignore-size (%v)", r.each, r.mem != nil, r.cfg.IgnoreSize)
 	}
 	if r.spanBytes != math.MaxUint64 && (r.maxPages == 0 || r.cfg.IgnoreSize) {
 		return fmt.Errorf("loop: span limit %d bytes without a page budget in force", r.spanBytes)
