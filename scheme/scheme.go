@@ -14,10 +14,9 @@ type Domain int32
 // (Kind Read) or write-back (Kind Write) from the cache (LevelMemory with a cache). Runs of
 // one access are the general case: with a cache or TLB model, --ignore-size,
 // per-address-space domains, --replace opt and --check the driver hands over one access
-// at a time; otherwise
-// a run is every access up to the next event (a checkpoint due, a failure, a control
-// record). A scheme performs a run of many exactly as it would the same accesses in runs
-// of one.
+// at a time; otherwise a run is every access up to the next event (a checkpoint due, a
+// failure, a control record). A scheme performs a run of many exactly as it would the
+// same accesses in runs of one.
 type Run struct {
 	// Recs are accesses (Kind.IsAccess, Size >= 1: the access touches bytes [Addr,
 	// Addr+Size)), in trace order. The slice is the driver's; a scheme must not keep it.
