@@ -3,7 +3,7 @@ package mmu
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"github.com/vmsim/vmsim/internal/choice"
 	"strconv"
 	"strings"
 
@@ -26,7 +26,7 @@ const (
 var Steals = []Steal{StealObsoleteFirst, StealPolicy}
 
 // ParseSteal returns the stealing mode s names, or an error naming --steal and its choices.
-func ParseSteal(s string) (Steal, error) { return parseChoice("steal", s, Steals) }
+func ParseSteal(s string) (Steal, error) { return choice.Parse("steal", s, Steals) }
 
 // Initial is a page's content at its first touch (--initial).
 type Initial string
@@ -44,7 +44,7 @@ var Initials = []Initial{InitialImage, InitialZero}
 
 // ParseInitial returns the initial content s names, or an error naming --initial and its
 // choices.
-func ParseInitial(s string) (Initial, error) { return parseChoice("initial", s, Initials) }
+func ParseInitial(s string) (Initial, error) { return choice.Parse("initial", s, Initials) }
 
 // Cow is what dualmap does at a page's first write since a checkpoint (--cow).
 type Cow string
@@ -62,16 +62,7 @@ const (
 var Cows = []Cow{CowCopy, CowRemap}
 
 // ParseCow returns the first-write mode s names, or an error naming --cow and its choices.
-func ParseCow(s string) (Cow, error) { return parseChoice("cow", s, Cows) }
-
-// parseChoice returns s as a T when it is one of choices, else an error naming the flag
-// and the choices.
-func parseChoice[T ~string](flag, s string, choices []T) (T, error) {
-	if slices.Contains(choices, T(s)) {
-		return T(s), nil
-	}
-	return "", fmt.Errorf("--%s %q: want one of %v", flag, s, choices)
-}
+func ParseCow(s string) (Cow, error) { return choice.Parse("cow", s, Cows) }
 
 // Paging is the settings of the paging schemes none and dualmap: their Params, which the
 // driver fills from its flags of the same names (--frames, --replace, --steal, --initial,

@@ -1,8 +1,7 @@
 package sim
 
 import (
-	"fmt"
-	"slices"
+	"github.com/vmsim/vmsim/internal/choice"
 )
 
 // The driver's enumerated options: each a type with its constants, the list of its values
@@ -27,7 +26,7 @@ const (
 var Memories = []Memory{MemoryNonvolatile, MemoryVolatile}
 
 // ParseMemory returns the Memory s names, or an error naming --memory and its choices.
-func ParseMemory(s string) (Memory, error) { return parseChoice("memory", s, Memories) }
+func ParseMemory(s string) (Memory, error) { return choice.Parse("memory", s, Memories) }
 
 // Scope is what one checkpoint domain covers (--scope).
 type Scope string
@@ -43,7 +42,7 @@ const (
 var Scopes = []Scope{ScopeSystem, ScopeASID}
 
 // ParseScope returns the Scope s names, or an error naming --scope and its choices.
-func ParseScope(s string) (Scope, error) { return parseChoice("scope", s, Scopes) }
+func ParseScope(s string) (Scope, error) { return choice.Parse("scope", s, Scopes) }
 
 // Failure is the kind of failure injected (--failure).
 type Failure string
@@ -59,7 +58,7 @@ const (
 var Failures = []Failure{FailureTransient, FailureCrash}
 
 // ParseFailure returns the Failure s names, or an error naming --failure and its choices.
-func ParseFailure(s string) (Failure, error) { return parseChoice("failure", s, Failures) }
+func ParseFailure(s string) (Failure, error) { return choice.Parse("failure", s, Failures) }
 
 // IOMode is what the driver does with a trace's I/O records (--io).
 type IOMode string
@@ -75,7 +74,7 @@ const (
 var IOModes = []IOMode{IONone, IOHold}
 
 // ParseIOMode returns the IOMode s names, or an error naming --io and its choices.
-func ParseIOMode(s string) (IOMode, error) { return parseChoice("io", s, IOModes) }
+func ParseIOMode(s string) (IOMode, error) { return choice.Parse("io", s, IOModes) }
 
 // CacheFlush is what a checkpoint does to the cache model first (--cache-flush).
 type CacheFlush string
@@ -95,7 +94,7 @@ var CacheFlushes = []CacheFlush{CacheInvalidate, CacheClean, CacheNoFlush}
 // ParseCacheFlush returns the CacheFlush s names, or an error naming --cache-flush and its
 // choices.
 func ParseCacheFlush(s string) (CacheFlush, error) {
-	return parseChoice("cache-flush", s, CacheFlushes)
+	return choice.Parse("cache-flush", s, CacheFlushes)
 }
 
 // TLBCheckpoint is what a checkpoint does to the TLB model (--tlb-checkpoint).
@@ -114,16 +113,7 @@ var TLBCheckpoints = []TLBCheckpoint{TLBFlush, TLBTag}
 // ParseTLBCheckpoint returns the TLBCheckpoint s names, or an error naming
 // --tlb-checkpoint and its choices.
 func ParseTLBCheckpoint(s string) (TLBCheckpoint, error) {
-	return parseChoice("tlb-checkpoint", s, TLBCheckpoints)
-}
-
-// parseChoice returns s as a T when it is one of choices, else an error naming the flag
-// and the choices.
-func parseChoice[T ~string](flag, s string, choices []T) (T, error) {
-	if slices.Contains(choices, T(s)) {
-		return T(s), nil
-	}
-	return "", fmt.Errorf("--%s %q: want one of %v", flag, s, choices)
+	return choice.Parse("tlb-checkpoint", s, TLBCheckpoints)
 }
 
 // strs returns the values of l as strings.
