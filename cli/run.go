@@ -15,7 +15,9 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/coherence"
 	"github.com/vmsim/vmsim/cost"
+	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/sweep"
@@ -189,6 +191,9 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.CacheWays, "cache-ways", cfg.CacheWays, "cache associativity (LRU within a set)")
 	f.Uint64Var(&cfg.CacheLine, "cache-line", cfg.CacheLine, "cache line size in bytes, a power of two")
 	f.StringVar((*string)(&cfg.CacheFlush), "cache-flush", string(cfg.CacheFlush), choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
+	f.IntVar(&cfg.Cores, "cores", cfg.Cores, fmt.Sprintf("cores, each with a private write-back cache of the --cache-* geometry, kept coherent by an MSI directory (1 to %d; above 1 needs --cache-size); 1 is the machine of one cache", coherence.MaxCores))
+	f.Var(&cfg.Schedule, "schedule", choices("schedule", "with --cores above 1, how threads go to cores: as the trace recorded their cpus (drmemtrace), or round-robin, every thread moving to the next core every --quantum accesses"))
+	countVar(f, &cfg.Quantum, "quantum", "", cfg.Quantum, "with --cores above 1 and --schedule round-robin: the accesses (of the whole trace) after which every thread moves to the next core")
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
 	f.StringVar((*string)(&cfg.TLBCheckpoint), "tlb-checkpoint", string(cfg.TLBCheckpoint), choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
@@ -263,6 +268,9 @@ type progressFile struct {
 }
 
 func (r *progressFile) Close() error { return r.f.Close() }
+
+// CPU is the file's (traces.File.CPU): the progress count reads through it, in step.
+func (r *progressFile) CPU() int { return r.f.CPU() }
 
 // SeekAccess jumps as traces.File.SeekAccess does, and moves the count along.
 func (r *progressFile) SeekAccess(n uint64) error {
@@ -359,6 +367,13 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
 	if c.CacheSize > 0 {
 		fmt.Fprintf(w, "cache %s, %d-way, %d B lines, flush %s\n", sim.FormatBytes(c.CacheSize), c.CacheWays, c.CacheLine, c.CacheFlush)
 	}
+	if c.Cores > 1 {
+		sched := string(c.Schedule)
+		if c.Schedule == schedule.RoundRobin {
+			sched += fmt.Sprintf(", quantum %d", c.Quantum)
+		}
+		fmt.Fprintf(w, "cores %d, each with a private cache as above, schedule %s\n", c.Cores, sched)
+	}
 	if len(c.Params) > 0 {
 		keys := make([]string, 0, len(c.Params))
 		for k := range c.Params {
@@ -373,6 +388,9 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
 	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
 	t.Header("counter", "value")
 	for _, fv := range res.Stats.Fields() {
+		if c.Cores <= 1 && strings.HasPrefix(fv.Key, "coh_") {
+			continue // one core has no coherence: the table is the one-cache machine's
+		}
 		if err := t.Append(fv.Key, strconv.FormatInt(fv.Value, 10)); err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vmsim/vmsim/coherence"
+	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 )
 
@@ -51,6 +53,15 @@ type Config struct {
 	CacheWays  int        `json:"cache_ways"`
 	CacheLine  uint64     `json:"cache_line"`
 	CacheFlush CacheFlush `json:"cache_flush"`
+	// The multi-core machine (--cores 1: the one cache above, docs/coherence.md section
+	// "The driver's cores"): Cores private caches of the cache's geometry kept coherent
+	// by a directory (package coherence), the accesses given to them by a scheduler
+	// (package schedule) under Schedule, rotating every Quantum accesses under
+	// round-robin. Schedule and Quantum apply only with more than one core; Quantum only
+	// under round-robin.
+	Cores    int             `json:"cores"`
+	Schedule schedule.Policy `json:"schedule"`
+	Quantum  int64           `json:"quantum"`
 	// The TLB model (--tlb-entries 0: none).
 	TLBEntries    int           `json:"tlb_entries"`
 	TLBWays       int           `json:"tlb_ways"`
@@ -85,6 +96,9 @@ func DefaultConfig() Config {
 		CacheWays:   8,
 		CacheLine:   64,
 		CacheFlush:  CacheInvalidate,
+		Cores:       1,
+		Schedule:    schedule.RoundRobin,
+		Quantum:     DefaultQuantum,
 
 		TLBWays:       4,
 		TLBCheckpoint: TLBFlush,
@@ -97,6 +111,13 @@ const (
 	maxPageSize = 1 << 30 // bytes
 	maxBlocks   = 1 << 16 // --verify stamps per page
 )
+
+// DefaultQuantum is the default --quantum, in accesses: long enough that a thread refills
+// a private cache of common sizes before it moves (32 KiB is 512 lines of 64 bytes, a few
+// thousand accesses at the miss ratios of the corpus), short enough that on a trace of a
+// million accesses every thread visits every core many times (docs/coherence.md, section
+// "The driver's cores").
+const DefaultQuantum = 10000
 
 // DefaultMaxPages is the default page limit: 2^25 pages, about 3 GiB of page table
 // and opt bookkeeping without --verify, which fits a 24 GiB machine with room for the
@@ -131,6 +152,7 @@ var Choices = map[string][]string{
 	"format":         {"auto", "rw", "lackey", "din", "xdin", "vmt", "champsim", "champsim-cloudsuite", "pin", "drmemtrace"},
 	"cache-flush":    strs(CacheFlushes),
 	"tlb-checkpoint": strs(TLBCheckpoints),
+	"schedule":       strs(schedule.Policies),
 }
 
 // Validate checks the configuration, its scheme one of the process-wide registry
@@ -214,6 +236,7 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 		{"memory", check(ParseMemory, c.Memory)}, {"scope", check(ParseScope, c.Scope)},
 		{"failure", check(ParseFailure, c.Failure)}, {"io", check(ParseIOMode, c.IO)},
 		{"cache-flush", check(ParseCacheFlush, c.CacheFlush)}, {"tlb-checkpoint", check(ParseTLBCheckpoint, c.TLBCheckpoint)},
+		{"schedule", check(schedule.ParsePolicy, c.Schedule)},
 	} {
 		if o.err != nil {
 			bad(o.flag, "%v", o.err)
@@ -271,6 +294,7 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 	if err := c.tlbGeometry().Validate(); err != nil {
 		bad("tlb-entries", "%v", err)
 	}
+	c.validateCores(bad)
 	if c.failures() {
 		if err := c.recoverable(info); err != nil {
 			bad("failure", "%v: drop --fail-at/--mtbf or use a scheme that recovers", err)
@@ -456,4 +480,33 @@ func takers(reg *scheme.Registry, name func(scheme.Info) string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// validateCores checks the multi-core settings, reporting each problem by bad (under the
+// flag it is about): --cores from 1 to coherence.MaxCores, and above 1 only with a cache
+// (the cores' private caches); --schedule and --quantum, which only more than one core
+// has, given (set to other than their defaults) only then; --quantum, which only
+// round-robin has, at least 1 and given only under it.
+func (c *Config) validateCores(bad func(flag, format string, args ...any)) {
+	def := DefaultConfig()
+	switch {
+	case c.Cores < 1 || c.Cores > coherence.MaxCores:
+		bad("cores", "--cores %d: want 1 to %d", c.Cores, coherence.MaxCores)
+	case c.Cores > 1 && c.CacheSize == 0:
+		bad("cores", "--cores %d: the cores' private caches need a cache model: give --cache-size (above 0), or --cores 1", c.Cores)
+	}
+	if c.Cores == 1 {
+		if c.Schedule != def.Schedule {
+			bad("schedule", "--schedule %s: one core (--cores 1) has no schedule (give --cores above 1, or leave --schedule at its default, %s)", c.Schedule, def.Schedule)
+		}
+		if c.Quantum != def.Quantum {
+			bad("quantum", "--quantum %d: one core (--cores 1) has no schedule (give --cores above 1, or leave --quantum at its default, %d)", c.Quantum, def.Quantum)
+		}
+	}
+	switch {
+	case c.Quantum < 1:
+		bad("quantum", "--quantum %d: want a quantum of 1 access or more", c.Quantum)
+	case c.Schedule == schedule.Recorded && c.Quantum != def.Quantum:
+		bad("quantum", "--quantum %d: only --schedule round-robin has a quantum, --schedule recorded follows the trace's cpus (leave --quantum at its default, %d)", c.Quantum, def.Quantum)
+	}
 }

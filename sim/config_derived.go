@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/vmsim/vmsim/cache"
+	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/tlb"
 )
@@ -47,6 +48,16 @@ func (c *Config) pageShift() uint { return uint(bits.TrailingZeros64(c.PageSize)
 
 func (c *Config) cacheGeometry() cache.Geometry {
 	return cache.Geometry{Size: c.CacheSize, Ways: c.CacheWays, Line: c.CacheLine}
+}
+
+// scheduleOptions returns the options of the scheduler of a multi-core run: the quantum
+// only under round-robin, which has one.
+func (c *Config) scheduleOptions() schedule.Options {
+	o := schedule.Options{Policy: c.Schedule, Cores: c.Cores}
+	if c.Schedule == schedule.RoundRobin {
+		o.Quantum = c.Quantum
+	}
+	return o
 }
 
 func (c *Config) tlbGeometry() tlb.Geometry {

@@ -84,8 +84,8 @@ func (f *failureSchedule) Check() error {
 
 // fail strikes domain d just after the current access and the I/O records made since
 // (a fail record after them): recovery, then the replay of the accesses it undid and of
-// the I/O records among them. The cache loses the lines of every domain recovered: their
-// data is newer than the checkpoint.
+// the I/O records among them. The cache (every core's) loses the lines of every domain
+// recovered: their data is newer than the checkpoint.
 func (r *runner) fail(d *domain) error {
 	refs := r.n.refs
 	if r.check {
@@ -97,14 +97,14 @@ func (r *runner) fail(d *domain) error {
 	}
 	var affected []*domain
 	if crash && r.cfg.Memory == MemoryVolatile {
-		if r.mem != nil && r.mem.cache != nil {
-			r.mem.cache.Discard(nil)
+		if r.mem != nil {
+			r.mem.discard(nil)
 		}
 		r.scheme.Crash()
 		affected = r.doms.list
 	} else {
-		if r.mem != nil && r.mem.cache != nil {
-			r.mem.cache.Discard(func(a traces.ASID) bool { return r.doms.of(a) != d })
+		if r.mem != nil {
+			r.mem.discard(func(a traces.ASID) bool { return r.doms.of(a) != d })
 		}
 		r.scheme.Rollback(d.schemeID)
 		r.n.rollbacks++

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 
 	"github.com/vmsim/vmsim/cache"
+	"github.com/vmsim/vmsim/coherence"
+	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/tlb"
 	"github.com/vmsim/vmsim/traces"
@@ -14,16 +16,35 @@ import (
 // the cache (docs/substrate.md, the cache model). An access's walk over its cache lines is
 // written out in runner.apply, which saves a call an access.
 //
-// Invariant: cache or tlb is not nil; behind implies cache != nil, and then lineShift is
-// the cache's line size's log2 and lineShift >= blockShift; tagged and flushAtCheckpoint
-// imply flushes, which implies tlb != nil.
+// Invariant: cache, mc or tlb is not nil, and not both cache and mc; behind implies cache
+// != nil or mc != nil, and then lineShift is the caches' line size's log2 and lineShift >=
+// blockShift; tagged and flushAtCheckpoint imply flushes, which implies tlb != nil.
+// Invariant: mc != nil iff sched != nil, with as many cores; every thread that has had an
+// access performed for the first time is last (when seen) or a key of threadCore.
 type hierarchy struct {
-	// cache is the cache model, nil without one. behind: the scheme sits behind it (a
-	// memory-level scheme) and sees its fills and write-backs (lineMemory); otherwise the
-	// cache is modeled for its counts only and the scheme sees every access.
+	// cache is the cache model, nil without one or with more than one core. behind: the
+	// scheme sits behind it (a memory-level scheme) and sees its fills and write-backs
+	// (lineMemory); otherwise the cache is modeled for its counts only and the scheme
+	// sees every access.
 	cache     *cache.Cache
 	behind    bool
 	lineShift uint
+	// mc is the multi-core machine of --cores above 1 (then cache is nil), whose private
+	// caches take the cache's place, with the scheme behind them (coherence.Shared of
+	// lineMemory) when behind; sched gives each access its core (multicore.go).
+	mc    *coherence.Machine
+	sched *schedule.Scheduler
+	// core is the core of the access being performed (-1 before any), for --verify's
+	// loads and stores; cpu is the cpu the trace recorded for the records being performed
+	// (schedule.NoCPU when it records none, or under round-robin, which does not look).
+	core, cpu int
+	// seen, last and lastCore: the thread of the last access performed for the first
+	// time, and its core; threadCore is the core each other thread's last such access ran
+	// on. A replayed access runs on its thread's (coreOf).
+	seen       bool
+	last       schedule.Thread
+	lastCore   int
+	threadCore map[schedule.Thread]int
 	// blockShift is log2 of --verify-block, for the stamps of the lines behind the cache.
 	blockShift uint
 	// flush and invalidate: what a checkpoint does to the cache first (--cache-flush).
@@ -66,7 +87,13 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 				h.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
 				h.img = image{s: s, perPage: h.pageShift - h.blockShift}
 			}
-			h.cache = cache.New(g, blocks, (*lineMemory)(h))
+			if cfg.Cores > 1 {
+				h.newCores(cfg, blocks, coherence.Shared((*lineMemory)(h)))
+			} else {
+				h.cache = cache.New(g, blocks, (*lineMemory)(h))
+			}
+		} else if cfg.Cores > 1 {
+			h.newCores(cfg, 0, nil)
 		} else {
 			h.cache = cache.New(g, 0, countOnly{})
 		}
@@ -99,6 +126,21 @@ func (h *hierarchy) checkpoint(refs int64) {
 	if h.cache != nil && h.flush {
 		h.cur = refs
 		h.cache.Flush(h.invalidate)
+	}
+	if h.mc != nil && h.flush {
+		h.cur = refs
+		h.mc.Flush(h.invalidate)
+	}
+}
+
+// discard drops, without writing them back, the cached lines of the address spaces keep
+// rejects (nil: every line), from the cache or every core's: a recovery's.
+func (h *hierarchy) discard(keep func(traces.ASID) bool) {
+	switch {
+	case h.cache != nil:
+		h.cache.Discard(keep)
+	case h.mc != nil:
+		h.mc.DiscardAll(keep)
 	}
 }
 
@@ -142,17 +184,31 @@ func (h *hierarchy) eachLine(asid traces.ASID, first uint64, n int, f func(data 
 		b := first + uint64(i)
 		off := int(b & (1<<per - 1))
 		k := min(n-i, 1<<per-off)
-		f(h.cache.Data(cache.Line{ASID: asid, N: b >> per}), i, off, k)
+		f(h.lineData(cache.Line{ASID: asid, N: b >> per}), i, off, k)
 		i += k
 	}
 }
 
-// count sets the cache's and the TLB's counters of st.
+// lineData returns the stamps of line l as the program sees it, nil if no cache holds
+// it: the cache's copy, or with more than one core the copy the access being performed
+// sees (coreData).
+func (h *hierarchy) lineData(l cache.Line) []uint64 {
+	if h.mc != nil {
+		return h.coreData(l)
+	}
+	return h.cache.Data(l)
+}
+
+// count sets the cache's (the cores', summed) and the TLB's counters of st, and the
+// coherence counters.
 func (h *hierarchy) count(st *Stats) {
 	if h.cache != nil {
 		cc := h.cache.C
 		st.CacheRefs, st.CacheMisses, st.CacheWritebacks, st.CacheFlushLines = cc.Refs, cc.Misses, cc.Writebacks, cc.FlushLines
 		st.CacheDirtyAtEnd = h.cache.Dirty()
+	}
+	if h.mc != nil {
+		h.countCores(st)
 	}
 	if h.tlb != nil {
 		st.TLBRefs, st.TLBMisses, st.TLBStale, st.TLBFlushes = h.tlb.C.Refs, h.tlb.C.Misses, h.tlb.C.Stale, h.tlb.C.Flushes
@@ -162,9 +218,11 @@ func (h *hierarchy) count(st *Stats) {
 // Check verifies the invariants from scratch, the cache's and the TLB's included.
 func (h *hierarchy) Check() error {
 	switch {
-	case h.cache == nil && h.tlb == nil:
+	case h.cache == nil && h.mc == nil && h.tlb == nil:
 		return fmt.Errorf("neither a cache nor a TLB")
-	case h.behind && h.cache == nil:
+	case h.cache != nil && h.mc != nil:
+		return fmt.Errorf("both one cache and %d cores' caches", h.mc.Cores())
+	case h.behind && h.cache == nil && h.mc == nil:
 		return fmt.Errorf("a scheme behind no cache")
 	case h.cache != nil && h.cache.LineShift() != h.lineShift:
 		return fmt.Errorf("lines of 2^%d bytes in a cache of 2^%d-byte lines", h.lineShift, h.cache.LineShift())
@@ -181,6 +239,9 @@ func (h *hierarchy) Check() error {
 		if err := h.cache.Check(); err != nil {
 			return err
 		}
+	}
+	if err := h.checkCores(); err != nil {
+		return err
 	}
 	if h.tlb != nil {
 		return h.tlb.Check()

@@ -225,9 +225,9 @@ func (r *runner) control(rec traces.Record) error {
 	return nil
 }
 
-// apply performs one access: through the cache to a memory-level scheme, or straight to
-// the scheme (the cache, if any, counting alongside); then the TLB's lookups and the
-// verifier's checks.
+// apply performs one access: through the cache (with --cores above 1, its core's cache) to
+// a memory-level scheme, or straight to the scheme (the caches, if any, counting
+// alongside); then the TLB's lookups and the verifier's checks.
 func (r *runner) apply(rec traces.Record, idx int64) {
 	if uint64(rec.Size) > r.spanBytes && r.refuseSpan(rec, idx) {
 		return
@@ -271,6 +271,8 @@ func (r *runner) apply(rec traces.Record, idx int64) {
 					}
 				}
 			}
+		} else if h.mc != nil && !r.walkCores(rec, idx) {
+			return
 		}
 		if h.tlb != nil {
 			var tag uint64

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -71,10 +72,18 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 		return nil, err
 	}
 	// A trace already in memory hands out its records in place; any other is decoded
-	// ahead on another goroutine, overlapping the simulation.
+	// ahead on another goroutine, overlapping the simulation, unless the run needs the
+	// cpus its reader records (--schedule recorded).
 	var b batcher
+	closed := false // src is closed by a deferred call
 	pf, ok := src.(batcher)
-	if ok {
+	cpu, hasCPU := src.(interface{ CPU() int })
+	if r.mem != nil && r.mem.sched != nil && cfg.Schedule == schedule.Recorded && hasCPU {
+		// The cpus of the records: read on this goroutine, each batch with its cpu.
+		cb := newCPUBatcher(src, cpu, &r.mem.cpu)
+		b, closed = cb, true
+		defer closeReader(src)
+	} else if ok {
 		b = pf
 	} else {
 		p := traces.NewPrefetcher(src)
@@ -84,7 +93,7 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if err := r.run(b); err != nil {
 		// A prefetcher closes src itself, once its goroutine no longer reads it (the
 		// deferred Close): closed under a read, a zstd decoder panics or hangs.
-		if _, ok := b.(*traces.Prefetcher); !ok {
+		if _, ok := b.(*traces.Prefetcher); !ok && !closed {
 			closeReader(src)
 		}
 		return nil, err
@@ -92,6 +101,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if p, ok := b.(*traces.Prefetcher); ok {
 		p.Close()
 		r.n.skipped = p.SkippedLines()
+	}
+	if cb, ok := b.(*cpuBatcher); ok {
+		r.n.skipped = cb.SkippedLines()
 	}
 	if r.nu != nil {
 		if err := r.nu.finish(); err != nil {

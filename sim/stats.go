@@ -34,12 +34,18 @@ type Stats struct {
 	// The common channels: every scheme reports them.
 	scheme.Channels
 
-	// The cache model (zero without one).
-	CacheRefs       int64 `json:"cache_refs" doc:"cache line references: each access (replays included) counts once per line it covers"`
+	// The cache model (zero without one); with --cores above 1, sums over the cores'
+	// private caches.
+	CacheRefs       int64 `json:"cache_refs" doc:"cache line references: each access (replays included) counts once per line it covers; with --cores above 1 this and the other cache counters are sums over the cores' private caches"`
 	CacheMisses     int64 `json:"cache_misses" doc:"cache line references that missed (cold misses included); a write miss allocates the line"`
-	CacheWritebacks int64 `json:"cache_writebacks" doc:"dirty lines written to memory: on eviction and on checkpoint flushes"`
+	CacheWritebacks int64 `json:"cache_writebacks" doc:"dirty lines written to memory: on eviction and on checkpoint flushes (a downgrade's write-back is counted in coh_downgrades)"`
 	CacheFlushLines int64 `json:"cache_flush_lines" doc:"of cache_writebacks, the lines written by checkpoint flushes (--cache-flush)"`
 	CacheDirtyAtEnd int64 `json:"cache_dirty_at_end" kind:"end" doc:"dirty lines still in the cache when the trace ends (not written back)"`
+
+	// The multi-core machine's coherence (zero with one core): coherence.Counters.
+	CohInvalidations int64 `json:"coh_invalidations" doc:"--cores above 1: copies of a line invalidated in a core's cache because another core wrote the line, one per copy"`
+	CohDowngrades    int64 `json:"coh_downgrades" doc:"--cores above 1: modified lines made shared in a core's cache because another core read them, each written back to memory"`
+	CohTransfers     int64 `json:"coh_transfers" doc:"--cores above 1: misses supplied by another core's cache (holding the line modified) instead of memory"`
 
 	// The TLB model (zero without one).
 	TLBRefs    int64 `json:"tlb_refs" doc:"TLB lookups: one per page each access covers (replays included)"`
