@@ -69,8 +69,8 @@ type hierarchy struct {
 }
 
 // newHierarchy returns the cache and TLB models the configuration asks for, nil for
-// neither.
-func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
+// neither; machine (in tests) models one core as the multi-core machine of one core.
+func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme, machine bool) *hierarchy {
 	if cfg.CacheSize == 0 && cfg.TLBEntries == 0 {
 		return nil
 	}
@@ -87,12 +87,12 @@ func newHierarchy(cfg Config, info scheme.Info, s scheme.Scheme) *hierarchy {
 				h.blockShift = uint(bits.TrailingZeros64(cfg.VerifyBlock))
 				h.img = image{s: s, perPage: h.pageShift - h.blockShift}
 			}
-			if cfg.Cores > 1 {
+			if cfg.Cores > 1 || machine {
 				h.newCores(cfg, blocks, coherence.Shared((*lineMemory)(h)))
 			} else {
 				h.cache = cache.New(g, blocks, (*lineMemory)(h))
 			}
-		} else if cfg.Cores > 1 {
+		} else if cfg.Cores > 1 || machine {
 			h.newCores(cfg, 0, nil)
 		} else {
 			h.cache = cache.New(g, 0, countOnly{})

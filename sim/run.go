@@ -47,6 +47,9 @@ type Options struct {
 	wrap func(scheme.Scheme) scheme.Scheme
 	// slow, in tests, keeps the run off the fast path: it hands the scheme runs of one.
 	slow bool
+	// oneCoreMachine, in tests, models one core (Config.Cores 1) as the multi-core machine
+	// of one core instead of the one cache, which must count the same.
+	oneCoreMachine bool
 	// corrupt, in tests, is called after every event (what) before the checks, to break
 	// an invariant that a room's Check must catch.
 	corrupt func(r *runner, what string)
@@ -196,7 +199,7 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 	if cfg.failures() {
 		r.buf = newReplayBuffer(opt.ReplayBuffer)
 	}
-	r.mem = newHierarchy(cfg, info, s)
+	r.mem = newHierarchy(cfg, info, s, opt.oneCoreMachine)
 	if cfg.Verify {
 		blockShift := uint(bits.TrailingZeros64(cfg.VerifyBlock))
 		r.ver = newVerifier(s, r.mem, r.shift, blockShift, func(a traces.ASID) int { return r.doms.of(a).id })

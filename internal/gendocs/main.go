@@ -71,6 +71,7 @@ func sections() map[string]string {
 	return map[string]string{
 		"readme-counters": table("counter", defs, plain),
 		"cache-counters":  table("key", prefixed("cache_"), code),
+		"coh-counters":    table("key", prefixed("coh_"), code),
 		"tlb-counters":    table("key", prefixed("tlb_"), code),
 		"io-counters":     table("key", prefixed("io_"), code),
 		"scheme-counters": schemeTable(builtin.NewRegistry()),
