@@ -333,6 +333,14 @@ Some settings apply only to the schemes that model them ('vmsim schemes' lists t
 scheme, such a setting is a usage error. A setting counts as given when it differs from its
 default, here as in a sweep, so a flag repeating its default is accepted.
 
+--cores N above 1 (with a --cache-size) gives each of N cores a private write-back cache of
+the --cache-* geometry, kept coherent by an MSI directory (docs/coherence.md, section 9):
+each access runs on its thread's core, the threads dealt to the cores in turn and moved to
+the next core every --quantum accesses (--schedule round-robin), or on the cpu the trace
+recorded (--schedule recorded: drmemtrace traces only). A replayed access runs on its
+thread's last core. The cache_* counters are then sums over the cores, and coh_* count what
+passes between them; --schedule and --quantum apply only with more than one core.
+
 Counters (all totals over the run):
 `)
 	w := 0
