@@ -345,3 +345,45 @@ func TestRecordedNeedsCPUs(t *testing.T) {
 		}
 	}
 }
+
+// TestCoresChecksCatch: the cache room's check of the multi-core machine catches each
+// broken invariant, with --check, naming the room.
+func TestCoresChecksCatch(t *testing.T) {
+	recs := threadTrace(rand.New(rand.NewPCG(5, 6)), 500, 1, 3)
+	for _, tt := range []struct {
+		name    string
+		corrupt func(h *hierarchy)
+		want    string
+	}{
+		{"a core beyond the machine", func(h *hierarchy) { h.lastCore = 4 }, "the last thread's on core 4, of 4"},
+		{"a thread's core forgotten", func(h *hierarchy) {
+			for th := range h.threadCore {
+				if th != h.last {
+					delete(h.threadCore, th)
+					return
+				}
+			}
+			panic("no other thread")
+		}, "the cores of"},
+		{"a schedule of other cores", func(h *hierarchy) {
+			h.sched, _ = schedule.New(schedule.Options{Policy: schedule.RoundRobin, Cores: 2, Quantum: 1})
+		}, "a schedule of 2 cores for 4 cores"},
+		{"no scheduler", func(h *hierarchy) { h.sched = nil }, "cores true with a scheduler false"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Scheme, cfg.Cores, cfg.Quantum, cfg.CacheSize, cfg.CacheWays = "undo", 4, 20, 1024, 2
+			done := false
+			corrupt := func(r *runner, what string) {
+				if !done && what == "access" && r.n.refs == 300 {
+					done = true
+					tt.corrupt(r.mem)
+				}
+			}
+			_, err := RunWith(cfg, sliceOpener(recs), Options{CheckEvery: true, corrupt: corrupt})
+			if err == nil || !strings.Contains(err.Error(), "cache and TLB: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want the cache room's naming %q", err, tt.want)
+			}
+		})
+	}
+}
