@@ -192,7 +192,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.Uint64Var(&cfg.CacheLine, "cache-line", cfg.CacheLine, "cache line size in bytes, a power of two")
 	f.StringVar((*string)(&cfg.CacheFlush), "cache-flush", string(cfg.CacheFlush), choices("cache-flush", "what a checkpoint does to the cache first: write back every dirty line and empty it, write them back and keep the lines, or nothing (CPU-level schemes only)"))
 	f.IntVar(&cfg.Cores, "cores", cfg.Cores, fmt.Sprintf("cores, each with a private write-back cache of the --cache-* geometry, kept coherent by an MSI directory (1 to %d; above 1 needs --cache-size); 1 is the machine of one cache", coherence.MaxCores))
-	f.Var(&cfg.Schedule, "schedule", choices("schedule", "with --cores above 1, how threads go to cores: as the trace recorded their cpus (drmemtrace), or round-robin, every thread moving to the next core every --quantum accesses"))
+	f.StringVar((*string)(&cfg.Schedule), "schedule", string(cfg.Schedule), choices("schedule", "with --cores above 1, how threads go to cores: as the trace recorded their cpus (drmemtrace), or round-robin, every thread moving to the next core every --quantum accesses"))
 	countVar(f, &cfg.Quantum, "quantum", "", cfg.Quantum, "with --cores above 1 and --schedule round-robin: the accesses (of the whole trace) after which every thread moves to the next core")
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
