@@ -1,0 +1,186 @@
+package coord
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vmsim/vmsim/cache"
+	"github.com/vmsim/vmsim/internal/testseed"
+	"github.com/vmsim/vmsim/record"
+	"github.com/vmsim/vmsim/schedule"
+	"github.com/vmsim/vmsim/scheme"
+	"github.com/vmsim/vmsim/traces"
+)
+
+var geom = cache.Geometry{Size: 32 << 10, Ways: 8, Line: 64}
+
+// randomTrace returns n accesses of threads threads of one process: each thread mostly
+// on its own 16 lines, else on 128 shared lines, 1 to 16 bytes (some crossing into the
+// next line), reads, writes, modifies and fetches. Its footprint, 128 + 16 × threads
+// consecutive lines, never makes a 32 KiB 8-way cache of 64-byte lines (64 sets) replace a
+// line for up to 24 threads.
+func randomTrace(rng *rand.Rand, threads, n int) []record.Record {
+	recs := make([]record.Record, 0, n)
+	th := 0
+	for len(recs) < n {
+		if rng.IntN(8) == 0 {
+			th = rng.IntN(threads)
+		}
+		r := record.Record{ASID: 1, Thread: record.TID(10 + th), Size: uint32(1 + rng.IntN(16))}
+		if rng.IntN(3) == 0 {
+			r.Addr = uint64(rng.IntN(128)) * 64
+		} else {
+			r.Addr = uint64(128+16*th+rng.IntN(16)) * 64
+		}
+		r.Addr += uint64(rng.IntN(64))
+		if r.Addr+uint64(r.Size) > uint64(128+16*threads)*64 {
+			r.Addr -= 64
+		}
+		r.Kind = []record.Kind{record.Read, record.Read, record.Write, record.Write, record.Modify, record.Fetch}[rng.IntN(6)]
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// coresOf returns the core of each record under cfg's schedule.
+func coresOf(t testing.TB, cfg Config, recs []record.Record) []int {
+	t.Helper()
+	s, err := schedule.New(schedule.Options{Policy: cfg.Policy, Cores: cfg.Cores, Quantum: cfg.Quantum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int, len(recs))
+	for i, r := range recs {
+		if out[i], err = s.Core(schedule.Thread{ASID: r.ASID, TID: r.Thread}, schedule.NoCPU); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// runChecked runs cfg on recs with the engine's invariants checked every few accesses
+// and at the end.
+func runChecked(t testing.TB, cfg Config, recs []record.Record) (Stats, error) {
+	t.Helper()
+	e, err := newEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cores := coresOf(t, cfg, recs)
+	for i, r := range recs {
+		e.step(r, cores[i])
+		if i%97 == 0 {
+			if err := e.Check(); err != nil {
+				t.Fatalf("after access %d: %v", i+1, err)
+			}
+		}
+	}
+	if err := e.Check(); err != nil {
+		t.Fatalf("at the end: %v", err)
+	}
+	st := e.stats()
+	if e.ver != nil {
+		return st, e.ver.err()
+	}
+	return st, nil
+}
+
+func baseConfig(s Scheme, cores int) Config {
+	return Config{Scheme: s, Cores: cores, Cache: geom, Policy: schedule.RoundRobin, Quantum: 40,
+		Interval: 100, FailCore: AnyCore, Verify: true, VerifyBlock: 8}
+}
+
+// Both schemes against the naive model, on random traces, with failures, verified.
+func TestAgainstNaive(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for _, s := range Schemes {
+		for _, cores := range []int{2, 3, 4, 8} {
+			for trial := range 4 {
+				name := fmt.Sprintf("%s/cores=%d/%d", s, cores, trial)
+				t.Run(name, func(t *testing.T) {
+					cfg := baseConfig(s, cores)
+					cfg.Quantum = int64(1 + rng.IntN(60))
+					cfg.Interval = int64(10 + rng.IntN(150))
+					cfg.MTBF = float64(50 + rng.IntN(1500))
+					cfg.Seed = rng.Uint64()
+					if trial == 3 {
+						cfg.MaxAge = int64(20 + rng.IntN(100)) // timeouts often
+					}
+					recs := randomTrace(rng, cores+rng.IntN(3), 4000+rng.IntN(4000))
+					st, err := runChecked(t, cfg, recs)
+					if err != nil {
+						t.Fatalf("seed %d: %v", seed, err)
+					}
+					nm := newNaiveModel(cfg)
+					want := nm.run(recs, coresOf(t, cfg, recs), naiveFailures(cfg, int64(len(recs))))
+					got := naiveOut{st.Checkpoints, st.TimeoutCheckpoints, st.CoresPerCheckpoint, st.Rollbacks, st.CoresPerRollback,
+						st.DependenceEdges, st.LostAccesses, st.LogEntries, st.FlushLines, st.TransferWritebacks}
+					if got != want {
+						t.Errorf("seed %d, %+v:\n got %+v\nwant %+v", seed, cfg, got, want)
+					}
+					if st.CacheWritebacks != st.CacheFlushLines {
+						t.Errorf("seed %d: %d write-backs, %d of flushes: the trace made caches replace lines", seed, st.CacheWritebacks, st.CacheFlushLines)
+					}
+					if st.Rollbacks == 0 || st.Checkpoints == 0 || st.VerifyChecks == 0 {
+						t.Errorf("seed %d: %d rollbacks, %d checkpoints, %d checks: nothing tested", seed, st.Rollbacks, st.Checkpoints, st.VerifyChecks)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Both schemes verified under many failures on random traces with small caches, which
+// replace lines (the naive model cannot follow those): zero mismatches and orphans.
+func TestVerifyUnderFailures(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for _, s := range Schemes {
+		for _, cores := range []int{1, 2, 4, 16} {
+			t.Run(fmt.Sprintf("%s/cores=%d", s, cores), func(t *testing.T) {
+				cfg := baseConfig(s, cores)
+				cfg.Cache = cache.Geometry{Size: 1 << 10, Ways: 2, Line: 64}
+				cfg.Interval = int64(20 + rng.IntN(300))
+				cfg.MTBF = float64(30 + rng.IntN(500))
+				cfg.Seed = rng.Uint64()
+				cfg.VerifyBlock = []uint64{1, 8, 64}[rng.IntN(3)]
+				recs := randomTrace(rng, cores+1, 20000)
+				st, err := runChecked(t, cfg, recs)
+				if err != nil {
+					t.Fatalf("seed %d: %v", seed, err)
+				}
+				if st.Rollbacks < 10 || st.VerifyChecks == 0 || st.CacheWritebacks == st.CacheFlushLines {
+					t.Errorf("seed %d: %d rollbacks, %d checks, %d write-backs of which %d by flushes: not the test meant", seed, st.Rollbacks, st.VerifyChecks, st.CacheWritebacks, st.CacheFlushLines)
+				}
+			})
+		}
+	}
+}
+
+func TestCounterDefs(t *testing.T) {
+	defs, err := scheme.CounterDefsOf(reflect.TypeFor[Counters]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) != reflect.TypeFor[Counters]().NumField() {
+		t.Errorf("%d definitions of %d fields", len(defs), reflect.TypeFor[Counters]().NumField())
+	}
+}
+
+func TestSmoke(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := randomTrace(rng, 4, 5000)
+	for _, s := range Schemes {
+		cfg := baseConfig(s, 4)
+		cfg.MTBF = 500
+		st, err := Run(cfg, traces.NewSliceReader(recs), nil)
+		if err != nil && !strings.Contains(err.Error(), "x") {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %+v", s, st.Counters)
+	}
+}
