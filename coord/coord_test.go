@@ -2,9 +2,10 @@ package coord
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/vmsim/vmsim/cache"
@@ -171,16 +172,118 @@ func TestCounterDefs(t *testing.T) {
 	}
 }
 
-func TestSmoke(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	recs := randomTrace(rng, 4, 5000)
-	for _, s := range Schemes {
-		cfg := baseConfig(s, 4)
-		cfg.MTBF = 500
-		st, err := Run(cfg, traces.NewSliceReader(recs), nil)
-		if err != nil && !strings.Contains(err.Error(), "x") {
-			t.Fatal(err)
+// The replay buffer holds the accesses since the oldest uncommitted one, at most max-age
+// (rebound) or the interval (global), however long the trace, even with a core that
+// runs rarely and one that never runs (so rebound's timeouts end their intervals); and
+// the golden model's history stays within its sweep's bound.
+func TestMemoryFlat(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	const n = 60_000
+	recs := make([]record.Record, n)
+	for i := range recs {
+		th := 0 // thread 0 70%, thread 1 29.9%, thread 2 0.1%; core 3 never runs
+		if x := rng.IntN(1000); x == 0 {
+			th = 2
+		} else if x < 300 {
+			th = 1
 		}
-		t.Logf("%s: %+v", s, st.Counters)
+		kind := record.Read
+		if rng.IntN(3) == 0 {
+			kind = record.Write
+		}
+		recs[i] = record.Record{ASID: 1, Thread: record.TID(th), Kind: kind, Size: 8, Addr: uint64(rng.IntN(4096)) * 8}
+	}
+	for _, s := range Schemes {
+		t.Run(string(s), func(t *testing.T) {
+			cfg := baseConfig(s, 4)
+			cfg.Quantum, cfg.Interval, cfg.MTBF, cfg.Seed = n, 100, 5000, seed
+			bound := cfg.maxAge()
+			if s == Global {
+				bound = cfg.Interval
+			}
+			e, err := newEngine(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cores := coresOf(t, cfg, recs)
+			most := 0
+			for i, r := range recs {
+				e.step(r, cores[i])
+				most = max(most, len(e.buf.recs)-e.buf.head)
+				if int64(len(e.buf.recs)-e.buf.head) > bound || cap(e.buf.recs) > int(2*bound)+8192 {
+					t.Fatalf("seed %d: after access %d, %d accesses buffered (%d from the head, capacity %d), bound %d", seed, i+1, len(e.buf.recs), len(e.buf.recs)-e.buf.head, cap(e.buf.recs), bound)
+				}
+				if e.ver.entries > 2*len(e.ver.hist)+1<<16+int(bound)*2 {
+					t.Fatalf("seed %d: after access %d, %d golden writes of %d blocks", seed, i+1, e.ver.entries, len(e.ver.hist))
+				}
+			}
+			if err := e.ver.err(); err != nil {
+				t.Fatal(err)
+			}
+			if s == Rebound && e.C.TimeoutCheckpoints == 0 {
+				t.Errorf("seed %d: no timeouts", seed)
+			}
+			t.Logf("%s: at most %d buffered, bound %d; %+v", s, most, bound, e.C)
+		})
+	}
+}
+
+// drSample is DynamoRIO's public threadsig sample trace, in the shared data beside the
+// repository; the test skips when it is absent.
+const drSample = "../../shared/traces/drmemtrace/threadsig/drmemtrace.threadsig.2765542.9400.dir"
+
+// sampleAccesses is the prefix of the sample the test runs: its first 600,000 accesses
+// are almost all of one thread.
+const sampleAccesses = 4_000_000
+
+// prefix reads the first n accesses of a trace.
+type prefix struct {
+	r traces.Reader
+	n int64
+}
+
+func (p *prefix) Read(out []record.Record) (int, error) {
+	if p.n <= 0 {
+		return 0, io.EOF
+	}
+	k, err := p.r.Read(out[:min(int64(len(out)), p.n)])
+	for _, r := range out[:k] {
+		if r.Kind.IsAccess() {
+			p.n--
+		}
+	}
+	return k, err
+}
+
+// Both schemes, verified under many failures, on a prefix of the drmemtrace sample,
+// scheduled as recorded (its cpu markers) on 4 and 8 cores.
+func TestDrmemtraceSample(t *testing.T) {
+	if _, err := os.Stat(drSample); err != nil {
+		t.Skipf("the drmemtrace sample is absent (%v)", err)
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, s := range Schemes {
+		for _, cores := range []int{4, 8} {
+			t.Run(fmt.Sprintf("%s/cores=%d", s, cores), func(t *testing.T) {
+				f, err := traces.Open(drSample, traces.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				cfg := Config{Scheme: s, Cores: cores, Cache: geom, Policy: schedule.Recorded, Interval: 20_000,
+					MTBF: 50_000, FailCore: AnyCore, Seed: 7, Verify: true, VerifyBlock: 8}
+				st, err := Run(cfg, &prefix{f, sampleAccesses}, f.CPU)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Accesses != sampleAccesses || st.Rollbacks < 5 || st.VerifyChecks == 0 {
+					t.Errorf("%d accesses, %d rollbacks, %d checks", st.Accesses, st.Rollbacks, st.VerifyChecks)
+				}
+				t.Logf("%+v", st.Counters)
+			})
+		}
 	}
 }
