@@ -94,7 +94,7 @@ func BenchmarkCoord(b *testing.B) {
 	for _, cores := range []int{4, 16} {
 		recs := benchRecords(n, cores)
 		for _, s := range Schemes {
-			for _, mtbf := range []float64{0, 100_000} {
+			for _, mtbf := range []float64{0, 1_000_000} {
 				b.Run(fmt.Sprintf("%s/cores=%d/mtbf=%v", s, cores, mtbf), func(b *testing.B) {
 					cfg := Config{Scheme: s, Cores: cores, Cache: geom, Policy: schedule.RoundRobin, Quantum: 100_000,
 						Interval: 100_000, MTBF: mtbf, FailCore: AnyCore, Seed: 1}

@@ -416,17 +416,30 @@ func (e *engine) Check() error {
 		}
 	}
 	m := e.mem
-	if len(m.logged) != len(m.log) || len(m.logData) != len(m.log)*m.blocks || e.logLive != int64(len(m.log)) || e.logLive > e.logPeak {
-		return fmt.Errorf("coord: %d log entries, %d keys, %d stamps, %d live (peak %d)", len(m.log), len(m.logged), len(m.logData), e.logLive, e.logPeak)
+	if len(m.logData) != len(m.log)*m.blocks || e.logLive != int64(len(m.log)) || e.logLive > e.logPeak {
+		return fmt.Errorf("coord: %d log entries, %d stamps, %d live (peak %d)", len(m.log), len(m.logData), e.logLive, e.logPeak)
 	}
+	logged := map[cache.Line]uint64{}
 	for _, ent := range m.log {
-		k := logKey{line: ent.line}
+		bit := uint64(1)
 		if m.rebound {
-			k.core = ent.core
+			bit <<= ent.core
 		}
-		if _, ok := m.logged[k]; !ok {
-			return fmt.Errorf("coord: log entry of line %d:%#x by core %d not keyed", ent.line.ASID, ent.line.N, ent.core)
+		if logged[ent.line]&bit != 0 {
+			return fmt.Errorf("coord: line %d:%#x logged twice by core %d", ent.line.ASID, ent.line.N, ent.core)
 		}
+		logged[ent.line] |= bit
+	}
+	for l, meta := range m.lines {
+		if meta.logged != logged[l] {
+			return fmt.Errorf("coord: line %d:%#x marked logged by %#x, logged by %#x", l.ASID, l.N, meta.logged, logged[l])
+		}
+		if meta.logged == 0 && meta.lw.core < 0 || !m.rebound && meta.lw.core >= 0 {
+			return fmt.Errorf("coord: line %d:%#x kept for nothing (writer %+v)", l.ASID, l.N, meta.lw)
+		}
+	}
+	if len(logged) > len(m.lines) {
+		return fmt.Errorf("coord: %d lines logged, %d kept", len(logged), len(m.lines))
 	}
 	if b := e.buf; b != nil {
 		for i := b.head; i < len(b.recs); i++ {

@@ -15,11 +15,12 @@ type writer struct {
 	epoch uint64
 }
 
-// logKey is what an undo log entry is the first write-back of: a line in an interval
-// (global: core 0 for every core) or a line in one core's interval (rebound).
-type logKey struct {
-	line cache.Line
-	core int
+// lineMeta is what the controller keeps of a line: which cores have a live log entry of
+// it (global: bit 0 for the interval's entry, whichever core made it), and under rebound
+// the writer of memory's content (lw.core < 0: the initial content).
+type lineMeta struct {
+	logged uint64
+	lw     writer
 }
 
 // logEntry is one undo log entry: line's content before the write-back that made it
@@ -33,21 +34,21 @@ type logEntry struct {
 
 // memory is the memory controller.
 //
-// Invariant: logged holds exactly the keys of the entries of log, each once; len(logData)
-// == len(log) × blocks; live == len(log) <= peak. Under rebound, lw[l] is the writer of
-// memory's content of l (absent: the initial content), and every entry's core's epoch is
-// the one it was made in (commits and undos remove a core's entries when its epoch
-// ends). Under global, lw is empty.
+// Invariant: lines[l].logged has bit c (global: bit 0) exactly when log holds an entry of
+// l made by core c (global: by any core), and then exactly one; a line of lines has bits
+// in logged or (rebound) a writer; len(logData) == len(log) × blocks; live == len(log) <=
+// peak. Under rebound, lines[l].lw is the writer of memory's content of l, and every
+// entry was made in its core's current epoch (commits and undos remove a core's entries
+// when its epoch ends).
 type memory struct {
 	e       *engine
 	rebound bool
 	blocks  int // stamps per line, 0 without verification
 	// image is memory's content of each line written back so far (verification only).
 	image   map[cache.Line][]uint64
-	lw      map[cache.Line]writer
+	lines   map[cache.Line]lineMeta
 	log     []logEntry
 	logData []uint64
-	logged  map[logKey]struct{}
 	// pending is a dirty line whose owner pendFrom lost it to another core's write miss
 	// during the access under way: the engine writes it to memory once the access has
 	// the data (transfer).
@@ -59,7 +60,7 @@ type memory struct {
 }
 
 func newMemory(e *engine, rebound bool, blocks int) *memory {
-	m := &memory{e: e, rebound: rebound, blocks: blocks, lw: map[cache.Line]writer{}, logged: map[logKey]struct{}{}}
+	m := &memory{e: e, rebound: rebound, blocks: blocks, lines: map[cache.Line]lineMeta{}}
 	if blocks > 0 {
 		m.image = map[cache.Line][]uint64{}
 	}
@@ -77,7 +78,8 @@ func (m *memory) Fill(core int, l cache.Line, data []uint64) {
 		}
 	}
 	if m.rebound {
-		if w, ok := m.lw[l]; ok && w.core != core && w.epoch == m.e.epoch[w.core] {
+		if meta, ok := m.lines[l]; ok && meta.lw.core >= 0 && meta.lw.core != core && meta.lw.epoch == m.e.epoch[meta.lw.core] {
+			w := meta.lw
 			m.e.depend(w.core, core)
 		}
 	}
@@ -119,19 +121,17 @@ func (m *memory) transfer(core int) {
 // write is a write-back of l by core: the first of the key's interval logs memory's
 // content first.
 func (m *memory) write(core int, l cache.Line, data []uint64) {
-	k := logKey{line: l}
-	if m.rebound {
-		k.core = core
+	meta, ok := m.lines[l]
+	if !ok {
+		meta.lw.core = -1
 	}
-	if _, ok := m.logged[k]; !ok {
-		m.logged[k] = struct{}{}
-		ent := logEntry{line: l, core: core, old: writer{core: -1}}
-		if m.rebound {
-			if w, ok := m.lw[l]; ok {
-				ent.old = w
-			}
-		}
-		m.log = append(m.log, ent)
+	bit := uint64(1)
+	if m.rebound {
+		bit <<= core
+	}
+	if meta.logged&bit == 0 {
+		meta.logged |= bit
+		m.log = append(m.log, logEntry{line: l, core: core, old: meta.lw})
 		if m.blocks > 0 {
 			n := len(m.logData)
 			m.logData = append(m.logData, make([]uint64, m.blocks)...)
@@ -152,8 +152,9 @@ func (m *memory) write(core int, l cache.Line, data []uint64) {
 		copy(img, data)
 	}
 	if m.rebound {
-		m.lw[l] = writer{core: core, epoch: m.e.epoch[core]}
+		meta.lw = writer{core: core, epoch: m.e.epoch[core]}
 	}
+	m.lines[l] = meta
 }
 
 // commit discards the log entries of the cores of set: their intervals are committed.
@@ -178,11 +179,9 @@ func (m *memory) undo(set uint64) int64 {
 			copy(img, m.logData[i*m.blocks:(i+1)*m.blocks])
 		}
 		if m.rebound {
-			if ent.old.core < 0 {
-				delete(m.lw, ent.line)
-			} else {
-				m.lw[ent.line] = ent.old
-			}
+			meta := m.lines[ent.line]
+			meta.lw = ent.old
+			m.lines[ent.line] = meta
 		}
 	}
 	m.remove(set)
@@ -194,11 +193,17 @@ func (m *memory) remove(set uint64) {
 	k := 0
 	for i, ent := range m.log {
 		if set&(1<<ent.core) != 0 {
-			key := logKey{line: ent.line}
+			meta := m.lines[ent.line]
 			if m.rebound {
-				key.core = ent.core
+				meta.logged &^= 1 << ent.core
+			} else {
+				meta.logged = 0
 			}
-			delete(m.logged, key)
+			if meta.logged == 0 && meta.lw.core < 0 {
+				delete(m.lines, ent.line)
+			} else {
+				m.lines[ent.line] = meta
+			}
 			continue
 		}
 		if k != i {
