@@ -112,6 +112,7 @@ func TestAgainstNaive(t *testing.T) {
 						cfg.MaxAge = int64(20 + rng.IntN(100)) // timeouts often
 					}
 					recs := randomTrace(rng, cores+rng.IntN(3), 4000+rng.IntN(4000))
+					cfg.FailAt = []int64{int64(len(recs) / 2)} // at least one failure
 					st, err := runChecked(t, cfg, recs)
 					if err != nil {
 						t.Fatalf("seed %d: %v", seed, err)
