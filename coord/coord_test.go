@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vmsim/vmsim/cache"
@@ -124,6 +125,7 @@ func TestAgainstNaive(t *testing.T) {
 					if got != want {
 						t.Errorf("seed %d, %+v:\n got %+v\nwant %+v", seed, cfg, got, want)
 					}
+					checkIdentities(t, cfg, st)
 					if st.CacheWritebacks != st.CacheFlushLines {
 						t.Errorf("seed %d: %d write-backs, %d of flushes: the trace made caches replace lines", seed, st.CacheWritebacks, st.CacheFlushLines)
 					}
@@ -155,10 +157,47 @@ func TestVerifyUnderFailures(t *testing.T) {
 				if err != nil {
 					t.Fatalf("seed %d: %v", seed, err)
 				}
+				checkIdentities(t, cfg, st)
 				if st.Rollbacks < 10 || st.VerifyChecks == 0 || st.CacheWritebacks == st.CacheFlushLines {
 					t.Errorf("seed %d: %d rollbacks, %d checks, %d write-backs of which %d by flushes: not the test meant", seed, st.Rollbacks, st.VerifyChecks, st.CacheWritebacks, st.CacheFlushLines)
 				}
 			})
+		}
+	}
+}
+
+// checkIdentities checks the identities between the counters (docs/coordinated.md,
+// "Counters").
+func checkIdentities(t *testing.T, cfg Config, st Stats) {
+	t.Helper()
+	c, n := st.Counters, int64(cfg.Cores)
+	L := int64(cfg.Cache.Line)
+	ok := c.FlushLines == c.CacheFlushLines && c.BytesLogged == c.LogEntries*L && c.FlushBytes == c.FlushLines*L &&
+		c.TimeoutCheckpoints <= c.Checkpoints && c.CoresPerCheckpoint <= c.Checkpoints*n && c.CoresPerRollback <= c.Rollbacks*n &&
+		c.Checkpoints <= c.CoresPerCheckpoint && c.Rollbacks <= c.CoresPerRollback
+	if cfg.Scheme == Global {
+		ok = ok && c.CoresPerCheckpoint == c.Checkpoints*n && c.CoresPerRollback == c.Rollbacks*n && c.DependenceEdges == 0 && c.TransferWritebacks == 0
+	} else {
+		ok = ok && c.TransferWritebacks == c.CohTransfers-c.CohDowngrades
+	}
+	if !ok {
+		t.Errorf("%s on %d cores: the counters' identities do not hold: %+v", cfg.Scheme, n, c)
+	}
+}
+
+// TestCountersDocumented fails when a counter has no row in docs/coordinated.md.
+func TestCountersDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/coordinated.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := scheme.CounterDefsOf(reflect.TypeFor[Counters]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range defs {
+		if !strings.Contains(string(b), "| `"+d.Key+"` |") {
+			t.Errorf("docs/coordinated.md has no row for the counter `%s`", d.Key)
 		}
 	}
 }
