@@ -202,13 +202,26 @@ func TestCountersDocumented(t *testing.T) {
 	}
 }
 
+// CounterDefs and Values agree with the fields of Counters, in order.
 func TestCounterDefs(t *testing.T) {
-	defs, err := scheme.CounterDefsOf(reflect.TypeFor[Counters]())
-	if err != nil {
-		t.Fatal(err)
+	defs := CounterDefs()
+	rt := reflect.TypeFor[Counters]()
+	if len(defs) != rt.NumField() {
+		t.Fatalf("%d definitions of %d fields", len(defs), rt.NumField())
 	}
-	if len(defs) != reflect.TypeFor[Counters]().NumField() {
-		t.Errorf("%d definitions of %d fields", len(defs), reflect.TypeFor[Counters]().NumField())
+	var c Counters
+	rv := reflect.ValueOf(&c).Elem()
+	for i := range rv.NumField() {
+		rv.Field(i).SetInt(int64(100 + i))
+	}
+	vals := c.Values()
+	for i, d := range defs {
+		if d.Key != rt.Field(i).Tag.Get("json") || vals[i] != int64(100+i) {
+			t.Errorf("counter %d: key %q, field %s; value %d, want %d", i, d.Key, rt.Field(i).Name, vals[i], 100+i)
+		}
+	}
+	if defs[len(defs)-1].Key != "orphans" || CounterDefs()[10].Kind.String() != "peak" || defs[10].Key != "log_peak_bytes" {
+		t.Errorf("definitions %+v", defs)
 	}
 }
 

@@ -1,5 +1,11 @@
 package coord
 
+import (
+	"reflect"
+
+	"github.com/vmsim/vmsim/scheme"
+)
+
 // Counters are a run's counts (docs/coordinated.md, "Counters"). Each is declared as the
 // project declares counters (scheme.CounterDefsOf reads the tags): its key, its
 // one-line definition, and kind "peak" for the most of something at once.
@@ -35,8 +41,29 @@ type Counters struct {
 type Stats struct {
 	Counters
 	// CoreTimeNs is each core's modeled time; TimeNs their maximum, the run's.
-	CoreTimeNs []float64
-	TimeNs     float64
+	CoreTimeNs []float64 `json:"core_time_ns"`
+	TimeNs     float64   `json:"time_ns"`
+}
+
+// CounterDefs returns the counters of Counters (key, definition, kind), in field order.
+func CounterDefs() []scheme.CounterDef { return counterDefs }
+
+var counterDefs = func() []scheme.CounterDef {
+	d, err := scheme.CounterDefsOf(reflect.TypeFor[Counters]())
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// Values returns the counters' values, in the order of CounterDefs.
+func (c Counters) Values() []int64 {
+	v := reflect.ValueOf(c)
+	out := make([]int64, v.NumField())
+	for i := range out {
+		out[i] = v.Field(i).Int()
+	}
+	return out
 }
 
 // Overhead is the modeled overhead of run over base, the same run without checkpoints or
