@@ -430,7 +430,10 @@ func (e *engine) Check() error {
 		}
 		logged[ent.line] |= bit
 	}
-	for l, meta := range m.lines {
+	if err := m.lines.check(); err != nil {
+		return err
+	}
+	for l, meta := range m.lines.all() {
 		if meta.logged != logged[l] {
 			return fmt.Errorf("coord: line %d:%#x marked logged by %#x, logged by %#x", l.ASID, l.N, meta.logged, logged[l])
 		}
@@ -438,8 +441,8 @@ func (e *engine) Check() error {
 			return fmt.Errorf("coord: line %d:%#x kept for nothing (writer %+v)", l.ASID, l.N, meta.lw)
 		}
 	}
-	if len(logged) > len(m.lines) {
-		return fmt.Errorf("coord: %d lines logged, %d kept", len(logged), len(m.lines))
+	if len(logged) > m.lines.len() {
+		return fmt.Errorf("coord: %d lines logged, %d kept", len(logged), m.lines.len())
 	}
 	if b := e.buf; b != nil {
 		for i := b.head; i < len(b.recs); i++ {

@@ -46,7 +46,7 @@ type memory struct {
 	blocks  int // stamps per line, 0 without verification
 	// image is memory's content of each line written back so far (verification only).
 	image   map[cache.Line][]uint64
-	lines   map[cache.Line]lineMeta
+	lines   lineTable
 	log     []logEntry
 	logData []uint64
 	// pending is a dirty line whose owner pendFrom lost it to another core's write miss
@@ -60,7 +60,7 @@ type memory struct {
 }
 
 func newMemory(e *engine, rebound bool, blocks int) *memory {
-	m := &memory{e: e, rebound: rebound, blocks: blocks, lines: map[cache.Line]lineMeta{}}
+	m := &memory{e: e, rebound: rebound, blocks: blocks, lines: newLineTable()}
 	if blocks > 0 {
 		m.image = map[cache.Line][]uint64{}
 	}
@@ -78,7 +78,7 @@ func (m *memory) Fill(core int, l cache.Line, data []uint64) {
 		}
 	}
 	if m.rebound {
-		if meta, ok := m.lines[l]; ok && meta.lw.core >= 0 && meta.lw.core != core && meta.lw.epoch == m.e.epoch[meta.lw.core] {
+		if meta := m.lines.lookup(l); meta != nil && meta.lw.core >= 0 && meta.lw.core != core && meta.lw.epoch == m.e.epoch[meta.lw.core] {
 			w := meta.lw
 			m.e.depend(w.core, core)
 		}
@@ -121,10 +121,7 @@ func (m *memory) transfer(core int) {
 // write is a write-back of l by core: the first of the key's interval logs memory's
 // content first.
 func (m *memory) write(core int, l cache.Line, data []uint64) {
-	meta, ok := m.lines[l]
-	if !ok {
-		meta.lw.core = -1
-	}
+	meta := *m.lines.ref(l, lineMeta{lw: writer{core: -1}})
 	bit := uint64(1)
 	if m.rebound {
 		bit <<= core
@@ -154,7 +151,7 @@ func (m *memory) write(core int, l cache.Line, data []uint64) {
 	if m.rebound {
 		meta.lw = writer{core: core, epoch: m.e.epoch[core]}
 	}
-	m.lines[l] = meta
+	*m.lines.lookup(l) = meta
 }
 
 // commit discards the log entries of the cores of set: their intervals are committed.
@@ -179,9 +176,7 @@ func (m *memory) undo(set uint64) int64 {
 			copy(img, m.logData[i*m.blocks:(i+1)*m.blocks])
 		}
 		if m.rebound {
-			meta := m.lines[ent.line]
-			meta.lw = ent.old
-			m.lines[ent.line] = meta
+			m.lines.lookup(ent.line).lw = ent.old
 		}
 	}
 	m.remove(set)
@@ -193,16 +188,14 @@ func (m *memory) remove(set uint64) {
 	k := 0
 	for i, ent := range m.log {
 		if set&(1<<ent.core) != 0 {
-			meta := m.lines[ent.line]
+			meta := m.lines.lookup(ent.line)
 			if m.rebound {
 				meta.logged &^= 1 << ent.core
 			} else {
 				meta.logged = 0
 			}
 			if meta.logged == 0 && meta.lw.core < 0 {
-				delete(m.lines, ent.line)
-			} else {
-				m.lines[ent.line] = meta
+				m.lines.remove(ent.line)
 			}
 			continue
 		}
