@@ -90,30 +90,35 @@ func (b *buffer) at(n int64) (bufRec, bool) {
 // data p wrote in p's current epoch during c's current epoch, cons[p] has bit c then
 // (prod and cons are each other's transpose; 0 under global).
 type engine struct {
-	cfg            Config
-	costs          Costs
-	m              *coherence.Machine
-	mem            *memory
-	sched          *schedule.Scheduler
-	shift          uint
-	rebound        bool
-	all            uint64
-	interval       int64
-	maxAge         int64
-	n              int64
-	epoch          []uint64
-	ckptAt         []int64
-	count, first   []int64
-	oldest, since  int64
-	prod, cons     []uint64
-	fail           *failures
-	buf            *buffer // nil: no failures
-	ver            *verifier
-	logLive        int64
-	logPeak        int64
-	acc            []int64
-	stall          []float64
-	C              Counters
+	cfg   Config
+	costs Costs
+	m     *coherence.Machine
+	mem   *memory
+	sched *schedule.Scheduler
+	shift uint // log2 of the line size
+	// rebound: the scheme is rebound, else global; all: the set of every core.
+	rebound bool
+	all     uint64
+	// interval and maxAge: Config's, maxAge with its default.
+	interval, maxAge int64
+	// n is the number of the access of the trace performed last.
+	n             int64
+	epoch         []uint64
+	ckptAt        []int64
+	count, first  []int64
+	oldest, since int64
+	prod, cons    []uint64
+	fail          *failures
+	buf           *buffer // nil: no failures
+	ver           *verifier
+	// logLive is the number of live log entries, logPeak its peak.
+	logLive, logPeak int64
+	// acc and stall are each core's accesses run (replays included) and its stalls in
+	// ns, for the time model.
+	acc   []int64
+	stall []float64
+	C     Counters
+	// lineBytes is the line size; recoveryNsByte the time to undo a byte of log.
 	lineBytes      int64
 	recoveryNsByte float64
 }
