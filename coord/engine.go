@@ -190,7 +190,7 @@ func (e *engine) run(src traces.Reader, cpu func() int) error {
 			if err != nil {
 				return fmt.Errorf("access %d: %w", e.n+1, err)
 			}
-			e.step(r, core)
+			e.step(clip(r), core)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -199,6 +199,18 @@ func (e *engine) run(src traces.Reader, cpu func() int) error {
 			return err
 		}
 	}
+}
+
+// clip makes r an access the machine can reference: a size of 0 counts as 1, as in sim,
+// and an access running past the top of the address space stops there.
+func clip(r record.Record) record.Record {
+	if r.Size == 0 {
+		r.Size = 1
+	}
+	if end := r.Addr + uint64(r.Size); end != 0 && end < r.Addr {
+		r.Size = uint32(-r.Addr)
+	}
+	return r
 }
 
 // step performs the next access of the trace on core, then the checkpoints and the

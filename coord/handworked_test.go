@@ -248,3 +248,37 @@ func TestControlRecordsSkipped(t *testing.T) {
 		t.Errorf("with control records %+v\nwithout %+v", a, b)
 	}
 }
+
+// Accesses of size 0 reference one byte; an access past the top of the address space
+// stops there.
+func TestOddAccesses(t *testing.T) {
+	top := ^uint64(0)
+	for _, tt := range []struct {
+		name string
+		rec  record.Record
+		refs int64
+		// block: the verification's block: 1 byte makes the last block's number 2^64-1.
+		block uint64
+	}{
+		{"size 0", record.Record{ASID: 1, Addr: 0x1000, Size: 0, Kind: record.Write}, 1, 8},
+		{"the last byte", record.Record{ASID: 1, Addr: top, Size: 1, Kind: record.Write}, 1, 8},
+		{"the last byte, blocks of a byte", record.Record{ASID: 1, Addr: top, Size: 1, Kind: record.Modify}, 1, 1},
+		{"across the top", record.Record{ASID: 1, Addr: top - 3, Size: 8, Kind: record.Write}, 1, 8},
+		{"across the top, blocks of a byte", record.Record{ASID: 1, Addr: top - 3, Size: 8, Kind: record.Write}, 1, 1},
+		{"two lines to the top", record.Record{ASID: 1, Addr: top - 64, Size: 65, Kind: record.Modify}, 2, 8},
+		{"two lines across the top", record.Record{ASID: 1, Addr: top - 64, Size: 100, Kind: record.Read}, 2, 64},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Scheme: Rebound, Cores: 2, Cache: geom, Policy: schedule.RoundRobin, Quantum: 10,
+				Interval: 1, FailAt: []int64{1}, FailCore: 0, Verify: true, VerifyBlock: tt.block}
+			recs := []record.Record{tt.rec, tt.rec}
+			st, err := Run(cfg, traces.NewSliceReader(recs), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Accesses != 2 || st.CacheRefs != 2*tt.refs {
+				t.Errorf("%d accesses, %d references, want 2 and %d", st.Accesses, st.CacheRefs, 2*tt.refs)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func (v *verifier) line(core int, l cache.Line, r record.Record, n int64) {
 	lo := max(r.Addr>>v.bshift, l.N<<v.perLine)
 	hi := min((r.Addr+uint64(r.Size)-1)>>v.bshift, (l.N+1)<<v.perLine-1)
 	mask := uint64(1)<<v.perLine - 1
-	for b := lo; b <= hi; b++ {
+	for b := lo; ; b++ {
 		k := blockKey{r.ASID, b}
 		if r.Kind != record.Write {
 			v.e.C.VerifyChecks++
@@ -94,6 +94,9 @@ func (v *verifier) line(core int, l cache.Line, r record.Record, n int64) {
 			data[b&mask] = uint64(n)
 			v.hist[k] = append(v.hist[k], gwrite{n: n, core: core})
 			v.entries++
+		}
+		if b == hi {
+			break
 		}
 	}
 }
@@ -142,7 +145,8 @@ func (v *verifier) rollback(set uint64) {
 			continue
 		}
 		r := x.rec
-		for blk := r.Addr >> v.bshift; blk <= (r.Addr+uint64(r.Size)-1)>>v.bshift; blk++ {
+		lastBlk := (r.Addr + uint64(r.Size) - 1) >> v.bshift
+		for blk := r.Addr >> v.bshift; ; blk++ {
 			k := blockKey{r.ASID, blk}
 			h := v.hist[k]
 			for j := len(h) - 1; j >= 0; j-- {
@@ -157,10 +161,14 @@ func (v *verifier) rollback(set uint64) {
 			} else {
 				v.hist[k] = h
 			}
+			if blk == lastBlk {
+				break
+			}
 		}
 		// Orphans held: the copies of this write's lines in the caches of the cores not
 		// rolled back.
-		for l := r.Addr >> e.shift; l <= (r.Addr+uint64(r.Size)-1)>>e.shift; l++ {
+		lastLine := (r.Addr + uint64(r.Size) - 1) >> e.shift
+		for l := r.Addr >> e.shift; ; l++ {
 			line := cache.Line{ASID: r.ASID, N: l}
 			holders, _ := e.m.Holders(line)
 			for h := holders &^ set; h != 0; h &= h - 1 {
@@ -171,6 +179,9 @@ func (v *verifier) rollback(set uint64) {
 						v.problem("after a rollback of cores %s: core %d holds %d:%#x, written by rolled-back access %d (core %d)", coreList(set), c, r.ASID, (l<<v.perLine+uint64(j))<<v.bshift, x.n, x.core)
 					}
 				}
+			}
+			if l == lastLine {
+				break
 			}
 		}
 	}
