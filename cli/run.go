@@ -28,6 +28,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
 	var asJSON, check, noBaseline bool
 	var costs []string
+	var cf coordFlags
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
 		Short: "Replay a memory trace through the emulated MMU and print exact counts",
@@ -89,6 +90,14 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 			} else if asJSON {
 				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
 				close(hash.done)
+			}
+			if _, registered := reg.Lookup(cfg.Scheme); !registered && isCoord(cfg.Scheme) {
+				cc, err := coordConfig(cfg, cf, cmd.Flags())
+				if err != nil {
+					return err
+				}
+				reopen := !noBaseline && cfg.Trace != "-"
+				return runCoord(cc, cfg.Trace, openFile, reopen, hash, finishHash, asJSON, stdout)
 			}
 			// The warnings about the failure regime come first: such a run can take long.
 			if cfg.ValidateIn(reg) == nil {
@@ -162,7 +171,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ..., "cost": ...} instead of a table`)
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	f.BoolVar(&noBaseline, "no-baseline", false, "do not run the baseline (scheme none on the same trace and machine) for the overhead: report the modeled time only (one pass over the trace instead of two)")
-	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+" (see 'vmsim schemes')")
+	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+", or a coordinated multi-core scheme, global or rebound (see 'vmsim schemes')")
 	f.StringVar((*string)(&cfg.Memory), "memory", string(cfg.Memory), choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk (dualmap); for the other schemes volatile memory matters only to --failure crash, and is refused without it"))
 	f.StringVar(&cfg.Cow, "cow", cfg.Cow, paramChoices(reg, "cow", "dualmap's first write: copy the page, or remap a clean resident frame and keep the checkpoint version on disk"))
 	countVar(f, &cfg.Frames, "frames", "", cfg.Frames, "real frames, for the schemes that page; 0 for unlimited")
@@ -197,6 +206,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.TLBEntries, "tlb-entries", cfg.TLBEntries, "TLB entries; 0 for no TLB model")
 	f.IntVar(&cfg.TLBWays, "tlb-ways", cfg.TLBWays, "TLB associativity (LRU within a set)")
 	f.StringVar((*string)(&cfg.TLBCheckpoint), "tlb-checkpoint", string(cfg.TLBCheckpoint), choices("tlb-checkpoint", "for schemes that write-protect through the translation: drop the domain's TLB entries at each checkpoint, or tag entries with the checkpoint number so that a write through an older entry walks again"))
+	cf.add(f)
 	addSchemeParams(f, reg)
 	f.IntVar(&cfg.MaxPages, "max-pages", cfg.MaxPages, "stop with an error (exit 2) when the trace touches more than this many distinct pages (0: no limit); the default, 2^25, keeps a run within a few GiB; with --verify, which costs about 56 bytes more a page per --verify-block in a page, the default shrinks to fit 12 GiB (about 3.3 M pages at 4 KiB pages and 64-byte blocks)")
 	return cmd
@@ -340,6 +350,16 @@ the next core every --quantum accesses (--schedule round-robin), or on the cpu t
 recorded (--schedule recorded: drmemtrace traces only). A replayed access runs on its
 thread's last core. The cache_* counters are then sums over the cores, and coh_* count what
 passes between them; --schedule and --quantum apply only with more than one core.
+
+--scheme global and --scheme rebound are coordinated checkpoints of the multi-core machine
+(docs/coordinated.md), run by their own engine: global checkpoints every core together
+every --interval accesses and rolls every core back; rebound checkpoints a core (every
+--interval accesses of its own, or when its work is --max-age old) with the cores it read
+from, and rolls back the failed core (--fail-core, or one drawn by --seed) with the cores
+that read from it. They take the cache, cores, schedule, interval, failure and --verify
+flags (--verify also checks for orphans after every rollback); the other settings of the
+machine are refused. Their overhead is over the same run without checkpoints or failures,
+priced by the default cost set.
 
 Counters (all totals over the run):
 `)
