@@ -161,3 +161,32 @@ func TestTextWritersAndKernel(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeKernelWrites counts the kernel's writes and the pages only they wrote, in
+// whichever order the kernel and the program write a page.
+func TestSummarizeKernelWrites(t *testing.T) {
+	k := func(addr uint64, size uint32) Record { return Record{Addr: addr, Size: size, Kind: Write, Kernel: true} }
+	for _, tt := range []struct {
+		name                     string
+		recs                     []Record
+		kernel, kpages, onlyKern int64
+	}{
+		{"none", []Record{{Addr: 0x1000, Size: 8, Kind: Write}}, 0, 0, 0},
+		{"kernel only", []Record{k(0x1000, 4096)}, 1, 1, 1},
+		{"program first", []Record{{Addr: 0x1000, Size: 8, Kind: Write}, k(0x1000, 8)}, 1, 1, 0},
+		{"kernel first", []Record{k(0x1000, 8), {Addr: 0x1010, Size: 8, Kind: Modify}}, 1, 1, 0},
+		{"program reads only", []Record{{Addr: 0x1000, Size: 8, Kind: Read}, k(0x1000, 8)}, 1, 1, 1},
+		{"two pages in one write", []Record{k(0x1ff8, 16), {Addr: 0x2000, Size: 8, Kind: Write}}, 1, 2, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Summarize(NewDecoded(tt.recs).Open(), SummaryOptions{PageSize: 4096})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.KernelWrites != tt.kernel || s.KernelPagesWritten != tt.kpages || s.KernelOnlyPages != tt.onlyKern {
+				t.Errorf("kernel writes %d, pages %d, only the kernel's %d; want %d, %d, %d",
+					s.KernelWrites, s.KernelPagesWritten, s.KernelOnlyPages, tt.kernel, tt.kpages, tt.onlyKern)
+			}
+		})
+	}
+}
