@@ -40,12 +40,12 @@ import (
 // asked, which thread makes the records that follow, and the kernel's writes into the
 // program's memory (a system call's output, a signal frame):
 //
-//	THREAD 2              the records below are thread 2's (valgrind's thread number)
+//	THREAD 2              the records below are thread 2's
 //	 K 04a8b000,4096      a write of 4096 bytes that the kernel made (Record.Kernel)
 //
 // Records before the first THREAD line are of thread 0; after it, an I/O record's thread
-// is its SYSCALL[pid,tid] line's tid (valgrind's numbers, as THREAD's). lackey itself
-// writes none of these lines.
+// is its SYSCALL[pid,tid] line's tid (which vmtrace then writes in THREAD's numbers).
+// lackey itself writes none of these lines.
 //
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted

@@ -41,6 +41,24 @@ type RecordOptions struct {
 	// address space. Without Children valgrind writes them (--trace-syscalls=yes); with
 	// Children vmtrace does, in the same form. See LackeyReader.
 	Syscalls bool
+	// Threads records which thread of its process makes each record (Record.Thread),
+	// numbered in the order the process creates them: 1 for its first thread (a forked
+	// child's only thread too), 2 for the first it creates, and so on, never twice in a
+	// process (valgrind's own ThreadId of an exited thread goes to the next one created).
+	// Valgrind runs one thread of a process at a
+	// time, switching at system calls and every so many blocks, so the interleaving is its
+	// scheduler's, coarse. Without Threads every record is of thread 0.
+	//
+	// KernelWrites records the kernel's writes into the program's memory (a system call's
+	// memory output, such as the buffer a read fills, and the signal frames valgrind pushes
+	// where the kernel would) as writes marked as the kernel's (Record.Kernel), in the
+	// calling thread, in 4 KiB-aligned pieces, just before the call's I/O record (with
+	// Syscalls). They are accesses like the program's (MaxRefs counts them, DataOnly keeps
+	// them).
+	//
+	// Both need vmtrace: lackey is told of neither. A trace with them needs a writer
+	// that carries them (traces.VMTOptions Threads and Kernel).
+	Threads, KernelWrites bool
 	// Valgrind is the valgrind command ("valgrind" looked up on PATH when empty).
 	Valgrind string
 	// Tracer is the valgrind tool that records: TracerAuto (or ""), TracerVMTrace or
@@ -162,6 +180,9 @@ func RecordProgram(ctx context.Context, w traces.Writer, opt RecordOptions) (*Re
 	}
 	if opt.Children && opt.Tracer != TracerVMTrace {
 		return nil, errChildrenLackey
+	}
+	if (opt.Threads || opt.KernelWrites) && opt.Tracer != TracerVMTrace {
+		return nil, errThreadsLackey
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
