@@ -165,7 +165,9 @@ func TestTextWritersAndKernel(t *testing.T) {
 // TestSummarizeKernelWrites counts the kernel's writes and the pages only they wrote, in
 // whichever order the kernel and the program write a page.
 func TestSummarizeKernelWrites(t *testing.T) {
-	k := func(addr uint64, size uint32) Record { return Record{Addr: addr, Size: size, Kind: Write, Kernel: true} }
+	k := func(addr uint64, size uint32) Record {
+		return Record{Addr: addr, Size: size, Kind: Write, Kernel: true}
+	}
 	for _, tt := range []struct {
 		name                     string
 		recs                     []Record

@@ -77,6 +77,9 @@ type RecordResult struct {
 	// Records counts every record written: Accesses, the I/O records (IO) and the
 	// checkpoint records (Checkpoints).
 	Records, Accesses, IO int64
+	// KernelWrites counts the accesses that are the kernel's writes (with
+	// RecordOptions.KernelWrites), among Accesses.
+	KernelWrites int64
 	// Checkpoints counts the checkpoint records: the program's calls of the checkpoint
 	// library of package validate (ckpt_checkpoint), which vmtrace writes in place among
 	// the accesses (lackey does not see them: 0).
@@ -244,8 +247,11 @@ func (rec *recording) write(recs []traces.Record) bool {
 	if rec.err != nil || rec.res.Truncated {
 		return false
 	}
-	accesses, checkpoints := int64(0), int64(0)
+	accesses, checkpoints, kernel := int64(0), int64(0), int64(0)
 	for i := range recs {
+		if recs[i].Kernel {
+			kernel++
+		}
 		if recs[i].Kind == traces.Checkpoint {
 			checkpoints++
 		}
@@ -267,6 +273,7 @@ func (rec *recording) write(recs []traces.Record) bool {
 	rec.res.Records += int64(len(recs))
 	rec.res.Accesses += accesses
 	rec.res.Checkpoints += checkpoints
+	rec.res.KernelWrites += kernel
 	rec.res.IO += int64(len(recs)) - accesses - checkpoints
 	rec.accesses.Store(rec.res.Accesses)
 	if rec.res.Truncated {
