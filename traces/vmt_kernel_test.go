@@ -192,3 +192,41 @@ func TestSummarizeKernelWrites(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVMTKernel mutates a version 3 block's payload inside an otherwise valid file, as
+// FuzzVMTThreads does for version 2: the decoder must give valid records (a kernel mark
+// on writes only) or an error naming the file, the parallel decoder the same, and what
+// decodes cleanly re-encodes to the same records.
+func FuzzVMTKernel(f *testing.F) {
+	rng := rand.New(rand.NewPCG(23, 10))
+	for _, n := range []int{1, 7, 64} {
+		recs := randomKernelRecords(rng, n)
+		f.Add(blockPayloadOpt(f, recs, VMTOptions{Kernel: true}), uint32(n), uint64(n), countAccesses(recs))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, n uint32, recs, accesses uint64) {
+		data := wrapVMTVersion(VMTVersionKernel, payload, n%(vmtMaxBlockRecords+1), recs, accesses)
+		for _, seekable := range []bool{false, true} {
+			got, err := readVMT(data, seekable)
+			if err != nil && !strings.Contains(err.Error(), "c.vmt") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			if pgot, perr := prefetchVMT(data, seekable, 2, 0); !equalRecs(pgot, got) || (perr == nil) != (err == nil) || (err != nil && perr.Error() != err.Error()) {
+				t.Fatalf("prefetched %d records, %v; sequential %d, %v", len(pgot), perr, len(got), err)
+			}
+			for _, r := range got {
+				if r.Kind >= numKinds || r.Kind.IsAccess() && (r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr) || r.Kernel && r.Kind != Write {
+					t.Fatalf("invalid record %v", r)
+				}
+			}
+			if err == nil {
+				if uint64(len(got)) != recs {
+					t.Fatalf("read %d records cleanly, the footer says %d", len(got), recs)
+				}
+				again, err := readVMT(writeVMT(t, got, VMTOptions{Kernel: true}), seekable)
+				if err != nil || !equalRecs(again, got) {
+					t.Fatalf("re-encoding changed the records: %v", err)
+				}
+			}
+		}
+	})
+}
