@@ -142,3 +142,54 @@ func TestThreadsNeedVMTrace(t *testing.T) {
 		})
 	}
 }
+
+// forkFromThread runs a second thread, which forks a child that writes and exits.
+const forkFromThread = `#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile long a[64];
+
+static void *work(void *p) {
+	for (int i = 0; i < 64; i++)
+		a[i] += i;
+	pid_t c = fork();
+	if (c == 0) {
+		for (int i = 0; i < 64; i++)
+			a[i] += 2;
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	return NULL;
+}
+
+int main(void) {
+	pthread_t t;
+	pthread_create(&t, NULL, work, NULL);
+	pthread_join(t, NULL);
+	return 0;
+}
+`
+
+// TestRecordThreadsForkedChild: with Children, a forked child numbers its threads
+// afresh: its only thread is 1, although the parent's thread 2 forked it.
+func TestRecordThreadsForkedChild(t *testing.T) {
+	needRecorder(t)
+	prog := compileC(t, "fork", forkFromThread, "-pthread")
+	w := &collectWriter{}
+	if _, err := RecordProgram(context.Background(), w, RecordOptions{
+		Program: prog, DataOnly: true, Children: true, Threads: true, Tracer: TracerVMTrace, Stderr: os.Stderr}); err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		asid   traces.ASID
+		thread traces.TID
+	}
+	seen := map[key]int{}
+	for _, r := range w.recs {
+		seen[key{r.ASID, r.Thread}]++
+	}
+	if len(seen) != 3 || seen[key{0, 1}] == 0 || seen[key{0, 2}] == 0 || seen[key{1, 1}] == 0 {
+		t.Errorf("accesses by (address space, thread): %v, want (0, 1), (0, 2) and (1, 1)", seen)
+	}
+}
