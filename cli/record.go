@@ -161,6 +161,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			}
 			if tracerNote != "" {
 				fmt.Fprintf(stderr, "vmsim: %s\n", tracerNote)
+				if opt.Tracer == vgrecord.TracerLackey {
+					fmt.Fprintf(stderr, "vmsim: note: lackey records no thread ids and no kernel writes\n")
+				}
 			}
 			tool := "valgrind lackey --trace-mem=yes"
 			if opt.Tracer == vgrecord.TracerVMTrace {
