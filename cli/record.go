@@ -20,6 +20,7 @@ import (
 
 func newRecordCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, valgrind, compress, tracer string
+	var kernelWrites bool
 	var opt vgrecord.RecordOptions
 	cmd := &cobra.Command{
 		Use:   "record [flags] -o OUT.vmt -- PROGRAM [ARGS...]",
@@ -65,6 +66,27 @@ successful read, pread64, readv, preadv, preadv2, recvfrom or recvmsg an input r
 each write, pwrite64, writev, pwritev, pwritev2, sendto or sendmsg an output record, with
 the file descriptor as the channel and the call's result as the bytes, in the calling
 process's address space; other calls and failures are left out.
+
+Threads: with vmtrace every record carries the thread of its process that made it
+(version 3 vmt; vmsim trace stats describes each thread), numbered in the order the
+process creates them: 1 for its first thread (a forked child's only thread too), 2 for
+the first it creates, and so on, never twice in a process. Valgrind runs one thread of
+a process at a time, switching at system calls and every so many blocks: the
+interleaving in the trace is valgrind's scheduler's, coarse, not the machine's (vmsim
+run --schedule round-robin re-interleaves the threads). lackey records no threads: every
+record is of thread 0 (version 1 vmt, as before).
+
+The kernel's writes (--kernel-writes, on by default with vmtrace): what the kernel writes
+into the program's memory, which valgrind reports to a tool (the buffer a read fills, a
+stat structure, the tid a clone stores, and the signal frames valgrind pushes where the
+kernel would), is recorded as writes marked as the kernel's, by the calling thread, in
+4 KiB-aligned pieces, just before the call's input record with --syscalls. A checkpoint
+must cover those pages too: a program reading a file into a buffer it never writes
+itself has the buffer's pages written only by the kernel. They count as accesses (and
+towards --max-refs) and stay with --data-only; vmsim trace stats counts them and the
+pages only they wrote; vmsim trace head shows them as k-write. --kernel-writes=false
+leaves them out (version 2 vmt). lackey cannot record them: --kernel-writes with
+--tracer lackey is an error.
 
 Checkpoints: a program that calls the checkpoint library of vmsim's validate/ (ckpt.h,
 ckpt_checkpoint) issues a valgrind client request there, which vmtrace turns into a
@@ -127,18 +149,27 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				}
 			}
 			opt.Tracer = tracer
+			// Asked for explicitly, the kernel's writes need vmtrace; by default they come
+			// with it (and thread ids always do).
+			opt.KernelWrites = kernelWrites && cmd.Flags().Changed("kernel-writes")
 			var tracerNote string
 			if opt, tracerNote, err = vgrecord.ResolveTracer(opt); err != nil {
 				return err
 			}
+			if opt.Tracer == vgrecord.TracerVMTrace {
+				opt.Threads, opt.KernelWrites = true, kernelWrites
+			}
 			if tracerNote != "" {
 				fmt.Fprintf(stderr, "vmsim: %s\n", tracerNote)
+				if opt.Tracer == vgrecord.TracerLackey {
+					fmt.Fprintf(stderr, "vmsim: note: lackey records no thread ids and no kernel writes\n")
+				}
 			}
 			tool := "valgrind lackey --trace-mem=yes"
 			if opt.Tracer == vgrecord.TracerVMTrace {
 				tool = "valgrind vmtrace (lackey's lines)"
 			}
-			if opt.Syscalls && opt.Children {
+			if opt.Syscalls && (opt.Children || opt.Threads || opt.KernelWrites) {
 				tool += " --vmtrace-syscalls=yes"
 			} else if opt.Syscalls {
 				tool += " --trace-syscalls=yes"
@@ -146,6 +177,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			meta := map[string]any{
 				"program": opt.Program, "args": opt.Args, "tool": tool, "syscalls": opt.Syscalls,
 				"valgrind": version, "data_only": opt.DataOnly, "max_refs": opt.MaxRefs, "children": opt.Children,
+			}
+			if opt.Tracer == vgrecord.TracerVMTrace {
+				meta["threads"], meta["kernel_writes"] = opt.Threads, opt.KernelWrites
 			}
 			// At SIGINT or SIGTERM, atomicfile's handler first stops the recording (which
 			// kills valgrind's whole process group) and waits for it, then removes the
@@ -168,7 +202,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 				if f, ok := w.(*atomicfile.File); ok {
 					unlock = lockTemp(f.TempName())
 				}
-				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: comp == traces.Zstd, Meta: meta})
+				vw, err := traces.NewVMTWriter(w, traces.VMTOptions{Compress: comp == traces.Zstd, Meta: meta, Threads: opt.Threads, Kernel: opt.KernelWrites})
 				if err != nil {
 					return err
 				}
@@ -200,6 +234,9 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 			if opt.Syscalls {
 				io = fmt.Sprintf(" and %d I/O records", res.IO)
 			}
+			if opt.KernelWrites {
+				io += fmt.Sprintf(" (%d of the accesses the kernel's writes)", res.KernelWrites)
+			}
 			if res.Checkpoints > 0 {
 				io += fmt.Sprintf(" and %d checkpoint records (the program's ckpt_checkpoint calls)", res.Checkpoints)
 			}
@@ -226,6 +263,7 @@ or when recording failed; 0 otherwise, and with --max-refs.`,
 	f.Int64Var(&opt.MaxRefs, "max-refs", 0, "stop the program after this many accesses (0: no limit)")
 	f.BoolVar(&opt.Children, "children", false, "trace the processes PROGRAM starts too, each in its own address space")
 	f.BoolVar(&opt.Syscalls, "syscalls", false, "record PROGRAM's read and write system calls as input and output records")
+	f.BoolVar(&kernelWrites, "kernel-writes", true, "record the kernel's writes into PROGRAM's memory (a read's buffer, ...) as writes marked as the kernel's (vmtrace only; lackey cannot)")
 	f.StringVar(&compress, "compress", "zstd", "zstd|none: compress the vmt blocks")
 	f.StringVar(&valgrind, "valgrind", "valgrind", "the valgrind command")
 	f.StringVar(&tracer, "tracer", vgrecord.TracerAuto, "auto|vmtrace|lackey: the valgrind tool that records (auto: vmtrace where it can be built, for a 64-bit program, without --children)")

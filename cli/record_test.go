@@ -422,3 +422,64 @@ func TestRecordKeepsLiveRecordings(t *testing.T) {
 	onlyFiles(t, dir, names...)
 	onlyFiles(t, tmp)
 }
+
+// TestRecordKernelWritesFlag records cat of a 256 KiB file with vmtrace: by default the
+// trace is version 3, with thread ids and the kernel's writes, and more pages written than
+// with --kernel-writes=false (version 2: threads, no kernel writes); lackey records
+// neither (version 1), and refuses --kernel-writes.
+func TestRecordKernelWritesFlag(t *testing.T) {
+	needVMTrace(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, bytes.Repeat([]byte("0123456789abcdef"), 1<<14), 0o644)
+	type got struct {
+		version uint16
+		s       *traces.Summary
+	}
+	record := func(args ...string) (got, string) {
+		t.Helper()
+		out := filepath.Join(dir, "cat.vmt")
+		code, _, stderr := runCLI(append(append([]string{"record", "--data-only", "-o", out}, args...), "--", "cat", in)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		f, err := traces.Open(out, traces.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		v := f.Reader.(*traces.VMTReader).Header().Version
+		s, err := traces.Summarize(f, traces.SummaryOptions{PageSize: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got{v, s}, stderr
+	}
+	with, stderr := record("--tracer", "vmtrace")
+	without, _ := record("--tracer", "vmtrace", "--kernel-writes=false")
+	lackey, _ := record("--tracer", "lackey")
+	t.Logf("pages written: %d with the kernel's writes (%d only theirs), %d without", with.s.PagesWritten, with.s.KernelOnlyPages, without.s.PagesWritten)
+	if with.version != traces.VMTVersionKernel || with.s.KernelWrites == 0 || len(with.s.Threads) != 1 || with.s.Threads[0].Thread != 1 ||
+		!strings.Contains(stderr, fmt.Sprintf("(%d of the accesses the kernel's writes)", with.s.KernelWrites)) {
+		t.Errorf("default: version %d, %d kernel writes, threads %+v; %s", with.version, with.s.KernelWrites, with.s.Threads, stderr)
+	}
+	// cat's buffer (128 KiB) is written by the kernel only.
+	if with.s.PagesWritten < without.s.PagesWritten+32 || with.s.KernelOnlyPages < 32 {
+		t.Errorf("pages written: %d with the kernel's writes (%d only theirs), %d without; want at least cat's 32-page buffer more",
+			with.s.PagesWritten, with.s.KernelOnlyPages, without.s.PagesWritten)
+	}
+	if without.version != traces.VMTVersionThreads || without.s.KernelWrites != 0 || len(without.s.Threads) != 1 {
+		t.Errorf("--kernel-writes=false: version %d, %d kernel writes, threads %+v", without.version, without.s.KernelWrites, without.s.Threads)
+	}
+	if lackey.version != traces.VMTVersion || lackey.s.KernelWrites != 0 || lackey.s.Threads != nil {
+		t.Errorf("lackey: version %d, %d kernel writes, threads %+v", lackey.version, lackey.s.KernelWrites, lackey.s.Threads)
+	}
+	out := filepath.Join(dir, "no.vmt")
+	code, stdout, stderr := runCLI("record", "--tracer", "lackey", "--kernel-writes", "-o", out, "--", "true")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "lackey cannot record thread ids or the kernel's writes") {
+		t.Errorf("lackey --kernel-writes: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused recording left its output")
+	}
+}

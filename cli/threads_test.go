@@ -343,3 +343,82 @@ func TestTraceStatsCPUs(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceKernelWrites: a version 3 vmt file's kernel writes are shown by trace head,
+// counted by trace stats (with the pages only they wrote), kept by convert to vmt and
+// refused by a text format unless --lossy.
+func TestTraceKernelWrites(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "k.vmt")
+	var buf bytes.Buffer
+	w, err := traces.NewVMTWriter(&buf, traces.VMTOptions{Kernel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []traces.Record{
+		{Addr: 0x1000, Size: 4096, Kind: traces.Write, Kernel: true, Thread: 1}, // page 1: only the kernel's
+		{Addr: 0x2000, Size: 8, Kind: traces.Write, Kernel: true, Thread: 1},    // page 2: the kernel's and the program's
+		{Addr: 0x2008, Size: 8, Kind: traces.Write, Thread: 1},
+		{Addr: 0x3000, Size: 8, Kind: traces.Read, Thread: 2},
+	}
+	if err := w.Write(recs); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, buf.Bytes(), 0o644)
+	code, out, stderr := runCLI("trace", "head", in)
+	if code != 0 || !strings.Contains(out, "         1      0 k-write                0x1000   4096        1") ||
+		!strings.Contains(out, "         3      0 write                  0x2008      8        1") {
+		t.Errorf("head: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCLI("trace", "stats", "--json", in)
+	var s traces.Summary
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil {
+		t.Fatalf("stats: exit %d, %v\n%s", code, err, out)
+	}
+	if s.Writes != 3 || s.KernelWrites != 2 || s.KernelPagesWritten != 2 || s.KernelOnlyPages != 1 || s.PagesWritten != 2 || len(s.Threads) != 2 {
+		t.Errorf("stats: %+v", s)
+	}
+	code, out, _ = runCLI("trace", "stats", in)
+	for _, row := range []string{"kernel writes", "pages the kernel wrote", "pages only the kernel wrote"} {
+		if code != 0 || !strings.Contains(out, row) {
+			t.Errorf("stats table has no %q row:\n%s", row, out)
+		}
+	}
+	// A trace without the mark has no such rows.
+	code, out, _ = runCLI("trace", "stats", drDir(t))
+	if code != 0 || strings.Contains(out, "kernel") {
+		t.Errorf("stats of a trace without kernel marks:\n%s", out)
+	}
+
+	back := filepath.Join(dir, "back.vmt")
+	if code, _, stderr := runCLI("trace", "convert", in, back); code != 0 {
+		t.Fatalf("convert: exit %d: %s", code, stderr)
+	}
+	f, err := traces.Open(back, traces.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := traces.ReadAll(f)
+	f.Close()
+	if err != nil || !slices.Equal(got, recs) || !f.Kernel() {
+		t.Errorf("vmt -> vmt: %v, %v, kernel %v", got, err, f.Kernel())
+	}
+	// (in thread 0, so that the thread ids are no loss)
+	one := filepath.Join(dir, "one.vmt")
+	buf.Reset()
+	w, _ = traces.NewVMTWriter(&buf, traces.VMTOptions{Kernel: true})
+	k0 := recs[0]
+	k0.Thread = 0
+	if err := w.Write([]traces.Record{k0}); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(one, buf.Bytes(), 0o644)
+	code, _, stderr = runCLI("trace", "convert", "--to", "lackey", one, filepath.Join(dir, "k.txt"))
+	if code != 2 || !strings.Contains(stderr, "cannot mark the kernel's writes") {
+		t.Errorf("convert to lackey: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI("trace", "convert", "--lossy", "--to", "lackey", in, filepath.Join(dir, "k.txt"))
+	if code != 0 || !strings.Contains(stderr, "2 kernel writes written as the program's") || !strings.Contains(stderr, "4 accesses' thread ids dropped") {
+		t.Errorf("convert --lossy to lackey: exit %d: %s", code, stderr)
+	}
+}

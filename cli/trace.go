@@ -63,7 +63,8 @@ func newHeadCmd(w io.Writer) *cobra.Command {
 		Long: `Print what vmsim reads from TRACE: its format and compression (and a vmt file's
 metadata, a drmemtrace trace's threads, version and page size), then -n records, one a
 line: the access number, address space, kind, address, size in bytes and thread (0 in a
-format without thread ids). Accesses are numbered from 1, as everywhere in vmsim (run
+format without thread ids); a write the kernel made (a version 3 vmt file, as vmsim record
+writes them) shows as kind k-write. Accesses are numbered from 1, as everywhere in vmsim (run
 --fail-at N strikes just after access N); a control record shows "-".
 
 --from N starts at access N: control records between accesses N-1 and N come first, then
@@ -120,7 +121,11 @@ start. TRACE "-" is standard input.`,
 				k, err := src.Read(buf[:min(len(buf), n-i)])
 				for _, r := range buf[:k] {
 					if r.Kind.IsAccess() {
-						fmt.Fprintf(stdout, "%10d %6d %-10s %#18x %6d %8d\n", acc, r.ASID, r.Kind, r.Addr, r.Size, r.Thread)
+						kind := r.Kind.String()
+						if r.Kernel {
+							kind = "k-write"
+						}
+						fmt.Fprintf(stdout, "%10d %6d %-10s %#18x %6d %8d\n", acc, r.ASID, kind, r.Addr, r.Size, r.Thread)
 						acc++
 					} else {
 						fmt.Fprintf(stdout, "%10s %6d %-10s %18s %6s %8d\n", "-", r.ASID, r.Kind, "-", "-", r.Thread)

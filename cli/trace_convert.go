@@ -35,12 +35,13 @@ standard output.
 What the target format cannot carry: rw has no sizes, instruction fetches or modifies
 (a fetch is written as R, a modify as W); din has no sizes and no modifies; xdin and
 lackey carry every access field. None of the text formats carries address space ids,
-thread ids or checkpoint and fail records: converting a trace that has them fails
-unless --lossy, which merges every address space into 0, drops thread ids and drops
-control records. Whatever is lost is reported on standard error. vmt carries
+thread ids, the kernel's mark on a write or checkpoint and fail records: converting a
+trace that has them fails unless --lossy, which merges every address space into 0, drops
+thread ids, writes the kernel's writes as plain writes and drops control records. Whatever is lost is reported on standard error. vmt carries
 everything: X -> vmt -> X gives X's records back. A trace whose format carries thread
-ids (drmemtrace, version 2 vmt) is written as version 2 vmt, with them; any other as
-version 1, byte for byte as before threads (traces/FORMAT.md).
+ids (drmemtrace, version 2 vmt) is written as version 2 vmt, with them; one that may
+mark the kernel's writes (version 3 vmt, as vmsim record writes) as version 3; any other
+as version 1, byte for byte as before threads (traces/FORMAT.md).
 
 --compress zstd on a vmt output compresses each block inside the file, which stays
 seekable; gzip, zstd (for text formats) and xz compress the whole output stream.
@@ -82,7 +83,7 @@ fifth of the speed or less: for traces written once and read many times.`,
 				}
 			}
 			return writeAtomically(args[1], func(w io.Writer) error {
-				n, losses, err := convert(src, w, format, comp, zl, block, lossy, src.Threads(), meta)
+				n, losses, err := convert(src, w, format, comp, zl, block, lossy, src.Threads(), src.Kernel(), meta)
 				if err != nil {
 					return err
 				}
@@ -97,7 +98,7 @@ fifth of the speed or less: for traces written once and read many times.`,
 	f := cmd.Flags()
 	f.StringVar(&to, "to", "vmt", "output format ("+formatList(traces.WriterFormats)+")")
 	f.StringVar(&compress, "compress", "", "none|gzip|zstd|xz (default zstd for vmt, none otherwise)")
-	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces and drop thread ids and control records instead of failing")
+	f.BoolVar(&lossy, "lossy", false, "text outputs: merge address spaces, drop thread ids, kernel marks and control records instead of failing")
 	f.IntVar(&block, "block", traces.VMTDefaultBlockRecords, "vmt: records per block (the seek index spacing)")
 	f.StringVar(&level, "zstd-level", "better", "vmt: zstd level of the blocks (fastest|default|better|best)")
 	return cmd
@@ -123,6 +124,9 @@ func describeLosses(l traces.Losses) string {
 	if l.Threads > 0 {
 		parts = append(parts, fmt.Sprintf("%d accesses' thread ids dropped", l.Threads))
 	}
+	if l.Kernel > 0 {
+		parts = append(parts, fmt.Sprintf("%d kernel writes written as the program's", l.Kernel))
+	}
 	if l.Control > 0 {
 		parts = append(parts, fmt.Sprintf("%d control records dropped", l.Control))
 	}
@@ -130,14 +134,15 @@ func describeLosses(l traces.Losses) string {
 }
 
 // convert copies src to w in format, compressed as asked; threads says that src's
-// records may carry thread ids (a vmt output is then version 2).
-func convert(src traces.Reader, w io.Writer, format traces.Format, compress traces.Compression, level zstd.EncoderLevel, block int, lossy, threads bool, meta map[string]any) (int64, traces.Losses, error) {
+// records may carry thread ids (a vmt output is then version 2), kernel that its writes
+// may be marked as the kernel's (version 3).
+func convert(src traces.Reader, w io.Writer, format traces.Format, compress traces.Compression, level zstd.EncoderLevel, block int, lossy, threads, kernel bool, meta map[string]any) (int64, traces.Losses, error) {
 	out, closeOut, err := compressor(w, compress, format == traces.FormatVMT)
 	if err != nil {
 		return 0, traces.Losses{}, err
 	}
 	opt := traces.WriterOptions{Lossy: lossy, VMT: traces.VMTOptions{
-		Compress: format == traces.FormatVMT && compress == traces.Zstd, Level: level, BlockRecords: block, Meta: meta, Threads: threads}}
+		Compress: format == traces.FormatVMT && compress == traces.Zstd, Level: level, BlockRecords: block, Meta: meta, Threads: threads, Kernel: kernel}}
 	tw, err := traces.NewWriter(out, format, opt)
 	if err != nil {
 		return 0, traces.Losses{}, err

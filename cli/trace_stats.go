@@ -34,7 +34,13 @@ pages written per interval: the number of intervals (the last may be partial), t
 distinct pages written over them (equal to vmsim run's first_writes with that --interval,
 no failures, scope system), their mean and their maximum.
 
-A trace with thread ids (drmemtrace, version 2 vmt) is also described per thread: each
+A trace that marks the kernel's writes into the program's memory (version 3 vmt, as vmsim
+record writes with vmtrace) also gets the number of kernel writes (counted among the
+writes), the distinct pages the kernel wrote, and those the program itself never wrote:
+the pages a recording without the kernel's writes would not show as written (--json:
+kernel_writes, kernel_pages_written, kernel_only_pages).
+
+A trace with thread ids (drmemtrace, version 2 or 3 vmt) is also described per thread: each
 (address space, thread) pair's accesses, reads, writes, modifies, fetches, and the
 distinct pages it touched and wrote (a page two threads touch counts for each). A
 drmemtrace trace also gets the counts DynamoRIO's basic_counts tool prints, those of
@@ -99,6 +105,15 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, d
 	}
 	if s.Threads != nil {
 		rows = append(rows, [2]string{"threads", strconv.Itoa(len(s.Threads))})
+	}
+	if f.Kernel() || s.KernelWrites > 0 {
+		// A trace that marks the kernel's writes (vmsim record): how many, and the pages
+		// only they wrote.
+		rows = append(rows, [][2]string{
+			{"kernel writes", itoa(s.KernelWrites)},
+			{"pages the kernel wrote", itoa(s.KernelPagesWritten)},
+			{"pages only the kernel wrote", itoa(s.KernelOnlyPages)},
+		}...)
 	}
 	rows = append(rows, [][2]string{
 		{"page size", fmt.Sprintf("%d B", s.PageSize)},

@@ -54,11 +54,19 @@ func (k Kind) Writes() bool { return k == Write || k == Modify }
 // Thread is the thread of ASID that made the record; readers of formats without threads
 // leave it 0. It sits in what was the struct's padding: a Record is 24 bytes, with or
 // without it (TestRecordSize).
+//
+// Kernel marks a write that the kernel made into the address space on Thread's behalf (a
+// system call's output, such as the buffer a read fills, or a signal frame), as `vmsim
+// record` records them (vgrecord); it is false for every other record and in every
+// format that does not mark them. A kernel write is a write like any other to what
+// replays it: the mark only tells them apart. It too sits in padding.
+// Invariant: Kernel only on a Write.
 type Record struct {
 	Addr   uint64
 	Size   uint32
 	ASID   ASID
 	Kind   Kind
+	Kernel bool
 	Thread TID
 }
 
@@ -72,8 +80,8 @@ func (r Record) PageSpan(shift uint, ignoreSize bool) (first, last uint64) {
 	return first, (r.Addr + uint64(r.Size) - 1) >> shift
 }
 
-// String shows the record; the thread only when it is not 0, so that a record of a trace
-// without threads reads as it always has.
+// String shows the record; the thread only when it is not 0, and "kernel" only on a
+// kernel write, so that a record of a trace without them reads as it always has.
 func (r Record) String() string {
 	where := fmt.Sprintf("asid=%d", r.ASID)
 	if r.Thread != 0 {
@@ -84,6 +92,9 @@ func (r Record) String() string {
 	}
 	if !r.Kind.IsAccess() {
 		return fmt.Sprintf("%s %s", where, r.Kind)
+	}
+	if r.Kernel {
+		where += " kernel"
 	}
 	return fmt.Sprintf("%s %s %#x,%d", where, r.Kind, r.Addr, r.Size)
 }

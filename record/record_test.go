@@ -16,6 +16,7 @@ func TestRecordSize(t *testing.T) {
 		{"Record", unsafe.Sizeof(Record{}), 24},
 		{"TID", unsafe.Sizeof(TID(0)), 4},
 		{"Thread's offset", unsafe.Offsetof(Record{}.Thread), 20},
+		{"Kernel's offset", unsafe.Offsetof(Record{}.Kernel), 17},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.got != tt.want {
@@ -82,10 +83,12 @@ func ExampleRecord_String() {
 	fmt.Println(Record{Kind: Checkpoint})
 	fmt.Println(Record{Addr: 0x7ffd90c13950, Size: 8, ASID: 2765542, Thread: 2765543, Kind: Read})
 	fmt.Println(Record{ASID: 1, Thread: 3, Kind: Fail})
+	fmt.Println(Record{Addr: 0x4a8b000, Size: 4096, Thread: 2, Kind: Write, Kernel: true})
 	// Output:
 	// asid=1 write 0x41f7a0,4
 	// asid=0 output channel=1 bytes=10
 	// asid=0 checkpoint
 	// asid=2765542 thread=2765543 read 0x7ffd90c13950,8
 	// asid=1 thread=3 fail
+	// asid=0 thread=2 kernel write 0x4a8b000,4096
 }

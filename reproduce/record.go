@@ -162,7 +162,9 @@ func ensureRecording(ctx context.Context, cache string, p LongProgram, dataOnly 
 	if err != nil {
 		return nil, err
 	}
-	cargs := []string{"record", "--tracer", tracer, "-o", filepath.Base(rec.Path)}
+	// Without the kernel's writes, which vmsim record adds by default since issue 23:
+	// the study's counts keep their meaning.
+	cargs := []string{"record", "--tracer", tracer, "--kernel-writes=false", "-o", filepath.Base(rec.Path)}
 	if dataOnly {
 		cargs = append(cargs, "--data-only")
 	}

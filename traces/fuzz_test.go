@@ -26,7 +26,7 @@ func fuzzReader(t *testing.T, data []byte, opt Options) {
 		if r.Kind.IsIO() && (opt.Format == FormatLackey || opt.Format == FormatAuto) {
 			continue // lackey's system calls: any channel, any byte count
 		}
-		if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr {
+		if !r.Kind.IsAccess() || r.Size == 0 || r.Addr+uint64(r.Size)-1 < r.Addr || r.Kernel && r.Kind != Write {
 			t.Fatalf("invalid record %v", r)
 		}
 	}
@@ -84,7 +84,8 @@ func FuzzLackey(f *testing.F) {
 	for _, s := range []string{"==1== x\nI  04001100,3\n L 1ffefffd78,8\n S 10,4\n M 10,4\n", " L ffffffffffffffff,1\n", "junk",
 		"SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ... \nI  10,1\nSYSCALL[4400,1](0) ... [async] --> Success(0x340) \n",
 		"SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \nSYSCALL[4400,1](3) sys_close ( 4 )[sync] --> Success(0x0) \n",
-		"SYSCALL[1,1](334) unimplemented (by the kernel) syscall: 334! (ni_syscall)\n --> [pre-fail] Failure(0x26) \n"} {
+		"SYSCALL[1,1](334) unimplemented (by the kernel) syscall: 334! (ni_syscall)\n --> [pre-fail] Failure(0x26) \n",
+		"THREAD 1\nI  10,1\n K 4a8b000,4096\nSYSCALL[9,1](0) sys_read ( 3 )[sync] --> Success(0x1000)\nTHREAD 2\n S 10,8\n"} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}

@@ -36,8 +36,16 @@ import (
 //
 //	CHECKPOINT 3 0    checkpoint number 3 of the run, library mechanism 0
 //
-// which becomes a Checkpoint record (the two numbers are checked, not kept); lackey itself
-// writes no such line.
+// which becomes a Checkpoint record (the two numbers are checked, not kept); and, when
+// asked, which thread makes the records that follow, and the kernel's writes into the
+// program's memory (a system call's output, a signal frame):
+//
+//	THREAD 2              the records below are thread 2's
+//	 K 04a8b000,4096      a write of 4096 bytes that the kernel made (Record.Kernel)
+//
+// Records before the first THREAD line are of thread 0; after it, an I/O record's thread
+// is its SYSCALL[pid,tid] line's tid (which vmtrace then writes in THREAD's numbers).
+// lackey itself writes none of these lines.
 //
 // Valgrind's own lines, starting "==N==" or "--N--", are skipped. Any other line is an
 // error, unless the reader is lenient, in which case it is skipped and counted
@@ -63,11 +71,16 @@ type lackeyParser struct {
 	// sawSyscall is set at the first system call line: from then on blank lines (pieces
 	// of lines a forked child wrote into its parent's log) are skipped.
 	sawSyscall bool
+	// thread is the thread of the records that follow: the last THREAD line's (0 before
+	// any). sawThread is set at the first THREAD line.
+	thread    TID
+	sawThread bool
 }
 
 type lackeyThread struct{ pid, tid uint64 }
 
 type pendingCall struct {
+	thread  TID // the SYSCALL line's tid once THREAD lines name threads, else 0
 	sysno   uint64
 	kind    Kind // Input or Output; Read (the zero Kind) for a call that is not I/O
 	channel uint64
@@ -85,12 +98,33 @@ func NewLackeyReader(r io.Reader, name string, lenient bool) *LackeyReader {
 		return lenient, lenient
 	}
 	p := &lackeyParser{}
-	return &LackeyReader{textReader{s: s, fast: fastLackey, parse: p.parse, lenient: lenient}, p}
+	fast := func(s *lineScanner, recs []Record, n int) int { return fastLackey(s, recs, n, p.thread) }
+	return &LackeyReader{textReader{s: s, fast: fast, parse: p.parse, lenient: lenient}, p}
 }
 
 // parse parses one lackey line. reason is "" for a record, skipLine for a valgrind
 // line (or a system call that gives no record), or why the line is malformed.
 func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
+	rec, reason = p.parseLine(line)
+	if reason == "" && !(rec.Kind.IsIO() && p.sawThread) {
+		rec.Thread = p.thread // an I/O record's is its SYSCALL line's
+	}
+	return rec, reason
+}
+
+var threadPrefix = []byte("THREAD ")
+
+// parseLine parses one lackey line, as parse does, but leaves the thread of a record
+// other than an I/O record 0.
+func (p *lackeyParser) parseLine(line []byte) (rec Record, reason string) {
+	if bytes.HasPrefix(line, threadPrefix) {
+		th, k, ok := parseDec(line[len(threadPrefix):])
+		if !ok || skipSpace(line, len(threadPrefix)+k) != len(line) {
+			return rec, "want THREAD and a thread number"
+		}
+		p.thread, p.sawThread = TID(th), true
+		return rec, skipLine
+	}
 	if isValgrindLine(line) {
 		return rec, skipLine
 	}
@@ -145,10 +179,12 @@ func (p *lackeyParser) parse(line []byte) (rec Record, reason string) {
 		rec.Kind = Write
 	case 'M':
 		rec.Kind = Modify
+	case 'K':
+		rec.Kind, rec.Kernel = Write, true
 	case '#':
 		return rec, noComments("lackey")
 	default:
-		return rec, "not a lackey record (want I, L, S or M)"
+		return rec, "not a lackey record (want I, L, S, M or K)"
 	}
 	j := skipSpace(line, i+1)
 	if j == i+1 {
@@ -208,8 +244,8 @@ func isValgrindLine(line []byte) bool {
 }
 
 // fastLackey parses canonical lackey records ("I  hex,size\n", " L hex,size\n", ...)
-// in place.
-func fastLackey(s *lineScanner, recs []Record, n int) int {
+// in place, as thread's.
+func fastLackey(s *lineScanner, recs []Record, n int, thread TID) int {
 	buf, pos := s.buf[:s.end], s.pos
 	for n < len(recs) && (s.eof || len(buf)-pos >= maxLine) && len(buf)-pos > 5 {
 		var k Kind
@@ -246,7 +282,7 @@ func fastLackey(s *lineScanner, recs []Record, n int) int {
 		if j == i || j >= len(buf) || buf[j] != '\n' || size == 0 || addr+size-1 < addr {
 			break
 		}
-		recs[n] = Record{Addr: addr, Size: uint32(size), Kind: k}
+		recs[n] = Record{Addr: addr, Size: uint32(size), Kind: k, Thread: thread}
 		n++
 		s.line++
 		pos = j + 1
@@ -299,6 +335,10 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 	i += k + 2
 	th := lackeyThread{pid, tid}
 	body := line[i:]
+	var thread TID
+	if p.sawThread && tid <= 1<<32-1 {
+		thread = TID(tid)
+	}
 	if bytes.HasPrefix(body, syscallAsyncDone) {
 		calls := p.pending[th]
 		k := len(calls) - 1
@@ -322,7 +362,7 @@ func (p *lackeyParser) parseSyscall(line []byte) (rec Record, reason string) {
 		j++
 	}
 	name := body[:j]
-	call := pendingCall{sysno: sysno}
+	call := pendingCall{sysno: sysno, thread: thread}
 	if kind, ok := ioSyscalls[string(bytes.TrimPrefix(name, []byte("sys_")))]; ok {
 		j = skipSpace(body, j)
 		if j >= len(body) || body[j] != '(' {
@@ -413,7 +453,7 @@ func (p *lackeyParser) complete(call pendingCall, outcome []byte) (rec Record, r
 	if v > 1<<32-1 {
 		return rec, "an I/O system call of more than 4 GiB"
 	}
-	return Record{Kind: call.kind, Addr: call.channel, Size: uint32(v)}, ""
+	return Record{Kind: call.kind, Addr: call.channel, Size: uint32(v), Thread: call.thread}, ""
 }
 
 // parseDec64 parses a decimal number of at most 19 digits at the start of b.

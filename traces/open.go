@@ -208,6 +208,15 @@ func (f *File) Threads() bool {
 	return false
 }
 
+// Kernel reports whether the trace's writes may be marked as the kernel's (Record.Kernel):
+// a vmt file of version 3 (VMTHeader.Kernel). No other trace marks them.
+func (f *File) Kernel() bool {
+	if k, ok := f.Reader.(interface{ Kernel() bool }); ok {
+		return k.Kernel()
+	}
+	return false
+}
+
 // CPU reports the cpu on which the records the last Read returned ran, for a trace that
 // records it (drmemtrace: DrmemtraceReader.CPU); -1 for every other trace.
 func (f *File) CPU() int {

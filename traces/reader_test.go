@@ -85,6 +85,18 @@ func TestLackeyReader(t *testing.T) {
 			[]Record{{Addr: 0x10, Size: 8, Kind: Write}, {Kind: Checkpoint}, {Addr: 0x20, Size: 8, Kind: Write}, {Kind: Checkpoint}}, 0, ""},
 		{"checkpoint line without its numbers", "CHECKPOINT 1\n", false, nil, 0, "t.trace:1: want CHECKPOINT, the checkpoint's number"},
 		{"checkpoint line with junk", "CHECKPOINT 1 x\n", false, nil, 0, "t.trace:1: want CHECKPOINT, the checkpoint's number"},
+		// vmtrace's thread lines (the canonical records after them take the fast path) and
+		// the kernel's writes.
+		{"vmtrace threads", "I  10,1\nTHREAD 1\n L 20,8\n S 28,8\nTHREAD 3\nI  30,2\n M 40,4\nCHECKPOINT 1 0\nTHREAD 1\n L 50,8\n", false,
+			[]Record{{Addr: 0x10, Size: 1, Kind: Fetch}, {Addr: 0x20, Size: 8, Kind: Read, Thread: 1}, {Addr: 0x28, Size: 8, Kind: Write, Thread: 1},
+				{Addr: 0x30, Size: 2, Kind: Fetch, Thread: 3}, {Addr: 0x40, Size: 4, Kind: Modify, Thread: 3}, {Kind: Checkpoint, Thread: 3},
+				{Addr: 0x50, Size: 8, Kind: Read, Thread: 1}}, 0, ""},
+		{"vmtrace kernel writes", "THREAD 2\n K 4a8b000,4096\n K 4a8c000,16\n S 4a8b008,8\n", false,
+			[]Record{{Addr: 0x4a8b000, Size: 4096, Kind: Write, Kernel: true, Thread: 2}, {Addr: 0x4a8c000, Size: 16, Kind: Write, Kernel: true, Thread: 2},
+				{Addr: 0x4a8b008, Size: 8, Kind: Write, Thread: 2}}, 0, ""},
+		{"thread line without a number", "THREAD x\n", false, nil, 0, "t.trace:1: want THREAD and a thread number"},
+		{"thread line with junk", "THREAD 2 3\n", false, nil, 0, "t.trace:1: want THREAD and a thread number"},
+		{"thread number past 32 bits", "THREAD 4294967296\n", false, nil, 0, "t.trace:1: want THREAD and a thread number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +154,10 @@ func TestLackeySyscalls(t *testing.T) {
 			"SYSCALL[7,2](1) ... [async] --> Success(0x8) \n" +
 			"SYSCALL[7,1](0) ... [async] --> Success(0x7) \n",
 			[]Record{out(4, 8), in(3, 7)}, 0, ""},
+		{"threads named: an I/O record is its call's thread's", "THREAD 1\n" + "SYSCALL[7,1](0) sys_read ( 3, 0x1, 8 ) --> [async] ... \n" +
+			"THREAD 2\n" + " L 10,8\n" + "SYSCALL[7,2](1) sys_write ( 4, 0x1, 8 )[sync] --> Success(0x8) \n" +
+			"SYSCALL[7,1](0) ... [async] --> Success(0x7) \n",
+			[]Record{{Addr: 0x10, Size: 8, Kind: Read, Thread: 2}, {Addr: 4, Size: 8, Kind: Output, Thread: 2}, {Addr: 3, Size: 7, Kind: Input, Thread: 1}}, 0, ""},
 		{"completion without a start", readDone, nil, 0, "t.trace:1: the completion of a system call that did not start"},
 		{"completion of another call", readStart + "SYSCALL[4400,1](1) ... [async] --> Success(0x1) \n", nil, 0, "t.trace:2: the completion of a system call"},
 		{"a signal handler during a call", readStart +

@@ -16,12 +16,20 @@ type Summary struct {
 	Records  int64 `json:"records"`  // every record, control records included
 	Accesses int64 `json:"accesses"` // access records
 	Reads    int64 `json:"reads"`    // loads (rw R, lackey L, din 0 and 3)
-	Writes   int64 `json:"writes"`   // stores (rw W, lackey S, din 1)
+	Writes   int64 `json:"writes"`   // stores (rw W, lackey S, din 1), the kernel's included
 	Modifies int64 `json:"modifies"` // lackey M: one access that reads and writes
 	Fetches  int64 `json:"fetches"`  // instruction fetches
 	// Checkpoints and Fails count the control records.
 	Checkpoints int64 `json:"checkpoints"`
 	Fails       int64 `json:"fails"`
+	// KernelWrites counts the writes marked as the kernel's (Record.Kernel: a system
+	// call's output, a signal frame; vmt version 3), among Writes. KernelPagesWritten
+	// counts the distinct pages the kernel wrote, and KernelOnlyPages those of them the
+	// program itself never wrote (nor modified): the pages a trace without the kernel's
+	// writes would not show as written. All three are 0 for a trace without the mark.
+	KernelWrites       int64 `json:"kernel_writes,omitempty"`
+	KernelPagesWritten int64 `json:"kernel_pages_written,omitempty"`
+	KernelOnlyPages    int64 `json:"kernel_only_pages,omitempty"`
 	// Inputs and Outputs count the I/O records (vmt, or lackey with system calls); they
 	// are not accesses and touch no page.
 	Inputs  int64 `json:"inputs"`
@@ -129,6 +137,8 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 	pages.SetMax(maxPageIDs(opt.MaxPages))
 	var written []bool
 	var last []int64
+	// kw[id] has bit 0 set when the kernel wrote the page, bit 1 when the program did.
+	var kw []uint8
 	asids := map[ASID]struct{}{}
 	var lastASID ASID // the address space of the last access, in asids
 	th := newThreadCounter(opt.MaxPages)
@@ -154,6 +164,9 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 				s.Reads++
 			case Write:
 				s.Writes++
+				if rec.Kernel {
+					s.KernelWrites++
+				}
 			case Modify:
 				s.Modifies++
 			case Fetch:
@@ -183,12 +196,20 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 				id := int(id32)
 				if added {
 					written = append(written, false)
+					kw = append(kw, 0)
 					for range k {
 						last = append(last, 0)
 					}
 				}
 				if err := th.page(ts, id, rec.Kind.Writes()); err != nil {
 					return nil, err
+				}
+				if rec.Kind.Writes() {
+					if rec.Kernel {
+						kw[id] |= 1
+					} else {
+						kw[id] |= 2
+					}
 				}
 				if rec.Kind.Writes() {
 					written[id] = true
@@ -217,6 +238,14 @@ func Summarize(r Reader, opt SummaryOptions) (*Summary, error) {
 	for _, w := range written {
 		if w {
 			s.PagesWritten++
+		}
+	}
+	for _, b := range kw {
+		if b&1 != 0 {
+			s.KernelPagesWritten++
+			if b&2 == 0 {
+				s.KernelOnlyPages++
+			}
 		}
 	}
 	if s.Accesses > 0 {

@@ -28,8 +28,11 @@ const (
 	// thread ids: version 1, which every vmsim reads.
 	VMTVersion = 1
 	// VMTVersionThreads is the version that carries a thread id with every record
-	// (VMTOptions.Threads; FORMAT.md). This package reads both versions.
+	// (VMTOptions.Threads; FORMAT.md).
 	VMTVersionThreads = 2
+	// VMTVersionKernel is version 2 with the kernel's writes marked (Record.Kernel; tag
+	// bit 6; VMTOptions.Kernel). This package reads all three versions.
+	VMTVersionKernel = 3
 
 	vmtFlagZstd = 1 << 0 // block payloads are zstd frames
 
@@ -59,6 +62,9 @@ const (
 	// Version 2.
 	vmtTagThread  = 0x20 // a thread id follows (else the previous record's)
 	vmtTagSpareV2 = 0xc0 // must be zero in version 2
+	// Version 3.
+	vmtTagKernel  = 0x40 // a write the kernel made (Record.Kernel); on a write only
+	vmtTagSpareV3 = 0x80 // must be zero in version 3
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -86,14 +92,17 @@ func stream(k Kind) int {
 
 // VMTHeader is what a vmt file says about itself.
 type VMTHeader struct {
-	Version      uint16          // VMTVersion or VMTVersionThreads
+	Version      uint16          // VMTVersion, VMTVersionThreads or VMTVersionKernel
 	Compressed   bool            // block payloads are zstd frames
 	BlockRecords uint32          // the most records a block holds
 	Meta         json.RawMessage // a JSON object (the writer's metadata); "{}" when none
 }
 
-// Threads reports whether the file's records carry thread ids (version 2).
+// Threads reports whether the file's records carry thread ids (version 2 or 3).
 func (h VMTHeader) Threads() bool { return h.Version >= VMTVersionThreads }
+
+// Kernel reports whether the file's writes may be marked as the kernel's (version 3).
+func (h VMTHeader) Kernel() bool { return h.Version >= VMTVersionKernel }
 
 // maxRecordBytes is the longest encoding of one record in the file's version.
 func (h VMTHeader) maxRecordBytes() uint32 {
@@ -175,8 +184,11 @@ func OpenVMT(ra io.ReaderAt, size int64, name string) (*VMTReader, error) {
 // Header returns what the file says about itself.
 func (v *VMTReader) Header() VMTHeader { return v.hdr }
 
-// Threads reports whether the file's records carry thread ids (version 2).
+// Threads reports whether the file's records carry thread ids (version 2 or 3).
 func (v *VMTReader) Threads() bool { return v.hdr.Threads() }
+
+// Kernel reports whether the file's writes may be marked as the kernel's (version 3).
+func (v *VMTReader) Kernel() bool { return v.hdr.Kernel() }
 
 func (v *VMTReader) errorf(off int64, err error, format string, args ...any) *Error {
 	var te *Error
@@ -212,8 +224,8 @@ func (v *VMTReader) readHeader() error {
 	v.hdr.BlockRecords = binary.LittleEndian.Uint32(h[12:])
 	metaLen := binary.LittleEndian.Uint32(h[16:])
 	switch {
-	case v.hdr.Version != VMTVersion && v.hdr.Version != VMTVersionThreads:
-		return v.errorf(8, nil, "vmt version %d; this vmsim reads versions %d and %d", v.hdr.Version, VMTVersion, VMTVersionThreads)
+	case v.hdr.Version < VMTVersion || v.hdr.Version > VMTVersionKernel:
+		return v.errorf(8, nil, "vmt version %d; this vmsim reads versions %d to %d", v.hdr.Version, VMTVersion, VMTVersionKernel)
 	case flags&^vmtFlagZstd != 0:
 		return v.errorf(10, nil, "unknown vmt flags %#x", flags)
 	case v.hdr.BlockRecords == 0 || v.hdr.BlockRecords > vmtMaxBlockRecords:

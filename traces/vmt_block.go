@@ -173,7 +173,10 @@ func (v *VMTReader) readEnd(stored, rawLen, crc uint32) error {
 func (v *VMTReader) decode(out []Record) (int, error) {
 	p, pos, st := v.raw, v.pos, &v.st
 	spare := byte(vmtTagSpare)
-	if v.hdr.Threads() {
+	switch {
+	case v.hdr.Kernel():
+		spare = vmtTagSpareV3
+	case v.hdr.Threads():
 		spare = vmtTagSpareV2
 	}
 	var accesses uint64
@@ -221,6 +224,11 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 		if t&spare != 0 || k >= numKinds {
 			v.pos = pos - 1
 			return i, v.badRecord(i, pos-1, fmt.Sprintf("bad record tag %#02x", t))
+		}
+		kernel := t&vmtTagKernel != 0 // version 3 only: spare holds the bit before
+		if kernel && k != Write {
+			v.pos = pos - 1
+			return i, v.badRecord(i, pos-1, fmt.Sprintf("bad record tag %#02x: a %s marked as the kernel's (only a write can be)", t, k))
 		}
 		if t&vmtTagASID != 0 {
 			a, m := uvarint(p[pos:])
@@ -286,7 +294,7 @@ func (v *VMTReader) decode(out []Record) (int, error) {
 			v.pos = pos
 			return i, v.badRecord(i, pos, "access runs past the end of the address space")
 		}
-		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k, Thread: st.thread}
+		out[i] = Record{Addr: st.addr[s], Size: st.size[s], ASID: st.asid, Kind: k, Kernel: kernel, Thread: st.thread}
 		accesses++
 	}
 	v.pos = pos

@@ -269,8 +269,8 @@ func TestVMTHeaderErrors(t *testing.T) {
 		edit func([]byte)
 		want string
 	}{
-		// Version 2 (threads) is known since threads came; 3 is the first unknown one.
-		{"version", func(b []byte) { b[8] = 3 }, "vmt version 3; this vmsim reads versions 1 and 2"},
+		// Version 2 (threads) is known since threads came, 3 since kernel writes; 4 is the first unknown one.
+		{"version", func(b []byte) { b[8] = 4 }, "vmt version 4; this vmsim reads versions 1 to 3"},
 		{"version 0", func(b []byte) { b[8] = 0 }, "vmt version 0"},
 		{"flags", func(b []byte) { b[10] = 0x80 }, "unknown vmt flags"},
 		{"block size", func(b []byte) { b[12], b[13], b[14], b[15] = 0, 0, 0, 0 }, "block size of 0"},

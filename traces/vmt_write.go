@@ -30,6 +30,9 @@ type VMTOptions struct {
 	// record: the header, version included, is written first and a stream cannot go
 	// back to it.
 	Threads bool
+	// Kernel writes version 3: version 2 (thread ids) whose writes may be marked as the
+	// kernel's (Record.Kernel). Without it a write so marked is refused.
+	Kernel bool
 }
 
 // VMTWriter writes a vmt trace. Write records with Write, then Close to write the last
@@ -56,6 +59,9 @@ type VMTWriter struct {
 func NewVMTWriter(w io.Writer, opt VMTOptions) (*VMTWriter, error) {
 	if opt.BlockRecords == 0 {
 		opt.BlockRecords = VMTDefaultBlockRecords
+	}
+	if opt.Kernel {
+		opt.Threads = true // version 3 is version 2 and the kernel's mark
 	}
 	if opt.BlockRecords < 1 || opt.BlockRecords > vmtMaxBlockRecords {
 		return nil, fmt.Errorf("vmt block size %d records (want 1 to %d)", opt.BlockRecords, vmtMaxBlockRecords)
@@ -90,6 +96,9 @@ func NewVMTWriter(w io.Writer, opt VMTOptions) (*VMTWriter, error) {
 	if opt.Threads {
 		version = VMTVersionThreads
 	}
+	if opt.Kernel {
+		version = VMTVersionKernel
+	}
 	h := append([]byte(nil), vmtMagic...)
 	h = binary.LittleEndian.AppendUint16(h, version)
 	h = binary.LittleEndian.AppendUint16(h, flags)
@@ -111,7 +120,9 @@ func (vw *VMTWriter) write(b []byte) {
 
 // Write appends records to the trace. A record that is not a valid Record (an unknown
 // kind, an access of size 0, a control record with an address or size) is an error, and
-// so is a thread id other than 0 in a writer made without VMTOptions.Threads.
+// so is a thread id other than 0 in a writer made without VMTOptions.Threads (or Kernel),
+// and a record marked as the kernel's that is not a write or in a writer made without
+// VMTOptions.Kernel.
 func (vw *VMTWriter) Write(recs []Record) error {
 	if vw.closed {
 		return errors.New("vmt: write after Close")
@@ -136,6 +147,16 @@ func (vw *VMTWriter) Write(recs []Record) error {
 					vw.recs, r.Thread, VMTVersion, VMTVersionThreads)
 			}
 			t |= vmtTagThread
+		}
+		if r.Kernel {
+			switch {
+			case k != Write:
+				return fmt.Errorf("vmt: record %d: a %s record marked as the kernel's (only a write can be)", vw.recs, k)
+			case !vw.opt.Kernel:
+				return fmt.Errorf("vmt: record %d: a kernel write in a trace written without the kernel's mark (version %d; VMTOptions.Kernel writes version %d)",
+					vw.recs, vw.version(), VMTVersionKernel)
+			}
+			t |= vmtTagKernel
 		}
 		if k.IsIO() {
 			vw.appendTag(t, r)
@@ -173,6 +194,17 @@ func (vw *VMTWriter) Write(recs []Record) error {
 		}
 	}
 	return vw.err
+}
+
+// version is the version the writer writes.
+func (vw *VMTWriter) version() int {
+	switch {
+	case vw.opt.Kernel:
+		return VMTVersionKernel
+	case vw.opt.Threads:
+		return VMTVersionThreads
+	}
+	return VMTVersion
 }
 
 // appendTag appends a record's tag t and the address space and thread ids it says

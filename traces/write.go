@@ -18,14 +18,15 @@ type Writer interface {
 var WriterFormats = []Format{FormatVMT, FormatRW, FormatDin, FormatXDin, FormatLackey}
 
 // Losses counts what a text writer could not carry over from the records it was given.
-// Records with an address space other than 0, records of a thread other than 0, and
-// control records, change what a simulation of the trace does; a writer refuses them
-// unless it was made lossy.
+// Records with an address space other than 0, records of a thread other than 0, writes
+// marked as the kernel's, and control records, change what a simulation of the trace
+// does (or what it reports); a writer refuses them unless it was made lossy.
 type Losses struct {
 	Sizes   int64 // accesses wider than one byte written as one byte (rw, din)
 	Kinds   int64 // accesses written as another kind: modify as write (all), fetch as read (rw)
 	ASIDs   int64 // accesses of an address space other than 0, written as address space 0
 	Threads int64 // accesses of a thread other than 0, written without their thread id
+	Kernel  int64 // the kernel's writes (Record.Kernel), written as the program's
 	Control int64 // checkpoint and fail records dropped
 }
 
@@ -41,8 +42,8 @@ type LossyWriter interface {
 // WriterOptions says how to write a trace.
 type WriterOptions struct {
 	VMT VMTOptions // for vmt
-	// Lossy lets a text writer merge address spaces into one, drop thread ids and drop
-	// control records instead of failing on them.
+	// Lossy lets a text writer merge address spaces into one, drop thread ids, write the
+	// kernel's writes as plain writes and drop control records instead of failing on them.
 	Lossy bool
 }
 
@@ -100,6 +101,13 @@ func (t *textWriter) Write(recs []Record) error {
 				return t.err
 			}
 			t.losses.Threads++
+		}
+		if r.Kernel {
+			if !t.lossy {
+				t.err = fmt.Errorf("%s cannot mark the kernel's writes (record %d is one); use vmt, or allow losses", t.f, t.n)
+				return t.err
+			}
+			t.losses.Kernel++
 		}
 		b := t.line[:0]
 		switch t.f {

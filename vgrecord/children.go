@@ -30,6 +30,7 @@ func (rec *recording) recordChildren(ctx context.Context, valgrind string) (*Rec
 	if opt.Syscalls {
 		args = append(args, "--vmtrace-syscalls=yes")
 	}
+	args = append(args, opt.vmtraceArgs()...)
 	cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
 	cmd.Env = append(os.Environ(), "VALGRIND_LIB="+opt.ToolDir)
 	t := &tracees{rec: rec, ch: ch, pending: map[*net.UnixConn]struct{}{}}
@@ -70,6 +71,9 @@ func (rec *recording) recordChildren(ctx context.Context, valgrind string) (*Rec
 		close(done)
 	})
 }
+
+// errThreadsLackey says why threads and the kernel's writes need vmtrace.
+var errThreadsLackey = errors.New("lackey cannot record thread ids or the kernel's writes (it tells a tool of neither): they need the vmtrace tracer")
 
 // errChildrenLackey says why --children needs vmtrace.
 var errChildrenLackey = errors.New("--children needs the vmtrace tracer: lackey can send each process's output only to a TCP port, which any local user could connect to")

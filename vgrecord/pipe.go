@@ -17,7 +17,9 @@ func (rec *recording) recordPipe(ctx context.Context, valgrind string) (*RecordR
 	}
 	// No gdbserver: its fifos in the temporary folder would outlive a killed recording.
 	args = append(args, "--vgdb=no")
-	if opt.Syscalls {
+	if opt.Syscalls && opt.pipeVMTraceSyscalls() {
+		args = append(args, "--vmtrace-syscalls=yes")
+	} else if opt.Syscalls {
 		args = append(args, "--trace-syscalls=yes")
 	}
 	r, pw, err := os.Pipe()
@@ -33,6 +35,7 @@ func (rec *recording) recordPipe(ctx context.Context, valgrind string) (*RecordR
 		// The trace and valgrind's log share the pipe: vmtrace writes its lines out
 		// before each system call, so that --trace-syscalls lines fall in place.
 		args = append(args, "--vmtrace-fd=4")
+		args = append(args, opt.vmtraceArgs()...)
 	}
 	cmd := rec.command(ctx, valgrind, append(args, append([]string{"--", opt.Program}, opt.Args...)...))
 	cmd.ExtraFiles = []*os.File{pw}
@@ -54,6 +57,17 @@ func (rec *recording) recordPipe(ctx context.Context, valgrind string) (*RecordR
 		res.UntracedExec = true
 	}
 	return res, err
+}
+
+// pipeVMTraceSyscalls reports whether a recording through the pipe has vmtrace write the
+// I/O system calls (--vmtrace-syscalls) rather than valgrind's core (--trace-syscalls):
+// with Threads or KernelWrites. The core writes a call's line in two pieces, before the
+// call and after it, and the tool's lines cannot come between them: a call's kernel
+// writes would follow its input record, and its THREAD line could not precede it.
+// vmtrace writes its line after the kernel's writes, in the calling thread. Without
+// either, the core writes them, as always.
+func (opt RecordOptions) pipeVMTraceSyscalls() bool {
+	return opt.Tracer == TracerVMTrace && (opt.Threads || opt.KernelWrites)
 }
 
 // recordPipeSize is the pipe buffer asked for lackey's output. Valgrind writes each line

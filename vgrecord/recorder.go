@@ -41,6 +41,24 @@ type RecordOptions struct {
 	// address space. Without Children valgrind writes them (--trace-syscalls=yes); with
 	// Children vmtrace does, in the same form. See LackeyReader.
 	Syscalls bool
+	// Threads records which thread of its process makes each record (Record.Thread),
+	// numbered in the order the process creates them: 1 for its first thread (a forked
+	// child's only thread too), 2 for the first it creates, and so on, never twice in a
+	// process (valgrind's own ThreadId of an exited thread goes to the next one created).
+	// Valgrind runs one thread of a process at a
+	// time, switching at system calls and every so many blocks, so the interleaving is its
+	// scheduler's, coarse. Without Threads every record is of thread 0.
+	//
+	// KernelWrites records the kernel's writes into the program's memory (a system call's
+	// memory output, such as the buffer a read fills, and the signal frames valgrind pushes
+	// where the kernel would) as writes marked as the kernel's (Record.Kernel), in the
+	// calling thread, in 4 KiB-aligned pieces, just before the call's I/O record (with
+	// Syscalls). They are accesses like the program's (MaxRefs counts them, DataOnly keeps
+	// them).
+	//
+	// Both need vmtrace: lackey is told of neither. A trace with them needs a writer
+	// that carries them (traces.VMTOptions Threads and Kernel).
+	Threads, KernelWrites bool
 	// Valgrind is the valgrind command ("valgrind" looked up on PATH when empty).
 	Valgrind string
 	// Tracer is the valgrind tool that records: TracerAuto (or ""), TracerVMTrace or
@@ -59,6 +77,9 @@ type RecordResult struct {
 	// Records counts every record written: Accesses, the I/O records (IO) and the
 	// checkpoint records (Checkpoints).
 	Records, Accesses, IO int64
+	// KernelWrites counts the accesses that are the kernel's writes (with
+	// RecordOptions.KernelWrites), among Accesses.
+	KernelWrites int64
 	// Checkpoints counts the checkpoint records: the program's calls of the checkpoint
 	// library of package validate (ckpt_checkpoint), which vmtrace writes in place among
 	// the accesses (lackey does not see them: 0).
@@ -163,6 +184,9 @@ func RecordProgram(ctx context.Context, w traces.Writer, opt RecordOptions) (*Re
 	if opt.Children && opt.Tracer != TracerVMTrace {
 		return nil, errChildrenLackey
 	}
+	if (opt.Threads || opt.KernelWrites) && opt.Tracer != TracerVMTrace {
+		return nil, errThreadsLackey
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rec := &recording{opt: opt, w: w, stop: cancel}
@@ -223,8 +247,11 @@ func (rec *recording) write(recs []traces.Record) bool {
 	if rec.err != nil || rec.res.Truncated {
 		return false
 	}
-	accesses, checkpoints := int64(0), int64(0)
+	accesses, checkpoints, kernel := int64(0), int64(0), int64(0)
 	for i := range recs {
+		if recs[i].Kernel {
+			kernel++
+		}
 		if recs[i].Kind == traces.Checkpoint {
 			checkpoints++
 		}
@@ -246,6 +273,7 @@ func (rec *recording) write(recs []traces.Record) bool {
 	rec.res.Records += int64(len(recs))
 	rec.res.Accesses += accesses
 	rec.res.Checkpoints += checkpoints
+	rec.res.KernelWrites += kernel
 	rec.res.IO += int64(len(recs)) - accesses - checkpoints
 	rec.accesses.Store(rec.res.Accesses)
 	if rec.res.Truncated {

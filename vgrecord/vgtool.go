@@ -37,22 +37,29 @@ const vmtracePlatform = "amd64-linux"
 // and valgrind's tool headers and static libraries, which Debian's valgrind package
 // ships); with TracerAuto a failure falls back to lackey and note says why. Children
 // needs vmtrace (each process on a private connection of its own): there a failure is an
-// error. A VALGRIND_LIB in the environment that already holds vmtrace is used as it is.
+// error, and so it is with Threads or KernelWrites, which need vmtrace too. A VALGRIND_LIB
+// in the environment that already holds vmtrace is used as it is.
 func ResolveTracer(opt RecordOptions) (resolved RecordOptions, note string, err error) {
 	switch opt.Tracer {
 	case TracerLackey:
 		if opt.Children {
 			return opt, "", errChildrenLackey
 		}
+		if opt.Threads || opt.KernelWrites {
+			return opt, "", errThreadsLackey
+		}
 		return opt, "", nil
 	case "", TracerAuto, TracerVMTrace:
 	default:
 		return opt, "", fmt.Errorf("tracer %q: want auto, vmtrace or lackey", opt.Tracer)
 	}
-	explicit := opt.Tracer == TracerVMTrace || opt.Children
+	explicit := opt.Tracer == TracerVMTrace || opt.Children || opt.Threads || opt.KernelWrites
 	if elf32(opt.Program) {
 		if opt.Children {
 			return opt, "", fmt.Errorf("%s is a 32-bit program, and --children needs vmtrace, built for %s only", opt.Program, vmtracePlatform)
+		}
+		if opt.Threads || opt.KernelWrites {
+			return opt, "", fmt.Errorf("%s is a 32-bit program: vmtrace, which records thread ids and the kernel's writes, is built for %s only", opt.Program, vmtracePlatform)
 		}
 		if explicit {
 			return opt, "", fmt.Errorf("%s is a 32-bit program; vmtrace is built for %s only: use --tracer lackey or auto", opt.Program, vmtracePlatform)
@@ -69,6 +76,9 @@ func ResolveTracer(opt RecordOptions) (resolved RecordOptions, note string, err 
 	if err != nil {
 		if opt.Children {
 			return opt, "", fmt.Errorf("--children needs the vmtrace tracer, which cannot be built here: %w", err)
+		}
+		if opt.Threads || opt.KernelWrites {
+			return opt, "", fmt.Errorf("thread ids and the kernel's writes need the vmtrace tracer, which cannot be built here: %w", err)
 		}
 		if explicit {
 			return opt, "", err
@@ -181,6 +191,18 @@ func BuildVMTrace(valgrind string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// vmtraceArgs are vmtrace's options for Threads and KernelWrites.
+func (opt RecordOptions) vmtraceArgs() []string {
+	var args []string
+	if opt.Threads {
+		args = append(args, "--vmtrace-threads=yes")
+	}
+	if opt.KernelWrites {
+		args = append(args, "--vmtrace-kernel-writes=yes")
+	}
+	return args
 }
 
 // elf32 reports whether program (looked up on PATH) is a 32-bit ELF executable, which

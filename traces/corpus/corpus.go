@@ -22,8 +22,12 @@ type Entry struct {
 	Input    string   `json:"input"`
 	Accesses int64    `json:"accesses"`
 	// PagesTouched4K is the number of distinct 4 KiB pages the trace touches.
-	PagesTouched4K int64  `json:"pages_touched_4k"`
-	SHA256         string `json:"sha256"`
+	PagesTouched4K int64 `json:"pages_touched_4k"`
+	// Threads is the number of (address space, thread) pairs that made accesses, in a
+	// trace recorded with thread ids (the multi-threaded programs); 0 for a trace without
+	// them (every record of thread 0).
+	Threads int    `json:"threads,omitempty"`
+	SHA256  string `json:"sha256"`
 }
 
 // Manifest returns the corpus's entries, in manifest order.

@@ -68,6 +68,32 @@
  * line falls between the accesses made before the call and those made after it. Other
  * requests of the 'V','M' base are not handled (valgrind warns of them).
  *
+ * --vmtrace-threads=yes writes which thread makes the accesses that follow, whenever it
+ * changes (valgrind runs one thread of a process at a time, and tells the tool when a
+ * thread starts running client code):
+ *
+ *   THREAD 2          the accesses below are thread 2's
+ *
+ * Threads are numbered in the order they are created in their process: 1 is the
+ * process's first thread (a forked child's only thread too), 2 the first thread it
+ * creates, and so on; a number is never given twice in a process (valgrind's own
+ * ThreadId is reused once a thread exits, and so cannot tell two threads apart). The
+ * first record of a process (of a connection) is preceded by its thread's line, and the
+ * tid of a --vmtrace-syscalls line is then that number too.
+ *
+ * --vmtrace-kernel-writes=yes writes the kernel's writes into the program's memory: what
+ * valgrind reports to a tool as a system call's memory output (the buffer a read fills,
+ * a stat structure, the tid a clone stores) and the signal frames it pushes (which the
+ * kernel writes in a native run), in the thread that made the call:
+ *
+ *    K 04a8b000,4096  the kernel wrote 4096 bytes at 0x4a8b000
+ *
+ * one line for each 4 KiB-aligned piece of the range (a read of 10,000 bytes into a
+ * page-aligned buffer: three lines of 4096, 4096 and 1808 bytes), before the call's
+ * --vmtrace-syscalls line (but after valgrind's own --trace-syscalls line, which the core
+ * starts before the call and ends after it). Register outputs are not memory and are
+ * not written.
+ *
  * --vmtrace-fixed-random=yes replaces the 16 random bytes the kernel gives every process
  * (AT_RANDOM, which glibc uses for its stack guard and pointer guard, and from which a
  * few loads are indexed) with fixed ones, so that recording a deterministic program twice
@@ -84,9 +110,11 @@
 #include "pub_tool_clientstate.h"
 #include "pub_tool_clreq.h"
 #include "pub_tool_machine.h"
+#include "pub_tool_mallocfree.h"
 #include "pub_tool_options.h"
 #include "pub_tool_vki.h"
 #include "pub_tool_vkiscnums.h"
+#include "pub_tool_threadstate.h"
 #include "pub_tool_xarray.h"
 
 /* From valgrind's core, which every tool links with (pub_core_libcfile.h and
@@ -103,6 +131,8 @@ static const HChar *sock_path = NULL;   /* --vmtrace-socket */
 static const HChar *key_path = NULL;    /* --vmtrace-key */
 static Bool trace_io = False;           /* --vmtrace-syscalls */
 static Bool fixed_random = False;       /* --vmtrace-fixed-random */
+static Bool trace_threads = False;      /* --vmtrace-threads */
+static Bool kernel_writes = False;      /* --vmtrace-kernel-writes */
 
 /* ---- output ---- */
 
@@ -177,6 +207,69 @@ static inline void put(const HChar *prefix, Addr addr, SizeT size)
 }
 
 static void flush_before_syscall(void) { out_flush(); }
+
+/* ---- threads and the kernel's writes ---- */
+
+/* thread_num[tid] is the number of the thread valgrind calls tid (--vmtrace-threads),
+   in the order of creation (1: the first); last_num the last number given. */
+static UInt *thread_num;
+static UInt last_num;
+
+/* out_num is the number of the thread whose records the output holds last: a THREAD
+   line has said so (0 before the first, and in a forked child until its first). */
+static UInt out_num;
+
+static void vt_thread_create(ThreadId parent, ThreadId child)
+{
+   if (thread_num != NULL && child < VG_N_THREADS)
+      thread_num[child] = ++last_num;
+}
+
+/* num is tid's number. */
+static UInt num(ThreadId tid)
+{
+   if (thread_num == NULL || tid >= VG_N_THREADS)
+      return tid;
+   if (thread_num[tid] == 0)
+      thread_num[tid] = ++last_num; /* not seen created: not expected */
+   return thread_num[tid];
+}
+
+/* switch_to writes a THREAD line when tid is not the thread of the records before. */
+static void switch_to(ThreadId tid)
+{
+   if (!trace_threads)
+      return;
+   UInt n = num(tid);
+   if (n == out_num)
+      return;
+   out_num = n;
+   HChar line[32];
+   Int k = VG_(snprintf)(line, sizeof line, "THREAD %u\n", n);
+   put_str(line, k);
+}
+
+static void vt_start_client_code(ThreadId tid, ULong blocks_dispatched) { switch_to(tid); }
+
+/* KPIECE is the alignment at which the kernel's writes are cut into records: each lies
+   in one 4 KiB page, so that a simulation that counts only an access's first page
+   (vmsim run --ignore-size) still sees every page of 4 KiB or more the kernel wrote. */
+#define KPIECE 4096
+
+static void vt_post_mem_write(CorePart part, ThreadId tid, Addr a, SizeT len)
+{
+   if (!kernel_writes || (part != Vg_CoreSysCall && part != Vg_CoreSignal) || len == 0)
+      return;
+   switch_to(tid);
+   while (len > 0) {
+      SizeT k = KPIECE - (a & (KPIECE - 1));
+      if (k > len)
+         k = len;
+      put(" K ", a, k);
+      a += k;
+      len -= k;
+   }
+}
 
 static VG_REGPARM(2) void trace_instr(Addr addr, SizeT size) { put("I  ", addr, size); }
 static VG_REGPARM(2) void trace_load(Addr addr, SizeT size) { put(" L ", addr, size); }
@@ -479,6 +572,12 @@ static void parent_fork(ThreadId tid)
 static void child_fork(ThreadId tid)
 {
    out_used = 0; /* the parent's, already written */
+   out_num = 0; /* the child's first record says its thread */
+   if (thread_num != NULL && tid < VG_N_THREADS) {
+      /* The child's only thread is its first. */
+      last_num = 1;
+      thread_num[tid] = 1;
+   }
    if (out_fd >= 0)
       VG_(close)((Int)out_fd);
    out_fd = -1;
@@ -510,6 +609,8 @@ static Bool vt_process_cmd_line_option(const HChar *arg)
    else if VG_STR_CLO(arg, "--vmtrace-key", key_path) {}
    else if VG_BOOL_CLO(arg, "--vmtrace-syscalls", trace_io) {}
    else if VG_BOOL_CLO(arg, "--vmtrace-fixed-random", fixed_random) {}
+   else if VG_BOOL_CLO(arg, "--vmtrace-threads", trace_threads) {}
+   else if VG_BOOL_CLO(arg, "--vmtrace-kernel-writes", kernel_writes) {}
    else
       return False;
    return True;
@@ -521,7 +622,9 @@ static void vt_print_usage(void)
                "    --vmtrace-socket=<path>       or connect to vmsim's Unix socket, once per process\n"
                "    --vmtrace-key=<file>          the key to present on the socket\n"
                "    --vmtrace-syscalls=no|yes     write I/O system calls among the accesses [no]\n"
-               "    --vmtrace-fixed-random=no|yes fixed bytes for AT_RANDOM [no]\n");
+               "    --vmtrace-fixed-random=no|yes fixed bytes for AT_RANDOM [no]\n"
+               "    --vmtrace-threads=no|yes      write a THREAD line where the running thread changes [no]\n"
+               "    --vmtrace-kernel-writes=no|yes write the kernel's writes into memory as K lines [no]\n");
 }
 
 static void vt_print_debug_usage(void) {}
@@ -542,6 +645,11 @@ static void vt_post_clo_init(void)
       /* Move the descriptor where the program can neither see nor close it, closed at
          an exec that valgrind does not follow. */
       out_fd = VG_(safe_fd)((Int)out_fd);
+   }
+   if (trace_threads) {
+      /* The first thread gets 1 when valgrind tells of its creation, after this (or
+         when it is first seen running). */
+      thread_num = VG_(calloc)("vmtrace.threads", VG_N_THREADS, sizeof(UInt));
    }
    if (fixed_random)
       fix_random();
@@ -584,9 +692,10 @@ static void vt_post_syscall(ThreadId tid, UInt syscallno, UWord *args, UInt nArg
    const HChar *name = io_name(syscallno);
    if (name == NULL)
       return;
+   switch_to(tid);
    HChar line[160];
    Int n = VG_(snprintf)(line, sizeof line, "SYSCALL[%d,%u](%u) sys_%s ( %d )[sync] --> Success(0x%lx)\n",
-                         VG_(getpid)(), tid, syscallno, name, (Int)args[0], (UWord)sr_Res(res));
+                         VG_(getpid)(), trace_threads ? num(tid) : tid, syscallno, name, (Int)args[0], (UWord)sr_Res(res));
    put_str(line, n);
 }
 
@@ -598,6 +707,7 @@ static Bool vt_handle_client_request(ThreadId tid, UWord *arg, UWord *ret)
    if (arg[0] != VT_USERREQ_CHECKPOINT)
       return False;
    HChar line[64];
+   switch_to(tid);
    Int n = VG_(snprintf)(line, sizeof line, "CHECKPOINT %lu %lu\n", arg[1], arg[2]);
    put_str(line, n);
    *ret = 0;
@@ -624,6 +734,9 @@ static void vt_pre_clo_init(void)
    VG_(needs_command_line_options)(vt_process_cmd_line_option, vt_print_usage, vt_print_debug_usage);
    VG_(needs_syscall_wrapper)(vt_pre_syscall, vt_post_syscall);
    VG_(needs_client_requests)(vt_handle_client_request);
+   VG_(track_start_client_code)(vt_start_client_code);
+   VG_(track_pre_thread_ll_create)(vt_thread_create);
+   VG_(track_post_mem_write)(vt_post_mem_write);
 }
 
 VG_DETERMINE_INTERFACE_VERSION(vt_pre_clo_init)
