@@ -79,6 +79,9 @@ func coordConfig(cfg sim.Config, cf coordFlags, flags *pflag.FlagSet) (coord.Con
 		Verify:      cfg.Verify,
 		VerifyBlock: cfg.VerifyBlock,
 	}
+	if c.Policy == schedule.Recorded && !flags.Changed("quantum") {
+		c.Quantum = 0 // the default quantum is round-robin's
+	}
 	if err := c.Validate(); err != nil {
 		return coord.Config{}, err
 	}

@@ -49,6 +49,8 @@ func TestRunCoordBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
+		{"recorded on a trace without cpus (the default quantum is round-robin's)", []string{"--scheme", "rebound", "--cores", "2", "--cache-size", "4K", "--schedule", "recorded"}, "has no recorded cpu"},
+		{"a quantum under recorded", []string{"--scheme", "rebound", "--cores", "2", "--cache-size", "4K", "--schedule", "recorded", "--quantum", "50"}, "only --schedule round-robin has a quantum"},
 		{"frames", []string{"--scheme", "global", "--cache-size", "4K", "--frames", "64"}, "--frames does not apply"},
 		{"no cache", []string{"--scheme", "rebound", "--cores", "2"}, "need a --cache-size"},
 		{"a failing core beyond the machine", []string{"--scheme", "rebound", "--cores", "2", "--cache-size", "4K", "--interval", "100", "--fail-at", "50", "--fail-core", "2"}, "--fail-core 2"},
