@@ -23,7 +23,7 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var which string
 	var cache string
 	var warmup int64
-	var calibration string
+	var calibration, drmemtrace string
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
@@ -77,6 +77,16 @@ It needs gcc (or cc) and valgrind with its tool headers (Debian: valgrind), and 
 with a message without them. --cost does not apply to it (its costs are this machine's).
 About 8 minutes on a shared 2-core machine. Not part of --study all.
 
+--study multicore: the coordinated schemes global and rebound (docs/coordinated.md) on 2,
+4, 8 and 16 cores with private 32 KiB caches, on the corpus's multi-threaded programs
+(stencil-mt, reduce-mt; threads pinned) and on the drmemtrace directory --drmemtrace DIR
+when given (threads on their recorded cpus), with checkpoints every 50,000 accesses of each
+active core and failures of one core at an MTBF of the trace's accesses / 8 (seed 1), into
+DIR/multicore: multicore.csv (one row per run), figures of overhead, cores per checkpoint
+and per rollback, lost work, bytes moved and coherence traffic against the core count, and a
+README with the conclusions computed from them. A few minutes with the drmemtrace sample.
+Not part of --study all.
+
 --long runs the long study instead: it records a fixed set of programs (gzip and GNU sort
 on generated inputs, >= 10^9 accesses each, and a data-only recording of gzip) with
 vmsim record into --cache (default ~/.cache/vmsim/long), reusing a recording whose
@@ -119,7 +129,7 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
 				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version, Study: which,
-				Calibration: calibration, Log: stderr,
+				Calibration: calibration, Log: stderr, Drmemtrace: drmemtrace,
 			})
 		},
 	}
@@ -127,7 +137,8 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
 	f.BoolVar(&resume, "resume", false, "keep the points of an interrupted run (DIR/data/*.partial) and those already in DIR/data")
-	f.StringVar(&which, "study", "all", "all|paper|compare|validation: the paper's study (DIR), the comparative study (DIR/compare), both, or the model checked against real checkpointing (DIR/validation)")
+	f.StringVar(&which, "study", "all", "all|paper|compare|validation|multicore: the paper's study (DIR), the comparative study (DIR/compare), both, the model checked against real checkpointing (DIR/validation), or global against rebound on multi-core machines (DIR/multicore)")
+	f.StringVar(&drmemtrace, "drmemtrace", "", "multicore study: a DynamoRIO drmemtrace directory to run beside the corpus's multi-threaded programs")
 	f.StringVar(&calibration, "calibration", "", "validation study: take this machine's costs from FILE (written by vmsim calibrate) instead of measuring them")
 	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
 	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")

@@ -47,6 +47,9 @@ type Options struct {
 	// Calibration is a cost file of vmsim calibrate for the validation study; "" measures
 	// the costs it needs at its start.
 	Calibration string
+	// Drmemtrace is a DynamoRIO drmemtrace directory the multi-core study runs beside the
+	// corpus's multi-threaded programs ("": none).
+	Drmemtrace string
 	// Log receives the validation study's progress lines and the reason it is skipped
 	// (nil: none).
 	Log io.Writer
@@ -106,8 +109,10 @@ func Run(opt Options) error {
 	case "", "all", "paper", "compare":
 	case "validation":
 		return runValidation(opt)
+	case "multicore":
+		return runMulticore(opt)
 	default:
-		return fmt.Errorf("study %q: want all, paper, compare or validation", opt.Study)
+		return fmt.Errorf("study %q: want all, paper, compare, validation or multicore", opt.Study)
 	}
 	// Refuse, before anything runs, data files that vmsim did not write.
 	if opt.Study != "compare" {
