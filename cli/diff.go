@@ -411,7 +411,7 @@ func (d *runDiff) print(w io.Writer) error {
 		if d.all {
 			fmt.Fprintf(w, "configuration:\n")
 		} else {
-			fmt.Fprintf(w, "configuration: %d settings differ\n", len(d.Config))
+			fmt.Fprintf(w, "configuration: %d %s\n", len(d.Config), plural(len(d.Config), "setting differs", "settings differ"))
 		}
 		t := tablewriter.NewTable(w)
 		t.Header("setting", "A", "B")
@@ -475,4 +475,12 @@ func fmtDiffFloat(f float64) string {
 	}
 	digits := int(math.Floor(math.Log10(math.Abs(f)))) + 1 // before the point
 	return strconv.FormatFloat(f, 'f', max(0, 6-digits), 64)
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
