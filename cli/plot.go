@@ -429,16 +429,33 @@ type plotPoint struct {
 
 // plotTable draws t as o says: the figure in the three formats.
 func plotTable(t *dataTable, o *plotOptions) (svg, png, pdf []byte, err error) {
+	figs, err := figures(t, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if o.facet == "" {
+		return figs[0].Render()
+	}
+	g := &reproduce.Facets{Title: o.title, Panels: figs}
+	if g.Title == "" {
+		g.Title = o.y + " against " + o.x
+	}
+	return g.Render()
+}
+
+// figures returns the panels of t's figure as o says, at least one, each with points
+// to draw.
+func figures(t *dataTable, o *plotOptions) ([]*reproduce.Figure, error) {
 	numeric := t.numericKeys()
 	for _, c := range []struct{ flag, key string }{{"--x", o.x}, {"--y", o.y}} {
 		if err := t.checkKey(c.flag, c.key, numeric, "keys with numbers"); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
 	for _, c := range []struct{ flag, key string }{{"--series", o.series}, {"--facet", o.facet}} {
 		if c.key != "" {
 			if err := t.checkKey(c.flag, c.key, t.keys, "keys"); err != nil {
-				return nil, nil, nil, err
+				return nil, err
 			}
 		}
 	}
@@ -459,11 +476,11 @@ func plotTable(t *dataTable, o *plotOptions) (svg, png, pdf []byte, err error) {
 		r := &t.rows[i]
 		x, okx, err := t.number(*r, "--x", o.x)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		y, oky, err := t.number(*r, "--y", o.y)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		switch {
 		case !okx:
@@ -561,16 +578,9 @@ func plotTable(t *dataTable, o *plotOptions) (svg, png, pdf []byte, err error) {
 		o.warnings = append(o.warnings, fmt.Sprintf("several points at one %s on %s%s", o.x, strings.Join(dupLines, ", "), why))
 	}
 	if len(figs) == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: no points to plot", t.path)
+		return nil, fmt.Errorf("%s: no points to plot", t.path)
 	}
-	if o.facet == "" {
-		return figs[0].Render()
-	}
-	g := &reproduce.Facets{Title: o.title, Panels: figs}
-	if g.Title == "" {
-		g.Title = o.y + " against " + o.x
-	}
-	return g.Render()
+	return figs, nil
 }
 
 // differing returns the settings that differ between the points of ps at x (the keys of

@@ -88,8 +88,17 @@ func (g *Facets) Render() (svg, png, pdf []byte, err error) {
 		c.FillText(titleStyle, vg.Point{X: (c.Min.X + c.Max.X - lw) / 2, Y: c.Max.Y - vg.Points(4)}, g.Title)
 		grid := draw.Crop(c, 0, -lw, 0, -th)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(4), PadY: vg.Points(4)}
+		table := make([][]*plot.Plot, rows)
+		for r := range table {
+			table[r] = make([]*plot.Plot, cols)
+		}
 		for i, p := range ps {
-			p.Draw(tiles.At(grid, i%cols, i/cols))
+			table[i/cols][i%cols] = p
+		}
+		// The plotting areas of a row or a column line up.
+		cs := plot.Align(table, tiles, grid)
+		for i, p := range ps {
+			p.Draw(cs[i/cols][i%cols])
 		}
 		lc := draw.Crop(c, c.Max.X-c.Min.X-lw, 0, 0, -th-vg.Points(20))
 		leg.Top, leg.Left = true, true
