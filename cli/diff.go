@@ -22,9 +22,10 @@ func newDiffCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff [flags] A.json B.json",
 		Short: "Compare two runs: their configurations, counters and modeled times side by side",
-		Long: `Compare two outputs of 'vmsim run --json' (A and B): first the settings in which their
+		Long: `Compare two outputs of 'vmsim run --json' (A and B; or two lines of a sweep's --jsonl,
+each in a file of its own): first the settings in which their
 configurations differ (the run's config, the trace's format and SHA-256, the vmsim
-version and the cost set), then every counter and the modeled time that differs, A and B
+version, the cost set, and a sweep's point id), then every counter and the modeled time that differs, A and B
 side by side with the change B - A and the relative change (B - A) / |A|.
 
 Rows are named as in run's output: a setting by its key of "config" (the cost set's name
@@ -183,7 +184,7 @@ func readRunJSON(path string) (*runFileJSON, error) {
 		return nil, err
 	}
 	r.config = append(r.config, config...)
-	for _, k := range []string{"trace_format", "trace_sha256", "vmsim_version"} {
+	for _, k := range []string{"id", "trace_format", "trace_sha256", "vmsim_version"} {
 		if v := get(top, k); v != nil {
 			r.config = append(r.config, member{k, v})
 		}
@@ -213,11 +214,17 @@ func readRunJSON(path string) (*runFileJSON, error) {
 			}
 		}
 	}
-	if raw := get(top, "cost"); raw != nil {
-		c, err := object(raw, "cost")
-		if err != nil {
+	var c []member // run's "cost": set, time, baseline, overhead
+	switch {
+	case get(top, "cost_set") != nil:
+		// A line of a sweep's JSON lines: the same under other names.
+		c = []member{{"set", get(top, "cost_set")}, {"time", get(top, "cost")}, {"baseline", get(top, "baseline")}, {"overhead", get(top, "overhead")}}
+	case get(top, "cost") != nil:
+		if c, err = object(get(top, "cost"), "cost"); err != nil {
 			return nil, err
 		}
+	}
+	if c != nil {
 		if raw := get(c, "set"); raw != nil {
 			set, err := object(raw, "cost.set")
 			if err != nil {

@@ -29,6 +29,14 @@ func TestDiff(t *testing.T) {
 	b := runJSONFile(t, "b.json", "--interval", "20", tr)
 	own := runJSONFile(t, "own.json", "--interval", "20", "--scheme", "undo", tr)
 	nobase := runJSONFile(t, "nobase.json", "--interval", "20", "--no-baseline", tr)
+	// Two lines of a sweep's JSON lines, each in a file.
+	jsonl := filepath.Join(t.TempDir(), "s.jsonl")
+	if code, _, errOut := runCLI("sweep", "--trace", tr, "--set", "interval=10,20", "--jsonl", jsonl); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, errOut)
+	}
+	lines, _ := os.ReadFile(jsonl)
+	line1, line2, _ := strings.Cut(string(lines), "\n")
+	sweep1, sweep2 := writeFile(t, "1.json", []byte(line1)), writeFile(t, "2.json", []byte(line2))
 	// dualmap's counters: the common ones and the modeled times (run's and the
 	// baseline's terms, and the overhead).
 	counters := len(sim.CounterDefs()) + 2*reflect.TypeFor[cost.Breakdown]().NumField() + 1
@@ -42,6 +50,8 @@ func TestDiff(t *testing.T) {
 		{"interval", []string{a, b}, []string{"configuration: 1 setting differs", "│ interval │ 10 │ 20 │", "│ checkpoints ", "-50.00% │", "│ cost.time.total_ns "}, []string{"│ refs "}, nil},
 		{"all", []string{"--all", a, b}, []string{"│ trace_sha256 ", "│ refs ", "│ checkpoints "}, nil, nil},
 		{"own counters", []string{b, own}, []string{"│ scheme ", "│ dualmap │ undo │", "│ scheme.log_entries ", "- │", "n/a"}, nil, []string{"│ first_writes ", "│ scheme.log_peak_bytes ", "│ cost.time.traps_ns "}},
+		{"sweep lines", []string{sweep1, sweep2}, []string{"configuration: 2 settings differ", "│ interval │", "│ id       │", "│ checkpoints ", "│ cost.time.total_ns ", "│ cost.overhead "}, []string{"│ refs ", "cost.baseline"}, nil},
+		{"run against a sweep line", []string{b, sweep2}, []string{"│ trace_format │ rw", "│ id "}, []string{"cost.", "│ interval "}, nil},
 		{"no baseline", []string{b, nobase}, []string{"│ cost.baseline.total_ns ", "│ cost.overhead "}, []string{"cost.time.total_ns"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
