@@ -589,16 +589,23 @@ func figures(t *dataTable, o *plotOptions) ([]*reproduce.Figure, error) {
 			}
 			s := reproduce.Series{Name: name}
 			dup := false
-			for k, p := range ps {
-				s.X, s.Y = append(s.X, p.x), append(s.Y, p.y)
-				if k > 0 && ps[k-1].x == p.x {
+			for i := 0; i < len(ps); {
+				j := i + 1
+				for j < len(ps) && ps[j].x == ps[i].x {
+					j++
+				}
+				if j-i > 1 { // one look at each group of points at one x
 					dup = true
-					for _, key := range differing(ps[:k+1], p.x, cfg, o) {
+					for _, key := range differing(ps[i:j], cfg, o) {
 						if !slices.Contains(dupKeys, key) {
 							dupKeys = append(dupKeys, key)
 						}
 					}
 				}
+				for _, p := range ps[i:j] {
+					s.X, s.Y = append(s.X, p.x), append(s.Y, p.y)
+				}
+				i = j
 			}
 			if dup {
 				where := name
@@ -616,7 +623,14 @@ func figures(t *dataTable, o *plotOptions) ([]*reproduce.Figure, error) {
 		if len(dupKeys) > 0 {
 			why = fmt.Sprintf(" (their rows differ in %s: give one to --series or --facet)", strings.Join(dupKeys, ", "))
 		}
-		o.warnings = append(o.warnings, fmt.Sprintf("several points at one %s on %s%s", o.x, strings.Join(dupLines, ", "), why))
+		on := strings.Join(dupLines, ", ")
+		switch {
+		case len(dupLines) == len(facets)*len(series):
+			on = "every line"
+		case len(dupLines) > 4:
+			on = fmt.Sprintf("%s and %d more", strings.Join(dupLines[:3], ", "), len(dupLines)-3)
+		}
+		o.warnings = append(o.warnings, fmt.Sprintf("several points at one %s on %s%s", o.x, on, why))
 	}
 	if len(figs) == 0 {
 		return nil, fmt.Errorf("%s: no points to plot", t.path)
@@ -624,14 +638,12 @@ func figures(t *dataTable, o *plotOptions) ([]*reproduce.Figure, error) {
 	return figs, nil
 }
 
-// differing returns the settings that differ between the points of ps at x (the keys of
-// cfg other than those of o's axes, series and facet; trace_sha256 not when trace does).
-func differing(ps []plotPoint, x float64, cfg []string, o *plotOptions) []string {
-	var at []*dataRow
-	for _, p := range ps {
-		if p.x == x {
-			at = append(at, p.row)
-		}
+// differing returns the settings that differ between the rows of ps (the keys of cfg
+// other than those of o's axes, series and facet; trace_sha256 not when trace does).
+func differing(ps []plotPoint, cfg []string, o *plotOptions) []string {
+	at := make([]*dataRow, len(ps))
+	for i, p := range ps {
+		at[i] = p.row
 	}
 	var keys []string
 	for _, k := range cfg {
