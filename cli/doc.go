@@ -1,7 +1,8 @@
 // Package cli is vmsim's command line: every command of the vmsim program (run, schemes,
-// trace, record, sweep, reproduce, interval, version, completion), for a registry of
-// schemes. The vmsim program is cli.Execute(builtin.Registry()); a researcher's own main
-// package runs the same commands on schemes of its own beside the built-in ones:
+// trace, record, sweep, plot, diff, reproduce, interval, version, completion), for a
+// registry of schemes. The vmsim program is cli.Execute(builtin.Registry()); a
+// researcher's own main package runs the same commands on schemes of its own beside the
+// built-in ones:
 //
 //	func main() {
 //		reg := builtin.NewRegistry()

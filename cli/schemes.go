@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -14,7 +15,8 @@ import (
 )
 
 func newSchemesCmd(reg *scheme.Registry, stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "schemes",
 		Short: "List the checkpoint schemes --scheme accepts, with their settings and counters",
 		Long: `List every registered checkpoint scheme: its name (what --scheme takes), what it
@@ -27,12 +29,106 @@ translation; given to a scheme that does not model them, they are a usage error)
 settings (flags of 'vmsim run', keys of sweep's --set; --pte-bytes, dualmap's with volatile
 memory, has the sweep key pte_bytes) and its own counters (under "scheme" in a run's
 stats). Every scheme also reports the common counters listed by 'vmsim run
---help'.`,
+--help'.
+
+With --json, the same as one JSON array, a scheme an object, in the order of their names:
+{"name", "doc", "level" (cpu or memory), "recovers" (the --failure kinds it recovers
+from: transient, crash; empty for none), "models" (each {"flag", "without_cache"}: the
+machine's settings it models, without_cache when only without a cache model), "params"
+(each {"name", "default", "choices" (empty when any value), "doc", "sweep_key"}: every
+setting it declares, the machine's it models included) and "counters" (each {"key",
+"column", "kind" (total, peak or end), "doc"}: its own counters, under "scheme" in a run's
+JSON stats and as the CSV column "column" of a sweep)}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON {
+				return writeSchemesJSON(stdout, reg)
+			}
 			return writeSchemes(stdout, reg)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the schemes as one JSON array instead of text")
+	return cmd
+}
+
+// schemeJSON is a scheme as vmsim schemes --json writes it.
+type schemeJSON struct {
+	Name     string        `json:"name"`
+	Doc      string        `json:"doc"`
+	Level    string        `json:"level"`
+	Recovers []string      `json:"recovers"` // Invariant: values of --failure, never nil
+	Models   []modelJSON   `json:"models"`   // Invariant: never nil
+	Params   []paramJSON   `json:"params"`   // Invariant: never nil
+	Counters []counterJSON `json:"counters"` // Invariant: never nil
+}
+
+// modelJSON is a setting of the machine that a scheme models (sim.SchemeSettings).
+type modelJSON struct {
+	Flag         string `json:"flag"`          // without the dashes
+	WithoutCache bool   `json:"without_cache"` // it applies only without a cache model
+}
+
+// paramJSON is a scheme's setting (scheme.Param).
+type paramJSON struct {
+	Name     string   `json:"name"`
+	Default  string   `json:"default"`
+	Choices  []string `json:"choices"` // Invariant: never nil
+	Doc      string   `json:"doc"`
+	SweepKey string   `json:"sweep_key"` // its key in a sweep spec or --set
+}
+
+// counterJSON is a scheme's own counter (scheme.CounterDef).
+type counterJSON struct {
+	Key    string `json:"key"`
+	Column string `json:"column"` // its CSV column in a sweep's output
+	Kind   string `json:"kind"`
+	Doc    string `json:"doc"`
+}
+
+// schemesJSON returns the schemes of reg as vmsim schemes --json describes them.
+func schemesJSON(reg *scheme.Registry) []schemeJSON {
+	out := []schemeJSON{}
+	for _, s := range reg.All() {
+		j := schemeJSON{Name: s.Name, Doc: s.Doc, Level: s.Level.String(),
+			Recovers: []string{}, Models: []modelJSON{}, Params: []paramJSON{}, Counters: []counterJSON{}}
+		if s.RecoversTransient {
+			j.Recovers = append(j.Recovers, string(sim.FailureTransient))
+		}
+		if s.RecoversCrash {
+			j.Recovers = append(j.Recovers, string(sim.FailureCrash))
+		}
+		for _, m := range sim.SchemeSettings(s) {
+			flag, cut := strings.CutSuffix(strings.TrimPrefix(m, "--"), " (without a cache)")
+			j.Models = append(j.Models, modelJSON{Flag: flag, WithoutCache: cut})
+		}
+		for _, p := range s.Params {
+			key := p.Name
+			if slices.Contains(sim.MachineParams(), p.Name) {
+				key = strings.ReplaceAll(p.Name, "-", "_")
+			}
+			j.Params = append(j.Params, paramJSON{Name: p.Name, Default: p.Default,
+				Choices: append([]string{}, p.Choices...), Doc: p.Doc, SweepKey: key})
+		}
+		for _, c := range s.OwnDefs() {
+			kind := c.Kind.String()
+			if c.Kind == scheme.Total {
+				kind = "total" // CounterKind's String is "" for a total
+			}
+			j.Counters = append(j.Counters, counterJSON{Key: c.Key, Column: "scheme_" + c.Key, Kind: kind, Doc: c.Doc})
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// writeSchemesJSON writes the schemes of reg on w as one indented JSON array.
+func writeSchemesJSON(w io.Writer, reg *scheme.Registry) error {
+	b, err := json.MarshalIndent(schemesJSON(reg), "", "  ")
+	if err != nil {
+		return fmt.Errorf("vmsim schemes --json: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // writeSchemes lists the schemes of reg on w.
