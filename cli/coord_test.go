@@ -65,3 +65,17 @@ func TestRunCoordBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemesListsCoord: vmsim schemes lists the coordinated schemes after the registered
+// ones, with the flags they take.
+func TestSchemesListsCoord(t *testing.T) {
+	code, stdout, stderr := runCLI("schemes")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"\nglobal\n  coordinated:", "\nrebound\n  coordinated:", "--max-age (docs/coordinated.md)", "cores_per_rollback"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in vmsim schemes", want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vmsim/vmsim/coord"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -29,7 +30,8 @@ translation; given to a scheme that does not model them, they are a usage error)
 settings (flags of 'vmsim run', keys of sweep's --set; --pte-bytes, dualmap's with volatile
 memory, has the sweep key pte_bytes) and its own counters (under "scheme" in a run's
 stats). Every scheme also reports the common counters listed by 'vmsim run
---help'.
+--help'. Last come the coordinated multi-core schemes, global and rebound, which run by
+their own engine (docs/coordinated.md) and are not in the JSON listing.
 
 With --json, the same as one JSON array, a scheme an object, in the order of their names:
 {"name", "doc", "level" (cpu or memory), "recovers" (the --failure kinds it recovers
@@ -167,8 +169,31 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 			fmt.Fprintf(&b, "  counter %s: %s\n", c.Key, c.Doc)
 		}
 	}
+	writeCoordSchemes(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeCoordSchemes lists the coordinated multi-core schemes (package coord), which run
+// by their own engine rather than from the registry.
+func writeCoordSchemes(b *strings.Builder) {
+	docs := map[coord.Scheme]string{
+		coord.Global:  "coordinated: every core checkpoints together at a barrier (dirty lines written back, an undo log at the memory controller); a failure rolls every core back (ReVive, SafetyNet)",
+		coord.Rebound: "coordinated: a core checkpoints with the cores it read from since its checkpoint; a failed core rolls back with the cores that read from it, transitively (Rebound)",
+	}
+	for _, s := range coord.Schemes {
+		fmt.Fprintf(b, "\n%s\n  %s\n  level: memory, behind --cores private caches; recovers: transient failures of one core (--fail-core)\n", s, docs[s])
+		fmt.Fprintf(b, "  takes: --cores, --schedule, --quantum, --cache-*, --interval, --fail-at, --mtbf, --fail-core, --seed, --verify, --verify-block")
+		if s == coord.Rebound {
+			b.WriteString(", --max-age")
+		}
+		b.WriteString(" (docs/coordinated.md)\n")
+	}
+	b.WriteString("  counters (both):")
+	for _, c := range coord.CounterDefs() {
+		b.WriteString(" " + c.Key)
+	}
+	b.WriteString("\n")
 }
 
 // addSchemeParams adds a flag for the own setting of every scheme of reg, once per name;
