@@ -110,6 +110,9 @@ func (c Config) maxAge() int64 {
 	if c.MaxAge > 0 {
 		return c.MaxAge
 	}
+	if c.Interval > math.MaxInt64/(2*int64(c.Cores)) {
+		return math.MaxInt64 // no timeout: the default would overflow
+	}
 	return 2 * int64(c.Cores) * c.Interval
 }
 

@@ -282,3 +282,25 @@ func TestOddAccesses(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxAge(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		cores    int
+		interval int64
+		maxAge   int64
+		want     int64
+	}{
+		{"given", 4, 100, 7, 7},
+		{"default: twice the cores' intervals", 4, 100, 0, 800},
+		{"default beyond int64: none", 64, math.MaxInt64 / 100, 0, math.MaxInt64},
+		{"default at the edge", 1, math.MaxInt64 / 2, 0, math.MaxInt64 - 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Cores: tt.cores, Interval: tt.interval, MaxAge: tt.maxAge}
+			if got := c.maxAge(); got != tt.want {
+				t.Errorf("maxAge %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -36,8 +36,8 @@ type logEntry struct {
 //
 // Invariant: lines[l].logged has bit c (global: bit 0) exactly when log holds an entry of
 // l made by core c (global: by any core), and then exactly one; a line of lines has bits
-// in logged or (rebound) a writer; len(logData) == len(log) × blocks; live == len(log) <=
-// peak. Under rebound, lines[l].lw is the writer of memory's content of l, and every
+// in logged or (rebound) a writer; len(logData) == len(log) × blocks; e.logLive ==
+// len(log) <= e.logPeak. Under rebound, lines[l].lw is the writer of memory's content of l, and every
 // entry was made in its core's current epoch (commits and undos remove a core's entries
 // when its epoch ends).
 type memory struct {
@@ -118,8 +118,8 @@ func (m *memory) transfer(core int) {
 	m.write(m.pendFrom, m.pendLine, m.e.m.Data(core, m.pendLine))
 }
 
-// write is a write-back of l by core: the first of the key's interval logs memory's
-// content first.
+// write is a write-back of l by core: the first of l in the interval (global) or in
+// core's interval (rebound) logs memory's content first.
 func (m *memory) write(core int, l cache.Line, data []uint64) {
 	meta := *m.lines.ref(l, lineMeta{lw: writer{core: -1}})
 	bit := uint64(1)
