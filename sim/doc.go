@@ -19,7 +19,9 @@
 //   - the replay buffer and replay (replay.go);
 //   - failures and recovery (failures.go);
 //   - I/O records and their counts (io.go);
-//   - the cache and TLB hierarchy and the memory behind the cache (hierarchy.go);
+//   - the cache and TLB hierarchy and the memory behind the cache (hierarchy.go), with
+//     --cores above 1 the cores' private caches kept coherent and the scheduler that
+//     gives each access its core (multicore.go, docs/coherence.md section 9);
 //   - verification with the golden model (verify.go, golden.go);
 //   - statistics: the driver's own counts, the warm-up snapshot, and the gathering of
 //     every room's counts into Stats (tally.go, stats.go, own.go).
