@@ -27,7 +27,8 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
-		Long: `Run the fixed experiments of the study on the bundled corpus, and on the TRACE files
+		Long: `Run the fixed experiments of the study on the bundled corpus (its single-threaded
+traces: the multi-threaded ones, stencil-mt and reduce-mt, are left out), and on the TRACE files
 named, and write --dir (default results):
 
 --study paper: the study of Bowen & Pradhan's "Virtual Checkpoints: Architecture and

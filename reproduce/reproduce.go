@@ -26,7 +26,9 @@ const PageSize = 4096
 // Options says what to reproduce and where.
 type Options struct {
 	Dir string // the results directory, e.g. "results"
-	// Corpus names the corpus traces to use (nil: all of them).
+	// Corpus names the corpus traces to use (nil: every single-threaded one, the
+	// corpus's traces before its multi-threaded programs came, so that the studies' traces
+	// and numbers stay as they were; a multi-threaded one is used when named).
 	Corpus []string
 	// Traces are further trace files, named on the command line.
 	Traces    []string
@@ -158,7 +160,7 @@ func (s *study) collectTraces() error {
 	}
 	names := []traceInfo{}
 	for _, e := range es {
-		if s.opt.Corpus == nil || want[e.Name] {
+		if (s.opt.Corpus == nil && e.Threads == 0) || want[e.Name] {
 			names = append(names, traceInfo{name: "corpus:" + e.Name, label: e.Name})
 			delete(want, e.Name)
 		}

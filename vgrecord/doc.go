@@ -13,6 +13,12 @@
 // the trace, between the accesses made before the call and those after, so that a
 // recorded run checkpoints at the same program points as the native one.
 //
+// Under vmtrace a recording can also carry the thread of every record
+// ([RecordOptions.Threads]: threads numbered in their process's order of creation) and
+// the kernel's writes into the program's memory ([RecordOptions.KernelWrites]: a system
+// call's memory output, a signal frame), as writes marked as the kernel's
+// (record.Record.Kernel); docs/recording.md specifies both.
+//
 // Package traces holds the trace readers and writers only and does not import this
 // package.
 package vgrecord
