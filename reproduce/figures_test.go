@@ -277,7 +277,7 @@ func TestOverheadTicks(t *testing.T) {
 		lo, hi float64
 		want   []string
 	}{
-		{"wide", 0.5, 2e6, []string{"1%", "10%", "100%", "×10", "×100", "×1k", "×10k"}},
+		{"wide", 0.5, 2e6, []string{"1%", "10%", "100%", "×10", "×100", "×1000", "×10000"}},
 		{"small", 0.3, 80, []string{"1%", "10%"}},
 		{"narrow", 150, 1500, []string{"×5", "×10"}},
 	} {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -139,11 +140,12 @@ func (linTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // palette is the series' colours: twelve that stay apart on white paper and in print
-// (Tableau 10 with its yellow and grey darkened, then black and navy).
+// (Tableau 10 with its yellow and grey darkened and its pink a magenta, then black and
+// navy).
 var palette = []color.Color{
 	color.RGBA{0x4e, 0x79, 0xa7, 0xff}, color.RGBA{0xf2, 0x8e, 0x2b, 0xff}, color.RGBA{0xe1, 0x57, 0x59, 0xff},
 	color.RGBA{0x76, 0xb7, 0xb2, 0xff}, color.RGBA{0x59, 0xa1, 0x4f, 0xff}, color.RGBA{0xb8, 0x86, 0x0b, 0xff},
-	color.RGBA{0xb0, 0x7a, 0xa1, 0xff}, color.RGBA{0xff, 0x9d, 0xa7, 0xff}, color.RGBA{0x9c, 0x75, 0x5f, 0xff},
+	color.RGBA{0xb0, 0x7a, 0xa1, 0xff}, color.RGBA{0xc0, 0x1c, 0xc0, 0xff}, color.RGBA{0x9c, 0x75, 0x5f, 0xff},
 	color.RGBA{0x6e, 0x6e, 0x6e, 0xff}, color.RGBA{0x00, 0x00, 0x00, 0xff}, color.RGBA{0x1f, 0x2a, 0x6b, 0xff},
 }
 
@@ -252,6 +254,9 @@ func (overheadTicks) Ticks(lo, hi float64) []plot.Tick {
 			t := plot.Tick{Value: v}
 			if m == 1 || (narrow && (m == 2 || m == 5)) {
 				t.Label = "×" + siLabel(sl)
+				if sl < 1e5 {
+					t.Label = "×" + strconv.FormatFloat(sl, 'f', -1, 64)
+				}
 			}
 			ts = append(ts, t)
 		}
@@ -400,7 +405,7 @@ func (f *Figure) plotDrawn() (*plot.Plot, legendItems, []string, error) {
 		// The reference lines and the floor stay in view.
 		p.Y.Min, p.Y.Max = ymin, ymax
 	} else if ymin >= 0 {
-		p.Y.Min = 0 // a quantity that cannot be negative starts at 0
+		p.Y.Min, p.Y.Max = 0, ymax*1.05 // a quantity that cannot be negative starts at 0
 	}
 	return p, leg, drawn, nil
 }
@@ -564,7 +569,7 @@ const titleH = 0.45 * vg.Inch
 // of each row of panels, and the figure's size.
 func panelLayout(ps []panel) (cw vg.Length, legRows []int, w, h vg.Length) {
 	w = 10.5 * vg.Inch
-	cw = (w - vg.Points(18)) / panelCols
+	cw = (w - vg.Points(24)) / panelCols
 	h = titleH
 	for i, pn := range ps {
 		r := i / panelCols
@@ -605,8 +610,8 @@ func (f *Figure) drawPanels(c draw.Canvas, ps []panel) {
 	ylab := plot.New().Y.Label.TextStyle
 	ylab.Rotation = math.Pi / 2
 	ylab.XAlign, ylab.YAlign = draw.XCenter, draw.YTop
-	c.FillText(ylab, vg.Point{X: c.Min.X + vg.Points(2), Y: (body.Min.Y + body.Max.Y) / 2}, f.YLabel)
-	body = draw.Crop(body, vg.Points(18), 0, 0, 0)
+	c.FillText(ylab, vg.Point{X: c.Min.X + vg.Points(2), Y: (body.Min.Y + body.Max.Y) / 2}, strings.ReplaceAll(f.YLabel, "\n", "; "))
+	body = draw.Crop(body, vg.Points(24), 0, 0, 0)
 	top := body.Max.Y
 	for r, n := range legRows {
 		lh := legendHeightFont(n, panelFont)
@@ -685,7 +690,18 @@ func legendGrid(items legendItems, w vg.Length, maxCols int, pt float64) (cols, 
 // of rows entries.
 func (f *Figure) drawBelow(c draw.Canvas, p *plot.Plot, items legendItems, cols, rows int) {
 	lh := legendHeight(rows)
-	p.Draw(draw.Crop(c, 0, 0, lh, 0))
+	// The y label is drawn here, in one line along the left edge: gonum shortens the
+	// axis to fit a long one.
+	ylab := p.Y.Label.TextStyle
+	ylab.Rotation = math.Pi / 2
+	ylab.XAlign, ylab.YAlign = draw.XCenter, draw.YTop
+	pc := draw.Crop(c, 0, 0, lh, 0)
+	if f.YLabel != "" {
+		c.FillText(ylab, vg.Point{X: c.Min.X + vg.Points(2), Y: (pc.Min.Y + pc.Max.Y) / 2}, strings.ReplaceAll(f.YLabel, "\n", "; "))
+		pc = draw.Crop(pc, vg.Points(24), 0, 0, 0)
+	}
+	p.Y.Label.Text = ""
+	p.Draw(pc)
 	lc := draw.Crop(c, vg.Points(50), -vg.Points(8), 0, -(c.Max.Y - c.Min.Y - lh))
 	drawLegendColumns(lc, items, cols, rows, legendFont)
 }
