@@ -280,6 +280,7 @@ func TestOverheadTicks(t *testing.T) {
 		{"wide", 0.5, 2e6, []string{"1%", "10%", "100%", "×10", "×100", "×1000", "×10000"}},
 		{"small", 0.3, 80, []string{"1%", "10%"}},
 		{"narrow", 150, 1500, []string{"×5", "×10"}},
+		{"below ×10", 1, 600, []string{"1%", "10%", "100%", "×5"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string

@@ -242,7 +242,9 @@ func (overheadTicks) Ticks(lo, hi float64) []plot.Tick {
 			ts = append(ts, t)
 		}
 	}
-	// Above 100%: slowdown factors s, at overhead (s-1)×100%.
+	// Above 100%: slowdown factors s, at overhead (s-1)×100%; ×5 labelled too when ×10
+	// is out of view.
+	noTen := hi < 900*(1-1e-9)
 	for e := 0.0; (math.Pow(10, e)-1)*100 <= hi*(1+1e-9) || e < 1; e++ {
 		p := math.Pow(10, e)
 		for m := 1.0; m < 10; m++ {
@@ -252,7 +254,7 @@ func (overheadTicks) Ticks(lo, hi float64) []plot.Tick {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if m == 1 || (narrow && (m == 2 || m == 5)) {
+			if m == 1 || ((narrow || noTen) && (m == 2 || m == 5)) {
 				t.Label = "×" + siLabel(sl)
 				if sl < 1e5 {
 					t.Label = "×" + strconv.FormatFloat(sl, 'f', -1, 64)
