@@ -217,6 +217,11 @@ func TestFiguresDrawEverySeries(t *testing.T) {
 				if n := len(f.xys(ser, floor)); n != want[ser.Name] {
 					t.Errorf("%s: %d points drawn, the CSV has %d with a number", ser.Name, n, want[ser.Name])
 				}
+				for k, sc := range cmpSchemes {
+					if sc.label == ser.Name && ser.style(i) != k {
+						t.Errorf("%s: style %d, not its scheme's (%d): a scheme looks different from one figure to the next", ser.Name, ser.style(i), k)
+					}
+				}
 				col, _, _ := style(ser.style(i))
 				g := ser.Group
 				if !f.paneled() {
