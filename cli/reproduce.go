@@ -106,7 +106,13 @@ keeps the points of an interrupted run and those already in data/ (the long stud
 resumes). The points go to data/points.csv.partial and points.jsonl.partial first, which
 replace data/points.csv and points.jsonl only once every point has run: a run interrupted
 or failed leaves the previous data as it was. A data file that vmsim did not write is
-refused, untouched, before anything runs. Progress shows on a terminal only.`,
+refused, untouched, before anything runs.
+
+Progress goes to stderr: on a terminal one line with a bar, redrawn after every point;
+otherwise (a pipe, a file) one line a finished step (the points of each trace, study by
+study, then each study's tables and figures), each with the time elapsed and an estimate
+of the time left, from the work done so far (a point's work is its trace's length). The
+long study's progress shows on a terminal only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
@@ -129,7 +135,7 @@ refused, untouched, before anything runs. Progress shows on a terminal only.`,
 			}
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
-				Progress: progressLine(stderr, "reproduce"), Command: command, Version: version, Study: which,
+				Report: reproduce.NewProgress(stderr, isTerminal(stderr)), Command: command, Version: version, Study: which,
 				Calibration: calibration, Log: stderr, Drmemtrace: drmemtrace,
 			})
 		},

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -36,27 +37,98 @@ var (
 	Granules              = []int64{64, 256, 1024, 4096}
 )
 
-// scheme is one checkpointing scheme of the comparative study, as configured.
+// cmpScheme is one checkpointing scheme of the comparative study, as configured.
 type cmpScheme struct {
 	key, label string
+	family     string         // the package that implements it (schemeFamilies)
 	set        map[string]any // configuration keys over the study's base
 	block      bool           // block-granular: studied over --granule
 	crash      bool           // survives a crash of volatile memory
 	validate   bool           // in the optimal-interval validation
 }
 
-var cmpSchemes = []cmpScheme{
-	{key: "dualmap", label: "dualmap (non-volatile)", set: map[string]any{"scheme": "dualmap"}, validate: true},
-	{key: "dualmap-volatile", label: "dualmap (volatile)", set: map[string]any{"scheme": "dualmap", "memory": "volatile"}, crash: true},
-	{key: "shadow", label: "shadow", set: map[string]any{"scheme": "shadow"}, block: true},
-	{key: "shadow-remote", label: "shadow-remote", set: map[string]any{"scheme": "shadow-remote"}, block: true, crash: true},
-	{key: "bitmap", label: "bitmap", set: map[string]any{"scheme": "bitmap"}, block: true, validate: true},
-	{key: "bitmap2", label: "bitmap2", set: map[string]any{"scheme": "bitmap2"}, block: true},
-	{key: "blockstate", label: "blockstate", set: map[string]any{"scheme": "blockstate"}, block: true},
-	{key: "undo", label: "undo", set: map[string]any{"scheme": "undo"}, block: true, validate: true},
-	{key: "remus", label: "remus", set: map[string]any{"scheme": "remus"}, crash: true, validate: true},
-	{key: "cacheline", label: "cacheline", set: map[string]any{"scheme": "cacheline"}, crash: true},
-	{key: "incremental", label: "incremental", set: map[string]any{"scheme": "incremental"}, crash: true, validate: true},
+// schemeFamilies are the scheme families of the study, in the order the study shows them:
+// the packages that implement the schemes, with the title of their panel in the figures.
+var schemeFamilies = []struct{ pkg, title string }{
+	{"mmu", "mmu: virtual checkpoints"},
+	{"memctl", "memctl: memory controller"},
+	{"repl", "repl: replication to a backup"},
+	{"incremental", "incremental: to storage"},
+	{"snaplog", "snaplog: snapshot and input log"},
+	{"other", "other schemes"},
+}
+
+// familyOf is the package of each built-in scheme. A registered scheme not named here is
+// studied all the same, in family "other" (TestEverySchemeStudied asks for its family).
+var familyOf = map[string]string{
+	"dualmap": "mmu", "none": "mmu",
+	"bitmap": "memctl", "bitmap2": "memctl", "blockstate": "memctl", "shadow": "memctl", "shadow-remote": "memctl", "undo": "memctl",
+	"remus": "repl", "cacheline": "repl",
+	"incremental": "incremental",
+	"snaplog":     "snaplog",
+}
+
+// validated are the schemes of the optimal-interval validation (its failure runs on the
+// longest traces, Tables C3 and C4, Figure C10): at least one of each family, the
+// memory controller's two ways of recovering (copy back a shadow, undo a log).
+var validated = map[string]bool{"dualmap": true, "bitmap": true, "undo": true, "remus": true, "incremental": true, "snaplog": true}
+
+// paperScheme is the key of the paper's scheme (virtual checkpoints, non-volatile memory).
+const paperScheme = "dualmap"
+
+// studySchemes are the schemes of the comparative study: every registered scheme that
+// keeps checkpoints, by family (schemeFamilies) and then name; one whose checkpoints
+// depend on the memory (Info.VolatileCheckpoints: dualmap) twice, with non-volatile and
+// with volatile memory (only the latter survives a crash of volatile memory).
+func studySchemes(infos []scheme.Info) []cmpScheme {
+	var out []cmpScheme
+	for _, fam := range schemeFamilies {
+		for _, info := range infos {
+			f, ok := familyOf[info.Name]
+			if !ok {
+				f = "other"
+			}
+			if f != fam.pkg || !(info.RecoversTransient || info.RecoversCrash) {
+				continue
+			}
+			sc := cmpScheme{key: info.Name, label: info.Name, family: f, set: map[string]any{"scheme": info.Name},
+				block: info.Granule == scheme.GranuleAlways, crash: info.RecoversCrash, validate: validated[info.Name]}
+			if !info.VolatileCheckpoints {
+				out = append(out, sc)
+				continue
+			}
+			nv, v := sc, sc
+			nv.label, nv.crash = info.Name+" (non-volatile)", false
+			v.key, v.label, v.validate = info.Name+"-volatile", info.Name+" (volatile)", false
+			v.set = map[string]any{"scheme": info.Name, "memory": "volatile"}
+			out = append(out, nv, v)
+		}
+	}
+	return out
+}
+
+// cmpSchemes are the schemes of the comparative study.
+var cmpSchemes = studySchemes(builtin.Infos())
+
+// styleOf is the style number (plus one, as Series.Style takes it) of a scheme's series:
+// its place in cmpSchemes, so that a scheme looks the same in every figure.
+func styleOf(key string) int {
+	for i, sc := range cmpSchemes {
+		if sc.key == key {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// familyTitle titles a family's panel.
+func familyTitle(pkg string) string {
+	for _, f := range schemeFamilies {
+		if f.pkg == pkg {
+			return f.title
+		}
+	}
+	return pkg
 }
 
 // ValidationIntervals are the intervals of the failure runs; ValidationSeeds their seeds.
@@ -134,6 +206,10 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
+// makePoints makes the study's points trace by trace (the order sweep.Run runs them in,
+// so that the progress report's steps are the traces): none, each scheme at every
+// interval and granule, then, on the validation traces, the failure-free and failure
+// runs of the validation.
 func (c *compare) makePoints() error {
 	for _, t := range c.traces {
 		if err := c.add(ckey("none", t.name), t, map[string]any{"scheme": "none"}); err != nil {
@@ -153,8 +229,9 @@ func (c *compare) makePoints() error {
 				}
 			}
 		}
-	}
-	for _, t := range c.vtr {
+		if !slices.ContainsFunc(c.vtr, func(v traceInfo) bool { return v.name == t.name }) {
+			continue
+		}
 		mtbf := float64(t.summary.Accesses / validationFailures)
 		for _, sc := range cmpSchemes {
 			if !sc.validate {
@@ -175,22 +252,28 @@ func (c *compare) makePoints() error {
 	return nil
 }
 
-// runCompare runs the comparative study into dir.
-func runCompare(opt Options, traces []traceInfo) error {
+// newCompare makes the comparative study's points on traces, to run into opt.Dir.
+func newCompare(opt Options, traces []traceInfo) (*compare, error) {
 	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets()}
 	for _, cs := range c.sets {
 		if err := cs.Validate(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	c.vtr = slices.Clone(traces)
 	slices.SortStableFunc(c.vtr, func(a, b traceInfo) int { return int(b.summary.Accesses - a.summary.Accesses) })
 	c.vtr = c.vtr[:min(3, len(c.vtr))]
 	if err := c.makePoints(); err != nil {
-		return err
+		return nil, err
 	}
+	return c, nil
+}
+
+// run runs the comparative study's points into its data folder and writes its tables,
+// figures and README.
+func (c *compare) run() error {
 	var err error
-	if c.results, err = runPoints(filepath.Join(opt.Dir, "data"), c.points, opt); err != nil {
+	if c.results, err = runPoints(filepath.Join(c.opt.Dir, "data"), c.points, c.opt); err != nil {
 		return err
 	}
 	return c.write()

@@ -10,12 +10,21 @@ import (
 
 const ivLabel = "checkpoint interval (accesses)"
 
+// ovhLabel is the y label of every overhead axis (Figure.Overhead).
+const ovhLabel = "overhead (%)\nabove 100%: slowdown (×N)"
+
+// schemeSeries is an empty series of a scheme: its name, family (its panel) and style.
+func schemeSeries(sc cmpScheme) Series {
+	return Series{Name: sc.label, Group: sc.family, Style: styleOf(sc.key)}
+}
+
 func (c *compare) figOverhead(i int, cs CostSet) *Figure {
-	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead per scheme, " + cs.Label + " costs",
-		Caption: fmt.Sprintf("Overhead against the interval for every scheme under the %s cost set (geometric mean over the traces; points where some trace took no checkpoint are not drawn). Dashed grey: 1%% and 5%%.", cs.Label),
-		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
+	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead of every scheme, " + cs.Label + " costs",
+		Caption: fmt.Sprintf("Overhead against the interval for every scheme under the %s cost set (geometric mean over the traces; points where some trace took no checkpoint are not drawn), one panel a scheme family, the other families' lines in light grey behind. Up to 100%% the axis is in percent, above it in slowdown factors (×10: ten times the time of none). Dashed grey: 1%% and 5%%.", cs.Label),
+		XLabel:  ivLabel, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
-		ser := Series{Name: sc.label, X: ivxs(CompareIntervals)}
+		ser := schemeSeries(sc)
+		ser.X = ivxs(CompareIntervals)
 		for _, n := range CompareIntervals {
 			ser.Y = append(ser.Y, 100*c.schemeOverhead(cs.Model, sc, n))
 		}
@@ -30,31 +39,32 @@ func (c *compare) figures() []*Figure {
 		figs = append(figs, c.figOverhead(i, cs))
 	}
 	vol := &Figure{Name: "cmp-fig4", Title: "Bytes moved per checkpoint",
-		Caption: "Bytes copied, logged, sent to storage and to a backup per checkpoint (sum over the traces over the checkpoints), against the interval.",
-		XLabel:  ivLabel, YLabel: "bytes moved per checkpoint (B)", LogY: true}
+		Caption: "Bytes copied, logged, sent to storage and to a backup per checkpoint (the mean over the traces of each trace's mean over its checkpoints), against the interval, one panel a scheme family. A scheme that moves no bytes at its checkpoints (blockstate flips state bits) is drawn on the axis's floor, labelled 0.",
+		XLabel:  ivLabel, YLabel: "bytes moved per checkpoint (B)", LogY: true, GroupTitle: familyTitle}
 	mem := &Figure{Name: "cmp-fig5", Title: "Memory overhead",
-		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces, against the interval.",
-		XLabel:  ivLabel, YLabel: "memory overhead (fraction of footprint)"}
+		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces, against the interval, one panel a scheme family; points where some trace took no checkpoint are not drawn.",
+		XLabel:  ivLabel, YLabel: "memory overhead (× footprint)", GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
-		v := Series{Name: sc.label, X: ivxs(CompareIntervals)}
-		m := Series{Name: sc.label, X: ivxs(CompareIntervals)}
+		v, m := schemeSeries(sc), schemeSeries(sc)
+		v.X, m.X = ivxs(CompareIntervals), ivxs(CompareIntervals)
 		for _, n := range CompareIntervals {
-			v.Y = append(v.Y, c.perCheckpoint(sc, n, moved))
+			b, _ := c.perCheckpoint(sc, n, moved)
+			v.Y = append(v.Y, b)
 			m.Y = append(m.Y, c.memFraction(sc, n))
 		}
 		vol.Series, mem.Series = append(vol.Series, v), append(mem.Series, m)
 	}
 	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
-		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces).", siLabel(float64(GranuleInterval))),
-		XLabel:  "granule (bytes)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName,
-		XTicks: ivxs(Granules)}
+		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces); the schemes that track no granule behind a cache are not in it (Table C6 says which).", siLabel(float64(GranuleInterval))),
+		XLabel:  "granule (bytes)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName,
+		XTicks: ivxs(Granules), GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
 		if !sc.block {
 			continue
 		}
-		ser := Series{Name: sc.label}
+		ser := schemeSeries(sc)
 		for _, g := range Granules {
-			o, _ := c.granulePoint(sc, g)
+			o, _, _ := c.granulePoint(sc, g)
 			ser.X, ser.Y = append(ser.X, float64(g)), append(ser.Y, 100*o)
 		}
 		gr.Series = append(gr.Series, ser)
@@ -128,10 +138,11 @@ func (c *compare) sensitivity() []*Figure {
 	var figs []*Figure
 	for _, a := range axes {
 		f := &Figure{Name: a.name, Title: a.title,
-			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters.", siLabel(float64(SensitivityInterval)), a.label),
-			XLabel:  a.label, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
+			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters; one panel a scheme family.", siLabel(float64(SensitivityInterval)), a.label),
+			XLabel:  a.label, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
 		for _, sc := range cmpSchemes {
-			ser := Series{Name: sc.label, X: a.xs}
+			ser := schemeSeries(sc)
+			ser.X = a.xs
 			for _, x := range a.xs {
 				m := c.opt.Costs.Model
 				a.set(&m, x)
@@ -153,7 +164,8 @@ func (c *compare) figValidation() *Figure {
 		if !sc.validate {
 			continue
 		}
-		ser := Series{Name: sc.label, X: ivxs(ValidationIntervals)}
+		ser := schemeSeries(sc)
+		ser.X = ivxs(ValidationIntervals)
 		best := math.Inf(1)
 		for _, n := range ValidationIntervals {
 			var sum float64

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -84,26 +85,27 @@ func (c *compare) conclusions(p func(string, ...any)) {
 				continue
 			}
 			cr, co, _ := c.winner(cs.Model, n, func(s cmpScheme) bool { return s.crash })
-			parts = append(parts, fmt.Sprintf("at %s %s (%s; crash-safe: %s, %s)", siLabel(float64(n)), sc.label, pct(o), cr.label, pct(co)))
+			parts = append(parts, fmt.Sprintf("at %s %s (%s; crash-safe: %s, %s)", siLabel(float64(n)), sc.label, ovh(o), cr.label, ovh(co)))
 		}
 		p("Under the %s costs the cheapest is %s.\n", cs.Label, strings.Join(parts, "; "))
 	}
-	p("\n**Where the paper's scheme stands.** Rank of dualmap (non-volatile) among the %d schemes,\n", len(cmpSchemes))
+	paper := cmpSchemes[slices.IndexFunc(cmpSchemes, func(sc cmpScheme) bool { return sc.key == paperScheme })]
+	p("\n**Where the paper's scheme stands.** Rank of %s among the %d schemes,\n", paper.label, len(cmpSchemes))
 	p("by overhead at each interval measured on every trace:\n\n")
 	for _, cs := range c.sets {
 		var parts []string
 		for _, n := range CompareIntervals {
-			d := c.schemeOverhead(cs.Model, cmpSchemes[0], n)
+			d := c.schemeOverhead(cs.Model, paper, n)
 			if math.IsNaN(d) {
 				continue
 			}
 			rank := 1
-			for _, sc := range cmpSchemes[1:] {
-				if o := c.schemeOverhead(cs.Model, sc, n); !math.IsNaN(o) && o < d {
+			for _, sc := range cmpSchemes {
+				if o := c.schemeOverhead(cs.Model, sc, n); sc.key != paper.key && !math.IsNaN(o) && o < d {
 					rank++
 				}
 			}
-			parts = append(parts, fmt.Sprintf("%d at %s (%s)", rank, siLabel(float64(n)), pct(d)))
+			parts = append(parts, fmt.Sprintf("%d at %s (%s)", rank, siLabel(float64(n)), ovh(d)))
 		}
 		p("- %s costs: %s.\n", cs.Label, strings.Join(parts, ", "))
 	}
@@ -127,13 +129,13 @@ func (c *compare) conclusions(p func(string, ...any)) {
 		}
 		bestG, bestO := int64(0), math.Inf(1)
 		for _, g := range Granules {
-			if o, _ := c.granulePoint(sc, g); o < bestO {
+			if o, _, _ := c.granulePoint(sc, g); o < bestO {
 				bestG, bestO = g, o
 			}
 		}
-		o64, b64 := c.granulePoint(sc, Granules[0])
-		o4k, b4k := c.granulePoint(sc, Granules[len(Granules)-1])
-		gparts = append(gparts, fmt.Sprintf("%s: %s at 64 B, %s at 4 KiB (bytes a checkpoint %s → %s), best at %d B", sc.label, pct(o64), pct(o4k), bytesCell(b64), bytesCell(b4k), bestG))
+		o64, b64, _ := c.granulePoint(sc, Granules[0])
+		o4k, b4k, _ := c.granulePoint(sc, Granules[len(Granules)-1])
+		gparts = append(gparts, fmt.Sprintf("%s: %s at 64 B, %s at 4 KiB (bytes a checkpoint %s → %s), best at %d B", sc.label, ovh(o64), ovh(o4k), bytesCell(b64), bytesCell(b4k), bestG))
 	}
 	p("At interval %s: %s.\n\n", siLabel(float64(GranuleInterval)), strings.Join(gparts, "; "))
 	p("**Optimal intervals.** ")

@@ -5,10 +5,12 @@ import (
 	"github.com/vmsim/vmsim/cost"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/vmsim/vmsim/interval"
+	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
 
@@ -27,27 +29,72 @@ func pctCell(x float64) string {
 	return pct(x)
 }
 
-// perCheckpoint is the sum over the traces of a counter at interval n over the sum of the
-// checkpoints: what a checkpoint moves on average. NaN when no checkpoint was taken.
-func (c *compare) perCheckpoint(sc cmpScheme, n int64, y func(sim.Stats) int64) float64 {
-	var sum, k int64
+// ovh writes an overhead (a fraction) for a reader: in percent up to 100%, above it as
+// the slowdown factor (×2.5: 2.5 times the baseline's time).
+func ovh(x float64) string {
+	if x <= 1 {
+		return pct(x)
+	}
+	s := 1 + x
+	switch {
+	case s >= 100:
+		return "×" + strconv.FormatFloat(s, 'f', 0, 64)
+	case s >= 10:
+		return "×" + strconv.FormatFloat(s, 'f', 1, 64)
+	}
+	return "×" + strconv.FormatFloat(s, 'f', 2, 64)
+}
+
+// ovhCell is ovh, or "no ckpt" for NaN (some trace took no checkpoint).
+func ovhCell(x float64) string {
+	if math.IsNaN(x) {
+		return "no ckpt"
+	}
+	return ovh(x)
+}
+
+// num writes a number for a table's CSV: "" for NaN (its status says why).
+func num(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', 6, 64)
+}
+
+// statusOf is a CSV row's status: "no ckpt" when its number is NaN, else "".
+func statusOf(x float64) string {
+	if math.IsNaN(x) {
+		return "no ckpt"
+	}
+	return ""
+}
+
+// perCheckpoint is what a checkpoint moves at interval n, on average: the mean over the
+// traces of each trace's counter over its checkpoints (every trace weighs the same,
+// whatever its number of checkpoints), and the checkpoints taken on all the traces. NaN
+// when some trace took no checkpoint.
+func (c *compare) perCheckpoint(sc cmpScheme, n int64, y func(sim.Stats) int64) (mean float64, checkpoints int64) {
+	var ys []float64
 	for _, t := range c.traces {
 		r := c.res(ckey("A", t.name, sc.key, n))
-		sum += y(r.Stats)
-		k += r.Stats.Checkpoints
+		checkpoints += r.Stats.Checkpoints
+		if r.Stats.Checkpoints == 0 {
+			return math.NaN(), checkpoints
+		}
+		ys = append(ys, float64(y(r.Stats))/float64(r.Stats.Checkpoints))
 	}
-	if k == 0 {
-		return math.NaN()
-	}
-	return float64(sum) / float64(k)
+	return stat.Mean(ys, nil), checkpoints
 }
 
 // memFraction is the mean over the traces of the memory overhead at its peak as a fraction
-// of the footprint (pages touched × page size).
+// of the footprint (pages touched × page size); NaN when some trace took no checkpoint.
 func (c *compare) memFraction(sc cmpScheme, n int64) float64 {
 	var ys []float64
 	for _, t := range c.traces {
 		r := c.res(ckey("A", t.name, sc.key, n))
+		if r.Stats.Checkpoints == 0 {
+			return math.NaN()
+		}
 		ys = append(ys, float64(r.Stats.MemOverheadPeakBytes)/float64(t.summary.PagesTouched*PageSize))
 	}
 	return stat.Mean(ys, nil)
@@ -60,42 +107,80 @@ func bytesCell(x float64) string {
 	return siLabel(math.Round(x)) + "B"
 }
 
+// survives says what failures a scheme survives.
+func (sc cmpScheme) survives() string {
+	if sc.crash {
+		return "+ crash of volatile memory"
+	}
+	return "transient failures"
+}
+
 func (c *compare) tableSchemes() *Table {
 	t := &Table{Name: "cmp-table1", Title: "Table C1: overhead of every scheme (this machine's costs)",
-		Caption: fmt.Sprintf("Overhead (geometric mean over the %d traces of the modeled time over that of none behind the same cache, minus one) against the interval; \"no ckpt\": the interval is longer than some trace, which then took no checkpoint. Every run: 4 KiB pages, a 32 KiB 8-way cache of 64-byte lines, granule 64 B.", len(c.traces)),
-		Header:  []string{"scheme", "survives"}, Right: []bool{false, false}}
+		Caption: fmt.Sprintf("Overhead (geometric mean over the %d traces of the modeled time over that of none behind the same cache, minus one) against the interval, in percent up to 100%% and above it as the slowdown factor (×N: N times none's time); \"no ckpt\": the interval is longer than some trace, which then took no checkpoint. Every run: 4 KiB pages, a 32 KiB 8-way cache of 64-byte lines, granule 64 B. The CSV has one row a scheme and interval: overhead_percent and a status.", len(c.traces)),
+		Header:  []string{"scheme", "family", "survives"}, Right: []bool{false, false, false},
+		DataHeader: []string{"scheme", "family", "survives", "interval_accesses", "overhead_percent", "status"}}
 	for _, n := range CompareIntervals {
 		t.Header = append(t.Header, siLabel(float64(n)))
 		t.Right = append(t.Right, true)
 	}
 	for _, sc := range cmpSchemes {
-		surv := "transient failures"
-		if sc.crash {
-			surv = "+ crash of volatile memory"
-		}
-		row := []string{sc.label, surv}
+		row := []string{sc.label, sc.family, sc.survives()}
 		for _, n := range CompareIntervals {
-			row = append(row, pctCell(c.schemeOverhead(c.opt.Costs.Model, sc, n)))
+			o := c.schemeOverhead(c.opt.Costs.Model, sc, n)
+			row = append(row, ovhCell(o))
+			t.Data = append(t.Data, []string{sc.label, sc.family, sc.survives(), strconv.FormatInt(n, 10), num(100 * o), statusOf(o)})
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
 }
 
+// volumeCounters are the counters of Table C2, per checkpoint.
+var volumeCounters = []struct {
+	head, col string
+	y         func(sim.Stats) int64
+}{
+	{"copied", "bytes_copied", func(s sim.Stats) int64 { return s.BytesCopied }},
+	{"logged", "bytes_logged", func(s sim.Stats) int64 { return s.BytesLogged }},
+	{"to storage", "bytes_to_storage", func(s sim.Stats) int64 { return s.BytesToStorage }},
+	{"to backup", "bytes_to_backup", func(s sim.Stats) int64 { return s.BytesToBackup }},
+	{"stall", "checkpoint_stall_bytes", func(s sim.Stats) int64 { return s.CheckpointStallBytes }},
+}
+
 func (c *compare) tableVolumes() *Table {
 	n := GranuleInterval
 	t := &Table{Name: "cmp-table2", Title: fmt.Sprintf("Table C2: what a checkpoint moves, and memory held (interval %s)", siLabel(float64(n))),
-		Caption: "Per checkpoint (sum over the traces over the checkpoints taken): bytes copied in memory (bytes_copied), logged (bytes_logged), sent to storage (bytes_to_storage) and to a backup (bytes_to_backup), and moved while the program is stopped (checkpoint_stall_bytes); memory overhead at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces.",
-		Header:  []string{"scheme", "copied", "logged", "to storage", "to backup", "stall", "memory overhead (× footprint)"},
-		Right:   []bool{false, true, true, true, true, true, true}}
+		Caption:    "Per checkpoint, the mean over the traces of each trace's mean over its checkpoints (so that every trace weighs the same; checkpoints: how many were taken on all the traces): bytes copied in memory (bytes_copied), logged (bytes_logged), sent to storage (bytes_to_storage) and to a backup (bytes_to_backup), and moved while the program is stopped (checkpoint_stall_bytes); memory overhead at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces. The CSV has the same in bytes, one row a scheme.",
+		Header:     []string{"scheme", "checkpoints"},
+		Right:      []bool{false, true},
+		DataHeader: []string{"scheme", "checkpoints"}}
+	for _, v := range volumeCounters {
+		t.Header = append(t.Header, v.head)
+		t.DataHeader = append(t.DataHeader, v.col+"_per_checkpoint")
+		t.Right = append(t.Right, true)
+	}
+	t.Header = append(t.Header, "memory overhead (× footprint)")
+	t.DataHeader = append(t.DataHeader, "mem_overhead_peak_fraction", "status")
+	t.Right = append(t.Right, true)
 	for _, sc := range cmpSchemes {
-		t.Rows = append(t.Rows, []string{sc.label,
-			bytesCell(c.perCheckpoint(sc, n, func(s sim.Stats) int64 { return s.BytesCopied })),
-			bytesCell(c.perCheckpoint(sc, n, func(s sim.Stats) int64 { return s.BytesLogged })),
-			bytesCell(c.perCheckpoint(sc, n, func(s sim.Stats) int64 { return s.BytesToStorage })),
-			bytesCell(c.perCheckpoint(sc, n, func(s sim.Stats) int64 { return s.BytesToBackup })),
-			bytesCell(c.perCheckpoint(sc, n, func(s sim.Stats) int64 { return s.CheckpointStallBytes })),
-			strconv.FormatFloat(c.memFraction(sc, n), 'f', 3, 64)})
+		_, k := c.perCheckpoint(sc, n, moved)
+		row := []string{sc.label, strconv.FormatInt(k, 10)}
+		data := []string{sc.label, strconv.FormatInt(k, 10)}
+		status := ""
+		for _, v := range volumeCounters {
+			m, _ := c.perCheckpoint(sc, n, v.y)
+			row, data = append(row, bytesCell(m)), append(data, num(m))
+			status = statusOf(m)
+		}
+		mf := c.memFraction(sc, n)
+		if math.IsNaN(mf) {
+			row = append(row, "no ckpt")
+		} else {
+			row = append(row, strconv.FormatFloat(mf, 'f', 3, 64))
+		}
+		t.Rows = append(t.Rows, row)
+		t.Data = append(t.Data, append(data, num(mf), status))
 	}
 	return t
 }
@@ -126,23 +211,47 @@ func (c *compare) recoveryAt(t traceInfo, sc cmpScheme, n int64) recovery {
 	return rc
 }
 
+// notValidated is the status of a scheme left out of the failure runs.
+const notValidated = "not in the failure runs"
+
 func (c *compare) tableRecovery() *Table {
 	const n = 10_000
 	t := &Table{Name: "cmp-table3", Title: fmt.Sprintf("Table C3: recovery cost (interval %s, transient failures)", siLabel(n)),
-		Caption: fmt.Sprintf("Per rollback, from the failure runs (--mtbf = accesses/%d, seeds %v): bytes recovery moved (recovery_bytes), accesses replayed (replayed_refs), and the modeled time the failures added over the failure-free run (µs, this machine's costs), on each validation trace.", validationFailures, ValidationSeeds),
-		Header:  []string{"scheme", "trace", "rollbacks", "recovery bytes", "accesses replayed", "time (µs)"},
-		Right:   []bool{false, false, true, true, true, true}}
+		Caption:    fmt.Sprintf("Per rollback, from the failure runs (--mtbf = accesses/%d, seeds %v): bytes recovery moved (recovery_bytes), accesses replayed (replayed_refs), and the modeled time the failures added over the failure-free run (µs, this machine's costs), on each validation trace. The failure runs take %s (at least one scheme of each family); the others say so in the status column.", validationFailures, ValidationSeeds, strings.Join(validatedLabels(), ", ")),
+		Header:     []string{"scheme", "trace", "rollbacks", "recovery bytes", "accesses replayed", "time (µs)", "status"},
+		Right:      []bool{false, false, true, true, true, true, false},
+		DataHeader: []string{"scheme", "trace", "interval_accesses", "rollbacks", "recovery_bytes_per_rollback", "replayed_accesses_per_rollback", "time_us_per_rollback", "status"}}
 	for _, sc := range cmpSchemes {
 		if !sc.validate {
+			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", notValidated})
+			t.Data = append(t.Data, []string{sc.label, "", strconv.FormatInt(n, 10), "", "", "", "", notValidated})
 			continue
 		}
 		for _, tr := range c.vtr {
 			rc := c.recoveryAt(tr, sc, n)
+			if rc.rollbacks == 0 {
+				t.Rows = append(t.Rows, []string{sc.label, tr.label, "0", "", "", "", "no rollback"})
+				t.Data = append(t.Data, []string{sc.label, tr.label, strconv.FormatInt(n, 10), "0", "", "", "", "no rollback"})
+				continue
+			}
 			t.Rows = append(t.Rows, []string{sc.label, tr.label, strconv.FormatInt(rc.rollbacks, 10),
-				siLabel(math.Round(rc.bytes)) + "B", siLabel(math.Round(rc.replayed)), strconv.FormatFloat(rc.timeNs/1000, 'f', 1, 64)})
+				siLabel(math.Round(rc.bytes)) + "B", siLabel(math.Round(rc.replayed)), strconv.FormatFloat(rc.timeNs/1000, 'f', 1, 64), ""})
+			t.Data = append(t.Data, []string{sc.label, tr.label, strconv.FormatInt(n, 10), strconv.FormatInt(rc.rollbacks, 10),
+				num(rc.bytes), num(rc.replayed), num(rc.timeNs / 1000), ""})
 		}
 	}
 	return t
+}
+
+// validatedLabels are the labels of the schemes of the failure runs.
+func validatedLabels() []string {
+	var out []string
+	for _, sc := range cmpSchemes {
+		if sc.validate {
+			out = append(out, sc.label)
+		}
+	}
+	return out
 }
 
 // optimum is the validation of one scheme on one trace.
@@ -248,22 +357,29 @@ func (c *compare) optimumOf(t traceInfo, sc cmpScheme) optimum {
 
 func (c *compare) tableOptimum() *Table {
 	t := &Table{Name: "cmp-table4", Title: "Table C4: optimal checkpoint intervals, predicted and simulated",
-		Caption: fmt.Sprintf("Checkpoint cost delta (extra modeled time per checkpoint of a failure-free run, taken at the predicted interval), MTBF (accesses/%d, in modeled time), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the best interval of the failure runs (mean over seeds %v, intervals %v); and the time lost by checkpointing at the grid interval nearest each formula's prediction instead of the best.", validationFailures, ValidationSeeds, ValidationIntervals),
-		Header:  []string{"scheme", "trace", "delta (µs)", "MTBF (ms)", "Young", "Daly", "numeric", "simulated best", "loss at Young", "loss at Daly"},
-		Right:   []bool{false, false, true, true, true, true, true, true, true, true}}
+		Caption: fmt.Sprintf("Checkpoint cost delta (extra modeled time per checkpoint of a failure-free run, taken at the predicted interval), MTBF (accesses/%d, in modeled time), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the best interval of the failure runs (mean over seeds %v, intervals %v); and the time lost by checkpointing at the grid interval nearest each formula's prediction instead of the best. Schemes not in the failure runs, and predictions that could not be made, say why in the status column.", validationFailures, ValidationSeeds, ValidationIntervals),
+		Header:  []string{"scheme", "trace", "delta (µs)", "MTBF (ms)", "Young", "Daly", "numeric", "simulated best", "loss at Young", "loss at Daly", "status"},
+		Right:   []bool{false, false, true, true, true, true, true, true, true, true, false},
+		DataHeader: []string{"scheme", "trace", "delta_us", "mtbf_ms", "young_accesses", "daly_accesses", "numeric_accesses",
+			"simulated_best_accesses", "loss_at_young_percent", "loss_at_daly_percent", "status"}}
 	for _, sc := range cmpSchemes {
 		if !sc.validate {
+			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", "", "", "", "", notValidated})
+			t.Data = append(t.Data, []string{sc.label, "", "", "", "", "", "", "", "", "", notValidated})
 			continue
 		}
 		for _, tr := range c.vtr {
 			o := c.optimumOf(tr, sc)
 			if !o.ok {
-				t.Rows = append(t.Rows, []string{sc.label, tr.label, "-", "-", "-", "-", "-", "-", "-", o.note})
+				t.Rows = append(t.Rows, []string{sc.label, tr.label, "", "", "", "", "", "", "", "", o.note})
+				t.Data = append(t.Data, []string{sc.label, tr.label, "", "", "", "", "", "", "", "", o.note})
 				continue
 			}
 			t.Rows = append(t.Rows, []string{sc.label, tr.label, strconv.FormatFloat(o.deltaNs/1000, 'f', 1, 64),
 				strconv.FormatFloat(o.mtbfNs/1e6, 'f', 2, 64), siLabel(math.Round(o.young)), siLabel(math.Round(o.daly)),
-				siLabel(math.Round(o.numeric)), siLabel(float64(o.best)), pct(o.youngLoss), pct(o.dalyLoss)})
+				siLabel(math.Round(o.numeric)), siLabel(float64(o.best)), pct(o.youngLoss), pct(o.dalyLoss), ""})
+			t.Data = append(t.Data, []string{sc.label, tr.label, num(o.deltaNs / 1000), num(o.mtbfNs / 1e6), num(math.Round(o.young)),
+				num(math.Round(o.daly)), num(math.Round(o.numeric)), strconv.FormatInt(o.best, 10), num(100 * o.youngLoss), num(100 * o.dalyLoss), ""})
 		}
 	}
 	return t
@@ -286,8 +402,9 @@ func (c *compare) winner(m cost.Model, n int64, accept func(cmpScheme) bool) (cm
 
 func (c *compare) tableWinners() *Table {
 	t := &Table{Name: "cmp-table5", Title: "Table C5: the cheapest scheme under each cost set",
-		Caption: "The scheme of least overhead (geometric mean over the traces) at each interval under each cost set, among all schemes (all survive transient failures) and among those that also survive a crash of volatile memory; the counters are the same, only the costs differ.",
-		Header:  []string{"interval"}, Right: []bool{true}}
+		Caption: "The scheme of least overhead (geometric mean over the traces) at each interval under each cost set, among all schemes (all survive transient failures) and among those that also survive a crash of volatile memory; the counters are the same, only the costs differ. The CSV has one row an interval, cost set and choice.",
+		Header:  []string{"interval"}, Right: []bool{true},
+		DataHeader: []string{"interval_accesses", "cost_set", "among", "scheme", "overhead_percent", "status"}}
 	for _, cs := range c.sets {
 		t.Header = append(t.Header, cs.Name+": any", cs.Name+": crash-safe")
 		t.Right = append(t.Right, false, false)
@@ -295,11 +412,16 @@ func (c *compare) tableWinners() *Table {
 	for _, n := range CompareIntervals {
 		row := []string{siLabel(float64(n))}
 		for _, cs := range c.sets {
-			for _, acc := range []func(cmpScheme) bool{func(cmpScheme) bool { return true }, func(s cmpScheme) bool { return s.crash }} {
-				if sc, o, ok := c.winner(cs.Model, n, acc); ok {
-					row = append(row, sc.label+" ("+pct(o)+")")
+			for _, a := range []struct {
+				name string
+				acc  func(cmpScheme) bool
+			}{{"any", func(cmpScheme) bool { return true }}, {"crash-safe", func(s cmpScheme) bool { return s.crash }}} {
+				if sc, o, ok := c.winner(cs.Model, n, a.acc); ok {
+					row = append(row, sc.label+" ("+ovh(o)+")")
+					t.Data = append(t.Data, []string{strconv.FormatInt(n, 10), cs.Name, a.name, sc.label, num(100 * o), ""})
 				} else {
 					row = append(row, "no ckpt")
+					t.Data = append(t.Data, []string{strconv.FormatInt(n, 10), cs.Name, a.name, "", "", "no ckpt"})
 				}
 			}
 		}
@@ -308,24 +430,45 @@ func (c *compare) tableWinners() *Table {
 	return t
 }
 
+// granuleStatus says why a scheme is not in the granule study, or "" when it is.
+func granuleStatus(sc cmpScheme) string {
+	if sc.block {
+		return ""
+	}
+	info, _ := scheme.Lookup(sc.set["scheme"].(string))
+	if info.Granule == scheme.GranuleWithoutCache {
+		return "tracks cache lines behind a cache, not granules"
+	}
+	return "not block-granular"
+}
+
 func (c *compare) tableGranule() *Table {
 	t := &Table{Name: "cmp-table6", Title: fmt.Sprintf("Table C6: the granule of block-granular schemes (interval %s)", siLabel(float64(GranuleInterval))),
-		Caption: "Overhead (geometric mean over the traces) and bytes moved per checkpoint (copied + logged + to storage + to backup) against the granule the memory controller tracks.",
-		Header:  []string{"scheme"}, Right: []bool{false}}
+		Caption: "Overhead (geometric mean over the traces) and bytes moved per checkpoint (copied + logged + to storage + to backup; the mean over the traces of each trace's mean over its checkpoints) against the granule the memory controller tracks. The schemes that track no granule here say so in the status column.",
+		Header:  []string{"scheme"}, Right: []bool{false},
+		DataHeader: []string{"scheme", "granule_bytes", "overhead_percent", "bytes_per_checkpoint", "checkpoints", "status"}}
 	for _, g := range Granules {
 		t.Header = append(t.Header, sizeLabel(g)+" overhead", sizeLabel(g)+" bytes/ckpt")
 		t.Right = append(t.Right, true, true)
 	}
+	t.Header = append(t.Header, "status")
+	t.Right = append(t.Right, false)
 	for _, sc := range cmpSchemes {
-		if !sc.block {
+		row := []string{sc.label}
+		if st := granuleStatus(sc); st != "" {
+			for range Granules {
+				row = append(row, "", "")
+			}
+			t.Rows = append(t.Rows, append(row, st))
+			t.Data = append(t.Data, []string{sc.label, "", "", "", "", st})
 			continue
 		}
-		row := []string{sc.label}
 		for _, g := range Granules {
-			o, b := c.granulePoint(sc, g)
-			row = append(row, pctCell(o), bytesCell(b))
+			o, b, k := c.granulePoint(sc, g)
+			row = append(row, ovhCell(o), bytesCell(b))
+			t.Data = append(t.Data, []string{sc.label, strconv.FormatInt(g, 10), num(100 * o), num(b), strconv.FormatInt(k, 10), statusOf(o)})
 		}
-		t.Rows = append(t.Rows, row)
+		t.Rows = append(t.Rows, append(row, ""))
 	}
 	return t
 }
@@ -342,19 +485,22 @@ func moved(s sim.Stats) int64 {
 	return s.BytesCopied + s.BytesLogged + s.BytesToStorage + s.BytesToBackup
 }
 
-func (c *compare) granulePoint(sc cmpScheme, g int64) (overhead, perCkpt float64) {
-	var ys []float64
-	var sum, k int64
+// granulePoint is a block-granular scheme's overhead at granule g (geometric mean over
+// the traces), the bytes a checkpoint moves (mean over the traces of each trace's mean
+// over its checkpoints) and the checkpoints taken on all the traces; NaN when some trace
+// took no checkpoint.
+func (c *compare) granulePoint(sc cmpScheme, g int64) (overhead, perCkpt float64, checkpoints int64) {
+	var ys, bs []float64
 	for _, t := range c.traces {
 		r := c.res(ckey("G", t.name, sc.key, g))
+		checkpoints += r.Stats.Checkpoints
 		if r.Stats.Checkpoints == 0 {
-			return math.NaN(), math.NaN()
+			return math.NaN(), math.NaN(), checkpoints
 		}
 		ys = append(ys, c.overheadUnder(c.opt.Costs.Model, t, r))
-		sum += moved(r.Stats)
-		k += r.Stats.Checkpoints
+		bs = append(bs, float64(moved(r.Stats))/float64(r.Stats.Checkpoints))
 	}
-	return geo(ys), float64(sum) / float64(k)
+	return geo(ys), stat.Mean(bs, nil), checkpoints
 }
 
 func (c *compare) tableCostSets() *Table {

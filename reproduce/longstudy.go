@@ -179,7 +179,7 @@ func (l *longStudy) tables() []*Table {
 		cols = append(cols, col{t, "nonvolatile"})
 	}
 	for _, c := range cols {
-		t2.Header = append(t2.Header, c.t.label+" "+c.mem)
+		t2.Header = append(t2.Header, c.t.label+" "+memLabel(c.mem))
 		t2.Right = append(t2.Right, true)
 	}
 	for _, n := range LongIntervals {
@@ -214,12 +214,23 @@ func (l *longStudy) tables() []*Table {
 	return []*Table{t1, t2, t3}
 }
 
+// longFigTitle is the long study's figure's title.
+const longFigTitle = "Overhead of virtual checkpoints on traces of 10⁹ accesses"
+
+// memLabel spells a --memory value for a reader: "non-volatile" or "volatile".
+func memLabel(mem string) string {
+	if mem == "nonvolatile" {
+		return "non-volatile"
+	}
+	return mem
+}
+
 func (l *longStudy) figures() []*Figure {
-	f := &Figure{Name: "long-fig1", Title: "Overhead of virtual checkpoints on traces of 10^9 accesses",
+	f := &Figure{Name: "long-fig1", Title: longFigTitle,
 		Caption: fmt.Sprintf("Overhead against the interval after a warm-up of %d accesses; non-volatile and volatile memory, and the data-only recording. Points with no checkpoint are not drawn.", l.opt.Warmup),
-		XLabel:  ivLabel, YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName}
+		XLabel:  ivLabel, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName}
 	add := func(t longTrace, mem string) {
-		s := Series{Name: t.label + ", " + mem, X: ivxs(LongIntervals)}
+		s := Series{Name: t.label + ", " + memLabel(mem), X: ivxs(LongIntervals)}
 		for _, n := range LongIntervals {
 			s.Y = append(s.Y, longOverhead(l.res(ckey("D", t.label, mem, n))))
 		}
@@ -272,16 +283,16 @@ func (l *longStudy) write() error {
 	for _, f := range figs {
 		p("### %s\n\n%s\n\n![%s](%s.png)\n\n", f.Title, f.Caption, f.Title, f.Name)
 	}
-	p("## The paper's claim about intervals above 10^6\n\n")
+	p("## The paper's claim about intervals above 10⁶\n\n")
 	for _, t := range l.full {
 		for _, mem := range []string{"nonvolatile", "volatile"} {
 			o6 := l.res(ckey("D", t.label, mem, int64(1_000_000)))
-			p("- %s, %s memory: %s at 10^6; below 5%% from %s, below 1%% from %s.\n", t.label, mem, pctCell(longOverhead(o6)/100),
+			p("- %s, %s memory: %s at 10⁶; below 5%% from %s, below 1%% from %s.\n", t.label, memLabel(mem), pctCell(longOverhead(o6)/100),
 				l.from(t, mem, 5), l.from(t, mem, 1))
 		}
 	}
 	for _, t := range l.data {
-		p("- %s (data accesses only), non-volatile memory: %s at 10^6; below 5%% from %s, below 1%% from %s.\n", t.label,
+		p("- %s (data accesses only), non-volatile memory: %s at 10⁶; below 5%% from %s, below 1%% from %s.\n", t.label,
 			pctCell(longOverhead(l.res(ckey("D", t.label, "nonvolatile", int64(1_000_000))))/100), l.from(t, "nonvolatile", 5), l.from(t, "nonvolatile", 1))
 	}
 	if len(l.data) > 0 && len(l.full) > 0 {
@@ -294,7 +305,7 @@ func (l *longStudy) write() error {
 		if od <= of {
 			word = "not higher"
 		}
-		p("instruction fetches. At an interval of 10^6 the overhead is %s on the data-only trace:\n", word)
+		p("instruction fetches. At an interval of 10⁶ the overhead is %s on the data-only trace:\n", word)
 		p("%s against %s.\n", pctCell(od/100), pctCell(of/100))
 	}
 	return atomicfile.WriteFile(filepath.Join(l.opt.Dir, "README.md"), b.Bytes())

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/vmsim/vmsim/cost"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -52,17 +54,21 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("`data/points.jsonl`; each figure's numbers are in `figN.csv`. Tables come as `.txt`\n")
 	p("(terminal), `.md`, `.csv` and `.tex`; figures as `.svg`, `.png` and `.pdf` (one PDF a figure, for LaTeX).\n\n")
 
-	p("Two further studies sit beside this one: every checkpointing scheme side by side, under\n")
-	p("three sourced cost sets, in [`compare/`](compare/README.md) (`vmsim reproduce`, or\n")
-	p("`--study compare` alone), and the same questions on recordings of 10^9 accesses and more\n")
-	p("in [`long/`](long/README.md) (`vmsim reproduce --long`). How every number is computed:\n")
-	p("`docs/study.md`.\n\n")
+	p("Two further studies go with this one: every checkpointing scheme side by side, under\n")
+	if s.opt.Study == "paper" && !s.has("compare") {
+		p("three sourced cost sets (`vmsim reproduce --study compare`, not run into this folder),\n")
+	} else {
+		p("three sourced cost sets, in [`compare/`](compare/README.md) (`vmsim reproduce`, or\n")
+		p("`--study compare` alone),\n")
+	}
+	p("and the same questions on recordings of 10⁹ accesses and more, %s.\n", s.longText())
+	p("How every number is computed: `docs/study.md`.\n\n")
 	writeTables(b, tables)
 	p("## Figures\n\n")
 	for _, f := range figs {
 		note := " Points whose interval is longer than the trace took no checkpoint: they are not drawn, and `" + f.Name + ".csv` marks them `no ckpt`."
 		if f.LogY {
-			note += " Values of zero or below cannot be drawn on a log axis and are left out; the CSV has every value."
+			note += " A value of 0 is drawn on the log axis's floor, labelled 0; the CSV has every value."
 		}
 		p("### %s\n\n%s%s\n\n![%s](%s.png)\n\n", f.Title, f.Caption, note, f.Title, f.Name)
 	}
@@ -104,7 +110,7 @@ func (s *study) claims(p func(string, ...any)) {
 	p("page after a checkpoint costs a trap (%g ns) and a page copy, against %g ns an access.\n\n", s.opt.Costs.Model.TrapNs, s.opt.Costs.Model.AccessNs)
 
 	// 2. Small above 10^6.
-	p("**The overhead becomes very small for intervals above 10^6 accesses.** ")
+	p("**The overhead becomes very small for intervals above 10⁶ accesses.** ")
 	var lines []string
 	for _, tr := range s.traces {
 		// Intervals with no checkpoint are not measured intervals: skipped.
@@ -114,15 +120,15 @@ func (s *study) claims(p func(string, ...any)) {
 		below1 := s.smallestBelow(at(nonvolatile), 0.01)
 		below5 := s.smallestBelow(at(nonvolatile), 0.05)
 		vol5 := s.smallestBelow(at(volatile), 0.05)
-		lines = append(lines, fmt.Sprintf("- %s (%d accesses): non-volatile overhead %s at 10^6; below 5%% from %s, below 1%% from %s; volatile below 5%% from %s.",
+		lines = append(lines, fmt.Sprintf("- %s (%d accesses): non-volatile overhead %s at 10⁶; below 5%% from %s, below 1%% from %s; volatile below 5%% from %s.",
 			tr.label, tr.summary.Accesses, pct(s.result(tr, nonvolatile, 1_000_000).Overhead), fromText(below5), fromText(below1), fromText(vol5)))
 	}
 	p("From which interval on the overhead stays small, per trace:\n\n%s\n\n", strings.Join(lines, "\n"))
 	p("A trace no longer than the interval takes no checkpoint at all; what overhead is left\n")
 	p("there is that of the first write of each page after the run's start (the start counts\n")
 	p("as checkpoint 0), so those points (marked `no ckpt`) are left out of these bounds and of\n")
-	p("the figures. Our traces are short (the longest has %d accesses): the long study\n", s.longest())
-	p("([`long/`](long/README.md)) tests the claim on traces of 10^9 accesses.\n\n")
+	p("the figures. Our traces are short (the longest has %d accesses): the long study,\n", s.longest())
+	p("%s, tests the claim on traces of 10⁹ accesses.\n\n", s.longText())
 
 	// 3. Feasible at 1000.
 	p("**The scheme is feasible for intervals as small as 1000 accesses under some conditions.**\n")
@@ -190,6 +196,22 @@ func (s *study) claims(p func(string, ...any)) {
 	p("differently from the baseline's plain policy; where it moves fewer pages to and from\n")
 	p("disk, the overhead rule charges it the baseline's paging (docs/counters.md, \"Overhead:\n")
 	p("the rule\"), so the difference shown is the checkpoints', and no overhead is negative.\n")
+}
+
+// has reports whether the results folder holds the README of the study in folder sub
+// (compare, long): a README links only to what is there.
+func (s *study) has(sub string) bool {
+	_, err := os.Stat(filepath.Join(s.opt.Dir, sub, "README.md"))
+	return err == nil
+}
+
+// longText points to the long study: a link to its folder when it is there, else the
+// command that makes it.
+func (s *study) longText() string {
+	if s.has("long") {
+		return "in [`long/`](long/README.md) (`vmsim reproduce --long`)"
+	}
+	return "by `vmsim reproduce --long` (not run into this folder)"
 }
 
 func fromText(n int64) string {

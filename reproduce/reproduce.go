@@ -36,9 +36,16 @@ type Options struct {
 	Jobs      int
 	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
 	// and those already in Dir/data; otherwise every point is run afresh.
-	Resume   bool
-	Costs    cost.Set
+	Resume bool
+	Costs  cost.Set
+	// Progress, when set, is called after each point of each study's sweep
+	// (sweep.Options.Progress).
 	Progress func(done, total int)
+	// Report, when set, receives the progress of the whole run, step by step, with the
+	// time left (Progress).
+	Report *Progress
+	// phase names the study whose points runPoints runs, for Report.
+	phase string
 	// Command and Version are written into the README.
 	Command, Version string
 	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
@@ -130,24 +137,63 @@ func Run(opt Options) error {
 	if err := s.collectTraces(); err != nil {
 		return err
 	}
-	if opt.Study != "compare" {
+	paper, cmp := opt.Study != "compare", opt.Study != "paper"
+	if paper {
 		if err := s.makePoints(); err != nil {
 			return err
 		}
+	}
+	var c *compare
+	if cmp {
+		copt := opt
+		copt.Dir, copt.phase = filepath.Join(opt.Dir, "compare"), compareStudy
+		var err error
+		if c, err = newCompare(copt, s.traces); err != nil {
+			return err
+		}
+	}
+	if opt.Report != nil {
+		accesses, label := map[string]float64{}, map[string]string{}
+		for _, t := range s.traces {
+			accesses[t.name], label[t.name] = float64(t.summary.Accesses), "the points of "+t.label
+		}
+		weight := func(p sweep.Point) float64 { return accesses[p.Config.Trace] }
+		lab := func(p sweep.Point) string { return label[p.Config.Trace] }
+		if paper {
+			opt.Report.plan(paperStudy, uniqPoints(s.points), weight, lab)
+		}
+		if cmp {
+			opt.Report.plan(compareStudy, uniqPoints(c.points), weight, lab)
+		}
+	}
+	if paper {
 		if err := s.run(); err != nil {
 			return err
 		}
 		if err := s.write(); err != nil {
 			return err
 		}
+		if opt.Report != nil {
+			opt.Report.written()
+		}
 	}
-	if opt.Study == "paper" {
+	if !cmp {
 		return nil
 	}
-	copt := opt
-	copt.Dir = filepath.Join(opt.Dir, "compare")
-	return runCompare(copt, s.traces)
+	if err := c.run(); err != nil {
+		return err
+	}
+	if opt.Report != nil {
+		opt.Report.written()
+	}
+	return nil
 }
+
+// The studies' names in progress lines.
+const (
+	paperStudy   = "paper study"
+	compareStudy = "comparative study"
+)
 
 func (s *study) collectTraces() error {
 	es, err := corpus.Manifest()
@@ -244,7 +290,9 @@ func costsMap(c cost.Model) map[string]any {
 }
 
 func (s *study) run() error {
-	res, err := runPoints(filepath.Join(s.opt.Dir, "data"), s.points, s.opt)
+	opt := s.opt
+	opt.phase = paperStudy
+	res, err := runPoints(filepath.Join(s.opt.Dir, "data"), s.points, opt)
 	s.results = res
 	return err
 }

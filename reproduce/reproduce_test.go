@@ -91,7 +91,13 @@ func TestReproduce(t *testing.T) {
 		}
 		for i, iw := range sum.Intervals {
 			want := strconv.FormatFloat(float64(iw.PageWrites)*1000/float64(sum.Accesses), 'f', 3, 64)
-			if got := strings.TrimSuffix(rows[1+i][1+2*col], noCkpt); got != want {
+			// One row a trace and interval, interval by interval: trace, interval,
+			// checkpoints, events, copies, status.
+			row := rows[1+2*i+col]
+			if row[0] != name || row[1] != strconv.FormatInt(iw.Interval, 10) {
+				t.Fatalf("table 2 row %v, want %s at %d", row, name, iw.Interval)
+			}
+			if got := row[3]; got != want {
 				t.Errorf("%s interval %d: table 2 says %s events per 1000, independent count %s", name, iw.Interval, got, want)
 			}
 		}

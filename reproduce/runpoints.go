@@ -57,6 +57,20 @@ func checkData(data string) error {
 	return nil
 }
 
+// uniqPoints are points without repeats: a point listed twice (the same configuration in
+// two parts of a study) runs once, where it first appears.
+func uniqPoints(points []sweep.Point) []sweep.Point {
+	var uniq []sweep.Point
+	seen := map[string]bool{}
+	for _, p := range points {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			uniq = append(uniq, p)
+		}
+	}
+	return uniq
+}
+
 // runPoints runs points and returns every result by point id; data/points.csv and
 // data/points.jsonl then hold exactly these points, in order. The results go first to
 // the partial files beside them (points.csv.partial, points.jsonl.partial), which replace
@@ -64,7 +78,8 @@ func checkData(data string) error {
 // open (locked). A data or partial file that vmsim did not write is refused, untouched,
 // before anything runs. With opt.Resume the points already in the partial files (an
 // interrupted run) and in the data files are not run again; otherwise the partial files
-// start empty.
+// start empty. With opt.Report and opt.phase, the points' progress goes to the report as
+// that phase's (Progress.plan must have declared it).
 func runPoints(data string, points []sweep.Point, opt Options) (map[string]*sweep.Result, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
@@ -106,14 +121,10 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 		return nil, err
 	}
 	defer j.Close()
-	// A point listed twice (the same configuration in two parts of a study) runs once.
-	var uniq []sweep.Point
+	uniq := uniqPoints(points)
 	seen := map[string]bool{}
-	for _, p := range points {
-		if !seen[p.ID] {
-			seen[p.ID] = true
-			uniq = append(uniq, p)
-		}
+	for _, p := range uniq {
+		seen[p.ID] = true
 	}
 	if opt.Resume {
 		// The study's points already in the data files go into the partial ones.
@@ -134,7 +145,24 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 			}
 		}
 	}
-	if _, err := sweep.Run(uniq, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Progress: opt.Progress, Version: opt.Version}, c, j); err != nil {
+	progress := opt.Progress
+	if opt.Report != nil && opt.phase != "" {
+		// The points in both partial files are kept: sweep.Run counts them done first.
+		kept := map[int]bool{}
+		for i, p := range uniq {
+			if c.Has(p.ID) && j.Has(p.ID) {
+				kept[i] = true
+			}
+		}
+		opt.Report.begin(opt.phase, kept)
+		progress = func(done, total int) {
+			if opt.Progress != nil {
+				opt.Progress(done, total)
+			}
+			opt.Report.pointsDone(done - len(kept))
+		}
+	}
+	if _, err := sweep.Run(uniq, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Progress: progress, Version: opt.Version}, c, j); err != nil {
 		return nil, err
 	}
 	all, err := sweep.ReadJSONL(jsonPath + partialSuffix)

@@ -31,8 +31,9 @@ func (s *study) table1() *Table {
 
 func (s *study) table2() *Table {
 	t := &Table{Name: "table2", Title: "Table 2: protection events and page copies per 1000 accesses (4 KiB pages)",
-		Caption: "Protection events (first writes to a page since its last checkpoint, first_writes) and page copies (page_copies) per 1000 accesses against the checkpoint interval; virtual checkpoints, non-volatile memory, copy on first write, unlimited frames.",
-		Header:  []string{"interval"}}
+		Caption:    "Protection events (first writes to a page since its last checkpoint, first_writes) and page copies (page_copies) per 1000 accesses against the checkpoint interval; virtual checkpoints, non-volatile memory, copy on first write, unlimited frames. \"(no ckpt)\": the interval is longer than the trace, which took no checkpoint; what is counted is the first writes since the run's start. The CSV has one row a trace and interval, with the checkpoints taken and a status.",
+		Header:     []string{"interval"},
+		DataHeader: []string{"trace", "interval_accesses", "checkpoints", "protection_events_per_1000", "page_copies_per_1000", "status"}}
 	t.Right = []bool{true}
 	for _, tr := range s.traces {
 		t.Header = append(t.Header, tr.label+" events", tr.label+" copies")
@@ -43,11 +44,13 @@ func (s *study) table2() *Table {
 		for _, tr := range s.traces {
 			r := s.result(tr, nonvolatile, n)
 			k := 1000 / float64(r.Stats.Refs)
-			mark := ""
+			mark, st := "", ""
 			if r.Stats.Checkpoints == 0 {
-				mark = noCkpt
+				mark, st = noCkpt, "no ckpt"
 			}
-			row = append(row, f3(float64(r.Stats.FirstWrites)*k)+mark, f3(float64(r.Stats.PageCopies)*k)+mark)
+			ev, cp := f3(float64(r.Stats.FirstWrites)*k), f3(float64(r.Stats.PageCopies)*k)
+			row = append(row, ev+mark, cp+mark)
+			t.Data = append(t.Data, []string{tr.label, strconv.FormatInt(n, 10), strconv.FormatInt(r.Stats.Checkpoints, 10), ev, cp, st})
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -124,7 +127,7 @@ func (s *study) geoOverhead(v variant, n int64) float64 {
 func (s *study) figures() []*Figure {
 	fig4 := &Figure{Name: "fig4", Title: "Figure 4: limited frames and remapping",
 		Caption: "Overhead against the interval, as the geometric mean over the traces of 1 + overhead, minus one, for non-volatile memory: copy or remap on first write, with unlimited frames or with half of each trace's footprint in frames (the baseline none gets the same frames).",
-		XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (%, geometric mean)", LogY: true, RefLines: refLines, RefName: refName}
+		XLabel:  "checkpoint interval (accesses)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName}
 	for _, v := range []variant{nonvolatile, remap, limited, limRemap} {
 		ser := Series{Name: v.label, X: s.xs()}
 		for _, n := range s.intervals {
@@ -139,10 +142,10 @@ func (s *study) figures() []*Figure {
 	return []*Figure{
 		{Name: "fig1", Title: "Figure 1: overhead, non-volatile memory",
 			Caption: "Overhead (modeled time of virtual checkpoints over that of plain demand paging, minus one) against the checkpoint interval, one line per trace; non-volatile memory, copy on first write, unlimited frames.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(nonvolatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, Series: s.perTrace(nonvolatile, overhead)},
 		{Name: "fig2", Title: "Figure 2: overhead, volatile memory",
 			Caption: "The same for volatile memory, where each checkpoint writes the pages modified since the last one, their page-table pages and a commit record to disk.",
-			XLabel:  "checkpoint interval (accesses)", YLabel: "overhead (% of baseline time)", LogY: true, RefLines: refLines, RefName: refName, Series: s.perTrace(volatile, overhead)},
+			XLabel:  "checkpoint interval (accesses)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, Series: s.perTrace(volatile, overhead)},
 		{Name: "fig3", Title: "Figure 3: memory overhead",
 			Caption: "Memory overhead: the peak number of frames holding checkpoint versions (checkpoint_frames_peak) as a fraction of the footprint (pages touched), against the interval; non-volatile memory, copy, unlimited frames.",
 			XLabel:  "checkpoint interval (accesses)", YLabel: "checkpoint frames (fraction of footprint pages)",
@@ -156,19 +159,23 @@ func (s *study) figures() []*Figure {
 	}
 }
 
-// figureData is a figure's points as a table (figN.csv), so its numbers can be checked.
+// figureData is a figure's points as a table (figN.csv), so its numbers can be checked:
+// one row a point, with its series, x and y (empty when not measured) and a status
+// ("no ckpt": not measured, as the interval is longer than some trace; "not drawn": a
+// value the axis cannot show).
 func figureData(f *Figure) *Table {
-	t := &Table{Name: f.Name, Header: []string{f.XLabel}, Right: []bool{true}}
+	t := &Table{Name: f.Name, Header: []string{"series", f.XLabel, f.YLabel, "status"}, Right: []bool{false, true, true, false}}
+	floor := f.floor()
 	for _, s := range f.Series {
-		t.Header = append(t.Header, s.Name)
-		t.Right = append(t.Right, true)
-	}
-	for i := range f.Series[0].X {
-		row := []string{strconv.FormatFloat(f.Series[0].X[i], 'f', -1, 64)}
-		for _, s := range f.Series {
-			row = append(row, figCell(s.Y[i]))
+		for i := range s.X {
+			st := ""
+			if math.IsNaN(s.Y[i]) {
+				st = "no ckpt"
+			} else if _, ok := f.point(s.X[i], s.Y[i], floor); !ok {
+				st = "not drawn"
+			}
+			t.Rows = append(t.Rows, []string{s.Name, strconv.FormatFloat(s.X[i], 'f', -1, 64), num(s.Y[i]), st})
 		}
-		t.Rows = append(t.Rows, row)
 	}
 	return t
 }

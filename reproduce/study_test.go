@@ -121,7 +121,7 @@ func TestFigureRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(c), "no ckpt") || !strings.HasPrefix(string(c), "interval (accesses),a,b\n") {
+	if !strings.Contains(string(c), "a,10000,,no ckpt\n") || !strings.HasPrefix(string(c), "series,interval (accesses),overhead (%),status\n") {
 		t.Errorf("figure data:\n%s", c)
 	}
 	empty := &Figure{Name: "e", Series: []Series{{Name: "a", X: []float64{1}, Y: []float64{math.NaN()}}}}

@@ -19,6 +19,12 @@ type Table struct {
 	Rows    [][]string
 	// Align: true for a right-aligned (numeric) column.
 	Right []bool
+	// DataHeader and Data, when set, are what CSV writes instead of Header and Rows: the
+	// table's numbers for a program to read, one observation a row, every numeric column
+	// a plain number (or empty), and a "status" column saying why a number is missing
+	// ("no ckpt": the interval is longer than a trace, which took no checkpoint).
+	DataHeader []string
+	Data       [][]string
 }
 
 // Text renders the table for a terminal.
@@ -79,10 +85,16 @@ func (t *Table) Markdown() []byte {
 	return b.Bytes()
 }
 
-// CSV renders the table as CSV, the header first.
+// CSV renders the table as CSV, the header first: DataHeader and Data when set, else
+// Header and Rows.
 func (t *Table) CSV() ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
+	if t.DataHeader != nil {
+		w.Write(t.DataHeader)
+		w.WriteAll(t.Data)
+		return b.Bytes(), w.Error()
+	}
 	w.Write(t.Header)
 	w.WriteAll(t.Rows)
 	return b.Bytes(), w.Error()
