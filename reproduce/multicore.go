@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/coord"
@@ -123,10 +124,22 @@ func runMulticore(opt Options) error {
 		return err
 	}
 	total, done := len(ts)*len(mcCores)*(1+len(coord.Schemes)), 0
-	step := func() {
+	var start time.Time
+	if opt.Report != nil {
+		start = opt.Report.now()
+	}
+	// step reports a finished run: a line each, with the time left estimated from the
+	// runs of the same trace (their lengths differ a hundredfold between traces).
+	step := func(trace string, cores int, what string) {
 		done++
 		if opt.Progress != nil {
 			opt.Progress(done, total)
+		}
+		if r := opt.Report; r != nil {
+			el := r.now().Sub(start)
+			left := time.Duration(float64(el) / float64(done) * float64(total-done))
+			fmt.Fprintf(r.w, "reproduce: multicore: %d/%d runs done (%s on %d cores, %s), %s elapsed, about %s left at this pace\n",
+				done, total, trace, cores, what, el.Round(time.Second), left.Round(time.Second))
 		}
 	}
 	var rows []mcRow
@@ -149,7 +162,7 @@ func runMulticore(opt Options) error {
 			if err != nil {
 				return err
 			}
-			step()
+			step(t.name, n, "baseline")
 			active := 0
 			for _, ns := range base.CoreTimeNs {
 				if ns > 0 {
@@ -168,7 +181,7 @@ func runMulticore(opt Options) error {
 				if err != nil {
 					return err
 				}
-				step()
+				step(t.name, n, string(s))
 				rows = append(rows, mcRow{trace: t.name, cores: n, active: active, scheme: s, interval: c.Interval, mtbf: mtbf, st: st, base: base})
 			}
 		}

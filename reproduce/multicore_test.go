@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,9 +17,16 @@ import (
 // run; a README whose verdicts are computed from the rows.
 func TestMulticoreStudy(t *testing.T) {
 	dir := t.TempDir()
-	opt := Options{Dir: dir, Study: "multicore", Command: "vmsim reproduce --study multicore", Version: "test"}
+	var progress bytes.Buffer
+	opt := Options{Dir: dir, Study: "multicore", Command: "vmsim reproduce --study multicore", Version: "test",
+		Report: NewProgress(&progress, false)}
 	if err := Run(opt); err != nil {
 		t.Fatal(err)
+	}
+	runs := len(mcCorpus) * len(mcCores) * 3
+	if lines := strings.Split(strings.TrimSpace(progress.String()), "\n"); len(lines) != runs ||
+		!strings.HasPrefix(lines[runs-1], fmt.Sprintf("reproduce: multicore: %d/%d runs done (reduce-mt on 16 cores, rebound), ", runs, runs)) {
+		t.Errorf("progress: %d lines, want one a run (%d):\n%s", len(lines), runs, progress.String())
 	}
 	out := filepath.Join(dir, "multicore")
 	data, err := os.ReadFile(filepath.Join(out, "multicore.csv"))
@@ -82,7 +90,7 @@ func TestMulticoreStudy(t *testing.T) {
 	}
 	// The same bytes again.
 	dir2 := t.TempDir()
-	opt.Dir = dir2
+	opt.Dir, opt.Report = dir2, nil
 	if err := Run(opt); err != nil {
 		t.Fatal(err)
 	}
