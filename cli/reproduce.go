@@ -82,7 +82,7 @@ About 8 minutes on a shared 2-core machine. Not part of --study all.
 4, 8 and 16 cores with private 32 KiB caches, on the corpus's multi-threaded programs
 (stencil-mt, reduce-mt; threads pinned) and on the drmemtrace directory --drmemtrace DIR
 when given (threads on their recorded cpus), with checkpoints every 50,000 accesses of each
-active core and failures of one core at an MTBF of the trace's accesses / 8 (seed 1), into
+active core and failures of one core at an MTBF of the trace's accesses / 16 (seed 1), into
 DIR/multicore: multicore.csv (one row per run), figures of overhead, cores per checkpoint
 and per rollback, lost work, bytes moved and coherence traffic against the core count, and a
 README with the conclusions computed from them. A few minutes with the drmemtrace sample.
