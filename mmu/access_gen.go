@@ -13,38 +13,56 @@ import (
 // takes the page table past Machine.MaxPages ends its pages there (Err names it); the
 // others still run, and touch no new page. This is the plain loop, for runs with nothing
 // to do between accesses (the fast path's common case); accessHooked is the same loop
-// with the verifier's hook and the next-use times.
+// with the verifier's hook and the next-use times. A run of one (the general loop's, a
+// cache's fill or write-back) skips the loop's set-up, which costs more than it saves there.
 func (a *noneAdapter) Access(run scheme.Run) int {
 	if run.Verify != nil || a.nextUse != nil {
 		return a.accessHooked(run)
 	}
-	shift, s, pt := a.shift, a.impl, a.m.pt
-	for i := range run.Recs {
-		r := &run.Recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		for vpn := first; ; vpn++ {
-			s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if pt.Err() != nil {
-				a.refused(run.N + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
+	if recs := run.Recs; len(recs) != 1 {
+		shift, s, pt := a.shift&63, a.impl, a.m.pt
+		for i := range recs {
+			r := &recs[i]
+			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+			write := writes(r.Kind)
+			for vpn := first; ; vpn++ {
+				s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+				if pt.Err() != nil {
+					a.refused(run.N + int64(i) + 1)
+					break
+				}
+				if vpn == last {
+					break
+				}
 			}
 		}
+		return len(recs)
 	}
-	return len(run.Recs)
+	r := &run.Recs[0]
+	first, last := r.Addr>>(a.shift&63), (r.Addr+uint64(r.Size)-1)>>(a.shift&63)
+	write := writes(r.Kind)
+	for vpn := first; ; vpn++ {
+		a.impl.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+		if a.m.pt.Err() != nil {
+			a.refused(run.N + 1)
+			break
+		}
+		if vpn == last {
+			break
+		}
+	}
+	return 1
 }
 
 // accessHooked is Access with run.Verify, the verifier's hook, after each access, or the
 // next-use times of --replace opt, or both.
 func (a *noneAdapter) accessHooked(run scheme.Run) int {
-	shift, s, pt, nu := a.shift, a.impl, a.m.pt, a.nextUse
-	for i := range run.Recs {
-		r := &run.Recs[i]
+	shift, s, pt, nu := a.shift&63, a.impl, a.m.pt, a.nextUse
+	recs := run.Recs
+	for i := range recs {
+		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
+		write := writes(r.Kind)
 		for vpn := first; ; vpn++ {
 			next := int64(-1)
 			if nu != nil {
@@ -65,7 +83,7 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 			a.inHook = false
 		}
 	}
-	return len(run.Recs)
+	return len(recs)
 }
 
 // Access performs the run's accesses: each references every page it covers, in address
@@ -74,38 +92,56 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 // takes the page table past Machine.MaxPages ends its pages there (Err names it); the
 // others still run, and touch no new page. This is the plain loop, for runs with nothing
 // to do between accesses (the fast path's common case); accessHooked is the same loop
-// with the verifier's hook and the next-use times.
+// with the verifier's hook and the next-use times. A run of one (the general loop's, a
+// cache's fill or write-back) skips the loop's set-up, which costs more than it saves there.
 func (a *dualMapAdapter) Access(run scheme.Run) int {
 	if run.Verify != nil || a.nextUse != nil {
 		return a.accessHooked(run)
 	}
-	shift, s, pt := a.shift, a.impl, a.m.pt
-	for i := range run.Recs {
-		r := &run.Recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		for vpn := first; ; vpn++ {
-			s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-			if pt.Err() != nil {
-				a.refused(run.N + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
+	if recs := run.Recs; len(recs) != 1 {
+		shift, s, pt := a.shift&63, a.impl, a.m.pt
+		for i := range recs {
+			r := &recs[i]
+			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
+			write := writes(r.Kind)
+			for vpn := first; ; vpn++ {
+				s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+				if pt.Err() != nil {
+					a.refused(run.N + int64(i) + 1)
+					break
+				}
+				if vpn == last {
+					break
+				}
 			}
 		}
+		return len(recs)
 	}
-	return len(run.Recs)
+	r := &run.Recs[0]
+	first, last := r.Addr>>(a.shift&63), (r.Addr+uint64(r.Size)-1)>>(a.shift&63)
+	write := writes(r.Kind)
+	for vpn := first; ; vpn++ {
+		a.impl.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+		if a.m.pt.Err() != nil {
+			a.refused(run.N + 1)
+			break
+		}
+		if vpn == last {
+			break
+		}
+	}
+	return 1
 }
 
 // accessHooked is Access with run.Verify, the verifier's hook, after each access, or the
 // next-use times of --replace opt, or both.
 func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
-	shift, s, pt, nu := a.shift, a.impl, a.m.pt, a.nextUse
-	for i := range run.Recs {
-		r := &run.Recs[i]
+	shift, s, pt, nu := a.shift&63, a.impl, a.m.pt, a.nextUse
+	recs := run.Recs
+	for i := range recs {
+		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
+		write := writes(r.Kind)
 		for vpn := first; ; vpn++ {
 			next := int64(-1)
 			if nu != nil {
@@ -126,5 +162,5 @@ func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
 			a.inHook = false
 		}
 	}
-	return len(run.Recs)
+	return len(recs)
 }

@@ -145,3 +145,12 @@ func TestAccessLoopsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestWrites: the loops' branch-free test of a write is Kind.Writes, for every kind.
+func TestWrites(t *testing.T) {
+	for k := range 256 {
+		if got, want := writes(record.Kind(k)), record.Kind(k).Writes(); got != want {
+			t.Errorf("writes(%d) = %t, want %t", k, got, want)
+		}
+	}
+}

@@ -125,7 +125,8 @@ func newAdapter(kind Kind, m scheme.Machine, p scheme.Params) (*adapter, error) 
 // noneAdapter and dualMapAdapter are the adapter of each page-level scheme with its
 // access loops (Access and accessHooked), which call the scheme's concrete type directly:
 // generated from one template (access.go.tmpl, `go generate ./mmu`) into access_gen.go.
-// One loop branching on the scheme and on the hooks cost about 15 instructions an access.
+// One loop for both, branching on the scheme and on the hooks, cost about 15 instructions
+// an access (mmu/internal/genaccess).
 type (
 	// Invariant: impl is adapter.s.
 	noneAdapter struct {
@@ -215,3 +216,7 @@ func (a *adapter) Err() error {
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }
+
+// writes is k.Writes() without a branch (record.Write and record.Modify are consecutive):
+// the access loops' test, which on a mix of reads and writes mispredicts as branches.
+func writes(k record.Kind) bool { return k-record.Write <= record.Modify-record.Write }
