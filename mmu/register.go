@@ -217,6 +217,6 @@ func (a *adapter) Err() error {
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }
 
-// writes is k.Writes() without a branch (record.Write and record.Modify are consecutive):
-// the access loops' test, which on a mix of reads and writes mispredicts as branches.
+// writes is k.Writes() in one compare (record.Write and record.Modify are consecutive;
+// TestWrites): the access loops' test, without the two branches Writes compiles to.
 func writes(k record.Kind) bool { return k-record.Write <= record.Modify-record.Write }
