@@ -10,5 +10,9 @@
 //     in the other mapping; a rollback discards the versions written since.
 //
 // A scheme works on pages. Splitting accesses into pages, scheduling checkpoints and
-// failures, and verification are the driver's (package sim).
+// failures, and verification are the driver's (package sim). The adapters that run None
+// and DualMap as scheme.Scheme split accesses into pages in their access loops
+// (access_gen.go), one copy a scheme and variant generated from one template
+// (access.go.tmpl) by `go generate ./mmu`, so that no page pays a branch on which scheme
+// it is or an interface call.
 package mmu

@@ -27,7 +27,7 @@ func NoneInfo() scheme.Info {
 			if err != nil {
 				return nil, err
 			}
-			return a, nil
+			return &noneAdapter{a, a.s.(*None)}, nil
 		},
 	}
 }
@@ -49,7 +49,7 @@ func DualMapInfo() scheme.Info {
 			if err != nil {
 				return nil, err
 			}
-			return a, nil
+			return &dualMapAdapter{a, a.s.(*DualMap)}, nil
 		},
 	}
 }
@@ -64,13 +64,10 @@ func checkParams(kind Kind) func(scheme.Machine, scheme.Params) error {
 
 // adapter runs a page-level Scheme on the byte-granular substrate: it splits each access
 // into the pages it covers, hands each one the next-use time of --replace opt, and keeps
-// the verification stamps in the page's current version.
-//
-// Invariant: exactly one of none and dual is not nil, and it is s.
+// the verification stamps in the page's current version. Its access loops are those of
+// noneAdapter and dualMapAdapter.
 type adapter struct {
 	s       Scheme
-	none    *None
-	dual    *DualMap
 	m       *machine
 	shift   uint // log2 page size
 	nextUse func() int64
@@ -117,53 +114,34 @@ func newAdapter(kind Kind, m scheme.Machine, p scheme.Params) (*adapter, error) 
 	a.s = s
 	switch s := s.(type) {
 	case *None:
-		a.m, a.none = s.machine, s
+		a.m = s.machine
 	case *DualMap:
-		a.m, a.dual = s.machine, s
+		a.m = s.machine
 	}
 	a.m.pt.SetMaxPages(m.MaxPages)
 	return a, nil
 }
 
-// Access performs the run's accesses: each references every page it covers, in address
-// order (the trace readers guarantee that no access wraps past the end of the address
-// space), with the next-use time of --replace opt. It is the adapters' one loop; the
-// page-level scheme is called directly (no interface call a page), the concrete type
-// chosen by a predictable branch. An access that takes the page table past
-// Machine.MaxPages ends its pages there (Err names it); the others still run, and touch
-// no new page.
-func (a *adapter) Access(run scheme.Run) int {
-	shift, none, dual, nu := a.shift, a.none, a.dual, a.nextUse
-	for i := range run.Recs {
-		r := &run.Recs[i]
-		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := r.Kind.Writes()
-		for vpn := first; ; vpn++ {
-			next := int64(-1)
-			if nu != nil {
-				next = nu()
-			}
-			if dual != nil {
-				dual.Access(r.ASID, pagetable.VPN(vpn), write, next)
-			} else {
-				none.Access(r.ASID, pagetable.VPN(vpn), write, next)
-			}
-			if a.m.pt.Err() != nil {
-				a.refused(run.N + int64(i) + 1)
-				break
-			}
-			if vpn == last {
-				break
-			}
-		}
-		if run.Verify != nil && a.m.pt.Err() == nil {
-			a.inHook, a.hookASID, a.hookPage = true, r.ASID, last
-			run.Verify(i)
-			a.inHook = false
-		}
+// noneAdapter and dualMapAdapter are the adapter of each page-level scheme with its
+// access loops (Access and accessHooked), which call the scheme's concrete type directly:
+// generated from one template (access.go.tmpl, `go generate ./mmu`) into access_gen.go.
+// One loop for both, branching on the scheme and on the hooks, cost about 15 instructions
+// an access (mmu/internal/genaccess).
+type (
+	// Invariant: impl is adapter.s.
+	noneAdapter struct {
+		*adapter
+		impl *None
 	}
-	return len(run.Recs)
-}
+	// Invariant: impl is adapter.s.
+	dualMapAdapter struct {
+		*adapter
+		impl *DualMap
+	}
+)
+
+func (a *noneAdapter) Check() error    { return a.adapter.check(a.impl) }
+func (a *dualMapAdapter) Check() error { return a.adapter.check(a.impl) }
 
 func (a *adapter) DomainOf(asid record.ASID) scheme.Domain { return scheme.Domain(a.s.DomainOf(asid)) }
 
@@ -211,8 +189,9 @@ func (a *adapter) Counters(c *scheme.Tally) {
 	c.MemOverheadPeakBytes += m.CheckpointFramesPeak * page
 }
 
-func (a *adapter) Check() error {
-	if (a.none == nil) == (a.dual == nil) || a.none != nil && Scheme(a.none) != a.s || a.dual != nil && Scheme(a.dual) != a.s {
+// check verifies the invariants of the adapter whose loops call impl, and the scheme's.
+func (a *adapter) check(impl Scheme) error {
+	if impl != a.s {
 		return fmt.Errorf("mmu: the adapter's concrete scheme is not its scheme")
 	}
 	return a.s.Check()
@@ -237,3 +216,7 @@ func (a *adapter) Err() error {
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }
+
+// writes is k.Writes() in one compare (record.Write and record.Modify are consecutive;
+// TestWrites): the access loops' test, without the two branches Writes compiles to.
+func writes(k record.Kind) bool { return k-record.Write <= record.Modify-record.Write }
