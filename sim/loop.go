@@ -93,13 +93,20 @@ func (r *runner) run(src batcher) error {
 	}
 }
 
+// maxRun is the most accesses one run hands over: a run's records (24 bytes each) are read
+// again after the scheme's pass (perform counts its writes; the replay buffer copies it),
+// and a run of 1,024 (24 KiB) is still in the first-level data cache then, where a
+// decoded batch of 10,000 (240 KB) is not. The runs a scheme sees are never longer for
+// it (a scheme performs a run as the same accesses in shorter runs).
+const maxRun = 1024
+
 // runEnd returns the end of the run of accesses of domain d that starts at batch[i]: the
 // run ends before the next event, at the access after which d's checkpoint is due, the
 // next failure strikes or the warm-up ends, and before a control record (allAccesses: the
 // batch has none). It ends before an access too large for the page budget; at one that
 // starts it, runEnd refuses it (r.err) and returns false.
 func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domain) (j int, ok bool) {
-	n := int64(len(batch) - i)
+	n := int64(min(len(batch)-i, maxRun))
 	if r.cfg.Interval > 0 {
 		n = min(n, r.cfg.Interval-d.since)
 	}
