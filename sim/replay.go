@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/vmsim/vmsim/traces"
@@ -53,8 +54,19 @@ func (b *replayBuffer) add(rec traces.Record, idx int64) {
 
 // addRun appends the accesses of run, numbered on from after. Precondition: as add's.
 func (b *replayBuffer) addRun(run []traces.Record, after int64) {
-	for k := range run {
-		b.add(run[k], after+int64(k)+1)
+	for len(run) > 0 {
+		if len(b.recs) >= b.limit {
+			b.recs = b.recs[:0]
+			b.base, b.ioFrom = after, after+1
+		}
+		// As add, record by record, without its check at each.
+		k := min(len(run), b.limit-len(b.recs))
+		at := len(b.recs)
+		b.recs = slices.Grow(b.recs, k)[:at+k]
+		for i, rec := range run[:k] {
+			b.recs[at+i] = bufRec{rec, after + int64(i) + 1}
+		}
+		run, after = run[k:], after+int64(k)
 	}
 }
 
