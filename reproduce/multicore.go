@@ -94,7 +94,7 @@ func mcTraces(dr string) ([]mcTrace, error) {
 		for _, e := range es {
 			if e.Name == name {
 				e := e
-				out = append(out, mcTrace{name: name, source: "corpus/" + e.File + " (" + e.Input + ")",
+				out = append(out, mcTrace{name: name, source: "corpus/" + e.File + ", " + strings.TrimPrefix(e.Input, "none: "),
 					open: func() (*traces.File, error) { return corpus.Open(e) }, policy: schedule.RoundRobin, quantum: mcPinned})
 				found = true
 			}
@@ -293,8 +293,8 @@ func mcReadme(b *bytes.Buffer, opt Options, ts []mcTrace, rows []mcRow, t *Table
 	p("`global` checkpoints every core together at a barrier and rolls every core back at a failure (as ReVive and SafetyNet); ")
 	p("`rebound` checkpoints a core with the cores it read from since its last checkpoint, and rolls back the failed core with the cores that read from it, transitively (Agarwal et al., ISCA'11).\n\n")
 	p("## Setup\n\n")
-	p("- Cores: %v, each with a private %s %d-way cache of %d-byte lines, kept coherent by an MSI directory.\n", mcCores, mcBytes(mcCache.Size), mcCache.Ways, mcCache.Line)
-	p("- Checkpoints: every %d accesses of each active core (rebound's interval; global's is %d × the active cores, so that both checkpoint a core about as often). Rebound's timeout: the default, 2 × cores × interval.\n", mcPerCore, mcPerCore)
+	p("- Cores: %s, each with a private %s %d-way cache of %d-byte lines, kept coherent by an MSI directory.\n", mcList(mcCores), mcBytes(mcCache.Size), mcCache.Ways, mcCache.Line)
+	p("- Checkpoints: every %s accesses of each active core (rebound's interval; global's is %s × the active cores, so that both checkpoint a core about as often). Rebound's timeout: the default, 2 × cores × interval.\n", mcComma(mcPerCore), mcComma(mcPerCore))
 	p("- Failures: transient faults of one core, at exponential gaps of mean the trace's accesses / %d, seeded %d; the failing core drawn uniformly. The same failures (times and cores) strike both schemes.\n", mcFailures, mcSeed)
 	p("- Time: docs/coordinated.md's model (the slowest core's time) at the default costs; overhead is over the same run without checkpoints or failures.\n")
 	p("- Traces:\n")
@@ -405,4 +405,29 @@ func mcBytes(n uint64) string {
 		return strconv.FormatUint(n>>20, 10) + " MiB"
 	}
 	return strconv.FormatUint(n>>10, 10) + " KiB"
+}
+
+// mcList writes 2, 4, 8 and 16.
+func mcList(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		switch {
+		case i == 0:
+		case i == len(ns)-1:
+			b.WriteString(" and ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// mcComma writes n with thousands separators: 50,000.
+func mcComma(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
