@@ -25,6 +25,8 @@ type specFlags struct {
 	trs, sets, bases, costs []string
 	// reg holds the schemes the experiment may name.
 	reg *scheme.Registry
+	// stderr, when set, gets a note for each key given in an old spelling.
+	stderr io.Writer
 }
 
 func (sf *specFlags) register(f *pflag.FlagSet) {
@@ -91,11 +93,14 @@ func (sf *specFlags) points() ([]sweep.Point, cost.Set, error) {
 		}
 	}
 	spec.Version = version
+	if sf.stderr != nil {
+		spec.Deprecated = func(note string) { fmt.Fprintf(sf.stderr, "vmsim: deprecated: %s\n", note) }
+	}
 	return spec.Points()
 }
 
 func newSweepCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
-	sf := specFlags{reg: reg}
+	sf := specFlags{reg: reg, stderr: stderr}
 	var csvPath, jsonlPath, shardFlag, decodeMemory, traceCache string
 	var jobs int
 	cmd := &cobra.Command{
@@ -260,7 +265,7 @@ func parseDecodeMemory(s string) (int64, error) {
 }
 
 func newSweepMergeCmd(reg *scheme.Registry, stderr io.Writer) *cobra.Command {
-	sf := specFlags{reg: reg}
+	sf := specFlags{reg: reg, stderr: stderr}
 	var format string
 	var force bool
 	cmd := &cobra.Command{
