@@ -130,7 +130,10 @@ The experiment comes from a YAML file (--spec) and/or flags:
   costs: {disk_write_ns: 100000}                    # cost model values
 
 Keys are those of vmsim run --json's "config" (and schemes' own settings, as
---copy-rate's copy-rate) and, for costs: ` + costKeys() + `.
+--copy-rate's copy_rate: a key is its flag's name with underscores for hyphens; the old
+spelling with hyphens is accepted with a deprecation note) and, for costs: ` + costKeys() + `.
+An unknown key is refused with the closest one or the list of keys, a value of the wrong
+type with the type its key takes.
 --set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost, and
 --cost FILE takes the costs of a cost file (vmsim calibrate's, or a JSON object of cost
 keys and numbers; an unknown key is an error naming the file and the key), which KEY=V

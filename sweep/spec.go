@@ -182,6 +182,14 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 		switch k.Value {
 		case "base", "vary":
 			keys(v, k.Value, settings, "setting")
+			if k.Value == "vary" && v.Kind == yaml.MappingNode {
+				// Each varied key takes a list of values.
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					if vk, vv := v.Content[j], v.Content[j+1]; vv.Kind == yaml.ScalarNode && vv.ShortTag() != "!!null" {
+						fail(vv, "vary.%s: want a list of values, as [%s], not one value", vk.Value, vv.Value)
+					}
+				}
+			}
 		case "costs":
 			keys(v, k.Value, costs, "cost")
 		}

@@ -406,7 +406,7 @@ func TestReadSpecRefusals(t *testing.T) {
 		{"traces null", "traces: [corpus:sort, null]\n", ":1: traces[1]: null"},
 		{"unknown top-level key", head + "Vary: {interval: [1]}\n", ":2: field Vary not found"},
 		{"syntax", head + "base:\n\tinterval: 5\n", ":3: found character that cannot start any token"},
-		{"type", head + "vary: {interval: 5}\n", ":2: cannot unmarshal"},
+		{"vary not a list", head + "vary: {interval: 5}\n", ":2: vary.interval: want a list of values, as [5], not one value"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "e.yaml")
