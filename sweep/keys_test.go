@@ -103,4 +103,17 @@ func TestSpecFileMisspelt(t *testing.T) {
 	if want := path + `:3: base: no setting "intervall": did you mean "interval"?`; err == nil || err.Error() != want {
 		t.Errorf("ReadSpec: %v; want %s", err, want)
 	}
+	// An ill-typed value, at its line, in base and in vary.
+	for _, c := range []struct{ yaml, want string }{
+		{"traces: [corpus:sort]\nbase:\n  fail_at: 5\n", ":3: base fail_at: want a list of integers, not 5"},
+		{"traces: [corpus:sort]\nvary:\n  interval:\n    - 1000\n    - often\n", `:5: vary interval: want an integer, not the string "often"`},
+		{"traces: [corpus:sort]\nbase: {verify: yes please}\n", `:2: base verify: want true or false, not the string "yes please"`},
+	} {
+		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSpec(path); err == nil || err.Error() != path+c.want {
+			t.Errorf("ReadSpec of %q: %v; want %s", c.yaml, err, path+c.want)
+		}
+	}
 }

@@ -182,6 +182,7 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 		switch k.Value {
 		case "base", "vary":
 			keys(v, k.Value, settings, "setting")
+			typeCheck(v, k.Value, settings, fail)
 			if k.Value == "vary" && v.Kind == yaml.MappingNode {
 				// Each varied key takes a list of values.
 				for j := 0; j+1 < len(v.Content); j += 2 {
@@ -264,4 +265,42 @@ func checkKey(key string, names []string, what string) error {
 		return fmt.Errorf("no %s %q: did you mean %q?", what, key, c)
 	}
 	return fmt.Errorf("no %s %q; the %ss are: %s", what, key, what, strings.Join(names, ", "))
+}
+
+// typeCheck reports, through fail, the first value of section (base or vary, mapping n)
+// that its configuration key does not take: a string for an integer, one value for a
+// list; with the value's line. A scheme's own setting is the scheme's to check.
+func typeCheck(n *yaml.Node, section string, names []string, fail func(*yaml.Node, string, ...any)) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	config := fieldNames(sim.Config{}, "")
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		canon, _, ok := canonicalKey(k.Value, names)
+		if !ok || !slices.Contains(config, canon) {
+			continue
+		}
+		values := []*yaml.Node{v}
+		if section == "vary" {
+			if v.Kind != yaml.SequenceNode {
+				continue
+			}
+			values = v.Content
+		}
+		for _, e := range values {
+			var x any
+			if e.Decode(&x) != nil || x == nil {
+				continue // decoding and the check of nulls report it
+			}
+			if _, isString := x.(string); isString && canon == "cache_size" {
+				continue // a size with a suffix, read by splitParams
+			}
+			var c sim.Config
+			if err := setField(&c, canon, x, section); err != nil {
+				fail(e, "%w", err)
+				return
+			}
+		}
+	}
 }
