@@ -137,7 +137,11 @@ func setField(dst any, key string, v any, what string) error {
 	if err := json.Unmarshal(b, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("%s %s: want %s, not %s", what, key, kindOf(dst, key), describeValue(v))
+			want := kindOf(dst, key)
+			if _, isList := v.([]any); !isList && strings.HasPrefix(want, "a list") {
+				want += fmt.Sprintf(" (as [%v])", v)
+			}
+			return fmt.Errorf("%s %s: want %s, not %s", what, key, want, describeValue(v))
 		}
 		return fmt.Errorf("%s %s: %v is not a value of it", what, key, describeValue(v))
 	}

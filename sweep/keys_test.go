@@ -20,7 +20,7 @@ func TestSettingKeyErrors(t *testing.T) {
 		{"misspelt base key", Spec{Traces: tr, Base: map[string]any{"intervall": 5}}, []string{`base: no setting "intervall": did you mean "interval"?`}},
 		{"misspelt vary key", Spec{Traces: tr, Vary: map[string][]any{"cache_sise": {1}}}, []string{`vary: no setting "cache_sise": did you mean "cache_size"?`}},
 		{"far key", Spec{Traces: tr, Base: map[string]any{"zzzzzzzz": 5}}, []string{`no setting "zzzzzzzz"; the settings are: format, scheme, page_size`, "copy_rate"}},
-		{"number for a list", Spec{Traces: tr, Base: map[string]any{"fail_at": 5}}, []string{"config fail_at: want a list of integers, not 5"}},
+		{"number for a list", Spec{Traces: tr, Base: map[string]any{"fail_at": 5}}, []string{"config fail_at: want a list of integers (as [5]), not 5"}},
 		{"string for an integer", Spec{Traces: tr, Base: map[string]any{"interval": "often"}}, []string{`config interval: want an integer, not the string "often"`}},
 		{"string for a boolean", Spec{Traces: tr, Vary: map[string][]any{"verify": {"yes"}}}, []string{`config verify: want true or false, not the string "yes"`}},
 		{"two spellings", Spec{Traces: tr, Base: map[string]any{"cache_size": 64, "cache-size": 64}}, []string{`setting "cache_size" is given twice`}},
@@ -105,7 +105,7 @@ func TestSpecFileMisspelt(t *testing.T) {
 	}
 	// An ill-typed value, at its line, in base and in vary.
 	for _, c := range []struct{ yaml, want string }{
-		{"traces: [corpus:sort]\nbase:\n  fail_at: 5\n", ":3: base fail_at: want a list of integers, not 5"},
+		{"traces: [corpus:sort]\nbase:\n  fail_at: 5\n", ":3: base fail_at: want a list of integers (as [5]), not 5"},
 		{"traces: [corpus:sort]\nvary:\n  interval:\n    - 1000\n    - often\n", `:5: vary interval: want an integer, not the string "often"`},
 		{"traces: [corpus:sort]\nbase: {verify: yes please}\n", `:2: base verify: want true or false, not the string "yes please"`},
 	} {
