@@ -130,6 +130,6 @@ hardware and the pager do, and checks itself against an independent golden model
 	defer registerCompletions(root, reg)
 	root.AddCommand(newRunCmd(reg, stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(reg, stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(reg, stdout), newIntervalCmd(stdout))
 	root.AddCommand(newCalibrateCmd(stdout, stderr))
-	root.AddCommand(newDiffCmd(stdout), newPlotCmd(stdout, stderr))
+	root.AddCommand(newDiffCmd(stdout), newPlotCmd(stdout, stderr), newReportCmd(stderr))
 	return root
 }

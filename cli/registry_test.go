@@ -33,7 +33,7 @@ func TestMainWithARegistry(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"schemes", []string{"schemes"}, []string{"mine\n  a test's own scheme", "--mine-header (default 24)", "counter mine_snapshots:", "\ndualmap\n"}},
+		{"schemes", []string{"schemes"}, []string{"mine\n  a test's own scheme", "--mine-header (default 24; sweep key mine_header)", "counter mine_snapshots:", "\ndualmap\n"}},
 		{"run help", []string{"run", "--help"}, []string{"dualmap, incremental, mine, none", "--mine-header string"}},
 		{"completion", []string{"__complete", "run", "--scheme", ""}, []string{"mine\n", "dualmap\n"}},
 		{"sweep completion", []string{"__complete", "sweep", "--set", "scheme="}, []string{"scheme=mine"}},

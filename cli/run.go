@@ -28,6 +28,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
 	var asJSON, check, noBaseline bool
 	var costs []string
+	var configPath string
 	var cf coordFlags
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
@@ -35,6 +36,11 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 		Long:  runLong(),
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if configPath != "" {
+				if err := applyRunConfig(cmd.Flags(), configPath, reg, stderr); err != nil {
+					return err
+				}
+			}
 			cfg.Params = schemeParams(cmd.Flags(), reg)
 			set, err := costSet(costs)
 			if err != nil {
@@ -170,6 +176,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.SortFlags = false
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ..., "cost": ...} instead of a table`)
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
+	f.StringVar(&configPath, "config", "", runConfigHelp)
 	f.BoolVar(&noBaseline, "no-baseline", false, "do not run the baseline (scheme none on the same trace and machine) for the overhead: report the modeled time only (one pass over the trace instead of two)")
 	f.StringVar(&cfg.Scheme, "scheme", cfg.Scheme, "checkpoint scheme, one of "+strings.Join(reg.Names(), ", ")+", or a coordinated multi-core scheme, global or rebound (see 'vmsim schemes')")
 	f.StringVar((*string)(&cfg.Memory), "memory", string(cfg.Memory), choices("memory", "nonvolatile: a checkpoint is V=V+1; volatile: a checkpoint also writes dirty modified pages, page-table pages and a commit record to disk (dualmap); for the other schemes volatile memory matters only to --failure crash, and is refused without it"))

@@ -27,8 +27,8 @@ that only some schemes model and it does ("models": --frames, --replace, --steal
 --initial for the schemes that page, --vbits and --cow for virtual checkpoints, --granule
 for block-granular schemes, --tlb-checkpoint for those that write-protect through the
 translation; given to a scheme that does not model them, they are a usage error), its own
-settings (flags of 'vmsim run', keys of sweep's --set; --pte-bytes, dualmap's with volatile
-memory, has the sweep key pte_bytes) and its own counters (under "scheme" in a run's
+settings (flags of 'vmsim run'; their keys in a sweep, --set, --base and run --config
+take underscores for hyphens: --copy-rate is copy_rate) and its own counters (under "scheme" in a run's
 stats). Every scheme also reports the common counters listed by 'vmsim run
 --help'. Last come the coordinated multi-core schemes, global and rebound, which run by
 their own engine (docs/coordinated.md) and are not in the JSON listing.
@@ -104,10 +104,7 @@ func schemesJSON(reg *scheme.Registry) []schemeJSON {
 			j.Models = append(j.Models, modelJSON{Flag: flag, WithoutCache: cut})
 		}
 		for _, p := range s.Params {
-			key := p.Name
-			if slices.Contains(sim.MachineParams(), p.Name) {
-				key = strings.ReplaceAll(p.Name, "-", "_")
-			}
+			key := strings.ReplaceAll(p.Name, "-", "_") // the one spelling of keys
 			j.Params = append(j.Params, paramJSON{Name: p.Name, Default: p.Default,
 				Choices: append([]string{}, p.Choices...), Doc: p.Doc, SweepKey: key})
 		}
@@ -159,10 +156,8 @@ func writeSchemes(w io.Writer, reg *scheme.Registry) error {
 			switch {
 			case slices.Contains(models, "--"+p.Name):
 				// Listed under models.
-			case slices.Contains(sim.MachineParams(), p.Name):
-				fmt.Fprintf(&b, "  --%s (default %s; sweep key %s): %s\n", p.Name, p.Default, strings.ReplaceAll(p.Name, "-", "_"), p.Doc)
 			default:
-				fmt.Fprintf(&b, "  --%s (default %s): %s\n", p.Name, p.Default, p.Doc)
+				fmt.Fprintf(&b, "  --%s (default %s; sweep key %s): %s\n", p.Name, p.Default, strings.ReplaceAll(p.Name, "-", "_"), p.Doc)
 			}
 		}
 		for _, c := range s.OwnDefs() {

@@ -25,6 +25,8 @@ type specFlags struct {
 	trs, sets, bases, costs []string
 	// reg holds the schemes the experiment may name.
 	reg *scheme.Registry
+	// stderr, when set, gets a note for each key given in an old spelling.
+	stderr io.Writer
 }
 
 func (sf *specFlags) register(f *pflag.FlagSet) {
@@ -91,11 +93,14 @@ func (sf *specFlags) points() ([]sweep.Point, cost.Set, error) {
 		}
 	}
 	spec.Version = version
+	if sf.stderr != nil {
+		spec.Deprecated = func(note string) { fmt.Fprintf(sf.stderr, "vmsim: deprecated: %s\n", note) }
+	}
 	return spec.Points()
 }
 
 func newSweepCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
-	sf := specFlags{reg: reg}
+	sf := specFlags{reg: reg, stderr: stderr}
 	var csvPath, jsonlPath, shardFlag, decodeMemory, traceCache string
 	var jobs int
 	cmd := &cobra.Command{
@@ -125,7 +130,10 @@ The experiment comes from a YAML file (--spec) and/or flags:
   costs: {disk_write_ns: 100000}                    # cost model values
 
 Keys are those of vmsim run --json's "config" (and schemes' own settings, as
---copy-rate's copy-rate) and, for costs: ` + costKeys() + `.
+--copy-rate's copy_rate: a key is its flag's name with underscores for hyphens; the old
+spelling with hyphens is accepted with a deprecation note) and, for costs: ` + costKeys() + `.
+An unknown key is refused with the closest one or the list of keys, a value of the wrong
+type with the type its key takes.
 --set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost, and
 --cost FILE takes the costs of a cost file (vmsim calibrate's, or a JSON object of cost
 keys and numbers; an unknown key is an error naming the file and the key), which KEY=V
@@ -260,7 +268,7 @@ func parseDecodeMemory(s string) (int64, error) {
 }
 
 func newSweepMergeCmd(reg *scheme.Registry, stderr io.Writer) *cobra.Command {
-	sf := specFlags{reg: reg}
+	sf := specFlags{reg: reg, stderr: stderr}
 	var format string
 	var force bool
 	cmd := &cobra.Command{

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -59,11 +58,28 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 	}
 	sort.Strings(keys)
 	settings := settingNames(s.Registry)
-	if err := checkSet(s.Base, settings, "setting"); err != nil {
+	baseSet, notes, err := normalizeKeys(s.Base, settings, "setting")
+	if err != nil {
+		return nil, costs, fmt.Errorf("base: %w", err)
+	}
+	vary, varyNotes, err := normalizeKeys(s.Vary, settings, "setting")
+	if err != nil {
+		return nil, costs, fmt.Errorf("vary: %w", err)
+	}
+	if s.Deprecated != nil {
+		for _, n := range append(notes, varyNotes...) {
+			s.Deprecated(n)
+		}
+	}
+	for i, k := range keys {
+		keys[i], _, _ = canonicalKey(k, settings)
+	}
+	sort.Strings(keys)
+	if err := checkSet(baseSet, settings, "setting"); err != nil {
 		return nil, costs, fmt.Errorf("base: %w", err)
 	}
 	for _, k := range keys {
-		if err := checkSet(map[string]any{k: s.Vary[k]}, settings, "setting"); err != nil {
+		if err := checkSet(map[string]any{k: vary[k]}, settings, "setting"); err != nil {
 			return nil, costs, fmt.Errorf("vary: %w", err)
 		}
 	}
@@ -77,11 +93,11 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 		idx := make([]int, len(keys))
 		for {
 			set := map[string]any{}
-			for k, v := range s.Base {
+			for k, v := range baseSet {
 				set[k] = v
 			}
 			for i, k := range keys {
-				set[k] = s.Vary[k][idx[i]]
+				set[k] = vary[k][idx[i]]
 			}
 			cfg := sim.DefaultConfig()
 			set, params, err := splitParams(set, s.Registry)
@@ -103,7 +119,7 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 			// The next combination: the last key varies fastest.
 			i := len(keys) - 1
 			for ; i >= 0; i-- {
-				if idx[i]++; idx[i] < len(s.Vary[keys[i]]) {
+				if idx[i]++; idx[i] < len(vary[keys[i]]) {
 					break
 				}
 				idx[i] = 0
@@ -117,17 +133,20 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 }
 
 // splitParams takes out of set the keys that are own settings of reg's schemes (nil: the
-// built-ins'), as strings, and reads a cache_size given with a K, M or G suffix.
+// built-ins'), as strings under the schemes' names for them (copy-rate for the key
+// copy_rate), and reads a cache_size given with a K, M or G suffix. Precondition: the
+// keys of set are in their one spelling (normalizeKeys).
 func splitParams(set map[string]any, reg *scheme.Registry) (rest map[string]any, params map[string]string, err error) {
 	names := sim.OwnParamNames(registryOr(reg))
 	rest = map[string]any{}
 	for k, v := range set {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.ReplaceAll(n, "-", "_") == k })
 		switch {
-		case slices.Contains(names, k):
+		case i >= 0:
 			if params == nil {
 				params = map[string]string{}
 			}
-			params[k] = fmt.Sprint(v)
+			params[names[i]] = fmt.Sprint(v)
 		case k == "cache_size":
 			if s, ok := v.(string); ok {
 				n, err := sim.ParseBytes(s)
@@ -173,20 +192,22 @@ func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
 	return costs, costs.Model.Validate()
 }
 
-// overlay sets the fields of *dst named by their JSON keys in set; an unknown key or a
-// value of the wrong type is an error.
+// overlay sets the fields of *dst named by their JSON keys in set, in key order; a value
+// of the wrong type is an error naming the key and the type it takes. Precondition: the
+// keys of set are keys of dst's fields (checkSet).
 func overlay(dst any, set map[string]any, what string) error {
 	if len(set) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("%s %s: %w", what, describe(set), err)
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := setField(dst, k, set[k], what); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ type Spec struct {
 	// Registry holds the schemes the points may name, whose own settings are keys of Base
 	// and Vary (nil: the built-in schemes, builtin.Registry()). Every point gets it.
 	Registry *scheme.Registry `yaml:"-"`
+	// Deprecated, when set, gets a note for each key of Base and Vary given in an old
+	// spelling (hyphens: cache-size for cache_size), as Points reads them.
+	Deprecated func(note string) `yaml:"-"`
 }
 
 // registryOr returns reg, or the built-in schemes' registry when reg is nil.
@@ -179,6 +182,15 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 		switch k.Value {
 		case "base", "vary":
 			keys(v, k.Value, settings, "setting")
+			typeCheck(v, k.Value, settings, fail)
+			if k.Value == "vary" && v.Kind == yaml.MappingNode {
+				// Each varied key takes a list of values.
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					if vk, vv := v.Content[j], v.Content[j+1]; vv.Kind == yaml.ScalarNode && vv.ShortTag() != "!!null" {
+						fail(vv, "vary.%s: want a list of values, as [%s], not one value", vk.Value, vv.Value)
+					}
+				}
+			}
 		case "costs":
 			keys(v, k.Value, costs, "cost")
 		}
@@ -191,7 +203,8 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 // keys but trace (a sweep's traces are its own list) and params (a scheme's own settings
 // go by their names), and the own settings of every scheme of reg (nil: the built-ins)
 // but the paging settings the driver passes on, which have their configuration keys
-// (frames, pte_bytes, ...).
+// (frames, pte_bytes, ...). Every name is in its one spelling, with underscores
+// (copy_rate for the scheme's setting copy-rate).
 func settingNames(reg *scheme.Registry) []string {
 	var names []string
 	for _, k := range fieldNames(sim.Config{}, "") {
@@ -199,7 +212,10 @@ func settingNames(reg *scheme.Registry) []string {
 			names = append(names, k)
 		}
 	}
-	return append(names, sim.OwnParamNames(registryOr(reg))...)
+	for _, p := range sim.OwnParamNames(registryOr(reg)) {
+		names = append(names, strings.ReplaceAll(p, "-", "_"))
+	}
+	return names
 }
 
 // checkSet checks that every key of set is exactly one of names (checkKey), and that no
@@ -229,14 +245,12 @@ func checkSet(set map[string]any, names []string, what string) error {
 	return nil
 }
 
-// checkKey says what is wrong with key when it is not one of names: another case of one
-// (keys are case-sensitive), or none at all.
+// checkKey says what is wrong with key when it is neither one of names nor an old
+// spelling of one (hyphens for underscores): another case of one (keys are
+// case-sensitive), near one (did you mean), or none at all (the list of them).
 func checkKey(key string, names []string, what string) error {
-	if slices.Contains(names, key) {
+	if _, _, ok := canonicalKey(key, names); ok {
 		return nil
-	}
-	if i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, key) }); i >= 0 {
-		return fmt.Errorf("no %s %q: keys are case-sensitive; did you mean %q?", what, key, names[i])
 	}
 	switch key {
 	case "trace":
@@ -244,5 +258,49 @@ func checkKey(key string, names []string, what string) error {
 	case "params":
 		return fmt.Errorf("params is not a setting: give a scheme's own settings by name (vmsim schemes lists them)")
 	}
-	return fmt.Errorf("no %s %q", what, key)
+	if i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, key) }); i >= 0 {
+		return fmt.Errorf("no %s %q: keys are case-sensitive; did you mean %q?", what, key, names[i])
+	}
+	if c := closestKey(key, names); c != "" {
+		return fmt.Errorf("no %s %q: did you mean %q?", what, key, c)
+	}
+	return fmt.Errorf("no %s %q; the %ss are: %s", what, key, what, strings.Join(names, ", "))
+}
+
+// typeCheck reports, through fail, the first value of section (base or vary, mapping n)
+// that its configuration key does not take: a string for an integer, one value for a
+// list; with the value's line. A scheme's own setting is the scheme's to check.
+func typeCheck(n *yaml.Node, section string, names []string, fail func(*yaml.Node, string, ...any)) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	config := fieldNames(sim.Config{}, "")
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		canon, _, ok := canonicalKey(k.Value, names)
+		if !ok || !slices.Contains(config, canon) {
+			continue
+		}
+		values := []*yaml.Node{v}
+		if section == "vary" {
+			if v.Kind != yaml.SequenceNode {
+				continue
+			}
+			values = v.Content
+		}
+		for _, e := range values {
+			var x any
+			if e.Decode(&x) != nil || x == nil {
+				continue // decoding and the check of nulls report it
+			}
+			if _, isString := x.(string); isString && canon == "cache_size" {
+				continue // a size with a suffix, read by splitParams
+			}
+			var c sim.Config
+			if err := setField(&c, canon, x, section); err != nil {
+				fail(e, "%w", err)
+				return
+			}
+		}
+	}
 }

@@ -406,7 +406,7 @@ func TestReadSpecRefusals(t *testing.T) {
 		{"traces null", "traces: [corpus:sort, null]\n", ":1: traces[1]: null"},
 		{"unknown top-level key", head + "Vary: {interval: [1]}\n", ":2: field Vary not found"},
 		{"syntax", head + "base:\n\tinterval: 5\n", ":3: found character that cannot start any token"},
-		{"type", head + "vary: {interval: 5}\n", ":2: cannot unmarshal"},
+		{"vary not a list", head + "vary: {interval: 5}\n", ":2: vary.interval: want a list of values, as [5], not one value"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "e.yaml")
@@ -445,7 +445,7 @@ func TestPointsRefusals(t *testing.T) {
 		{"base null", Spec{Traces: tr, Base: map[string]any{"interval": nil}}, "base: interval: null is not a value"},
 		{"vary null", Spec{Traces: tr, Vary: map[string][]any{"interval": {1000, nil}}}, "vary: interval: null is not a value"},
 		{"null in a list", Spec{Traces: tr, Base: map[string]any{"fail_at": []any{5, nil}}}, "base: fail_at: null is not a value"},
-		{"scheme setting null", Spec{Traces: tr, Base: map[string]any{"scheme": "bitmap2", "copy-rate": nil}}, "base: copy-rate: null is not a value"},
+		{"scheme setting null", Spec{Traces: tr, Base: map[string]any{"scheme": "bitmap2", "copy-rate": nil}}, "base: copy_rate: null is not a value"},
 		{"cost null", Spec{Traces: tr, Costs: map[string]any{"trap_ns": nil}}, "costs: trap_ns: null is not a value"},
 		{"trace", Spec{Traces: tr, Base: map[string]any{"trace": "x"}}, "trace is not a setting"},
 		{"params", Spec{Traces: tr, Base: map[string]any{"params": map[string]any{}}}, "params is not a setting"},

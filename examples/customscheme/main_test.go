@@ -22,7 +22,7 @@ func vmsim(args ...string) (code int, stdout, stderr string) {
 // built-in schemes.
 func TestSchemes(t *testing.T) {
 	code, out, stderr := vmsim("schemes")
-	for _, want := range []string{"cowpage\n  page-granular copy on first write", "--max-saved (default 0)", "counter pages_saved:", "\ndualmap\n"} {
+	for _, want := range []string{"cowpage\n  page-granular copy on first write", "--max-saved (default 0; sweep key max_saved)", "counter pages_saved:", "\ndualmap\n"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Fatalf("exit %d, want %q in\n%s%s", code, want, out, stderr)
 		}
