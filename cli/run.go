@@ -188,6 +188,8 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.Lenient, "lenient", cfg.Lenient, "lackey: skip and count malformed lines (skipped_lines) instead of failing")
 	countVar(f, &cfg.Interval, "interval", "", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
 	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
+	countVar(f, &cfg.Skip, "skip", "", cfg.Skip, "read past the first N accesses of the trace without simulating them (no counter sees them; a vmt file jumps past them with its index): access numbers, of --fail-at, --warmup, --interval and the others, count from the first access after them; --warmup, by contrast, simulates its accesses and only leaves them out of the counters")
+	countVar(f, &cfg.MaxRefs, "max-refs", "", cfg.MaxRefs, "stop after N accesses (after --skip's): the run ends there as if the trace ended, the control records after access N unread; 0 for the whole trace")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses, at least 1 (with --seed); 0 for none")
 	f.StringVar((*string)(&cfg.Failure), "failure", string(cfg.Failure), choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))

@@ -65,6 +65,8 @@ func Run(cfg Config, open Opener) (*Result, error) { return RunWith(cfg, open, O
 
 // RunWith is Run with options.
 func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
+	// Every pass over the trace sees only its window (--skip, --max-refs).
+	open = window(open, cfg.Skip, cfg.MaxRefs)
 	r, err := newRunner(cfg, open, opt)
 	if err != nil {
 		return nil, err
