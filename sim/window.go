@@ -58,9 +58,11 @@ func (w *windowReader) Read(recs []traces.Record) (int, error) {
 		if s, ok := w.src.(accessSeeker); ok && w.skip > 0 {
 			if s.SeekAccess(uint64(w.skip)) == nil {
 				w.skipped = w.skip
-			} else if err := s.SeekAccess(0); err != nil {
-				// Past the end, or a malformed index: read past from the start instead.
-				return 0, err
+			} else {
+				// Past the end (read past from the start, to count the accesses), or a
+				// trace that cannot jump, whose failed seek changed nothing: a broken
+				// index is the next Read's error.
+				_ = s.SeekAccess(0)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -78,6 +80,19 @@ func TestSkipAndMaxRefsEqualTruncatedTrace(t *testing.T) {
 	}
 	dir := t.TempDir()
 	full := writeVMT(t, dir, "full.vmt", withCtl)
+	// The same compressed whole: a traces.File that cannot jump (traces.ErrNotSeekable).
+	fullGz := full + ".gz"
+	raw, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gzb bytes.Buffer
+	zw := gzip.NewWriter(&gzb)
+	zw.Write(raw)
+	zw.Close()
+	if err := os.WriteFile(fullGz, gzb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	configs := []struct {
 		name string
 		set  func(c *Config)
@@ -116,7 +131,8 @@ func TestSkipAndMaxRefsEqualTruncatedTrace(t *testing.T) {
 					return &countSeeks{f, &seeks}, err
 				}
 				reading := sliceOpener(withCtl)
-				for name, open := range map[string]Opener{"jumped": jumping, "read past": reading} {
+				gzipped := fileOpener(fullGz)
+				for name, open := range map[string]Opener{"jumped": jumping, "read past": reading, "read past, not seekable": gzipped} {
 					got, err := RunWith(cfg, open, Options{ReplayBuffer: 100})
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
