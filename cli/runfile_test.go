@@ -23,7 +23,11 @@ func TestRunStatsEvery(t *testing.T) {
 	}
 	var run struct {
 		Stats struct{ Refs, Checkpoints, Rollbacks int64 }
-		Cost  struct{ Time struct{ Total float64 `json:"total_ns"` } }
+		Cost  struct {
+			Time struct {
+				Total float64 `json:"total_ns"`
+			}
+		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &run); err != nil {
 		t.Fatal(err)
@@ -141,7 +145,9 @@ func TestRunOutputFile(t *testing.T) {
 // TestRunTableShowsWhatApplies checks that run's table shows the counters that apply to
 // the scheme and the configuration (and those not zero), and every counter with --all.
 func TestRunTableShowsWhatApplies(t *testing.T) {
-	row := func(out, key string) bool { return regexp.MustCompile(`(?m)^│ ` + regexp.QuoteMeta(key) + ` +│`).MatchString(out) }
+	row := func(out, key string) bool {
+		return regexp.MustCompile(`(?m)^│ ` + regexp.QuoteMeta(key) + ` +│`).MatchString(out)
+	}
 	for _, tc := range []struct {
 		name      string
 		args      []string
