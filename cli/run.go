@@ -416,7 +416,8 @@ interval is the accesses numbered from+1 to to, and the checkpoints and failures
 them up to access to), "checkpoints" and "failures" (recovered) in the interval, "delta"
 (every counter's change over the interval: for a total the difference, for a peak or end
 value its value at the interval's end) and "time_ns" (the modeled time of the run so far,
-by the cost set). The last line ends with the run; the lines' totals add up to the run's.
+by the cost set: the model's time of the counts so far, as --no-baseline prints it, its
+terms not raised to the baseline's by the overhead rule). The last line ends with the run; the lines' totals add up to the run's.
 The file appears only when the run succeeds.
 
 -o FILE writes the output (the table, or with --json the JSON object) to FILE atomically

@@ -150,7 +150,8 @@ func openStatsOut(path string, stdout io.Writer) (*statsOut, error) {
 type statsLine struct {
 	sim.IntervalStats
 	// TimeNs is the modeled time of the run so far, from its start (after --warmup) to
-	// the interval's end, by the cost set (cost.Model.Time of the counts so far).
+	// the interval's end, by the cost set (cost.Model.Time of the counts so far, not
+	// charged against the baseline: the overhead rule needs the baseline's whole run).
 	TimeNs float64 `json:"time_ns"`
 }
 
