@@ -150,11 +150,6 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if so != nil {
-				if err := so.commit(); err != nil {
-					return err
-				}
-			}
 			warnRun(stderr, res)
 			rc := &runCost{Set: set}
 			if noBaseline || cfg.Trace == "-" {
@@ -176,6 +171,13 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				}
 				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
 				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
+			}
+			// The lines of --stats-every, after the baseline (which may fail) and before
+			// the output.
+			if so != nil {
+				if err := so.commit(); err != nil {
+					return err
+				}
 			}
 			info, _ := reg.Lookup(cfg.Scheme)
 			if outPath != "" {
