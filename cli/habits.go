@@ -155,6 +155,9 @@ type runOutput struct {
 	VMSimVersion string `json:"vmsim_version"`
 	// Cost is the modeled time, the baseline's and the overhead, with the cost set.
 	Cost *runCost `json:"cost"`
+	// Host and WallSeconds, with run -o only: the machine and the run's wall time.
+	Host        *hostInfo `json:"host,omitempty"`
+	WallSeconds *float64  `json:"wall_seconds,omitempty"`
 }
 
 func (o runOutput) MarshalJSON() ([]byte, error) {
@@ -164,11 +167,13 @@ func (o runOutput) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	extra, err := json.Marshal(struct {
-		TraceFormat  string   `json:"trace_format"`
-		TraceSHA256  string   `json:"trace_sha256"`
-		VMSimVersion string   `json:"vmsim_version"`
-		Cost         *runCost `json:"cost"`
-	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion, o.Cost})
+		TraceFormat  string    `json:"trace_format"`
+		TraceSHA256  string    `json:"trace_sha256"`
+		VMSimVersion string    `json:"vmsim_version"`
+		Cost         *runCost  `json:"cost"`
+		Host         *hostInfo `json:"host,omitempty"`
+		WallSeconds  *float64  `json:"wall_seconds,omitempty"`
+	}{o.TraceFormat, o.TraceSHA256, o.VMSimVersion, o.Cost, o.Host, o.WallSeconds})
 	if err != nil {
 		return nil, err
 	}

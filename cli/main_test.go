@@ -166,3 +166,18 @@ func TestReproduceRefusesNegativeJobs(t *testing.T) {
 		t.Errorf("%s holds %d entries after a refused run", dir, len(entries))
 	}
 }
+
+// TestRunSkipMaxRefs checks that run --skip and --max-refs reach the run: the embedded
+// trace (not seekable) read past, the refs counted those of the window.
+func TestRunSkipMaxRefs(t *testing.T) {
+	code, stdout, stderr := runCLI("run", "--skip", "1000", "--max-refs", "5000", "--no-baseline", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"refs":5000,`) || !strings.Contains(stdout, `"skip":1000,"max_refs":5000`) {
+		t.Errorf("want 5000 refs and the window in the configuration:\n%s", stdout)
+	}
+	if code, stdout, stderr := runCLI("run", "--skip", "1000000000", "--no-baseline"); code != 2 || stdout != "" || !strings.Contains(stderr, "--skip 1000000000 is beyond the end of the trace") {
+		t.Errorf("--skip beyond the end: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/vmsim/vmsim/coherence"
 	"github.com/vmsim/vmsim/cost"
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -26,9 +28,10 @@ import (
 
 func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	cfg := sim.DefaultConfig()
-	var asJSON, check, noBaseline bool
+	var asJSON, check, noBaseline, all bool
 	var costs []string
-	var configPath string
+	var configPath, outPath, statsPath string
+	var statsEvery int64
 	var cf coordFlags
 	cmd := &cobra.Command{
 		Use:   "run [flags] [TRACE]",
@@ -36,6 +39,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 		Long:  runLong(),
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
 			if configPath != "" {
 				if err := applyRunConfig(cmd.Flags(), configPath, reg, stderr); err != nil {
 					return err
@@ -46,6 +50,14 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			switch {
+			case statsEvery > 0 && statsPath == "":
+				return fmt.Errorf("--stats-every %d: give --stats-out FILE (or - for standard output) for its lines", statsEvery)
+			case statsEvery == 0 && statsPath != "":
+				return fmt.Errorf("--stats-out %s: give --stats-every N, the accesses of an interval", statsPath)
+			}
+			// The trace's hash goes in --json's object and in -o's file.
+			hashed := asJSON || outPath != ""
 			format, err := traces.ParseFormat(cfg.Format)
 			if err != nil {
 				return fmt.Errorf("--format %q: want one of %v", cfg.Format, sim.Choices["format"])
@@ -63,7 +75,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				case args[0] == "-":
 					cfg.Trace = "-"
 					var in io.Reader = stdin
-					if asJSON {
+					if hashed {
 						hr := &hashingReader{r: stdin, h: sha256.New()}
 						in = hr
 						hash = &traceHash{done: make(chan struct{})}
@@ -86,14 +98,14 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 						return err
 					}
 					defer src.Close()
-					if asJSON {
+					if hashed {
 						hash = &traceHash{done: make(chan struct{})}
 						// After the run, which read the input to its end (spooling it).
 						finishHash = func() { hash.sum, hash.err = src.Hash(); close(hash.done) }
 					}
 					openFile = src.Open
 				}
-			} else if asJSON {
+			} else if hashed {
 				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
 				close(hash.done)
 			}
@@ -126,7 +138,17 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				}
 				return f, nil
 			}
-			res, err := sim.RunWith(cfg, open, sim.Options{Registry: reg, CheckEvery: check})
+			opt := sim.Options{Registry: reg, CheckEvery: check}
+			var so *statsOut
+			if statsEvery > 0 {
+				if so, err = openStatsOut(statsPath, stdout); err != nil {
+					return err
+				}
+				defer so.abort()
+				so.cfg, so.set = cfg, set
+				opt.StatsEvery, opt.OnStats = statsEvery, so.write
+			}
+			res, err := sim.RunWith(cfg, open, opt)
 			if progress != nil {
 				progress.close()
 			}
@@ -155,14 +177,27 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
 				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
 			}
-			if asJSON {
+			// The lines of --stats-every, after the baseline (which may fail) and before
+			// the output.
+			if so != nil {
+				if err := so.commit(); err != nil {
+					return err
+				}
+			}
+			info, _ := reg.Lookup(cfg.Scheme)
+			if outPath != "" {
 				finishHash()
-				out, err := marshalRun(res, detected, hash, rc)
+				if err := writeRunFile(outPath, res, detected, hash, rc, info, asJSON, all, time.Since(start).Seconds()); err != nil {
+					return err
+				}
+			} else if asJSON {
+				finishHash()
+				out, err := marshalRun(res, detected, hash, rc, nil, nil)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "%s\n", out)
-			} else if err := printTable(stdout, res, rc); err != nil {
+			} else if err := printTable(stdout, res, rc, info, all); err != nil {
 				return err
 			}
 			if res.Stats.VerifyMismatches > 0 {
@@ -174,6 +209,10 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
+	f.StringVarP(&outPath, "output", "o", "", "write the output (the table, or the JSON object with --json) to this file instead of standard output, atomically, with what identifies the run: the vmsim version, the configuration, the trace's sha256, the cost set, the host (hostname, OS/architecture, CPU model, cores) and the wall time")
+	f.BoolVar(&all, "all", false, "show every counter in the table, not only those that apply to the scheme and the configuration (see below)")
+	countVar(f, &statsEvery, "stats-every", "", 0, "write one JSON line per interval of N accesses to --stats-out: every counter's change over the interval (totals: the difference; peaks and end values: the value at its end), the checkpoints and failures in it, and the modeled time so far (time_ns); the lines' totals add up to the run's")
+	f.StringVar(&statsPath, "stats-out", "", "the file for --stats-every's lines, written when the run succeeds ('-': standard output, before the run's output); nothing is written when the run fails; required with --stats-every")
 	f.BoolVar(&asJSON, "json", false, `print one JSON object {"config": ..., "stats": ..., "trace_format": ..., "trace_sha256": ..., "vmsim_version": ..., "cost": ...} instead of a table`)
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	f.StringVar(&configPath, "config", "", runConfigHelp)
@@ -194,7 +233,9 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.IgnoreSize, "ignore-size", cfg.IgnoreSize, "an access touches only the page of its address, not every page it overlaps")
 	f.BoolVar(&cfg.Lenient, "lenient", cfg.Lenient, "lackey: skip and count malformed lines (skipped_lines) instead of failing")
 	countVar(f, &cfg.Interval, "interval", "", cfg.Interval, "take a checkpoint after every N-th access of a domain; 0 for never")
-	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run")
+	countVar(f, &cfg.Warmup, "warmup", "", cfg.Warmup, "exclude the first N accesses (numbered from 1) from every counter: each counts only what happens after access N (pages_touched: pages first touched after it); the peaks still cover the whole run. The N accesses are simulated (--skip reads past accesses without simulating them)")
+	countVar(f, &cfg.Skip, "skip", "", cfg.Skip, "read past the first N accesses of the trace without simulating them (no counter sees them; a vmt file jumps past them with its index): access numbers, of --fail-at, --warmup, --interval and the others, count from the first access after them; --warmup, by contrast, simulates its accesses and only leaves them out of the counters")
+	countVar(f, &cfg.MaxRefs, "max-refs", "", cfg.MaxRefs, "stop after N accesses (after --skip's): the run ends there as if the trace ended, the control records after access N unread; 0 for the whole trace")
 	countsVar(f, &cfg.FailAt, "fail-at", cfg.FailAt, "inject a failure just after these accesses (comma-separated access numbers; the first access is 1)")
 	f.Float64Var(&cfg.MTBF, "mtbf", cfg.MTBF, "inject failures with exponential inter-arrival times of this mean, in accesses, at least 1 (with --seed); 0 for none")
 	f.StringVar((*string)(&cfg.Failure), "failure", string(cfg.Failure), choices("failure", "transient: roll back, memory intact; crash: volatile memory is lost (a rollback with non-volatile memory)"))
@@ -228,13 +269,44 @@ func warnRun(w io.Writer, res *sim.Result) {
 	}
 }
 
-// marshalRun is run --json's output.
-func marshalRun(res *sim.Result, format traces.Format, hash *traceHash, rc *runCost) ([]byte, error) {
+// marshalRun is run --json's output; with -o, also the host and the wall time.
+func marshalRun(res *sim.Result, format traces.Format, hash *traceHash, rc *runCost, host *hostInfo, wall *float64) ([]byte, error) {
 	sum, err := hash.wait()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version, Cost: rc})
+	return json.Marshal(runOutput{Result: res, TraceFormat: string(format), TraceSHA256: sum, VMSimVersion: version, Cost: rc, Host: host, WallSeconds: wall})
+}
+
+// writeRunFile writes run's output to path atomically (-o): the JSON object, with the
+// host and the wall time, or the text table after runFileHeader's lines.
+func writeRunFile(path string, res *sim.Result, format traces.Format, hash *traceHash, rc *runCost, info scheme.Info, asJSON, all bool, wall float64) error {
+	host := describeHost()
+	var data []byte
+	if asJSON {
+		out, err := marshalRun(res, format, hash, rc, host, &wall)
+		if err != nil {
+			return err
+		}
+		data = append(out, '\n')
+	} else {
+		sum, err := hash.wait()
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		if err := runFileHeader(&b, res, string(format), sum, rc.Set, host, wall); err != nil {
+			return err
+		}
+		if err := printTable(&b, res, rc, info, all); err != nil {
+			return err
+		}
+		data = []byte(b.String())
+	}
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	return nil
 }
 
 // runCost is run's modeled time: the "cost" object of --json, and the lines after the
@@ -338,6 +410,30 @@ fetched instruction, load and store an access, read as a stream. An access of si
 unless --ignore-size. Accesses are numbered from 1 (--fail-at N strikes just after access
 N, as vmsim trace head numbers them). Progress shows on a terminal only.
 
+--skip N reads past the trace's first N accesses without simulating them (a vmt file jumps
+past them with its index): no counter sees them, and access numbers (--fail-at, --warmup,
+--interval, --stats-every) count from the first access after them. --max-refs N ends the
+run after N accesses, as if the trace ended there (the records after access N are not
+read). --warmup N, by contrast, simulates its N accesses and leaves them out of the
+counters. Every pass over the trace (opt's pre-pass, replays, the baseline) sees the same
+window.
+
+--stats-every N writes one JSON line per interval of N accesses (after --warmup's) to
+--stats-out FILE ('-': standard output, before the run's output): "from" and "to" (the
+interval is the accesses numbered from+1 to to, and the checkpoints and failures after
+them up to access to), "checkpoints" and "failures" (recovered) in the interval, "delta"
+(every counter's change over the interval: for a total the difference, for a peak or end
+value its value at the interval's end) and "time_ns" (the modeled time of the run so far,
+by the cost set: the model's time of the counts so far, as --no-baseline prints it, its
+terms not raised to the baseline's by the overhead rule). The last line ends with the run; the lines' totals add up to the run's.
+The file appears only when the run succeeds.
+
+-o FILE writes the output (the table, or with --json the JSON object) to FILE atomically
+instead of standard output. The file also carries what identifies the run: the text
+begins with lines "vmsim VERSION", "config {...}" (the whole configuration as JSON),
+"trace sha256 ...", "cost set NAME {...}", "host ..." (hostname, OS/architecture, CPU model,
+cores) and "wall time"; the JSON object gains "host" and "wall_seconds".
+
 A failure strikes just after its access, before a checkpoint due at the same access; the
 domain is recovered and the accesses since its last checkpoint are replayed. --mtbf is 0
 (none) or at least 1. A warning at the start tells when replays will be long: failures with
@@ -368,6 +464,16 @@ flags (--verify also checks for orphans after every rollback); the other setting
 machine are refused. Their overhead is over the same run without checkpoints or failures,
 priced by the default cost set.
 
+The table shows the counters that apply to the run; --all shows every one. A counter that
+is not zero is shown; so are, zero or not, refs, reads, writes, pages_touched,
+pages_written, checkpoints and the scheme's own counters (scheme.*), and the counters of a
+feature the run has: replayed_refs, rollbacks, crashes and recovery_bytes with failures
+(--fail-at, --mtbf); first_writes to wrap_sweeps for a scheme that pages (takes
+--frames); skipped_lines with --lenient; verify_* with --verify; cache_* with a cache;
+coh_* with --cores above 1; tlb_* with a TLB (tlb_stale_writes under --tlb-checkpoint
+tag); io_* under --io hold. The other channels (bytes_copied to mem_overhead_peak_bytes)
+show when not zero. --json always has every counter.
+
 Counters (all totals over the run):
 `)
 	w := 0
@@ -391,7 +497,9 @@ Exit status: 0 on success, 1 when --verify found a mismatch, 2 for a usage error
 	return b.String()
 }
 
-func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
+// printTable writes run's text output: the configuration, the counters that apply
+// (counterApplies; all: every counter) and the modeled times.
+func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all bool) error {
 	c := res.Config
 	frames := "unlimited"
 	if c.Frames > 0 {
@@ -423,8 +531,11 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost) error {
 	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
 	t.Header("counter", "value")
 	for _, fv := range res.Stats.Fields() {
-		if c.Cores <= 1 && strings.HasPrefix(fv.Key, "coh_") {
+		if c.Cores <= 1 && strings.HasPrefix(fv.Key, "coh_") && !all {
 			continue // one core has no coherence: the table is the one-cache machine's
+		}
+		if !all && !counterApplies(fv.Key, fv.Value, c, info) {
+			continue
 		}
 		if err := t.Append(fv.Key, strconv.FormatInt(fv.Value, 10)); err != nil {
 			return err

@@ -15,6 +15,12 @@ import (
 
 // Config is everything that determines a run. Its JSON form is the "config" object of
 // `vmsim run --json`.
+//
+// Skip and MaxRefs are the window of the trace a run sees (--skip, --max-refs): the first
+// Skip accesses are read past without being simulated (no counter sees them, and access
+// numbers, those of --fail-at, --warmup and --interval among others, count from the first
+// access after them), and the run ends after MaxRefs accesses (0: at the trace's end) as
+// if the trace ended there.
 type Config struct {
 	Trace    string `json:"trace"`
 	Format   string `json:"format"`
@@ -37,6 +43,8 @@ type Config struct {
 	PTEBytes    uint64  `json:"pte_bytes"`
 	Interval    int64   `json:"interval"`
 	Warmup      int64   `json:"warmup"`
+	Skip        int64   `json:"skip"`
+	MaxRefs     int64   `json:"max_refs"`
 	FailAt      []int64 `json:"fail_at"`
 	MTBF        float64 `json:"mtbf"`
 	Failure     Failure `json:"failure"`
@@ -254,6 +262,12 @@ func (c *Config) validate(info scheme.Info, reg *scheme.Registry) error {
 	}
 	if c.Warmup < 0 {
 		bad("warmup", "--warmup %d: want 0 (none) or a number of accesses", c.Warmup)
+	}
+	if c.Skip < 0 {
+		bad("skip", "--skip %d: want 0 (none) or a number of accesses", c.Skip)
+	}
+	if c.MaxRefs < 0 {
+		bad("max-refs", "--max-refs %d: want 0 (the whole trace) or a number of accesses", c.MaxRefs)
 	}
 	if c.Interval < 0 {
 		bad("interval", "--interval %d: want 0 (never) or a positive number of accesses", c.Interval)

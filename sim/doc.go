@@ -13,8 +13,11 @@
 //     when something looks at every access: a cache or TLB model, --ignore-size,
 //     --replace opt, --scope asid, --check), then the events due after the run (tail): a
 //     failure, the domain's
-//     checkpoint, the checkpoints the scheme asked for, the end of the warm-up; and the
-//     trace's control records;
+//     checkpoint, the checkpoints the scheme asked for, the end of the warm-up, the end of
+//     an interval of Options.StatsEvery; and the trace's control records;
+//   - the window of the trace (window.go): the reader of every pass over the trace
+//     reads past --skip's accesses and ends after --max-refs';
+//   - the statistics per interval (periodic.go, Options.StatsEvery);
 //   - the checkpoint domains (domains.go);
 //   - the replay buffer and replay (replay.go);
 //   - failures and recovery (failures.go);

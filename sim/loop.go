@@ -116,6 +116,9 @@ func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domai
 	if r.n.refs < r.cfg.Warmup {
 		n = min(n, r.cfg.Warmup-r.n.refs)
 	}
+	if r.per.on() {
+		n = min(n, r.per.next-r.n.refs)
+	}
 	j = i + int(n)
 	if !allAccesses {
 		for k := i; k < j; k++ {
@@ -183,12 +186,13 @@ var writeCount = func() (t [256]int64) {
 // ended in error: whether tail has anything to do.
 func (r *runner) due(d *domain) bool {
 	return r.n.refs == r.fails.due || r.cfg.Interval > 0 && d.since >= r.cfg.Interval ||
-		len(r.requested) > 0 || r.n.refs == r.cfg.Warmup || r.err != nil
+		len(r.requested) > 0 || r.n.refs == r.cfg.Warmup || r.n.refs == r.per.next || r.err != nil
 }
 
 // tail performs the events due after access r.n.refs of domain d, in order: a failure
 // striking after it (before a checkpoint due at the same access, D7), d's checkpoint due,
-// the checkpoints the scheme asked for, and the end of the warm-up.
+// the checkpoints the scheme asked for, the end of the warm-up, and the end of an
+// interval of Options.StatsEvery.
 func (r *runner) tail(d *domain) error {
 	if r.n.refs == r.fails.due {
 		if err := r.fail(d); err != nil {
@@ -204,6 +208,11 @@ func (r *runner) tail(d *domain) error {
 	}
 	if r.n.refs == r.cfg.Warmup {
 		r.endWarmup()
+	}
+	if r.per.on() && r.n.refs == r.per.next && r.err == nil {
+		if err := r.per.emit(r.n.refs, r.snapshot()); err != nil {
+			r.err = err
+		}
 	}
 	return r.err
 }

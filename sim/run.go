@@ -42,6 +42,13 @@ type Options struct {
 	// process-wide registry, scheme.Default (which holds the built-in schemes once package
 	// builtin is imported).
 	Registry *scheme.Registry
+	// StatsEvery, above 0, ends an interval after every StatsEvery accesses (numbered as
+	// the run numbers them, the first interval starting after --warmup's) and hands its
+	// counts to OnStats, in order; the last interval, shorter, ends with the run. An
+	// error from OnStats ends the run with it. The intervals' Delta totals add up to the
+	// run's Stats.
+	StatsEvery int64
+	OnStats    func(IntervalStats) error
 
 	// wrap, in tests, wraps the scheme (to inject faults the verifier must catch).
 	wrap func(scheme.Scheme) scheme.Scheme
@@ -65,6 +72,8 @@ func Run(cfg Config, open Opener) (*Result, error) { return RunWith(cfg, open, O
 
 // RunWith is Run with options.
 func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
+	// Every pass over the trace sees only its window (--skip, --max-refs).
+	open = window(open, cfg.Skip, cfg.MaxRefs)
 	r, err := newRunner(cfg, open, opt)
 	if err != nil {
 		return nil, err
@@ -122,9 +131,9 @@ func RunWith(cfg Config, open Opener, opt Options) (*Result, error) {
 	if cfg.Warmup > 0 && r.n.warm == nil {
 		return nil, fmt.Errorf("%w: --warmup %d is beyond the end of the trace (%d accesses)", ErrUsage, cfg.Warmup, r.n.refs)
 	}
-	st := r.collect()
-	if r.n.warm != nil {
-		st = st.Sub(*r.n.warm)
+	st := r.snapshot()
+	if err := r.per.finish(r.n.refs, st); err != nil {
+		return nil, err
 	}
 	var first string
 	if r.ver != nil {
@@ -159,6 +168,7 @@ func newRunner(cfg Config, open Opener, opt Options) (*runner, error) {
 		corrupt:   opt.corrupt,
 		buf:       replayBuffer{base: math.MaxInt64},
 		io:        ioState{hold: cfg.IO == IOHold},
+		per:       newPeriodic(opt.StatsEvery, cfg.Warmup, opt.OnStats),
 	}
 	if r.maxPages > 0 && !cfg.IgnoreSize && uint64(r.maxPages-1) < 1<<32>>r.shift {
 		// An access of at most (maxPages-1) pages' bytes covers at most maxPages pages.

@@ -41,6 +41,7 @@ type runner struct {
 	buf   replayBuffer
 	io    ioState
 	fails *failureSchedule
+	per   periodic
 	// mem is the cache and TLB models, nil with neither; ver the verifier, nil without
 	// --verify; nu the next-use stream of --replace opt, nil without it.
 	mem *hierarchy
@@ -94,7 +95,7 @@ func (r *runner) Check() error {
 		check func() error
 	}
 	rooms := []room{{"counts", r.n.Check}, {"domains", r.doms.Check}, {"replay buffer", r.buf.Check},
-		{"I/O", r.io.Check}, {"failures", r.fails.Check}}
+		{"I/O", r.io.Check}, {"failures", r.fails.Check}, {"intervals", r.per.Check}}
 	if r.mem != nil {
 		rooms = append(rooms, room{"cache and TLB", r.mem.Check})
 	}
@@ -163,6 +164,9 @@ func (r *runner) checkJoins() error {
 	}
 	if due := r.fails.due; due < refs {
 		return fmt.Errorf("failures: the next failure after access %d, before access %d, the last performed", due, refs)
+	}
+	if r.per.on() && r.per.next < refs {
+		return fmt.Errorf("intervals: the next ending at access %d, before access %d, the last performed", r.per.next, refs)
 	}
 	if r.mem != nil && r.mem.cur > refs {
 		return fmt.Errorf("cache and TLB: performing access %d, after access %d", r.mem.cur, refs)
