@@ -3,18 +3,24 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/traces"
+	"github.com/vmsim/vmsim/traces/corpus"
 )
 
-// benchRecords returns the gcc trace decoded, or a synthetic one of the same size when
-// the shared traces are absent.
+// benchRecords returns the records the replay benchmarks run on, decoded: SPEC gcc's
+// trace (1 M accesses) when the shared traces are present, else the corpus's gzip trace
+// (1.9 M accesses, embedded in the binary), so that the benchmarks run from a clone. It
+// logs which (a benchmark's log is printed with its result), and the README's tables
+// say which trace each figure is from.
 func benchRecords(b *testing.B) []traces.Record {
 	b.Helper()
-	path := sharedTrace(b, "gcc.trace.gz")
-	f, err := traces.Open(path, traces.Options{})
+	name, open := benchTrace(filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz"))
+	f, err := open()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +29,26 @@ func benchRecords(b *testing.B) []traces.Record {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("trace: %s, %d records", name, len(recs))
 	return recs
+}
+
+// benchTrace names the replay benchmarks' trace, the gcc trace at path or else the
+// corpus's gzip, and opens it (benchRecords).
+func benchTrace(path string) (string, func() (*traces.File, error)) {
+	if _, err := os.Stat(path); err == nil {
+		return "SPEC gcc (shared traces)", func() (*traces.File, error) { return traces.Open(path, traces.Options{}) }
+	}
+	es, err := corpus.Manifest()
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range es {
+		if e.Name == "gzip" {
+			return "corpus gzip (SPEC gcc absent)", func() (*traces.File, error) { return corpus.Open(e) }
+		}
+	}
+	panic("sim benchmarks: the corpus has no gzip trace")
 }
 
 // benchRun replays decoded records: the trace is in memory (traces.Decoded), so the
@@ -163,5 +188,23 @@ func BenchmarkSchemeCached(b *testing.B) {
 		cfg.Scheme, cfg.Interval = name, 10000
 		cfg.CacheSize, cfg.CacheWays, cfg.CacheLine = 32<<10, 8, 64
 		b.Run("scheme="+name, func(b *testing.B) { benchRun(b, recs, cfg) })
+	}
+}
+
+// TestBenchTraceFallback: without the shared traces the replay benchmarks run on the
+// corpus's gzip trace, and say so.
+func TestBenchTraceFallback(t *testing.T) {
+	name, open := benchTrace(filepath.Join(t.TempDir(), "absent.trace.gz"))
+	f, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := traces.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "corpus gzip (SPEC gcc absent)" || len(recs) < 1_000_000 {
+		t.Errorf("%q, %d records", name, len(recs))
 	}
 }
