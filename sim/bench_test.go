@@ -19,7 +19,7 @@ import (
 // say which trace each figure is from.
 func benchRecords(b *testing.B) []traces.Record {
 	b.Helper()
-	name, open := benchTrace(filepath.Join("..", "..", "shared", "traces", "gcc.trace.gz"))
+	name, open := benchTrace(sharedTracePath("gcc.trace.gz"))
 	f, err := open()
 	if err != nil {
 		b.Fatal(err)

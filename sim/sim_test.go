@@ -326,12 +326,17 @@ func TestStatsSub(t *testing.T) {
 // folder is absent (as in a user's clone).
 func sharedTrace(t testing.TB, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "traces", name)
+	path := sharedTracePath(name)
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s not present: %v", path, err)
 	}
 	return path
 }
+
+// sharedTracePath is where the shared trace name is when the shared traces are present
+// beside the repository (a test skips without it: sharedTrace; the replay benchmarks take
+// a corpus trace instead: benchTrace).
+func sharedTracePath(name string) string { return filepath.Join("..", "..", "shared", "traces", name) }
 
 func fileOpener(path string) Opener {
 	return func() (traces.Reader, error) { return traces.Open(path, traces.Options{}) }
