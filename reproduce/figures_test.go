@@ -366,13 +366,13 @@ func TestReadmeLinksOnlyWhatIsThere(t *testing.T) {
 		return string(b)
 	}
 	r := readme()
-	if strings.Contains(r, "long/README.md") || strings.Contains(r, "compare/README.md") {
+	if strings.Contains(r, "long/README.md") || strings.Contains(r, "compare/README.md") || strings.Contains(r, "multicore/") {
 		t.Errorf("README links to folders it did not write:\n%s", r)
 	}
 	if !strings.Contains(r, "vmsim reproduce --long") {
 		t.Error("README does not say how to make the long study")
 	}
-	for _, sub := range []string{"long", "compare"} {
+	for _, sub := range []string{"long", "compare", "multicore"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +381,7 @@ func TestReadmeLinksOnlyWhatIsThere(t *testing.T) {
 		}
 	}
 	r = readme()
-	if !strings.Contains(r, "(long/README.md)") || !strings.Contains(r, "(compare/README.md)") {
+	if !strings.Contains(r, "(long/README.md)") || !strings.Contains(r, "(compare/README.md)") || !strings.Contains(r, "(multicore/README.md)") {
 		t.Errorf("README does not link to the studies beside it:\n%s", r)
 	}
 }

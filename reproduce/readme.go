@@ -62,6 +62,10 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 		p("`--study compare` alone),\n")
 	}
 	p("and the same questions on recordings of 10⁹ accesses and more, %s.\n", s.longText())
+	if s.has("multicore") {
+		p("Coordinated checkpoints of multi-core machines, global against rebound, are in\n")
+		p("[`multicore/`](multicore/README.md) (`vmsim reproduce --study multicore`).\n")
+	}
 	p("How every number is computed: `docs/study.md`.\n\n")
 	writeTables(b, tables)
 	p("## Figures\n\n")
@@ -199,7 +203,7 @@ func (s *study) claims(p func(string, ...any)) {
 }
 
 // has reports whether the results folder holds the README of the study in folder sub
-// (compare, long): a README links only to what is there.
+// (compare, long, multicore): a README links only to what is there.
 func (s *study) has(sub string) bool {
 	_, err := os.Stat(filepath.Join(s.opt.Dir, sub, "README.md"))
 	return err == nil
