@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/internal/choice"
 	"github.com/vmsim/vmsim/reproduce"
 )
 
@@ -383,47 +384,10 @@ func (t *dataTable) checkKey(flag, key string, valid []string, what string) erro
 		return fmt.Errorf("%s %s: no row of %s has a number under it; the %s are: %s", flag, key, t.path, what, strings.Join(valid, ", "))
 	}
 	hint := ""
-	if c := closestKey(key, valid); c != "" {
+	if c := choice.Closest(key, valid); c != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", c)
 	}
 	return fmt.Errorf("%s %q: no such key in %s%s; the %s are: %s", flag, key, t.path, hint, what, strings.Join(valid, ", "))
-}
-
-// closestKey returns the key of keys nearest to key, when one is near: the same but for
-// case, or "-" for "_", or at most two edits away (the first such in keys); else "".
-func closestKey(key string, keys []string) string {
-	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "_")) }
-	best, bestD := "", 3
-	for _, k := range keys {
-		if norm(k) == norm(key) {
-			return k
-		}
-		if d := editDistance(norm(k), norm(key)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // groups returns the values of key in the rows, each once, in order: numerically when

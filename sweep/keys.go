@@ -45,43 +45,6 @@ func deprecationNote(key, canon string) string {
 	return fmt.Sprintf("setting %q is spelled %q now (keys take underscores, flags hyphens); the old spelling will go", key, canon)
 }
 
-// closestKey returns the name of names nearest to key, when one is near: the same but
-// for case, or at most two edits away; else "".
-func closestKey(key string, names []string) string {
-	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "_")) }
-	best, bestD := "", 3
-	for _, n := range names {
-		if norm(n) == norm(key) {
-			return n
-		}
-		if d := editDistance(norm(n), norm(key)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // CheckSettingKey says what is wrong with key as a setting of reg's schemes' sweeps (nil:
 // nothing); it returns the key's one spelling and, for an old spelling, a deprecation
 // note.

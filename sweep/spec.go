@@ -15,6 +15,7 @@ import (
 
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/cost"
+	"github.com/vmsim/vmsim/internal/choice"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -261,7 +262,7 @@ func checkKey(key string, names []string, what string) error {
 	if i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, key) }); i >= 0 {
 		return fmt.Errorf("no %s %q: keys are case-sensitive; did you mean %q?", what, key, names[i])
 	}
-	if c := closestKey(key, names); c != "" {
+	if c := choice.Closest(key, names); c != "" {
 		return fmt.Errorf("no %s %q: did you mean %q?", what, key, c)
 	}
 	return fmt.Errorf("no %s %q; the %ss are: %s", what, key, what, strings.Join(names, ", "))

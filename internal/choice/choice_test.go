@@ -21,3 +21,21 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+// TestClosest: the "did you mean" of a misspelt key.
+func TestClosest(t *testing.T) {
+	names := []string{"interval", "cache_size", "copy_rate", "mtbf"}
+	for _, tt := range []struct{ key, want string }{
+		{"intervall", "interval"},
+		{"Cache-Size", "cache_size"},
+		{"copy-rate", "copy_rate"},
+		{"mtbff", "mtbf"},
+		{"frames", ""},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			if got := Closest(tt.key, names); got != tt.want {
+				t.Errorf("Closest(%q) = %q, want %q", tt.key, got, tt.want)
+			}
+		})
+	}
+}
