@@ -1,16 +1,12 @@
 package reproduce
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Facets is a figure of panels in a grid, each a Figure drawn in the style of Figure,
@@ -104,36 +100,5 @@ func (g *Facets) Render() (svg, png, pdf []byte, err error) {
 		leg.Top, leg.Left = true, true
 		leg.Draw(lc)
 	}
-	return renderCanvas(w, h, drawAll)
-}
-
-// renderCanvas draws with drawAll on a canvas of w by h in the three formats of
-// Figure.Render.
-func renderCanvas(w, h vg.Length, drawAll func(draw.Canvas)) (svg, png, pdf []byte, err error) {
-	sc := vgsvg.New(w, h)
-	drawAll(draw.New(sc))
-	var sb bytes.Buffer
-	if _, err := sc.WriteTo(&sb); err != nil {
-		return nil, nil, nil, err
-	}
-	ic := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(150))
-	drawAll(draw.New(ic))
-	var pb bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: ic}).WriteTo(&pb); err != nil {
-		return nil, nil, nil, err
-	}
-	dc := vgpdf.New(w, h)
-	drawAll(draw.New(dc))
-	var db bytes.Buffer
-	if _, err := dc.WriteTo(&db); err != nil {
-		return nil, nil, nil, err
-	}
-	out := pdfDate.ReplaceAllFunc(db.Bytes(), func(m []byte) []byte {
-		i := bytes.Index(m, []byte("(D:")) + 3
-		for k := i; k < len(m); k++ {
-			m[k] = '0'
-		}
-		return m
-	})
-	return sb.Bytes(), pb.Bytes(), out, nil
+	return renderWith(w, h, drawAll)
 }
