@@ -66,7 +66,11 @@ func (r *runner) run(src batcher) error {
 			i += len(run)
 			n := int64(len(run))
 			if r.buf.on() {
-				r.buf.addRun(run, r.n.refs)
+				if len(run) == 1 {
+					r.buf.add(run[0], r.n.refs+1)
+				} else {
+					r.buf.addRun(run, r.n.refs)
+				}
 			}
 			r.n.refs += n
 			r.n.writes += writes

@@ -53,13 +53,14 @@ func (b *replayBuffer) add(rec traces.Record, idx int64) {
 }
 
 // addRun appends the accesses of run, numbered on from after. Precondition: as add's.
+// It is add, record by record, without its check at each (for a run of one, add is
+// cheaper: it inlines).
 func (b *replayBuffer) addRun(run []traces.Record, after int64) {
 	for len(run) > 0 {
 		if len(b.recs) >= b.limit {
 			b.recs = b.recs[:0]
 			b.base, b.ioFrom = after, after+1
 		}
-		// As add, record by record, without its check at each.
 		k := min(len(run), b.limit-len(b.recs))
 		at := len(b.recs)
 		b.recs = slices.Grow(b.recs, k)[:at+k]

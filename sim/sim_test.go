@@ -238,6 +238,30 @@ func TestVerifierCatchesBrokenSchemes(t *testing.T) {
 			}
 		})
 	}
+	// Without a failure, only the reads that follow see a lost write: the per-access
+	// checks, of one block of 64 bytes (the common case) or two, must catch it.
+	for _, size := range []uint32{1, 8, 128} {
+		t.Run(fmt.Sprintf("lost write read back, accesses of %d bytes", size), func(t *testing.T) {
+			sized := slices.Clone(recs)
+			for i := range sized {
+				sized[i].Addr &^= 127
+				sized[i].Size = size
+			}
+			// Then a read of every address written, so that the lost write is read.
+			for _, r := range sized[:len(recs)] {
+				if r.Kind.Writes() {
+					r.Kind = traces.Read
+					sized = append(sized, r)
+				}
+			}
+			cfg := DefaultConfig()
+			cfg.Verify, cfg.Interval = true, 100
+			res := mustRun(t, cfg, sized, Options{wrap: func(s scheme.Scheme) scheme.Scheme { return &corrupting{Scheme: s} }})
+			if res.Stats.VerifyMismatches == 0 || !strings.Contains(res.FirstMismatch, "holds the value of access") {
+				t.Fatalf("the verifier missed it: %+v, %q", res.Stats, res.FirstMismatch)
+			}
+		})
+	}
 }
 
 func TestDeterministic(t *testing.T) {
