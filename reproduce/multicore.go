@@ -347,8 +347,12 @@ func mcReadme(b *bytes.Buffer, opt Options, ts []mcTrace, rows []mcRow, t *Table
 	p("Only the trend is compared: the machine, the time model, the workloads and the checkpoint and failure rates are vmsim's, not the paper's, and its absolute figures are not claimed.\n\n")
 	p("## Files\n\n")
 	p("- `%s.csv` (also `.md`, `.txt`, `.tex`): %s\n", t.Name, t.Caption)
+	notes := map[string]string{
+		"mc-cores-per-checkpoint": " Global's lines coincide: every core takes part in every checkpoint, on every trace.",
+		"mc-cores-per-rollback":   " Global's lines coincide: every core rolls back at every failure, on every trace.",
+	}
 	for _, f := range figs {
-		p("- `%s.svg` (`.png`, `.pdf`, numbers in `.csv`): %s.\n", f.Name, f.Title)
+		p("- `%s.svg` (`.png`, `.pdf`, numbers in `.csv`): %s.%s\n", f.Name, f.Title, notes[f.Name])
 	}
 }
 
