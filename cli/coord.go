@@ -58,12 +58,6 @@ func coordConfig(cfg sim.Config, cf coordFlags, flags *pflag.FlagSet) (coord.Con
 		}
 		return coord.Config{}, fmt.Errorf("--scheme %s is a coordinated multi-core scheme (docs/coordinated.md): %s %s not apply to it", cfg.Scheme, strings.Join(bad, ", "), verb)
 	}
-	if !flags.Changed("cache-size") && cfg.CacheSize == 0 {
-		return coord.Config{}, fmt.Errorf("--scheme %s: the cores' private caches need a --cache-size", cfg.Scheme)
-	}
-	if _, err := schedule.ParsePolicy(string(cfg.Schedule)); err != nil {
-		return coord.Config{}, fmt.Errorf("--schedule: %w", err)
-	}
 	c := coord.Config{
 		Scheme:      coord.Scheme(cfg.Scheme),
 		Cores:       cfg.Cores,
