@@ -313,14 +313,12 @@ func mcReadme(b *bytes.Buffer, opt Options, ts []mcTrace, rows []mcRow, t *Table
 	for _, tr := range ts {
 		p("### %s\n\n", tr.name)
 		p("| cores | active | overhead global | overhead rebound | cores/checkpoint global | rebound | cores/rollback global | rebound | lost/rollback global | rebound | bytes moved global | rebound |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		var adv []float64
 		for _, n := range mcCores {
 			g, ok1 := mcRun(rows, tr.name, n, coord.Global)
 			r, ok2 := mcRun(rows, tr.name, n, coord.Rebound)
 			if !ok1 || !ok2 {
 				continue
 			}
-			adv = append(adv, g.overhead()-r.overhead())
 			p("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, g.active, mcPct(g.overhead()), mcPct(r.overhead()),
 				mcF2(mcMean(g.st.CoresPerCheckpoint, g.st.Checkpoints)), mcF2(mcMean(r.st.CoresPerCheckpoint, r.st.Checkpoints)),
 				mcF2(mcMean(g.st.CoresPerRollback, g.st.Rollbacks)), mcF2(mcMean(r.st.CoresPerRollback, r.st.Rollbacks)),
@@ -328,7 +326,7 @@ func mcReadme(b *bytes.Buffer, opt Options, ts []mcTrace, rows []mcRow, t *Table
 				siLabel(float64(g.bytesMoved())), siLabel(float64(r.bytesMoved())))
 		}
 		p("\n")
-		mcVerdict(p, tr.name, adv)
+		mcVerdict(p, tr.name, mcAdvantages(rows, tr.name))
 	}
 	p("## Set beside Rebound's published trend\n\n")
 	p("Rebound's paper reports that local coordination's advantage over global checkpointing grows with the number of processors. ")
