@@ -5,6 +5,7 @@ package mmu
 import (
 	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
 )
 
@@ -144,6 +145,16 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 	return len(recs)
 }
 
+// Image returns the stamps of the current version of the page (scheme.Scheme.Image): in
+// the verifier's hook, those of the page the access just used, without a page-table walk
+// (machine.lastF); elsewhere image's.
+func (a *noneAdapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	if a.inHook && page == a.hookPage && asid == a.hookASID {
+		return a.m.ft.Stamps(a.m.lastF)
+	}
+	return a.image(asid, page, create)
+}
+
 // Access performs the run's accesses: each references every page it covers, in address
 // order (the trace readers guarantee that no access wraps past the end of the address
 // space), calling DualMap.Access directly (no interface call a page), but for the
@@ -278,4 +289,14 @@ func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
 		}
 	}
 	return len(recs)
+}
+
+// Image returns the stamps of the current version of the page (scheme.Scheme.Image): in
+// the verifier's hook, those of the page the access just used, without a page-table walk
+// (machine.lastF); elsewhere image's.
+func (a *dualMapAdapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	if a.inHook && page == a.hookPage && asid == a.hookASID {
+		return a.m.ft.Stamps(a.m.lastF)
+	}
+	return a.image(asid, page, create)
 }
