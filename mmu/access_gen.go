@@ -3,28 +3,49 @@
 package mmu
 
 import (
+	"github.com/vmsim/vmsim/frames"
 	"github.com/vmsim/vmsim/pagetable"
+	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
 )
 
 // Access performs the run's accesses: each references every page it covers, in address
 // order (the trace readers guarantee that no access wraps past the end of the address
-// space), calling None.Access directly (no interface call a page). An access that
-// takes the page table past Machine.MaxPages ends its pages there (Err names it); the
-// others still run, and touch no new page. This is the plain loop, for runs with nothing
-// to do between accesses (the fast path's common case); accessHooked is the same loop
-// with the verifier's hook and the next-use times. A run of one (the general loop's, a
-// cache's fill or write-back) skips the loop's set-up, which costs more than it saves there.
+// space), calling None.Access directly (no interface call a page), but for the
+// common access, which it performs itself. An access that takes the page table past
+// Machine.MaxPages ends its pages there (Err names it); the others still run, and touch
+// no new page. This is the plain loop, for runs with nothing to do between accesses (the
+// fast path's common case); accessHooked is the same loop with the verifier's hook and
+// the next-use times. A run of one (the general loop's, a cache's fill or write-back)
+// skips the loop's set-up, which costs more than it saves there.
 func (a *noneAdapter) Access(run scheme.Run) int {
 	if run.Verify != nil || a.nextUse != nil {
 		return a.accessHooked(run)
 	}
+	shift, s, m := a.shift&63, a.impl, a.m
 	if recs := run.Recs; len(recs) != 1 {
-		shift, s, pt := a.shift&63, a.impl, a.m.pt
+		pt, ft := m.pt, m.ft
 		for i := range recs {
 			r := &recs[i]
 			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 			write := writes(r.Kind)
+			// The common access, performed here without a call (the scheme's Access and use,
+			// whose effects these are): one page, which the page table's lookup cache finds,
+			// resident.
+			if first == last {
+				if p := pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+					e := pt.PTE(p)
+					if f := e.M[e.L&1].Frame; f != frames.NoFrame {
+						ft.Touch(f, e.NextUse)
+						m.lastF = f
+						if write {
+							ft.SetDirty(f, true)
+							pt.MarkWritten(p)
+						}
+						continue
+					}
+				}
+			}
 			for vpn := first; ; vpn++ {
 				s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
 				if pt.Err() != nil {
@@ -39,11 +60,28 @@ func (a *noneAdapter) Access(run scheme.Run) int {
 		return len(recs)
 	}
 	r := &run.Recs[0]
-	first, last := r.Addr>>(a.shift&63), (r.Addr+uint64(r.Size)-1)>>(a.shift&63)
+	first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 	write := writes(r.Kind)
+	// The common access, performed here without a call (the scheme's Access and use,
+	// whose effects these are): one page, which the page table's lookup cache finds,
+	// resident.
+	if first == last {
+		if p := m.pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+			e := m.pt.PTE(p)
+			if f := e.M[e.L&1].Frame; f != frames.NoFrame {
+				m.ft.Touch(f, e.NextUse)
+				m.lastF = f
+				if write {
+					m.ft.SetDirty(f, true)
+					m.pt.MarkWritten(p)
+				}
+				return 1
+			}
+		}
+	}
 	for vpn := first; ; vpn++ {
-		a.impl.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-		if a.m.pt.Err() != nil {
+		s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+		if m.pt.Err() != nil {
 			a.refused(run.N + 1)
 			break
 		}
@@ -57,12 +95,32 @@ func (a *noneAdapter) Access(run scheme.Run) int {
 // accessHooked is Access with run.Verify, the verifier's hook, after each access, or the
 // next-use times of --replace opt, or both.
 func (a *noneAdapter) accessHooked(run scheme.Run) int {
-	shift, s, pt, nu := a.shift&63, a.impl, a.m.pt, a.nextUse
+	shift, s, m, nu := a.shift&63, a.impl, a.m, a.nextUse
+	pt, ft := m.pt, m.ft
 	recs := run.Recs
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 		write := writes(r.Kind)
+		if nu == nil {
+			// The common access, performed here without a call (the scheme's Access and use,
+			// whose effects these are): one page, which the page table's lookup cache finds,
+			// resident.
+			if first == last {
+				if p := pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+					e := pt.PTE(p)
+					if f := e.M[e.L&1].Frame; f != frames.NoFrame {
+						ft.Touch(f, e.NextUse)
+						m.lastF = f
+						if write {
+							ft.SetDirty(f, true)
+							pt.MarkWritten(p)
+						}
+						goto hook
+					}
+				}
+			}
+		}
 		for vpn := first; ; vpn++ {
 			next := int64(-1)
 			if nu != nil {
@@ -77,6 +135,7 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 				break
 			}
 		}
+	hook:
 		if run.Verify != nil && pt.Err() == nil {
 			a.inHook, a.hookASID, a.hookPage = true, r.ASID, last
 			run.Verify(i)
@@ -86,24 +145,53 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 	return len(recs)
 }
 
+// Image returns the stamps of the current version of the page (scheme.Scheme.Image): in
+// the verifier's hook, those of the page the access just used, without a page-table walk
+// (machine.lastF); elsewhere image's.
+func (a *noneAdapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	if a.inHook && page == a.hookPage && asid == a.hookASID {
+		return a.m.ft.Stamps(a.m.lastF)
+	}
+	return a.image(asid, page, create)
+}
+
 // Access performs the run's accesses: each references every page it covers, in address
 // order (the trace readers guarantee that no access wraps past the end of the address
-// space), calling DualMap.Access directly (no interface call a page). An access that
-// takes the page table past Machine.MaxPages ends its pages there (Err names it); the
-// others still run, and touch no new page. This is the plain loop, for runs with nothing
-// to do between accesses (the fast path's common case); accessHooked is the same loop
-// with the verifier's hook and the next-use times. A run of one (the general loop's, a
-// cache's fill or write-back) skips the loop's set-up, which costs more than it saves there.
+// space), calling DualMap.Access directly (no interface call a page), but for the
+// common access, which it performs itself. An access that takes the page table past
+// Machine.MaxPages ends its pages there (Err names it); the others still run, and touch
+// no new page. This is the plain loop, for runs with nothing to do between accesses (the
+// fast path's common case); accessHooked is the same loop with the verifier's hook and
+// the next-use times. A run of one (the general loop's, a cache's fill or write-back)
+// skips the loop's set-up, which costs more than it saves there.
 func (a *dualMapAdapter) Access(run scheme.Run) int {
 	if run.Verify != nil || a.nextUse != nil {
 		return a.accessHooked(run)
 	}
+	shift, s, m := a.shift&63, a.impl, a.m
 	if recs := run.Recs; len(recs) != 1 {
-		shift, s, pt := a.shift&63, a.impl, a.m.pt
+		pt, ft := m.pt, m.ft
 		for i := range recs {
 			r := &recs[i]
 			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 			write := writes(r.Kind)
+			// The common access, performed here without a call (the scheme's Access and use,
+			// whose effects these are): one page, which the page table's lookup cache finds,
+			// resident, and not a first write since the checkpoint.
+			if first == last {
+				if p := pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+					e := pt.PTE(p)
+					if f := e.M[e.L&1].Frame; f != frames.NoFrame && (!write || e.V == pt.Domain(e.Domain).V) {
+						ft.Touch(f, e.NextUse)
+						m.lastF = f
+						if write {
+							ft.SetDirty(f, true)
+							pt.MarkWritten(p)
+						}
+						continue
+					}
+				}
+			}
 			for vpn := first; ; vpn++ {
 				s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
 				if pt.Err() != nil {
@@ -118,11 +206,28 @@ func (a *dualMapAdapter) Access(run scheme.Run) int {
 		return len(recs)
 	}
 	r := &run.Recs[0]
-	first, last := r.Addr>>(a.shift&63), (r.Addr+uint64(r.Size)-1)>>(a.shift&63)
+	first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 	write := writes(r.Kind)
+	// The common access, performed here without a call (the scheme's Access and use,
+	// whose effects these are): one page, which the page table's lookup cache finds,
+	// resident, and not a first write since the checkpoint.
+	if first == last {
+		if p := m.pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+			e := m.pt.PTE(p)
+			if f := e.M[e.L&1].Frame; f != frames.NoFrame && (!write || e.V == m.pt.Domain(e.Domain).V) {
+				m.ft.Touch(f, e.NextUse)
+				m.lastF = f
+				if write {
+					m.ft.SetDirty(f, true)
+					m.pt.MarkWritten(p)
+				}
+				return 1
+			}
+		}
+	}
 	for vpn := first; ; vpn++ {
-		a.impl.Access(r.ASID, pagetable.VPN(vpn), write, -1)
-		if a.m.pt.Err() != nil {
+		s.Access(r.ASID, pagetable.VPN(vpn), write, -1)
+		if m.pt.Err() != nil {
 			a.refused(run.N + 1)
 			break
 		}
@@ -136,12 +241,32 @@ func (a *dualMapAdapter) Access(run scheme.Run) int {
 // accessHooked is Access with run.Verify, the verifier's hook, after each access, or the
 // next-use times of --replace opt, or both.
 func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
-	shift, s, pt, nu := a.shift&63, a.impl, a.m.pt, a.nextUse
+	shift, s, m, nu := a.shift&63, a.impl, a.m, a.nextUse
+	pt, ft := m.pt, m.ft
 	recs := run.Recs
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
 		write := writes(r.Kind)
+		if nu == nil {
+			// The common access, performed here without a call (the scheme's Access and use,
+			// whose effects these are): one page, which the page table's lookup cache finds,
+			// resident, and not a first write since the checkpoint.
+			if first == last {
+				if p := pt.Cached(r.ASID, pagetable.VPN(first)); p >= 0 {
+					e := pt.PTE(p)
+					if f := e.M[e.L&1].Frame; f != frames.NoFrame && (!write || e.V == pt.Domain(e.Domain).V) {
+						ft.Touch(f, e.NextUse)
+						m.lastF = f
+						if write {
+							ft.SetDirty(f, true)
+							pt.MarkWritten(p)
+						}
+						goto hook
+					}
+				}
+			}
+		}
 		for vpn := first; ; vpn++ {
 			next := int64(-1)
 			if nu != nil {
@@ -156,6 +281,7 @@ func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
 				break
 			}
 		}
+	hook:
 		if run.Verify != nil && pt.Err() == nil {
 			a.inHook, a.hookASID, a.hookPage = true, r.ASID, last
 			run.Verify(i)
@@ -163,4 +289,14 @@ func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
 		}
 	}
 	return len(recs)
+}
+
+// Image returns the stamps of the current version of the page (scheme.Scheme.Image): in
+// the verifier's hook, those of the page the access just used, without a page-table walk
+// (machine.lastF); elsewhere image's.
+func (a *dualMapAdapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
+	if a.inHook && page == a.hookPage && asid == a.hookASID {
+		return a.m.ft.Stamps(a.m.lastF)
+	}
+	return a.image(asid, page, create)
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/pagetable"
 	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
 )
@@ -151,6 +153,131 @@ func TestWrites(t *testing.T) {
 	for k := range 256 {
 		if got, want := writes(record.Kind(k)), record.Kind(k).Writes(); got != want {
 			t.Errorf("writes(%d) = %t, want %t", k, got, want)
+		}
+	}
+}
+
+// TestCommonAccessInline: the common access that the generated loops perform inline
+// ("hit" in access.go.tmpl: one page, found in the page table's lookup cache, resident,
+// not a first write) leaves the machine exactly as the scheme's own Access does. A seeded
+// random trace over a few pages of two address spaces, with checkpoints, rollbacks and
+// crashes between runs, goes through the adapter (runs of many, runs of one, with the
+// verifier's hook) and, page by page, through the page-level scheme (which never takes the
+// inline path); after every run both have the same counters, page-table entries, frames
+// (owner and change bit) and frame last referenced.
+func TestCommonAccessInline(t *testing.T) {
+	seed := testSeed(t)
+	const pageSize = 4096
+	state := func(a *adapter) string {
+		m := a.m
+		s := fmt.Sprintf("steals=%d lastF=%d used=%d written=%d\n", m.pg.Steals, m.lastF, m.ft.Used(), m.pt.Written())
+		for p := range m.pt.Len() {
+			s += fmt.Sprintf("pte %d: %+v\n", p, *m.pt.PTE(pagetable.PageID(p)))
+		}
+		nframes := m.ft.Limit()
+		if nframes == 0 {
+			nframes = m.ft.Peak() // unlimited: a frame is made only when none is free
+		}
+		for f := range frames.FrameID(nframes) {
+			s += fmt.Sprintf("frame %d: owner %d dirty %t\n", f, m.ft.Owner(f), m.ft.Dirty(f))
+		}
+		return s
+	}
+	for _, info := range []scheme.Info{NoneInfo(), DualMapInfo()} {
+		for _, tt := range []struct {
+			name     string
+			set      map[string]string
+			volatile bool
+		}{
+			{"unlimited frames", nil, false},
+			{"6 frames, clock", map[string]string{"frames": "6", "replace": "clock"}, false},
+			{"6 frames, lru, policy", map[string]string{"frames": "6", "replace": "lru", "steal": "policy"}, false},
+			{"volatile, 6 frames, fifo", map[string]string{"frames": "6", "replace": "fifo"}, true},
+			{"remap, 6 frames", map[string]string{"frames": "6", "cow": "remap"}, false},
+		} {
+			if info.Name == string(KindNone) && (tt.volatile || tt.set["cow"] != "") {
+				continue
+			}
+			for _, mode := range []string{"runs of many", "runs of one", "hooked"} {
+				t.Run(info.Name+", "+tt.name+", "+mode, func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(seed, 5))
+					build := func() *adapter {
+						m := scheme.Machine{PageSize: pageSize, Volatile: tt.volatile, RequestCheckpoint: func(scheme.Domain) {}}
+						s, err := info.New(m, params(t, info, tt.set))
+						if err != nil {
+							t.Fatal(err)
+						}
+						switch s := s.(type) {
+						case *noneAdapter:
+							return s.adapter
+						case *dualMapAdapter:
+							return s.adapter
+						}
+						t.Fatalf("%T", s)
+						return nil
+					}
+					got, want := build(), build()
+					gotS := scheme.Scheme(nil)
+					if info.Name == string(KindNone) {
+						gotS = &noneAdapter{got, got.s.(*None)}
+					} else {
+						gotS = &dualMapAdapter{got, got.s.(*DualMap)}
+					}
+					n := 0
+					for step := range 300 {
+						recs := make([]record.Record, 1+rng.IntN(30))
+						if mode == "runs of one" {
+							recs = recs[:1]
+						}
+						for i := range recs {
+							size := uint32(1 + rng.IntN(8))
+							if rng.IntN(20) == 0 {
+								size = pageSize // two pages but at a page's start
+							}
+							recs[i] = record.Record{Addr: uint64(rng.IntN(10*pageSize)) &^ 7, Size: size,
+								ASID: record.ASID(rng.IntN(2)), Kind: record.Kind(rng.IntN(int(record.Checkpoint)))}
+						}
+						run := scheme.Run{Recs: recs, N: int64(n)}
+						if mode == "hooked" {
+							run.Verify = func(int) {}
+						}
+						gotS.Access(run)
+						for _, r := range recs {
+							first, last := r.PageSpan(got.shift, false)
+							for vpn := first; vpn <= last; vpn++ {
+								want.s.Access(r.ASID, pagetable.VPN(vpn), writes(r.Kind), -1)
+							}
+						}
+						n += len(recs)
+						if info.Name == string(KindDualMap) {
+							d := scheme.Domain(0)
+							switch op := rng.IntN(20); {
+							case op < 3:
+								got.Checkpoint(d)
+								want.Checkpoint(d)
+							case op == 3:
+								got.Rollback(d)
+								want.Rollback(d)
+							case op == 4 && tt.volatile:
+								got.Crash()
+								want.Crash()
+							}
+						}
+						var gt, wt scheme.Tally
+						got.Counters(&gt)
+						want.Counters(&wt)
+						if !reflect.DeepEqual(gt, wt) {
+							t.Fatalf("seed %d, after run %d: counters\n%+v\nwant (the scheme's Access)\n%+v", seed, step, gt, wt)
+						}
+						if g, w := state(got), state(want); g != w {
+							t.Fatalf("seed %d, after run %d: state\n%s\nwant (the scheme's Access)\n%s", seed, step, g, w)
+						}
+						if err := gotS.Check(); err != nil {
+							t.Fatalf("seed %d, after run %d: %v", seed, step, err)
+						}
+					}
+				})
+			}
 		}
 	}
 }

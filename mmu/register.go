@@ -155,15 +155,12 @@ func (a *adapter) Rollback(d scheme.Domain) { a.s.Rollback(pagetable.DomainID(d)
 
 func (a *adapter) Crash() { a.s.Crash() }
 
-// Image returns the stamps of the current version of the page, wherever it is (a frame,
-// or the slot it was written back to), nil for the initial content. After an access that
-// wrote the page it holds a version (create asks for nothing more): the page is resident,
-// unless a later page of the same access stole its frame, and then its data is in the
-// slot it was written back to.
-func (a *adapter) Image(asid record.ASID, page uint64, create bool) []uint64 {
-	if a.inHook && page == a.hookPage && asid == a.hookASID {
-		return a.m.ft.Stamps(a.m.lastF)
-	}
+// image is the adapters' Image (access_gen.go) away from the hook's page: the stamps of
+// the current version of the page, wherever it is (a frame, or the slot it was written
+// back to), nil for the initial content. After an access that wrote the page it holds a
+// version (create asks for nothing more): the page is resident, unless a later page of the
+// same access stole its frame, and then its data is in the slot it was written back to.
+func (a *adapter) image(asid record.ASID, page uint64, create bool) []uint64 {
 	st := a.s.PeekStamps(asid, pagetable.VPN(page))
 	if st == nil && create {
 		panic(fmt.Sprintf("mmu: Image(create) of page (%d, %#x), which holds no version", asid, page))

@@ -210,16 +210,31 @@ func (t *Table) space(asid record.ASID) *space {
 	return s
 }
 
+// Cached returns the PTE of (asid, vpn) when the lookup cache holds it, else -1, without
+// looking further or creating it: Lookup's and Find's first step, small enough to inline
+// into a scheme's access loop. A page it finds is in the table (never the spare page of
+// SetMaxPages).
+func (t *Table) Cached(asid record.ASID, vpn VPN) PageID {
+	if te := &t.tlb[tlbSlot(asid, vpn)]; te.vpn == vpn && te.asid == asid {
+		return te.id - 1 // -1 for an empty entry
+	}
+	return -1
+}
+
+// tlbSlot is the entry of the lookup cache that may hold (asid, vpn).
+func tlbSlot(asid record.ASID, vpn VPN) uint64 {
+	return (uint64(vpn) ^ uint64(asid)<<7) & (1<<tlbBits - 1)
+}
+
 // Lookup returns the PTE of (asid, vpn), creating it (not resident, v = 0) on first touch.
 // Past the limit of SetMaxPages it returns the spare page and sets Err.
 func (t *Table) Lookup(asid record.ASID, vpn VPN) PageID {
-	te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]
-	if te.vpn == vpn && te.asid == asid && te.id != 0 {
-		return te.id - 1
+	if p := t.Cached(asid, vpn); p >= 0 {
+		return p
 	}
 	p, cache := t.lookup(asid, vpn)
 	if cache {
-		*te = tlbEntry{vpn, asid, p + 1}
+		t.tlb[tlbSlot(asid, vpn)] = tlbEntry{vpn, asid, p + 1}
 	}
 	return p
 }
@@ -265,8 +280,8 @@ const BytesPerPage = 100
 // Find returns the PTE of (asid, vpn) without creating it.
 func (t *Table) Find(asid record.ASID, vpn VPN) (PageID, bool) {
 	// A page's ID never changes, so the lookup cache answers for Find too.
-	if te := &t.tlb[(uint64(vpn)^uint64(asid)<<7)&(1<<tlbBits-1)]; te.vpn == vpn && te.asid == asid && te.id != 0 {
-		return te.id - 1, true
+	if p := t.Cached(asid, vpn); p >= 0 {
+		return p, true
 	}
 	id := t.index.Find(scheme.Page{ASID: asid, N: uint64(vpn)})
 	if id < 0 {

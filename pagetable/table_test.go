@@ -43,6 +43,41 @@ func TestLookupFind(t *testing.T) {
 	}
 }
 
+// TestCached: the lookup cache's probe finds a page once a Lookup has cached it, and
+// nothing in an empty entry (whose zero key is page 0 of address space 0), in an entry of
+// another page, or for a page past the limit (the spare page, which is never cached).
+func TestCached(t *testing.T) {
+	pt := New(8, false)
+	pt.SetMaxPages(2)
+	if p := pt.Cached(0, 0); p != -1 {
+		t.Fatalf("Cached(0, 0) of an empty table = %d", p)
+	}
+	a, b := pt.Lookup(0, 0), pt.Lookup(1, 5)
+	for _, tt := range []struct {
+		name string
+		asid traces.ASID
+		vpn  VPN
+		want PageID
+	}{
+		{"page 0 of space 0", 0, 0, a},
+		{"page 5 of space 1", 1, 5, b},
+		{"same page and slot, other space", 1 + 1<<(tlbBits-7), 5, -1},
+		{"same slot, other page", 0, 1 << tlbBits, -1},
+		{"never looked up", 1, 6, -1},
+	} {
+		if got := pt.Cached(tt.asid, tt.vpn); got != tt.want {
+			t.Errorf("%s: Cached(%d, %#x) = %d, want %d", tt.name, tt.asid, tt.vpn, got, tt.want)
+		}
+	}
+	spare := pt.Lookup(1, 7) // past the limit of 2 pages
+	if pt.Err() == nil {
+		t.Fatal("no error past the limit")
+	}
+	if got := pt.Cached(1, 7); got != -1 {
+		t.Errorf("Cached of a page past the limit = %d (the spare page is %d)", got, spare)
+	}
+}
+
 func TestAdvanceWraps(t *testing.T) {
 	pt := New(2, false) // V cycles 1, 2, 3
 	p := pt.Lookup(0, 7)

@@ -154,6 +154,14 @@ func (g *golden) page(asid traces.ASID, block uint64, create bool) (*goldenPage,
 	return &g.pages[id], id
 }
 
+// cached returns mem(asid, block) when the cache of recent pages knows it (hit), without a
+// call: small enough to inline into the verifier's hook.
+func (g *golden) cached(asid traces.ASID, block uint64) (mem []uint64, hit bool) {
+	k := gpage{asid, block >> (g.pageShift & 63)}
+	e := &g.recent[k.hash()>>(64-goldenRecentBits)]
+	return e.mem, e.key == k && e.id != -1
+}
+
 // mem returns the stamps of the page of block of asid, nil when it is not in the model.
 func (g *golden) mem(asid traces.ASID, block uint64) []uint64 {
 	k := gpage{asid, block >> g.pageShift}

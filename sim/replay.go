@@ -64,8 +64,12 @@ func (b *replayBuffer) addRun(run []traces.Record, after int64) {
 		k := min(len(run), b.limit-len(b.recs))
 		at := len(b.recs)
 		b.recs = slices.Grow(b.recs, k)[:at+k]
-		for i, rec := range run[:k] {
-			b.recs[at+i] = bufRec{rec, after + int64(i) + 1}
+		dst, src := b.recs[at:], run[:k]
+		src = src[:len(dst)] // (no bounds check in the loop)
+		for i := range dst {
+			// Field by field: a bufRec built whole goes through the stack.
+			dst[i].rec = src[i]
+			dst[i].idx = after + int64(i) + 1
 		}
 		run, after = run[k:], after+int64(k)
 	}
