@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,7 +164,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				t := set.Model.Time(res.Stats, res.Config)
 				rc.Time = &t
 			} else {
-				base, err := sweep.RunBaseline(res.Config, reg, func() (traces.Reader, error) {
+				base, err := runBaseline(res, reg, func() (traces.Reader, error) {
 					f, err := openFile()
 					if err != nil {
 						return nil, err
@@ -173,7 +174,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("the baseline (scheme none on the same trace and machine, without checkpoints or failures): %w", err)
 				}
-				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
+				cmp := cost.Compare(set.Model, res.Stats, base, res.Config)
 				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
 			}
 			// The lines of --stats-every, after the baseline (which may fail) and before
@@ -418,4 +419,27 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 	}
 	rc.print(w)
 	return nil
+}
+
+// runBaseline returns the counters of the baseline of run res (sweep.RunBaseline), from
+// the trace that open yields. A run that is its own baseline (scheme none, with the
+// baseline's settings: no checkpoint interval, no failures, no --verify) is not run again:
+// the baseline would read the same records (the run met no fail record, which scheme none
+// refuses) through the same configuration and count the same.
+func runBaseline(res *sim.Result, reg *scheme.Registry, open sim.Opener) (sim.Stats, error) {
+	c := res.Config
+	if len(c.FailAt) == 0 {
+		c.FailAt = nil // as BaselineConfig leaves it
+	}
+	if len(c.Params) == 0 {
+		c.Params = nil
+	}
+	if reflect.DeepEqual(sweep.BaselineConfig(c), c) {
+		return res.Stats, nil
+	}
+	base, err := sweep.RunBaseline(res.Config, reg, open)
+	if err != nil {
+		return sim.Stats{}, err
+	}
+	return base.Stats, nil
 }
