@@ -12,13 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/vmsim/vmsim/coherence"
 	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/internal/textable"
 	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -401,7 +400,7 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 		}
 		fmt.Fprintf(w, "settings %s\n", strings.Join(keys, ", "))
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right)
 	t.Header("counter", "value")
 	for _, fv := range res.Stats.Fields() {
 		if c.Cores <= 1 && strings.HasPrefix(fv.Key, "coh_") && !all {
@@ -410,9 +409,7 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 		if !all && !counterApplies(fv.Key, fv.Value, c, info) {
 			continue
 		}
-		if err := t.Append(fv.Key, strconv.FormatInt(fv.Value, 10)); err != nil {
-			return err
-		}
+		t.Append(fv.Key, strconv.FormatInt(fv.Value, 10))
 	}
 	if err := t.Render(); err != nil {
 		return err
