@@ -7,12 +7,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/cache"
 	"github.com/vmsim/vmsim/coord"
+	"github.com/vmsim/vmsim/internal/textable"
 	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
@@ -150,13 +149,11 @@ func printCoord(w io.Writer, o coordOutput) error {
 	}
 	fmt.Fprintf(w, "trace %s\nscheme %s (coordinated), interval %d\ncores %d, schedule %s, each with a private cache of %s, %d-way, %d B lines\n",
 		o.Trace, c.Scheme, c.Interval, c.Cores, sched, sim.FormatBytes(c.Cache.Size), c.Cache.Ways, c.Cache.Line)
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right)
 	t.Header("counter", "value")
 	vals := o.Stats.Values()
 	for i, d := range coord.CounterDefs() {
-		if err := t.Append(d.Key, fmt.Sprint(vals[i])); err != nil {
-			return err
-		}
+		t.Append(d.Key, fmt.Sprint(vals[i]))
 	}
 	if err := t.Render(); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vmsim/vmsim/internal/textable"
 	"io"
 	"math"
 	"os"
@@ -12,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 )
 
@@ -420,12 +419,10 @@ func (d *runDiff) print(w io.Writer) error {
 		} else {
 			fmt.Fprintf(w, "configuration: %d %s\n", len(d.Config), plural(len(d.Config), "setting differs", "settings differ"))
 		}
-		t := tablewriter.NewTable(w)
+		t := textable.New(w)
 		t.Header("setting", "A", "B")
 		for _, c := range d.Config {
-			if err := t.Append(c.Key, text(c.A), text(c.B)); err != nil {
-				return err
-			}
+			t.Append(c.Key, text(c.A), text(c.B))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -450,7 +447,7 @@ func (d *runDiff) print(w io.Writer) error {
 		f, _ := n.Float64()
 		return fmtDiffFloat(f)
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right, textable.Right, textable.Right, textable.Right)
 	t.Header("counter", "A", "B", "change", "relative")
 	for _, c := range d.Counters {
 		change, rel := "-", "-"
@@ -467,9 +464,7 @@ func (d *runDiff) print(w io.Writer) error {
 				}
 			}
 		}
-		if err := t.Append(c.Key, num(c.A), num(c.B), change, rel); err != nil {
-			return err
-		}
+		t.Append(c.Key, num(c.A), num(c.B), change, rel)
 	}
 	return t.Render()
 }

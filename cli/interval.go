@@ -8,10 +8,9 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/internal/textable"
 	"github.com/vmsim/vmsim/interval"
 )
 
@@ -139,17 +138,14 @@ func printIntervals(w io.Writer, m interval.Model, rows []intervalRow) error {
 	if m.Delta >= 2*m.MTBF {
 		fmt.Fprintf(w, "δ ≥ 2M: Daly's estimate is M, the second case of his eq. (37)\n")
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight, tw.AlignRight}),
-		tablewriter.WithHeaderAutoFormat(tw.Off))
+	t := textable.New(w, textable.Left, textable.Right, textable.Right).PlainHeader()
 	t.Header("interval", "seconds", "T_w/Ts")
 	for _, r := range rows {
 		slow := "overflows"
 		if s, err := m.Slowdown(r.tau); err == nil {
 			slow = g6(s)
 		}
-		if err := t.Append(r.method, g6(float64(r.tau)), slow); err != nil {
-			return err
-		}
+		t.Append(r.method, g6(float64(r.tau)), slow)
 	}
 	return t.Render()
 }

@@ -78,7 +78,7 @@ func Main(args []string, reg *scheme.Registry, stdout, stderr io.Writer) int {
 		reg = builtin.Registry()
 	}
 	out := &checkedWriter{w: stdout}
-	root := newRoot(reg, out, stderr)
+	root := newRoot(reg, out, stderr, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	var pe programExit
@@ -111,7 +111,7 @@ func printError(w io.Writer, err error) {
 	io.WriteString(w, b.String())
 }
 
-func newRoot(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
+func newRoot(reg *scheme.Registry, stdout, stderr io.Writer, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "vmsim",
 		Short: "Emulate virtual checkpoints: checkpoint and rollback built into virtual-memory translation",
@@ -127,9 +127,38 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	defer registerCompletions(root, reg)
-	root.AddCommand(newRunCmd(reg, stdout, stderr), newVersionCmd(stdout), newTraceCmd(stdout, stderr), newRecordCmd(stdout, stderr), newSweepCmd(reg, stdout, stderr), newReproduceCmd(stderr), newSchemesCmd(reg, stdout), newIntervalCmd(stdout))
-	root.AddCommand(newCalibrateCmd(stdout, stderr))
-	root.AddCommand(newDiffCmd(stdout), newPlotCmd(stdout, stderr), newReportCmd(stderr))
+	cmds := []struct {
+		name string
+		make func() *cobra.Command
+	}{
+		{"run", func() *cobra.Command { return newRunCmd(reg, stdout, stderr) }},
+		{"version", func() *cobra.Command { return newVersionCmd(stdout) }},
+		{"trace", func() *cobra.Command { return newTraceCmd(stdout, stderr) }},
+		{"record", func() *cobra.Command { return newRecordCmd(stdout, stderr) }},
+		{"sweep", func() *cobra.Command { return newSweepCmd(reg, stdout, stderr) }},
+		{"reproduce", func() *cobra.Command { return newReproduceCmd(stderr) }},
+		{"schemes", func() *cobra.Command { return newSchemesCmd(reg, stdout) }},
+		{"interval", func() *cobra.Command { return newIntervalCmd(stdout) }},
+		{"calibrate", func() *cobra.Command { return newCalibrateCmd(stdout, stderr) }},
+		{"diff", func() *cobra.Command { return newDiffCmd(stdout) }},
+		{"plot", func() *cobra.Command { return newPlotCmd(stdout, stderr) }},
+		{"report", func() *cobra.Command { return newReportCmd(stderr) }},
+	}
+	// A command named first is all that runs: only it is built (start-up time, issue 26),
+	// its flags, help and errors the same as in the whole tree. Anything else (no command,
+	// root's flags, help, completion, a misspelt command that cobra suggests a name for)
+	// gets the whole tree, with the completions of every flag.
+	if len(args) > 0 {
+		for _, c := range cmds {
+			if c.name == args[0] {
+				root.AddCommand(c.make())
+				return root
+			}
+		}
+	}
+	for _, c := range cmds {
+		root.AddCommand(c.make())
+	}
+	registerCompletions(root, reg)
 	return root
 }

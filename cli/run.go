@@ -6,18 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/vmsim/vmsim/coherence"
 	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/internal/textable"
 	"github.com/vmsim/vmsim/schedule"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
@@ -163,7 +163,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				t := set.Model.Time(res.Stats, res.Config)
 				rc.Time = &t
 			} else {
-				base, err := sweep.RunBaseline(res.Config, reg, func() (traces.Reader, error) {
+				base, err := runBaseline(res, reg, func() (traces.Reader, error) {
 					f, err := openFile()
 					if err != nil {
 						return nil, err
@@ -173,7 +173,7 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("the baseline (scheme none on the same trace and machine, without checkpoints or failures): %w", err)
 				}
-				cmp := cost.Compare(set.Model, res.Stats, base.Stats, res.Config)
+				cmp := cost.Compare(set.Model, res.Stats, base, res.Config)
 				rc.Time, rc.Baseline, rc.Overhead = &cmp.Run, &cmp.Baseline, &cmp.Overhead
 			}
 			// The lines of --stats-every, after the baseline (which may fail) and before
@@ -400,7 +400,7 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 		}
 		fmt.Fprintf(w, "settings %s\n", strings.Join(keys, ", "))
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right)
 	t.Header("counter", "value")
 	for _, fv := range res.Stats.Fields() {
 		if c.Cores <= 1 && strings.HasPrefix(fv.Key, "coh_") && !all {
@@ -409,13 +409,34 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 		if !all && !counterApplies(fv.Key, fv.Value, c, info) {
 			continue
 		}
-		if err := t.Append(fv.Key, strconv.FormatInt(fv.Value, 10)); err != nil {
-			return err
-		}
+		t.Append(fv.Key, strconv.FormatInt(fv.Value, 10))
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
 	rc.print(w)
 	return nil
+}
+
+// runBaseline returns the counters of the baseline of run res (sweep.RunBaseline), from
+// the trace that open yields. A run that is its own baseline (scheme none, with the
+// baseline's settings: no checkpoint interval, no failures, no --verify) is not run again:
+// the baseline would read the same records (the run met no fail record, which scheme none
+// refuses) through the same configuration and count the same.
+func runBaseline(res *sim.Result, reg *scheme.Registry, open sim.Opener) (sim.Stats, error) {
+	c := res.Config
+	if len(c.FailAt) == 0 {
+		c.FailAt = nil // as BaselineConfig leaves it
+	}
+	if len(c.Params) == 0 {
+		c.Params = nil
+	}
+	if reflect.DeepEqual(sweep.BaselineConfig(c), c) {
+		return res.Stats, nil
+	}
+	base, err := sweep.RunBaseline(res.Config, reg, open)
+	if err != nil {
+		return sim.Stats{}, err
+	}
+	return base.Stats, nil
 }

@@ -126,8 +126,9 @@ Counters (all totals over the run):
 After the counters, run prints the modeled time of the run by the cost model (docs/counters.md,
 "Cost model"; --cost FILE and --cost KEY=V set its values, as for vmsim sweep), the
 modeled time of its baseline, scheme none on the same trace, machine, paging and cache
-without checkpoints or failures (a second pass over the trace; --no-baseline skips it, and
-a trace on standard input, read once, has none), and the overhead by the overhead rule:
+without checkpoints or failures (a second pass over the trace, except for a run of none
+that is its own baseline; --no-baseline skips it, and a trace on standard input, read
+once, has none), and the overhead by the overhead rule:
 every term of the run's time charged at least the baseline's, so never negative. With
 --json these are the "cost" object: "set" (the cost set's name and values), "time" and
 "baseline" (each term in ns) and "overhead" (null without a baseline).

@@ -11,10 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/vmsim/vmsim/internal/textable"
 	"github.com/vmsim/vmsim/sim"
 	"github.com/vmsim/vmsim/traces"
 )
@@ -94,7 +93,7 @@ id to cpus; -1 stands for a marker's value that is no cpu number).`,
 
 func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, dr *traces.DrmemtraceCounts, cpus map[traces.TID][]int) error {
 	fmt.Fprintf(w, "trace %s (format %s, compression %s)\n", name, f.Format, f.Compression)
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right)
 	t.Header("measure", "value")
 	rows := [][2]string{
 		{"records", itoa(s.Records)}, {"accesses", itoa(s.Accesses)},
@@ -122,9 +121,7 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, d
 		{"footprint", fmt.Sprintf("%d B (%.1f MiB)", s.FootprintBytes, float64(s.FootprintBytes)/(1<<20))},
 	}...)
 	for _, r := range rows {
-		if err := t.Append(r[0], r[1]); err != nil {
-			return err
-		}
+		t.Append(r[0], r[1])
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -142,12 +139,10 @@ func printSummary(w io.Writer, name string, f *traces.File, s *traces.Summary, d
 		return nil
 	}
 	fmt.Fprintln(w, "distinct pages written per checkpoint interval")
-	t = tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}))
+	t = textable.New(w, textable.Right, textable.Right, textable.Right, textable.Right, textable.Right)
 	t.Header("interval", "intervals", "page writes", "mean", "max")
 	for _, iw := range s.Intervals {
-		if err := t.Append(itoa(iw.Interval), itoa(iw.Count), itoa(iw.PageWrites), strconv.FormatFloat(iw.Mean, 'f', 2, 64), itoa(iw.Max)); err != nil {
-			return err
-		}
+		t.Append(itoa(iw.Interval), itoa(iw.Count), itoa(iw.PageWrites), strconv.FormatFloat(iw.Mean, 'f', 2, 64), itoa(iw.Max))
 	}
 	return t.Render()
 }
@@ -158,17 +153,15 @@ func printThreads(w io.Writer, ts []traces.ThreadSummary) error {
 		return nil
 	}
 	fmt.Fprintln(w, "per thread")
-	right := tw.Alignment{}
+	right := []textable.Align{}
 	for range 9 {
-		right = append(right, tw.AlignRight)
+		right = append(right, textable.Right)
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(right))
+	t := textable.New(w, right...)
 	t.Header("asid", "thread", "accesses", "reads", "writes", "modifies", "fetches", "pages touched", "pages written")
 	for _, x := range ts {
-		if err := t.Append(strconv.FormatUint(uint64(x.ASID), 10), strconv.FormatUint(uint64(x.Thread), 10), itoa(x.Accesses), itoa(x.Reads),
-			itoa(x.Writes), itoa(x.Modifies), itoa(x.Fetches), itoa(x.PagesTouched), itoa(x.PagesWritten)); err != nil {
-			return err
-		}
+		t.Append(strconv.FormatUint(uint64(x.ASID), 10), strconv.FormatUint(uint64(x.Thread), 10), itoa(x.Accesses), itoa(x.Reads),
+			itoa(x.Writes), itoa(x.Modifies), itoa(x.Fetches), itoa(x.PagesTouched), itoa(x.PagesWritten))
 	}
 	return t.Render()
 }
@@ -180,7 +173,7 @@ func printDrmemtrace(w io.Writer, c *traces.DrmemtraceCounts) error {
 		return nil
 	}
 	fmt.Fprintln(w, "drmemtrace counts (as DynamoRIO's basic_counts; dropped: not records of vmsim's)")
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignRight}))
+	t := textable.New(w, textable.Left, textable.Right)
 	t.Header("count", "value")
 	for _, r := range [][2]string{
 		{"threads", itoa(c.Threads)},
@@ -197,9 +190,7 @@ func printDrmemtrace(w io.Writer, c *traces.DrmemtraceCounts) error {
 		{"other markers", itoa(c.OtherMarks)},
 		{"records (12 bytes)", itoa(c.RecordCount)},
 	} {
-		if err := t.Append(r[0], r[1]); err != nil {
-			return err
-		}
+		t.Append(r[0], r[1])
 	}
 	return t.Render()
 }
@@ -213,13 +204,11 @@ func printThreadCPUs(w io.Writer, cpus map[traces.TID][]int) error {
 		return nil
 	}
 	fmt.Fprintln(w, "cpus per thread (drmemtrace's cpu markers)")
-	t := tablewriter.NewTable(w, tablewriter.WithAlignment(tw.Alignment{tw.AlignRight, tw.AlignRight, tw.AlignLeft}))
+	t := textable.New(w, textable.Right, textable.Right, textable.Left)
 	t.Header("thread", "cpus", "which")
 	tids := slices.Sorted(maps.Keys(cpus))
 	for _, tid := range tids {
-		if err := t.Append(strconv.FormatUint(uint64(tid), 10), strconv.Itoa(len(cpus[tid])), cpuRanges(cpus[tid])); err != nil {
-			return err
-		}
+		t.Append(strconv.FormatUint(uint64(tid), 10), strconv.Itoa(len(cpus[tid])), cpuRanges(cpus[tid]))
 	}
 	return t.Render()
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
+	"github.com/vmsim/vmsim/internal/textable"
 )
 
 // Table is a table of results, written as a terminal table, Markdown, CSV and LaTeX.
@@ -30,33 +29,23 @@ type Table struct {
 // Text renders the table for a terminal.
 func (t *Table) Text() ([]byte, error) {
 	var b bytes.Buffer
-	al := make(tw.Alignment, len(t.Header))
+	al := make([]textable.Align, len(t.Header))
 	for i := range al {
-		al[i] = tw.AlignLeft
+		al[i] = textable.Left
 		if i < len(t.Right) && t.Right[i] {
-			al[i] = tw.AlignRight
+			al[i] = textable.Right
 		}
 	}
 	fmt.Fprintf(&b, "%s\n", t.Title)
-	w := tablewriter.NewTable(&b, tablewriter.WithAlignment(al), tablewriter.WithHeaderAutoFormat(tw.Off))
-	w.Header(toAny(t.Header)...)
+	w := textable.New(&b, al...).PlainHeader()
+	w.Header(t.Header...)
 	for _, r := range t.Rows {
-		if err := w.Append(toAny(r)...); err != nil {
-			return nil, err
-		}
+		w.Append(r...)
 	}
 	if err := w.Render(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }
 
 // Markdown renders the table as a GitHub Markdown table.

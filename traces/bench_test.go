@@ -40,21 +40,69 @@ func benchReader(b *testing.B, data []byte, lines int, mk func(io.Reader) Reader
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mlines/s")
 }
 
-func BenchmarkRWReader(b *testing.B) {
-	const n = 1 << 20
-	data := benchText(n, func(_ int, x uint64) string { return fmt.Sprintf("%08x %c\n", uint32(x), "RW"[x>>63]) })
-	benchReader(b, data, n, func(r io.Reader) Reader { return NewRWReader(r, "bench") })
+// benchLines is the number of lines of the text readers' benchmarks.
+const benchLines = 1 << 20
+
+func rwBenchText() []byte {
+	return benchText(benchLines, func(_ int, x uint64) string { return fmt.Sprintf("%08x %c\n", uint32(x), "RW"[x>>63]) })
 }
 
-func BenchmarkLackeyReader(b *testing.B) {
-	const n = 1 << 20
-	data := benchText(n, func(i int, x uint64) string {
+func lackeyBenchText() []byte {
+	return benchText(benchLines, func(i int, x uint64) string {
 		if i%3 == 0 {
 			return fmt.Sprintf("I  %08x,%d\n", uint32(x), 1+x%15)
 		}
 		return fmt.Sprintf(" %c %010x,%d\n", "LSM"[x%3], x>>24, 1<<(x%4))
 	})
-	benchReader(b, data, n, func(r io.Reader) Reader { return NewLackeyReader(r, "bench", false) })
+}
+
+func dinBenchText() []byte {
+	return benchText(benchLines, func(_ int, x uint64) string { return fmt.Sprintf("%d %x\n", x%3, uint32(x)) })
+}
+
+func BenchmarkRWReader(b *testing.B) {
+	benchReader(b, rwBenchText(), benchLines, func(r io.Reader) Reader { return NewRWReader(r, "bench") })
+}
+
+func BenchmarkLackeyReader(b *testing.B) {
+	benchReader(b, lackeyBenchText(), benchLines, func(r io.Reader) Reader { return NewLackeyReader(r, "bench", false) })
+}
+
+// BenchmarkTextBareLoop is the text readers' baseline, on the same bytes as
+// BenchmarkRWReader, BenchmarkLackeyReader and BenchmarkDinReader: the bytes read through
+// an io.Reader into a buffer of a text reader's size, as a reader reads them, and a loop
+// over them counting newlines (the least any reader does: look at every byte once).
+func BenchmarkTextBareLoop(b *testing.B) {
+	for _, f := range []struct {
+		name string
+		text func() []byte
+	}{{"rw", rwBenchText}, {"lackey", lackeyBenchText}, {"din", dinBenchText}} {
+		b.Run(f.name, func(b *testing.B) {
+			data := f.text()
+			buf := make([]byte, scanBufSize)
+			b.SetBytes(int64(len(data)))
+			lines := 0
+			b.ResetTimer()
+			for range b.N {
+				r := bytes.NewReader(data)
+				for {
+					n, err := r.Read(buf)
+					for _, c := range buf[:n] {
+						if c == '\n' {
+							lines++
+						}
+					}
+					if err == io.EOF {
+						break
+					}
+				}
+			}
+			if lines != benchLines*b.N {
+				b.Fatalf("%d lines, want %d", lines, benchLines*b.N)
+			}
+			b.ReportMetric(float64(lines)/b.Elapsed().Seconds()/1e6, "Mlines/s")
+		})
+	}
 }
 
 // BenchmarkGzipRWFile reads the real gcc trace, gzip decompression included.
@@ -86,9 +134,7 @@ func BenchmarkGzipRWFile(b *testing.B) {
 }
 
 func BenchmarkDinReader(b *testing.B) {
-	const n = 1 << 20
-	data := benchText(n, func(_ int, x uint64) string { return fmt.Sprintf("%d %x\n", x%3, uint32(x)) })
-	benchReader(b, data, n, func(r io.Reader) Reader { return NewDinReader(r, "bench") })
+	benchReader(b, dinBenchText(), benchLines, func(r io.Reader) Reader { return NewDinReader(r, "bench") })
 }
 
 // lackeyLike is a synthetic trace shaped like lackey's: sequential instruction fetches,

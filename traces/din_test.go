@@ -157,7 +157,9 @@ func TestTextWriterLosses(t *testing.T) {
 }
 
 func FuzzDin(f *testing.F) {
-	for _, s := range []string{"2 0\n0 1000 c\n1 70f60888\n", "r 10 4\nw 0x20 0x8\nc 1 1\n", "6 1\n", "0x1 0x10\r\n"} {
+	for _, s := range []string{"2 0\n0 1000 c\n1 70f60888\n", "r 10 4\nw 0x20 0x8\nc 1 1\n", "6 1\n", "0x1 0x10\r\n",
+		// The fast path's fixed shape (8 digits) and its near misses.
+		"0 70F60888\n1 0040a7f4\n2 ffffffff\n", "1 70f6088g\n", "1 70f60888\r\n", "1 7 f60888\n", "3 70f60888\n", "1 70f60888"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -85,7 +85,12 @@ func FuzzLackey(f *testing.F) {
 		"SYSCALL[4400,1](0) sys_read ( 4, 0x1ffeffedf8, 832 ) --> [async] ... \nI  10,1\nSYSCALL[4400,1](0) ... [async] --> Success(0x340) \n",
 		"SYSCALL[4400,1](1) sys_write ( 1, 0x4a8b000, 6 )[sync] --> Success(0x6) \nSYSCALL[4400,1](3) sys_close ( 4 )[sync] --> Success(0x0) \n",
 		"SYSCALL[1,1](334) unimplemented (by the kernel) syscall: 334! (ni_syscall)\n --> [pre-fail] Failure(0x26) \n",
-		"THREAD 1\nI  10,1\n K 4a8b000,4096\nSYSCALL[9,1](0) sys_read ( 3 )[sync] --> Success(0x1000)\nTHREAD 2\n S 10,8\n"} {
+		"THREAD 1\nI  10,1\n K 4a8b000,4096\nSYSCALL[9,1](0) sys_read ( 3 )[sync] --> Success(0x1000)\nTHREAD 2\n S 10,8\n",
+		// The fast path's fixed shapes (8 or 10 digits, a size of one digit) and their near misses.
+		"I  0401ab70,3\n S 1fff000658,8\n M 0421D3C0,4\n L 1FFF00065a,1\nI  0401ab70,3\n",
+		"I  0401ab70,0\n", "I  0401ab7g,3\n", " S 1fff00065x,8\n", " S x fff000658,8\n", "I  0401ab70,12\n",
+		" S 1fff000658,8\r\n", "I  0401ab70,3", " L 123456789,1\n", " L 123456789,,\n", " L 12345678901,1\n",
+		"I  0401ab70;3\nI  0401ab70,3\n", "I  0401\xe0b70,3\n", " S ffffffffff,9\n"} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}

@@ -2,6 +2,7 @@ package traces
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 )
 
@@ -267,6 +268,31 @@ func fastLackey(s *lineScanner, recs []Record, n int, thread TID) int {
 		default:
 			s.pos = pos
 			return n
+		}
+		// The commonest shapes, an address of 8 or 10 digits and a size of one ("I
+		// 0401ab70,3", " S 1fff000658,8"), by lookups of fixed positions; any other
+		// through the loops below.
+		if p := pos + 3; p+14 <= len(buf) {
+			var addr uint64
+			ok := false
+			i := p + 8
+			if buf[i] == ',' {
+				var d uint64
+				d, ok = hexDigits(binary.LittleEndian.Uint64(buf[p:]))
+				addr = packNibbles(d)
+			} else if i += 2; buf[i] == ',' {
+				hi, ok1 := hexDigits(binary.LittleEndian.Uint64(buf[p:]))
+				lo, ok2 := hexDigits(binary.LittleEndian.Uint64(buf[p+2:]))
+				addr, ok = packNibbles(hi)<<8|packNibbles(lo)&0xff, ok1 && ok2
+			}
+			if c := buf[i+1]; ok && c >= '1' && c <= '9' && buf[i+2] == '\n' {
+				// 10 digits at most: no access runs past the end of the address space.
+				recs[n] = Record{Addr: addr, Size: uint32(c - '0'), Kind: k, Thread: thread}
+				n++
+				s.line++
+				pos = i + 3
+				continue
+			}
 		}
 		addr, i := scanHex(buf, pos+3)
 		if i == pos+3 || i-pos-3 > 16 || i+2 >= len(buf) || buf[i] != ',' {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // Reader streams records.
@@ -268,6 +269,30 @@ func parseHex(b []byte) (v uint64, n int, ok bool) {
 		n++
 	}
 	return v, n, n > start
+}
+
+// hexDigits takes 8 bytes (the first the lowest: binary.LittleEndian.Uint64 of them) and returns each one's value as a hex
+// digit, a byte each; ok is false if any is not a hex digit.
+func hexDigits(x uint64) (uint64, bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// For bytes below 0x80, x + (0x80-lo)*ones sets a byte's high bit iff it is >= lo.
+	l := x | 0x20*ones // 'A'-'F' to 'a'-'f'; no other byte becomes one of them
+	digit := (x + (0x80-'0')*ones) &^ (x + (0x80-'9'-1)*ones)
+	letter := (l + (0x80-'a')*ones) &^ (l + (0x80-'f'-1)*ones)
+	ok := (digit|letter)&^x&highs == highs // and no byte of x >= 0x80
+	// Letters have bit 6 set: add 9.
+	return x&(0x0f*ones) + (x>>6)&ones*9, ok
+}
+
+// packNibbles packs 8 digit values, a byte each, the first the lowest, into the number
+// they write, the first the most significant. hexDigits and packNibbles parse 8 hex
+// digits all at once (SWAR: the 8 bytes as one word, no loop and no branch a digit); each
+// is inlined where a function of both would not be.
+func packNibbles(x uint64) uint64 {
+	x = bits.ReverseBytes64(x)
+	x = (x>>4 | x) & 0x00ff00ff00ff00ff
+	x = (x>>8 | x) & 0x0000ffff0000ffff
+	return (x>>16 | x) & 0xffffffff
 }
 
 // scanHex reads hex digits from buf[i:] and returns their value (the low 64 bits) and the

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -454,5 +455,39 @@ func TestDetectCompressionPeeksOnlyWhatItNeeds(t *testing.T) {
 				t.Errorf("detected %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestHexDigits: hexDigits and packNibbles, the fast paths' 8 digits at once, agree with
+// scanHex on every byte value at every position and on random words.
+func TestHexDigits(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	check := func(b [8]byte) {
+		t.Helper()
+		want, end := scanHex(b[:], 0)
+		d, ok := hexDigits(binary.LittleEndian.Uint64(b[:]))
+		if ok != (end == 8) || ok && packNibbles(d) != want {
+			t.Fatalf("%q (random words' seed %d): got %#x, %v; want %#x, %v", b[:], seed, packNibbles(d), ok, want, end == 8)
+		}
+	}
+	for i := range 8 {
+		for c := range 256 {
+			b := [8]byte{'0', '1', '9', 'a', 'f', 'A', 'F', '7'}
+			b[i] = byte(c)
+			check(b)
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 0))
+	const digits = "0123456789abcdefABCDEF"
+	for range 100000 {
+		var b [8]byte
+		for i := range b {
+			if r.IntN(16) == 0 {
+				b[i] = byte(r.IntN(256))
+			} else {
+				b[i] = digits[r.IntN(len(digits))]
+			}
+		}
+		check(b)
 	}
 }
