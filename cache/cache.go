@@ -289,31 +289,43 @@ func (c *Cache) Access(l Line, write bool) (hit bool) {
 
 // AccessRecords references, in order, every line that each access of recs covers, as
 // Access does (an access of size 0 covers its address's line).
-func (c *Cache) AccessRecords(recs []record.Record) {
-	if c.nways != 8 {
-		for k := range recs {
-			r := &recs[k]
-			n := r.Addr >> (c.lineShift & 63)
-			last := (r.Addr + uint64(max(r.Size, 1)) - 1) >> (c.lineShift & 63)
-			for {
-				c.Access(Line{ASID: r.ASID, N: n}, r.Kind.Writes())
-				if n == last {
-					break
-				}
-				n++
-			}
-		}
-		return
-	}
-	// Access written out for 8 ways, calling out only for a miss, a write to a clean line
-	// and an address space without a slot of its own.
+func (c *Cache) AccessRecords(recs []record.Record) { c.records(recs, false) }
+
+// HitRecords performs, as AccessRecords, the accesses of recs up to the first that does
+// not hit in every line it covers, or writes a clean line with a Snooper behind the cache,
+// and returns how many it performed: the memory hears of none of them.
+func (c *Cache) HitRecords(recs []record.Record) int { return c.records(recs, true) }
+
+// records is AccessRecords, or with hitsOnly HitRecords. A reference that hits a set of 8
+// ways, of a line of an address space with a slot of its own, is written out; the others
+// go through ref, tryHit and hitsAll.
+func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
 	for k := range recs {
 		r := &recs[k]
 		n := r.Addr >> (c.lineShift & 63)
 		last := (r.Addr + uint64(max(r.Size, 1)) - 1) >> (c.lineShift & 63)
+		if hitsOnly && n != last && !c.hitsAll(r.ASID, n, last, r.Kind.Writes()) {
+			return k
+		}
 		for {
-			c.C.Refs++
-			if n != c.lastN || r.ASID != c.lastASID {
+			if n == c.lastN && r.ASID == c.lastASID {
+				if r.Kind.Writes() && !c.ways[c.lastI].dirty {
+					if hitsOnly && c.snoop != nil {
+						return k
+					}
+					c.upgrade(c.lastI)
+				}
+				c.C.Refs++
+			} else if c.nways != 8 {
+				if hitsOnly {
+					if !c.tryHit(r.ASID, n, r.Kind.Writes()) {
+						return k
+					}
+				} else {
+					c.C.Refs++
+					c.ref(r.ASID, n, r.Kind.Writes())
+				}
+			} else {
 				s := n & c.setMask
 				base := int(s) * 8
 				key := c.key(r.ASID, n)
@@ -339,60 +351,49 @@ func (c *Cache) AccessRecords(recs []record.Record) {
 						w = 7
 					}
 				}
-				if w < 0 {
+				switch {
+				case w >= 0 && (!hitsOnly || !r.Kind.Writes() || c.ways[base+w].dirty || c.snoop == nil):
+					if o := c.order[s]; int(o&15) != w {
+						x := o ^ uint64(w)*nibbles
+						b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
+						c.order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | uint64(w)
+					}
+					c.lastN, c.lastASID, c.lastI = n, r.ASID, base+w
+					if r.Kind.Writes() && !c.ways[base+w].dirty {
+						c.upgrade(base + w)
+					}
+					c.C.Refs++
+				case hitsOnly && key&c.overflow == c.overflow:
+					if !c.tryHit(r.ASID, n, r.Kind.Writes()) {
+						return k
+					}
+				case hitsOnly:
+					return k
+				default:
+					c.C.Refs++
 					c.refSlow(s, base, key, r.ASID, n, r.Kind.Writes())
-					goto next
 				}
-				if o := c.order[s]; int(o&15) != w {
-					x := o ^ uint64(w)*nibbles
-					b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
-					c.order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | uint64(w)
-				}
-				c.lastN, c.lastASID, c.lastI = n, r.ASID, base+w
 			}
-			if r.Kind.Writes() && !c.ways[c.lastI].dirty {
-				c.upgrade(c.lastI)
-			}
-		next:
 			if n == last {
 				break
 			}
 			n++
 		}
 	}
+	return len(recs)
 }
 
-// HitRecords performs, as AccessRecords, the accesses of recs up to the first that does
-// not hit in every line it covers, or writes a clean line with a Snooper behind the cache,
-// and returns how many it performed: the memory hears of none of them.
-func (c *Cache) HitRecords(recs []record.Record) int {
-	for k := range recs {
-		r := &recs[k]
-		n := r.Addr >> (c.lineShift & 63)
-		last := (r.Addr + uint64(max(r.Size, 1)) - 1) >> (c.lineShift & 63)
+// hitsAll reports whether every line from first to last of asid is cached and, for a
+// write with a Snooper behind the cache, dirty.
+func (c *Cache) hitsAll(asid record.ASID, first, last uint64, write bool) bool {
+	for n := first; ; n++ {
+		if i := c.lookup(Line{asid, n}); i < 0 || write && !c.ways[i].dirty && c.snoop != nil {
+			return false
+		}
 		if n == last {
-			if !c.tryHit(r.ASID, n, r.Kind.Writes()) {
-				return k
-			}
-			continue
-		}
-		write := r.Kind.Writes()
-		for m := n; ; m++ {
-			if i := c.lookup(Line{r.ASID, m}); i < 0 || write && !c.ways[i].dirty && c.snoop != nil {
-				return k
-			}
-			if m == last {
-				break
-			}
-		}
-		for ; ; n++ {
-			c.tryHit(r.ASID, n, write)
-			if n == last {
-				break
-			}
+			return true
 		}
 	}
-	return len(recs)
 }
 
 // tryHit references line n of asid if it hits without telling the memory anything, and
