@@ -13,8 +13,10 @@ import (
 )
 
 // hierarchy is the cache/TLB room: the cache model, the TLB model and the memory behind
-// the cache (docs/substrate.md, the cache model). An access's walk over its cache lines is
-// written out in runner.apply, which saves a call an access.
+// the cache (docs/substrate.md, the cache model). Runs of accesses go through the models
+// in runner.performEach (the cache's AccessRecords and HitRecords); an access alone (a
+// miss behind the cache, the general loop, a replay) in runner.apply, which writes out
+// its walk over its cache lines, saving a call an access.
 //
 // Invariant: cache, mc or tlb is not nil, and not both cache and mc; behind implies cache
 // != nil or mc != nil, and then lineShift is the caches' line size's log2 and lineShift >=
@@ -117,6 +119,81 @@ func (h *hierarchy) translate(rec traces.Record, tag uint64) {
 		if vpn == last {
 			return
 		}
+	}
+}
+
+// performEach is perform's part for runs whose accesses the cache or TLB models must see
+// or --ignore-size clips (each): it performs run, accesses numbered from r.n.refs+1 with no
+// event due between them, and returns how many it performed (as perform). With one cache
+// or none, and neither --ignore-size nor a scheme behind the cache under --verify, it hands
+// over runs: a scheme not behind the cache gets the whole run in one call (as without the
+// models), then the cache and the TLB take the accesses it performed, in order; behind the
+// cache, the cache performs the accesses that hit in one call, and each access that misses
+// goes through apply alone, its fills and write-backs to the scheme. Otherwise every access
+// goes through apply alone. The counts are the same either way: the cache and the TLB
+// hear the same references in the same order, the scheme the same accesses or fills and
+// write-backs, and the loop stops after the same access (a checkpoint asked for, an error).
+func (r *runner) performEach(run []traces.Record) (n int) {
+	h := r.mem
+	if h == nil || r.cfg.IgnoreSize || h.mc != nil || h.behind && r.ver != nil {
+		for n < len(run) {
+			n++
+			r.apply(run[n-1], r.n.refs+int64(n))
+			if len(r.requested) > 0 || r.err != nil {
+				break
+			}
+		}
+		return n
+	}
+	if !h.behind {
+		sr := scheme.Run{Recs: run, N: r.n.refs}
+		if r.ver != nil {
+			r.ver.run, r.ver.base = run, r.n.refs
+			sr.Verify = r.ver.verifyFn
+		}
+		n = r.scheme.Access(sr)
+		if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
+			panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
+		}
+		// A scheme past its memory budget: stop before the models walk the run.
+		if err := r.scheme.Err(); err != nil {
+			r.usageErr(err)
+			return n
+		}
+		if h.cache != nil {
+			h.cache.AccessRecords(run[:n])
+		}
+		r.translateRun(run[:n])
+		return n
+	}
+	for n < len(run) {
+		k := h.cache.HitRecords(run[n:])
+		r.translateRun(run[n : n+k])
+		if n += k; n == len(run) {
+			break
+		}
+		n++
+		r.apply(run[n-1], r.n.refs+int64(n))
+		if len(r.requested) > 0 || r.err != nil {
+			break
+		}
+	}
+	return n
+}
+
+// translateRun looks up in the TLB, if there is one, every page of each access of recs, as
+// apply does. Precondition: the accesses are all of one domain.
+func (r *runner) translateRun(recs []traces.Record) {
+	h := r.mem
+	if h.tlb == nil || len(recs) == 0 {
+		return
+	}
+	var tag uint64
+	if h.tagged {
+		tag = r.doms.of(recs[0].ASID).ckpts
+	}
+	for _, rec := range recs {
+		h.translate(r.clip(rec), tag)
 	}
 }
 

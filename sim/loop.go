@@ -20,8 +20,9 @@ import (
 // to the scheme in one call, with the verifier's hook under --verify, unless something
 // must see each access (each: a cache or TLB model, behind which a memory-level scheme
 // gets fills and write-backs one by one, and --ignore-size, which clips each access):
-// perform then applies the run's accesses one by one, as runs of one, without the loop's
-// bookkeeping between them.
+// perform then hands the run to performEach, which takes it through the models in runs
+// where it can and applies the other accesses one by one, as runs of one, without the
+// loop's bookkeeping between them.
 func (r *runner) chooseLoop(slow bool) {
 	r.single = slow || r.nu != nil || r.doms.perASID || r.check
 	r.each = r.mem != nil || r.cfg.IgnoreSize
@@ -147,18 +148,12 @@ func (r *runner) runEnd(batch []traces.Record, i int, allAccesses bool, d *domai
 // them, and returns how many it performed and how many of those write: all of them, or
 // those up to the access after which the scheme asked for a checkpoint or the run ended
 // in error (the loop takes the checkpoint, then hands the rest over). The run goes to the
-// scheme in one call, with the verifier's hook under --verify; with each, its accesses go
-// one by one through apply (the cache and TLB models, --ignore-size's clipping).
+// scheme in one call, with the verifier's hook under --verify; with each, through the
+// cache and TLB models (performEach).
 // Precondition: !single.
 func (r *runner) perform(run []traces.Record) (n int, writes int64) {
 	if r.each {
-		for n < len(run) {
-			n++
-			r.apply(run[n-1], r.n.refs+int64(n))
-			if len(r.requested) > 0 || r.err != nil {
-				break
-			}
-		}
+		n = r.performEach(run)
 	} else {
 		sr := scheme.Run{Recs: run, N: r.n.refs}
 		if r.ver != nil {
