@@ -61,10 +61,12 @@ type RecordingManifest struct {
 	Tracer         string   `json:"tracer"` // the valgrind tool: vmtrace or lackey
 	VmsimVersion   string   `json:"vmsim_version"`
 	// Filled in after the recording (not compared). PagesTouched and PagesWritten count
-	// 4 KiB pages, as vmsim trace stats does; TraceBytes is the vmt file's size.
+	// 4 KiB pages, and WriteFraction is the writes' and modifies' share of the accesses,
+	// as vmsim trace stats gives them; TraceBytes is the vmt file's size.
 	Accesses      int64   `json:"accesses"`
 	PagesTouched  int64   `json:"pages_touched,omitempty"`
 	PagesWritten  int64   `json:"pages_written,omitempty"`
+	WriteFraction float64 `json:"write_fraction,omitempty"`
 	TraceBytes    int64   `json:"trace_bytes,omitempty"`
 	RecordSeconds float64 `json:"record_seconds,omitempty"`
 	SHA256        string  `json:"trace_sha256"`
@@ -73,7 +75,7 @@ type RecordingManifest struct {
 // key is what must match for a recording to be reused: the manifest without the fields
 // filled in after the recording.
 func (m RecordingManifest) key() string {
-	m.Accesses, m.PagesTouched, m.PagesWritten, m.TraceBytes, m.RecordSeconds, m.SHA256 = 0, 0, 0, 0, 0, ""
+	m.Accesses, m.PagesTouched, m.PagesWritten, m.WriteFraction, m.TraceBytes, m.RecordSeconds, m.SHA256 = 0, 0, 0, 0, 0, 0, ""
 	b, _ := json.Marshal(m)
 	return string(b)
 }

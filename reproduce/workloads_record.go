@@ -126,6 +126,9 @@ func versionLine(ctx context.Context, dir, prog string, args ...string) (string,
 	return "", fmt.Errorf("%s %s printed no version", prog, strings.Join(args, " "))
 }
 
+// vmsimExe is the vmsim binary that records (a test names one it built).
+var vmsimExe = os.Executable
+
 // cleanEnv is the environment the workloads run in: no local paths in the trace, and
 // /usr/bin's programs first (this machine may have others earlier on PATH).
 var cleanEnv = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
@@ -225,15 +228,9 @@ func ensureWorkload(ctx context.Context, cache string, w Workload, version strin
 	if old, ok, err := reusable(mpath, rec.Path, m); err != nil {
 		return nil, err
 	} else if ok {
-		if old.PagesTouched == 0 { // a manifest written before the footprints were kept
-			if err := measure(rec.Path, &old); err != nil {
-				return nil, err
-			}
-			if err := writeManifest(mpath, old); err != nil {
-				return nil, err
-			}
+		if rec.Manifest, err = completed(mpath, rec.Path, old); err != nil {
+			return nil, err
 		}
-		rec.Manifest = old
 		fmt.Fprintf(log, "workloads: reusing %s (%d accesses)\n", rec.Path, old.Accesses)
 		return rec, nil
 	}
@@ -273,6 +270,18 @@ func reusable(mpath, trace string, m RecordingManifest) (RecordingManifest, bool
 	return old, true, nil
 }
 
+// completed returns the manifest m of the trace at path with the counts filled in and
+// written back to mpath when m was written before the manifest kept them.
+func completed(mpath, path string, m RecordingManifest) (RecordingManifest, error) {
+	if m.PagesTouched > 0 && m.WriteFraction > 0 {
+		return m, nil
+	}
+	if err := measure(path, &m); err != nil {
+		return m, err
+	}
+	return m, writeManifest(mpath, m)
+}
+
 // measure fills in the manifest's counts from the trace at path.
 func measure(path string, m *RecordingManifest) error {
 	tf, err := traces.Open(path, traces.Options{})
@@ -284,7 +293,7 @@ func measure(path string, m *RecordingManifest) error {
 	if err != nil {
 		return fmt.Errorf("workloads: %s: %w", path, err)
 	}
-	m.Accesses, m.PagesTouched, m.PagesWritten = sum.Accesses, sum.PagesTouched, sum.PagesWritten
+	m.Accesses, m.PagesTouched, m.PagesWritten, m.WriteFraction = sum.Accesses, sum.PagesTouched, sum.PagesWritten, sum.WriteFraction
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
@@ -304,7 +313,7 @@ func writeManifest(path string, m RecordingManifest) error {
 // to dir); the trace is written atomically. With Drive, the program's standard input is
 // a pipe that Drive writes, and a Drive that fails stops the recording.
 func (w Workload) record(ctx context.Context, dir, path, tracer, out string, env []string, log io.Writer) error {
-	self, err := os.Executable()
+	self, err := vmsimExe()
 	if err != nil {
 		return err
 	}
