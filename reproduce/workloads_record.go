@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
@@ -329,6 +330,10 @@ func (w Workload) record(ctx context.Context, dir, path, tracer, out string, env
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, append(append(args, "--", path), w.Args...)...)
+	// Interrupted, vmsim record is asked to stop (it then kills the traced program and
+	// removes its temporary output), and killed only if it has not within a minute.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, io.Discard, log
 	fail := func(err error) error {
 		return fmt.Errorf("workload %s: recording (%s): %w", w.Name, strings.Join(cmd.Args, " "), err)

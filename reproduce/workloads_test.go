@@ -82,6 +82,30 @@ func TestWorkloadsShape(t *testing.T) {
 	}
 }
 
+// TestWorkloadMissingProgram: a workload whose program is not installed is an error
+// naming the Debian package to install, before anything is generated or recorded.
+func TestWorkloadMissingProgram(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		w    Workload
+	}{
+		{"on PATH", Workload{Name: "x", Program: "vmsim-no-such-program", Apt: []string{"vmsim-pkg"}}},
+		{"located", Workload{Name: "x", Program: "cc9", Locate: []string{"vmsim-no-such-gcc", "-print-prog-name=cc9"}, Apt: []string{"vmsim-pkg"}}},
+		{"located, not there", Workload{Name: "x", Program: "cc9", Locate: []string{"echo", "/vmsim/no/such/cc9"}, Apt: []string{"vmsim-pkg"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cache := t.TempDir()
+			_, err := ensureAll(context.Background(), cache, "test", io.Discard, []Workload{c.w})
+			if err == nil || !strings.Contains(err.Error(), "install the Debian package vmsim-pkg") || !strings.Contains(err.Error(), "workload x") {
+				t.Fatalf("error %v, want one naming the workload and its package", err)
+			}
+			if ents, _ := os.ReadDir(cache); len(ents) != 0 {
+				t.Errorf("the cache holds %d files after the error", len(ents))
+			}
+		})
+	}
+}
+
 // parseMB reads a footprint such as "1.2 MB".
 func parseMB(s string) (float64, error) {
 	n, ok := strings.CutSuffix(s, " MB")
@@ -447,5 +471,57 @@ func TestRedisDriverServerGone(t *testing.T) {
 	cancel()
 	if err := redisDriver("none.sock", "requests.txt", 3)(ctx, dir, io.Discard); !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want the context's", err)
+	}
+}
+
+// TestRecordDrive runs Workload.record with a stand-in for vmsim record (a shell script
+// in the place of the binary): the driver's requests reach the program's standard input;
+// a program that ends before its server listens ends the driver's wait; a driver that
+// fails stops the program.
+func TestRecordDrive(t *testing.T) {
+	failing := func(context.Context, string, io.Writer) error { return errors.New("no more requests") }
+	for _, c := range []struct {
+		name, script string
+		drive        func(context.Context, string, io.Writer) error
+		err          string
+	}{
+		{"pipe", "cat > got.txt", pipeFile("requests.sql"), ""},
+		{"program gone", "exit 0", redisDriver("never.sock", "requests.sql", 10), "driving it"},
+		{"driver fails", "exec sleep 600", failing, "no more requests"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			exe := filepath.Join(t.TempDir(), "fake-vmsim")
+			if err := os.WriteFile(exe, []byte("#!/bin/sh\n"+c.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			old := vmsimExe
+			vmsimExe = func() (string, error) { return exe, nil }
+			t.Cleanup(func() { vmsimExe = old })
+			dir := t.TempDir()
+			if err := sqlRequests("requests.sql", 600, 5)(dir); err != nil {
+				t.Fatal(err)
+			}
+			w := Workload{Name: "fake", Drive: c.drive, Syscalls: true}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := w.record(ctx, dir, "/usr/bin/true", "lackey", "../fake.vmt", []string{"PATH=/usr/bin:/bin"}, io.Discard)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "workload fake") {
+					t.Fatalf("error %v, want one with %q", err, c.err)
+				}
+				if errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("the driver waited for the test's deadline: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "got.txt"))
+			want, _ := os.ReadFile(filepath.Join(dir, "requests.sql"))
+			if !bytes.Equal(got, want) {
+				t.Errorf("the program read %d bytes of the %d requests", len(got), len(want))
+			}
+		})
 	}
 }
