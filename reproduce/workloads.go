@@ -93,7 +93,7 @@ var Workloads = []Workload{
 		Pattern: "read-heavy streaming", Accesses: 300_000_000, Apt: []string{"perl"},
 		Why: "text processing: a stream read once, a small table updated"},
 	{Name: "cc1", Program: "cc1", Locate: []string{"gcc", "-print-prog-name=cc1"}, Args: []string{"-quiet", "-O2", "prog.c", "-o", "prog.s"},
-		VersionArgs: []string{"-quiet", "--version", "/dev/null", "-o", "/dev/null"},
+		VersionArgs: []string{"-version", "-o", "/dev/null", "/dev/null"},
 		Input:       "a generated C file of 2 functions (loops, switches, arithmetic; seed 9), compiled with -O2",
 		Gen:         writeFile("prog.c", cProgram(2, 9)), Footprint: "40 MB", Pattern: "mixed random, allocation-heavy",
 		Accesses: 300_000_000, Apt: []string{"gcc"},

@@ -525,3 +525,24 @@ func TestRecordDrive(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkloadVersions: every installed workload's program prints a version (the
+// manifest's program_version); one not installed is skipped.
+func TestWorkloadVersions(t *testing.T) {
+	for _, w := range Workloads {
+		t.Run(w.Name, func(t *testing.T) {
+			path, err := w.program(context.Background())
+			if err != nil {
+				t.Skip(err)
+			}
+			args := w.VersionArgs
+			if w.Source != "" {
+				args = []string{"--version"}
+			}
+			v, err := versionLine(context.Background(), t.TempDir(), path, args...)
+			if err != nil || v == "" {
+				t.Errorf("%q, %v", v, err)
+			}
+		})
+	}
+}
