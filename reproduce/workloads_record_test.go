@@ -44,6 +44,8 @@ func TestRecordWorkloads(t *testing.T) {
 		cache = DefaultLongCache()
 	}
 	buildVmsim(t)
+	// The version vmsim reproduce writes into the manifests (cli's version): the
+	// recordings made here are those it reuses.
 	recs, err := ensureAll(context.Background(), cache, "0.3.0", tlog{t}, ws)
 	if err != nil {
 		t.Fatal(err)
