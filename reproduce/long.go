@@ -2,11 +2,11 @@ package reproduce
 
 import (
 	"context"
-	"errors"
 	"github.com/vmsim/vmsim/cost"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -23,43 +23,13 @@ func DefaultLongCache() string {
 // RecordLong makes sure the cache holds a recording of every long program (and a
 // data-only recording of the first), recording what is missing, two at a time.
 func RecordLong(ctx context.Context, cache, version string, log io.Writer) (full, dataOnly []*Recording, err error) {
-	type job struct {
-		p    LongProgram
-		data bool
-		out  **Recording
+	data := LongPrograms[0]
+	data.DataOnly = true
+	recs, err := ensureAll(ctx, cache, version, log, append(slices.Clone(LongPrograms), data))
+	if err != nil {
+		return nil, nil, err
 	}
-	full = make([]*Recording, len(LongPrograms))
-	dataOnly = make([]*Recording, 1)
-	var jobs []job
-	for i, p := range LongPrograms {
-		jobs = append(jobs, job{p, false, &full[i]})
-	}
-	jobs = append(jobs, job{LongPrograms[0], true, &dataOnly[0]})
-	var mu sync.Mutex
-	var errs []error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := ensureRecording(ctx, cache, j.p, j.data, version, &syncWriter{w: log, mu: &mu})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			*j.out = r
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	return full, dataOnly, nil
+	return recs[:len(LongPrograms)], recs[len(LongPrograms):], nil
 }
 
 type syncWriter struct {

@@ -36,7 +36,7 @@ func TestGenText(t *testing.T) {
 func TestManifestKey(t *testing.T) {
 	m := RecordingManifest{Name: "gzip", Program: "/usr/bin/gzip", ProgramVersion: "gzip 1.12", Args: []string{"-6"}, InputSHA256: "ab", Valgrind: "valgrind-3.19.0", VmsimVersion: "0.3.0"}
 	done := m
-	done.Accesses, done.SHA256 = 1e9, "cd"
+	done.Accesses, done.PagesTouched, done.PagesWritten, done.WriteFraction, done.TraceBytes, done.RecordSeconds, done.SHA256 = 1e9, 300, 200, 0.2, 3e8, 90, "cd"
 	if m.key() != done.key() {
 		t.Error("the recording's own results change its key")
 	}
@@ -47,6 +47,8 @@ func TestManifestKey(t *testing.T) {
 		"args":     func(x *RecordingManifest) { x.Args = []string{"-9"} },
 		"dataonly": func(x *RecordingManifest) { x.DataOnly = true },
 		"valgrind": func(x *RecordingManifest) { x.Valgrind = "valgrind-3.20.0" },
+		"syscalls": func(x *RecordingManifest) { x.Syscalls = true },
+		"tracer":   func(x *RecordingManifest) { x.Tracer = "lackey" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			x := m
