@@ -1,0 +1,159 @@
+package reproduce
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestAccessesForPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		period, nsAcc float64
+		want          int64
+	}{
+		{"1 ms at 1 ns an access", 1e6, 1, 1_000_000},
+		{"1 ms at 3.1 ns rounds to two digits", 1e6, 3.1, 320_000},
+		{"10 s at 32 ns", 1e10, 32, 310_000_000},
+		{"25 ms at 0.5 ns", 25e6, 0.5, 50_000_000},
+		{"a period shorter than an access is one access", 1, 10, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := accessesFor(tt.period, tt.nsAcc)
+			if got != tt.want {
+				t.Fatalf("accessesFor(%g, %g) = %d, want %d", tt.period, tt.nsAcc, got, tt.want)
+			}
+			// Back to time: within the two-digit rounding (5%) of the period.
+			if p := periodOf(got, tt.nsAcc); tt.period >= tt.nsAcc && math.Abs(p/tt.period-1) > 0.05 {
+				t.Errorf("periodOf(%d, %g) = %g, want about %g", got, tt.nsAcc, p, tt.period)
+			}
+		})
+	}
+}
+
+func TestTimeLabel(t *testing.T) {
+	for _, tt := range []struct {
+		ns   float64
+		want string
+	}{{250, "250 ns"}, {1500, "1.5 µs"}, {25e6, "25 ms"}, {1e10, "10 s"}, {3.14159e6, "3.14 ms"}, {0, "0 ns"}} {
+		if got := timeLabel(tt.ns); got != tt.want {
+			t.Errorf("timeLabel(%g) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	ok := claimCase{name: "a", testable: true, agrees: true, detail: "1%"}
+	bad := claimCase{name: "b", testable: true, agrees: false, detail: "12%"}
+	no := claimCase{name: "c", testable: false, detail: "too short"}
+	for _, tt := range []struct {
+		name  string
+		cases []claimCase
+		want  verdictKind
+		in    []string // substrings of the why
+	}{
+		{"all measured agree", []claimCase{ok, ok}, held, []string{"every case measured agrees (2"}},
+		{"agree, one untestable", []claimCase{ok, no}, held, []string{"1 could not be measured", "too short"}},
+		{"one against", []claimCase{ok, bad, no}, refuted, []string{"1 of 2 cases", "b: 12%"}},
+		{"none measurable", []claimCase{no, no}, notTestable, []string{"no case can be measured", "too short"}},
+		{"no cases", nil, notTestable, []string{"no case"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := judge(tt.cases)
+			if v.kind != tt.want {
+				t.Fatalf("judge = %v (%s), want %v", v.kind, v.why, tt.want)
+			}
+			for _, s := range tt.in {
+				if !strings.Contains(v.why, s) {
+					t.Errorf("why %q lacks %q", v.why, s)
+				}
+			}
+		})
+	}
+}
+
+func TestChooseMTBF(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		delta, run     float64
+		wantOK         bool
+		wantM, wantRat float64
+	}{
+		{"long run: δ/M at the target", 10e3, 1e9, true, 1e6, 1e-2},
+		{"short run: M lowered for 20 failures", 10e3, 20e6, true, 1e6, 1e-2},
+		{"shorter: δ/M above the target, still in range", 10e3, 2e6, true, 1e5, 0.1},
+		{"too short: δ/M above 0.1", 10e3, 1e6, false, 5e4, 0.2},
+		{"no cost", 0, 1e9, false, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := chooseMTBF(tt.delta, tt.run)
+			if c.ok != tt.wantOK {
+				t.Fatalf("ok = %v (%s), want %v", c.ok, c.why, tt.wantOK)
+			}
+			if tt.wantM > 0 && (math.Abs(c.mtbfNs/tt.wantM-1) > 1e-9 || math.Abs(c.ratio/tt.wantRat-1) > 1e-9) {
+				t.Errorf("M %g, δ/M %g; want %g, %g", c.mtbfNs, c.ratio, tt.wantM, tt.wantRat)
+			}
+			if c.ok && c.failures < minFailures {
+				t.Errorf("%g failures a run, want >= %d", c.failures, minFailures)
+			}
+			if !c.ok && c.why == "" {
+				t.Error("not ok without a why")
+			}
+		})
+	}
+}
+
+func TestOptimumCI(t *testing.T) {
+	grid := []int64{100, 200, 400, 800, 1600}
+	seed := uint64(7)
+	r := rand.New(rand.NewPCG(seed, 1))
+	// A U-shaped time with its minimum at 400, plus noise of size sd a seed.
+	times := func(sd float64, seeds int) [][]float64 {
+		out := make([][]float64, seeds)
+		for s := range out {
+			for _, n := range grid {
+				x := math.Log2(float64(n) / 400)
+				out[s] = append(out[s], 100+x*x+sd*r.NormFloat64())
+			}
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name          string
+		sd            float64
+		wantLo, wantH int64
+	}{
+		{"no noise: the interval is the optimum", 0, 400, 400},
+		{"small noise: still the optimum", 0.05, 400, 400},
+		{"noise above the curvature: wider", 5, 100, 1600},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := times(tt.sd, 10)
+			best, lo, hi := optimumCI(grid, ts)
+			if lo > best || best > hi {
+				t.Fatalf("seed %d: best %d outside [%d, %d]", seed, best, lo, hi)
+			}
+			if tt.sd < 1 && (best != 400 || lo != tt.wantLo || hi != tt.wantH) {
+				t.Errorf("seed %d: best %d in [%d, %d], want 400 in [%d, %d]", seed, best, lo, hi, tt.wantLo, tt.wantH)
+			}
+			if tt.sd >= 1 && hi == lo {
+				t.Errorf("seed %d: interval [%d, %d] a single point under noise %g", seed, lo, hi, tt.sd)
+			}
+			b2, lo2, hi2 := optimumCI(grid, ts)
+			if b2 != best || lo2 != lo || hi2 != hi {
+				t.Error("optimumCI not deterministic")
+			}
+		})
+	}
+}
+
+func TestOptimumGrid(t *testing.T) {
+	g := optimumGrid(123_456)
+	want := []int64{15_000, 31_000, 62_000, 120_000, 250_000, 490_000, 990_000}
+	for i := range want {
+		if g[i] != want[i] {
+			t.Fatalf("optimumGrid(123456) = %v, want %v", g, want)
+		}
+	}
+}
