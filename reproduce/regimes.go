@@ -3,6 +3,7 @@ package reproduce
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Periods are the checkpoint periods of the study's realistic regimes, in modeled time
@@ -46,10 +47,24 @@ func timeLabel(ns float64) string {
 	}{{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}}
 	for _, u := range units {
 		if ns >= u.scale || u.scale == 1 {
-			return strconv.FormatFloat(round3(ns/u.scale), 'f', -1, 64) + " " + u.name
+			return sig3(ns/u.scale) + " " + u.name
 		}
 	}
 	return ""
+}
+
+// sig3 writes x >= 0 with three significant digits at most, without trailing zeros.
+func sig3(x float64) string {
+	x = round3(x)
+	d := 0
+	if x > 0 {
+		d = max(0, 2-int(math.Floor(math.Log10(x))))
+	}
+	s := strconv.FormatFloat(x, 'f', d, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // round3 rounds x to three significant digits.
@@ -59,4 +74,35 @@ func round3(x float64) float64 {
 	}
 	e := math.Pow(10, math.Floor(math.Log10(math.Abs(x)))-2)
 	return math.Round(x/e) * e
+}
+
+// tableRegimes is Table C0: each trace's time per access under none and the interval, in
+// accesses, of every checkpoint period of the study (or why there is none).
+func (c *compare) tableRegimes() *Table {
+	t := &Table{Name: "cmp-table0", Title: "Table C0: the regimes, checkpoint periods in modeled time and in accesses",
+		Caption: "For each trace: its accesses, the modeled time per access of none (behind the same cache, this machine's costs), the modeled time of the whole run, and the checkpoint interval in accesses that makes each period of modeled time (two significant digits); a period longer than the trace is not run there (\"longer than the trace\"). Every per-period table and figure averages over the traces a period fits in.",
+		Header:  []string{"trace", "accesses", "ns/access", "run time"}, Right: []bool{false, true, true, true},
+		DataHeader: []string{"trace", "accesses", "ns_per_access", "run_ms", "period_us", "interval_accesses", "status"}}
+	for _, p := range ComparePeriods {
+		t.Header = append(t.Header, periodLabel(p))
+		t.Right = append(t.Right, true)
+	}
+	for _, tr := range c.traces {
+		ns := c.nsPerAccess[tr.name]
+		run := ns * float64(tr.summary.Accesses)
+		row := []string{tr.label, strconv.FormatInt(tr.summary.Accesses, 10), strconv.FormatFloat(ns, 'f', 2, 64), timeLabel(run)}
+		for _, p := range ComparePeriods {
+			n := c.interval(tr, p)
+			d := []string{tr.label, strconv.FormatInt(tr.summary.Accesses, 10), num(ns), num(run / 1e6), strconv.FormatInt(p, 10), strconv.FormatInt(n, 10), ""}
+			if c.covers(tr, p) {
+				row = append(row, siLabel(float64(n)))
+			} else {
+				row = append(row, "longer than the trace")
+				d[len(d)-1] = "longer than the trace"
+			}
+			t.Data = append(t.Data, d)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
 }

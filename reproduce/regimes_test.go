@@ -36,7 +36,7 @@ func TestTimeLabel(t *testing.T) {
 	for _, tt := range []struct {
 		ns   float64
 		want string
-	}{{250, "250 ns"}, {1500, "1.5 µs"}, {25e6, "25 ms"}, {1e10, "10 s"}, {3.14159e6, "3.14 ms"}, {0, "0 ns"}} {
+	}{{250, "250 ns"}, {1500, "1.5 µs"}, {25e6, "25 ms"}, {1e10, "10 s"}, {3.14159e6, "3.14 ms"}, {0, "0 ns"}, {17.4e6 * (1 + 1e-16), "17.4 ms"}, {999.6e3, "1000 µs"}} {
 		if got := timeLabel(tt.ns); got != tt.want {
 			t.Errorf("timeLabel(%g) = %q, want %q", tt.ns, got, tt.want)
 		}

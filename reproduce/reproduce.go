@@ -46,6 +46,9 @@ type Options struct {
 	Report *Progress
 	// phase names the study whose points runPoints runs, for Report.
 	phase string
+	// pre are results of points run already (by point id), which runPoints writes to the
+	// data files without running them again: the comparative study's first phase.
+	pre map[string]*sweep.Result
 	// Command and Version are written into the README.
 	Command, Version string
 	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
