@@ -157,3 +157,31 @@ func TestOptimumGrid(t *testing.T) {
 		}
 	}
 }
+
+func TestPaperClaimCases(t *testing.T) {
+	pt := func(n int64, o float64, k int64) ivPoint { return ivPoint{n, o, k} }
+	for _, tt := range []struct {
+		name string
+		c    claimCase
+		want verdictKind
+	}{
+		{"falls: falling", fallsCase("a", []ivPoint{pt(100, 5, 100), pt(1000, 1, 10), pt(10_000, 0.2, 1)}), held},
+		{"falls: flat within 0.01%", fallsCase("a", []ivPoint{pt(100, 1, 100), pt(1000, 1.00005, 10)}), held},
+		{"falls: rising", fallsCase("a", []ivPoint{pt(100, 1, 100), pt(1000, 2, 10)}), refuted},
+		{"falls: a no-ckpt point is not an interval", fallsCase("a", []ivPoint{pt(100, 1, 100), pt(1000, 0.5, 10), pt(1e7, 3, 0)}), held},
+		{"falls: one interval measured", fallsCase("a", []ivPoint{pt(100, 1, 100), pt(1e7, 3, 0)}), notTestable},
+		{"small: below 5% at 1M and 10M", smallCase("a", 1e9, []ivPoint{pt(1e5, 0.2, 1e4), pt(1e6, 0.04, 1000), pt(1e7, 0.01, 100)}), held},
+		{"small: 6% at 1M", smallCase("a", 1e9, []ivPoint{pt(1e6, 0.06, 1000), pt(1e7, 0.01, 100)}), refuted},
+		{"small: one checkpoint at 1M is not enough", smallCase("a", 1.9e6, []ivPoint{pt(1e5, 0.2, 19), pt(1e6, 0.5, 1)}), notTestable},
+		{"small: short trace", smallCase("a", 9e5, []ivPoint{pt(1e5, 0.2, 9), pt(1e6, 0.5, 0)}), notTestable},
+		{"feasible: one variant below 10%", feasibleCase(true, []string{"x", "y"}, []float64{3, 0.08}), held},
+		{"feasible: none below 10%", feasibleCase(true, []string{"x", "y"}, []float64{3, 0.5}), refuted},
+		{"feasible: no 1000 interval", feasibleCase(false, nil, nil), notTestable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if v := judge([]claimCase{tt.c}); v.kind != tt.want {
+				t.Errorf("verdict %v (%s), want %v", v.kind, v.why, tt.want)
+			}
+		})
+	}
+}
