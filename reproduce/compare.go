@@ -162,9 +162,12 @@ type compare struct {
 	skipped map[string]bool
 }
 
-// covers reports whether trace t is at least as long as period p's interval: a run of it
-// at p takes a checkpoint.
-func (c *compare) covers(t traceInfo, p int64) bool { return c.interval(t, p) <= t.summary.Accesses }
+// covers reports whether the study runs trace t at period p: when the trace is at least
+// as long as p's interval (a run of it at p takes a checkpoint) and, for a long trace, p is
+// at least LongPeriodFrom.
+func (c *compare) covers(t traceInfo, p int64) bool {
+	return c.interval(t, p) <= t.summary.Accesses && (!t.long || p >= LongPeriodFrom)
+}
 
 // covering are the traces that period p's interval fits in.
 func (c *compare) covering(p int64) []traceInfo {
@@ -321,7 +324,7 @@ func newCompare(opt Options, traces []traceInfo) (*compare, error) {
 			return nil, err
 		}
 	}
-	c.vtr = slices.Clone(traces)
+	c.vtr = slices.DeleteFunc(slices.Clone(traces), func(t traceInfo) bool { return t.long })
 	slices.SortStableFunc(c.vtr, func(a, b traceInfo) int { return int(b.summary.Accesses - a.summary.Accesses) })
 	c.vtr = c.vtr[:min(validationTraces, len(c.vtr))]
 	if err := c.firstPoints(); err != nil {
