@@ -2,11 +2,14 @@ package reproduce
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"github.com/vmsim/vmsim/cost"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -336,11 +339,29 @@ func newCompare(opt Options, traces []traceInfo) (*compare, error) {
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, "%s: %d baseline and failure-free runs first, to turn periods into intervals and choose the failure runs' MTBF\n", compareStudy, len(first))
 	}
+	c.results = map[string]*sweep.Result{}
+	if opt.Resume {
+		// Those in the data files (or an interrupted run's partial ones) are kept.
+		for _, f := range dataFiles(filepath.Join(opt.Dir, "data")) {
+			for _, path := range []string{f.path, f.path + partialSuffix} {
+				if !strings.HasSuffix(f.path, ".jsonl") {
+					continue
+				}
+				old, err := sweep.ReadJSONL(path)
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, err
+				}
+				for _, r := range old {
+					c.results[r.ID] = r
+				}
+			}
+		}
+		first = slices.DeleteFunc(first, func(p sweep.Point) bool { return c.results[p.ID] != nil })
+	}
 	rs, err := sweep.Run(first, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Version: opt.Version})
 	if err != nil {
 		return nil, err
 	}
-	c.results = map[string]*sweep.Result{}
 	for _, r := range rs {
 		c.results[r.ID] = r
 	}

@@ -170,8 +170,9 @@ func (c *compare) sensitivity() []*Figure {
 func (c *compare) figValidation() *Figure {
 	t := c.vtr[0]
 	f := &Figure{Name: "cmp-fig10", Title: "Run time with failures around Young's interval (" + t.label + ")",
-		Caption: fmt.Sprintf("Modeled run time with transient failures (mean over %d seeds, at each scheme's MTBF of Table C4) relative to the least of the grid, against the interval over Young's prediction, on %s, for the schemes of the validation that %s is long enough for; Table C4 gives the optima and their 95%% intervals.", len(ValidationSeeds), t.label, t.label),
-		XLabel:  "interval / Young's interval", YLabel: "run time / time at the best interval", LogY: true}
+		Caption: fmt.Sprintf("Modeled run time with transient failures (mean over %d seeds, at each scheme's MTBF of Table C4) above the least of the grid (in percent), against the interval over Young's prediction (the grid's factor; the interval is Young's times it to two significant digits), on %s, for the schemes of the validation that %s is long enough for; Table C4 gives the optima and their 95%% intervals.", len(ValidationSeeds), t.label, t.label),
+		XLabel:  "interval / Young's interval", YLabel: "run time above the best interval's (%)",
+		XTicks: optimumFactors}
 	for _, sc := range cmpSchemes {
 		pl := c.plans[ckey(t.name, sc.key)]
 		if !sc.validate || pl == nil || !pl.ok {
@@ -180,17 +181,17 @@ func (c *compare) figValidation() *Figure {
 		ser := schemeSeries(sc)
 		times := c.failTimes(t, sc, pl)
 		best := math.Inf(1)
-		for i, n := range pl.grid {
+		for i := range pl.grid {
 			var sum float64
 			for s := range times {
 				sum += times[s][i]
 			}
-			ser.X = append(ser.X, float64(n)/pl.young)
+			ser.X = append(ser.X, optimumFactors[i]) // the interval is young × the factor, to two digits
 			ser.Y = append(ser.Y, sum/float64(len(times)))
 			best = min(best, ser.Y[len(ser.Y)-1])
 		}
 		for i := range ser.Y {
-			ser.Y[i] /= best
+			ser.Y[i] = 100 * (ser.Y[i]/best - 1)
 		}
 		f.Series = append(f.Series, ser)
 	}

@@ -94,11 +94,14 @@ func optimumCI(grid []int64, times [][]float64) (best, lo, hi int64) {
 // bootstrapSamples is the number of resamplings of optimumCI.
 const bootstrapSamples = 2000
 
+// optimumFactors are the intervals of the failure runs over Young's interval.
+var optimumFactors = []float64{0.125, 0.25, 0.5, 1, 2, 4, 8}
+
 // optimumGrid is the grid of the failure runs around a predicted interval n (accesses):
-// n times 1/8, 1/4, 1/2, 1, 2, 4 and 8, rounded to two significant digits, at least 1.
+// n times optimumFactors, rounded to two significant digits, at least 1.
 func optimumGrid(n float64) []int64 {
 	var g []int64
-	for _, f := range []float64{0.125, 0.25, 0.5, 1, 2, 4, 8} {
+	for _, f := range optimumFactors {
 		g = append(g, max(1, int64(round2(n*f))))
 	}
 	return g
