@@ -49,7 +49,7 @@ type Options struct {
 	Long bool
 	// Cache is the recordings' folder of Long ("": DefaultLongCache()).
 	Cache     string
-	Intervals []int64
+	Intervals []int64 // nil: DefaultIntervals
 	Jobs      int
 	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
 	// and those already in Dir/data; otherwise every point is run afresh.
