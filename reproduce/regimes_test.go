@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/vmsim/vmsim/traces"
 )
 
 func TestAccessesForPeriod(t *testing.T) {
@@ -181,6 +183,38 @@ func TestPaperClaimCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if v := judge([]claimCase{tt.c}); v.kind != tt.want {
 				t.Errorf("verdict %v (%s), want %v", v.kind, v.why, tt.want)
+			}
+		})
+	}
+}
+
+// TestCovers: a period runs on a trace when its interval fits in the trace, and on a long
+// trace only from LongPeriodFrom.
+func TestCovers(t *testing.T) {
+	short := traceInfo{name: "s", summary: &traces.Summary{Accesses: 10_000_000}}
+	long := traceInfo{name: "l", summary: &traces.Summary{Accesses: 300_000_000}, long: true}
+	c := &compare{nsPerAccess: map[string]float64{"s": 2, "l": 10}}
+	for _, tt := range []struct {
+		name string
+		t    traceInfo
+		p    int64 // µs
+		want bool
+		n    int64
+	}{
+		{"short, 1 ms", short, 1000, true, 500_000},
+		{"short, 10 ms: 5M accesses fit", short, 10_000, true, 5_000_000},
+		{"short, 100 ms: 50M do not", short, 100_000, false, 50_000_000},
+		{"long, 1 ms: left to the short traces", long, 1000, false, 100_000},
+		{"long, 100 ms", long, 100_000, true, 10_000_000},
+		{"long, 1 s", long, 1_000_000, true, 100_000_000},
+		{"long, 10 s: longer than the trace", long, 10_000_000, false, 1_000_000_000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := c.interval(tt.t, tt.p); n != tt.n {
+				t.Errorf("interval %d, want %d", n, tt.n)
+			}
+			if got := c.covers(tt.t, tt.p); got != tt.want {
+				t.Errorf("covers = %v, want %v", got, tt.want)
 			}
 		})
 	}
