@@ -132,8 +132,8 @@ long study's progress shows on a terminal only.`,
 				return err
 			}
 			command := "vmsim reproduce"
-			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
-				command = "vmsim reproduce " + strings.Join(reproduceArgs(cmd), " ")
+			if args := reproduceArgs(cmd); len(args) > 0 {
+				command = "vmsim reproduce " + strings.Join(args, " ")
 			}
 			if long {
 				ldir := dir
@@ -165,12 +165,12 @@ long study's progress shows on a terminal only.`,
 	return cmd
 }
 
-// reproduceArgs is the command line as given, minus --jobs (which does not change the
-// results), for the README.
+// reproduceArgs is the command line as given, minus --jobs and --resume (which do not
+// change the results), for the README.
 func reproduceArgs(cmd *cobra.Command) []string {
 	var out []string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "jobs" {
+		if f.Name == "jobs" || f.Name == "resume" {
 			return
 		}
 		if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {
