@@ -368,7 +368,7 @@ func TestSignals(t *testing.T) {
 			}
 		}},
 		{"reproduce", func(t *testing.T, dir, fifo string) []string {
-			return []string{"reproduce", "--dir", "res", "--jobs", "1"}
+			return []string{"reproduce", "--corpus", "--dir", "res", "--jobs", "1"}
 		}, syscall.SIGINT, func(t *testing.T, dir string) {
 			es, _ := os.ReadDir(filepath.Join(dir, "res"))
 			for _, e := range es {

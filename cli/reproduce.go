@@ -24,12 +24,15 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var cache string
 	var warmup int64
 	var calibration, drmemtrace string
+	var corpusOnly bool
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
 		Long: `Run the fixed experiments of the study on the bundled corpus (its single-threaded
-traces: the multi-threaded ones, stencil-mt and reduce-mt, are left out), and on the TRACE files
-named, and write --dir (default results):
+traces: the multi-threaded ones, stencil-mt and reduce-mt, are left out), on the long
+workload (the long study's data-only recording of gzip, 2.6 × 10^8 accesses, recorded into
+--cache at first use with valgrind, reused after; --corpus leaves it out) and on the TRACE
+files named, and write --dir (default results):
 
 --study paper: the study of Bowen & Pradhan's "Virtual Checkpoints: Architecture and
 Performance" (IEEE Trans. Computers, 1992), into DIR:
@@ -41,21 +44,28 @@ Performance" (IEEE Trans. Computers, 1992), into DIR:
   fig3.*     checkpoint frames at peak as a fraction of the footprint
   fig4.*     limited frames and --cow remap
   data/      every point: configuration, counters, modeled times (CSV and JSON lines)
-  README.md  what each shows, the command and version, and the paper's claims checked
+  README.md  what each shows, the command and version, and the paper's claims with
+             verdicts computed from the numbers (held, refuted, not testable)
 
 --study compare: every scheme side by side (behind a 32 KiB 8-way cache, with none
-behind the same cache as the baseline), into DIR/compare:
+behind the same cache as the baseline) at checkpoint periods of 1 ms to 10 s of modeled
+time (each trace's interval in accesses from none's time per access), into DIR/compare:
 
+  cmp-table0     the regimes: each trace's time per access and interval of each period
   cmp-table1..7  overhead per scheme; bytes copied, logged, stored and sent, stall and
                  memory per checkpoint; recovery cost; optimal intervals (Young 1974,
-                 Daly 2006) against failure runs; the cheapest scheme under each cost
-                 set; the granule (64 B to 4 KiB); the cost sets
+                 Daly 2006) against failure runs at an MTBF putting δ/M in 1e-4..1e-1,
+                 10 seeds, the simulated optimum's 95% interval; the cheapest scheme
+                 under each cost set; the granule (64 B to 4 KiB); the cost sets
+  cmp-table9     δ/M at every point of the failure runs
   cmp-fig1..10   overhead per scheme under each cost set (measured, hw-assisted, 1992);
                  bytes per checkpoint; memory overhead; granule; sensitivity to trap
                  cost, copy bandwidth and storage write cost; run time with failures
-  README.md      method, cost sets with sources, and conclusions computed from the numbers
+  README.md      method, cost sets with sources, and conclusions computed from the numbers,
+                 the optimal-interval claims with verdicts (held, refuted, not testable)
 
---study all (the default) runs both (a few minutes on 2 cores).
+--study all (the default) runs both (about half an hour on 2 idle cores with the long
+recording cached; --corpus: a few minutes).
 
 --study validation: the model's predictions checked against real checkpointing on this
 machine, into DIR/validation. It builds validate/'s C checkpointing library and four
@@ -122,8 +132,8 @@ long study's progress shows on a terminal only.`,
 				return err
 			}
 			command := "vmsim reproduce"
-			if len(cmd.Flags().Args()) > 0 || cmd.Flags().NFlag() > 0 {
-				command = "vmsim reproduce " + strings.Join(reproduceArgs(cmd), " ")
+			if args := reproduceArgs(cmd); len(args) > 0 {
+				command = "vmsim reproduce " + strings.Join(args, " ")
 			}
 			if long {
 				ldir := dir
@@ -134,7 +144,7 @@ long study's progress shows on a terminal only.`,
 					Costs: model, Progress: progressLine(stderr, "reproduce --long"), Log: stderr, Command: command, Version: version})
 			}
 			return reproduce.Run(reproduce.Options{
-				Dir: dir, Traces: args, Jobs: jobs, Resume: resume, Costs: model,
+				Dir: dir, Traces: args, Long: !corpusOnly, Cache: cache, Jobs: jobs, Resume: resume, Costs: model,
 				Report: reproduce.NewProgress(stderr, isTerminal(stderr)), Command: command, Version: version, Study: which,
 				Calibration: calibration, Log: stderr, Drmemtrace: drmemtrace,
 			})
@@ -147,19 +157,20 @@ long study's progress shows on a terminal only.`,
 	f.StringVar(&which, "study", "all", "all|paper|compare|validation|multicore: the paper's study (DIR), the comparative study (DIR/compare), both, the model checked against real checkpointing (DIR/validation), or global against rebound on multi-core machines (DIR/multicore)")
 	f.StringVar(&drmemtrace, "drmemtrace", "", "multicore study: a DynamoRIO drmemtrace directory to run beside the corpus's multi-threaded programs")
 	f.StringVar(&calibration, "calibration", "", "validation study: take this machine's costs from FILE (written by vmsim calibrate) instead of measuring them")
+	f.BoolVar(&corpusOnly, "corpus", false, "paper and compare studies: the corpus's traces (and TRACE files) only, without the long workload (a quick run, for tests and CI)")
 	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
-	f.StringVar(&cache, "cache", "", "the long study's recordings folder (default ~/.cache/vmsim/long)")
+	f.StringVar(&cache, "cache", "", "the long recordings' folder, of the long study and of the long workload (default ~/.cache/vmsim/long)")
 	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	return cmd
 }
 
-// reproduceArgs is the command line as given, minus --jobs (which does not change the
-// results), for the README.
+// reproduceArgs is the command line as given, minus --jobs and --resume (which do not
+// change the results), for the README.
 func reproduceArgs(cmd *cobra.Command) []string {
 	var out []string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "jobs" {
+		if f.Name == "jobs" || f.Name == "resume" {
 			return
 		}
 		if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {

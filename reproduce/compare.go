@@ -2,11 +2,14 @@ package reproduce
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"github.com/vmsim/vmsim/cost"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -17,8 +20,10 @@ import (
 	"github.com/vmsim/vmsim/sweep"
 )
 
-// CompareIntervals are the checkpoint intervals of the comparative study.
-var CompareIntervals = []int64{100, 1000, 10_000, 100_000, 1_000_000, 10_000_000}
+// ComparePeriods are the checkpoint periods of the comparative study, in µs of modeled
+// time (Periods: 1 ms to 10 s); on each trace a period is the interval in accesses
+// accessesFor gives with the trace's time per access under none (compare.interval).
+var ComparePeriods = []int64{1000, 10_000, 100_000, 1_000_000, 10_000_000}
 
 // The cache every point of the comparative study runs behind (the baseline none too): a
 // 32 KiB, 8-way, 64-byte-line write-back cache, the L1 data cache of current x86 cores
@@ -30,10 +35,10 @@ const (
 	CompareCacheLine = 64
 )
 
-// GranuleInterval is the interval of the granule study and of the volumes table (it must
-// be one of CompareIntervals); Granules the granules.
+// GranuleInterval is the period (µs) of the granule study and of the volumes table (it
+// must be one of ComparePeriods); Granules the granules.
 var (
-	GranuleInterval int64 = 100_000
+	GranuleInterval int64 = 1000
 	Granules              = []int64{64, 256, 1024, 4096}
 )
 
@@ -131,15 +136,14 @@ func familyTitle(pkg string) string {
 	return pkg
 }
 
-// ValidationIntervals are the intervals of the failure runs; ValidationSeeds their seeds.
+// ValidationIntervals are the intervals of the validation's failure-free runs, which
+// measure the checkpoint cost δ(N) (accesses); ValidationSeeds the seeds of its failure
+// runs, whose intervals are optimumGrid around Young's prediction and whose MTBF is
+// chosen by chooseMTBF (optimum.go).
 var (
-	ValidationIntervals = []int64{300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000}
-	ValidationSeeds     = []uint64{1, 2}
+	ValidationIntervals = []int64{300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000}
+	ValidationSeeds     = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 )
-
-// validationFailures is the number of failures a validation run expects: the MTBF is the
-// trace's accesses over it.
-const validationFailures = 16
 
 // compare is the comparative study: every scheme side by side.
 type compare struct {
@@ -151,7 +155,42 @@ type compare struct {
 	points  []sweep.Point
 	results map[string]*sweep.Result
 	sets    []CostSet
+	// nsPerAccess is each trace's modeled time per access under none (by trace name),
+	// from the first phase's runs: it turns periods into intervals.
+	nsPerAccess map[string]float64
+	// plans are the validation's failure runs, by ckey(trace, scheme key).
+	plans map[string]*optPlan
+	// skipped are the keys of the points not run: a period longer than the trace, which
+	// would take no checkpoint (res returns an empty result for them).
+	skipped map[string]bool
 }
+
+// covers reports whether the study runs trace t at period p: when the trace is at least
+// as long as p's interval (a run of it at p takes a checkpoint) and, for a long trace, p is
+// at least LongPeriodFrom.
+func (c *compare) covers(t traceInfo, p int64) bool {
+	return c.interval(t, p) <= t.summary.Accesses && (!t.long || p >= LongPeriodFrom)
+}
+
+// covering are the traces that period p's interval fits in.
+func (c *compare) covering(p int64) []traceInfo {
+	var out []traceInfo
+	for _, t := range c.traces {
+		if c.covers(t, p) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// interval is the checkpoint interval, in accesses, of period p (µs of modeled time) on
+// trace t.
+func (c *compare) interval(t traceInfo, p int64) int64 {
+	return accessesFor(float64(p)*1e3, c.nsPerAccess[t.name])
+}
+
+// periodLabel writes a period of ComparePeriods (µs) for a reader: "1 ms", "10 s".
+func periodLabel(p int64) string { return timeLabel(float64(p) * 1e3) }
 
 func ckey(parts ...any) string { return fmt.Sprint(parts...) }
 
@@ -174,6 +213,9 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 
 func (c *compare) res(key string) *sweep.Result {
 	i, ok := c.at[key]
+	if !ok && c.skipped[key] {
+		return &sweep.Result{} // a period longer than the trace: no checkpoint, not run
+	}
 	if !ok {
 		panic("compare: no point " + key) // every key looked up is one makePoints added
 	}
@@ -206,33 +248,18 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
-// makePoints makes the study's points trace by trace (the order sweep.Run runs them in,
-// so that the progress report's steps are the traces): none, each scheme at every
-// interval and granule, then, on the validation traces, the failure-free and failure
-// runs of the validation.
-func (c *compare) makePoints() error {
+// firstPoints are the points the study needs before it can make the others: none on
+// every trace (its time per access turns periods into intervals) and, on the validation
+// traces, the failure-free runs of the validated schemes at ValidationIntervals (their
+// checkpoint costs set the MTBF and the grid of the failure runs).
+func (c *compare) firstPoints() error {
 	for _, t := range c.traces {
 		if err := c.add(ckey("none", t.name), t, map[string]any{"scheme": "none"}); err != nil {
 			return err
 		}
-		for _, sc := range cmpSchemes {
-			for _, n := range CompareIntervals {
-				if err := c.add(ckey("A", t.name, sc.key, n), t, with(sc.set, "interval", n)); err != nil {
-					return err
-				}
-			}
-			if sc.block {
-				for _, g := range Granules {
-					if err := c.add(ckey("G", t.name, sc.key, g), t, with(sc.set, "interval", GranuleInterval, "granule", g)); err != nil {
-						return err
-					}
-				}
-			}
-		}
 		if !slices.ContainsFunc(c.vtr, func(v traceInfo) bool { return v.name == t.name }) {
 			continue
 		}
-		mtbf := float64(t.summary.Accesses / validationFailures)
 		for _, sc := range cmpSchemes {
 			if !sc.validate {
 				continue
@@ -241,8 +268,48 @@ func (c *compare) makePoints() error {
 				if err := c.add(ckey("V0", t.name, sc.key, n), t, with(sc.set, "interval", n)); err != nil {
 					return err
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// makePoints makes the rest of the study's points, trace by trace (the order sweep.Run
+// runs them in, so that the progress report's steps are the traces): each scheme at every
+// period and granule, then, on the validation traces, the failure runs of each plan
+// (optPlan) and the failure-free run at its centre. Precondition: the first points have
+// run (c.nsPerAccess, c.plans).
+func (c *compare) makePoints() error {
+	for _, t := range c.traces {
+		for _, sc := range cmpSchemes {
+			for _, p := range ComparePeriods {
+				if !c.covers(t, p) {
+					c.skipped[ckey("A", t.name, sc.key, p)] = true
+					continue
+				}
+				if err := c.add(ckey("A", t.name, sc.key, p), t, with(sc.set, "interval", c.interval(t, p))); err != nil {
+					return err
+				}
+			}
+			if sc.block && c.covers(t, GranuleInterval) {
+				for _, g := range Granules {
+					if err := c.add(ckey("G", t.name, sc.key, g), t, with(sc.set, "interval", c.interval(t, GranuleInterval), "granule", g)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for _, sc := range cmpSchemes {
+			pl := c.plans[ckey(t.name, sc.key)]
+			if pl == nil || !pl.ok {
+				continue
+			}
+			if err := c.add(ckey("V0", t.name, sc.key, pl.grid[len(pl.grid)/2]), t, with(sc.set, "interval", pl.grid[len(pl.grid)/2])); err != nil {
+				return err
+			}
+			for _, n := range pl.grid {
 				for _, seed := range ValidationSeeds {
-					if err := c.add(ckey("VF", t.name, sc.key, n, seed), t, with(sc.set, "interval", n, "mtbf", mtbf, "seed", seed)); err != nil {
+					if err := c.add(ckey("VF", t.name, sc.key, n, seed), t, with(sc.set, "interval", n, "mtbf", pl.mtbfAccesses, "seed", seed)); err != nil {
 						return err
 					}
 				}
@@ -254,20 +321,96 @@ func (c *compare) makePoints() error {
 
 // newCompare makes the comparative study's points on traces, to run into opt.Dir.
 func newCompare(opt Options, traces []traceInfo) (*compare, error) {
-	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets()}
+	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}}
 	for _, cs := range c.sets {
 		if err := cs.Validate(); err != nil {
 			return nil, err
 		}
 	}
-	c.vtr = slices.Clone(traces)
+	c.vtr = slices.DeleteFunc(slices.Clone(traces), func(t traceInfo) bool { return t.long })
 	slices.SortStableFunc(c.vtr, func(a, b traceInfo) int { return int(b.summary.Accesses - a.summary.Accesses) })
-	c.vtr = c.vtr[:min(3, len(c.vtr))]
+	c.vtr = c.vtr[:min(validationTraces, len(c.vtr))]
+	if err := c.firstPoints(); err != nil {
+		return nil, err
+	}
+	// The first points run now, into memory; runPoints writes them to the data files
+	// with the others, without running them again (Options.pre).
+	first := uniqPoints(c.points)
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, "%s: %d baseline and failure-free runs first, to turn periods into intervals and choose the failure runs' MTBF\n", compareStudy, len(first))
+	}
+	c.results = map[string]*sweep.Result{}
+	if opt.Resume {
+		// Those in the data files (or an interrupted run's partial ones) are kept.
+		for _, f := range dataFiles(filepath.Join(opt.Dir, "data")) {
+			for _, path := range []string{f.path, f.path + partialSuffix} {
+				if !strings.HasSuffix(f.path, ".jsonl") {
+					continue
+				}
+				old, err := sweep.ReadJSONL(path)
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, err
+				}
+				for _, r := range old {
+					c.results[r.ID] = r
+				}
+			}
+		}
+		first = slices.DeleteFunc(first, func(p sweep.Point) bool { return c.results[p.ID] != nil })
+	}
+	rs, err := sweep.Run(first, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Version: opt.Version})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		c.results[r.ID] = r
+	}
+	c.opt.pre = c.results
+	c.nsPerAccess = map[string]float64{}
+	for _, t := range c.traces {
+		base := c.res(ckey("none", t.name))
+		c.nsPerAccess[t.name] = c.tm(base) / float64(max(1, base.Stats.Refs))
+	}
+	c.plans = map[string]*optPlan{}
+	for _, t := range c.vtr {
+		for _, sc := range cmpSchemes {
+			if sc.validate {
+				c.plans[ckey(t.name, sc.key)] = c.planOptimum(t, sc)
+			}
+		}
+	}
 	if err := c.makePoints(); err != nil {
 		return nil, err
 	}
+	c.byTrace()
 	return c, nil
 }
+
+// byTrace orders the points trace by trace, as the traces are listed (the first phase's
+// with the others), so that the progress report's steps are the traces.
+func (c *compare) byTrace() {
+	order := map[string]int{}
+	for i, t := range c.traces {
+		order[t.name] = i
+	}
+	perm := make([]int, len(c.points))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return order[c.points[a].Config.Trace] - order[c.points[b].Config.Trace] })
+	where := make([]int, len(perm)) // old index -> new
+	points := make([]sweep.Point, len(perm))
+	for i, old := range perm {
+		points[i], where[old] = c.points[old], i
+	}
+	for k, i := range c.at {
+		c.at[k] = where[i]
+	}
+	c.points = points
+}
+
+// validationTraces is the number of traces of the failure runs: the longest ones.
+const validationTraces = 2
 
 // run runs the comparative study's points into its data folder and writes its tables,
 // figures and README.
@@ -305,16 +448,19 @@ func geo(ys []float64) float64 {
 	return stat.GeometricMean(xs, nil) - 1
 }
 
-// schemeOverhead is the geometric-mean overhead of a scheme at interval n under m, NaN when
-// some trace took no checkpoint.
-func (c *compare) schemeOverhead(m cost.Model, sc cmpScheme, n int64) float64 {
+// schemeOverhead is the geometric-mean overhead of a scheme at period p under m over the
+// traces p fits in (covering), NaN when none does or one of them took no checkpoint.
+func (c *compare) schemeOverhead(m cost.Model, sc cmpScheme, p int64) float64 {
 	var ys []float64
-	for _, t := range c.traces {
-		r := c.res(ckey("A", t.name, sc.key, n))
+	for _, t := range c.covering(p) {
+		r := c.res(ckey("A", t.name, sc.key, p))
 		if r.Stats.Checkpoints == 0 {
 			return math.NaN()
 		}
 		ys = append(ys, c.overheadUnder(m, t, r))
+	}
+	if len(ys) == 0 {
+		return math.NaN()
 	}
 	return geo(ys)
 }
@@ -363,10 +509,11 @@ func writeAll(dir string, tables []*Table, figs []*Figure) error {
 }
 
 func (c *compare) write() error {
-	tables := []*Table{c.tableSchemes(), c.tableVolumes(), c.tableRecovery(), c.tableOptimum(), c.tableWinners(), c.tableGranule(), c.tableCostSets()}
+	tables := []*Table{c.tableRegimes(), c.tableSchemes(), c.tableVolumes(), c.tableRecovery(), c.tableOptimum(), c.tableWinners(), c.tableGranule(), c.tableCostSets()}
 	if len(c.ioTraces()) > 0 {
 		tables = append(tables, c.tableDelay())
 	}
+	tables = append(tables, c.tableRatios())
 	figs := c.figures()
 	if err := writeAll(c.opt.Dir, tables, figs); err != nil {
 		return err

@@ -10,6 +10,18 @@ import (
 
 const ivLabel = "checkpoint interval (accesses)"
 
+// periodAxis labels the axis of the checkpoint period, whose values are periodXs's.
+const periodAxis = "checkpoint period (ms of modeled time)"
+
+// periodXs are the x values of ComparePeriods: ms.
+func periodXs() []float64 {
+	x := make([]float64, len(ComparePeriods))
+	for i, p := range ComparePeriods {
+		x[i] = float64(p) / 1000
+	}
+	return x
+}
+
 // ovhLabel is the y label of every overhead axis (Figure.Overhead).
 const ovhLabel = "overhead (%)\nabove 100%: slowdown (×N)"
 
@@ -20,12 +32,12 @@ func schemeSeries(sc cmpScheme) Series {
 
 func (c *compare) figOverhead(i int, cs CostSet) *Figure {
 	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead of every scheme, " + cs.Label + " costs",
-		Caption: fmt.Sprintf("Overhead against the interval for every scheme under the %s cost set (geometric mean over the traces; points where some trace took no checkpoint are not drawn), one panel a scheme family, the other families' lines in light grey behind. Up to 100%% the axis is in percent, above it in slowdown factors (×10: ten times the time of none). Dashed grey: 1%% and 5%%.", cs.Label),
-		XLabel:  ivLabel, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
+		Caption: fmt.Sprintf("Overhead against the checkpoint period (modeled time; each trace's interval in accesses for it is in Table C0) for every scheme under the %s cost set (geometric mean over the traces the period fits in, Table C0 says which), one panel a scheme family, the other families' lines in light grey behind. Up to 100%% the axis is in percent, above it in slowdown factors (×10: ten times the time of none). Dashed grey: 1%% and 5%%.", cs.Label),
+		XLabel:  periodAxis, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
 		ser := schemeSeries(sc)
-		ser.X = ivxs(CompareIntervals)
-		for _, n := range CompareIntervals {
+		ser.X = periodXs()
+		for _, n := range ComparePeriods {
 			ser.Y = append(ser.Y, 100*c.schemeOverhead(cs.Model, sc, n))
 		}
 		f.Series = append(f.Series, ser)
@@ -39,15 +51,15 @@ func (c *compare) figures() []*Figure {
 		figs = append(figs, c.figOverhead(i, cs))
 	}
 	vol := &Figure{Name: "cmp-fig4", Title: "Bytes moved per checkpoint",
-		Caption: "Bytes copied, logged, sent to storage and to a backup per checkpoint (the mean over the traces of each trace's mean over its checkpoints), against the interval, one panel a scheme family. A scheme that moves no bytes at its checkpoints (blockstate flips state bits) is drawn on the axis's floor, labelled 0.",
-		XLabel:  ivLabel, YLabel: "bytes moved per checkpoint (B)", LogY: true, GroupTitle: familyTitle}
+		Caption: "Bytes copied, logged, sent to storage and to a backup per checkpoint (the mean over the traces the period fits in of each trace's mean over its checkpoints), against the checkpoint period, one panel a scheme family. A scheme that moves no bytes at its checkpoints (blockstate flips state bits) is drawn on the axis's floor, labelled 0.",
+		XLabel:  periodAxis, YLabel: "bytes moved per checkpoint (B)", LogY: true, GroupTitle: familyTitle}
 	mem := &Figure{Name: "cmp-fig5", Title: "Memory overhead",
-		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces, against the interval, one panel a scheme family; points where some trace took no checkpoint are not drawn.",
-		XLabel:  ivLabel, YLabel: "memory overhead (× footprint)", GroupTitle: familyTitle}
+		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces the period fits in, against the checkpoint period, one panel a scheme family.",
+		XLabel:  periodAxis, YLabel: "memory overhead (× footprint)", GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
 		v, m := schemeSeries(sc), schemeSeries(sc)
-		v.X, m.X = ivxs(CompareIntervals), ivxs(CompareIntervals)
-		for _, n := range CompareIntervals {
+		v.X, m.X = periodXs(), periodXs()
+		for _, n := range ComparePeriods {
 			b, _ := c.perCheckpoint(sc, n, moved)
 			v.Y = append(v.Y, b)
 			m.Y = append(m.Y, c.memFraction(sc, n))
@@ -55,7 +67,7 @@ func (c *compare) figures() []*Figure {
 		vol.Series, mem.Series = append(vol.Series, v), append(mem.Series, m)
 	}
 	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
-		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, interval %s (geometric mean over the traces); the schemes that track no granule behind a cache are not in it (Table C6 says which).", siLabel(float64(GranuleInterval))),
+		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, period %s (geometric mean over the traces it fits in); the schemes that track no granule behind a cache are not in it (Table C6 says which).", periodLabel(GranuleInterval)),
 		XLabel:  "granule (bytes)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName,
 		XTicks: ivxs(Granules), GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
@@ -112,8 +124,8 @@ func coinciding(f *Figure) string {
 	return " Coinciding lines: " + strings.Join(parts, "; ") + "."
 }
 
-// SensitivityInterval is the interval of the sensitivity figures (one of CompareIntervals).
-var SensitivityInterval int64 = 100_000
+// SensitivityInterval is the period (µs) of the sensitivity figures (one of ComparePeriods).
+var SensitivityInterval int64 = 1000
 
 // sensitivity varies one cost of this machine's set at a time and recomputes every
 // scheme's overhead from the same counters.
@@ -138,7 +150,7 @@ func (c *compare) sensitivity() []*Figure {
 	var figs []*Figure
 	for _, a := range axes {
 		f := &Figure{Name: a.name, Title: a.title,
-			Caption: fmt.Sprintf("Overhead at interval %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters; one panel a scheme family.", siLabel(float64(SensitivityInterval)), a.label),
+			Caption: fmt.Sprintf("Overhead at period %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters; one panel a scheme family.", periodLabel(SensitivityInterval), a.label),
 			XLabel:  a.label, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
 		for _, sc := range cmpSchemes {
 			ser := schemeSeries(sc)
@@ -157,26 +169,29 @@ func (c *compare) sensitivity() []*Figure {
 
 func (c *compare) figValidation() *Figure {
 	t := c.vtr[0]
-	f := &Figure{Name: "cmp-fig10", Title: "Run time with failures against the interval (" + t.label + ")",
-		Caption: fmt.Sprintf("Modeled run time with transient failures (--mtbf %d accesses, mean over seeds %v) relative to the best interval of the grid, on %s, for the schemes of the validation; Table C4 gives the predicted optima.", t.summary.Accesses/validationFailures, ValidationSeeds, t.label),
-		XLabel:  ivLabel, YLabel: "run time / time at the best interval", LogY: true}
+	f := &Figure{Name: "cmp-fig10", Title: "Run time with failures around Young's interval (" + t.label + ")",
+		Caption: fmt.Sprintf("Modeled run time with transient failures (mean over %d seeds, at each scheme's MTBF of Table C4) above the least of the grid (in percent), against the interval over Young's prediction (the grid's factor; the interval is Young's times it to two significant digits), on %s, for the schemes of the validation that %s is long enough for; Table C4 gives the optima and their 95%% intervals.", len(ValidationSeeds), t.label, t.label),
+		XLabel:  "interval / Young's interval", YLabel: "run time above the best interval's (%)",
+		XTicks: optimumFactors}
 	for _, sc := range cmpSchemes {
-		if !sc.validate {
+		pl := c.plans[ckey(t.name, sc.key)]
+		if !sc.validate || pl == nil || !pl.ok {
 			continue
 		}
 		ser := schemeSeries(sc)
-		ser.X = ivxs(ValidationIntervals)
+		times := c.failTimes(t, sc, pl)
 		best := math.Inf(1)
-		for _, n := range ValidationIntervals {
+		for i := range pl.grid {
 			var sum float64
-			for _, seed := range ValidationSeeds {
-				sum += c.tm(c.res(ckey("VF", t.name, sc.key, n, seed)))
+			for s := range times {
+				sum += times[s][i]
 			}
-			ser.Y = append(ser.Y, sum/float64(len(ValidationSeeds)))
+			ser.X = append(ser.X, optimumFactors[i]) // the interval is young × the factor, to two digits
+			ser.Y = append(ser.Y, sum/float64(len(times)))
 			best = min(best, ser.Y[len(ser.Y)-1])
 		}
 		for i := range ser.Y {
-			ser.Y[i] /= best
+			ser.Y[i] = 100 * (ser.Y[i]/best - 1)
 		}
 		f.Series = append(f.Series, ser)
 	}

@@ -93,14 +93,14 @@ func (c *compare) tableDelay() *Table {
 	t := &Table{Name: "cmp-table8", Title: "Table C8: output delay, outputs held until their checkpoint (µs, this machine's costs)",
 		Caption: "Mean time from an output record to its release, when the checkpoint after it commits: the accesses between them at the program's own speed (none's modeled time per access) plus the scheme's checkpoint cost (its extra modeled time over none per checkpoint, all charged to the checkpoint the output waits for: exact for schemes that work only at checkpoints, an upper bound for the others). The first row of each trace is the mean wait in accesses (io_output_delay over the released outputs) when every scheme has the same; where they differ (a scheme that takes a checkpoint before the interval, when its log fills), each cell gives its own wait. Outputs after the last checkpoint are still held when the trace ends (io_held_at_end) and not counted; \"no ckpt\": no output was released.",
 		Header:  []string{"trace", "scheme"}, Right: []bool{false, false},
-		DataHeader: []string{"trace", "scheme", "interval_accesses", "released", "held_at_end", "wait_accesses", "delay_us", "status"}}
-	for _, n := range CompareIntervals {
-		t.Header = append(t.Header, siLabel(float64(n)))
+		DataHeader: []string{"trace", "scheme", "period_us", "interval_accesses", "released", "held_at_end", "wait_accesses", "delay_us", "status"}}
+	for _, n := range ComparePeriods {
+		t.Header = append(t.Header, periodLabel(n))
 		t.Right = append(t.Right, true)
 	}
 	for _, tr := range c.ioTraces() {
 		row := []string{tr.label, "wait (accesses)"}
-		for _, n := range CompareIntervals {
+		for _, n := range ComparePeriods {
 			if w := c.commonWait(tr, n); !math.IsNaN(w) {
 				row = append(row, siLabel(math.Round(w)))
 			} else {
@@ -110,9 +110,9 @@ func (c *compare) tableDelay() *Table {
 		t.Rows = append(t.Rows, row)
 		for _, sc := range cmpSchemes {
 			row := []string{tr.label, sc.label}
-			for _, n := range CompareIntervals {
+			for _, n := range ComparePeriods {
 				d := c.outputDelay(tr, sc, n)
-				data := []string{tr.label, sc.label, strconv.FormatInt(n, 10), strconv.FormatInt(d.released, 10), strconv.FormatInt(d.held, 10)}
+				data := []string{tr.label, sc.label, strconv.FormatInt(n, 10), strconv.FormatInt(c.interval(tr, n), 10), strconv.FormatInt(d.released, 10), strconv.FormatInt(d.held, 10)}
 				if d.ok {
 					t.Data = append(t.Data, append(data, num(d.accesses), num(d.ns/1000), ""))
 				} else {
@@ -133,16 +133,16 @@ func (c *compare) tableDelay() *Table {
 func (c *compare) figDelay() *Figure {
 	tr := c.ioTraces()[0]
 	f := &Figure{Name: "cmp-fig11", Title: "Output delay, outputs held until their checkpoint (" + tr.label + ")",
-		Caption: fmt.Sprintf("Mean time from an output to its release against the interval on %s (%d outputs), this machine's costs; Table C8 says how it is computed. Intervals at which no output was released are not drawn.", tr.label, tr.summary.Outputs),
-		XLabel:  ivLabel, YLabel: "mean output delay (µs)", LogY: true, GroupTitle: familyTitle}
+		Caption: fmt.Sprintf("Mean time from an output to its release against the checkpoint period on %s (%d outputs), this machine's costs; Table C8 says how it is computed. Intervals at which no output was released are not drawn.", tr.label, tr.summary.Outputs),
+		XLabel:  periodAxis, YLabel: "mean output delay (µs)", LogY: true, GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
 		ser := schemeSeries(sc)
-		for _, n := range CompareIntervals {
+		for _, n := range ComparePeriods {
 			y := math.NaN()
 			if d := c.outputDelay(tr, sc, n); d.ok {
 				y = d.ns / 1000
 			}
-			ser.X, ser.Y = append(ser.X, float64(n)), append(ser.Y, y)
+			ser.X, ser.Y = append(ser.X, float64(n)/1000), append(ser.Y, y)
 		}
 		f.Series = append(f.Series, ser)
 	}

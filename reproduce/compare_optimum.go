@@ -6,16 +6,70 @@ import (
 	"math"
 	"strconv"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/vmsim/vmsim/interval"
 )
 
+// optPlan is the plan of the validation of one scheme on one trace: the MTBF of its
+// failure runs and their grid of intervals, from the failure-free runs' checkpoint costs.
+type optPlan struct {
+	accessNs     float64    // none's modeled time per access
+	runNs        float64    // none's modeled time of the whole trace
+	deltaNs      float64    // the checkpoint cost at the planned interval
+	choice       mtbfChoice // the MTBF and δ/M
+	mtbfAccesses float64    // the MTBF in accesses (--mtbf)
+	young        float64    // Young's interval, accesses: the grid's centre
+	grid         []int64    // optimumGrid(young)
+	ok           bool
+	why          string // when not ok
+}
+
+// planOptimum plans the failure runs of scheme sc on trace t. The checkpoint cost δ
+// depends on the interval (a longer one dirties more) and the MTBF M on δ (chooseMTBF),
+// so both are iterated from 10^4 accesses: δ at the interval Young's formula last gave,
+// M for that δ, until the interval moves by less than 1% (at most 20 rounds).
+func (c *compare) planOptimum(t traceInfo, sc cmpScheme) *optPlan {
+	pl := &optPlan{accessNs: c.nsPerAccess[t.name], runNs: c.tm(c.res(ckey("none", t.name)))}
+	n := float64(10_000)
+	for range 20 {
+		pl.deltaNs = c.deltaAt(t, sc, n)
+		pl.choice = chooseMTBF(pl.deltaNs, pl.runNs)
+		if !(pl.choice.mtbfNs > 0) {
+			pl.why = pl.choice.why
+			return pl
+		}
+		y, err := interval.Young(interval.Seconds(pl.deltaNs/1e9), interval.Seconds(pl.choice.mtbfNs/1e9))
+		if err != nil {
+			pl.why = err.Error()
+			return pl
+		}
+		next := float64(y) * 1e9 / pl.accessNs
+		settled := math.Abs(next-n) < 0.01*n
+		n = next
+		if settled {
+			break
+		}
+	}
+	pl.young, pl.mtbfAccesses = n, math.Max(1, math.Round(pl.choice.mtbfNs/pl.accessNs))
+	if !pl.choice.ok {
+		pl.why = pl.choice.why
+		return pl
+	}
+	pl.grid, pl.ok = optimumGrid(n), true
+	return pl
+}
+
 // optimum is the validation of one scheme on one trace.
 type optimum struct {
+	plan                                 *optPlan
 	deltaNs, restartNs, mtbfNs, accessNs float64
 	young, daly, numeric                 float64 // predicted intervals, in accesses
-	best                                 int64   // the empirically best interval
+	best, lo, hi                         int64   // the simulated optimum and its 95% interval (optimumCI)
 	bestTime                             float64 // its mean modeled time (ns)
+	failures                             float64 // rollbacks a failure run, mean over the runs
 	youngLoss, dalyLoss                  float64 // time at the grid interval nearest the prediction over bestTime, minus one
+	youngIn, dalyIn                      bool    // the grid interval nearest the prediction is in [lo, hi]
 	ok                                   bool
 	note                                 string
 }
@@ -39,6 +93,9 @@ func (c *compare) deltaAt(t traceInfo, sc cmpScheme, n float64) float64 {
 	for i := 1; i < len(g); i++ {
 		if n <= float64(g[i]) {
 			a, b := c.delta(t, sc, g[i-1]), c.delta(t, sc, g[i])
+			if math.IsNaN(b) {
+				return a
+			}
 			f := math.Log(n/float64(g[i-1])) / math.Log(float64(g[i])/float64(g[i-1]))
 			return a + f*(b-a)
 		}
@@ -56,35 +113,31 @@ func nearest(g []int64, x float64) int64 {
 	return best
 }
 
-// optimumOf predicts the optimal interval from the measured checkpoint and recovery costs
-// and checks it against the failure runs. The checkpoint cost depends on the interval (a
-// longer one dirties more), so the prediction is iterated: delta is taken at the interval
-// the last prediction gave, until it settles (at most 20 rounds).
-func (c *compare) optimumOf(t traceInfo, sc cmpScheme) optimum {
-	var o optimum
-	base := c.res(ckey("none", t.name))
-	o.accessNs = c.tm(base) / float64(base.Stats.Refs)
-	o.mtbfNs = float64(t.summary.Accesses/validationFailures) * o.accessNs
-	o.restartNs = c.recoveryAt(t, sc, 10_000).timeNs
-	n := float64(10_000)
-	for range 20 {
-		o.deltaNs = c.deltaAt(t, sc, n)
-		if !(o.deltaNs > 0) {
-			o.note = "no positive checkpoint cost measured"
-			return o
+// failTimes are the modeled times of the failure runs of a plan: [seed][grid index].
+func (c *compare) failTimes(t traceInfo, sc cmpScheme, pl *optPlan) [][]float64 {
+	out := make([][]float64, len(ValidationSeeds))
+	for s, seed := range ValidationSeeds {
+		for _, n := range pl.grid {
+			out[s] = append(out[s], c.tm(c.res(ckey("VF", t.name, sc.key, n, seed))))
 		}
-		y, err := interval.Young(interval.Seconds(o.deltaNs/1e9), interval.Seconds(o.mtbfNs/1e9))
-		if err != nil {
-			o.note = err.Error()
-			return o
-		}
-		next := float64(y) * 1e9 / o.accessNs
-		if math.Abs(next-n) < 0.01*n {
-			n = next
-			break
-		}
-		n = next
 	}
+	return out
+}
+
+// optimumOf predicts the optimal interval from the measured checkpoint and recovery costs
+// at the plan's MTBF and checks it against the failure runs: the simulated optimum and its
+// bootstrap 95% interval over the seeds (optimumCI).
+func (c *compare) optimumOf(t traceInfo, sc cmpScheme) optimum {
+	pl := c.plans[ckey(t.name, sc.key)]
+	o := optimum{plan: pl}
+	if pl == nil || !pl.ok {
+		if pl != nil {
+			o.note = "not testable: " + pl.why
+		}
+		return o
+	}
+	o.accessNs, o.mtbfNs, o.deltaNs = pl.accessNs, pl.choice.mtbfNs, pl.deltaNs
+	o.restartNs = c.recoveryAt(t, sc).timeNs
 	d, s := interval.Seconds(o.deltaNs/1e9), interval.Seconds(o.mtbfNs/1e9)
 	y, _ := interval.Young(d, s)
 	dl, _ := interval.Daly(d, s)
@@ -92,49 +145,112 @@ func (c *compare) optimumOf(t traceInfo, sc cmpScheme) optimum {
 	if num, err := (interval.Model{Delta: d, MTBF: s, Restart: interval.Seconds(max(0, o.restartNs) / 1e9)}).Optimum(); err == nil {
 		o.numeric = float64(num) * 1e9 / o.accessNs
 	}
-	times := map[int64]float64{}
-	o.bestTime = math.Inf(1)
-	for _, n := range ValidationIntervals {
-		var sum float64
-		for _, seed := range ValidationSeeds {
-			sum += c.tm(c.res(ckey("VF", t.name, sc.key, n, seed)))
-		}
-		times[n] = sum / float64(len(ValidationSeeds))
-		if times[n] < o.bestTime {
-			o.best, o.bestTime = n, times[n]
+	times := c.failTimes(t, sc, pl)
+	o.best, o.lo, o.hi = optimumCI(pl.grid, times)
+	mean := map[int64]float64{}
+	for i, n := range pl.grid {
+		for s := range times {
+			mean[n] += times[s][i] / float64(len(times))
 		}
 	}
-	o.youngLoss = times[nearest(ValidationIntervals, o.young)]/o.bestTime - 1
-	o.dalyLoss = times[nearest(ValidationIntervals, o.daly)]/o.bestTime - 1
+	var rb int64
+	for _, n := range pl.grid {
+		for _, seed := range ValidationSeeds {
+			rb += c.res(ckey("VF", t.name, sc.key, n, seed)).Stats.Rollbacks
+		}
+	}
+	o.failures = float64(rb) / float64(len(pl.grid)*len(ValidationSeeds))
+	o.bestTime = mean[o.best]
+	ny, nd := nearest(pl.grid, o.young), nearest(pl.grid, o.daly)
+	o.youngLoss, o.dalyLoss = mean[ny]/o.bestTime-1, mean[nd]/o.bestTime-1
+	o.youngIn, o.dalyIn = o.lo <= ny && ny <= o.hi, o.lo <= nd && nd <= o.hi
 	o.ok = true
 	return o
 }
 
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// oneZero writes a truth for a CSV: 1 or 0.
+func oneZero(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
 func (c *compare) tableOptimum() *Table {
 	t := &Table{Name: "cmp-table4", Title: "Table C4: optimal checkpoint intervals, predicted and simulated",
-		Caption: fmt.Sprintf("Checkpoint cost delta (extra modeled time per checkpoint of a failure-free run, taken at the predicted interval), MTBF (accesses/%d, in modeled time), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the best interval of the failure runs (mean over seeds %v, intervals %v); and the time lost by checkpointing at the grid interval nearest each formula's prediction instead of the best. Schemes not in the failure runs, and predictions that could not be made, say why in the status column.", validationFailures, ValidationSeeds, ValidationIntervals),
-		Header:  []string{"scheme", "trace", "delta (µs)", "MTBF (ms)", "Young", "Daly", "numeric", "simulated best", "loss at Young", "loss at Daly", "status"},
-		Right:   []bool{false, false, true, true, true, true, true, true, true, true, false},
-		DataHeader: []string{"scheme", "trace", "delta_us", "mtbf_ms", "young_accesses", "daly_accesses", "numeric_accesses",
-			"simulated_best_accesses", "loss_at_young_percent", "loss_at_daly_percent", "status"}}
+		Caption: fmt.Sprintf("For each scheme of the failure runs on the %d longest traces: the checkpoint cost δ (extra modeled time per checkpoint of a failure-free run, at the predicted interval), the MTBF M (modeled time) chosen so that δ/M lies in [%g, %g] (aiming at %g) with at least %d failures a run, the failures a run had (mean), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the simulated optimum (least mean modeled time over %d seeds on the grid Young × 1/8 … 8, factors of 2) and its 95%% bootstrap interval over the seeds; whether the grid interval nearest each formula's prediction lies in it (the CSV: 1 or 0); and the time lost there against the simulated optimum. Schemes not in the failure runs, and traces too short for the regime, say why in the status column.", validationTraces, deltaRatioLow, deltaRatioHigh, deltaRatioTarget, minFailures, len(ValidationSeeds)),
+		Header:  []string{"scheme", "trace", "δ (µs)", "M (ms)", "δ/M", "failures", "Young", "Daly", "numeric", "simulated", "95% interval", "Young in it", "Daly in it", "loss at Young", "loss at Daly", "status"},
+		Right:   []bool{false, false, true, true, true, true, true, true, true, true, true, false, false, true, true, false},
+		DataHeader: []string{"scheme", "trace", "delta_us", "mtbf_ms", "delta_over_mtbf", "failures_per_run", "young_accesses", "daly_accesses", "numeric_accesses",
+			"simulated_best_accesses", "ci_low_accesses", "ci_high_accesses", "young_in_ci", "daly_in_ci", "loss_at_young_percent", "loss_at_daly_percent", "status"}}
+	empty := func(label, trace, status string) {
+		r := make([]string, len(t.Header))
+		r[0], r[1], r[len(r)-1] = label, trace, status
+		t.Rows = append(t.Rows, r)
+		d := make([]string, len(t.DataHeader))
+		d[0], d[1], d[len(d)-1] = label, trace, status
+		t.Data = append(t.Data, d)
+	}
 	for _, sc := range cmpSchemes {
 		if !sc.validate {
-			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", "", "", "", "", notValidated})
-			t.Data = append(t.Data, []string{sc.label, "", "", "", "", "", "", "", "", "", notValidated})
+			empty(sc.label, "", notValidated)
 			continue
 		}
 		for _, tr := range c.vtr {
 			o := c.optimumOf(tr, sc)
 			if !o.ok {
-				t.Rows = append(t.Rows, []string{sc.label, tr.label, "", "", "", "", "", "", "", "", o.note})
-				t.Data = append(t.Data, []string{sc.label, tr.label, "", "", "", "", "", "", "", "", o.note})
+				empty(sc.label, tr.label, o.note)
 				continue
 			}
+			ratio := o.deltaNs / o.mtbfNs
 			t.Rows = append(t.Rows, []string{sc.label, tr.label, strconv.FormatFloat(o.deltaNs/1000, 'f', 1, 64),
-				strconv.FormatFloat(o.mtbfNs/1e6, 'f', 2, 64), siLabel(math.Round(o.young)), siLabel(math.Round(o.daly)),
-				siLabel(math.Round(o.numeric)), siLabel(float64(o.best)), pct(o.youngLoss), pct(o.dalyLoss), ""})
-			t.Data = append(t.Data, []string{sc.label, tr.label, num(o.deltaNs / 1000), num(o.mtbfNs / 1e6), num(math.Round(o.young)),
-				num(math.Round(o.daly)), num(math.Round(o.numeric)), strconv.FormatInt(o.best, 10), num(100 * o.youngLoss), num(100 * o.dalyLoss), ""})
+				strconv.FormatFloat(o.mtbfNs/1e6, 'f', 2, 64), strconv.FormatFloat(ratio, 'g', 2, 64), strconv.FormatFloat(o.failures, 'f', 1, 64),
+				siLabel(math.Round(o.young)), siLabel(math.Round(o.daly)), siLabel(math.Round(o.numeric)), siLabel(float64(o.best)),
+				siLabel(float64(o.lo)) + " – " + siLabel(float64(o.hi)), yesNo(o.youngIn), yesNo(o.dalyIn), pct(o.youngLoss), pct(o.dalyLoss), ""})
+			t.Data = append(t.Data, []string{sc.label, tr.label, num(o.deltaNs / 1000), num(o.mtbfNs / 1e6), num(ratio), num(o.failures),
+				num(math.Round(o.young)), num(math.Round(o.daly)), num(math.Round(o.numeric)), strconv.FormatInt(o.best, 10),
+				strconv.FormatInt(o.lo, 10), strconv.FormatInt(o.hi, 10), oneZero(o.youngIn), oneZero(o.dalyIn), num(100 * o.youngLoss), num(100 * o.dalyLoss), ""})
+		}
+	}
+	return t
+}
+
+// tableRatios is the δ/M of every point of the failure runs: the checkpoint cost at the
+// point's interval (interpolated between the failure-free runs) over the MTBF.
+func (c *compare) tableRatios() *Table {
+	t := &Table{Name: "cmp-table9", Title: "Table C9: δ/M at every point of the failure runs",
+		Caption:    fmt.Sprintf("For each point of the failure runs (scheme, trace, interval of the grid): the interval in accesses and in modeled time, the checkpoint cost δ there (extra modeled time per checkpoint of the failure-free runs, interpolated log-linearly between the intervals %v), the MTBF M, δ/M, and the mean modeled run time over the %d seeds with its standard deviation.", ValidationIntervals, len(ValidationSeeds)),
+		Header:     []string{"scheme", "trace", "interval", "period", "δ (µs)", "M (ms)", "δ/M", "time (ms)", "sd (ms)"},
+		Right:      []bool{false, false, true, true, true, true, true, true, true},
+		DataHeader: []string{"scheme", "trace", "interval_accesses", "period_us", "delta_us", "mtbf_ms", "delta_over_mtbf", "time_ms", "time_sd_ms"}}
+	for _, sc := range cmpSchemes {
+		for _, tr := range c.vtr {
+			pl := c.plans[ckey(tr.name, sc.key)]
+			if pl == nil || !pl.ok {
+				continue
+			}
+			times := c.failTimes(tr, sc, pl)
+			for i, n := range pl.grid {
+				var xs []float64
+				for s := range times {
+					xs = append(xs, times[s][i]/1e6)
+				}
+				mean, sd := stat.MeanStdDev(xs, nil)
+				d := c.deltaAt(tr, sc, float64(n))
+				per := periodOf(n, pl.accessNs)
+				t.Rows = append(t.Rows, []string{sc.label, tr.label, siLabel(float64(n)), timeLabel(per), strconv.FormatFloat(d/1000, 'f', 1, 64),
+					strconv.FormatFloat(pl.choice.mtbfNs/1e6, 'f', 2, 64), strconv.FormatFloat(d/pl.choice.mtbfNs, 'g', 2, 64),
+					strconv.FormatFloat(mean, 'f', 3, 64), strconv.FormatFloat(sd, 'f', 3, 64)})
+				t.Data = append(t.Data, []string{sc.label, tr.label, strconv.FormatInt(n, 10), num(per / 1000), num(d / 1000), num(pl.choice.mtbfNs / 1e6),
+					num(d / pl.choice.mtbfNs), num(mean), num(sd)})
+			}
 		}
 	}
 	return t
@@ -157,15 +273,15 @@ func (c *compare) winner(m cost.Model, n int64, accept func(cmpScheme) bool) (cm
 
 func (c *compare) tableWinners() *Table {
 	t := &Table{Name: "cmp-table5", Title: "Table C5: the cheapest scheme under each cost set",
-		Caption: "The scheme of least overhead (geometric mean over the traces) at each interval under each cost set, among all schemes (all survive transient failures) and among those that also survive a crash of volatile memory; the counters are the same, only the costs differ. The CSV has one row an interval, cost set and choice.",
-		Header:  []string{"interval"}, Right: []bool{true},
-		DataHeader: []string{"interval_accesses", "cost_set", "among", "scheme", "overhead_percent", "status"}}
+		Caption: "The scheme of least overhead (geometric mean over the traces the period fits in) at each checkpoint period under each cost set, among all schemes (all survive transient failures) and among those that also survive a crash of volatile memory; the counters are the same, only the costs differ. The CSV has one row a period, cost set and choice.",
+		Header:  []string{"period"}, Right: []bool{true},
+		DataHeader: []string{"period_us", "cost_set", "among", "scheme", "overhead_percent", "status"}}
 	for _, cs := range c.sets {
 		t.Header = append(t.Header, cs.Name+": any", cs.Name+": crash-safe")
 		t.Right = append(t.Right, false, false)
 	}
-	for _, n := range CompareIntervals {
-		row := []string{siLabel(float64(n))}
+	for _, n := range ComparePeriods {
+		row := []string{periodLabel(n)}
 		for _, cs := range c.sets {
 			for _, a := range []struct {
 				name string

@@ -67,33 +67,39 @@ func statusOf(x float64) string {
 	return ""
 }
 
-// perCheckpoint is what a checkpoint moves at interval n, on average: the mean over the
-// traces of each trace's counter over its checkpoints (every trace weighs the same,
-// whatever its number of checkpoints), and the checkpoints taken on all the traces. NaN
-// when some trace took no checkpoint.
-func (c *compare) perCheckpoint(sc cmpScheme, n int64, y func(sim.Stats) int64) (mean float64, checkpoints int64) {
+// perCheckpoint is what a checkpoint moves at period p, on average: the mean over the
+// traces p fits in (covering) of each trace's counter over its checkpoints (every trace
+// weighs the same, whatever its number of checkpoints), and the checkpoints taken on
+// them. NaN when no trace fits p or one took no checkpoint.
+func (c *compare) perCheckpoint(sc cmpScheme, p int64, y func(sim.Stats) int64) (mean float64, checkpoints int64) {
 	var ys []float64
-	for _, t := range c.traces {
-		r := c.res(ckey("A", t.name, sc.key, n))
+	for _, t := range c.covering(p) {
+		r := c.res(ckey("A", t.name, sc.key, p))
 		checkpoints += r.Stats.Checkpoints
 		if r.Stats.Checkpoints == 0 {
 			return math.NaN(), checkpoints
 		}
 		ys = append(ys, float64(y(r.Stats))/float64(r.Stats.Checkpoints))
 	}
+	if len(ys) == 0 {
+		return math.NaN(), 0
+	}
 	return stat.Mean(ys, nil), checkpoints
 }
 
-// memFraction is the mean over the traces of the memory overhead at its peak as a fraction
-// of the footprint (pages touched × page size); NaN when some trace took no checkpoint.
-func (c *compare) memFraction(sc cmpScheme, n int64) float64 {
+// memFraction is the mean over the traces p fits in of the memory overhead at its peak as
+// a fraction of the footprint (pages touched × page size); NaN as perCheckpoint.
+func (c *compare) memFraction(sc cmpScheme, p int64) float64 {
 	var ys []float64
-	for _, t := range c.traces {
-		r := c.res(ckey("A", t.name, sc.key, n))
+	for _, t := range c.covering(p) {
+		r := c.res(ckey("A", t.name, sc.key, p))
 		if r.Stats.Checkpoints == 0 {
 			return math.NaN()
 		}
 		ys = append(ys, float64(r.Stats.MemOverheadPeakBytes)/float64(t.summary.PagesTouched*PageSize))
+	}
+	if len(ys) == 0 {
+		return math.NaN()
 	}
 	return stat.Mean(ys, nil)
 }
@@ -115,19 +121,19 @@ func (sc cmpScheme) survives() string {
 
 func (c *compare) tableSchemes() *Table {
 	t := &Table{Name: "cmp-table1", Title: "Table C1: overhead of every scheme (this machine's costs)",
-		Caption: fmt.Sprintf("Overhead (geometric mean over the %d traces of the modeled time over that of none behind the same cache, minus one) against the interval, in percent up to 100%% and above it as the slowdown factor (×N: N times none's time); \"no ckpt\": the interval is longer than some trace, which then took no checkpoint. Every run: 4 KiB pages, a 32 KiB 8-way cache of 64-byte lines, granule 64 B. The CSV has one row a scheme and interval: overhead_percent and a status.", len(c.traces)),
+		Caption: fmt.Sprintf("Overhead (geometric mean, over the traces the period fits in, of the modeled time over that of none behind the same cache, minus one) against the checkpoint period in modeled time (each trace's interval in accesses for it: Table C0; in brackets the number of the %d traces the period fits in), in percent up to 100%% and above it as the slowdown factor (×N: N times none's time); \"no ckpt\": no trace is that long. Every run: 4 KiB pages, a 32 KiB 8-way cache of 64-byte lines, granule 64 B. The CSV has one row a scheme and period: the traces averaged, overhead_percent and a status.", len(c.traces)),
 		Header:  []string{"scheme", "family", "survives"}, Right: []bool{false, false, false},
-		DataHeader: []string{"scheme", "family", "survives", "interval_accesses", "overhead_percent", "status"}}
-	for _, n := range CompareIntervals {
-		t.Header = append(t.Header, siLabel(float64(n)))
+		DataHeader: []string{"scheme", "family", "survives", "period_us", "traces", "overhead_percent", "status"}}
+	for _, n := range ComparePeriods {
+		t.Header = append(t.Header, periodLabel(n)+fmt.Sprintf(" (%d)", len(c.covering(n))))
 		t.Right = append(t.Right, true)
 	}
 	for _, sc := range cmpSchemes {
 		row := []string{sc.label, sc.family, sc.survives()}
-		for _, n := range CompareIntervals {
+		for _, n := range ComparePeriods {
 			o := c.schemeOverhead(c.opt.Costs.Model, sc, n)
 			row = append(row, ovhCell(o))
-			t.Data = append(t.Data, []string{sc.label, sc.family, sc.survives(), strconv.FormatInt(n, 10), num(100 * o), statusOf(o)})
+			t.Data = append(t.Data, []string{sc.label, sc.family, sc.survives(), strconv.FormatInt(n, 10), strconv.Itoa(len(c.covering(n))), num(100 * o), statusOf(o)})
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -148,7 +154,7 @@ var volumeCounters = []struct {
 
 func (c *compare) tableVolumes() *Table {
 	n := GranuleInterval
-	t := &Table{Name: "cmp-table2", Title: fmt.Sprintf("Table C2: what a checkpoint moves, and memory held (interval %s)", siLabel(float64(n))),
+	t := &Table{Name: "cmp-table2", Title: fmt.Sprintf("Table C2: what a checkpoint moves, and memory held (period %s)", periodLabel(n)),
 		Caption:    "Per checkpoint, the mean over the traces of each trace's mean over its checkpoints (so that every trace weighs the same; checkpoints: how many were taken on all the traces): bytes copied in memory (bytes_copied), logged (bytes_logged), sent to storage (bytes_to_storage) and to a backup (bytes_to_backup), and moved while the program is stopped (checkpoint_stall_bytes); memory overhead at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces. The CSV has the same in bytes, one row a scheme.",
 		Header:     []string{"scheme", "checkpoints"},
 		Right:      []bool{false, true},
@@ -191,9 +197,16 @@ type recovery struct {
 	bytes, replayed, timeNs float64
 }
 
-func (c *compare) recoveryAt(t traceInfo, sc cmpScheme, n int64) recovery {
-	free := c.res(ckey("V0", t.name, sc.key, n))
+// recoveryAt is the recovery cost of scheme sc on trace t at the centre of its failure
+// runs' grid (Young's interval); no rollbacks when it has no failure runs there.
+func (c *compare) recoveryAt(t traceInfo, sc cmpScheme) recovery {
 	var rc recovery
+	pl := c.plans[ckey(t.name, sc.key)]
+	if pl == nil || !pl.ok {
+		return rc
+	}
+	n := pl.grid[len(pl.grid)/2]
+	free := c.res(ckey("V0", t.name, sc.key, n))
 	var extra float64
 	for _, seed := range ValidationSeeds {
 		r := c.res(ckey("VF", t.name, sc.key, n, seed))
@@ -213,26 +226,32 @@ func (c *compare) recoveryAt(t traceInfo, sc cmpScheme, n int64) recovery {
 const notValidated = "not in the failure runs"
 
 func (c *compare) tableRecovery() *Table {
-	const n = 10_000
-	t := &Table{Name: "cmp-table3", Title: fmt.Sprintf("Table C3: recovery cost (interval %s, transient failures)", siLabel(n)),
-		Caption:    fmt.Sprintf("Per rollback, from the failure runs (--mtbf = accesses/%d, seeds %v): bytes recovery moved (recovery_bytes), accesses replayed (replayed_refs), and the modeled time the failures added over the failure-free run (µs, this machine's costs), on each validation trace. The failure runs take %s (at least one scheme of each family); the others say so in the status column.", validationFailures, ValidationSeeds, strings.Join(validatedLabels(), ", ")),
-		Header:     []string{"scheme", "trace", "rollbacks", "recovery bytes", "accesses replayed", "time (µs)", "status"},
-		Right:      []bool{false, false, true, true, true, true, false},
+	t := &Table{Name: "cmp-table3", Title: "Table C3: recovery cost (transient failures, at Young's interval)",
+		Caption:    fmt.Sprintf("Per rollback, from the failure runs at the centre of each scheme's grid (Young's interval for the MTBF of Table C4, seeds %d to %d): bytes recovery moved (recovery_bytes), accesses replayed (replayed_refs), and the modeled time the failures added over the failure-free run (µs, this machine's costs), on each validation trace. The failure runs take %s (at least one scheme of each family); the others say so in the status column, as do traces too short for the regime of Table C4.", ValidationSeeds[0], ValidationSeeds[len(ValidationSeeds)-1], strings.Join(validatedLabels(), ", ")),
+		Header:     []string{"scheme", "trace", "interval", "rollbacks", "recovery bytes", "accesses replayed", "time (µs)", "status"},
+		Right:      []bool{false, false, true, true, true, true, true, false},
 		DataHeader: []string{"scheme", "trace", "interval_accesses", "rollbacks", "recovery_bytes_per_rollback", "replayed_accesses_per_rollback", "time_us_per_rollback", "status"}}
 	for _, sc := range cmpSchemes {
 		if !sc.validate {
-			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", notValidated})
-			t.Data = append(t.Data, []string{sc.label, "", strconv.FormatInt(n, 10), "", "", "", "", notValidated})
+			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", "", notValidated})
+			t.Data = append(t.Data, []string{sc.label, "", "", "", "", "", "", notValidated})
 			continue
 		}
 		for _, tr := range c.vtr {
-			rc := c.recoveryAt(tr, sc, n)
+			pl := c.plans[ckey(tr.name, sc.key)]
+			if pl == nil || !pl.ok {
+				t.Rows = append(t.Rows, []string{sc.label, tr.label, "", "", "", "", "", "no failure runs (Table C4)"})
+				t.Data = append(t.Data, []string{sc.label, tr.label, "", "", "", "", "", "no failure runs"})
+				continue
+			}
+			n := pl.grid[len(pl.grid)/2]
+			rc := c.recoveryAt(tr, sc)
 			if rc.rollbacks == 0 {
-				t.Rows = append(t.Rows, []string{sc.label, tr.label, "0", "", "", "", "no rollback"})
+				t.Rows = append(t.Rows, []string{sc.label, tr.label, siLabel(float64(n)), "0", "", "", "", "no rollback"})
 				t.Data = append(t.Data, []string{sc.label, tr.label, strconv.FormatInt(n, 10), "0", "", "", "", "no rollback"})
 				continue
 			}
-			t.Rows = append(t.Rows, []string{sc.label, tr.label, strconv.FormatInt(rc.rollbacks, 10),
+			t.Rows = append(t.Rows, []string{sc.label, tr.label, siLabel(float64(n)), strconv.FormatInt(rc.rollbacks, 10),
 				siLabel(math.Round(rc.bytes)) + "B", siLabel(math.Round(rc.replayed)), strconv.FormatFloat(rc.timeNs/1000, 'f', 1, 64), ""})
 			t.Data = append(t.Data, []string{sc.label, tr.label, strconv.FormatInt(n, 10), strconv.FormatInt(rc.rollbacks, 10),
 				num(rc.bytes), num(rc.replayed), num(rc.timeNs / 1000), ""})
@@ -265,7 +284,7 @@ func granuleStatus(sc cmpScheme) string {
 }
 
 func (c *compare) tableGranule() *Table {
-	t := &Table{Name: "cmp-table6", Title: fmt.Sprintf("Table C6: the granule of block-granular schemes (interval %s)", siLabel(float64(GranuleInterval))),
+	t := &Table{Name: "cmp-table6", Title: fmt.Sprintf("Table C6: the granule of block-granular schemes (period %s)", periodLabel(GranuleInterval)),
 		Caption: "Overhead (geometric mean over the traces) and bytes moved per checkpoint (copied + logged + to storage + to backup; the mean over the traces of each trace's mean over its checkpoints) against the granule the memory controller tracks. The schemes that track no granule here say so in the status column.",
 		Header:  []string{"scheme"}, Right: []bool{false},
 		DataHeader: []string{"scheme", "granule_bytes", "overhead_percent", "bytes_per_checkpoint", "checkpoints", "status"}}
@@ -313,7 +332,7 @@ func moved(s sim.Stats) int64 {
 // took no checkpoint.
 func (c *compare) granulePoint(sc cmpScheme, g int64) (overhead, perCkpt float64, checkpoints int64) {
 	var ys, bs []float64
-	for _, t := range c.traces {
+	for _, t := range c.covering(GranuleInterval) {
 		r := c.res(ckey("G", t.name, sc.key, g))
 		checkpoints += r.Stats.Checkpoints
 		if r.Stats.Checkpoints == 0 {
@@ -321,6 +340,9 @@ func (c *compare) granulePoint(sc cmpScheme, g int64) (overhead, perCkpt float64
 		}
 		ys = append(ys, c.overheadUnder(c.opt.Costs.Model, t, r))
 		bs = append(bs, float64(moved(r.Stats))/float64(r.Stats.Checkpoints))
+	}
+	if len(ys) == 0 {
+		return math.NaN(), math.NaN(), 0
 	}
 	return geo(ys), stat.Mean(bs, nil), checkpoints
 }

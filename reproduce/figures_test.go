@@ -154,7 +154,7 @@ func TestTablesNumericCSV(t *testing.T) {
 // checkpoints, which weighs a trace by its number of checkpoints.
 func TestPerCheckpointMean(t *testing.T) {
 	c := tinyCompare(t)
-	n := CompareIntervals[0]
+	n := ComparePeriods[0]
 	for _, sc := range cmpSchemes {
 		t.Run(sc.key, func(t *testing.T) {
 			var means []float64
@@ -337,7 +337,7 @@ func TestZeroOnLogAxis(t *testing.T) {
 // checkpoint is not measured (cmp-fig5 drew it).
 func TestMemFractionNoCkpt(t *testing.T) {
 	c := tinyCompare(t)
-	last := CompareIntervals[len(CompareIntervals)-1] // longer than both traces
+	last := ComparePeriods[len(ComparePeriods)-1] // longer than both traces
 	for _, sc := range cmpSchemes {
 		if m := c.memFraction(sc, last); !math.IsNaN(m) {
 			t.Errorf("%s: memory overhead %g at an interval with no checkpoint", sc.key, m)

@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/vmsim/vmsim/cost"
@@ -16,9 +17,17 @@ import (
 	"github.com/vmsim/vmsim/traces/corpus"
 )
 
-// DefaultIntervals are the checkpoint intervals of the study: 10^2 to 10^7 accesses, two
+// DefaultIntervals are the checkpoint intervals of the study: 10^2 to 10^8 accesses, two
 // points a decade (1 and 3 times a power of ten).
-var DefaultIntervals = []int64{100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000}
+var DefaultIntervals = []int64{100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000, 30_000_000, 100_000_000}
+
+// LongTraceAccesses is the length from which a trace of the study is long: the
+// comparative study runs it at the periods from LongPeriodFrom only (the shorter ones are
+// measured on the other traces), and it is not in the failure runs.
+const LongTraceAccesses = 100_000_000
+
+// LongPeriodFrom is the shortest period (µs) the comparative study runs a long trace at.
+var LongPeriodFrom int64 = 100_000
 
 // PageSize is the page size of the study.
 const PageSize = 4096
@@ -31,7 +40,15 @@ type Options struct {
 	// and numbers stay as they were; a multi-threaded one is used when named).
 	Corpus []string
 	// Traces are further trace files, named on the command line.
-	Traces    []string
+	Traces []string
+	// Long adds the study's long workload to the paper's and the comparative study: the
+	// data-only recording of gzip of the long study (RecordLong; 2.6 × 10^8 accesses),
+	// recorded into Cache at first use (valgrind needed) and reused after. It runs every
+	// interval of the paper's study and the comparative study's periods from
+	// LongPeriodFrom; it is not in the failure runs (too long for ten seeds).
+	Long bool
+	// Cache is the recordings' folder of Long ("": DefaultLongCache()).
+	Cache     string
 	Intervals []int64 // nil: DefaultIntervals
 	Jobs      int
 	// Resume keeps the points of an interrupted reproduce (in Dir/data's partial files)
@@ -46,6 +63,9 @@ type Options struct {
 	Report *Progress
 	// phase names the study whose points runPoints runs, for Report.
 	phase string
+	// pre are results of points run already (by point id), which runPoints writes to the
+	// data files without running them again: the comparative study's first phase.
+	pre map[string]*sweep.Result
 	// Command and Version are written into the README.
 	Command, Version string
 	// Study selects what to run: "all" (or ""): the paper's study into Dir and the
@@ -87,6 +107,7 @@ type traceInfo struct {
 	name    string // as in sweep.Spec.Traces
 	label   string // short, for tables and legends
 	summary *traces.Summary
+	long    bool // summary.Accesses >= LongTraceAccesses
 }
 
 // study holds the points of the study and, once run, their results.
@@ -218,6 +239,21 @@ func (s *study) collectTraces() error {
 	for _, p := range s.opt.Traces {
 		names = append(names, traceInfo{name: p, label: filepath.Base(p)})
 	}
+	if s.opt.Long {
+		cache := s.opt.Cache
+		if cache == "" {
+			cache = DefaultLongCache()
+		}
+		log := s.opt.Log
+		if log == nil {
+			log = io.Discard
+		}
+		_, data, err := RecordLong(context.Background(), cache, s.opt.Version, log)
+		if err != nil {
+			return fmt.Errorf("the long workload: %w", err)
+		}
+		names = append(names, traceInfo{name: data[0].Path, label: data[0].Manifest.Name})
+	}
 	for i := range names {
 		cfg := sim.DefaultConfig()
 		open, err := sweep.Opener(names[i].name, cfg)
@@ -235,6 +271,7 @@ func (s *study) collectTraces() error {
 		if err != nil {
 			return err
 		}
+		names[i].long = names[i].summary.Accesses >= LongTraceAccesses
 	}
 	s.traces = names
 	return nil

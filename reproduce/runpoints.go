@@ -145,6 +145,20 @@ func runPoints(data string, points []sweep.Point, opt Options) (map[string]*swee
 			}
 		}
 	}
+	// The points run already (opt.pre) go into the partial files as they are.
+	for _, p := range uniq {
+		r := opt.pre[p.ID]
+		if r == nil {
+			continue
+		}
+		for _, s := range []*sweep.File{c, j} {
+			if !s.Has(r.ID) {
+				if err := s.Write(r); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	progress := opt.Progress
 	if opt.Report != nil && opt.phase != "" {
 		// The points in both partial files are kept: sweep.Run counts them done first.

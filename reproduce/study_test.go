@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,14 +189,16 @@ func tinyTrace(t *testing.T, n int, pages uint64) string {
 
 // smallGrids shrinks the comparative study's grids for a test and restores them after.
 func smallGrids(t *testing.T) {
-	ci, vi, g, vs, gi, si := CompareIntervals, ValidationIntervals, Granules, ValidationSeeds, GranuleInterval, SensitivityInterval
-	CompareIntervals = []int64{1000, 10_000, 1_000_000}
-	GranuleInterval, SensitivityInterval = 10_000, 10_000
+	ci, vi, g, vs, gi, si := ComparePeriods, ValidationIntervals, Granules, ValidationSeeds, GranuleInterval, SensitivityInterval
+	// Periods in µs, for traces of tens of thousands of accesses, about 100 µs of modeled
+	// time: the last is longer than them.
+	ComparePeriods = []int64{2, 20, 10_000}
+	GranuleInterval, SensitivityInterval = 20, 20
 	ValidationIntervals = []int64{300, 1000, 3000, 10_000}
 	Granules = []int64{64, 4096}
 	ValidationSeeds = []uint64{1}
 	t.Cleanup(func() {
-		CompareIntervals, ValidationIntervals, Granules, ValidationSeeds, GranuleInterval, SensitivityInterval = ci, vi, g, vs, gi, si
+		ComparePeriods, ValidationIntervals, Granules, ValidationSeeds, GranuleInterval, SensitivityInterval = ci, vi, g, vs, gi, si
 	})
 }
 
@@ -231,8 +234,8 @@ func TestCompareTiny(t *testing.T) {
 			t.Errorf("%s differs between runs or is empty", e.Name())
 		}
 	}
-	if n != 7*4+10*4+1 {
-		t.Errorf("%d files, want %d", n, 7*4+10*4+1)
+	if n != 9*4+10*4+1 {
+		t.Errorf("%d files, want %d", n, 9*4+10*4+1)
 	}
 	t1, _ := os.ReadFile(filepath.Join(a, "compare", "cmp-table1.csv"))
 	if !strings.Contains(string(t1), "no ckpt") {
@@ -259,11 +262,10 @@ func TestOptimumTiny(t *testing.T) {
 	if err := s.collectTraces(); err != nil {
 		t.Fatal(err)
 	}
-	c := &compare{opt: s.opt, traces: s.traces, vtr: s.traces, at: map[string]int{}, sets: CostSets()}
-	if err := c.makePoints(); err != nil {
+	c, err := newCompare(s.opt, s.traces)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var err error
 	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {
 		t.Fatal(err)
 	}
@@ -291,12 +293,11 @@ func TestOptimumTiny(t *testing.T) {
 			if o.youngLoss < 0 || o.dalyLoss < 0 {
 				t.Errorf("a loss below 0: the best interval is not the best (%g, %g)", o.youngLoss, o.dalyLoss)
 			}
-			found := false
-			for _, n := range ValidationIntervals {
-				found = found || n == o.best
+			if !slices.Contains(o.plan.grid, o.best) || o.lo > o.best || o.best > o.hi {
+				t.Errorf("best interval %d not on the grid %v or outside its interval [%d, %d]", o.best, o.plan.grid, o.lo, o.hi)
 			}
-			if !found {
-				t.Errorf("best interval %d not on the grid", o.best)
+			if r := o.deltaNs / o.mtbfNs; r < deltaRatioLow || r > deltaRatioHigh || o.failures < minFailures/2 {
+				t.Errorf("δ/M %g, %g failures a run: outside the regime", r, o.failures)
 			}
 		})
 	}
@@ -371,15 +372,15 @@ func TestOutputDelayTiny(t *testing.T) {
 	if got := s.traces[0].summary.Outputs; got != int64(len(outs)) {
 		t.Fatalf("summary: %d outputs, want %d", got, len(outs))
 	}
-	c := &compare{opt: opt, traces: s.traces, vtr: s.traces, at: map[string]int{}, sets: CostSets()}
-	if err := c.makePoints(); err != nil {
+	c, err := newCompare(opt, s.traces)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, opt); err != nil {
+	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {
 		t.Fatal(err)
 	}
-	for _, iv := range CompareIntervals {
+	for _, p := range ComparePeriods {
+		iv := c.interval(s.traces[0], p)
 		var sum, released int64
 		for _, at := range outs {
 			if next := (at/iv + 1) * iv; next <= n {
@@ -389,7 +390,7 @@ func TestOutputDelayTiny(t *testing.T) {
 		}
 		for _, sc := range cmpSchemes {
 			t.Run(fmt.Sprintf("%s/%d", sc.key, iv), func(t *testing.T) {
-				d := c.outputDelay(s.traces[0], sc, iv)
+				d := c.outputDelay(s.traces[0], sc, p)
 				if released == 0 {
 					if d.ok {
 						t.Errorf("no output can be released, got %+v", d)
@@ -405,7 +406,7 @@ func TestOutputDelayTiny(t *testing.T) {
 				// In time: the wait at none's speed plus the checkpoint cost, priced from the
 				// runs' cost breakdowns.
 				m := cost.Default()
-				base, r := c.res(ckey("none", s.traces[0].name)), c.res(ckey("A", s.traces[0].name, sc.key, iv))
+				base, r := c.res(ckey("none", s.traces[0].name)), c.res(ckey("A", s.traces[0].name, sc.key, p))
 				cmp := cost.Compare(m, r.Stats, base.Stats, r.Config)
 				perAccess := cmp.Baseline.Total / float64(base.Stats.Refs)
 				ckpt := (cmp.Run.Total - cmp.Baseline.Total) / float64(r.Stats.Checkpoints)

@@ -1,0 +1,108 @@
+package reproduce
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// The regime of the optimal-interval validation: Young's and Daly's formulas are for
+// checkpoint costs small against the MTBF, so the failure runs take an MTBF M that puts
+// δ/M (δ the checkpoint cost, both in modeled time) between deltaRatioLow and
+// deltaRatioHigh, aiming at deltaRatioTarget, with at least minFailures failures a run
+// expected (the run's modeled time over M) and optimumSeeds seeds.
+const (
+	deltaRatioLow    = 1e-4
+	deltaRatioHigh   = 1e-1
+	deltaRatioTarget = 1e-2
+	minFailures      = 20
+	optimumSeeds     = 10
+)
+
+// mtbfChoice is the MTBF chosen for a checkpoint cost on a workload.
+type mtbfChoice struct {
+	mtbfNs   float64 // the MTBF, modeled time
+	ratio    float64 // δ/M
+	failures float64 // failures expected in a run: the run's modeled time / M
+	ok       bool    // δ/M in [deltaRatioLow, deltaRatioHigh] with >= minFailures failures
+	why      string  // when not ok, why not
+}
+
+// chooseMTBF chooses the MTBF of the failure runs for a checkpoint cost deltaNs on a
+// workload whose failure-free run takes runNs of modeled time: M = δ/deltaRatioTarget,
+// lowered to runNs/minFailures when the run would otherwise expect fewer than minFailures
+// failures; ok when δ/M then lies in [deltaRatioLow, deltaRatioHigh]. A workload too short
+// for that (runNs < minFailures·δ/deltaRatioHigh) is not one the formulas can be checked on.
+func chooseMTBF(deltaNs, runNs float64) mtbfChoice {
+	if !(deltaNs > 0) || !(runNs > 0) {
+		return mtbfChoice{why: "no positive checkpoint cost or run time measured"}
+	}
+	m := min(deltaNs/deltaRatioTarget, runNs/minFailures)
+	c := mtbfChoice{mtbfNs: m, ratio: deltaNs / m, failures: runNs / m}
+	switch {
+	case c.ratio > deltaRatioHigh:
+		c.why = fmt.Sprintf("δ/M = %.2g with %d failures a run: the workload's %s of modeled time is under %d·δ/%g = %s", c.ratio, minFailures,
+			timeLabel(runNs), minFailures, deltaRatioHigh, timeLabel(minFailures*deltaNs/deltaRatioHigh))
+	case c.ratio < deltaRatioLow:
+		c.why = fmt.Sprintf("δ/M = %.2g, below %g", c.ratio, deltaRatioLow) // cannot happen with the target in the range
+	default:
+		c.ok = true
+	}
+	return c
+}
+
+// optimumCI is the simulated optimum over a grid of intervals and its confidence
+// interval. times[s][i] is the modeled time of the failure run of seed s at grid[i]. The
+// optimum is the grid interval of least mean time over the seeds; its 95% interval is
+// the 2.5th to 97.5th percentile of the optimum of bootstrapSamples resamplings of the
+// seeds with replacement (a fixed generator seed, so that the same times give the same
+// interval). Precondition: len(times) > 0, every times[s] as long as grid, len(grid) > 0.
+func optimumCI(grid []int64, times [][]float64) (best, lo, hi int64) {
+	if len(times) == 0 || len(grid) == 0 {
+		panic("reproduce: optimumCI without seeds or grid")
+	}
+	argmin := func(pick func(k int) []float64, k int) int {
+		bi, bt := 0, math.Inf(1)
+		for i := range grid {
+			var sum float64
+			for s := range k {
+				sum += pick(s)[i]
+			}
+			if sum < bt {
+				bi, bt = i, sum
+			}
+		}
+		return bi
+	}
+	best = grid[argmin(func(s int) []float64 { return times[s] }, len(times))]
+	r := rand.New(rand.NewPCG(1, 2))
+	idx := make([]int, bootstrapSamples)
+	for b := range idx {
+		sample := make([][]float64, len(times))
+		for s := range sample {
+			sample[s] = times[r.IntN(len(times))]
+		}
+		idx[b] = argmin(func(s int) []float64 { return sample[s] }, len(sample))
+	}
+	slices.Sort(idx)
+	lo = grid[idx[int(0.025*float64(bootstrapSamples))]]
+	hi = grid[idx[int(math.Ceil(0.975*float64(bootstrapSamples)))-1]]
+	return best, lo, hi
+}
+
+// bootstrapSamples is the number of resamplings of optimumCI.
+const bootstrapSamples = 2000
+
+// optimumFactors are the intervals of the failure runs over Young's interval.
+var optimumFactors = []float64{0.125, 0.25, 0.5, 1, 2, 4, 8}
+
+// optimumGrid is the grid of the failure runs around a predicted interval n (accesses):
+// n times optimumFactors, rounded to two significant digits, at least 1.
+func optimumGrid(n float64) []int64 {
+	var g []int64
+	for _, f := range optimumFactors {
+		g = append(g, max(1, int64(round2(n*f))))
+	}
+	return g
+}
