@@ -1,0 +1,164 @@
+package cache
+
+import (
+	"math/bits"
+
+	"github.com/vmsim/vmsim/record"
+)
+
+// AccessRecords references, in order, every line that each access of recs covers, as
+// Access does (an access of size 0 covers its address's line).
+func (c *Cache) AccessRecords(recs []record.Record) { c.records(recs, false) }
+
+// HitRecords performs, as AccessRecords, the accesses of recs up to the first that does
+// not hit in every line it covers, or writes a clean line with a Snooper behind the cache,
+// and returns how many it performed: the memory hears of none of them.
+func (c *Cache) HitRecords(recs []record.Record) int { return c.records(recs, true) }
+
+// records is AccessRecords, or with hitsOnly HitRecords: hits performs the accesses up to
+// the first that it leaves to record.
+func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
+	for k := 0; k < len(recs); k++ {
+		if k += c.hits(recs[k:]); k == len(recs) {
+			break
+		}
+		if !c.record(&recs[k], hitsOnly) {
+			return k
+		}
+	}
+	return len(recs)
+}
+
+// hits performs the accesses of recs up to the first that is not a hit in one line of
+// the address space whose slot it looked up last (a slot of its own), in a set of 8 ways,
+// telling the memory nothing (a write to a clean line with a Snooper behind the cache tells
+// it), and returns how many it performed: 0 for another geometry. It is the cache's hot
+// loop, written out with no call and few values, so that they stay in registers: a key is
+// the address less its offset and set bits, with the slot in those bits.
+func (c *Cache) hits(recs []record.Record) int {
+	if c.nways != 8 || c.slot == c.overflow {
+		return 0
+	}
+	shift, lineMask, setMask := c.lineShift&63, uint64(1)<<(c.lineShift&63)-1, c.setMask
+	keyMask, asid, slot := uint64(1)<<(c.keyShift&63)-1, c.slotASID, c.slot
+	keys, order := c.keys, c.order
+	lastN, lastI := c.lastN, c.lastI
+	if c.lastASID != asid {
+		lastN = noLine
+	}
+	k := 0
+	for ; k < len(recs); k++ {
+		r := &recs[k]
+		// One line of asid's: the offset in its line plus the size less 1 (none for a
+		// size of 0) within the line.
+		if uint64(r.Size)-1 > lineMask-r.Addr&lineMask || r.ASID != asid {
+			break
+		}
+		n := r.Addr >> shift
+		if n != lastN {
+			s := n & setMask
+			key := r.Addr&^keyMask | slot
+			set := keys[s*8 : s*8+8]
+			w := uint64(8)
+			switch key {
+			case set[0]:
+				w = 0
+			case set[1]:
+				w = 1
+			case set[2]:
+				w = 2
+			case set[3]:
+				w = 3
+			case set[4]:
+				w = 4
+			case set[5]:
+				w = 5
+			case set[6]:
+				w = 6
+			case set[7]:
+				w = 7
+			}
+			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+w].dirty {
+				break
+			}
+			if o := order[s]; o&15 != w {
+				// w's position: the first nibble of o equal to w, the first zero nibble of x.
+				x := o ^ w*nibbles
+				b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
+				order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | w
+			}
+			lastN, lastI = n, int(s*8+w)
+		} else if r.Kind.Writes() && c.snoop != nil && !c.ways[lastI].dirty {
+			break
+		}
+		if r.Kind.Writes() {
+			c.ways[lastI].dirty = true
+		}
+	}
+	c.C.Refs += int64(k)
+	if k > 0 {
+		c.lastN, c.lastASID, c.lastI = lastN, asid, lastI
+	}
+	return k
+}
+
+// record performs access r as AccessRecords does, or with hitsOnly only if every line it
+// covers hits (as HitRecords), and reports whether it performed it.
+func (c *Cache) record(r *record.Record, hitsOnly bool) bool {
+	write := r.Kind.Writes()
+	n := r.Addr >> (c.lineShift & 63)
+	last := (r.Addr + uint64(max(r.Size, 1)) - 1) >> (c.lineShift & 63)
+	if hitsOnly && !c.hitsAll(r.ASID, n, last, write) {
+		return false
+	}
+	for ; ; n++ {
+		if hitsOnly {
+			c.tryHit(r.ASID, n, write)
+		} else {
+			c.Access(Line{ASID: r.ASID, N: n}, write)
+		}
+		if n == last {
+			return true
+		}
+	}
+}
+
+// hitsAll reports whether every line from first to last of asid is cached and, for a
+// write with a Snooper behind the cache, dirty.
+func (c *Cache) hitsAll(asid record.ASID, first, last uint64, write bool) bool {
+	for n := first; ; n++ {
+		if i := c.lookup(Line{asid, n}); i < 0 || write && !c.ways[i].dirty && c.snoop != nil {
+			return false
+		}
+		if n == last {
+			return true
+		}
+	}
+}
+
+// tryHit references line n of asid if it hits without telling the memory anything, and
+// reports whether it did.
+func (c *Cache) tryHit(asid record.ASID, n uint64, write bool) bool {
+	i := c.lastI
+	if n != c.lastN || asid != c.lastASID {
+		s := n & c.setMask
+		base := int(s) * c.nways
+		w := c.find(base, c.key(asid, n), asid)
+		if w < 0 {
+			return false
+		}
+		i = base + w
+		if write && !c.ways[i].dirty && c.snoop != nil {
+			return false
+		}
+		c.use(s, base, w)
+		c.lastN, c.lastASID, c.lastI = n, asid, i
+	} else if write && !c.ways[i].dirty && c.snoop != nil {
+		return false
+	}
+	if write {
+		c.ways[i].dirty = true
+	}
+	c.C.Refs++
+	return true
+}
