@@ -146,15 +146,7 @@ func (r *runner) performEach(run []traces.Record) (n int) {
 		return n
 	}
 	if !h.behind {
-		sr := scheme.Run{Recs: run, N: r.n.refs}
-		if r.ver != nil {
-			r.ver.run, r.ver.base = run, r.n.refs
-			sr.Verify = r.ver.verifyFn
-		}
-		n = r.scheme.Access(sr)
-		if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
-			panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
-		}
+		n = r.accessRun(run)
 		// A scheme past its memory budget: stop before the models walk the run.
 		if err := r.scheme.Err(); err != nil {
 			r.usageErr(err)

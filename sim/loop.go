@@ -155,17 +155,25 @@ func (r *runner) perform(run []traces.Record) (n int, writes int64) {
 	if r.each {
 		n = r.performEach(run)
 	} else {
-		sr := scheme.Run{Recs: run, N: r.n.refs}
-		if r.ver != nil {
-			r.ver.run, r.ver.base = run, r.n.refs
-			sr.Verify = r.ver.verifyFn
-		}
-		n = r.scheme.Access(sr)
-		if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
-			panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
-		}
+		n = r.accessRun(run)
 	}
 	return n, countWrites(run[:n])
+}
+
+// accessRun hands run to the scheme in one call, with the verifier's hook under --verify,
+// and returns how many of its accesses the scheme performed: all of them, or fewer when it
+// asked for a checkpoint in the run.
+func (r *runner) accessRun(run []traces.Record) int {
+	sr := scheme.Run{Recs: run, N: r.n.refs}
+	if r.ver != nil {
+		r.ver.run, r.ver.base = run, r.n.refs
+		sr.Verify = r.ver.verifyFn
+	}
+	n := r.scheme.Access(sr)
+	if n < 1 || n > len(run) || n < len(run) && len(r.requested) == 0 {
+		panic(fmt.Sprintf("sim: scheme %s performed %d of a run of %d accesses, having asked for %d checkpoints", r.info.Name, n, len(run), len(r.requested)))
+	}
+	return n
 }
 
 // countWrites returns how many of recs write (Kind.Writes): a pass over records the
