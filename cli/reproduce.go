@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/reproduce"
+	"github.com/vmsim/vmsim/sweep"
 )
 
 // version is vmsim's version, written into the results it produces.
@@ -122,7 +124,8 @@ Progress goes to stderr: on a terminal one line with a bar, redrawn after every 
 otherwise (a pipe, a file) one line a finished step (the points of each trace, study by
 study, then each study's tables and figures), each with the time elapsed and an estimate
 of the time left, from the work done so far (a point's work is its trace's length). The
-long study's progress shows on a terminal only.`,
+long study (--long) reports its points the same way: a bar on a terminal, otherwise one
+line a finished point with the time elapsed and left.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
@@ -141,7 +144,7 @@ long study's progress shows on a terminal only.`,
 					ldir = "results/long"
 				}
 				return reproduce.RunLong(cmd.Context(), reproduce.LongOptions{Dir: ldir, Cache: cache, Jobs: jobs, Warmup: warmup,
-					Costs: model, Progress: progressLine(stderr, "reproduce --long"), Log: stderr, Command: command, Version: version})
+					Costs: model, Progress: longProgress(stderr), Log: stderr, Command: command, Version: version})
 			}
 			return reproduce.Run(reproduce.Options{
 				Dir: dir, Traces: args, Long: !corpusOnly, Cache: cache, Jobs: jobs, Resume: resume, Costs: model,
@@ -186,4 +189,23 @@ func reproduceArgs(cmd *cobra.Command) []string {
 		out = append(out, "--"+f.Name+"="+f.Value.String())
 	})
 	return append(out, cmd.Flags().Args()...)
+}
+
+// longProgress reports the long study's points on w: the bar of progressLine on a
+// terminal, else one line a finished point with the time elapsed and the time left, so
+// that a run through a pipe or into a log is not silent for its half hour.
+func longProgress(w io.Writer) func(done, total int) {
+	if isTerminal(w) {
+		return progressLine(w, "reproduce --long")
+	}
+	start := time.Now()
+	first := -1
+	return func(done, total int) {
+		if first < 0 {
+			first = done
+		}
+		el := time.Since(start)
+		fmt.Fprintf(w, "reproduce --long: point %d/%d done; %s elapsed, about %s left\n", done, total,
+			el.Round(time.Second), sweep.ETA(el, done, first, total).Round(time.Second))
+	}
 }
