@@ -215,7 +215,7 @@ func (l *longStudy) tables() []*Table {
 }
 
 // longFigTitle is the long study's figure's title.
-const longFigTitle = "Overhead of virtual checkpoints on traces of 10⁹ accesses"
+const longFigTitle = "Overhead of virtual checkpoints on the long traces"
 
 // memLabel spells a --memory value for a reader: "non-volatile" or "volatile".
 func memLabel(mem string) string {
