@@ -298,25 +298,7 @@ func (c *Cache) ref(asid record.ASID, n uint64, write bool) bool {
 	}
 	w := -1
 	if c.nways == 8 {
-		k := (*[8]uint64)(c.keys[base : base+8])
-		switch key {
-		case k[0]:
-			w = 0
-		case k[1]:
-			w = 1
-		case k[2]:
-			w = 2
-		case k[3]:
-			w = 3
-		case k[4]:
-			w = 4
-		case k[5]:
-			w = 5
-		case k[6]:
-			w = 6
-		case k[7]:
-			w = 7
-		}
+		w = find8((*[8]uint64)(c.keys[base:base+8]), key)
 	} else {
 		for v, k := range c.keys[base : base+c.nways] {
 			if k == key {

@@ -58,29 +58,11 @@ func (c *Cache) hits(recs []record.Record) int {
 		if n != lastN {
 			s := n & setMask
 			key := r.Addr&^keyMask | slot
-			set := keys[s*8 : s*8+8]
-			w := uint64(8)
-			switch key {
-			case set[0]:
-				w = 0
-			case set[1]:
-				w = 1
-			case set[2]:
-				w = 2
-			case set[3]:
-				w = 3
-			case set[4]:
-				w = 4
-			case set[5]:
-				w = 5
-			case set[6]:
-				w = 6
-			case set[7]:
-				w = 7
-			}
-			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+w].dirty {
+			v := find8((*[8]uint64)(keys[s*8:s*8+8]), key)
+			if v < 0 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+uint64(v)].dirty {
 				break
 			}
+			w := uint64(v)
 			if o := order[s]; o&15 != w {
 				// w's position: the first nibble of o equal to w, the first zero nibble of x.
 				x := o ^ w*nibbles
