@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/reproduce"
-	"github.com/vmsim/vmsim/sweep"
 )
 
 // version is vmsim's version, written into the results it produces.
@@ -195,17 +193,5 @@ func reproduceArgs(cmd *cobra.Command) []string {
 // terminal, else one line a finished point with the time elapsed and the time left, so
 // that a run through a pipe or into a log is not silent for its half hour.
 func longProgress(w io.Writer) func(done, total int) {
-	if isTerminal(w) {
-		return progressLine(w, "reproduce --long")
-	}
-	start := time.Now()
-	first := -1
-	return func(done, total int) {
-		if first < 0 {
-			first = done
-		}
-		el := time.Since(start)
-		fmt.Fprintf(w, "reproduce --long: point %d/%d done; %s elapsed, about %s left\n", done, total,
-			el.Round(time.Second), sweep.ETA(el, done, first, total).Round(time.Second))
-	}
+	return pointProgress(w, "reproduce --long", isTerminal(w))
 }
