@@ -19,20 +19,22 @@ func newReproduceCmd(stderr io.Writer) *cobra.Command {
 	var jobs int
 	var resume bool
 	var costs []string
-	var long bool
 	var which string
 	var cache string
-	var warmup int64
 	var calibration, drmemtrace string
 	var corpusOnly bool
 	cmd := &cobra.Command{
 		Use:   "reproduce [flags] [TRACE...]",
 		Short: "Regenerate results/: the virtual-checkpoint study's tables, figures and README",
-		Long: `Run the fixed experiments of the study on the bundled corpus (its single-threaded
-traces: the multi-threaded ones, stencil-mt and reduce-mt, are left out), on the long
-workload (the long study's data-only recording of gzip, 2.6 × 10^8 accesses, recorded into
---cache at first use with valgrind, reused after; --corpus leaves it out) and on the TRACE
-files named, and write --dir (default results):
+		Long: `Run the fixed experiments of the study on its ten workloads (real programs of Debian
+and of the corpus's sources, 2 × 10^8 to 1.2 × 10^9 accesses and footprints of 1 MB to
+269 MB each, recorded with valgrind into --cache at first use and reused after: see
+docs/study.md, "The workloads"; reproduce/setup.sh installs what they need) and on the
+TRACE files named, and write --dir (default results). The paper's and the comparative
+study replay a window of each recording (its accesses 10^8 + 1 to 1.5 × 10^8); the long
+study replays them whole. --corpus runs the paper's and the comparative study on the
+bundled corpus instead (its single-threaded traces; a few minutes, no recording; the
+multi-threaded stencil-mt and reduce-mt are left out).
 
 --study paper: the study of Bowen & Pradhan's "Virtual Checkpoints: Architecture and
 Performance" (IEEE Trans. Computers, 1992), into DIR:
@@ -64,8 +66,15 @@ time (each trace's interval in accesses from none's time per access), into DIR/c
   README.md      method, cost sets with sources, and conclusions computed from the numbers,
                  the optimal-interval claims with verdicts (held, refuted, not testable)
 
---study all (the default) runs both (about half an hour on 2 idle cores with the long
-recording cached; --corpus: a few minutes).
+--study long: dualmap on the whole recordings (and a data-only recording of gzip),
+intervals 10^6 to 10^9 after a warm-up of 10^8 accesses, into DIR/long: long-table1 (the
+recordings), long-table2 and long-fig1 (overhead against the interval), and a README with
+the recordings' versions, inputs and hashes and the verdict on the paper's claim about
+intervals above 10^6.
+
+--study all (the default) runs the paper's, the comparative and the long study (about
+40 minutes on 2 idle cores with the recordings cached; recording them first takes about
+half an hour; --corpus: a few minutes, and no long study).
 
 --study validation: the model's predictions checked against real checkpointing on this
 machine, into DIR/validation. It builds validate/'s C checkpointing library and four
@@ -98,22 +107,12 @@ and per rollback, lost work, bytes moved and coherence traffic against the core 
 README with the conclusions computed from them. A few minutes with the drmemtrace sample.
 Not part of --study all.
 
---long runs the long study instead: it records a fixed set of programs (gzip and GNU sort
-on generated inputs, >= 10^9 accesses each, and a data-only recording of gzip) with
-vmsim record into --cache (default ~/.cache/vmsim/long), reusing a recording whose
-manifest (program version, arguments, input hash, valgrind and vmsim versions) matches,
-and writes DIR (default results/long): tables long-table1..3, figure long-fig1 and a
-README with the recordings' versions. Every counter leaves out the first --warmup
-accesses (default 10^8). Valgrind must be installed: reproduce/long-setup.sh installs
-what the study needs on Debian. It takes about half an hour on 2 cores the first time
-(the recordings), less after.
-
 Points whose interval is longer than the trace take no checkpoint: tables mark them
 "no ckpt" and figures leave them out. Tables come as .txt, .md, .csv and .tex; figures as
 .svg, .png and .pdf (one PDF a figure, for LaTeX) with their numbers in .csv. The same
 inputs give the same files, byte for byte. Every point runs afresh unless --resume, which
-keeps the points of an interrupted run and those already in data/ (the long study always
-resumes). The points go to data/points.csv.partial and points.jsonl.partial first, which
+keeps the points of an interrupted run and those already in data/ (the long study's are
+always kept). The points go to data/points.csv.partial and points.jsonl.partial first, which
 replace data/points.csv and points.jsonl only once every point has run: a run interrupted
 or failed leaves the previous data as it was. A data file that vmsim did not write is
 refused, untouched, before anything runs.
@@ -122,8 +121,9 @@ Progress goes to stderr: on a terminal one line with a bar, redrawn after every 
 otherwise (a pipe, a file) one line a finished step (the points of each trace, study by
 study, then each study's tables and figures), each with the time elapsed and an estimate
 of the time left, from the work done so far (a point's work is its trace's length). The
-long study (--long) reports its points the same way: a bar on a terminal, otherwise one
-line a finished point with the time elapsed and left.`,
+comparative study's first runs (none on every trace, and the failure-free runs that set
+the failure runs' MTBF) come first; the comparative study's other points are known, and
+counted in the estimate, once they have finished.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
@@ -136,16 +136,8 @@ line a finished point with the time elapsed and left.`,
 			if args := reproduceArgs(cmd); len(args) > 0 {
 				command = "vmsim reproduce " + strings.Join(args, " ")
 			}
-			if long {
-				ldir := dir
-				if !cmd.Flags().Changed("dir") {
-					ldir = "results/long"
-				}
-				return reproduce.RunLong(cmd.Context(), reproduce.LongOptions{Dir: ldir, Cache: cache, Jobs: jobs, Warmup: warmup,
-					Costs: model, Progress: longProgress(stderr), Log: stderr, Command: command, Version: version})
-			}
 			return reproduce.Run(reproduce.Options{
-				Dir: dir, Traces: args, Long: !corpusOnly, Cache: cache, Jobs: jobs, Resume: resume, Costs: model,
+				Dir: dir, Traces: args, Workloads: !corpusOnly, Cache: cache, Jobs: jobs, Resume: resume, Costs: model,
 				Report: reproduce.NewProgress(stderr, isTerminal(stderr)), Command: command, Version: version, Study: which,
 				Calibration: calibration, Log: stderr, Drmemtrace: drmemtrace,
 			})
@@ -155,13 +147,11 @@ line a finished point with the time elapsed and left.`,
 	f.StringVar(&dir, "dir", "results", "the results directory")
 	f.IntVar(&jobs, "jobs", 0, "parallel runs (0: one a core)")
 	f.BoolVar(&resume, "resume", false, "keep the points of an interrupted run (DIR/data/*.partial) and those already in DIR/data")
-	f.StringVar(&which, "study", "all", "all|paper|compare|validation|multicore: the paper's study (DIR), the comparative study (DIR/compare), both, the model checked against real checkpointing (DIR/validation), or global against rebound on multi-core machines (DIR/multicore)")
+	f.StringVar(&which, "study", "all", "all|paper|compare|long|validation|multicore: the paper's study (DIR), the comparative study (DIR/compare), the whole recordings (DIR/long), the three (all), the model checked against real checkpointing (DIR/validation), or global against rebound on multi-core machines (DIR/multicore)")
 	f.StringVar(&drmemtrace, "drmemtrace", "", "multicore study: a DynamoRIO drmemtrace directory to run beside the corpus's multi-threaded programs")
 	f.StringVar(&calibration, "calibration", "", "validation study: take this machine's costs from FILE (written by vmsim calibrate) instead of measuring them")
-	f.BoolVar(&corpusOnly, "corpus", false, "paper and compare studies: the corpus's traces (and TRACE files) only, without the long workload (a quick run, for tests and CI)")
-	f.BoolVar(&long, "long", false, "run the long study instead: record the long programs into --cache (or reuse them) and write results/long (or --dir)")
-	f.StringVar(&cache, "cache", "", "the long recordings' folder, of the long study and of the long workload (default ~/.cache/vmsim/long)")
-	f.Int64Var(&warmup, "warmup", 0, "long study: accesses excluded from every counter (0: the study's default)")
+	f.BoolVar(&corpusOnly, "corpus", false, "paper and compare studies: the corpus's traces (and TRACE files) instead of the workloads, and no long study (a quick run, for tests and CI)")
+	f.StringVar(&cache, "cache", "", "the workloads' recordings folder (default ~/.cache/vmsim/long)")
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	return cmd
 }
@@ -187,11 +177,4 @@ func reproduceArgs(cmd *cobra.Command) []string {
 		out = append(out, "--"+f.Name+"="+f.Value.String())
 	})
 	return append(out, cmd.Flags().Args()...)
-}
-
-// longProgress reports the long study's points on w: the bar of progressLine on a
-// terminal, else one line a finished point with the time elapsed and the time left, so
-// that a run through a pipe or into a log is not silent for its half hour.
-func longProgress(w io.Writer) func(done, total int) {
-	return pointProgress(w, "reproduce --long", isTerminal(w))
 }

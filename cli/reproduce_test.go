@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -35,28 +32,5 @@ func TestReproduceArgs(t *testing.T) {
 				t.Errorf("reproduceArgs(%q) = %q, want %q", tt.args, got, tt.want)
 			}
 		})
-	}
-}
-
-// TestLongProgressNotTerminal: the long study, its output not a terminal, prints one line
-// a finished point with the time left, not nothing.
-func TestLongProgressNotTerminal(t *testing.T) {
-	var b bytes.Buffer
-	p := longProgress(&b)
-	if p == nil {
-		t.Fatal("no progress for a writer that is not a terminal")
-	}
-	for i := 1; i <= 3; i++ {
-		p(i, 3)
-	}
-	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d lines, want 3:\n%s", len(lines), b.String())
-	}
-	for i, l := range lines {
-		want := fmt.Sprintf("reproduce --long: point %d/3 done; ", i+1)
-		if !strings.HasPrefix(l, want) || !strings.Contains(l, "elapsed, about") || strings.Contains(l, "\r") {
-			t.Errorf("line %d = %q, want it to start %q and give the time left", i+1, l, want)
-		}
 	}
 }

@@ -109,7 +109,7 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 		base[k] = v
 	}
 	pagingOnly(base)
-	spec := &sweep.Spec{Version: c.opt.Version, Traces: []string{t.name}, Base: base, CostBase: &c.opt.Costs}
+	spec := &sweep.Spec{Version: c.opt.Version, Traces: []string{t.name}, Base: t.windowed(base), CostBase: &c.opt.Costs}
 	ps, _, err := spec.Points()
 	if err != nil {
 		return err
@@ -241,34 +241,60 @@ func newCompare(opt Options, traces []traceInfo) (*compare, error) {
 	if err := c.firstPoints(); err != nil {
 		return nil, err
 	}
-	// The first points run now, into memory; runPoints writes them to the data files
-	// with the others, without running them again (Options.pre).
+	return c, nil
+}
+
+// firstPhase names the comparative study's first runs in progress lines.
+const firstPhase = compareStudy + ", first runs"
+
+// planFirst declares the first runs to the progress report.
+func (c *compare) planFirst(weight func(sweep.Point) float64, label func(sweep.Point) string) {
+	if c.opt.Report != nil {
+		c.opt.Report.planRuns(firstPhase, uniqPoints(c.points), weight, label)
+	}
+}
+
+// runFirst runs the first points (firstPoints), into memory (runPoints writes them to the
+// data files with the others, without running them again: Options.pre), and makes the
+// other points from their results.
+func (c *compare) runFirst() error {
 	first := uniqPoints(c.points)
-	if opt.Log != nil {
-		fmt.Fprintf(opt.Log, "%s: %d baseline and failure-free runs first, to turn periods into intervals and choose the failure runs' MTBF\n", compareStudy, len(first))
+	if c.opt.Log != nil && c.opt.Report == nil {
+		fmt.Fprintf(c.opt.Log, "%s: %d baseline and failure-free runs first, to turn periods into intervals and choose the failure runs' MTBF\n", compareStudy, len(first))
 	}
 	c.results = map[string]*sweep.Result{}
-	if opt.Resume {
+	kept := map[int]bool{}
+	if c.opt.Resume {
 		// Those in the data files (or an interrupted run's partial ones) are kept.
-		for _, f := range dataFiles(filepath.Join(opt.Dir, "data")) {
+		for _, f := range dataFiles(filepath.Join(c.opt.Dir, "data")) {
 			for _, path := range []string{f.path, f.path + partialSuffix} {
 				if !strings.HasSuffix(f.path, ".jsonl") {
 					continue
 				}
 				old, err := sweep.ReadJSONL(path)
 				if err != nil && !errors.Is(err, os.ErrNotExist) {
-					return nil, err
+					return err
 				}
 				for _, r := range old {
 					c.results[r.ID] = r
 				}
 			}
 		}
+		for i, p := range first {
+			if c.results[p.ID] != nil {
+				kept[i] = true
+			}
+		}
 		first = slices.DeleteFunc(first, func(p sweep.Point) bool { return c.results[p.ID] != nil })
 	}
-	rs, err := sweep.Run(first, sweep.Options{Jobs: opt.Jobs, Costs: opt.Costs, Version: opt.Version})
+	var progress func(done, total int)
+	if c.opt.Report != nil {
+		c.opt.Report.begin(firstPhase, kept)
+		progress = func(done, total int) { c.opt.Report.pointsDone(done) }
+	}
+	rs, err := sweep.Run(first, sweep.Options{Jobs: c.opt.Jobs, Costs: c.opt.Costs, Version: c.opt.Version, Progress: progress})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range rs {
 		c.results[r.ID] = r
@@ -288,10 +314,10 @@ func newCompare(opt Options, traces []traceInfo) (*compare, error) {
 		}
 	}
 	if err := c.makePoints(); err != nil {
-		return nil, err
+		return err
 	}
 	c.byTrace()
-	return c, nil
+	return nil
 }
 
 // byTrace orders the points trace by trace, as the traces are listed (the first phase's

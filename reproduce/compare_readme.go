@@ -20,7 +20,12 @@ func (c *compare) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	for _, t := range c.traces {
 		names = append(names, fmt.Sprintf("%s (%d accesses)", t.label, t.summary.Accesses))
 	}
-	p("Traces: %s. Every run has 4 KiB pages, first touches zero-filled, and a %d KiB %d-way\n", strings.Join(names, ", "), CompareCacheSize>>10, CompareCacheWays)
+	p("Traces: %s", strings.Join(names, ", "))
+	if t := c.traces[0]; t.rec != nil {
+		p(": the study's workloads (the paper's study lists them), each replayed on a window of\n")
+		p("its recording, from access %s + 1 on, %s accesses long, starting cold", siLabel(float64(t.skip)), siLabel(float64(t.maxRefs)))
+	}
+	p(". Every run has 4 KiB pages, first touches zero-filled, and a %d KiB %d-way\n", CompareCacheSize>>10, CompareCacheWays)
 	p("write-back cache of %d-byte lines in front of memory (an L1 data cache of a current x86\n", CompareCacheLine)
 	p("core), so that memory-level schemes see write-backs, not stores; the baseline `none` runs\n")
 	p("behind the same cache. Overhead = modeled time / modeled time of `none` - 1, as the\n")

@@ -33,6 +33,9 @@ func tinyCompare(t *testing.T) *compare {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.runFirst(); err != nil {
+		t.Fatal(err)
+	}
 	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +375,7 @@ func TestReadmeLinksOnlyWhatIsThere(t *testing.T) {
 	if strings.Contains(r, "long/README.md") || strings.Contains(r, "compare/README.md") || strings.Contains(r, "multicore/") {
 		t.Errorf("README links to folders it did not write:\n%s", r)
 	}
-	if !strings.Contains(r, "vmsim reproduce --long") {
+	if !strings.Contains(r, "vmsim reproduce --study long") {
 		t.Error("README does not say how to make the long study")
 	}
 	for _, sub := range []string{"long", "compare", "multicore"} {

@@ -20,8 +20,8 @@ func DefaultLongCache() string {
 	return filepath.Join(d, "vmsim", "long")
 }
 
-// RecordLong makes sure the cache holds a recording of every long program (and a
-// data-only recording of the first), recording what is missing, two at a time.
+// RecordLong makes sure the cache holds a recording of every workload (LongPrograms) and
+// a data-only recording of the first, recording what is missing, two at a time.
 func RecordLong(ctx context.Context, cache, version string, log io.Writer) (full, dataOnly []*Recording, err error) {
 	data := LongPrograms[0]
 	data.DataOnly = true
@@ -52,7 +52,9 @@ type LongOptions struct {
 	Warmup   int64
 	Costs    cost.Set
 	Progress func(done, total int)
-	Log      io.Writer
+	// Report, when set, receives the study's progress step by step (Progress).
+	Report *Progress
+	Log    io.Writer
 	// Command and Version are written into the README.
 	Command, Version string
 }

@@ -30,7 +30,7 @@ type Progress struct {
 	start  time.Time
 	phases []*phase
 	cur    int // the phase running
-	steps  int // steps in all; Invariant: the sum over the phases of len(steps)+1
+	steps  int // steps in all; Invariant: the sum over the phases of len(steps)+extra()
 	done   int // steps finished
 	// rate is the work a second of the last phase that finished a point.
 	rate float64
@@ -48,6 +48,9 @@ type phase struct {
 	start   time.Time
 	did     float64 // work done since start (points kept by --resume are not work)
 	kept    map[int]bool
+	// writes: the phase ends with a study's tables and figures written (a step of its
+	// own, Progress.written); a phase of runs only (planRuns) has none.
+	writes bool
 }
 
 // pstep is one step of a phase: the points of one trace, the end of its points in
@@ -64,10 +67,22 @@ func NewProgress(w io.Writer, bar bool) *Progress {
 }
 
 // plan declares a study's points (as runPoints will run them: uniqPoints), the work of
-// each (weight) and the label of its step; a step is a run of points of one trace.
-// Precondition: before the first begin.
+// each (weight) and the label of its step; a step is a run of points of one trace. The
+// phases run in the order planned; a phase may be planned while an earlier one runs (the
+// comparative study's points depend on its first runs), and the time left then counts
+// only the phases planned so far.
 func (p *Progress) plan(name string, points []sweep.Point, weight func(sweep.Point) float64, label func(sweep.Point) string) {
-	ph := &phase{name: name}
+	p.planPhase(name, points, weight, label, true)
+}
+
+// planRuns is plan for a phase that only runs points (the comparative study's first
+// runs): it has no step of writing tables and figures.
+func (p *Progress) planRuns(name string, points []sweep.Point, weight func(sweep.Point) float64, label func(sweep.Point) string) {
+	p.planPhase(name, points, weight, label, false)
+}
+
+func (p *Progress) planPhase(name string, points []sweep.Point, weight func(sweep.Point) float64, label func(sweep.Point) string, writes bool) {
+	ph := &phase{name: name, writes: writes}
 	for i, pt := range points {
 		w := weight(pt)
 		ph.weights = append(ph.weights, w)
@@ -78,7 +93,15 @@ func (p *Progress) plan(name string, points []sweep.Point, weight func(sweep.Poi
 		ph.steps[len(ph.steps)-1].end = i + 1
 	}
 	p.phases = append(p.phases, ph)
-	p.steps += len(ph.steps) + 1
+	p.steps += len(ph.steps) + ph.extra()
+}
+
+// extra is the steps of a phase beyond its traces': its writing, if it writes.
+func (ph *phase) extra() int {
+	if ph.writes {
+		return 1
+	}
+	return 0
 }
 
 // begin starts the phase named name (the next one planned), whose points kept (indexes
@@ -150,7 +173,7 @@ func (p *Progress) stepIndex(ph *phase) int {
 		if q == ph {
 			return n
 		}
-		n -= len(q.steps) + 1
+		n -= len(q.steps) + q.extra()
 	}
 	return n
 }

@@ -122,8 +122,10 @@ func TestProgressBar(t *testing.T) {
 }
 
 // TestRunProgress: a Run of both studies on tiny traces, its output not a terminal,
-// writes one line a step: each trace's points in each study, then each study's tables
-// and figures, the last one saying it is done.
+// writes one line a step: each trace's first runs of the comparative study (before the
+// rest of its points are known: 5 steps planned so far), then each trace's points in each
+// study and each study's tables and figures (8 steps in all), the last one saying it is
+// done.
 func TestRunProgress(t *testing.T) {
 	smallGrids(t)
 	tr1, tr2 := tinyTrace(t, 30_000, 24), tinyTrace(t, 20_000, 16)
@@ -134,17 +136,21 @@ func TestRunProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 2*(2+1) {
-		t.Fatalf("%d lines, want 6:\n%s", len(lines), b.String())
+	if len(lines) != 2+2*(2+1) {
+		t.Fatalf("%d lines, want 8:\n%s", len(lines), b.String())
 	}
-	re := regexp.MustCompile(`^reproduce: step (\d)/6 done, (paper|comparative) study: .*; \d+s elapsed(, about \d+s left|, done)?$`)
+	re := regexp.MustCompile(`^reproduce: step (\d)/(\d) done, (paper study|comparative study|comparative study, first runs): .*; \d+s elapsed(, about \d+s left|, done)?$`)
 	for i, l := range lines {
 		m := re.FindStringSubmatch(l)
-		if m == nil || m[1] != fmt.Sprint(i+1) {
+		total := "8"
+		if i < 2 {
+			total = "5"
+		}
+		if m == nil || m[1] != fmt.Sprint(i+1) || m[2] != total || (i < 2) != (m[3] == firstPhase) {
 			t.Errorf("line %d: %q", i+1, l)
 		}
 	}
-	if !strings.HasSuffix(lines[5], "done") || !strings.Contains(lines[1], "tiny.rw") {
+	if !strings.HasSuffix(lines[7], "done") || !strings.Contains(lines[1], "tiny.rw") {
 		t.Errorf("lines:\n%s", b.String())
 	}
 }

@@ -14,9 +14,9 @@ import (
 // Workloads.
 type LongProgram = Workload
 
-// LongPrograms are the programs of the long study, each >= 10^9 accesses with its input:
-// the workloads gzip and sort, a view of Workloads.
-var LongPrograms = []LongProgram{mustWorkload("gzip"), mustWorkload("sort")}
+// LongPrograms are the programs of the long study: every workload, whose recordings the
+// long study replays whole (the paper's and the comparative study replay a window).
+var LongPrograms = Workloads
 
 func mustWorkload(name string) Workload {
 	w, err := WorkloadByName(name)

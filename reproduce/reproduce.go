@@ -41,13 +41,13 @@ type Options struct {
 	Corpus []string
 	// Traces are further trace files, named on the command line.
 	Traces []string
-	// Long adds the study's long workload to the paper's and the comparative study: the
-	// data-only recording of gzip of the long study (RecordLong; 2.6 × 10^8 accesses),
-	// recorded into Cache at first use (valgrind needed) and reused after. It runs every
-	// interval of the paper's study and the comparative study's periods from
-	// LongPeriodFrom; it is not in the failure runs (too long for ten seeds).
-	Long bool
-	// Cache is the recordings' folder of Long ("": DefaultLongCache()).
+	// Workloads runs the studies on the study's workloads (Workloads: ten programs,
+	// recorded into Cache at first use with valgrind and reused after) instead of the
+	// corpus: the paper's and the comparative study on each one's window (WorkloadSkip,
+	// WorkloadWindow), the long study ("all" and "long") on the whole recordings. The
+	// corpus's traces are used only when Corpus names them.
+	Workloads bool
+	// Cache is the recordings' folder of Workloads ("": DefaultLongCache()).
 	Cache     string
 	Intervals []int64 // nil: DefaultIntervals
 	Jobs      int
@@ -102,12 +102,39 @@ var (
 	variants    = []variant{nonvolatile, volatile, remap, limited, limRemap}
 )
 
+// The window of a workload's recording that the paper's and the comparative study replay
+// (sim.Config.Skip, MaxRefs): the first WorkloadSkip accesses (start-up: loading, reading
+// the input, first touches) are read past, and the next WorkloadWindow accesses are the
+// run. The whole recordings are the long study's. A window keeps the study's cost
+// bounded (twelve schemes at four periods, failure runs of ten seeds) while the
+// workloads' footprints stay real; the window starts cold: a page the program touched
+// before it is a first touch in it, under every scheme and under none alike.
+var (
+	WorkloadSkip   int64 = 100_000_000
+	WorkloadWindow int64 = 50_000_000
+)
+
 // traceInfo is one trace of the study.
 type traceInfo struct {
 	name    string // as in sweep.Spec.Traces
 	label   string // short, for tables and legends
-	summary *traces.Summary
-	long    bool // summary.Accesses >= LongTraceAccesses
+	summary *traces.Summary // of the window the study replays
+	long    bool            // summary.Accesses >= LongTraceAccesses
+	// skip and maxRefs are the window (sim.Config.Skip, MaxRefs; 0: the whole trace).
+	skip, maxRefs int64
+	// rec is the workload's recording (nil: a corpus trace or a named file).
+	rec *Recording
+}
+
+// windowed adds t's window to the settings of a point on it.
+func (t traceInfo) windowed(set map[string]any) map[string]any {
+	if t.skip > 0 {
+		set["skip"] = t.skip
+	}
+	if t.maxRefs > 0 {
+		set["max_refs"] = t.maxRefs
+	}
+	return set
 }
 
 // study holds the points of the study and, once run, their results.
@@ -119,6 +146,9 @@ type study struct {
 	// at maps (trace, variant, interval) to a point's index.
 	at      map[[3]string]int
 	results map[string]*sweep.Result // by point id
+	// writes are the other studies this Run writes (by folder: "compare", "long"), which
+	// the paper's README links to although it is written first.
+	writes map[string]bool
 }
 
 func (s *study) key(t traceInfo, v variant, n int64) [3]string {
@@ -136,29 +166,35 @@ func Run(opt Options) error {
 		s.intervals = DefaultIntervals
 	}
 	switch opt.Study {
-	case "", "all", "paper", "compare":
+	case "", "all", "paper", "compare", "long":
 	case "validation":
 		return runValidation(opt)
 	case "multicore":
 		return runMulticore(opt)
 	default:
-		return fmt.Errorf("study %q: want all, paper, compare, validation or multicore", opt.Study)
+		return fmt.Errorf("study %q: want all, paper, compare, long, validation or multicore", opt.Study)
 	}
+	all := opt.Study == "" || opt.Study == "all"
+	paper, cmp := all || opt.Study == "paper", all || opt.Study == "compare"
+	long := (all && opt.Workloads) || opt.Study == "long"
+	s.writes = map[string]bool{"compare": cmp, "long": long}
 	// Refuse, before anything runs, data files that vmsim did not write.
-	if opt.Study != "compare" {
-		if err := checkData(filepath.Join(opt.Dir, "data")); err != nil {
+	for _, sub := range []struct {
+		on  bool
+		dir string
+	}{{paper, "data"}, {cmp, filepath.Join("compare", "data")}, {long, filepath.Join("long", "data")}} {
+		if !sub.on {
+			continue
+		}
+		if err := checkData(filepath.Join(opt.Dir, sub.dir)); err != nil {
 			return err
 		}
 	}
-	if opt.Study != "paper" {
-		if err := checkData(filepath.Join(opt.Dir, "compare", "data")); err != nil {
+	if paper || cmp {
+		if err := s.collectTraces(); err != nil {
 			return err
 		}
 	}
-	if err := s.collectTraces(); err != nil {
-		return err
-	}
-	paper, cmp := opt.Study != "compare", opt.Study != "paper"
 	if paper {
 		if err := s.makePoints(); err != nil {
 			return err
@@ -173,17 +209,43 @@ func Run(opt Options) error {
 			return err
 		}
 	}
-	if opt.Report != nil {
-		accesses, label := map[string]float64{}, map[string]string{}
-		for _, t := range s.traces {
-			accesses[t.name], label[t.name] = float64(t.summary.Accesses), "the points of "+t.label
+	var l *longStudy
+	if long {
+		full, data, err := RecordLong(context.Background(), opt.cache(), opt.Version, opt.log())
+		if err != nil {
+			return fmt.Errorf("the long study's recordings: %w", err)
 		}
-		weight := func(p sweep.Point) float64 { return accesses[p.Config.Trace] }
-		lab := func(p sweep.Point) string { return label[p.Config.Trace] }
+		lopt := LongOptions{Dir: filepath.Join(opt.Dir, "long"), Jobs: opt.Jobs, Costs: opt.Costs, Progress: opt.Progress,
+			Report: opt.Report, Command: opt.Command, Version: opt.Version}
+		if l, err = newLongStudy(lopt, full, data); err != nil {
+			return err
+		}
+	}
+	// The progress report's phases, in the order they run: the comparative study's first
+	// runs, the paper's study, the long study, and the comparative study, whose points
+	// are known only once its first runs have finished.
+	accesses, label := map[string]float64{}, map[string]string{}
+	for _, t := range s.traces {
+		accesses[t.name], label[t.name] = float64(t.summary.Accesses), "the points of "+t.label
+	}
+	weight := func(p sweep.Point) float64 { return accesses[p.Config.Trace] }
+	lab := func(p sweep.Point) string { return label[p.Config.Trace] }
+	if opt.Report != nil {
+		if cmp {
+			c.planFirst(weight, lab)
+		}
 		if paper {
 			opt.Report.plan(paperStudy, uniqPoints(s.points), weight, lab)
 		}
-		if cmp {
+		if long {
+			l.plan()
+		}
+	}
+	if cmp {
+		if err := c.runFirst(); err != nil {
+			return err
+		}
+		if opt.Report != nil {
 			opt.Report.plan(compareStudy, uniqPoints(c.points), weight, lab)
 		}
 	}
@@ -196,6 +258,11 @@ func Run(opt Options) error {
 		}
 		if opt.Report != nil {
 			opt.Report.written()
+		}
+	}
+	if long {
+		if err := l.run(); err != nil {
+			return err
 		}
 	}
 	if !cmp {
@@ -227,7 +294,7 @@ func (s *study) collectTraces() error {
 	}
 	names := []traceInfo{}
 	for _, e := range es {
-		if (s.opt.Corpus == nil && e.Threads == 0) || want[e.Name] {
+		if (s.opt.Corpus == nil && !s.opt.Workloads && e.Threads == 0) || want[e.Name] {
 			names = append(names, traceInfo{name: "corpus:" + e.Name, label: e.Name})
 			delete(want, e.Name)
 		}
@@ -239,20 +306,14 @@ func (s *study) collectTraces() error {
 	for _, p := range s.opt.Traces {
 		names = append(names, traceInfo{name: p, label: filepath.Base(p)})
 	}
-	if s.opt.Long {
-		cache := s.opt.Cache
-		if cache == "" {
-			cache = DefaultLongCache()
-		}
-		log := s.opt.Log
-		if log == nil {
-			log = io.Discard
-		}
-		_, data, err := RecordLong(context.Background(), cache, s.opt.Version, log)
+	if s.opt.Workloads {
+		recs, err := EnsureWorkloads(context.Background(), s.opt.cache(), s.opt.Version, s.opt.log())
 		if err != nil {
-			return fmt.Errorf("the long workload: %w", err)
+			return fmt.Errorf("the workloads: %w", err)
 		}
-		names = append(names, traceInfo{name: data[0].Path, label: data[0].Manifest.Name})
+		for _, r := range recs {
+			names = append(names, traceInfo{name: r.Path, label: r.Manifest.Name, skip: WorkloadSkip, maxRefs: WorkloadWindow, rec: r})
+		}
 	}
 	for i := range names {
 		cfg := sim.DefaultConfig()
@@ -260,7 +321,7 @@ func (s *study) collectTraces() error {
 		if err != nil {
 			return err
 		}
-		r, err := open()
+		r, err := sim.Window(open, names[i].skip, names[i].maxRefs)()
 		if err != nil {
 			return err
 		}
@@ -275,6 +336,31 @@ func (s *study) collectTraces() error {
 	}
 	s.traces = names
 	return nil
+}
+
+// footprintGroup is the panel of a trace in a figure with more lines than one panel
+// draws: by its footprint (pages touched).
+func footprintGroup(pages int64) string {
+	if pages*PageSize < 16<<20 {
+		return "footprint under 16 MiB"
+	}
+	return "footprint of 16 MiB or more"
+}
+
+// cache is the recordings' folder.
+func (o Options) cache() string {
+	if o.Cache == "" {
+		return DefaultLongCache()
+	}
+	return o.Cache
+}
+
+// log is where recording and validation progress goes.
+func (o Options) log() io.Writer {
+	if o.Log == nil {
+		return io.Discard
+	}
+	return o.Log
 }
 
 // framesFor is the limited frame count of a trace: half its footprint, at least 4.
@@ -294,8 +380,8 @@ func (s *study) makePoints() error {
 			spec := &sweep.Spec{
 				Version: s.opt.Version,
 				Traces:  []string{t.name},
-				Base: map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
-					"memory": v.memory, "cow": v.cow, "frames": frames},
+				Base: t.windowed(map[string]any{"scheme": "dualmap", "initial": "zero", "page_size": PageSize,
+					"memory": v.memory, "cow": v.cow, "frames": frames}),
 				Vary:     map[string][]any{"interval": intervals},
 				CostBase: &s.opt.Costs,
 			}

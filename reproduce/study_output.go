@@ -74,7 +74,7 @@ func (s *study) xs() []float64 {
 func (s *study) perTrace(v variant, y func(*sweep.Result) float64) []Series {
 	var out []Series
 	for _, tr := range s.traces {
-		ser := Series{Name: tr.label, X: s.xs()}
+		ser := Series{Name: tr.label, X: s.xs(), Group: footprintGroup(tr.summary.PagesTouched)}
 		for _, n := range s.intervals {
 			ser.Y = append(ser.Y, y(s.result(tr, v, n)))
 		}

@@ -266,6 +266,9 @@ func TestOptimumTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.runFirst(); err != nil {
+		t.Fatal(err)
+	}
 	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {
 		t.Fatal(err)
 	}
@@ -374,6 +377,9 @@ func TestOutputDelayTiny(t *testing.T) {
 	}
 	c, err := newCompare(opt, s.traces)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.runFirst(); err != nil {
 		t.Fatal(err)
 	}
 	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {

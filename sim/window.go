@@ -134,3 +134,8 @@ type windowCPUReader struct{ *windowReader }
 
 // CPU is the reader's under it: that of the records of the last Read.
 func (w *windowCPUReader) CPU() int { return w.src.(interface{ CPU() int }).CPU() }
+
+// Window is window for other packages: open seen through the window of Config.Skip and
+// Config.MaxRefs, as a run with those settings sees it (a study summarises the window it
+// replays).
+func Window(open Opener, skip, maxRefs int64) Opener { return window(open, skip, maxRefs) }
