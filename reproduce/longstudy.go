@@ -188,7 +188,7 @@ func (l *longStudy) tables() []*Table {
 			strconv.FormatInt(t.summary.PagesTouched, 10), strconv.FormatInt(t.summary.PagesWritten, 10), strconv.FormatBool(m.DataOnly)})
 	}
 	t2 := &Table{Name: "long-table2", Title: "Table L2: overhead of virtual checkpoints on the whole recordings",
-		Caption: fmt.Sprintf("Overhead (modeled time of dualmap over that of none, minus one; non-volatile memory, copy on first write, unlimited frames, no cache) at each interval, after a warm-up of %d accesses: in percent up to 100%% and above it as the slowdown factor; \"no ckpt\": the interval is longer than what is left of the trace, and no checkpoint was taken. The CSV has one row a trace and interval, with the checkpoints taken and a status.", l.opt.Warmup),
+		Caption:    fmt.Sprintf("Overhead (modeled time of dualmap over that of none, minus one; non-volatile memory, copy on first write, unlimited frames, no cache) at each interval, after a warm-up of %d accesses: in percent up to 100%% and above it as the slowdown factor; \"no ckpt\": the interval is longer than what is left of the trace, and no checkpoint was taken. The CSV has one row a trace and interval, with the checkpoints taken and a status.", l.opt.Warmup),
 		Header:     []string{"trace", "accesses"},
 		Right:      []bool{false, true},
 		DataHeader: []string{"trace", "interval_accesses", "checkpoints", "overhead_percent", "status"}}

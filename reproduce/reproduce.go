@@ -116,8 +116,8 @@ var (
 
 // traceInfo is one trace of the study.
 type traceInfo struct {
-	name    string // as in sweep.Spec.Traces
-	label   string // short, for tables and legends
+	name    string          // as in sweep.Spec.Traces
+	label   string          // short, for tables and legends
 	summary *traces.Summary // of the window the study replays
 	long    bool            // summary.Accesses >= LongTraceAccesses
 	// skip and maxRefs are the window (sim.Config.Skip, MaxRefs; 0: the whole trace).
