@@ -71,13 +71,39 @@ type compare struct {
 	// skipped are the keys of the points not run: a period longer than the trace, which
 	// would take no checkpoint (res returns an empty result for them).
 	skipped map[string]bool
+	// hasRest are the traces (by name) with points on the rest of their recording (rest),
+	// and so a point of none there.
+	hasRest map[string]bool
 }
 
 // covers reports whether the study runs trace t at period p: when the trace is at least
 // as long as p's interval (a run of it at p takes a checkpoint) and, for a long trace, p is
-// at least LongPeriodFrom.
+// at least LongPeriodFrom. A workload's period longer than its window runs on the rest of
+// its recording (rest) when that is long enough.
 func (c *compare) covers(t traceInfo, p int64) bool {
-	return c.interval(t, p) <= t.summary.Accesses && (!t.long || p >= LongPeriodFrom)
+	n := c.interval(t, p)
+	return (n <= t.summary.Accesses || (t.rec != nil && n <= c.restAccesses(t))) && (!t.long || p >= LongPeriodFrom)
+}
+
+// rest reports whether the study runs trace t at period p on the rest of its recording:
+// a workload whose window is shorter than p's interval. Such a run starts where the window
+// does and goes to the recording's end (no max_refs), against none on the same accesses
+// (ckey("none-rest", t.name)), so that the periods the windows cannot hold are measured
+// on every workload long enough for them.
+func (c *compare) rest(t traceInfo, p int64) bool {
+	return t.rec != nil && c.interval(t, p) > t.summary.Accesses
+}
+
+// restAccesses are the accesses of a workload's recording from its window's start on.
+func (c *compare) restAccesses(t traceInfo) int64 { return t.rec.Manifest.Accesses - t.skip }
+
+// base is the point of none that point r is priced against: on the same trace and
+// accesses (its window, or the rest of its recording).
+func (c *compare) base(r *sweep.Result) *sweep.Result {
+	if r.Config.MaxRefs == 0 && c.hasRest[r.Config.Trace] {
+		return c.res(ckey("none-rest", r.Config.Trace))
+	}
+	return c.res(ckey("none", r.Config.Trace))
 }
 
 // covering are the traces that period p's interval fits in.
@@ -117,6 +143,13 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 	c.at[key] = len(c.points)
 	c.points = append(c.points, ps[0])
 	return nil
+}
+
+// addRest is add for a point on the rest of t's recording: from its window's start to
+// the recording's end.
+func (c *compare) addRest(key string, t traceInfo, set map[string]any) error {
+	t.maxRefs = 0
+	return c.add(key, t, set)
 }
 
 func (c *compare) res(key string) *sweep.Result {
@@ -195,7 +228,20 @@ func (c *compare) makePoints() error {
 					c.skipped[ckey("A", t.name, sc.key, p)] = true
 					continue
 				}
-				if err := c.add(ckey("A", t.name, sc.key, p), t, with(sc.set, "interval", c.interval(t, p))); err != nil {
+				set := with(sc.set, "interval", c.interval(t, p))
+				if c.rest(t, p) {
+					if !c.hasRest[t.name] {
+						c.hasRest[t.name] = true
+						if err := c.addRest(ckey("none-rest", t.name), t, map[string]any{"scheme": "none"}); err != nil {
+							return err
+						}
+					}
+					if err := c.addRest(ckey("A", t.name, sc.key, p), t, set); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := c.add(ckey("A", t.name, sc.key, p), t, set); err != nil {
 					return err
 				}
 			}
@@ -229,7 +275,7 @@ func (c *compare) makePoints() error {
 
 // newCompare makes the comparative study's points on traces, to run into opt.Dir.
 func newCompare(opt Options, traces []traceInfo) (*compare, error) {
-	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}}
+	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}, hasRest: map[string]bool{}}
 	for _, cs := range c.sets {
 		if err := cs.Validate(); err != nil {
 			return nil, err
@@ -359,15 +405,13 @@ func (c *compare) run() error {
 // overheadUnder is a point's overhead under model m, from its counters, by the overhead
 // rule (cost.Overhead) against none on the same trace and cache.
 func (c *compare) overheadUnder(m cost.Model, t traceInfo, r *sweep.Result) float64 {
-	base := c.res(ckey("none", t.name))
-	return cost.Overhead(m, r.Stats, base.Stats, r.Config)
+	return cost.Overhead(m, r.Stats, c.base(r).Stats, r.Config)
 }
 
 // tm is a point's time under this machine's costs, as the overhead rule charges it
 // against none on the same trace and cache (cost.Compare); none's own is its time.
 func (c *compare) tm(r *sweep.Result) float64 {
-	base := c.res(ckey("none", r.Config.Trace))
-	return cost.Compare(c.opt.Costs.Model, r.Stats, base.Stats, r.Config).Run.Total
+	return cost.Compare(c.opt.Costs.Model, r.Stats, c.base(r).Stats, r.Config).Run.Total
 }
 
 // geo is the geometric mean over the traces of 1 + y, minus one; NaN when any is NaN.

@@ -44,7 +44,7 @@ func (c *compare) outputDelay(t traceInfo, sc cmpScheme, n int64) delay {
 	if d.released == 0 || r.Stats.Checkpoints == 0 {
 		return d
 	}
-	base := c.res(ckey("none", t.name))
+	base := c.base(r)
 	accessNs := c.tm(base) / float64(base.Stats.Refs)
 	deltaNs := (c.tm(r) - c.tm(base)) / float64(r.Stats.Checkpoints)
 	d.accesses = float64(r.Stats.IOOutputDelay) / float64(d.released)

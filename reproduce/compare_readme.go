@@ -21,7 +21,7 @@ func (c *compare) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 		names = append(names, fmt.Sprintf("%s (%d accesses)", t.label, t.summary.Accesses))
 	}
 	p("Traces: %s", strings.Join(names, ", "))
-	if t := c.traces[0]; t.rec != nil {
+	if t, ok := windowed(c.traces); ok {
 		p(": the study's workloads (the paper's study lists them), each replayed on a window of\n")
 		p("its recording, from access %s + 1 on, %s accesses long, starting cold", siLabel(float64(t.skip)), siLabel(float64(t.maxRefs)))
 	}

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Install what `vmsim reproduce --long` needs (reproduce/setup.sh: valgrind and the
-# workloads' programs), build vmsim and run the long study:
+# Install what the study's workloads need (reproduce/setup.sh: valgrind and the
+# workloads' programs), build vmsim and run the long study alone (`vmsim reproduce`
+# runs it with the others):
 #
 #   sh reproduce/long-setup.sh          (from the repository root; uses sudo if not root)
 set -eu
 sh "$(dirname "$0")/setup.sh"
-exec ./vmsim reproduce --long "$@"
+exec ./vmsim reproduce --study long "$@"

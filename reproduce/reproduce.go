@@ -126,6 +126,17 @@ type traceInfo struct {
 	rec *Recording
 }
 
+// windowed returns the first of traces that is replayed on a window (every workload has
+// the same one).
+func windowed(traces []traceInfo) (traceInfo, bool) {
+	for _, t := range traces {
+		if t.maxRefs > 0 {
+			return t, true
+		}
+	}
+	return traceInfo{}, false
+}
+
 // windowed adds t's window to the settings of a point on it.
 func (t traceInfo) windowed(set map[string]any) map[string]any {
 	if t.skip > 0 {

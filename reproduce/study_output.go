@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,9 @@ func (s *study) table1() *Table {
 		Caption: "The traces of the study: accesses (instruction fetches included, but in a data-only recording), the fraction that write, the distinct 4 KiB pages touched and written, and the modeled time of an access under none (its run's time over its accesses, unlimited frames, this machine's costs), which converts the intervals in accesses of the other tables into modeled time: 10⁶ accesses last that many ms.",
 		Header:  []string{"trace", "accesses", "write fraction", "pages touched", "pages written", "footprint (KiB)", "ns/access (none)"},
 		Right:   []bool{false, true, true, true, true, true, true}}
+	if w, ok := windowed(s.traces); ok {
+		t.Caption += fmt.Sprintf(" A workload's counts are those of the window the study replays (its accesses %d + 1 to %d + %d); the whole recordings are the long study's.", w.skip, w.skip, w.maxRefs)
+	}
 	for _, tr := range s.traces {
 		sm := tr.summary
 		b := s.result(tr, nonvolatile, s.intervals[0])

@@ -11,11 +11,14 @@ import (
 
 // TestWindowedPoints: a workload's points, in the paper's and in the comparative study,
 // replay its window (skip, max_refs) and nothing else: every run counts exactly the
-// window's accesses, and the summary the study plans with is the window's.
+// window's accesses, and the summary the study plans with is the window's; a period of the
+// comparative study longer than the window runs on the rest of the recording, against
+// none on the same accesses.
 func TestWindowedPoints(t *testing.T) {
 	smallGrids(t)
+	ComparePeriods = []int64{2, 20, 1000, 10_000} // about 25, 250, 12,000 and 120,000 accesses here
 	path := tinyTrace(t, 30_000, 24)
-	tr := traceInfo{name: path, label: "w", skip: 5000, maxRefs: 12_000}
+	tr := traceInfo{name: path, label: "w", skip: 5000, maxRefs: 4000, rec: &Recording{Path: path, Manifest: RecordingManifest{Accesses: 30_000}}}
 	open, err := sweep.Opener(path, sim.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -42,15 +45,43 @@ func TestWindowedPoints(t *testing.T) {
 	if err := c.runFirst(); err != nil {
 		t.Fatal(err)
 	}
-	for _, ps := range [][]sweep.Point{s.points, c.points} {
-		rs, err := sweep.Run(uniqPoints(ps), sweep.Options{Costs: opt.Costs, Version: "test"})
-		if err != nil {
-			t.Fatal(err)
+	rs, err := sweep.Run(uniqPoints(s.points), sweep.Options{Costs: opt.Costs, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Config.Skip != tr.skip || r.Config.MaxRefs != tr.maxRefs || r.Stats.Refs != tr.maxRefs {
+			t.Errorf("paper point %s: skip %d, max_refs %d, %d accesses; want the window %d, %d", r.ID, r.Config.Skip, r.Config.MaxRefs, r.Stats.Refs, tr.skip, tr.maxRefs)
 		}
-		for _, r := range rs {
-			if r.Config.Skip != tr.skip || r.Config.MaxRefs != tr.maxRefs || r.Stats.Refs != tr.maxRefs {
-				t.Errorf("point %s: skip %d, max_refs %d, %d accesses; want the window %d, %d", r.ID, r.Config.Skip, r.Config.MaxRefs, r.Stats.Refs, tr.skip, tr.maxRefs)
+	}
+	rs, err = sweep.Run(uniqPoints(c.points), sweep.Options{Costs: opt.Costs, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		c.results[r.ID] = r
+	}
+	rest := 0
+	for _, p := range ComparePeriods {
+		if !c.covers(tr, p) {
+			continue
+		}
+		for _, sc := range cmpSchemes {
+			r := c.res(ckey("A", tr.name, sc.key, p))
+			want := tr.maxRefs
+			if c.rest(tr, p) {
+				want = 30_000 - tr.skip
+				rest++
+			}
+			if b := c.base(r); r.Config.Skip != tr.skip || r.Stats.Refs != want || b.Stats.Refs != want || b.Config.Scheme != "none" {
+				t.Errorf("%s at %d µs: skip %d, %d accesses, against none of %d; want %d, %d", sc.key, p, r.Config.Skip, r.Stats.Refs, b.Stats.Refs, tr.skip, want)
 			}
 		}
+	}
+	if rest == 0 {
+		for _, p := range ComparePeriods {
+			t.Logf("period %d: interval %d", p, c.interval(tr, p))
+		}
+		t.Error("no period ran on the rest of the recording")
 	}
 }
