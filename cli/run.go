@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -424,14 +423,7 @@ func printTable(w io.Writer, res *sim.Result, rc *runCost, info scheme.Info, all
 // the baseline would read the same records (the run met no fail record, which scheme none
 // refuses) through the same configuration and count the same.
 func runBaseline(res *sim.Result, reg *scheme.Registry, open sim.Opener) (sim.Stats, error) {
-	c := res.Config
-	if len(c.FailAt) == 0 {
-		c.FailAt = nil // as BaselineConfig leaves it
-	}
-	if len(c.Params) == 0 {
-		c.Params = nil
-	}
-	if reflect.DeepEqual(sweep.BaselineConfig(c), c) {
+	if sweep.OwnBaseline(res.Config) {
 		return res.Stats, nil
 	}
 	base, err := sweep.RunBaseline(res.Config, reg, open)
