@@ -54,7 +54,7 @@ func TestOwnBaselineNotRunTwice(t *testing.T) {
 	}{
 		{"none with the defaults", func(c *sim.Config) { c.Scheme = "none" }, true},
 		{"none with frames, a window and a cache", func(c *sim.Config) {
-			c.Scheme, c.Frames, c.Skip, c.MaxRefs, c.CacheSize = "none", 8, 10, 100, 32 << 10
+			c.Scheme, c.Frames, c.Skip, c.MaxRefs, c.CacheSize = "none", 8, 10, 100, 32<<10
 		}, true},
 		{"none with an empty fail-at", func(c *sim.Config) { c.Scheme, c.FailAt = "none", []int64{} }, true},
 		{"none verified", func(c *sim.Config) { c.Scheme, c.Verify = "none", true }, false},
