@@ -70,6 +70,8 @@ type optimum struct {
 	failures                             float64 // rollbacks a failure run, mean over the runs
 	youngLoss, dalyLoss                  float64 // time at the grid interval nearest the prediction over bestTime, minus one
 	youngIn, dalyIn                      bool    // the grid interval nearest the prediction is in [lo, hi]
+	fit, fitLo, fitHi                    float64 // the fitted optimum and its 95% interval (fitOptimum), accesses
+	youngInFit, dalyInFit                bool    // the prediction is in [fitLo, fitHi]
 	ok                                   bool
 	note                                 string
 }
@@ -147,6 +149,8 @@ func (c *compare) optimumOf(t traceInfo, sc cmpScheme) optimum {
 	}
 	times := c.failTimes(t, sc, pl)
 	o.best, o.lo, o.hi = optimumCI(pl.grid, times)
+	o.fit, o.fitLo, o.fitHi = fitOptimum(pl.grid, times)
+	o.youngInFit, o.dalyInFit = o.fitLo <= o.young && o.young <= o.fitHi, o.fitLo <= o.daly && o.daly <= o.fitHi
 	mean := map[int64]float64{}
 	for i, n := range pl.grid {
 		for s := range times {
@@ -185,11 +189,12 @@ func oneZero(b bool) string {
 
 func (c *compare) tableOptimum() *Table {
 	t := &Table{Name: "cmp-table4", Title: "Table C4: optimal checkpoint intervals, predicted and simulated",
-		Caption: fmt.Sprintf("For each scheme of the failure runs on the %d longest traces: the checkpoint cost δ (extra modeled time per checkpoint of a failure-free run, at the predicted interval), the MTBF M (modeled time) chosen so that δ/M lies in [%g, %g] (aiming at %g) with at least %d failures a run, the failures a run had (mean), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the simulated optimum (least mean modeled time over %d seeds on the grid Young × 1/8 … 8, factors of 2) and its 95%% bootstrap interval over the seeds; whether the grid interval nearest each formula's prediction lies in it (the CSV: 1 or 0); and the time lost there against the simulated optimum. Schemes not in the failure runs, and traces too short for the regime, say why in the status column.", validationTraces, deltaRatioLow, deltaRatioHigh, deltaRatioTarget, minFailures, len(ValidationSeeds)),
-		Header:  []string{"scheme", "trace", "δ (µs)", "M (ms)", "δ/M", "failures", "Young", "Daly", "numeric", "simulated", "95% interval", "Young in it", "Daly in it", "loss at Young", "loss at Daly", "status"},
-		Right:   []bool{false, false, true, true, true, true, true, true, true, true, true, false, false, true, true, false},
+		Caption: fmt.Sprintf("For each scheme of the failure runs on the %d longest traces: the checkpoint cost δ (extra modeled time per checkpoint of a failure-free run, at the predicted interval), the MTBF M (modeled time) chosen so that δ/M lies in [%g, %g] (aiming at %g) with at least %d failures a run, the failures a run had (mean), Young's (1974) and Daly's (2006) optimal intervals and the numeric optimum of Daly's model with restart R (the recovery time per rollback), in accesses; the simulated optimum (least mean modeled time over %d seeds on the grid Young × 1/8 … 8, factors of 2) and its 95%% bootstrap interval over the seeds; whether the grid interval nearest each formula's prediction lies in it (the CSV: 1 or 0); the fitted optimum (the minimum of T = α + β/N + γN fitted to the mean times over the grid, not tied to its points) and its 95%% bootstrap interval, and whether each prediction itself lies in that; and the time lost at the grid interval nearest each prediction against the simulated optimum. Schemes not in the failure runs, and traces too short for the regime, say why in the status column.", validationTraces, deltaRatioLow, deltaRatioHigh, deltaRatioTarget, minFailures, len(ValidationSeeds)),
+		Header:  []string{"scheme", "trace", "δ (µs)", "M (ms)", "δ/M", "failures", "Young", "Daly", "numeric", "simulated", "95% interval", "Young in it", "Daly in it", "fitted", "95% interval (fitted)", "Young in it (fitted)", "Daly in it (fitted)", "loss at Young", "loss at Daly", "status"},
+		Right:   []bool{false, false, true, true, true, true, true, true, true, true, true, false, false, true, true, false, false, true, true, false},
 		DataHeader: []string{"scheme", "trace", "delta_us", "mtbf_ms", "delta_over_mtbf", "failures_per_run", "young_accesses", "daly_accesses", "numeric_accesses",
-			"simulated_best_accesses", "ci_low_accesses", "ci_high_accesses", "young_in_ci", "daly_in_ci", "loss_at_young_percent", "loss_at_daly_percent", "status"}}
+			"simulated_best_accesses", "ci_low_accesses", "ci_high_accesses", "young_in_ci", "daly_in_ci",
+			"fitted_best_accesses", "fitted_ci_low_accesses", "fitted_ci_high_accesses", "young_in_fitted_ci", "daly_in_fitted_ci", "loss_at_young_percent", "loss_at_daly_percent", "status"}}
 	empty := func(label, trace, status string) {
 		r := make([]string, len(t.Header))
 		r[0], r[1], r[len(r)-1] = label, trace, status
@@ -213,10 +218,14 @@ func (c *compare) tableOptimum() *Table {
 			t.Rows = append(t.Rows, []string{sc.label, tr.label, strconv.FormatFloat(o.deltaNs/1000, 'f', 1, 64),
 				strconv.FormatFloat(o.mtbfNs/1e6, 'f', 2, 64), strconv.FormatFloat(ratio, 'g', 2, 64), strconv.FormatFloat(o.failures, 'f', 1, 64),
 				siLabel(math.Round(o.young)), siLabel(math.Round(o.daly)), siLabel(math.Round(o.numeric)), siLabel(float64(o.best)),
-				siLabel(float64(o.lo)) + " – " + siLabel(float64(o.hi)), yesNo(o.youngIn), yesNo(o.dalyIn), pct(o.youngLoss), pct(o.dalyLoss), ""})
+				siLabel(float64(o.lo)) + " – " + siLabel(float64(o.hi)), yesNo(o.youngIn), yesNo(o.dalyIn),
+				siLabel(math.Round(o.fit)), siLabel(math.Round(o.fitLo)) + " – " + siLabel(math.Round(o.fitHi)), yesNo(o.youngInFit), yesNo(o.dalyInFit),
+				pct(o.youngLoss), pct(o.dalyLoss), ""})
 			t.Data = append(t.Data, []string{sc.label, tr.label, num(o.deltaNs / 1000), num(o.mtbfNs / 1e6), num(ratio), num(o.failures),
 				num(math.Round(o.young)), num(math.Round(o.daly)), num(math.Round(o.numeric)), strconv.FormatInt(o.best, 10),
-				strconv.FormatInt(o.lo, 10), strconv.FormatInt(o.hi, 10), oneZero(o.youngIn), oneZero(o.dalyIn), num(100 * o.youngLoss), num(100 * o.dalyLoss), ""})
+				strconv.FormatInt(o.lo, 10), strconv.FormatInt(o.hi, 10), oneZero(o.youngIn), oneZero(o.dalyIn),
+				num(math.Round(o.fit)), num(math.Round(o.fitLo)), num(math.Round(o.fitHi)), oneZero(o.youngInFit), oneZero(o.dalyInFit),
+				num(100 * o.youngLoss), num(100 * o.dalyLoss), ""})
 		}
 	}
 	return t

@@ -227,7 +227,10 @@ type namedVerdict struct {
 // optimumVerdicts judge Young's and Daly's claims that their interval is optimal: a case
 // is a scheme on a validation trace; it can be measured when the trace admits δ/M in the
 // formulas' regime with enough failures (chooseMTBF), and agrees when the grid interval
-// nearest the prediction lies in the simulated optimum's 95% interval.
+// nearest the prediction lies in the simulated optimum's 95% interval (the grid's
+// resolution, a factor of 2: what a user choosing among such intervals would lose); each
+// case also says whether the prediction lies in the fitted optimum's interval, which is
+// not tied to the grid.
 func (c *compare) optimumVerdicts() []namedVerdict {
 	var young, daly []claimCase
 	for _, sc := range cmpSchemes {
@@ -246,11 +249,18 @@ func (c *compare) optimumVerdicts() []namedVerdict {
 				daly = append(daly, claimCase{name: name, detail: why})
 				continue
 			}
-			ci := fmt.Sprintf("simulated optimum %s in %s – %s, δ/M = %.2g", siLabel(float64(o.best)), siLabel(float64(o.lo)), siLabel(float64(o.hi)), o.deltaNs/o.mtbfNs)
+			ci := fmt.Sprintf("simulated optimum %s in %s – %s, fitted %s in %s – %s, δ/M = %.2g", siLabel(float64(o.best)), siLabel(float64(o.lo)), siLabel(float64(o.hi)),
+				siLabel(math.Round(o.fit)), siLabel(math.Round(o.fitLo)), siLabel(math.Round(o.fitHi)), o.deltaNs/o.mtbfNs)
+			inFit := func(in bool) string {
+				if in {
+					return "inside the fitted interval"
+				}
+				return "outside the fitted interval"
+			}
 			young = append(young, claimCase{name: name, testable: true, agrees: o.youngIn,
-				detail: fmt.Sprintf("Young %s, %s, %s lost", siLabel(math.Round(o.young)), ci, pct(o.youngLoss))})
+				detail: fmt.Sprintf("Young %s (%s), %s, %s lost", siLabel(math.Round(o.young)), inFit(o.youngInFit), ci, pct(o.youngLoss))})
 			daly = append(daly, claimCase{name: name, testable: true, agrees: o.dalyIn,
-				detail: fmt.Sprintf("Daly %s, %s, %s lost", siLabel(math.Round(o.daly)), ci, pct(o.dalyLoss))})
+				detail: fmt.Sprintf("Daly %s (%s), %s, %s lost", siLabel(math.Round(o.daly)), inFit(o.dalyInFit), ci, pct(o.dalyLoss))})
 		}
 	}
 	return []namedVerdict{

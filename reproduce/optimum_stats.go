@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // The regime of the optimal-interval validation: Young's and Daly's formulas are for
@@ -105,4 +107,71 @@ func optimumGrid(n float64) []int64 {
 		g = append(g, max(1, int64(round2(n*f))))
 	}
 	return g
+}
+
+// fitOptimum is the simulated optimum between the grid's points: the mean modeled time over
+// the seeds, T(N), is fitted by least squares with T = α + β/N + γN (the first-order model
+// of checkpointing with failures: checkpoints cost in 1/N, work lost to failures in N), and
+// its minimum N* = √(β/γ), kept within the grid, is the optimum; when the fit has no
+// interior minimum (β or γ not positive) the grid's least mean time is. Its 95% interval
+// is the 2.5th to 97.5th percentile of N* over bootstrapSamples resamplings of the seeds
+// (a fixed generator seed, as optimumCI's). The grid's factors of 2 leave optimumCI's
+// interval a single grid point when the seeds agree; this one is not tied to the grid.
+// Precondition: as optimumCI's, and the grid's intervals distinct.
+func fitOptimum(grid []int64, times [][]float64) (best, lo, hi float64) {
+	if len(times) == 0 || len(grid) == 0 {
+		panic("reproduce: fitOptimum without seeds or grid")
+	}
+	at := func(sample [][]float64) float64 {
+		mean := make([]float64, len(grid))
+		for _, ts := range sample {
+			for i, t := range ts {
+				mean[i] += t / float64(len(sample))
+			}
+		}
+		return fittedMin(grid, mean)
+	}
+	best = at(times)
+	r := rand.New(rand.NewPCG(1, 2))
+	ns := make([]float64, bootstrapSamples)
+	sample := make([][]float64, len(times))
+	for b := range ns {
+		for s := range sample {
+			sample[s] = times[r.IntN(len(times))]
+		}
+		ns[b] = at(sample)
+	}
+	slices.Sort(ns)
+	return best, ns[int(0.025*float64(bootstrapSamples))], ns[int(math.Ceil(0.975*float64(bootstrapSamples)))-1]
+}
+
+// fittedMin is the minimum of T = α + β/N + γN fitted to the times ts at the grid's
+// intervals (fitOptimum).
+func fittedMin(grid []int64, ts []float64) float64 {
+	argmin := 0
+	for i := range ts {
+		if ts[i] < ts[argmin] {
+			argmin = i
+		}
+	}
+	if len(grid) < 3 {
+		return float64(grid[argmin])
+	}
+	// Least squares in (1, 1/N, N), N scaled by the grid's centre so that the columns are
+	// of one magnitude (QR, by gonum's SolveVec).
+	scale := float64(grid[len(grid)/2])
+	x := mat.NewDense(len(grid), 3, nil)
+	for i, n := range grid {
+		x.SetRow(i, []float64{1, scale / float64(n), float64(n) / scale})
+	}
+	var c mat.VecDense
+	if err := c.SolveVec(x, mat.NewVecDense(len(ts), slices.Clone(ts))); err != nil {
+		return float64(grid[argmin])
+	}
+	coef := []float64{c.AtVec(0), c.AtVec(1), c.AtVec(2)}
+	if !(coef[1] > 0) || !(coef[2] > 0) {
+		return float64(grid[argmin])
+	}
+	n := scale * math.Sqrt(coef[1]/coef[2])
+	return math.Min(math.Max(n, float64(grid[0])), float64(grid[len(grid)-1]))
 }

@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -218,4 +219,48 @@ func TestCovers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFitOptimum: the fitted optimum finds the minimum of T = α + β/N + γN between the
+// grid's points (where optimumCI can only name a grid point), its interval holds it and
+// narrows as the noise falls, and it falls back to the grid's least time when the times
+// have no interior minimum.
+func TestFitOptimum(t *testing.T) {
+	grid := []int64{160, 320, 640, 1300, 2500, 5100, 10_000} // Young 1265 × 1/8 … 8, two digits
+	const beta, gamma = 80_000.0, 0.05                        // N* = √(β/γ) = 1264.9
+	want := math.Sqrt(beta / gamma)
+	seed := uint64(11)
+	r := rand.New(rand.NewPCG(seed, 3))
+	times := func(f func(n float64) float64, sd float64) [][]float64 {
+		out := make([][]float64, 10)
+		for s := range out {
+			for _, n := range grid {
+				out[s] = append(out[s], f(float64(n))*(1+sd*r.NormFloat64()))
+			}
+		}
+		return out
+	}
+	model := func(n float64) float64 { return 1000 + beta/n + gamma*n }
+	var widths []float64
+	for _, sd := range []float64{0, 0.001, 0.01} {
+		t.Run(fmt.Sprintf("noise %g", sd), func(t *testing.T) {
+			best, lo, hi := fitOptimum(grid, times(model, sd))
+			if math.Abs(best/want-1) > 0.05+5*sd || lo > want*(1+1e-9) || hi < want*(1-1e-9) || lo > best || best > hi {
+				t.Errorf("seed %d: fitted %.0f in [%.0f, %.0f], want about %.0f inside", seed, best, lo, hi, want)
+			}
+			if sd == 0 && (math.Abs(best/want-1) > 1e-9 || lo != best || hi != best) {
+				t.Errorf("exact times: fitted %v in [%v, %v], want exactly %v", best, lo, hi, want)
+			}
+			widths = append(widths, hi/lo)
+		})
+	}
+	if len(widths) == 3 && !(widths[0] <= widths[1] && widths[1] < widths[2]) {
+		t.Errorf("seed %d: interval widths %v do not grow with the noise", seed, widths)
+	}
+	t.Run("no interior minimum", func(t *testing.T) {
+		best, lo, hi := fitOptimum(grid, times(func(n float64) float64 { return 1000 + beta/n }, 0))
+		if best != 10_000 || lo != 10_000 || hi != 10_000 {
+			t.Errorf("falling times: fitted %v in [%v, %v], want the grid's end 10000", best, lo, hi)
+		}
+	})
 }
