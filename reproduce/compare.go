@@ -71,36 +71,36 @@ type compare struct {
 	// skipped are the keys of the points not run: a period longer than the trace, which
 	// would take no checkpoint (res returns an empty result for them).
 	skipped map[string]bool
-	// hasRest are the traces (by name) with points on the rest of their recording (rest),
-	// and so a point of none there.
+	// hasRest are the traces (by name) with points on their whole recording (rest), and
+	// so a point of none there.
 	hasRest map[string]bool
 }
 
 // covers reports whether the study runs trace t at period p: when the trace is at least
 // as long as p's interval (a run of it at p takes a checkpoint) and, for a long trace, p is
-// at least LongPeriodFrom. A workload's period longer than its window runs on the rest of
-// its recording (rest) when that is long enough.
+// at least LongPeriodFrom. A workload's period longer than its window runs on the whole
+// recording (rest) when that is long enough.
 func (c *compare) covers(t traceInfo, p int64) bool {
 	n := c.interval(t, p)
 	return (n <= t.summary.Accesses || (t.rec != nil && n <= c.restAccesses(t))) && (!t.long || p >= LongPeriodFrom)
 }
 
-// rest reports whether the study runs trace t at period p on the rest of its recording:
-// a workload whose window is shorter than p's interval. Such a run starts where the window
-// does and goes to the recording's end (no max_refs), against none on the same accesses
-// (ckey("none-rest", t.name)), so that the periods the windows cannot hold are measured
-// on every workload long enough for them.
+// rest reports whether the study runs trace t at period p on its whole recording: a
+// workload whose window is shorter than p's interval. Such a run replays the recording
+// from its start to its end (neither skip nor max_refs), against none on the same
+// accesses (ckey("none-rest", t.name)), so that the periods the windows cannot hold are
+// measured on every workload long enough for them.
 func (c *compare) rest(t traceInfo, p int64) bool {
 	return t.rec != nil && c.interval(t, p) > t.summary.Accesses
 }
 
-// restAccesses are the accesses of a workload's recording from its window's start on.
-func (c *compare) restAccesses(t traceInfo) int64 { return t.rec.Manifest.Accesses - t.skip }
+// restAccesses are the accesses of a workload's whole recording.
+func (c *compare) restAccesses(t traceInfo) int64 { return t.rec.Manifest.Accesses }
 
 // base is the point of none that point r is priced against: on the same trace and
-// accesses (its window, or the rest of its recording).
+// accesses (its window, or its whole recording).
 func (c *compare) base(r *sweep.Result) *sweep.Result {
-	if r.Config.MaxRefs == 0 && c.hasRest[r.Config.Trace] {
+	if r.Config.MaxRefs == 0 && r.Config.Skip == 0 && c.hasRest[r.Config.Trace] {
 		return c.res(ckey("none-rest", r.Config.Trace))
 	}
 	return c.res(ckey("none", r.Config.Trace))
@@ -145,10 +145,9 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 	return nil
 }
 
-// addRest is add for a point on the rest of t's recording: from its window's start to
-// the recording's end.
+// addRest is add for a point on t's whole recording.
 func (c *compare) addRest(key string, t traceInfo, set map[string]any) error {
-	t.maxRefs = 0
+	t.skip, t.maxRefs = 0, 0
 	return c.add(key, t, set)
 }
 

@@ -23,7 +23,8 @@ func (c *compare) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	p("Traces: %s", strings.Join(names, ", "))
 	if t, ok := windowed(c.traces); ok {
 		p(": the study's workloads (the paper's study lists them), each replayed on a window of\n")
-		p("its recording, from access %s + 1 on, %s accesses long, starting cold", siLabel(float64(t.skip)), siLabel(float64(t.maxRefs)))
+		p("its recording, its middle %s accesses, starting cold (a period longer than that runs on\n", siLabel(float64(t.maxRefs)))
+		p("the whole recording, Table C0)")
 	}
 	p(". Every run has 4 KiB pages, first touches zero-filled, and a %d KiB %d-way\n", CompareCacheSize>>10, CompareCacheWays)
 	p("write-back cache of %d-byte lines in front of memory (an L1 data cache of a current x86\n", CompareCacheLine)

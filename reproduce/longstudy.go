@@ -201,7 +201,7 @@ func (l *longStudy) tables() []*Table {
 		for _, n := range LongIntervals {
 			r := l.res(ckey("D", t.label, n))
 			o := longOverhead(r)
-			row = append(row, pctCell(o/100))
+			row = append(row, ovhCell(o/100))
 			st := ""
 			if math.IsNaN(o) {
 				st = "no ckpt"
@@ -283,7 +283,7 @@ func (l *longStudy) write() error {
 	p("Verdict: %s.\n\n", judge(small))
 	for _, t := range l.all() {
 		o6 := l.res(ckey("D", t.label, int64(1_000_000)))
-		p("- %s: %s at 10⁶; below 5%% from %s, below 1%% from %s.\n", t.label, pctCell(longOverhead(o6)/100), l.from(t, 5), l.from(t, 1))
+		p("- %s: %s at 10⁶; below 5%% from %s, below 1%% from %s.\n", t.label, ovhCell(longOverhead(o6)/100), l.from(t, 5), l.from(t, 1))
 	}
 	if len(l.data) > 0 && len(l.full) > 0 {
 		f, d := l.full[0], l.data[0]
@@ -296,7 +296,7 @@ func (l *longStudy) write() error {
 			word = "not higher"
 		}
 		p("instruction fetches. At an interval of 10⁶ the overhead is %s on the data-only trace:\n", word)
-		p("%s against %s.\n", pctCell(od/100), pctCell(of/100))
+		p("%s against %s.\n", ovhCell(od/100), ovhCell(of/100))
 	}
 	return atomicfile.WriteFile(filepath.Join(l.opt.Dir, "README.md"), b.Bytes())
 }

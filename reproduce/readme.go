@@ -32,10 +32,10 @@ func (s *study) readme(b *bytes.Buffer, tables []*Table, figs []*Figure) {
 	}
 	if len(recs) > 0 {
 		p("the study's %d workloads: real programs recorded with valgrind at first use and cached.\n", len(recs))
-		p("Each run replays a window of its recording: the first %s accesses (start-up: loading,\n", siLabel(float64(WorkloadSkip)))
-		p("reading the input, first touches) are read past, and the next %s are the run (the\n", siLabel(float64(WorkloadWindow)))
-		p("window starts cold: a page touched before it is a first touch in it, under dualmap and\n")
-		p("under none alike). The whole recordings are replayed by the long study, %s.\n\n", s.longText())
+		p("Each run replays a window of its recording, its middle %s accesses, away from\n", siLabel(float64(WorkloadWindow)))
+		p("start-up (loading, reading the input, filling memory) and shutdown (the window starts\n")
+		p("cold: a page touched before it is a first touch in it, under dualmap and under none\n")
+		p("alike). The whole recordings are replayed by the long study, %s.\n\n", s.longText())
 		p("## Workloads\n\n")
 		recordingsTable(b, recs)
 		p("\n")
@@ -131,7 +131,7 @@ func (s *study) claims(p func(string, ...any)) {
 					parts = append(parts, fmt.Sprintf("no checkpoint at %d", n))
 					continue
 				}
-				parts = append(parts, fmt.Sprintf("%s at %d", pct(o), n))
+				parts = append(parts, fmt.Sprintf("%s at %d", ovh(o), n))
 			}
 		}
 		p("- %s: %s.\n", tr.label, strings.Join(parts, ", "))
@@ -153,7 +153,7 @@ func (s *study) claims(p func(string, ...any)) {
 		below5 := s.smallestBelow(at(nonvolatile), 0.05)
 		vol5 := s.smallestBelow(at(volatile), 0.05)
 		lines = append(lines, fmt.Sprintf("- %s (%d accesses): non-volatile overhead %s at 10⁶; below 5%% from %s, below 1%% from %s; volatile below 5%% from %s.",
-			tr.label, tr.summary.Accesses, pct(s.result(tr, nonvolatile, 1_000_000).Overhead), fromText(below5), fromText(below1), fromText(vol5)))
+			tr.label, tr.summary.Accesses, ovh(s.result(tr, nonvolatile, 1_000_000).Overhead), fromText(below5), fromText(below1), fromText(vol5)))
 	}
 	p("From which interval on the overhead stays small, per trace:\n\n%s\n\n", strings.Join(lines, "\n"))
 	p("A trace no longer than the interval takes no checkpoint at all; what overhead is left\n")
@@ -178,7 +178,7 @@ func (s *study) claims(p func(string, ...any)) {
 	}
 	p("At an interval of 1000 accesses the overhead (geometric mean over the traces) is:\n\n")
 	for _, v := range variants {
-		p("- %s: %s\n", v.label, pct(s.geoOverhead(v, 1000)))
+		p("- %s: %s\n", v.label, ovh(s.geoOverhead(v, 1000)))
 	}
 	best := variants[0]
 	for _, v := range variants {
@@ -188,10 +188,10 @@ func (s *study) claims(p func(string, ...any)) {
 	}
 	bo := s.geoOverhead(best, 1000)
 	if bo < 0.10 {
-		p("\nOn this machine's costs the claim holds for %s (%s).", best.label, pct(bo))
+		p("\nOn this machine's costs the claim holds for %s (%s).", best.label, ovh(bo))
 	} else {
 		p("\nOn this machine's costs no variant makes 1000-access intervals cheap: the best, %s,\n", best.label)
-		p("costs %s. A trap costs as much as %d accesses here.", pct(bo), int(s.opt.Costs.Model.TrapNs/s.opt.Costs.Model.AccessNs))
+		p("costs %s. A trap costs as much as %d accesses here.", ovh(bo), int(s.opt.Costs.Model.TrapNs/s.opt.Costs.Model.AccessNs))
 	}
 	p(" The extra time of the scheme does not depend on the\n")
 	p("access time, so the condition can be stated as one: the overhead at 1000 accesses would be\n")
@@ -218,7 +218,7 @@ func (s *study) claims(p func(string, ...any)) {
 		p("(remaps = 0 in every run). ")
 	} else {
 		p("With unlimited frames, remapping gives %s against %s for copying at 1000 accesses:\n",
-			pct(s.geoOverhead(remap, 1000)), pct(s.geoOverhead(nonvolatile, 1000)))
+			ovh(s.geoOverhead(remap, 1000)), ovh(s.geoOverhead(nonvolatile, 1000)))
 		p("with nothing ever written back, the only clean frames are those of pages not written since\n")
 		p("they were zero-filled, so remaps are\n")
 		p("rare (%d in all the remap runs, against %d page copies in the copy runs). ", remaps, s.copies(nonvolatile))
@@ -228,9 +228,9 @@ func (s *study) claims(p func(string, ...any)) {
 		ratios = append(ratios, s.result(tr, limited, 1000).Baseline.Total/s.result(tr, nonvolatile, 1000).Baseline.Total)
 	}
 	p("With half the footprint in frames the overhead at 1000 accesses is %s (remap: %s)\n",
-		pct(s.geoOverhead(limited, 1000)), pct(s.geoOverhead(limRemap, 1000)))
+		ovh(s.geoOverhead(limited, 1000)), ovh(s.geoOverhead(limRemap, 1000)))
 	p("instead of %s: the baseline now pages too, and its time grows %.1f-fold (geometric\n",
-		pct(s.geoOverhead(nonvolatile, 1000)), stat.GeometricMean(ratios, nil))
+		ovh(s.geoOverhead(nonvolatile, 1000)), stat.GeometricMean(ratios, nil))
 	p("mean), so the same checkpointing costs less relative to it.\n")
 	p("With limited frames dualmap's frame stealing (versions no longer needed go first) pages\n")
 	p("differently from the baseline's plain policy; where it moves fewer pages to and from\n")

@@ -81,7 +81,7 @@ func round3(x float64) float64 {
 // accesses, of every checkpoint period of the study (or why there is none).
 func (c *compare) tableRegimes() *Table {
 	t := &Table{Name: "cmp-table0", Title: "Table C0: the regimes, checkpoint periods in modeled time and in accesses",
-		Caption: fmt.Sprintf("For each trace: its accesses, the modeled time per access of none (behind the same cache, this machine's costs), the modeled time of the whole run, and the checkpoint interval in accesses that makes each period of modeled time (two significant digits); a period longer than the trace is not run there (\"longer than the trace\"), nor is a long trace (%s accesses or more) at periods under %s (\"not run\": the other traces measure them). Every per-period table and figure averages over the traces run at the period. \"(rest)\": the period is longer than the workload's window, and runs on the rest of its recording, from the window's start to its end, against none on the same accesses.", siLabel(LongTraceAccesses), periodLabel(LongPeriodFrom)),
+		Caption: fmt.Sprintf("For each trace: its accesses, the modeled time per access of none (behind the same cache, this machine's costs), the modeled time of the whole run, and the checkpoint interval in accesses that makes each period of modeled time (two significant digits); a period longer than the trace is not run there (\"longer than the trace\"), nor is a long trace (%s accesses or more) at periods under %s (\"not run\": the other traces measure them). Every per-period table and figure averages over the traces run at the period. \"(whole)\": the period is longer than the workload's window, and runs on its whole recording, against none on the same accesses.", siLabel(LongTraceAccesses), periodLabel(LongPeriodFrom)),
 		Header:  []string{"trace", "accesses", "ns/access", "run time"}, Right: []bool{false, true, true, true},
 		DataHeader: []string{"trace", "accesses", "ns_per_access", "run_ms", "period_us", "interval_accesses", "status"}}
 	for _, p := range ComparePeriods {
@@ -97,8 +97,8 @@ func (c *compare) tableRegimes() *Table {
 			d := []string{tr.label, strconv.FormatInt(tr.summary.Accesses, 10), num(ns), num(run / 1e6), strconv.FormatInt(p, 10), strconv.FormatInt(n, 10), ""}
 			switch {
 			case c.covers(tr, p) && c.rest(tr, p):
-				row = append(row, siLabel(float64(n))+" (rest)")
-				d[len(d)-1] = "rest of the recording"
+				row = append(row, siLabel(float64(n))+" (whole)")
+				d[len(d)-1] = "whole recording"
 			case c.covers(tr, p):
 				row = append(row, siLabel(float64(n)))
 			case n > tr.summary.Accesses:

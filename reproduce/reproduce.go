@@ -43,8 +43,7 @@ type Options struct {
 	Traces []string
 	// Workloads runs the studies on the study's workloads (Workloads: ten programs,
 	// recorded into Cache at first use with valgrind and reused after) instead of the
-	// corpus: the paper's and the comparative study on each one's window (WorkloadSkip,
-	// WorkloadWindow), the long study ("all" and "long") on the whole recordings. The
+	// corpus: the paper's and the comparative study on each one's window (WorkloadWindow), the long study ("all" and "long") on the whole recordings. The
 	// corpus's traces are used only when Corpus names them.
 	Workloads bool
 	// Cache is the recordings' folder of Workloads ("": DefaultLongCache()).
@@ -102,17 +101,25 @@ var (
 	variants    = []variant{nonvolatile, volatile, remap, limited, limRemap}
 )
 
-// The window of a workload's recording that the paper's and the comparative study replay
-// (sim.Config.Skip, MaxRefs): the first WorkloadSkip accesses (start-up: loading, reading
-// the input, first touches) are read past, and the next WorkloadWindow accesses are the
-// run. The whole recordings are the long study's. A window keeps the study's cost
-// bounded (twelve schemes at four periods, failure runs of ten seeds) while the
-// workloads' footprints stay real; the window starts cold: a page the program touched
-// before it is a first touch in it, under every scheme and under none alike.
-var (
-	WorkloadSkip   int64 = 100_000_000
-	WorkloadWindow int64 = 50_000_000
-)
+// WorkloadWindow is the length of the window of a workload's recording that the paper's
+// and the comparative study replay (sim.Config.Skip, MaxRefs): its middle WorkloadWindow
+// accesses (workloadWindow), away from start-up (loading, reading the input, filling
+// memory) and shutdown; the whole recordings are the long study's, and the comparative
+// study's periods longer than a window run on the whole recording. A window keeps the
+// study's cost bounded (twelve schemes at up to four periods, failure runs of ten seeds)
+// while the workloads' footprints and access patterns stay real; it starts cold: a page
+// the program touched before it is a first touch in it, under every scheme and under none
+// alike.
+var WorkloadWindow int64 = 50_000_000
+
+// workloadWindow is the window of a recording of the given accesses: its skip and length
+// (both 0: the whole recording, no longer than a window).
+func workloadWindow(accesses int64) (skip, maxRefs int64) {
+	if accesses <= WorkloadWindow {
+		return 0, 0
+	}
+	return (accesses - WorkloadWindow) / 2, WorkloadWindow
+}
 
 // traceInfo is one trace of the study.
 type traceInfo struct {
@@ -323,7 +330,8 @@ func (s *study) collectTraces() error {
 			return fmt.Errorf("the workloads: %w", err)
 		}
 		for _, r := range recs {
-			names = append(names, traceInfo{name: r.Path, label: r.Manifest.Name, skip: WorkloadSkip, maxRefs: WorkloadWindow, rec: r})
+			skip, n := workloadWindow(r.Manifest.Accesses)
+			names = append(names, traceInfo{name: r.Path, label: r.Manifest.Name, skip: skip, maxRefs: n, rec: r})
 		}
 	}
 	for i := range names {

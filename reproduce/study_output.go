@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -23,14 +24,19 @@ func (s *study) table1() *Table {
 		Header:  []string{"trace", "accesses", "write fraction", "pages touched", "pages written", "footprint (KiB)", "ns/access (none)"},
 		Right:   []bool{false, true, true, true, true, true, true}}
 	if w, ok := windowed(s.traces); ok {
-		t.Caption += fmt.Sprintf(" A workload's counts are those of the window the study replays (its accesses %d + 1 to %d + %d); the whole recordings are the long study's.", w.skip, w.skip, w.maxRefs)
+		t.Caption += fmt.Sprintf(" A workload's counts are those of the window the study replays, the middle %d accesses of its recording (the CSV gives where it starts); the whole recordings are the long study's.", w.maxRefs)
+		t.DataHeader = append(slices.Clone(t.Header), "window_start")
 	}
 	for _, tr := range s.traces {
 		sm := tr.summary
 		b := s.result(tr, nonvolatile, s.intervals[0])
-		t.Rows = append(t.Rows, []string{tr.label, strconv.FormatInt(sm.Accesses, 10), f4(sm.WriteFraction),
+		row := []string{tr.label, strconv.FormatInt(sm.Accesses, 10), f4(sm.WriteFraction),
 			strconv.FormatInt(sm.PagesTouched, 10), strconv.FormatInt(sm.PagesWritten, 10), strconv.FormatUint(sm.FootprintBytes/1024, 10),
-			strconv.FormatFloat(b.Baseline.Total/float64(max(1, b.Stats.Refs)), 'f', 2, 64)})
+			strconv.FormatFloat(b.Baseline.Total/float64(max(1, b.Stats.Refs)), 'f', 2, 64)}
+		t.Rows = append(t.Rows, row)
+		if t.DataHeader != nil {
+			t.Data = append(t.Data, append(slices.Clone(row), strconv.FormatInt(tr.skip+1, 10)))
+		}
 	}
 	return t
 }

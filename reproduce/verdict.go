@@ -100,11 +100,11 @@ func fallsCase(name string, pts []ivPoint) claimCase {
 	for i := 1; i < len(got); i++ {
 		if got[i].overhead > got[i-1].overhead*1.0001 {
 			c.agrees = false
-			c.detail = fmt.Sprintf("rises from %s at %s to %s at %s", pct(got[i-1].overhead), siLabel(float64(got[i-1].n)), pct(got[i].overhead), siLabel(float64(got[i].n)))
+			c.detail = fmt.Sprintf("rises from %s at %s to %s at %s", ovh(got[i-1].overhead), siLabel(float64(got[i-1].n)), ovh(got[i].overhead), siLabel(float64(got[i].n)))
 			return c
 		}
 	}
-	c.detail = fmt.Sprintf("%s at %s down to %s at %s", pct(got[0].overhead), siLabel(float64(got[0].n)), pct(got[len(got)-1].overhead), siLabel(float64(got[len(got)-1].n)))
+	c.detail = fmt.Sprintf("%s at %s down to %s at %s", ovh(got[0].overhead), siLabel(float64(got[0].n)), ovh(got[len(got)-1].overhead), siLabel(float64(got[len(got)-1].n)))
 	return c
 }
 
@@ -127,7 +127,7 @@ func smallCase(name string, accesses int64, pts []ivPoint) claimCase {
 			continue
 		}
 		c.testable = true
-		parts = append(parts, fmt.Sprintf("%s at %s (%d checkpoints)", pct(p.overhead), siLabel(float64(p.n)), p.checkpoints))
+		parts = append(parts, fmt.Sprintf("%s at %s (%d checkpoints)", ovh(p.overhead), siLabel(float64(p.n)), p.checkpoints))
 		if p.overhead >= smallLimit {
 			c.agrees = false
 		}
@@ -154,7 +154,7 @@ func feasibleCase(has bool, labels []string, overheads []float64) claimCase {
 	c := claimCase{name: "1000 accesses", testable: true}
 	var parts []string
 	for i, o := range overheads {
-		parts = append(parts, labels[i]+" "+pct(o))
+		parts = append(parts, labels[i]+" "+ovh(o))
 		c.agrees = c.agrees || o < feasibleLimit
 	}
 	c.detail = "geometric means over the traces: " + strings.Join(parts, ", ")

@@ -12,8 +12,8 @@ import (
 // TestWindowedPoints: a workload's points, in the paper's and in the comparative study,
 // replay its window (skip, max_refs) and nothing else: every run counts exactly the
 // window's accesses, and the summary the study plans with is the window's; a period of the
-// comparative study longer than the window runs on the rest of the recording, against
-// none on the same accesses.
+// comparative study longer than the window runs on the whole recording, against none on
+// the same accesses.
 func TestWindowedPoints(t *testing.T) {
 	smallGrids(t)
 	ComparePeriods = []int64{2, 20, 1000, 10_000} // about 25, 250, 12,000 and 120,000 accesses here
@@ -68,13 +68,13 @@ func TestWindowedPoints(t *testing.T) {
 		}
 		for _, sc := range cmpSchemes {
 			r := c.res(ckey("A", tr.name, sc.key, p))
-			want := tr.maxRefs
+			skip, want := tr.skip, tr.maxRefs
 			if c.rest(tr, p) {
-				want = 30_000 - tr.skip
+				skip, want = 0, 30_000
 				rest++
 			}
-			if b := c.base(r); r.Config.Skip != tr.skip || r.Stats.Refs != want || b.Stats.Refs != want || b.Config.Scheme != "none" {
-				t.Errorf("%s at %d µs: skip %d, %d accesses, against none of %d; want %d, %d", sc.key, p, r.Config.Skip, r.Stats.Refs, b.Stats.Refs, tr.skip, want)
+			if b := c.base(r); r.Config.Skip != skip || r.Stats.Refs != want || b.Config.Skip != skip || b.Stats.Refs != want || b.Config.Scheme != "none" {
+				t.Errorf("%s at %d µs: skip %d, %d accesses, against none of %d; want %d, %d", sc.key, p, r.Config.Skip, r.Stats.Refs, b.Stats.Refs, skip, want)
 			}
 		}
 	}
@@ -82,6 +82,27 @@ func TestWindowedPoints(t *testing.T) {
 		for _, p := range ComparePeriods {
 			t.Logf("period %d: interval %d", p, c.interval(tr, p))
 		}
-		t.Error("no period ran on the rest of the recording")
+		t.Error("no period ran on the whole recording")
+	}
+}
+
+// TestWorkloadWindow: a recording's window is its middle WorkloadWindow accesses, or the
+// whole recording when it is no longer than that.
+func TestWorkloadWindow(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		accesses            int64
+		wantSkip, wantLimit int64
+	}{
+		{"long", WorkloadWindow + 1000, 500, WorkloadWindow},
+		{"10^9", 1_000_000_000, (1_000_000_000 - WorkloadWindow) / 2, WorkloadWindow},
+		{"as long as a window", WorkloadWindow, 0, 0},
+		{"shorter", 1000, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if skip, n := workloadWindow(tt.accesses); skip != tt.wantSkip || n != tt.wantLimit {
+				t.Errorf("workloadWindow(%d) = %d, %d; want %d, %d", tt.accesses, skip, n, tt.wantSkip, tt.wantLimit)
+			}
+		})
 	}
 }
