@@ -227,7 +227,7 @@ func TestCovers(t *testing.T) {
 // have no interior minimum.
 func TestFitOptimum(t *testing.T) {
 	grid := []int64{160, 320, 640, 1300, 2500, 5100, 10_000} // Young 1265 × 1/8 … 8, two digits
-	const beta, gamma = 80_000.0, 0.05                        // N* = √(β/γ) = 1264.9
+	const beta, gamma = 80_000.0, 0.05                       // N* = √(β/γ) = 1264.9
 	want := math.Sqrt(beta / gamma)
 	seed := uint64(11)
 	r := rand.New(rand.NewPCG(seed, 3))

@@ -3,9 +3,9 @@ package reproduce
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
