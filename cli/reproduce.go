@@ -31,8 +31,8 @@ and of the corpus's sources, 2 × 10^8 to 1.2 × 10^9 accesses and footprints of
 269 MB each, recorded with valgrind into --cache at first use and reused after: see
 docs/study.md, "The workloads"; reproduce/setup.sh installs what they need) and on the
 TRACE files named, and write --dir (default results). The paper's and the comparative
-study replay a window of each recording (its accesses 10^8 + 1 to 1.5 × 10^8); the long
-study replays them whole. --corpus runs the paper's and the comparative study on the
+study replay a window of each recording (its middle 5 × 10^7 accesses; a comparative
+period longer than that runs on the whole recording); the long study replays them whole. --corpus runs the paper's and the comparative study on the
 bundled corpus instead (its single-threaded traces; a few minutes, no recording; the
 multi-threaded stencil-mt and reduce-mt are left out).
 
