@@ -214,7 +214,7 @@ func (l *longStudy) tables() []*Table {
 }
 
 // longFigTitle is the long study's figure's title.
-const longFigTitle = "Overhead of virtual checkpoints on the long traces"
+const longFigTitle = "Overhead of virtual checkpoints on the whole recordings"
 
 // memLabel spells a --memory value for a reader: "non-volatile" or "volatile".
 func memLabel(mem string) string {

@@ -124,10 +124,11 @@ const panelFont = 9
 const titleH = 0.45 * vg.Inch
 
 // panelLayout is the layout of small multiples: the width of a column, the legend rows
-// of each row of panels, and the figure's size.
+// of each row of panels, and the figure's size: as wide as its columns (two panels leave
+// no empty third column).
 func panelLayout(ps []panel) (cw vg.Length, legRows []int, w, h vg.Length) {
-	w = 10.5 * vg.Inch
-	cw = (w - vg.Points(24)) / panelCols
+	cw = (10.5*vg.Inch - vg.Points(24)) / panelCols
+	w = vg.Points(24) + vg.Length(min(max(len(ps), 1), panelCols))*cw
 	h = titleH
 	for i, pn := range ps {
 		r := i / panelCols
