@@ -71,6 +71,9 @@ type compare struct {
 	// skipped are the keys of the points not run: a period longer than the trace, which
 	// would take no checkpoint (res returns an empty result for them).
 	skipped map[string]bool
+	// figTraces, while the figures are drawn, are the traces their means are over
+	// (setFigTraces); nil otherwise.
+	figTraces map[string]bool
 	// hasRest are the traces (by name) with points on their whole recording (rest), and
 	// so a point of none there.
 	hasRest map[string]bool
@@ -106,15 +109,53 @@ func (c *compare) base(r *sweep.Result) *sweep.Result {
 	return c.res(ckey("none", r.Config.Trace))
 }
 
-// covering are the traces that period p's interval fits in.
+// covering are the traces that period p's interval fits in (among figTraces while the
+// figures are drawn).
 func (c *compare) covering(p int64) []traceInfo {
 	var out []traceInfo
 	for _, t := range c.traces {
-		if c.covers(t, p) {
+		if c.covers(t, p) && (c.figTraces == nil || c.figTraces[t.name]) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// figPeriods are the periods the figures draw: those most traces fit in. A
+// line joins means over one set of traces, figTraces, those every drawn period fits in;
+// a period no more than half of them fit in (the longest, on the whole recordings) is in
+// the tables only, with its count, so that no line jumps from one set of traces to another.
+func (c *compare) figPeriods() []int64 {
+	var out []int64
+	for _, p := range ComparePeriods {
+		n := 0
+		for _, t := range c.traces {
+			if c.covers(t, p) {
+				n++
+			}
+		}
+		if 2*n > len(c.traces) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// setFigTraces restricts covering to the traces every drawn period fits in (figPeriods),
+// for the figures; the returned function lifts the restriction.
+func (c *compare) setFigTraces() (done func()) {
+	ps := c.figPeriods()
+	set := map[string]bool{}
+	for _, t := range c.traces {
+		set[t.name] = true
+		for _, p := range ps {
+			if !c.covers(t, p) {
+				delete(set, t.name)
+			}
+		}
+	}
+	c.figTraces = set
+	return func() { c.figTraces = nil }
 }
 
 // interval is the checkpoint interval, in accesses, of period p (µs of modeled time) on

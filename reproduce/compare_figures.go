@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/vmsim/vmsim/cost"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,13 +14,35 @@ const ivLabel = "checkpoint interval (accesses)"
 // periodAxis labels the axis of the checkpoint period, whose values are periodXs's.
 const periodAxis = "checkpoint period (ms of modeled time)"
 
-// periodXs are the x values of ComparePeriods: ms.
-func periodXs() []float64 {
-	x := make([]float64, len(ComparePeriods))
-	for i, p := range ComparePeriods {
+// periodXs are the x values of periods: ms.
+func periodXs(periods []int64) []float64 {
+	x := make([]float64, len(periods))
+	for i, p := range periods {
 		x[i] = float64(p) / 1000
 	}
 	return x
+}
+
+// figSetText says in a caption which traces and periods a figure's means are over.
+func (c *compare) figSetText() string {
+	var in []string
+	for _, t := range c.traces {
+		if c.figTraces[t.name] {
+			in = append(in, t.label)
+		}
+	}
+	var left []string
+	ps := c.figPeriods()
+	for _, p := range ComparePeriods {
+		if !slices.Contains(ps, p) {
+			left = append(left, periodLabel(p))
+		}
+	}
+	s := fmt.Sprintf(" Every point is a mean over the same %d traces (%s), those every period drawn fits in", len(in), strings.Join(in, ", "))
+	if len(left) > 0 {
+		s += "; " + strings.Join(left, ", ") + ", which no more than half the traces fit in, only in the tables"
+	}
+	return s + "."
 }
 
 // ovhLabel is the y label of every overhead axis (Figure.Overhead).
@@ -36,16 +59,20 @@ func (c *compare) figOverhead(i int, cs CostSet) *Figure {
 		XLabel:  periodAxis, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
 	for _, sc := range cmpSchemes {
 		ser := schemeSeries(sc)
-		ser.X = periodXs()
-		for _, n := range ComparePeriods {
+		ps := c.figPeriods()
+		ser.X = periodXs(ps)
+		for _, n := range ps {
 			ser.Y = append(ser.Y, 100*c.schemeOverhead(cs.Model, sc, n))
 		}
 		f.Series = append(f.Series, ser)
 	}
+	f.Caption += c.figSetText()
 	return f
 }
 
 func (c *compare) figures() []*Figure {
+	// The figures against the period: means over one set of traces (setFigTraces).
+	done := c.setFigTraces()
 	var figs []*Figure
 	for i, cs := range c.sets {
 		figs = append(figs, c.figOverhead(i, cs))
@@ -56,16 +83,20 @@ func (c *compare) figures() []*Figure {
 	mem := &Figure{Name: "cmp-fig5", Title: "Memory overhead",
 		Caption: "Memory held beyond the footprint at its peak (mem_overhead_peak_bytes) as a fraction of the footprint, mean over the traces the period fits in, against the checkpoint period, one panel a scheme family.",
 		XLabel:  periodAxis, YLabel: "memory overhead (× footprint)", GroupTitle: familyTitle}
+	vol.Caption += c.figSetText()
+	mem.Caption += c.figSetText()
 	for _, sc := range cmpSchemes {
 		v, m := schemeSeries(sc), schemeSeries(sc)
-		v.X, m.X = periodXs(), periodXs()
-		for _, n := range ComparePeriods {
+		ps := c.figPeriods()
+		v.X, m.X = periodXs(ps), periodXs(ps)
+		for _, n := range ps {
 			b, _ := c.perCheckpoint(sc, n, moved)
 			v.Y = append(v.Y, b)
 			m.Y = append(m.Y, c.memFraction(sc, n))
 		}
 		vol.Series, mem.Series = append(vol.Series, v), append(mem.Series, m)
 	}
+	done()
 	gr := &Figure{Name: "cmp-fig6", Title: "Granule of block-granular schemes",
 		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, period %s (geometric mean over the traces it fits in); the schemes that track no granule behind a cache are not in it (Table C6 says which).", periodLabel(GranuleInterval)),
 		XLabel:  "granule (bytes)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName,

@@ -20,9 +20,15 @@ import (
 
 // tinyCompare runs the comparative study's points on two tiny traces of different
 // lengths (60 and 40 checkpoints at interval 1000) and returns its state.
-func tinyCompare(t *testing.T) *compare {
+func tinyCompare(t *testing.T) *compare { t.Helper(); return tinyComparePeriods(t, nil) }
+
+// tinyComparePeriods is tinyCompare at the given periods (nil: smallGrids').
+func tinyComparePeriods(t *testing.T, periods []int64) *compare {
 	t.Helper()
 	smallGrids(t)
+	if periods != nil {
+		ComparePeriods = periods
+	}
 	tr1, tr2 := tinyTrace(t, 60_000, 40), tinyTrace(t, 40_000, 24)
 	dir := t.TempDir()
 	s := &study{opt: Options{Dir: dir, Corpus: []string{}, Traces: []string{tr1, tr2}, Costs: cost.DefaultSet(), Version: "test", Intervals: []int64{1000}}, at: map[[3]string]int{}}
@@ -414,5 +420,38 @@ func TestLinTicks(t *testing.T) {
 				t.Errorf("labels %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestFigureMeansOverOneSet: the figures against the period draw only the periods most of
+// the traces fit in, each point a mean over the same traces (those every drawn period
+// fits in), and their captions say so; the tables keep the period fewer traces fit in.
+func TestFigureMeansOverOneSet(t *testing.T) {
+	// About 25, 250 and 48,000 accesses on these traces: the last fits the longer one only.
+	c := tinyComparePeriods(t, []int64{2, 20, 4000})
+	long, short := c.traces[0], c.traces[1]
+	if !c.covers(long, 4000) || c.covers(short, 4000) {
+		t.Fatalf("4 ms: fits %v and %v, want the first trace only (intervals %d and %d)", c.covers(long, 4000), c.covers(short, 4000), c.interval(long, 4000), c.interval(short, 4000))
+	}
+	if got := c.figPeriods(); !slices.Equal(got, []int64{2, 20}) {
+		t.Fatalf("figure periods %v, want [2 20]", got)
+	}
+	figs := c.figures()
+	for _, f := range figs[:5] { // the three overhead figures, bytes and memory per checkpoint
+		for _, s := range f.Series {
+			if len(s.X) != 2 {
+				t.Errorf("%s, %s: %d periods drawn, want 2", f.Name, s.Name, len(s.X))
+			}
+		}
+		if !strings.Contains(f.Caption, "the same 2 traces") || !strings.Contains(f.Caption, "4 ms, which no more than half the traces fit in, only in the tables") {
+			t.Errorf("%s: caption does not say which traces and periods: %q", f.Name, f.Caption)
+		}
+	}
+	if c.figTraces != nil {
+		t.Error("the figures' restriction outlived them")
+	}
+	tb := c.tableSchemes()
+	if !strings.Contains(strings.Join(tb.Header, ","), "4 ms (1)") {
+		t.Errorf("Table C1 lost the period one trace fits in: %q", tb.Header)
 	}
 }
