@@ -226,10 +226,16 @@ func memLabel(mem string) string {
 
 func (l *longStudy) figures() []*Figure {
 	f := &Figure{Name: "long-fig1", Title: longFigTitle,
-		Caption: fmt.Sprintf("Overhead against the interval after a warm-up of %d accesses; non-volatile memory, unlimited frames; one line a recording, in panels by footprint when there are more than %d. Points with no checkpoint are not drawn.", l.opt.Warmup, MaxPerPanel),
+		Caption: fmt.Sprintf("Overhead against the interval after a warm-up of %d accesses; non-volatile memory, unlimited frames; one line a recording, in two panels by footprint (the smaller and the larger half) when there are more than %d. Points with no checkpoint are not drawn.", l.opt.Warmup, MaxPerPanel),
 		XLabel:  ivLabel, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName}
+	var names []string
+	pages := map[string]int64{}
 	for _, t := range l.all() {
-		s := Series{Name: t.label, X: ivxs(LongIntervals), Group: footprintGroup(t.summary.PagesTouched)}
+		names, pages[t.label] = append(names, t.label), t.summary.PagesTouched
+	}
+	group := footprintGroups(names, pages)
+	for _, t := range l.all() {
+		s := Series{Name: t.label, X: ivxs(LongIntervals), Group: group[t.label]}
 		for _, n := range LongIntervals {
 			s.Y = append(s.Y, longOverhead(l.res(ckey("D", t.label, n))))
 		}

@@ -184,6 +184,13 @@ func (f *Figure) drawPanels(c draw.Canvas, ps []panel) {
 			if i+panelCols < len(ps) {
 				pn.p.X.Label.Text = ""
 			}
+			// A label wider than the panel's plotting area makes gonum narrow the area to
+			// centre it: the label is set at the legend's size, in two lines at its
+			// bracket when it is long.
+			pn.p.X.Label.TextStyle.Font.Size = vg.Points(panelFont + 1)
+			if l := pn.p.X.Label.Text; len(l) > 24 {
+				pn.p.X.Label.Text = strings.Replace(l, " (", "\n(", 1)
+			}
 			pn.p.Draw(draw.Crop(cell, vg.Points(4), -vg.Points(8), lh, -vg.Points(4)))
 			lc := draw.Crop(cell, vg.Points(40), -vg.Points(8), 0, -panelPlotH)
 			cols, rows := legendGrid(pn.leg, cw, 2, panelFont)

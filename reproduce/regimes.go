@@ -81,12 +81,23 @@ func round3(x float64) float64 {
 // accesses, of every checkpoint period of the study (or why there is none).
 func (c *compare) tableRegimes() *Table {
 	t := &Table{Name: "cmp-table0", Title: "Table C0: the regimes, checkpoint periods in modeled time and in accesses",
-		Caption: fmt.Sprintf("For each trace: its accesses, the modeled time per access of none (behind the same cache, this machine's costs), the modeled time of the whole run, and the checkpoint interval in accesses that makes each period of modeled time (two significant digits); a period longer than the trace is not run there (\"longer than the trace\"), nor is a long trace (%s accesses or more) at periods under %s (\"not run\": the other traces measure them). Every per-period table and figure averages over the traces run at the period. \"(whole)\": the period is longer than the workload's window, and runs on its whole recording, against none on the same accesses.", siLabel(LongTraceAccesses), periodLabel(LongPeriodFrom)),
+		Caption: "For each trace: its accesses, the modeled time per access of none (behind the same cache, this machine's costs), the modeled time of the whole run, and the checkpoint interval in accesses that makes each period of modeled time (two significant digits); a period longer than the trace is not run there (\"longer than the trace\"). Every per-period table averages over the traces run at the period, the figures over the traces every period they draw fits in.",
 		Header:  []string{"trace", "accesses", "ns/access", "run time"}, Right: []bool{false, true, true, true},
 		DataHeader: []string{"trace", "accesses", "ns_per_access", "run_ms", "period_us", "interval_accesses", "status"}}
 	for _, p := range ComparePeriods {
 		t.Header = append(t.Header, periodLabel(p))
 		t.Right = append(t.Right, true)
+	}
+	var long, whole bool
+	for _, tr := range c.traces {
+		long = long || tr.long
+		whole = whole || tr.rec != nil
+	}
+	if long {
+		t.Caption += fmt.Sprintf(" A long trace (%s accesses or more) is not run at periods under %s (\"not run\": the other traces measure them).", siLabel(LongTraceAccesses), periodLabel(LongPeriodFrom))
+	}
+	if whole {
+		t.Caption += " \"(whole)\": the period is longer than the workload's window (its accesses here), and runs on its whole recording, against none on the same accesses."
 	}
 	for _, tr := range c.traces {
 		ns := c.nsPerAccess[tr.name]

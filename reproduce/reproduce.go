@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -357,13 +358,24 @@ func (s *study) collectTraces() error {
 	return nil
 }
 
-// footprintGroup is the panel of a trace in a figure with more lines than one panel
-// draws: by its footprint (pages touched).
-func footprintGroup(pages int64) string {
-	if pages*PageSize < 16<<20 {
-		return "footprint under 16 MiB"
+// footprintGroups are the panels of traces in a figure with more lines than one panel
+// draws (pages: each trace's pages touched, by name): the smaller half of the footprints
+// and the larger half, each panel named by the largest footprint of the first ("footprint
+// up to 4.9 MiB", "larger footprints"), so that neither panel has more than half the
+// lines (a fixed threshold would leave most of them in one).
+func footprintGroups(names []string, pages map[string]int64) map[string]string {
+	order := slices.Clone(names)
+	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(pages[a], pages[b]) })
+	half := (len(order) + 1) / 2
+	small := fmt.Sprintf("footprint up to %.1f MiB", float64(pages[order[max(0, half-1)]]*PageSize)/(1<<20))
+	out := map[string]string{}
+	for i, n := range order {
+		out[n] = small
+		if i >= half {
+			out[n] = "larger footprints"
+		}
 	}
-	return "footprint of 16 MiB or more"
+	return out
 }
 
 // cache is the recordings' folder.

@@ -83,8 +83,14 @@ func (s *study) xs() []float64 {
 
 func (s *study) perTrace(v variant, y func(*sweep.Result) float64) []Series {
 	var out []Series
+	var names []string
+	pages := map[string]int64{}
 	for _, tr := range s.traces {
-		ser := Series{Name: tr.label, X: s.xs(), Group: footprintGroup(tr.summary.PagesTouched)}
+		names, pages[tr.label] = append(names, tr.label), tr.summary.PagesTouched
+	}
+	group := footprintGroups(names, pages)
+	for _, tr := range s.traces {
+		ser := Series{Name: tr.label, X: s.xs(), Group: group[tr.label]}
 		for _, n := range s.intervals {
 			ser.Y = append(ser.Y, y(s.result(tr, v, n)))
 		}

@@ -106,3 +106,28 @@ func TestWorkloadWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestFootprintGroups: the traces of a figure with too many lines go to two panels of at
+// most half of them each, the smaller footprints first, the first panel named by its
+// largest footprint.
+func TestFootprintGroups(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	pages := map[string]int64{"a": 100, "b": 65_000, "c": 24_000, "d": 300, "e": 1500, "f": 3500, "g": 500, "h": 400, "i": 1200, "j": 1300}
+	g := footprintGroups(names, pages)
+	small := "footprint up to 4.7 MiB" // i: 1200 pages, the fifth smallest
+	count := map[string]int{}
+	for _, n := range names {
+		count[g[n]]++
+	}
+	if count[small] != 5 || count["larger footprints"] != 5 {
+		t.Fatalf("panels %v, want five in %q and five larger", count, small)
+	}
+	for _, n := range []string{"a", "d", "g", "h", "i"} {
+		if g[n] != small {
+			t.Errorf("%s (%d pages) in %q, want the smaller half", n, pages[n], g[n])
+		}
+	}
+	if odd := footprintGroups(names[:3], pages); odd["a"] != odd["c"] || odd["b"] == odd["a"] {
+		t.Errorf("three traces: %v, want the two smaller together", odd)
+	}
+}
