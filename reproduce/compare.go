@@ -74,37 +74,37 @@ type compare struct {
 	// figTraces, while the figures are drawn, are the traces their means are over
 	// (setFigTraces); nil otherwise.
 	figTraces map[string]bool
-	// hasRest are the traces (by name) with points on their whole recording (rest), and
+	// hasWhole are the traces (by name) with points on their whole recording (whole), and
 	// so a point of none there.
-	hasRest map[string]bool
+	hasWhole map[string]bool
 }
 
 // covers reports whether the study runs trace t at period p: when the trace is at least
 // as long as p's interval (a run of it at p takes a checkpoint) and, for a long trace, p is
 // at least LongPeriodFrom. A workload's period longer than its window runs on the whole
-// recording (rest) when that is long enough.
+// recording (whole) when that is long enough.
 func (c *compare) covers(t traceInfo, p int64) bool {
 	n := c.interval(t, p)
-	return (n <= t.summary.Accesses || (t.rec != nil && n <= c.restAccesses(t))) && (!t.long || p >= LongPeriodFrom)
+	return (n <= t.summary.Accesses || (t.rec != nil && n <= c.wholeAccesses(t))) && (!t.long || p >= LongPeriodFrom)
 }
 
-// rest reports whether the study runs trace t at period p on its whole recording: a
+// whole reports whether the study runs trace t at period p on its whole recording: a
 // workload whose window is shorter than p's interval. Such a run replays the recording
 // from its start to its end (neither skip nor max_refs), against none on the same
-// accesses (ckey("none-rest", t.name)), so that the periods the windows cannot hold are
+// accesses (ckey("none-whole", t.name)), so that the periods the windows cannot hold are
 // measured on every workload long enough for them.
-func (c *compare) rest(t traceInfo, p int64) bool {
+func (c *compare) whole(t traceInfo, p int64) bool {
 	return t.rec != nil && c.interval(t, p) > t.summary.Accesses
 }
 
-// restAccesses are the accesses of a workload's whole recording.
-func (c *compare) restAccesses(t traceInfo) int64 { return t.rec.Manifest.Accesses }
+// wholeAccesses are the accesses of a workload's whole recording.
+func (c *compare) wholeAccesses(t traceInfo) int64 { return t.rec.Manifest.Accesses }
 
 // base is the point of none that point r is priced against: on the same trace and
 // accesses (its window, or its whole recording).
 func (c *compare) base(r *sweep.Result) *sweep.Result {
-	if r.Config.MaxRefs == 0 && r.Config.Skip == 0 && c.hasRest[r.Config.Trace] {
-		return c.res(ckey("none-rest", r.Config.Trace))
+	if r.Config.MaxRefs == 0 && r.Config.Skip == 0 && c.hasWhole[r.Config.Trace] {
+		return c.res(ckey("none-whole", r.Config.Trace))
 	}
 	return c.res(ckey("none", r.Config.Trace))
 }
@@ -186,8 +186,8 @@ func (c *compare) add(key string, t traceInfo, set map[string]any) error {
 	return nil
 }
 
-// addRest is add for a point on t's whole recording.
-func (c *compare) addRest(key string, t traceInfo, set map[string]any) error {
+// addWhole is add for a point on t's whole recording.
+func (c *compare) addWhole(key string, t traceInfo, set map[string]any) error {
 	t.skip, t.maxRefs = 0, 0
 	return c.add(key, t, set)
 }
@@ -269,14 +269,14 @@ func (c *compare) makePoints() error {
 					continue
 				}
 				set := with(sc.set, "interval", c.interval(t, p))
-				if c.rest(t, p) {
-					if !c.hasRest[t.name] {
-						c.hasRest[t.name] = true
-						if err := c.addRest(ckey("none-rest", t.name), t, map[string]any{"scheme": "none"}); err != nil {
+				if c.whole(t, p) {
+					if !c.hasWhole[t.name] {
+						c.hasWhole[t.name] = true
+						if err := c.addWhole(ckey("none-whole", t.name), t, map[string]any{"scheme": "none"}); err != nil {
 							return err
 						}
 					}
-					if err := c.addRest(ckey("A", t.name, sc.key, p), t, set); err != nil {
+					if err := c.addWhole(ckey("A", t.name, sc.key, p), t, set); err != nil {
 						return err
 					}
 					continue
@@ -315,7 +315,7 @@ func (c *compare) makePoints() error {
 
 // newCompare makes the comparative study's points on traces, to run into opt.Dir.
 func newCompare(opt Options, traces []traceInfo) (*compare, error) {
-	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}, hasRest: map[string]bool{}}
+	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}, hasWhole: map[string]bool{}}
 	for _, cs := range c.sets {
 		if err := cs.Validate(); err != nil {
 			return nil, err

@@ -107,7 +107,7 @@ func (c *compare) tableRegimes() *Table {
 			n := c.interval(tr, p)
 			d := []string{tr.label, strconv.FormatInt(tr.summary.Accesses, 10), num(ns), num(run / 1e6), strconv.FormatInt(p, 10), strconv.FormatInt(n, 10), ""}
 			switch {
-			case c.covers(tr, p) && c.rest(tr, p):
+			case c.covers(tr, p) && c.whole(tr, p):
 				row = append(row, siLabel(float64(n))+" (whole)")
 				d[len(d)-1] = "whole recording"
 			case c.covers(tr, p):

@@ -61,7 +61,7 @@ func TestWindowedPoints(t *testing.T) {
 	for _, r := range rs {
 		c.results[r.ID] = r
 	}
-	rest := 0
+	whole := 0
 	for _, p := range ComparePeriods {
 		if !c.covers(tr, p) {
 			continue
@@ -69,16 +69,16 @@ func TestWindowedPoints(t *testing.T) {
 		for _, sc := range cmpSchemes {
 			r := c.res(ckey("A", tr.name, sc.key, p))
 			skip, want := tr.skip, tr.maxRefs
-			if c.rest(tr, p) {
+			if c.whole(tr, p) {
 				skip, want = 0, 30_000
-				rest++
+				whole++
 			}
 			if b := c.base(r); r.Config.Skip != skip || r.Stats.Refs != want || b.Config.Skip != skip || b.Stats.Refs != want || b.Config.Scheme != "none" {
 				t.Errorf("%s at %d µs: skip %d, %d accesses, against none of %d; want %d, %d", sc.key, p, r.Config.Skip, r.Stats.Refs, b.Stats.Refs, skip, want)
 			}
 		}
 	}
-	if rest == 0 {
+	if whole == 0 {
 		for _, p := range ComparePeriods {
 			t.Logf("period %d: interval %d", p, c.interval(tr, p))
 		}
