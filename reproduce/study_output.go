@@ -23,9 +23,11 @@ func (s *study) table1() *Table {
 		Caption: "The traces of the study: accesses (instruction fetches included, but in a data-only recording), the fraction that write, the distinct 4 KiB pages touched and written, and the modeled time of an access under none (its run's time over its accesses, unlimited frames, this machine's costs), which converts the intervals in accesses of the other tables into modeled time: 10⁶ accesses last that many ms.",
 		Header:  []string{"trace", "accesses", "write fraction", "pages touched", "pages written", "footprint (KiB)", "ns/access (none)"},
 		Right:   []bool{false, true, true, true, true, true, true}}
-	if w, ok := windowed(s.traces); ok {
+	t.DataHeader = []string{"trace", "accesses", "write_fraction", "pages_touched", "pages_written", "footprint_kib", "ns_per_access_none"}
+	w, windows := windowed(s.traces)
+	if windows {
 		t.Caption += fmt.Sprintf(" A workload's counts are those of the window the study replays, the middle %d accesses of its recording (the CSV gives where it starts); the whole recordings are the long study's.", w.maxRefs)
-		t.DataHeader = append(slices.Clone(t.Header), "window_start")
+		t.DataHeader = append(t.DataHeader, "window_start")
 	}
 	for _, tr := range s.traces {
 		sm := tr.summary
@@ -34,9 +36,11 @@ func (s *study) table1() *Table {
 			strconv.FormatInt(sm.PagesTouched, 10), strconv.FormatInt(sm.PagesWritten, 10), strconv.FormatUint(sm.FootprintBytes/1024, 10),
 			strconv.FormatFloat(b.Baseline.Total/float64(max(1, b.Stats.Refs)), 'f', 2, 64)}
 		t.Rows = append(t.Rows, row)
-		if t.DataHeader != nil {
-			t.Data = append(t.Data, append(slices.Clone(row), strconv.FormatInt(tr.skip+1, 10)))
+		d := slices.Clone(row)
+		if windows {
+			d = append(d, strconv.FormatInt(tr.skip+1, 10))
 		}
+		t.Data = append(t.Data, d)
 	}
 	return t
 }
