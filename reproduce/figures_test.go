@@ -16,6 +16,7 @@ import (
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/sim"
+	"github.com/vmsim/vmsim/sweep"
 )
 
 // tinyCompare runs the comparative study's points on two tiny traces of different
@@ -271,8 +272,17 @@ func TestFiguresDrawEverySeries(t *testing.T) {
 // is spelled one way.
 func TestFigureTextPlain(t *testing.T) {
 	c := tinyCompare(t)
-	long := &Figure{Name: "long-fig1", Title: longFigTitle, Series: []Series{{Name: memLabel("nonvolatile")}, {Name: memLabel("volatile")}}}
-	for _, f := range append(c.figures(), long) {
+	// The long study's figure, on a recording with empty results.
+	rec := &Recording{Path: tinyTrace(t, 1000, 4), Manifest: RecordingManifest{Name: "gzip", Accesses: 1000, PagesTouched: 4}}
+	l, err := newLongStudy(LongOptions{Version: "test", Costs: cost.DefaultSet(), Warmup: 1}, []*Recording{rec}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.results = map[string]*sweep.Result{}
+	for _, p := range l.points {
+		l.results[p.ID] = &sweep.Result{}
+	}
+	for _, f := range append(c.figures(), l.figures()...) {
 		texts := []string{f.Title, f.XLabel, f.YLabel}
 		for _, s := range f.Series {
 			texts = append(texts, s.Name)

@@ -216,14 +216,6 @@ func (l *longStudy) tables() []*Table {
 // longFigTitle is the long study's figure's title.
 const longFigTitle = "Overhead of virtual checkpoints on the whole recordings"
 
-// memLabel spells a --memory value for a reader: "non-volatile" or "volatile".
-func memLabel(mem string) string {
-	if mem == "nonvolatile" {
-		return "non-volatile"
-	}
-	return mem
-}
-
 func (l *longStudy) figures() []*Figure {
 	f := &Figure{Name: "long-fig1", Title: longFigTitle,
 		Caption: fmt.Sprintf("Overhead against the interval after a warm-up of %d accesses; non-volatile memory, unlimited frames; one line a recording, in two panels by footprint (the smaller and the larger half) when there are more than %d. Points with no checkpoint are not drawn.", l.opt.Warmup, MaxPerPanel),
