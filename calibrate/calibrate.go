@@ -83,6 +83,10 @@ type def struct {
 	// value returns the value from raw, a run's numbers, or an error saying what is
 	// missing; skip (with a note) when this machine cannot measure it.
 	value func(raw map[string]float64) (v float64, skip string, err error)
+	// difference: the value is one timing less another, which noise can make 0 or
+	// negative in a run; a median at or below 0 is no measurement: the value is left out,
+	// with a note.
+	difference bool
 }
 
 // Probe is one probe program run: the values it yields.
@@ -178,7 +182,8 @@ var Probes = []Probe{
 				return 0, "", err
 			}
 			return large - small, "", nil
-		}}},
+		},
+		difference: true}},
 		note: func(raw map[string]float64) string {
 			huge, large := raw["huge_kb"], raw["large_kb"]
 			if huge >= 0 && huge < large {
@@ -196,7 +201,8 @@ var Probes = []Probe{
 				return 0, "", err
 			}
 			return spread - packed, "", nil
-		}}}},
+		},
+		difference: true}}},
 }
 
 // Options controls Measure.
@@ -320,6 +326,10 @@ func runProbe(ctx context.Context, r Runner, p Probe, opt Options) ([]Value, []s
 			continue
 		}
 		med, spread := validate.Summarize(samples[j])
+		if d.difference && !(med > 0) {
+			notes = append(notes, fmt.Sprintf("%s came out %s (the median over %d runs of one timing less another): the two are within this machine's noise, so it is not measured", d.name, human(med, d.unit), len(samples[j])))
+			continue
+		}
 		vals = append(vals, Value{Name: d.name, Unit: d.unit, Median: med, Spread: spread, Samples: samples[j], Description: d.desc})
 	}
 	return vals, notes, nil

@@ -192,6 +192,15 @@ func TestMeasureNotes(t *testing.T) {
 			o["miss"][0] = "loads=1000 large_ns=101000 small_ns=1000 large_kb=65536 huge_kb=0"
 		}, "ext4", "", "only 0 KiB of the 65536 KiB"},
 		{"tmpfs scratch", func(map[string][]string) {}, "tmpfs", "", "/scratch is on tmpfs"},
+		{"page walk within noise", func(o map[string][]string) {
+			o["walk"] = []string{"loads=1000 spread_ns=4000 packed_ns=5000", "loads=1000 spread_ns=6000 packed_ns=5000", "loads=1000 spread_ns=4500 packed_ns=5000"}
+		}, "ext4", "page_walk_ns", "page_walk_ns came out -0.5 ns"},
+		{"cache miss within noise", func(o map[string][]string) {
+			o["miss"] = []string{"loads=1000 large_ns=1000 small_ns=1000 large_kb=65536 huge_kb=65536"}
+		}, "ext4", "cache_miss_ns", "cache_miss_ns came out 0 ns"},
+		{"one negative run of three: measured", func(o map[string][]string) {
+			o["walk"][0] = "loads=1000 spread_ns=4000 packed_ns=5000"
+		}, "tmpfs", "", "/scratch is on tmpfs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,6 +44,9 @@
 //	page_walk_ns             ns   a dependent load one line a page less the same packed
 //	                              64 lines a page: a TLB miss's page walk.
 //	                              → PageWalkNs.
+//	                              (cache_miss_ns and page_walk_ns, differences of two
+//	                              timings, are left out, with a note, when their median
+//	                              is at or below 0.)
 //
 // StorageBytesPerSec, BackupBytesPerSec, AccessNs and SweepPageNs are not measured here:
 // they keep their defaults (cost.Default).

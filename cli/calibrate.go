@@ -45,7 +45,10 @@ after) measures, each --repeat times (probes, in this order):
 The file records the machine (CPU model, CPUs, kernel, page size, load averages at the
 start, date, the file system of --scratch), then each value's unit, median, spread
 (interquartile range over the median) and every run's value, and notes on what limits a
-value here. Run it on an idle machine: a loaded one inflates traps and faults most.
+value here. cache_miss_ns and page_walk_ns are differences of two timings: where their
+median comes out at or below 0 (the two within the machine's noise) they are left out,
+with a note, rather than written negative. Run it on an idle machine: a loaded one
+inflates traps and faults most.
 Package calibrate's documentation says which cost-model field each value is meant for.
 A line per probe shows progress on standard error. It takes about 15 seconds with the
 default 5 runs on a 2-core virtual machine.
