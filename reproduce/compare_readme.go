@@ -202,21 +202,11 @@ func (c *compare) delayConclusions(p func(string, ...any)) {
 // smallestBelow is the smallest interval from which on a scheme's overhead under cs stays
 // below limit, as text.
 func (c *compare) smallestBelow(cs CostSet, sc cmpScheme, limit float64) string {
-	best := ""
-	for i := len(ComparePeriods) - 1; i >= 0; i-- {
-		o := c.schemeOverhead(cs.Model, sc, ComparePeriods[i])
-		if math.IsNaN(o) {
-			continue
-		}
-		if o >= limit {
-			break
-		}
-		best = periodLabel(ComparePeriods[i])
-	}
-	if best == "" {
+	p, ok := smallestBelow(ComparePeriods, func(p int64) float64 { return c.schemeOverhead(cs.Model, sc, p) }, limit)
+	if !ok {
 		return "none"
 	}
-	return best
+	return periodLabel(p)
 }
 
 // namedVerdict is a claim and its verdict.

@@ -335,16 +335,9 @@ func bytesLabel(n int64) string {
 
 // from is the smallest interval from which on the overhead (percent) stays below limit.
 func (l *longStudy) from(t longTrace, limit float64) string {
-	best := "no interval studied"
-	for i := len(LongIntervals) - 1; i >= 0; i-- {
-		o := longOverhead(l.res(ckey("D", t.label, LongIntervals[i])))
-		if math.IsNaN(o) {
-			continue
-		}
-		if o >= limit {
-			break
-		}
-		best = siLabel(float64(LongIntervals[i]))
+	n, ok := smallestBelow(LongIntervals, func(n int64) float64 { return longOverhead(l.res(ckey("D", t.label, n))) }, limit)
+	if !ok {
+		return "no interval studied"
 	}
-	return best
+	return siLabel(float64(n))
 }

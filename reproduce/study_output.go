@@ -250,22 +250,29 @@ func (s *study) write() error {
 	return put("README.md", b.Bytes())
 }
 
-// smallestBelow returns the smallest interval from which on (for it and every larger
-// one that was measured) y stays below limit, or 0 when there is none. A y of NaN is an
-// interval not measured (no checkpoint taken): it is skipped.
-func (s *study) smallestBelow(y func(n int64) float64, limit float64) int64 {
-	best := int64(0)
-	for i := len(s.intervals) - 1; i >= 0; i-- {
-		v := y(s.intervals[i])
+// smallestBelow returns the smallest of xs (ascending) from which on (for it and every
+// larger one that was measured) y stays below limit, and false when there is none. A y
+// of NaN is an x not measured (no checkpoint taken): it is skipped.
+func smallestBelow(xs []int64, y func(x int64) float64, limit float64) (int64, bool) {
+	best, ok := int64(0), false
+	for i := len(xs) - 1; i >= 0; i-- {
+		v := y(xs[i])
 		if math.IsNaN(v) {
 			continue
 		}
 		if v >= limit {
 			break
 		}
-		best = s.intervals[i]
+		best, ok = xs[i], true
 	}
-	return best
+	return best, ok
+}
+
+// smallestBelow is the package's smallestBelow over the study's intervals, 0 when there
+// is none.
+func (s *study) smallestBelow(y func(n int64) float64, limit float64) int64 {
+	n, _ := smallestBelow(s.intervals, y, limit)
+	return n
 }
 
 func pct(x float64) string {
