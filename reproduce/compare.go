@@ -74,9 +74,6 @@ type compare struct {
 	// figTraces, while the figures are drawn, are the traces their means are over
 	// (setFigTraces); nil otherwise.
 	figTraces map[string]bool
-	// hasWhole are the traces (by name) with points on their whole recording (whole), and
-	// so a point of none there.
-	hasWhole map[string]bool
 }
 
 // covers reports whether the study runs trace t at period p: when the trace is at least
@@ -103,7 +100,7 @@ func (c *compare) wholeAccesses(t traceInfo) int64 { return t.rec.Manifest.Acces
 // base is the point of none that point r is priced against: on the same trace and
 // accesses (its window, or its whole recording).
 func (c *compare) base(r *sweep.Result) *sweep.Result {
-	if r.Config.MaxRefs == 0 && r.Config.Skip == 0 && c.hasWhole[r.Config.Trace] {
+	if _, ok := c.at[ckey("none-whole", r.Config.Trace)]; ok && r.Config.MaxRefs == 0 && r.Config.Skip == 0 {
 		return c.res(ckey("none-whole", r.Config.Trace))
 	}
 	return c.res(ckey("none", r.Config.Trace))
@@ -270,8 +267,7 @@ func (c *compare) makePoints() error {
 				}
 				set := with(sc.set, "interval", c.interval(t, p))
 				if c.whole(t, p) {
-					if !c.hasWhole[t.name] {
-						c.hasWhole[t.name] = true
+					if _, ok := c.at[ckey("none-whole", t.name)]; !ok {
 						if err := c.addWhole(ckey("none-whole", t.name), t, map[string]any{"scheme": "none"}); err != nil {
 							return err
 						}
@@ -315,7 +311,7 @@ func (c *compare) makePoints() error {
 
 // newCompare makes the comparative study's points on traces, to run into opt.Dir.
 func newCompare(opt Options, traces []traceInfo) (*compare, error) {
-	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}, hasWhole: map[string]bool{}}
+	c := &compare{opt: opt, traces: traces, at: map[string]int{}, sets: CostSets(), skipped: map[string]bool{}}
 	for _, cs := range c.sets {
 		if err := cs.Validate(); err != nil {
 			return nil, err

@@ -165,6 +165,9 @@ type study struct {
 	// at maps (trace, variant, interval) to a point's index.
 	at      map[[3]string]int
 	results map[string]*sweep.Result // by point id
+	// recs are the workloads' recordings when Run has them already (nil: collectTraces
+	// makes sure of them).
+	recs []*Recording
 	// writes are the other studies this Run writes (by folder: "compare", "long"), which
 	// the paper's README links to although it is written first.
 	writes map[string]bool
@@ -209,6 +212,16 @@ func Run(opt Options) error {
 			return err
 		}
 	}
+	// The recordings, made or found once: the long study's (the workloads and gzip's
+	// data-only one) serve the other studies too.
+	var full, data []*Recording
+	if long {
+		var err error
+		if full, data, err = RecordLong(context.Background(), opt.cache(), opt.Version, opt.log()); err != nil {
+			return fmt.Errorf("the long study's recordings: %w", err)
+		}
+		s.recs = full
+	}
 	if paper || cmp {
 		if err := s.collectTraces(); err != nil {
 			return err
@@ -230,10 +243,7 @@ func Run(opt Options) error {
 	}
 	var l *longStudy
 	if long {
-		full, data, err := RecordLong(context.Background(), opt.cache(), opt.Version, opt.log())
-		if err != nil {
-			return fmt.Errorf("the long study's recordings: %w", err)
-		}
+		var err error
 		lopt := LongOptions{Dir: filepath.Join(opt.Dir, "long"), Jobs: opt.Jobs, Costs: opt.Costs, Progress: opt.Progress,
 			Report: opt.Report, Command: opt.Command, Version: opt.Version}
 		if l, err = newLongStudy(lopt, full, data); err != nil {
@@ -326,9 +336,12 @@ func (s *study) collectTraces() error {
 		names = append(names, traceInfo{name: p, label: filepath.Base(p)})
 	}
 	if s.opt.Workloads {
-		recs, err := EnsureWorkloads(context.Background(), s.opt.cache(), s.opt.Version, s.opt.log())
-		if err != nil {
-			return fmt.Errorf("the workloads: %w", err)
+		recs := s.recs
+		if recs == nil {
+			var err error
+			if recs, err = EnsureWorkloads(context.Background(), s.opt.cache(), s.opt.Version, s.opt.log()); err != nil {
+				return fmt.Errorf("the workloads: %w", err)
+			}
 		}
 		for _, r := range recs {
 			skip, n := workloadWindow(r.Manifest.Accesses)
