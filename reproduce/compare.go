@@ -238,7 +238,7 @@ func (c *compare) firstPoints() error {
 		if !slices.ContainsFunc(c.vtr, func(v traceInfo) bool { return v.name == t.name }) {
 			continue
 		}
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			if !sc.validate {
 				continue
 			}
@@ -259,7 +259,7 @@ func (c *compare) firstPoints() error {
 // run (c.nsPerAccess, c.plans).
 func (c *compare) makePoints() error {
 	for _, t := range c.traces {
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			for _, p := range ComparePeriods {
 				if !c.covers(t, p) {
 					c.skipped[ckey("A", t.name, sc.key, p)] = true
@@ -289,7 +289,7 @@ func (c *compare) makePoints() error {
 				}
 			}
 		}
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			pl := c.plans[ckey(t.name, sc.key)]
 			if pl == nil || !pl.ok {
 				continue
@@ -389,7 +389,7 @@ func (c *compare) runFirst() error {
 	}
 	c.plans = map[string]*optPlan{}
 	for _, t := range c.vtr {
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			if sc.validate {
 				c.plans[ckey(t.name, sc.key)] = c.planOptimum(t, sc)
 			}

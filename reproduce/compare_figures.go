@@ -57,7 +57,7 @@ func (c *compare) figOverhead(i int, cs CostSet) *Figure {
 	f := &Figure{Name: fmt.Sprintf("cmp-fig%d", i+1), Title: "Overhead of every scheme, " + cs.Label + " costs",
 		Caption: fmt.Sprintf("Overhead against the checkpoint period (modeled time; each trace's interval in accesses for it is in Table C0) for every scheme under the %s cost set (geometric mean over the traces the period fits in, Table C0 says which), one panel a scheme family, the other families' lines in light grey behind. Up to 100%% the axis is in percent, above it in slowdown factors (×10: ten times the time of none). Dashed grey: 1%% and 5%%.", cs.Label),
 		XLabel:  periodAxis, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		ser := schemeSeries(sc)
 		ps := c.figPeriods()
 		ser.X = periodXs(ps)
@@ -85,7 +85,7 @@ func (c *compare) figures() []*Figure {
 		XLabel:  periodAxis, YLabel: "memory overhead (× footprint)", GroupTitle: familyTitle}
 	vol.Caption += c.figSetText()
 	mem.Caption += c.figSetText()
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		v, m := schemeSeries(sc), schemeSeries(sc)
 		ps := c.figPeriods()
 		v.X, m.X = periodXs(ps), periodXs(ps)
@@ -101,7 +101,7 @@ func (c *compare) figures() []*Figure {
 		Caption: fmt.Sprintf("Overhead against the granule tracked by the memory controller, period %s (geometric mean over the traces it fits in); the schemes that track no granule behind a cache are not in it (Table C6 says which).", periodLabel(GranuleInterval)),
 		XLabel:  "granule (bytes)", YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName,
 		XTicks: ivxs(Granules), GroupTitle: familyTitle}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.block {
 			continue
 		}
@@ -183,7 +183,7 @@ func (c *compare) sensitivity() []*Figure {
 		f := &Figure{Name: a.name, Title: a.title,
 			Caption: fmt.Sprintf("Overhead at period %s against %s, the other costs this machine's (the storage write cost sets the page write, page-table write and commit times and the streaming bandwidth together; the copy bandwidth sets the copy, log and recovery bandwidths and the cache flush). Geometric mean over the traces, recomputed from the same counters; one panel a scheme family.", periodLabel(SensitivityInterval), a.label),
 			XLabel:  a.label, YLabel: ovhLabel, LogY: true, Overhead: true, RefLines: refLines, RefName: refName, GroupTitle: familyTitle}
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			ser := schemeSeries(sc)
 			ser.X = a.xs
 			for _, x := range a.xs {
@@ -204,7 +204,7 @@ func (c *compare) figValidation() *Figure {
 		Caption: fmt.Sprintf("Modeled run time with transient failures (mean over %d seeds, at each scheme's MTBF of Table C4) above the least of the grid (in percent), against the interval over Young's prediction (the grid's factor; the interval is Young's times it to two significant digits), on %s, for the schemes of the validation that %s is long enough for; Table C4 gives the optima and their 95%% intervals.", len(ValidationSeeds), t.label, t.label),
 		XLabel:  "interval / Young's interval", YLabel: "run time above the best interval's (%)",
 		XTicks: optimumFactors}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		pl := c.plans[ckey(t.name, sc.key)]
 		if !sc.validate || pl == nil || !pl.ok {
 			continue

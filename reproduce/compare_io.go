@@ -76,7 +76,7 @@ func usLabel(us float64) string {
 // the same (each checkpoints only at the interval), else NaN.
 func (c *compare) commonWait(t traceInfo, n int64) float64 {
 	w := math.NaN()
-	for i, sc := range cmpSchemes {
+	for i, sc := range cmpSchemes() {
 		d := c.outputDelay(t, sc, n)
 		if !d.ok {
 			return math.NaN()
@@ -108,7 +108,7 @@ func (c *compare) tableDelay() *Table {
 			}
 		}
 		t.Rows = append(t.Rows, row)
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			row := []string{tr.label, sc.label}
 			for _, n := range ComparePeriods {
 				d := c.outputDelay(tr, sc, n)
@@ -135,7 +135,7 @@ func (c *compare) figDelay() *Figure {
 	f := &Figure{Name: "cmp-fig11", Title: "Output delay, outputs held until their checkpoint (" + tr.label + ")",
 		Caption: fmt.Sprintf("Mean time from an output to its release against the checkpoint period on %s (%d outputs), this machine's costs; Table C8 says how it is computed. Intervals at which no output was released are not drawn.", tr.label, tr.summary.Outputs),
 		XLabel:  periodAxis, YLabel: "mean output delay (µs)", LogY: true, GroupTitle: familyTitle}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		ser := schemeSeries(sc)
 		for _, n := range ComparePeriods {
 			y := math.NaN()

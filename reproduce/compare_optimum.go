@@ -203,7 +203,7 @@ func (c *compare) tableOptimum() *Table {
 		d[0], d[1], d[len(d)-1] = label, trace, status
 		t.Data = append(t.Data, d)
 	}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.validate {
 			empty(sc.label, "", notValidated)
 			continue
@@ -239,7 +239,7 @@ func (c *compare) tableRatios() *Table {
 		Header:     []string{"scheme", "trace", "interval", "period", "δ (µs)", "M (ms)", "δ/M", "time (ms)", "sd (ms)"},
 		Right:      []bool{false, false, true, true, true, true, true, true, true},
 		DataHeader: []string{"scheme", "trace", "interval_accesses", "period_us", "delta_us", "mtbf_ms", "delta_over_mtbf", "time_ms", "time_sd_ms"}}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		for _, tr := range c.vtr {
 			pl := c.plans[ckey(tr.name, sc.key)]
 			if pl == nil || !pl.ok {
@@ -269,7 +269,7 @@ func (c *compare) tableRatios() *Table {
 func (c *compare) winner(m cost.Model, n int64, accept func(cmpScheme) bool) (cmpScheme, float64, bool) {
 	var best cmpScheme
 	bo := math.Inf(1)
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !accept(sc) {
 			continue
 		}

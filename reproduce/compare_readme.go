@@ -95,8 +95,8 @@ func (c *compare) conclusions(p func(string, ...any)) {
 		}
 		p("Under the %s costs the cheapest is %s.\n", cs.Label, strings.Join(parts, "; "))
 	}
-	paper := cmpSchemes[slices.IndexFunc(cmpSchemes, func(sc cmpScheme) bool { return sc.key == paperScheme })]
-	p("\n**Where the paper's scheme stands.** Rank of %s among the %d schemes,\n", paper.label, len(cmpSchemes))
+	paper := cmpSchemes()[slices.IndexFunc(cmpSchemes(), func(sc cmpScheme) bool { return sc.key == paperScheme })]
+	p("\n**Where the paper's scheme stands.** Rank of %s among the %d schemes,\n", paper.label, len(cmpSchemes()))
 	p("by overhead at each period (over the traces it fits in):\n\n")
 	for _, cs := range c.sets {
 		var parts []string
@@ -106,7 +106,7 @@ func (c *compare) conclusions(p func(string, ...any)) {
 				continue
 			}
 			rank := 1
-			for _, sc := range cmpSchemes {
+			for _, sc := range cmpSchemes() {
 				if o := c.schemeOverhead(cs.Model, sc, n); sc.key != paper.key && !math.IsNaN(o) && o < d {
 					rank++
 				}
@@ -120,7 +120,7 @@ func (c *compare) conclusions(p func(string, ...any)) {
 	for _, cs := range c.sets {
 		p("- %s costs: ", cs.Label)
 		var parts []string
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			b1, b5 := c.smallestBelow(cs, sc, 0.01), c.smallestBelow(cs, sc, 0.05)
 			parts = append(parts, fmt.Sprintf("%s %s/%s", sc.label, b1, b5))
 		}
@@ -128,7 +128,7 @@ func (c *compare) conclusions(p func(string, ...any)) {
 	}
 	p("\n**The granule.** ")
 	var gparts []string
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.block {
 			continue
 		}
@@ -166,12 +166,12 @@ func (c *compare) delayConclusions(p func(string, ...any)) {
 		}
 		p("The mean wait of an output for its checkpoint, in accesses: %s.\n", strings.Join(waits, ", "))
 		for _, n := range ComparePeriods[:min(2, len(ComparePeriods))] {
-			lo, hi := cmpSchemes[0], cmpSchemes[0]
+			lo, hi := cmpSchemes()[0], cmpSchemes()[0]
 			dlo, dhi := c.outputDelay(t, lo, n), c.outputDelay(t, hi, n)
 			if !dlo.ok {
 				continue
 			}
-			for _, sc := range cmpSchemes[1:] {
+			for _, sc := range cmpSchemes()[1:] {
 				d := c.outputDelay(t, sc, n)
 				if !d.ok {
 					continue
@@ -186,7 +186,7 @@ func (c *compare) delayConclusions(p func(string, ...any)) {
 			p("At period %s the mean delay is shortest under %s (%s µs) and longest under %s (%s µs).\n", periodLabel(n), lo.label, usCell(dlo), hi.label, usCell(dhi))
 		}
 		var parts []string
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			best := "none"
 			for _, n := range ComparePeriods {
 				if d := c.outputDelay(t, sc, n); d.ok && d.ns <= 1e6 {
@@ -224,7 +224,7 @@ type namedVerdict struct {
 // not tied to the grid.
 func (c *compare) optimumVerdicts() []namedVerdict {
 	var young, daly []claimCase
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.validate {
 			continue
 		}

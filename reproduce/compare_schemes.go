@@ -3,6 +3,7 @@ package reproduce
 import (
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/scheme"
+	"sync"
 )
 
 // cmpScheme is one checkpointing scheme of the comparative study, as configured.
@@ -72,13 +73,14 @@ func studySchemes(infos []scheme.Info) []cmpScheme {
 	return out
 }
 
-// cmpSchemes are the schemes of the comparative study.
-var cmpSchemes = studySchemes(builtin.Infos())
+// cmpSchemes are the schemes of the comparative study (made at first use, not at every
+// command's start-up).
+var cmpSchemes = sync.OnceValue(func() []cmpScheme { return studySchemes(builtin.Infos()) })
 
 // styleOf is the style number (plus one, as Series.Style takes it) of a scheme's series:
 // its place in cmpSchemes, so that a scheme looks the same in every figure.
 func styleOf(key string) int {
-	for i, sc := range cmpSchemes {
+	for i, sc := range cmpSchemes() {
 		if sc.key == key {
 			return i + 1
 		}

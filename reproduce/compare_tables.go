@@ -128,7 +128,7 @@ func (c *compare) tableSchemes() *Table {
 		t.Header = append(t.Header, periodLabel(n)+fmt.Sprintf(" (%d)", len(c.covering(n))))
 		t.Right = append(t.Right, true)
 	}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		row := []string{sc.label, sc.family, sc.survives()}
 		for _, n := range ComparePeriods {
 			o := c.schemeOverhead(c.opt.Costs.Model, sc, n)
@@ -167,7 +167,7 @@ func (c *compare) tableVolumes() *Table {
 	t.Header = append(t.Header, "memory overhead (× footprint)")
 	t.DataHeader = append(t.DataHeader, "mem_overhead_peak_fraction", "status")
 	t.Right = append(t.Right, true)
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		_, k := c.perCheckpoint(sc, n, moved)
 		row := []string{sc.label, strconv.FormatInt(k, 10)}
 		data := []string{sc.label, strconv.FormatInt(k, 10)}
@@ -231,7 +231,7 @@ func (c *compare) tableRecovery() *Table {
 		Header:     []string{"scheme", "trace", "interval", "rollbacks", "recovery bytes", "accesses replayed", "time (µs)", "status"},
 		Right:      []bool{false, false, true, true, true, true, true, false},
 		DataHeader: []string{"scheme", "trace", "interval_accesses", "rollbacks", "recovery_bytes_per_rollback", "replayed_accesses_per_rollback", "time_us_per_rollback", "status"}}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.validate {
 			t.Rows = append(t.Rows, []string{sc.label, "", "", "", "", "", "", notValidated})
 			t.Data = append(t.Data, []string{sc.label, "", "", "", "", "", "", notValidated})
@@ -263,7 +263,7 @@ func (c *compare) tableRecovery() *Table {
 // validatedLabels are the labels of the schemes of the failure runs.
 func validatedLabels() []string {
 	var out []string
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if sc.validate {
 			out = append(out, sc.label)
 		}
@@ -294,7 +294,7 @@ func (c *compare) tableGranule() *Table {
 	}
 	t.Header = append(t.Header, "status")
 	t.Right = append(t.Right, false)
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		row := []string{sc.label}
 		if st := granuleStatus(sc); st != "" {
 			for range Granules {

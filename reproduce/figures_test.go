@@ -79,7 +79,7 @@ func TestEverySchemeStudied(t *testing.T) {
 		}
 		t.Run(info.Name, func(t *testing.T) {
 			var mine []cmpScheme
-			for _, sc := range cmpSchemes {
+			for _, sc := range cmpSchemes() {
 				if sc.set["scheme"] == info.Name {
 					mine = append(mine, sc)
 				}
@@ -165,7 +165,7 @@ func TestTablesNumericCSV(t *testing.T) {
 func TestPerCheckpointMean(t *testing.T) {
 	c := tinyCompare(t)
 	n := ComparePeriods[0]
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		t.Run(sc.key, func(t *testing.T) {
 			var means []float64
 			var k int64
@@ -227,7 +227,7 @@ func TestFiguresDrawEverySeries(t *testing.T) {
 				if n := len(f.xys(ser, floor)); n != want[ser.Name] {
 					t.Errorf("%s: %d points drawn, the CSV has %d with a number", ser.Name, n, want[ser.Name])
 				}
-				for k, sc := range cmpSchemes {
+				for k, sc := range cmpSchemes() {
 					if sc.label == ser.Name && ser.style(i) != k {
 						t.Errorf("%s: style %d, not its scheme's (%d): a scheme looks different from one figure to the next", ser.Name, ser.style(i), k)
 					}
@@ -253,16 +253,16 @@ func TestFiguresDrawEverySeries(t *testing.T) {
 		})
 	}
 	seen := map[string]string{}
-	for i := range cmpSchemes {
-		col, shape, dash := style(styleOf(cmpSchemes[i].key) - 1)
+	for i := range cmpSchemes() {
+		col, shape, dash := style(styleOf(cmpSchemes()[i].key) - 1)
 		k := fmt.Sprint(col, shape, dash)
 		if seen[k] != "" {
-			t.Errorf("%s and %s look the same", seen[k], cmpSchemes[i].label)
+			t.Errorf("%s and %s look the same", seen[k], cmpSchemes()[i].label)
 		}
-		seen[k] = cmpSchemes[i].label
+		seen[k] = cmpSchemes()[i].label
 	}
-	if len(cmpSchemes) > len(palette) {
-		t.Errorf("%d schemes, %d colours", len(cmpSchemes), len(palette))
+	if len(cmpSchemes()) > len(palette) {
+		t.Errorf("%d schemes, %d colours", len(cmpSchemes()), len(palette))
 	}
 }
 
@@ -360,7 +360,7 @@ func TestZeroOnLogAxis(t *testing.T) {
 func TestMemFractionNoCkpt(t *testing.T) {
 	c := tinyCompare(t)
 	last := ComparePeriods[len(ComparePeriods)-1] // longer than both traces
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if m := c.memFraction(sc, last); !math.IsNaN(m) {
 			t.Errorf("%s: memory overhead %g at an interval with no checkpoint", sc.key, m)
 		}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -314,7 +315,7 @@ func (f *Figure) groups() []string {
 	return gs
 }
 
-var pdfDate = regexp.MustCompile(`/(CreationDate|ModDate) \(D:[0-9]+`)
+var pdfDate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`/(CreationDate|ModDate) \(D:[0-9]+`) })
 
 // Render returns the figure as SVG, PNG (at 150 dpi) and PDF (fonts embedded; the PDF's
 // dates are zeroed so that the same figure gives the same bytes).
@@ -371,7 +372,7 @@ func renderWith(w, h vg.Length, d func(draw.Canvas)) (svg, png, pdf []byte, err 
 	if _, err := dc.WriteTo(&db); err != nil {
 		return nil, nil, nil, err
 	}
-	out := pdfDate.ReplaceAllFunc(db.Bytes(), func(m []byte) []byte {
+	out := pdfDate().ReplaceAllFunc(db.Bytes(), func(m []byte) []byte {
 		i := bytes.Index(m, []byte("(D:")) + 3
 		for k := i; k < len(m); k++ {
 			m[k] = '0'

@@ -272,7 +272,7 @@ func TestOptimumTiny(t *testing.T) {
 	if c.results, err = runPoints(filepath.Join(dir, "data"), c.points, c.opt); err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range cmpSchemes {
+	for _, sc := range cmpSchemes() {
 		if !sc.validate {
 			continue
 		}
@@ -394,7 +394,7 @@ func TestOutputDelayTiny(t *testing.T) {
 				released++
 			}
 		}
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			t.Run(fmt.Sprintf("%s/%d", sc.key, iv), func(t *testing.T) {
 				d := c.outputDelay(s.traces[0], sc, p)
 				if released == 0 {

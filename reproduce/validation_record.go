@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/vgrecord"
@@ -22,13 +23,13 @@ type runOutput struct {
 }
 
 var (
-	checksumField = regexp.MustCompile(`\bchecksum=([0-9a-f]+)\b`)
-	regionField   = regexp.MustCompile(`\bregion_pages=([0-9]+) region=0x([0-9a-f]+)\b`)
+	checksumField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bchecksum=([0-9a-f]+)\b`) })
+	regionField   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bregion_pages=([0-9]+) region=0x([0-9a-f]+)\b`) })
 )
 
 // parseRunOutput reads the checksum and the region from a program's result line.
 func parseRunOutput(out string) (runOutput, error) {
-	m, r := checksumField.FindStringSubmatch(out), regionField.FindStringSubmatch(out)
+	m, r := checksumField().FindStringSubmatch(out), regionField().FindStringSubmatch(out)
 	if m == nil || r == nil {
 		return runOutput{}, fmt.Errorf("the program printed no checksum or region: %.500q", out)
 	}

@@ -66,7 +66,7 @@ func TestWindowedPoints(t *testing.T) {
 		if !c.covers(tr, p) {
 			continue
 		}
-		for _, sc := range cmpSchemes {
+		for _, sc := range cmpSchemes() {
 			r := c.res(ckey("A", tr.name, sc.key, p))
 			skip, want := tr.skip, tr.maxRefs
 			if c.whole(tr, p) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
@@ -34,7 +35,7 @@ import (
 type TraceCache string
 
 // sha256Hex is what a SHA-256 in hex looks like: the name of a directory of the cache.
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // Fetch opens the cached copy of the trace file name whose bytes have the SHA-256 hash,
 // copying it into the cache first when there is no copy to trust. The copy appears
@@ -44,7 +45,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // the copy's path too (DIR/SHA256/BASENAME), and the copy open at its start; the caller
 // closes it.
 func (c TraceCache) Fetch(name, hash string) (*os.File, string, error) {
-	if !sha256Hex.MatchString(hash) {
+	if !sha256Hex().MatchString(hash) {
 		return nil, "", fmt.Errorf("trace cache: %q is not a SHA-256 in hex", hash)
 	}
 	base := filepath.Base(name)

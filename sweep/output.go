@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/vmsim/vmsim/scheme"
@@ -231,7 +232,7 @@ type lineError struct {
 }
 
 // idPrefix matches the start of a result line: a point ID (16 hex digits).
-var idPrefix = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
+var idPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{1,16}$`) })
 
 // checkCSV checks the lines of a CSV results file, and the start of a last line cut
 // short (tail), recording the points it holds in s.
@@ -262,13 +263,13 @@ func checkCSV(s *File, lines [][]byte, tail []byte) *lineError {
 			}
 			return &lineError{line + 1, "not a result line"}
 		}
-		if len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
+		if len(rec[0]) != 16 || !idPrefix().MatchString(rec[0]) {
 			return &lineError{line + 1, "not a result line"}
 		}
 		s.have[rec[0]] = true
 		s.rows = append(s.rows, fileRow{rec[0], line + 1, csvConfig(rec)})
 	}
-	if id, _, _ := strings.Cut(string(tail), ","); len(tail) > 0 && !idPrefix.MatchString(id) {
+	if id, _, _ := strings.Cut(string(tail), ","); len(tail) > 0 && !idPrefix().MatchString(id) {
 		return &lineError{len(lines) + 1, "not a result line"}
 	}
 	return nil

@@ -63,7 +63,7 @@ func jsonResultLine(line []byte) (id string, cfg rowConfig, ok bool) {
 	if json.Unmarshal(line, &top) != nil {
 		return "", nil, false
 	}
-	if json.Unmarshal(top["id"], &id) != nil || len(id) != 16 || !idPrefix.MatchString(id) || top["config"] == nil {
+	if json.Unmarshal(top["id"], &id) != nil || len(id) != 16 || !idPrefix().MatchString(id) || top["config"] == nil {
 		return "", nil, false
 	}
 	return id, jsonConfig(top), true

@@ -192,7 +192,7 @@ func readResultLines(path string, f Format, cols []string) ([]resultLine, error)
 				}
 				return nil, fmt.Errorf("%s:%d: not a result line: %v", path, line+1, err)
 			}
-			if len(rec[0]) != 16 || !idPrefix.MatchString(rec[0]) {
+			if len(rec[0]) != 16 || !idPrefix().MatchString(rec[0]) {
 				return nil, fmt.Errorf("%s:%d: not a result line (no point ID)", path, line+1)
 			}
 			out = append(out, resultLine{id: rec[0], data: body[start:r.InputOffset()], where: fmt.Sprintf("%s:%d", path, line+1), cfg: csvConfig(rec)})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 )
@@ -47,7 +48,7 @@ func ShardPath(path string, i, n int) string {
 }
 
 // sbatchValue is what an #SBATCH option may hold here (no spaces, quotes or newlines).
-var sbatchValue = regexp.MustCompile(`^[A-Za-z0-9_.:+=,@/%-]*$`)
+var sbatchValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.:+=,@/%-]*$`) })
 
 // scriptValue checks a value that goes into the script: bash reads a single-quoted word
 // as it is, but no control character is let in (a newline or carriage return would end a
@@ -102,7 +103,7 @@ func (o SlurmOptions) Check() error {
 		return fmt.Errorf("slurm: --cpus %d: want 0 (Slurm's default) or more", o.CPUs)
 	}
 	for _, v := range []struct{ what, value string }{{"--job-name", o.JobName}, {"--partition", o.Partition}, {"--time", o.Time}, {"--mem", o.Mem}} {
-		if !sbatchValue.MatchString(v.value) {
+		if !sbatchValue().MatchString(v.value) {
 			return fmt.Errorf("slurm: %s %q: want letters, digits and _.:+=,@/%%- only", v.what, v.value)
 		}
 	}
@@ -153,7 +154,7 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 	for i, a := range outs {
 		quotedOuts[i] = shellQuote(a)
 	}
-	return slurmTemplate.Execute(w, map[string]any{
+	return slurmTemplate().Execute(w, map[string]any{
 		"O":         o,
 		"Sweep":     strings.Join(quoted, " "),
 		"Outs":      strings.Join(quotedOuts, " "),
@@ -165,17 +166,22 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 }
 
 // shellWord matches the words bash reads as they are.
-var shellWord = regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`)
+var shellWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`) })
 
 // shellQuote quotes s for bash: as it is when it is plainly a word, else in single quotes.
 func shellQuote(s string) string {
-	if s != "" && shellWord.MatchString(s) {
+	if s != "" && shellWord().MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-var slurmTemplate = template.Must(template.New("slurm").Parse(`#!/bin/bash
+// slurmTemplate is parsed at first use, not at start-up (every vmsim command would pay it).
+var slurmTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("slurm").Parse(slurmScript))
+})
+
+const slurmScript = `#!/bin/bash
 # A vmsim sweep on Slurm, written by vmsim sweep slurm (vmsim {{.O.Version}}): an array job
 # of {{.O.Shards}} tasks, task I running shard I/{{.O.Shards}} of the sweep's {{.O.Points}} points into its own
 # outputs, then a merge job that runs once every task has succeeded and joins them into
@@ -239,4 +245,4 @@ merge)
 	exit 2
 	;;
 esac
-`))
+`

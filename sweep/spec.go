@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -96,7 +97,7 @@ func ReadSpecIn(path string, reg *scheme.Registry) (*Spec, error) {
 }
 
 // yamlLine matches the line a YAML error message starts with.
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): `) })
 
 // yamlError returns err, an error of the YAML decoder reading path, as path:line: message
 // for each of its messages that names a line.
@@ -108,7 +109,7 @@ func yamlError(path string, err error) error {
 	}
 	var errs []error
 	for _, m := range msgs {
-		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+		if sub := yamlLine().FindStringSubmatch(m); sub != nil {
 			errs = append(errs, fmt.Errorf("%s:%s: %s", path, sub[1], m[len(sub[0]):]))
 		} else {
 			errs = append(errs, fmt.Errorf("%s: %s", path, m))

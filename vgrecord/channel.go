@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -32,7 +33,7 @@ type channel struct {
 // digits. A folder being set up is named "." + channelPrefix + "new-" and digits.
 const channelPrefix = "vmsim-record-"
 
-var channelName = regexp.MustCompile(`^\.?` + channelPrefix + `(new-)?[0-9]+$`)
+var channelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.?` + channelPrefix + `(new-)?[0-9]+$`) })
 
 // maxSockPath is the longest path a Unix socket can have (sun_path, less its NUL).
 const maxSockPath = 107
@@ -124,7 +125,7 @@ func RemoveStaleRecordings() []string {
 			continue
 		}
 		for _, e := range es {
-			if !channelName.MatchString(e.Name()) {
+			if !channelName().MatchString(e.Name()) {
 				continue
 			}
 			dir := filepath.Join(base, e.Name())
