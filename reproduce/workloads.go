@@ -85,7 +85,7 @@ var Workloads = []Workload{
 		Why: "a key-value server answering requests on a socket (recorded with --syscalls), the kind of program Remus protects"},
 	{Name: "python", Program: "/usr/bin/python3", Args: []string{"-S", "-B", "work.py"}, VersionArgs: []string{"--version"},
 		Input: "a Python script (work.py) building a dict of 4,500 records, sorting, grouping and serialising them (seed 7)",
-		Gen:   writeFile("work.py", pythonScript(4_500, 7)), Footprint: "9.8 MB", Pattern: "random (objects on a heap)",
+		Gen:   writeText("work.py", func() string { return pythonScript(4_500, 7) }), Footprint: "9.8 MB", Pattern: "random (objects on a heap)",
 		Accesses: 270_000_000, Apt: []string{"python3"},
 		Why: "a scripting runtime: objects scattered on a heap, reference counts written on every read"},
 	{Name: "perl", Program: "perl", Args: []string{"wc.pl", "input.txt"}, VersionArgs: []string{"-e", "print \"perl $^V\\n\""},
@@ -96,7 +96,7 @@ var Workloads = []Workload{
 	{Name: "cc1", Program: "cc1", Locate: []string{"gcc", "-print-prog-name=cc1"}, Args: []string{"-quiet", "-O2", "prog.c", "-o", "prog.s"},
 		VersionArgs: []string{"-version", "-o", "/dev/null", "/dev/null"},
 		Input:       "a generated C file of 2 functions (loops, switches, arithmetic; seed 9), compiled with -O2",
-		Gen:         writeFile("prog.c", cProgram(2, 9)), Footprint: "21 MB", Pattern: "mixed random, allocation-heavy",
+		Gen:         writeText("prog.c", func() string { return cProgram(2, 9) }), Footprint: "21 MB", Pattern: "mixed random, allocation-heavy",
 		Accesses: 510_000_000, Apt: []string{"gcc"},
 		Why: "a compiler: a large code footprint and many short-lived allocations"},
 	{Name: "xz", Program: "xz", Args: []string{"-6", "-T1", "-c", "input.txt"}, VersionArgs: []string{"--version"},
@@ -133,7 +133,13 @@ func textFile(name string, n int, seed uint64) func(string) error {
 }
 
 func writeFile(name, text string) func(string) error {
-	return func(dir string) error { return os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644) }
+	return writeText(name, func() string { return text })
+}
+
+// writeText is writeFile with the text made when the file is written (not when vmsim
+// starts).
+func writeText(name string, text func() string) func(string) error {
+	return func(dir string) error { return os.WriteFile(filepath.Join(dir, name), []byte(text()), 0o644) }
 }
 
 func multi(gens ...func(string) error) func(string) error {

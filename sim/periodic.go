@@ -75,6 +75,7 @@ func (p *periodic) finish(refs int64, total Stats) error {
 // changed reports whether a total of d, a Stats.Sub, is not zero.
 func changed(d Stats) bool {
 	v := reflect.ValueOf(d)
+	counterDefs, counterPaths := statsCounterTables()
 	for i, def := range counterDefs {
 		if def.Kind.Sums() && v.FieldByIndex(counterPaths[i]).Int() != 0 {
 			return true

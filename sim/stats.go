@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/vmsim/vmsim/scheme"
 )
@@ -68,11 +69,14 @@ type Stats struct {
 
 // CounterDefs returns every counter of Stats but the scheme's own, in the order of the
 // output, from the fields' tags (scheme.CounterDefsOf).
-func CounterDefs() []scheme.CounterDef { return counterDefs }
+func CounterDefs() []scheme.CounterDef {
+	defs, _ := statsCounterTables()
+	return defs
+}
 
-// counterDefs are CounterDefs, and counterPaths the index path of each in Stats
-// (reflect.Value.FieldByIndex).
-var counterDefs, counterPaths = statsCounters()
+// statsCounterTables returns CounterDefs and the index path of each in Stats
+// (reflect.Value.FieldByIndex), read once, at first use.
+var statsCounterTables = sync.OnceValues(statsCounters)
 
 // statsCounters reads the counters of Stats' tags. It panics on a field that does not
 // declare one (a programming error, which any test finds).
@@ -120,6 +124,7 @@ func statsCounters() ([]scheme.CounterDef, [][]int) {
 func (s Stats) Sub(o Stats) Stats {
 	r := s
 	rv, ov := reflect.ValueOf(&r).Elem(), reflect.ValueOf(o)
+	counterDefs, counterPaths := statsCounterTables()
 	for i, d := range counterDefs {
 		if d.Kind.Sums() {
 			f := rv.FieldByIndex(counterPaths[i])
@@ -140,6 +145,7 @@ func (s Stats) Sub(o Stats) Stats {
 // scheme's own counters in their order, keyed "scheme.KEY".
 func (s Stats) Fields() []Field {
 	v := reflect.ValueOf(s)
+	counterDefs, counterPaths := statsCounterTables()
 	out := make([]Field, len(counterDefs), len(counterDefs)+s.Scheme.Len())
 	for i, d := range counterDefs {
 		out[i] = Field{d.Key, v.FieldByIndex(counterPaths[i]).Int()}
