@@ -98,6 +98,8 @@ const orderWays = 16
 // Invariant: keys[i] is 0 iff way i is invalid (!ways[i].valid, and ways[i] is the zero
 // way), else the key of ways[i].line (with its address space's slot: slots', or overflow for
 // one without); within a set, no two valid ways hold the same line; a dirty way is valid.
+// Invariant: with 8 ways, byte w of tags[s] is tagByte of way w's key in set s when the way
+// is valid, else 0; otherwise tags is nil.
 // Invariant: with at most orderWays ways, order[s] lists set s's ways, 4 bits each from
 // the lowest, most recently used first, the invalid ways last in decreasing way number,
 // and 15 in the unused positions; stamps is nil. Otherwise order is nil and stamps holds
@@ -112,6 +114,7 @@ type Cache struct {
 	nways     int
 	keyShift  uint     // lineShift + setShift: a key's tag starts at this bit
 	keys      []uint64 // sets × Ways, set-major
+	tags      []uint64 // by set, with 8 ways: byte w is way w's tagByte, 0 when invalid
 	ways      []way    // sets × Ways, set-major
 	order     []uint64 // by set (at most orderWays ways)
 	stamps    []uint64 // sets × Ways (more than orderWays ways)
@@ -168,6 +171,9 @@ func New(g Geometry, blocks int, mem Memory) *Cache {
 		c.resetOrder()
 	} else {
 		c.stamps = make([]uint64, n)
+	}
+	if g.Ways == 8 {
+		c.tags = make([]uint64, sets)
 	}
 	if blocks > 0 {
 		c.data = make([]uint64, n*uint64(blocks))
@@ -226,6 +232,16 @@ func (c *Cache) find(base int, key uint64, asid record.ASID) int {
 	}
 	return -1
 }
+
+// tagByte is the byte that stands for key in its set's tags: 7 bits of its tag, and the
+// top bit set (an invalid way's byte is 0).
+func tagByte(key uint64, keyShift uint) uint64 { return key>>(keyShift&63)&0x7f | 0x80 }
+
+// Bytes of a word.
+const (
+	lowBytes  = 0x0101010101010101
+	low7Bytes = 0x7f7f7f7f7f7f7f7f
+)
 
 // find8 returns the way of a set of 8 keys that holds key, or -1.
 func find8(k *[8]uint64, key uint64) int {
@@ -363,6 +379,9 @@ func (c *Cache) miss(s uint64, base int, key uint64, l Line, write bool) {
 	}
 	c.mem.Fill(l, data)
 	c.keys[i], c.ways[i] = key, way{line: l, valid: true, dirty: write}
+	if c.tags != nil {
+		c.tags[s] = c.tags[s]&^(0xff<<(8*uint(w)&63)) | tagByte(key, c.keyShift)<<(8*uint(w)&63)
+	}
 	c.use(s, base, w)
 	c.lastN, c.lastASID, c.lastI = l.N, l.ASID, i
 }
@@ -378,6 +397,9 @@ func (c *Cache) upgrade(i int) {
 // invalidate empties way i (of set s: reorder it after).
 func (c *Cache) invalidate(i int) {
 	c.keys[i], c.ways[i] = 0, way{}
+	if c.tags != nil {
+		c.tags[i/8] &^= 0xff << (8 * uint(i%8) & 63)
+	}
 	if i == c.lastI {
 		c.lastN = noLine
 	}

@@ -101,6 +101,15 @@ func (c *Cache) Check() error {
 		for w := range c.nways {
 			i := base + w
 			x, k := c.ways[i].line, c.keys[i]
+			if c.tags != nil {
+				want := uint64(0)
+				if k != 0 {
+					want = tagByte(k, c.keyShift)
+				}
+				if got := c.tags[s] >> (8 * w) & 0xff; got != want {
+					return fmt.Errorf("cache: set %d way %d has tag byte %#x, its key %#x wants %#x", s, w, got, k, want)
+				}
+			}
 			switch {
 			case c.ways[i].dirty && !c.ways[i].valid:
 				return fmt.Errorf("cache: set %d way %d is dirty but invalid", s, w)

@@ -41,7 +41,7 @@ func (c *Cache) hits(recs []record.Record) int {
 	}
 	shift, lineMask, setMask := c.lineShift&63, uint64(1)<<(c.lineShift&63)-1, c.setMask
 	keyMask, asid, slot := uint64(1)<<(c.keyShift&63)-1, c.slotASID, c.slot
-	keys, order := c.keys, c.order
+	keys, order, tags, keyShift := c.keys, c.order, c.tags, c.keyShift&63
 	lastN, lastI := c.lastN, c.lastI
 	if c.lastASID != asid {
 		lastN = noLine
@@ -58,11 +58,21 @@ func (c *Cache) hits(recs []record.Record) int {
 		if n != lastN {
 			s := n & setMask
 			key := r.Addr&^keyMask | slot
-			v := find8((*[8]uint64)(keys[s*8:s*8+8]), key)
-			if v < 0 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+uint64(v)].dirty {
+			// The ways whose tag byte is key's (0x80 in each byte of t that is 0), each
+			// compared in full: one, the hit, nearly always (a branch that is predicted,
+			// where comparing the 8 keys in turn mispredicts about once a lookup).
+			t := tags[s] ^ (key>>keyShift&0x7f|0x80)*lowBytes
+			m := ^((t&low7Bytes + low7Bytes) | t | low7Bytes)
+			w := uint64(8)
+			for ; m != 0; m &= m - 1 {
+				if v := uint64(bits.TrailingZeros64(m)) >> 3; keys[s*8+v&7] == key {
+					w = v
+					break
+				}
+			}
+			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+w].dirty {
 				break
 			}
-			w := uint64(v)
 			if o := order[s]; o&15 != w {
 				// w's position: the first nibble of o equal to w, the first zero nibble of x.
 				x := o ^ w*nibbles
