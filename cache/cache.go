@@ -75,7 +75,6 @@ type Snooper interface {
 type way struct {
 	line  Line
 	valid bool
-	dirty bool
 }
 
 // noLine is lastN when no way is remembered: no line number is this large (a line number
@@ -116,6 +115,7 @@ type Cache struct {
 	keys      []uint64 // sets × Ways, set-major
 	tags      []uint64 // by set, with 8 ways: byte w is way w's tagByte, 0 when invalid
 	ways      []way    // sets × Ways, set-major
+	dirty     []bool   // sets × Ways, set-major: way i holds a line written since it was filled or cleaned
 	order     []uint64 // by set (at most orderWays ways)
 	stamps    []uint64 // sets × Ways (more than orderWays ways)
 	clock     uint64
@@ -157,6 +157,7 @@ func New(g Geometry, blocks int, mem Memory) *Cache {
 		nways:     g.Ways,
 		keys:      make([]uint64, n),
 		ways:      make([]way, n),
+		dirty:     make([]bool, n),
 		blocks:    blocks,
 		lastN:     noLine,
 		slotASID:  0,
@@ -294,7 +295,7 @@ func (c *Cache) Data(l Line) []uint64 {
 func (c *Cache) Access(l Line, write bool) (hit bool) {
 	c.C.Refs++
 	if l.N == c.lastN && l.ASID == c.lastASID {
-		if write && !c.ways[c.lastI].dirty {
+		if write && !c.dirty[c.lastI] {
 			c.upgrade(c.lastI)
 		}
 		return true
@@ -335,7 +336,7 @@ func (c *Cache) ref(asid record.ASID, n uint64, write bool) bool {
 	}
 	i := base + w
 	c.lastN, c.lastASID, c.lastI = n, asid, i
-	if write && !c.ways[i].dirty {
+	if write && !c.dirty[i] {
 		c.upgrade(i)
 	}
 	return true
@@ -351,7 +352,7 @@ func (c *Cache) refSlow(s uint64, base int, key uint64, asid record.ASID, n uint
 	c.use(s, base, w)
 	i := base + w
 	c.lastN, c.lastASID, c.lastI = n, asid, i
-	if write && !c.ways[i].dirty {
+	if write && !c.dirty[i] {
 		c.upgrade(i)
 	}
 	return true
@@ -369,7 +370,7 @@ func (c *Cache) miss(s uint64, base int, key uint64, l Line, write bool) {
 		data = c.data[i*c.blocks : (i+1)*c.blocks]
 	}
 	if c.keys[i] != 0 {
-		if c.ways[i].dirty {
+		if c.dirty[i] {
 			c.C.Writebacks++
 			c.mem.WriteBack(c.ways[i].line, data)
 		}
@@ -378,7 +379,7 @@ func (c *Cache) miss(s uint64, base int, key uint64, l Line, write bool) {
 		}
 	}
 	c.mem.Fill(l, data)
-	c.keys[i], c.ways[i] = key, way{line: l, valid: true, dirty: write}
+	c.keys[i], c.ways[i], c.dirty[i] = key, way{line: l, valid: true}, write
 	if c.tags != nil {
 		c.tags[s] = c.tags[s]&^(0xff<<(8*uint(w)&63)) | tagByte(key, c.keyShift)<<(8*uint(w)&63)
 	}
@@ -391,12 +392,12 @@ func (c *Cache) upgrade(i int) {
 	if c.snoop != nil {
 		c.snoop.Upgrade(c.ways[i].line)
 	}
-	c.ways[i].dirty = true
+	c.dirty[i] = true
 }
 
 // invalidate empties way i (of set s: reorder it after).
 func (c *Cache) invalidate(i int) {
-	c.keys[i], c.ways[i] = 0, way{}
+	c.keys[i], c.ways[i], c.dirty[i] = 0, way{}, false
 	if c.tags != nil {
 		c.tags[i/8] &^= 0xff << (8 * uint(i%8) & 63)
 	}

@@ -16,8 +16,8 @@ func (c *Cache) Demote(l Line, invalidate bool) (valid, dirty bool) {
 	if i < 0 {
 		return false, false
 	}
-	dirty = c.ways[i].dirty
-	c.ways[i].dirty = false
+	dirty = c.dirty[i]
+	c.dirty[i] = false
 	if invalidate {
 		c.invalidate(i)
 		c.reorder(l.N & c.setMask)
@@ -30,7 +30,7 @@ func (c *Cache) Demote(l Line, invalidate bool) (valid, dirty bool) {
 func (c *Cache) Lines() iter.Seq2[Line, bool] {
 	return func(yield func(Line, bool) bool) {
 		for i, k := range c.keys {
-			if k != 0 && !yield(c.ways[i].line, c.ways[i].dirty) {
+			if k != 0 && !yield(c.ways[i].line, c.dirty[i]) {
 				return
 			}
 		}
@@ -43,13 +43,13 @@ func (c *Cache) Lines() iter.Seq2[Line, bool] {
 func (c *Cache) Flush(invalidate bool) int64 {
 	var n int64
 	for i := range c.keys {
-		if c.ways[i].dirty {
+		if c.dirty[i] {
 			var data []uint64
 			if c.blocks > 0 {
 				data = c.data[i*c.blocks : (i+1)*c.blocks]
 			}
 			c.mem.WriteBack(c.ways[i].line, data)
-			c.ways[i].dirty = false
+			c.dirty[i] = false
 			n++
 		}
 		if invalidate {
@@ -86,8 +86,8 @@ func (c *Cache) Discard(keep func(record.ASID) bool) {
 // Dirty returns how many lines are dirty now.
 func (c *Cache) Dirty() int64 {
 	var n int64
-	for _, x := range c.ways {
-		if x.dirty {
+	for _, d := range c.dirty {
+		if d {
 			n++
 		}
 	}
@@ -111,7 +111,7 @@ func (c *Cache) Check() error {
 				}
 			}
 			switch {
-			case c.ways[i].dirty && !c.ways[i].valid:
+			case c.dirty[i] && !c.ways[i].valid:
 				return fmt.Errorf("cache: set %d way %d is dirty but invalid", s, w)
 			case (k != 0) != c.ways[i].valid:
 				return fmt.Errorf("cache: set %d way %d has key %#x but valid %v", s, w, k, c.ways[i].valid)

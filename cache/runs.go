@@ -70,7 +70,7 @@ func (c *Cache) hits(recs []record.Record) int {
 					break
 				}
 			}
-			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.ways[s*8+w].dirty {
+			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.dirty[s*8+w] {
 				break
 			}
 			if o := order[s]; o&15 != w {
@@ -80,11 +80,11 @@ func (c *Cache) hits(recs []record.Record) int {
 				order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | w
 			}
 			lastN, lastI = n, int(s*8+w)
-		} else if r.Kind.Writes() && c.snoop != nil && !c.ways[lastI].dirty {
+		} else if r.Kind.Writes() && c.snoop != nil && !c.dirty[lastI] {
 			break
 		}
 		if r.Kind.Writes() {
-			c.ways[lastI].dirty = true
+			c.dirty[lastI] = true
 		}
 	}
 	c.C.Refs += int64(k)
@@ -119,7 +119,7 @@ func (c *Cache) record(r *record.Record, hitsOnly bool) bool {
 // write with a Snooper behind the cache, dirty.
 func (c *Cache) hitsAll(asid record.ASID, first, last uint64, write bool) bool {
 	for n := first; ; n++ {
-		if i := c.lookup(Line{asid, n}); i < 0 || write && !c.ways[i].dirty && c.snoop != nil {
+		if i := c.lookup(Line{asid, n}); i < 0 || write && !c.dirty[i] && c.snoop != nil {
 			return false
 		}
 		if n == last {
@@ -140,16 +140,16 @@ func (c *Cache) tryHit(asid record.ASID, n uint64, write bool) bool {
 			return false
 		}
 		i = base + w
-		if write && !c.ways[i].dirty && c.snoop != nil {
+		if write && !c.dirty[i] && c.snoop != nil {
 			return false
 		}
 		c.use(s, base, w)
 		c.lastN, c.lastASID, c.lastI = n, asid, i
-	} else if write && !c.ways[i].dirty && c.snoop != nil {
+	} else if write && !c.dirty[i] && c.snoop != nil {
 		return false
 	}
 	if write {
-		c.ways[i].dirty = true
+		c.dirty[i] = true
 	}
 	c.C.Refs++
 	return true

@@ -81,12 +81,13 @@ func writable(v reflect.Value) reflect.Value {
 
 // breakCache makes a valid way of the cache dirty and invalid.
 func breakCache(r *runner) {
-	ways := writable(reflect.ValueOf(r.mem.cache).Elem().FieldByName("ways"))
+	c := reflect.ValueOf(r.mem.cache).Elem()
+	ways, dirty := writable(c.FieldByName("ways")), writable(c.FieldByName("dirty"))
 	for i := range ways.Len() {
 		w := ways.Index(i)
 		if writable(w.FieldByName("valid")).Bool() {
 			writable(w.FieldByName("valid")).SetBool(false)
-			writable(w.FieldByName("dirty")).SetBool(true)
+			dirty.Index(i).SetBool(true)
 			return
 		}
 	}
