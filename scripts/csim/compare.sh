@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/memsim" "$here/memsim.c"
 cc -O2 -o "$work/lrulist" "$here/lrulist.c"
-(cd "$root" && go build -o "$work/vmsim" ./cmd/vmsim)
+(cd "$root" && CGO_ENABLED=0 go build -o "$work/vmsim" ./cmd/vmsim)
 runs=9
 
 # now: the time in nanoseconds.

@@ -61,7 +61,7 @@ if [[ -z $dinero || ! -x $dinero ]]; then
 	echo "Dinero IV not found (give its binary or source directory, \$DINERO, or dineroIV on the PATH): nothing compared"
 	exit 0
 fi
-(cd "$root" && go build -o "$work/vmsim" ./cmd/vmsim)
+(cd "$root" && CGO_ENABLED=0 go build -o "$work/vmsim" ./cmd/vmsim)
 
 # genDin: 1,000,000 din records from a fixed seed (an LCG exact in awk's doubles): reads,
 # writes and instruction fetches, 40% of them walking sequentially through a 64 KiB
