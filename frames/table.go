@@ -39,6 +39,10 @@ type Table struct {
 	slab []uint64
 
 	policy Policy
+	// clock and list are policy when it is a *Clock or a *List (else nil), which Touch, the
+	// hot path, calls directly rather than through the interface.
+	clock *Clock
+	list  *List
 }
 
 const slabFrames = 64
@@ -47,6 +51,8 @@ const slabFrames = 64
 // be nil when limit is 0), whose frames carry blocks stamps each (0: none).
 func New(limit int, policy Policy, blocks int) *Table {
 	t := &Table{limit: limit, policy: policy, blocks: blocks}
+	t.clock, _ = policy.(*Clock)
+	t.list, _ = policy.(*List)
 	if limit > 0 {
 		if policy == nil {
 			panic("frames: finite frames need a replacement policy")
@@ -152,7 +158,18 @@ func (t *Table) SetOwner(f FrameID, o Owner) {
 // Touch records a reference to f. nextUse is when f's page is next referenced, for the
 // opt policy (NeverUsed if not known to be used again); other policies ignore it.
 func (t *Table) Touch(f FrameID, nextUse int64) {
-	if t.policy != nil {
+	if c := t.clock; c != nil {
+		c.ref[f] = true // Clock.Hit, without a call
+		return
+	}
+	t.touch(f, nextUse)
+}
+
+// touch is Touch's call of a policy other than the clock.
+func (t *Table) touch(f FrameID, nextUse int64) {
+	if t.list != nil {
+		t.list.Hit(f, nextUse)
+	} else if t.policy != nil {
 		t.policy.Hit(f, nextUse)
 	}
 }
