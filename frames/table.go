@@ -39,10 +39,11 @@ type Table struct {
 	slab []uint64
 
 	policy Policy
-	// clock and list are policy when it is a *Clock or a *List (else nil), which Touch, the
-	// hot path, calls directly rather than through the interface.
-	clock *Clock
-	list  *List
+	// clockRef is the reference bits of policy when it is a *Clock, and list policy when it
+	// is a *List (else nil): Touch, the hot path, uses them directly rather than through the
+	// interface. Invariant: clockRef is the policy's ref itself (a Clock never reallocates it).
+	clockRef []bool
+	list     *List
 }
 
 const slabFrames = 64
@@ -51,7 +52,9 @@ const slabFrames = 64
 // be nil when limit is 0), whose frames carry blocks stamps each (0: none).
 func New(limit int, policy Policy, blocks int) *Table {
 	t := &Table{limit: limit, policy: policy, blocks: blocks}
-	t.clock, _ = policy.(*Clock)
+	if c, ok := policy.(*Clock); ok {
+		t.clockRef = c.ref
+	}
 	t.list, _ = policy.(*List)
 	if limit > 0 {
 		if policy == nil {
@@ -158,18 +161,18 @@ func (t *Table) SetOwner(f FrameID, o Owner) {
 // Touch records a reference to f. nextUse is when f's page is next referenced, for the
 // opt policy (NeverUsed if not known to be used again); other policies ignore it.
 func (t *Table) Touch(f FrameID, nextUse int64) {
-	if c := t.clock; c != nil {
-		c.ref[f] = true // Clock.Hit, without a call
-		return
+	if t.clockRef != nil {
+		t.clockRef[f] = true // Clock.Hit, without a call
+	} else if t.policy != nil {
+		t.touch(f, nextUse)
 	}
-	t.touch(f, nextUse)
 }
 
 // touch is Touch's call of a policy other than the clock.
 func (t *Table) touch(f FrameID, nextUse int64) {
 	if t.list != nil {
 		t.list.Hit(f, nextUse)
-	} else if t.policy != nil {
+	} else {
 		t.policy.Hit(f, nextUse)
 	}
 }
