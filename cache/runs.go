@@ -19,7 +19,7 @@ func (c *Cache) HitRecords(recs []record.Record) int { return c.records(recs, tr
 // the first that it leaves to record.
 func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
 	for k := 0; k < len(recs); k++ {
-		if k += c.hits(recs[k:]); k == len(recs) {
+		if k += c.hits(recs[k:], !hitsOnly); k == len(recs) {
 			break
 		}
 		if !c.record(&recs[k], hitsOnly) {
@@ -29,13 +29,14 @@ func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
 	return len(recs)
 }
 
-// hits performs the accesses of recs up to the first that is not a hit in one line of
-// the address space whose slot it looked up last (a slot of its own), in a set of 8 ways,
-// telling the memory nothing (a write to a clean line with a Snooper behind the cache tells
-// it), and returns how many it performed: 0 for another geometry. It is the cache's hot
-// loop, written out with no call and few values, so that they stay in registers: a key is
-// the address less its offset and set bits, with the slot in those bits.
-func (c *Cache) hits(recs []record.Record) int {
+// hits performs the accesses of recs up to the first that is not a hit (with misses, a hit
+// or a miss) in one line of the address space whose slot it looked up last (a slot of its
+// own), in a set of 8 ways, telling the memory nothing but a miss's fill and write-back (a
+// write to a clean line with a Snooper behind the cache tells it), and returns how many it
+// performed: 0 for another geometry. It is the cache's hot loop, written out with few calls
+// and few values, so that they stay in registers: a key is the address less its offset and
+// set bits, with the slot in those bits.
+func (c *Cache) hits(recs []record.Record, misses bool) int {
 	if c.nways != 8 || c.slot == c.overflow {
 		return 0
 	}
@@ -46,7 +47,7 @@ func (c *Cache) hits(recs []record.Record) int {
 	if c.lastASID != asid {
 		lastN = noLine
 	}
-	k := 0
+	k, done := 0, 0 // done: the accesses counted in C.Refs already
 	for ; k < len(recs); k++ {
 		r := &recs[k]
 		// One line of asid's: the offset in its line plus the size less 1 (none for a
@@ -70,7 +71,23 @@ func (c *Cache) hits(recs []record.Record) int {
 					break
 				}
 			}
-			if w == 8 || r.Kind.Writes() && c.snoop != nil && !c.dirty[s*8+w] {
+			if w == 8 {
+				if !misses {
+					break
+				}
+				// A miss, as Access performs it (refs counted first, the memory may look).
+				c.C.Refs += int64(k-done) + 1
+				done = k + 1
+				c.miss(s, int(s*8), key, Line{ASID: asid, N: n}, r.Kind.Writes())
+				lastN, lastI = c.lastN, c.lastI
+				if c.slotASID != asid {
+					// The memory referenced another address space's line in this cache: the
+					// state is the cache's own now.
+					return k + 1
+				}
+				continue
+			}
+			if r.Kind.Writes() && c.snoop != nil && !c.dirty[s*8+w] {
 				break
 			}
 			if o := order[s]; o&15 != w {
@@ -87,7 +104,7 @@ func (c *Cache) hits(recs []record.Record) int {
 			c.dirty[lastI] = true
 		}
 	}
-	c.C.Refs += int64(k)
+	c.C.Refs += int64(k - done)
 	if k > 0 {
 		c.lastN, c.lastASID, c.lastI = lastN, asid, lastI
 	}
