@@ -50,13 +50,13 @@ type batch struct {
 }
 
 // A text or binary trace is read ahead in prefetchDepth+1 batches of prefetchBatch records
-// (192 KiB each), used in turn: small enough that the buffers are a few hundred KiB, paged
-// in once and kept in the caches (a page's first touch costs 10-15 us on a virtual
-// machine: batches of 32 Ki records, 3 MiB in all, cost a 1.7 M-access lackey run 800
-// page faults and a garbage collection), large enough that the hand-over between the two
-// goroutines is rare (one per 8 Ki records).
+// (96 KiB each), used in turn: small enough that the buffers, 384 KiB in all, page in once
+// and stay in the caches (a page's first touch costs 10-15 us on a virtual machine:
+// batches of 32 Ki records, 3 MiB in all, cost a 1.7 M-access lackey run 800 page faults
+// and a garbage collection), large enough that the hand-over between the two goroutines
+// is rare (one per 4 Ki records).
 const (
-	prefetchBatch = 8 << 10
+	prefetchBatch = 4 << 10
 	prefetchDepth = 3
 )
 
