@@ -62,7 +62,7 @@ func (c *Cache) hits(recs []record.Record, misses bool) int {
 			// The ways whose tag byte is key's (0x80 in each byte of t that is 0), each
 			// compared in full: one, the hit, nearly always (a branch that is predicted,
 			// where comparing the 8 keys in turn mispredicts about once a lookup).
-			t := tags[s] ^ (key>>keyShift&0x7f|0x80)*lowBytes
+			t := tags[s] ^ tagByte(key, keyShift)*lowBytes
 			m := ^((t&low7Bytes + low7Bytes) | t | low7Bytes)
 			w := uint64(8)
 			for ; m != 0; m &= m - 1 {

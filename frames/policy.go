@@ -139,14 +139,9 @@ func (l *List) Rekey(FrameID, int64) {}
 
 func (l *List) Hit(f FrameID, _ int64) {
 	if l.lru && l.front != f {
-		l.moveFront(f)
+		l.unlink(f)
+		l.pushFront(f)
 	}
-}
-
-// moveFront makes f, in use, the front of the list.
-func (l *List) moveFront(f FrameID) {
-	l.unlink(f)
-	l.pushFront(f)
 }
 
 func (l *List) Victim(pinned FrameID) FrameID {
