@@ -39,11 +39,10 @@ type Table struct {
 	slab []uint64
 
 	policy Policy
-	// clockRef is the reference bits of policy when it is a *Clock, and list policy when it
-	// is a *List (else nil): Touch, the hot path, uses them directly rather than through the
-	// interface. Invariant: clockRef is the policy's ref itself (a Clock never reallocates it).
+	// clockRef is the reference bits of policy when it is a *Clock (else nil), which Touch,
+	// the hot path, sets directly rather than through the interface. Invariant: clockRef is
+	// the policy's ref itself (a Clock never reallocates it).
 	clockRef []bool
-	list     *List
 }
 
 const slabFrames = 64
@@ -55,7 +54,6 @@ func New(limit int, policy Policy, blocks int) *Table {
 	if c, ok := policy.(*Clock); ok {
 		t.clockRef = c.ref
 	}
-	t.list, _ = policy.(*List)
 	if limit > 0 {
 		if policy == nil {
 			panic("frames: finite frames need a replacement policy")
@@ -164,15 +162,6 @@ func (t *Table) Touch(f FrameID, nextUse int64) {
 	if t.clockRef != nil {
 		t.clockRef[f] = true // Clock.Hit, without a call
 	} else if t.policy != nil {
-		t.touch(f, nextUse)
-	}
-}
-
-// touch is Touch's call of a policy other than the clock.
-func (t *Table) touch(f FrameID, nextUse int64) {
-	if t.list != nil {
-		t.list.Hit(f, nextUse)
-	} else {
 		t.policy.Hit(f, nextUse)
 	}
 }
