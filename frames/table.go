@@ -159,10 +159,12 @@ func (t *Table) SetOwner(f FrameID, o Owner) {
 // Touch records a reference to f. nextUse is when f's page is next referenced, for the
 // opt policy (NeverUsed if not known to be used again); other policies ignore it.
 func (t *Table) Touch(f FrameID, nextUse int64) {
-	if t.clockRef != nil {
-		t.clockRef[f] = true // Clock.Hit, without a call
-	} else if t.policy != nil {
-		t.policy.Hit(f, nextUse)
+	if t.policy != nil {
+		if t.clockRef != nil {
+			t.clockRef[f] = true // Clock.Hit, without a call
+		} else {
+			t.policy.Hit(f, nextUse)
+		}
 	}
 }
 
