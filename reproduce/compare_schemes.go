@@ -1,9 +1,10 @@
 package reproduce
 
 import (
+	"sync"
+
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/scheme"
-	"sync"
 )
 
 // cmpScheme is one checkpointing scheme of the comparative study, as configured.
