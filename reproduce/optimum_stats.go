@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -64,12 +65,12 @@ func optimumCI(grid []int64, times [][]float64) (best, lo, hi int64) {
 	if len(times) == 0 || len(grid) == 0 {
 		panic("reproduce: optimumCI without seeds or grid")
 	}
-	argmin := func(pick func(k int) []float64, k int) int {
+	argmin := func(sample [][]float64) int {
 		bi, bt := 0, math.Inf(1)
 		for i := range grid {
 			var sum float64
-			for s := range k {
-				sum += pick(s)[i]
+			for _, ts := range sample {
+				sum += ts[i]
 			}
 			if sum < bt {
 				bi, bt = i, sum
@@ -77,23 +78,29 @@ func optimumCI(grid []int64, times [][]float64) (best, lo, hi int64) {
 		}
 		return bi
 	}
-	best = grid[argmin(func(s int) []float64 { return times[s] }, len(times))]
+	best = grid[argmin(times)]
+	l, h := bootstrap95(times, argmin)
+	return best, grid[l], grid[h]
+}
+
+// bootstrap95 is the 2.5th and the 97.5th percentile of stat over bootstrapSamples
+// resamplings of the seeds' times with replacement, drawn by a generator of a fixed seed,
+// so that the same times give the same interval (optimumCI's and fitOptimum's).
+func bootstrap95[T cmp.Ordered](times [][]float64, stat func(sample [][]float64) T) (lo, hi T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	idx := make([]int, bootstrapSamples)
-	for b := range idx {
-		sample := make([][]float64, len(times))
+	vs := make([]T, bootstrapSamples)
+	sample := make([][]float64, len(times))
+	for b := range vs {
 		for s := range sample {
 			sample[s] = times[r.IntN(len(times))]
 		}
-		idx[b] = argmin(func(s int) []float64 { return sample[s] }, len(sample))
+		vs[b] = stat(sample)
 	}
-	slices.Sort(idx)
-	lo = grid[idx[int(0.025*float64(bootstrapSamples))]]
-	hi = grid[idx[int(math.Ceil(0.975*float64(bootstrapSamples)))-1]]
-	return best, lo, hi
+	slices.Sort(vs)
+	return vs[int(0.025*float64(bootstrapSamples))], vs[int(math.Ceil(0.975*float64(bootstrapSamples)))-1]
 }
 
-// bootstrapSamples is the number of resamplings of optimumCI.
+// bootstrapSamples is the number of resamplings of bootstrap95.
 const bootstrapSamples = 2000
 
 // optimumFactors are the intervals of the failure runs over Young's interval.
@@ -132,17 +139,8 @@ func fitOptimum(grid []int64, times [][]float64) (best, lo, hi float64) {
 		return fittedMin(grid, mean)
 	}
 	best = at(times)
-	r := rand.New(rand.NewPCG(1, 2))
-	ns := make([]float64, bootstrapSamples)
-	sample := make([][]float64, len(times))
-	for b := range ns {
-		for s := range sample {
-			sample[s] = times[r.IntN(len(times))]
-		}
-		ns[b] = at(sample)
-	}
-	slices.Sort(ns)
-	return best, ns[int(0.025*float64(bootstrapSamples))], ns[int(math.Ceil(0.975*float64(bootstrapSamples)))-1]
+	lo, hi = bootstrap95(times, at)
+	return best, lo, hi
 }
 
 // fittedMin is the minimum of T = α + β/N + γN fitted to the times ts at the grid's
