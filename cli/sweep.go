@@ -410,12 +410,6 @@ func progressLine(w io.Writer, what string) func(done, total int) {
 	if !isTerminal(w) {
 		return nil
 	}
-	return pointProgress(w, what, true)
-}
-
-// pointProgress reports a sweep's finished points on w with the time elapsed and the time
-// left: redrawn in place on one line when bar (a terminal), else one line a point.
-func pointProgress(w io.Writer, what string, bar bool) func(done, total int) {
 	start := time.Now()
 	first := -1
 	return func(done, total int) {
@@ -423,14 +417,8 @@ func pointProgress(w io.Writer, what string, bar bool) func(done, total int) {
 			first = done
 		}
 		el := time.Since(start)
-		left := sweep.ETA(el, done, first, total)
-		if !bar {
-			fmt.Fprintf(w, "%s: point %d/%d done; %s elapsed, about %s left\n", what, done, total,
-				el.Round(time.Second), left.Round(time.Second))
-			return
-		}
 		fmt.Fprintf(w, "\r%s: %d/%d points, %s elapsed, about %s left   ", what, done, total,
-			el.Round(time.Second), left.Round(time.Second))
+			el.Round(time.Second), sweep.ETA(el, done, first, total).Round(time.Second))
 		if done == total {
 			fmt.Fprintln(w)
 		}
