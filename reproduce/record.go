@@ -18,14 +18,6 @@ type LongProgram = Workload
 // long study replays whole (the paper's and the comparative study replay a window).
 var LongPrograms = Workloads
 
-func mustWorkload(name string) Workload {
-	w, err := WorkloadByName(name)
-	if err != nil {
-		panic(err) // a broken invariant: the names are the package's own
-	}
-	return w
-}
-
 // genText writes n bytes (whole lines; the last may be cut) of text lines made of words
 // from a fixed list and a number, from a xorshift64 generator seeded with seed.
 func genText(w io.Writer, n int, seed uint64) error {
