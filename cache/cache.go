@@ -328,12 +328,7 @@ func (c *Cache) ref(asid record.ASID, n uint64, write bool) bool {
 		c.miss(s, base, key, Line{ASID: asid, N: n}, write)
 		return false
 	}
-	if o := c.order[s]; int(o&15) != w {
-		// w's position: the first nibble of o equal to w, the first zero nibble of x.
-		x := o ^ uint64(w)*nibbles
-		b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
-		c.order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | uint64(w)
-	}
+	c.first(s, uint64(w))
 	i := base + w
 	c.lastN, c.lastASID, c.lastI = n, asid, i
 	if write && !c.dirty[i] {

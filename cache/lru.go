@@ -33,14 +33,18 @@ func (c *Cache) use(s uint64, base, w int) {
 		c.stamps[base+w] = c.clock
 		return
 	}
+	c.first(s, uint64(w))
+}
+
+// first makes way w first in set s's order (at most orderWays ways). w's position is the
+// first nibble of the order equal to w, the first zero nibble of x. It is written without
+// a branch, which would mispredict often: when w is first already, b is 0 and the order
+// stays as it was.
+func (c *Cache) first(s, w uint64) {
 	o := c.order[s]
-	if int(o&15) == w {
-		return
-	}
-	// w's position: the first nibble of o equal to w, the first zero nibble of x.
-	x := o ^ uint64(w)*nibbles
+	x := o ^ w*nibbles
 	b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
-	c.order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | uint64(w)
+	c.order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | w
 }
 
 // initialOrder is a set's order with every way invalid.

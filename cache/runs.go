@@ -90,12 +90,11 @@ func (c *Cache) hits(recs []record.Record, misses bool) int {
 			if r.Kind.Writes() && c.snoop != nil && !c.dirty[s*8+w] {
 				break
 			}
-			if o := order[s]; o&15 != w {
-				// w's position: the first nibble of o equal to w, the first zero nibble of x.
-				x := o ^ w*nibbles
-				b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
-				order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | w
-			}
+			// w first in the set's order, as first does (written out on the loop's locals).
+			o := order[s]
+			x := o ^ w*nibbles
+			b := uint(bits.TrailingZeros64((x-nibbles)&^x&(8*nibbles))) &^ 3
+			order[s] = o>>(b+4)<<(b+4) | (o&(1<<b-1))<<4 | w
 			lastN, lastI = n, int(s*8+w)
 		} else if r.Kind.Writes() && c.snoop != nil && !c.dirty[lastI] {
 			break
