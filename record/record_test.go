@@ -92,3 +92,12 @@ func ExampleRecord_String() {
 	// asid=1 thread=3 fail
 	// asid=0 thread=2 kernel write 0x4a8b000,4096
 }
+
+// TestKindWrites: Writes, one compare, is true of Write and Modify alone, over every byte.
+func TestKindWrites(t *testing.T) {
+	for k := range 256 {
+		if got, want := Kind(k).Writes(), Kind(k) == Write || Kind(k) == Modify; got != want {
+			t.Errorf("Kind(%d).Writes() = %t, want %t", k, got, want)
+		}
+	}
+}
