@@ -1,6 +1,10 @@
 package frames
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vmsim/vmsim/internal/grow"
+)
 
 // FrameID names a real frame.
 type FrameID int32
@@ -112,8 +116,8 @@ func (t *Table) Alloc(o Owner) (FrameID, bool) {
 		f = t.free.pop()
 	case t.limit == 0:
 		f = FrameID(len(t.owner))
-		t.owner = append(t.owner, NoOwner)
-		t.dirty = append(t.dirty, false)
+		t.owner = grow.Append(t.owner, NoOwner)
+		t.dirty = grow.Append(t.dirty, false)
 		if t.blocks > 0 {
 			if len(t.slab) < t.blocks {
 				t.slab = make([]uint64, slabFrames*t.blocks)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vmsim/vmsim/disk"
 	"github.com/vmsim/vmsim/frames"
+	"github.com/vmsim/vmsim/internal/grow"
 	"github.com/vmsim/vmsim/record"
 	"github.com/vmsim/vmsim/scheme"
 )
@@ -257,7 +258,7 @@ func (t *Table) lookup(asid record.ASID, vpn VPN) (p PageID, cache bool) {
 	}
 	s := t.space(asid)
 	p = PageID(len(t.ptes))
-	t.ptes = append(t.ptes, PTE{
+	t.ptes = grow.Append(t.ptes, PTE{
 		M:       [2]Mapping{{frames.NoFrame, disk.NoSlot}, {frames.NoFrame, disk.NoSlot}},
 		NextUse: frames.NeverUsed,
 		VPN:     vpn,
@@ -265,7 +266,7 @@ func (t *Table) lookup(asid record.ASID, vpn VPN) (p PageID, cache bool) {
 		Domain:  s.domain,
 	})
 	d := &t.domains[s.domain]
-	d.Pages = append(d.Pages, p)
+	d.Pages = grow.Append(d.Pages, p)
 	if t.err != nil {
 		t.overflow = p
 		return p, false

@@ -3,6 +3,8 @@ package scheme
 import (
 	"fmt"
 	"slices"
+
+	"github.com/vmsim/vmsim/internal/grow"
 )
 
 // PageIndex numbers pages densely, 0, 1, 2, ... in the order they are added, and finds a
@@ -122,7 +124,7 @@ func (x *PageIndex) Add(p Page) (id int32, added bool) {
 			return -1, false
 		}
 		id, added = int32(len(x.keys)), true
-		x.keys = append(x.keys, p)
+		x.keys = grow.Append(x.keys, p)
 		x.table[slot] = id + 1
 		if 2*len(x.keys) > len(x.table) {
 			x.grow()
