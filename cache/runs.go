@@ -16,11 +16,13 @@ func (c *Cache) AccessRecords(recs []record.Record) { c.records(recs, false) }
 func (c *Cache) HitRecords(recs []record.Record) int { return c.records(recs, true) }
 
 // records is AccessRecords, or with hitsOnly HitRecords: hits performs the accesses up to
-// the first that it leaves to record.
+// the first that it leaves to record; HitRecords stops at once at a miss that hits found
+// (record would look the line up again to find it missing).
 func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
 	for k := 0; k < len(recs); k++ {
-		if k += c.hits(recs[k:], !hitsOnly); k == len(recs) {
-			break
+		n, miss := c.hits(recs[k:], !hitsOnly)
+		if k += n; k == len(recs) || miss {
+			return k
 		}
 		if !c.record(&recs[k], hitsOnly) {
 			return k
@@ -32,22 +34,22 @@ func (c *Cache) records(recs []record.Record, hitsOnly bool) int {
 // hits performs the accesses of recs up to the first that is not a hit (with misses, a hit
 // or a miss) in one line of the address space whose slot it looked up last (a slot of its
 // own), in a set of 8 ways, telling the memory nothing but a miss's fill and write-back,
-// and returns how many it performed: 0 for another geometry or with a Snooper behind the
-// cache (record tells it of writes to clean lines). The hits go through hitRun, the cache's
-// hot loop; a miss, here, between two of its runs.
-func (c *Cache) hits(recs []record.Record, misses bool) int {
+// and returns how many it performed (0 for another geometry or with a Snooper behind the
+// cache: record tells it of writes to clean lines) and, without misses, whether it stopped
+// at a miss in one line. The hits go through hitRun, the cache's hot loop; a miss, here,
+// between two of its runs.
+func (c *Cache) hits(recs []record.Record, misses bool) (k int, stoppedAtMiss bool) {
 	if c.nways != 8 || c.slot == c.overflow {
-		return 0
+		return 0, false
 	}
 	asid := c.slotASID
 	if c.lastASID != asid {
 		c.lastN = noLine
 	}
-	k := 0
 	for k < len(recs) {
 		n, miss := c.hitRun(recs[k:])
 		if k += n; !miss || !misses {
-			break
+			return k, miss
 		}
 		// A miss, as Access performs it (counted first, the memory may look).
 		r := &recs[k]
@@ -62,7 +64,7 @@ func (c *Cache) hits(recs []record.Record, misses bool) int {
 			break
 		}
 	}
-	return k
+	return k, false
 }
 
 // hitRun performs the accesses of recs, of the address space whose slot the cache looked up
