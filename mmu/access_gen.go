@@ -28,7 +28,7 @@ func (a *noneAdapter) Access(run scheme.Run) int {
 		for i := range recs {
 			r := &recs[i]
 			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-			write := writes(r.Kind)
+			write := r.Kind.Writes()
 			// The common access, performed here without a call (the scheme's Access and use,
 			// whose effects these are): one page, which the page table's lookup cache finds,
 			// resident.
@@ -61,7 +61,7 @@ func (a *noneAdapter) Access(run scheme.Run) int {
 	}
 	r := &run.Recs[0]
 	first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-	write := writes(r.Kind)
+	write := r.Kind.Writes()
 	// The common access, performed here without a call (the scheme's Access and use,
 	// whose effects these are): one page, which the page table's lookup cache finds,
 	// resident.
@@ -101,7 +101,7 @@ func (a *noneAdapter) accessHooked(run scheme.Run) int {
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := writes(r.Kind)
+		write := r.Kind.Writes()
 		if nu == nil {
 			// The common access, performed here without a call (the scheme's Access and use,
 			// whose effects these are): one page, which the page table's lookup cache finds,
@@ -174,7 +174,7 @@ func (a *dualMapAdapter) Access(run scheme.Run) int {
 		for i := range recs {
 			r := &recs[i]
 			first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-			write := writes(r.Kind)
+			write := r.Kind.Writes()
 			// The common access, performed here without a call (the scheme's Access and use,
 			// whose effects these are): one page, which the page table's lookup cache finds,
 			// resident, and not a first write since the checkpoint.
@@ -207,7 +207,7 @@ func (a *dualMapAdapter) Access(run scheme.Run) int {
 	}
 	r := &run.Recs[0]
 	first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-	write := writes(r.Kind)
+	write := r.Kind.Writes()
 	// The common access, performed here without a call (the scheme's Access and use,
 	// whose effects these are): one page, which the page table's lookup cache finds,
 	// resident, and not a first write since the checkpoint.
@@ -247,7 +247,7 @@ func (a *dualMapAdapter) accessHooked(run scheme.Run) int {
 	for i := range recs {
 		r := &recs[i]
 		first, last := r.Addr>>shift, (r.Addr+uint64(r.Size)-1)>>shift
-		write := writes(r.Kind)
+		write := r.Kind.Writes()
 		if nu == nil {
 			// The common access, performed here without a call (the scheme's Access and use,
 			// whose effects these are): one page, which the page table's lookup cache finds,

@@ -148,15 +148,6 @@ func TestAccessLoopsAgree(t *testing.T) {
 	}
 }
 
-// TestWrites: the loops' branch-free test of a write is Kind.Writes, for every kind.
-func TestWrites(t *testing.T) {
-	for k := range 256 {
-		if got, want := writes(record.Kind(k)), record.Kind(k).Writes(); got != want {
-			t.Errorf("writes(%d) = %t, want %t", k, got, want)
-		}
-	}
-}
-
 // TestCommonAccessInline: the common access that the generated loops perform inline
 // ("hit" in access.go.tmpl: one page, found in the page table's lookup cache, resident,
 // not a first write) leaves the machine exactly as the scheme's own Access does. A seeded
@@ -245,7 +236,7 @@ func TestCommonAccessInline(t *testing.T) {
 						for _, r := range recs {
 							first, last := r.PageSpan(got.shift, false)
 							for vpn := first; vpn <= last; vpn++ {
-								want.s.Access(r.ASID, pagetable.VPN(vpn), writes(r.Kind), -1)
+								want.s.Access(r.ASID, pagetable.VPN(vpn), r.Kind.Writes(), -1)
 							}
 						}
 						n += len(recs)

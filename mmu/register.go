@@ -213,7 +213,3 @@ func (a *adapter) Err() error {
 
 // Unwrap returns the page-level scheme (for tests).
 func (a *adapter) Unwrap() Scheme { return a.s }
-
-// writes is k.Writes() in one compare (record.Write and record.Modify are consecutive;
-// TestWrites): the access loops' test, without the two branches Writes compiles to.
-func writes(k record.Kind) bool { return k-record.Write <= record.Modify-record.Write }

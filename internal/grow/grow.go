@@ -12,7 +12,7 @@
 package grow
 
 // Append returns s with v appended, as the built-in append does, growing a full s to
-// twice its capacity (at least 64 elements). For element types without pointers, whose
+// twice its capacity (at least 64 elements). Meant for element types without pointers, whose
 // new arrays make clears only when their memory is not fresh.
 func Append[T any](s []T, v T) []T {
 	if len(s) < cap(s) {
