@@ -93,13 +93,11 @@ func (f *Figure) panels() ([]panel, []string, error) {
 			}
 		}
 		var none legendItems // the reference lines' one entry is the figure's (drawPanels)
-		if err := f.refLines(p, &none, xmin, xmax); err != nil {
+		xlo, xhi := f.xRange(xmin, xmax, true)
+		if err := f.refLines(p, &none, xlo, xhi); err != nil {
 			return nil, nil, err
 		}
-		p.X.Min, p.X.Max = xmin, xmax
-		if f.LogY {
-			p.X.Min, p.X.Max = xmin/1.2, xmax*1.2
-		}
+		p.X.Min, p.X.Max = xlo, xhi
 		p.Y.Min, p.Y.Max = ymin, ymax
 		if f.LogY {
 			p.Y.Min, p.Y.Max = ymin/1.5, ymax*1.5
@@ -240,7 +238,9 @@ func (f *Figure) drawBelow(c draw.Canvas, p *plot.Plot, items legendItems, cols,
 	ylab := p.Y.Label.TextStyle
 	ylab.Rotation = math.Pi / 2
 	ylab.XAlign, ylab.YAlign = draw.XCenter, draw.YTop
-	pc := draw.Crop(c, 0, 0, lh, 0)
+	// A margin at the top and the right: gonum sets the title against the top edge and
+	// the last x's marker and tick label against the right one, which cut them.
+	pc := draw.Crop(c, 0, -vg.Points(8), lh, -vg.Points(6))
 	if f.YLabel != "" {
 		c.FillText(ylab, vg.Point{X: c.Min.X + vg.Points(2), Y: (pc.Min.Y + pc.Max.Y) / 2}, strings.ReplaceAll(f.YLabel, "\n", "; "))
 		pc = draw.Crop(pc, vg.Points(24), 0, 0, 0)

@@ -217,6 +217,20 @@ func (f *Figure) refLines(p *plot.Plot, leg legendAdder, xmin, xmax float64) err
 	return nil
 }
 
+// xRange is the x range of a plot whose points span xmin to xmax: on a log axis a fifth
+// more on each side with margin (the panels) or when the points share one x; on a linear
+// axis with one x, 1 on each side. (gonum widens an empty range by 1 on each side, to 0 or
+// below on a log axis, which it cannot draw: it panicked.)
+func (f *Figure) xRange(xmin, xmax float64, margin bool) (lo, hi float64) {
+	switch {
+	case !f.LinX && (margin || xmin == xmax):
+		return xmin / 1.2, xmax * 1.2
+	case xmin == xmax:
+		return xmin - 1, xmax + 1
+	}
+	return xmin, xmax
+}
+
 // bounds are the smallest and largest x and y drawn over every series, and the
 // reference lines' y.
 func (f *Figure) bounds(floor float64) (xmin, xmax, ymin, ymax float64) {
@@ -259,12 +273,20 @@ func (f *Figure) plotDrawn() (*plot.Plot, legendItems, []string, error) {
 		return nil, leg, nil, fmt.Errorf("%s: no points to plot", f.Name)
 	}
 	xmin, xmax, ymin, ymax := f.bounds(floor)
-	if err := f.refLines(p, &leg, xmin, xmax); err != nil {
+	xlo, xhi := f.xRange(xmin, xmax, false)
+	if err := f.refLines(p, &leg, xlo, xhi); err != nil {
 		return nil, leg, nil, err
 	}
+	if xmin == xmax {
+		p.X.Min, p.X.Max = xlo, xhi
+	}
 	if f.LogY {
-		// The reference lines and the floor stay in view.
+		// The reference lines and the floor stay in view (one y: a range around it, as
+		// for one x).
 		p.Y.Min, p.Y.Max = ymin, ymax
+		if ymin == ymax {
+			p.Y.Min, p.Y.Max = ymin/1.5, ymax*1.5
+		}
 	} else if ymin >= 0 {
 		p.Y.Min, p.Y.Max = 0, ymax*1.05 // a quantity that cannot be negative starts at 0
 	}

@@ -438,3 +438,53 @@ func TestOutputDelayTiny(t *testing.T) {
 		t.Errorf("README has no output delay conclusion:\n%s", readme)
 	}
 }
+
+// TestFigureRenderOneX: a figure whose points all share one x (the corpus's comparative
+// study, where one period fits every trace) renders, on a log x axis, with a log or a
+// linear y, as one plot and as panels, where gonum widened the empty range by 1 on each
+// side, to 0 on a log axis, and panicked (Values must be greater than 0 for a log scale).
+func TestFigureRenderOneX(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		logY, paneled bool
+		y1, y2        float64
+	}{
+		{"linear y, one plot", false, false, 0.5, 0.25},
+		{"log y, one plot", true, false, 5, 2},
+		{"log y, one y", true, false, 5, 5},
+		{"linear y, panels", false, true, 0.5, 0.25},
+		{"log y, panels", true, true, 5, 2},
+		{"log y, panels, one y", true, true, 5, 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Figure{Name: "f", Title: "t", XLabel: periodAxis, YLabel: "y", LogY: tt.logY}
+			if tt.logY {
+				f.RefLines, f.RefName, f.Overhead = refLines, refName, true
+			}
+			n := 2
+			if tt.paneled {
+				n = MaxPerPanel + 2
+			}
+			for i := range n {
+				s := Series{Name: fmt.Sprintf("s%d", i), X: []float64{1}, Y: []float64{tt.y1}}
+				if i%2 == 1 {
+					s.Y[0] = tt.y2
+				}
+				if tt.paneled {
+					s.Group = fmt.Sprintf("g%d", i%3)
+				}
+				f.Series = append(f.Series, s)
+			}
+			if f.paneled() != tt.paneled {
+				t.Fatalf("paneled %v, want %v", f.paneled(), tt.paneled)
+			}
+			svg, _, _, err := f.Render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(svg, []byte("<svg")) {
+				t.Error("not an SVG")
+			}
+		})
+	}
+}
