@@ -172,6 +172,11 @@ func (f *Figure) drawPanels(c draw.Canvas, ps []panel) {
 	top := body.Max.Y
 	for r, n := range legRows {
 		lh := legendHeightFont(n, panelFont)
+		// A panel with another below it shows no x label; in a row where one does (above
+		// an empty place), the others keep the label's room, blank, so that the row's
+		// plots are level.
+		last := min(len(ps), (r+1)*panelCols) - 1
+		rowLabelled := last+panelCols >= len(ps)
 		for col := 0; col < panelCols && r*panelCols+col < len(ps); col++ {
 			i := r*panelCols + col
 			pn := ps[i]
@@ -179,15 +184,19 @@ func (f *Figure) drawPanels(c draw.Canvas, ps []panel) {
 				Min: vg.Point{X: body.Min.X + vg.Length(col)*cw, Y: top - panelPlotH - lh},
 				Max: vg.Point{X: body.Min.X + vg.Length(col+1)*cw, Y: top}}}
 			pn.p.Y.Label.Text = ""
-			if i+panelCols < len(ps) {
-				pn.p.X.Label.Text = ""
-			}
 			// A label wider than the panel's plotting area makes gonum narrow the area to
 			// centre it: the label is set at the legend's size, in two lines at its
 			// bracket when it is long.
 			pn.p.X.Label.TextStyle.Font.Size = vg.Points(panelFont + 1)
 			if l := pn.p.X.Label.Text; len(l) > 24 {
 				pn.p.X.Label.Text = strings.Replace(l, " (", "\n(", 1)
+			}
+			if i+panelCols < len(ps) {
+				blank := ""
+				if rowLabelled {
+					blank = strings.Repeat(" \n", strings.Count(pn.p.X.Label.Text, "\n")) + " "
+				}
+				pn.p.X.Label.Text = blank
 			}
 			pn.p.Draw(draw.Crop(cell, vg.Points(4), -vg.Points(8), lh, -vg.Points(4)))
 			lc := draw.Crop(cell, vg.Points(40), -vg.Points(8), 0, -panelPlotH)
