@@ -71,12 +71,6 @@ type Snooper interface {
 	Upgrade(l Line)
 }
 
-// way is one line frame of a set: its line and state (its key apart, in keys).
-type way struct {
-	line  Line
-	valid bool
-}
-
 // noLine is lastN when no way is remembered: no line number is this large (a line number
 // is an address shifted right by 3 bits or more).
 const noLine = ^uint64(0)
@@ -94,8 +88,8 @@ const orderWays = 16
 // a packed order a set, 4 bits a way; with more, a last-use stamp a way. The way referenced
 // last is remembered: a reference to the same line again costs a compare.
 //
-// Invariant: keys[i] is 0 iff way i is invalid (!ways[i].valid, and ways[i] is the zero
-// way), else the key of ways[i].line (with its address space's slot: slots', or overflow for
+// Invariant: keys[i] is 0 iff way i is invalid (and then lines[i] is the zero Line), else
+// the key of lines[i] (with its address space's slot: slots', or overflow for
 // one without); within a set, no two valid ways hold the same line; a dirty way is valid.
 // Invariant: with 8 ways, byte w of tags[s] is tagByte of way w's key in set s when the way
 // is valid, else 0; otherwise tags is nil.
@@ -114,7 +108,7 @@ type Cache struct {
 	keyShift  uint     // lineShift + setShift: a key's tag starts at this bit
 	keys      []uint64 // sets × Ways, set-major
 	tags      []uint64 // by set, with 8 ways: byte w is way w's tagByte, 0 when invalid
-	ways      []way    // sets × Ways, set-major
+	lines     []Line   // sets × Ways, set-major: the line each way holds
 	dirty     []bool   // sets × Ways, set-major: way i holds a line written since it was filled or cleaned
 	order     []uint64 // by set (at most orderWays ways)
 	stamps    []uint64 // sets × Ways (more than orderWays ways)
@@ -156,7 +150,7 @@ func New(g Geometry, blocks int, mem Memory) *Cache {
 		setMask:   sets - 1,
 		nways:     g.Ways,
 		keys:      make([]uint64, n),
-		ways:      make([]way, n),
+		lines:     make([]Line, n),
 		dirty:     make([]bool, n),
 		blocks:    blocks,
 		lastN:     noLine,
@@ -227,7 +221,7 @@ func (c *Cache) find(base int, key uint64, asid record.ASID) int {
 		return -1
 	}
 	for w, k := range c.keys[base : base+c.nways] {
-		if k == key && c.ways[base+w].line.ASID == asid {
+		if k == key && c.lines[base+w].ASID == asid {
 			return w
 		}
 	}
@@ -237,6 +231,13 @@ func (c *Cache) find(base int, key uint64, asid record.ASID) int {
 // tagByte is the byte that stands for key in its set's tags: 7 bits of its tag, and the
 // top bit set (an invalid way's byte is 0).
 func tagByte(key uint64, keyShift uint) uint64 { return key>>(keyShift&63)&0x7f | 0x80 }
+
+// setTagByte sets way w's byte of set s's tags to b (with 8 ways; nothing otherwise).
+func (c *Cache) setTagByte(s uint64, w int, b uint64) {
+	if c.tags != nil {
+		c.tags[s] = c.tags[s]&^(0xff<<(8*uint(w)&63)) | b<<(8*uint(w)&63)
+	}
+}
 
 // Bytes of a word.
 const (
@@ -367,17 +368,15 @@ func (c *Cache) miss(s uint64, base int, key uint64, l Line, write bool) {
 	if c.keys[i] != 0 {
 		if c.dirty[i] {
 			c.C.Writebacks++
-			c.mem.WriteBack(c.ways[i].line, data)
+			c.mem.WriteBack(c.lines[i], data)
 		}
 		if c.snoop != nil {
-			c.snoop.Evict(c.ways[i].line)
+			c.snoop.Evict(c.lines[i])
 		}
 	}
 	c.mem.Fill(l, data)
-	c.keys[i], c.ways[i], c.dirty[i] = key, way{line: l, valid: true}, write
-	if c.tags != nil {
-		c.tags[s] = c.tags[s]&^(0xff<<(8*uint(w)&63)) | tagByte(key, c.keyShift)<<(8*uint(w)&63)
-	}
+	c.keys[i], c.lines[i], c.dirty[i] = key, l, write
+	c.setTagByte(s, w, tagByte(key, c.keyShift))
 	c.use(s, base, w)
 	c.lastN, c.lastASID, c.lastI = l.N, l.ASID, i
 }
@@ -385,17 +384,15 @@ func (c *Cache) miss(s uint64, base int, key uint64, l Line, write bool) {
 // upgrade makes the clean way i dirty on a write hit, telling the snooper first.
 func (c *Cache) upgrade(i int) {
 	if c.snoop != nil {
-		c.snoop.Upgrade(c.ways[i].line)
+		c.snoop.Upgrade(c.lines[i])
 	}
 	c.dirty[i] = true
 }
 
 // invalidate empties way i (of set s: reorder it after).
 func (c *Cache) invalidate(i int) {
-	c.keys[i], c.ways[i], c.dirty[i] = 0, way{}, false
-	if c.tags != nil {
-		c.tags[i/8] &^= 0xff << (8 * uint(i%8) & 63)
-	}
+	c.keys[i], c.lines[i], c.dirty[i] = 0, Line{}, false
+	c.setTagByte(uint64(i/c.nways), i%c.nways, 0)
 	if i == c.lastI {
 		c.lastN = noLine
 	}

@@ -30,7 +30,7 @@ func (c *Cache) Demote(l Line, invalidate bool) (valid, dirty bool) {
 func (c *Cache) Lines() iter.Seq2[Line, bool] {
 	return func(yield func(Line, bool) bool) {
 		for i, k := range c.keys {
-			if k != 0 && !yield(c.ways[i].line, c.dirty[i]) {
+			if k != 0 && !yield(c.lines[i], c.dirty[i]) {
 				return
 			}
 		}
@@ -48,7 +48,7 @@ func (c *Cache) Flush(invalidate bool) int64 {
 			if c.blocks > 0 {
 				data = c.data[i*c.blocks : (i+1)*c.blocks]
 			}
-			c.mem.WriteBack(c.ways[i].line, data)
+			c.mem.WriteBack(c.lines[i], data)
 			c.dirty[i] = false
 			n++
 		}
@@ -72,7 +72,7 @@ func (c *Cache) Discard(keep func(record.ASID) bool) {
 	for s := uint64(0); s <= c.setMask; s++ {
 		base, dropped := int(s)*c.nways, false
 		for i := base; i < base+c.nways; i++ {
-			if c.keys[i] != 0 && (keep == nil || !keep(c.ways[i].line.ASID)) {
+			if c.keys[i] != 0 && (keep == nil || !keep(c.lines[i].ASID)) {
 				c.invalidate(i)
 				dropped = true
 			}
@@ -100,7 +100,7 @@ func (c *Cache) Check() error {
 		base := int(s) * c.nways
 		for w := range c.nways {
 			i := base + w
-			x, k := c.ways[i].line, c.keys[i]
+			x, k := c.lines[i], c.keys[i]
 			if c.tags != nil {
 				want := uint64(0)
 				if k != 0 {
@@ -111,10 +111,8 @@ func (c *Cache) Check() error {
 				}
 			}
 			switch {
-			case c.dirty[i] && !c.ways[i].valid:
+			case c.dirty[i] && k == 0:
 				return fmt.Errorf("cache: set %d way %d is dirty but invalid", s, w)
-			case (k != 0) != c.ways[i].valid:
-				return fmt.Errorf("cache: set %d way %d has key %#x but valid %v", s, w, k, c.ways[i].valid)
 			case k == 0 && x != Line{}:
 				return fmt.Errorf("cache: set %d way %d is invalid but holds line %#x", s, w, x.N)
 			case k == 0:
@@ -130,7 +128,7 @@ func (c *Cache) Check() error {
 				return fmt.Errorf("cache: set %d way %d: key %#x for line %#x of address space %d, want %#x", s, w, k, x.N, x.ASID, want)
 			}
 			for j := base; j < i; j++ {
-				if c.keys[j] != 0 && c.ways[j].line == x {
+				if c.keys[j] != 0 && c.lines[j] == x {
 					return fmt.Errorf("cache: line %#x twice in set %d", x.N, s)
 				}
 			}
@@ -140,7 +138,7 @@ func (c *Cache) Check() error {
 		}
 	}
 	if c.lastN != noLine {
-		if i := c.lastI; i < 0 || i >= len(c.keys) || c.keys[i] == 0 || c.ways[i].line != (Line{ASID: c.lastASID, N: c.lastN}) {
+		if i := c.lastI; i < 0 || i >= len(c.keys) || c.keys[i] == 0 || c.lines[i] != (Line{ASID: c.lastASID, N: c.lastN}) {
 			return fmt.Errorf("cache: the line referenced last, %#x of address space %d, is not in way %d", c.lastN, c.lastASID, i)
 		}
 		if c.order != nil && int(c.order[c.lastN&c.setMask]&15) != c.lastI%c.nways {

@@ -240,7 +240,7 @@ func TestAgainstLRUModel(t *testing.T) {
 				case x < 800:
 					l, w := line(), rng.IntN(3) == 0
 					if rng.IntN(2) == 0 {
-						l = c.ways[c.lastI].line // the line referenced last, again
+						l = c.lines[c.lastI] // the line referenced last, again
 					}
 					what = fmt.Sprintf("Access(%v, %v)", l, w)
 					if a, b := c.Access(l, w), m.Access(l, w); a != b {

@@ -82,11 +82,10 @@ func writable(v reflect.Value) reflect.Value {
 // breakCache makes a valid way of the cache dirty and invalid.
 func breakCache(r *runner) {
 	c := reflect.ValueOf(r.mem.cache).Elem()
-	ways, dirty := writable(c.FieldByName("ways")), writable(c.FieldByName("dirty"))
-	for i := range ways.Len() {
-		w := ways.Index(i)
-		if writable(w.FieldByName("valid")).Bool() {
-			writable(w.FieldByName("valid")).SetBool(false)
+	keys, dirty := writable(c.FieldByName("keys")), writable(c.FieldByName("dirty"))
+	for i := range keys.Len() {
+		if k := keys.Index(i); k.Uint() != 0 { // a way is valid iff its key is not 0
+			k.SetUint(0)
 			dirty.Index(i).SetBool(true)
 			return
 		}
