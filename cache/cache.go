@@ -211,7 +211,7 @@ func (c *Cache) key(asid record.ASID, n uint64) uint64 {
 func (c *Cache) find(base int, key uint64, asid record.ASID) int {
 	if key&c.overflow != c.overflow {
 		if c.nways == 8 {
-			return find8((*[8]uint64)(c.keys[base:base+8]), key)
+			return c.find8(uint64(base/8), key)
 		}
 		for w, k := range c.keys[base : base+c.nways] {
 			if k == key {
@@ -245,25 +245,14 @@ const (
 	low7Bytes = 0x7f7f7f7f7f7f7f7f
 )
 
-// find8 returns the way of a set of 8 keys that holds key, or -1.
-func find8(k *[8]uint64, key uint64) int {
-	switch key {
-	case k[0]:
-		return 0
-	case k[1]:
-		return 1
-	case k[2]:
-		return 2
-	case k[3]:
-		return 3
-	case k[4]:
-		return 4
-	case k[5]:
-		return 5
-	case k[6]:
-		return 6
-	case k[7]:
-		return 7
+// find8 returns the way of set s (of 8 ways) that holds key, or -1: the ways whose tag
+// byte is key's (0x80 in each byte of t that is 0) compared in full, the first nearly
+// always the one (hitRun's lookup, written out there).
+func (c *Cache) find8(s, key uint64) int {
+	t := c.tags[s] ^ tagByte(key, c.keyShift)*lowBytes
+	m := ^((t&low7Bytes + low7Bytes) | t | low7Bytes)
+	if w := otherWay(c.keys[s*8:s*8+8], m, key); w < 8 {
+		return int(w)
 	}
 	return -1
 }
@@ -316,7 +305,7 @@ func (c *Cache) ref(asid record.ASID, n uint64, write bool) bool {
 	}
 	w := -1
 	if c.nways == 8 {
-		w = find8((*[8]uint64)(c.keys[base:base+8]), key)
+		w = c.find8(s, key)
 	} else {
 		for v, k := range c.keys[base : base+c.nways] {
 			if k == key {

@@ -131,7 +131,8 @@ func (c *Cache) hitRun(recs []record.Record) (k int, miss bool) {
 }
 
 // otherWay returns the way of a set's 8 keys that holds key among those whose bit 7 is
-// set in m (a byte a way), or 8 if none does.
+// set in m (a byte a way), or 8 if none does: find8's search, and hitRun's when the first
+// way it compares is not the one.
 func otherWay(keys []uint64, m, key uint64) uint64 {
 	for ; m != 0; m &= m - 1 {
 		if v := uint64(bits.TrailingZeros64(m)) >> 3; keys[v&7] == key {
