@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
-	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,6 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/vmsim/vmsim/internal/lazy"
 )
 
 // Series is one line of a figure. A Y of NaN is a point not measured (for example an
@@ -337,7 +337,7 @@ func (f *Figure) groups() []string {
 	return gs
 }
 
-var pdfDate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`/(CreationDate|ModDate) \(D:[0-9]+`) })
+var pdfDate = lazy.Regexp(`/(CreationDate|ModDate) \(D:[0-9]+`)
 
 // Render returns the figure as SVG, PNG (at 150 dpi) and PDF (fonts embedded; the PDF's
 // dates are zeroed so that the same figure gives the same bytes).

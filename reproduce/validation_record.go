@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
-	"sync"
 
+	"github.com/vmsim/vmsim/internal/lazy"
 	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/vgrecord"
 )
@@ -23,8 +22,8 @@ type runOutput struct {
 }
 
 var (
-	checksumField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bchecksum=([0-9a-f]+)\b`) })
-	regionField   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bregion_pages=([0-9]+) region=0x([0-9a-f]+)\b`) })
+	checksumField = lazy.Regexp(`\bchecksum=([0-9a-f]+)\b`)
+	regionField   = lazy.Regexp(`\bregion_pages=([0-9]+) region=0x([0-9a-f]+)\b`)
 )
 
 // parseRunOutput reads the checksum and the region from a program's result line.

@@ -10,11 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sync"
 	"syscall"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/internal/lazy"
 )
 
 // TraceCache is a directory of local copies of trace files, for a sweep on a cluster:
@@ -35,7 +34,7 @@ import (
 type TraceCache string
 
 // sha256Hex is what a SHA-256 in hex looks like: the name of a directory of the cache.
-var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
+var sha256Hex = lazy.Regexp(`^[0-9a-f]{64}$`)
 
 // Fetch opens the cached copy of the trace file name whose bytes have the SHA-256 hash,
 // copying it into the cache first when there is no copy to trust. The copy appears

@@ -9,11 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 
+	"github.com/vmsim/vmsim/internal/lazy"
 	"github.com/vmsim/vmsim/scheme"
 )
 
@@ -232,7 +231,7 @@ type lineError struct {
 }
 
 // idPrefix matches the start of a result line: a point ID (16 hex digits).
-var idPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{1,16}$`) })
+var idPrefix = lazy.Regexp(`^[0-9a-f]{1,16}$`)
 
 // checkCSV checks the lines of a CSV results file, and the start of a last line cut
 // short (tail), recording the points it holds in s.

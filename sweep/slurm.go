@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"text/template"
 	"unicode"
+
+	"github.com/vmsim/vmsim/internal/lazy"
 )
 
 // SlurmOptions describe a sweep run on a Slurm cluster: an array job of one task a
@@ -48,7 +49,7 @@ func ShardPath(path string, i, n int) string {
 }
 
 // sbatchValue is what an #SBATCH option may hold here (no spaces, quotes or newlines).
-var sbatchValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.:+=,@/%-]*$`) })
+var sbatchValue = lazy.Regexp(`^[A-Za-z0-9_.:+=,@/%-]*$`)
 
 // scriptValue checks a value that goes into the script: bash reads a single-quoted word
 // as it is, but no control character is let in (a newline or carriage return would end a
@@ -166,7 +167,7 @@ func WriteSlurmScript(w io.Writer, o SlurmOptions) error {
 }
 
 // shellWord matches the words bash reads as they are.
-var shellWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`) })
+var shellWord = lazy.Regexp(`^[A-Za-z0-9_./:=,+@%-]+$`)
 
 // shellQuote quotes s for bash: as it is when it is plainly a word, else in single quotes.
 func shellQuote(s string) string {

@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/cost"
 	"github.com/vmsim/vmsim/internal/choice"
+	"github.com/vmsim/vmsim/internal/lazy"
 	"github.com/vmsim/vmsim/scheme"
 	"github.com/vmsim/vmsim/sim"
 )
@@ -97,7 +96,7 @@ func ReadSpecIn(path string, reg *scheme.Registry) (*Spec, error) {
 }
 
 // yamlLine matches the line a YAML error message starts with.
-var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): `) })
+var yamlLine = lazy.Regexp(`^(?:yaml: )?line (\d+): `)
 
 // yamlError returns err, an error of the YAML decoder reading path, as path:line: message
 // for each of its messages that names a line.

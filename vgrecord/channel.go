@@ -8,11 +8,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vmsim/vmsim/internal/lazy"
 )
 
 // channel is how the processes of a recording with Children reach vmsim: a Unix socket
@@ -33,7 +33,7 @@ type channel struct {
 // digits. A folder being set up is named "." + channelPrefix + "new-" and digits.
 const channelPrefix = "vmsim-record-"
 
-var channelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.?` + channelPrefix + `(new-)?[0-9]+$`) })
+var channelName = lazy.Regexp(`^\.?` + channelPrefix + `(new-)?[0-9]+$`)
 
 // maxSockPath is the longest path a Unix socket can have (sun_path, less its NUL).
 const maxSockPath = 107
