@@ -42,7 +42,9 @@ CSV field, a null, a counter of another scheme) is left out, and so is a point a
 points of a line are joined in the order of x; a note tells when a line has several points
 at one x, and which settings differ between them (give one of them to --series or
 --facet). Lines and panels are in the order of their values (numerically when every value
-is a number), named KEY=VALUE.
+is a number), named KEY=VALUE. Markers of different lines that fall in one place (the same x, y
+within a 200th of the axis) are drawn side by side along x, so that none hides another;
+the values are unchanged.
 
 An unknown key is an error listing the keys of FILE (for --x and --y, those with numbers).
 Exit status: 0 on success, 2 for a usage error or bad input (the message names the file

@@ -125,7 +125,7 @@ func (c *compare) figures() []*Figure {
 }
 
 // coinciding names the series of a figure whose values are all equal (to 4 significant
-// digits), which hide one another: " Coinciding lines: a = b; c = d." or "".
+// digits), which would hide one another: " Coinciding lines (...): a = b; c = d." or "".
 func coinciding(f *Figure) string {
 	key := func(s Series) string {
 		var b strings.Builder
@@ -152,7 +152,7 @@ func coinciding(f *Figure) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return " Coinciding lines: " + strings.Join(parts, "; ") + "."
+	return " Coinciding lines (their markers drawn side by side): " + strings.Join(parts, "; ") + "."
 }
 
 // SensitivityInterval is the period (µs) of the sensitivity figures (one of ComparePeriods).

@@ -465,3 +465,63 @@ func TestFigureMeansOverOneSet(t *testing.T) {
 		t.Errorf("Table C1 lost the period one trace fits in: %q", tb.Header)
 	}
 }
+
+// TestDodge: markers of several series in one place are drawn side by side along x, in
+// series order, centred on their x; the other markers stay where they are, as do a
+// series' own markers among themselves.
+func TestDodge(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		linX  bool
+		logY  bool
+		ser   []Series
+		moved map[[2]int]float64 // series, point -> x drawn (others: their x)
+	}{{
+		name: "two equal lines, log axes",
+		logY: true,
+		ser: []Series{
+			{Name: "a", X: []float64{1, 10}, Y: []float64{5, 7}},
+			{Name: "b", X: []float64{1, 10}, Y: []float64{5, 7}},
+			{Name: "c", X: []float64{1, 10}, Y: []float64{50, 70}},
+		},
+		moved: map[[2]int]float64{
+			{0, 0}: math.Pow(10, -1.0/80), {1, 0}: math.Pow(10, 1.0/80),
+			{0, 1}: 10 * math.Pow(10, -1.0/80), {1, 1}: 10 * math.Pow(10, 1.0/80),
+		},
+	}, {
+		name: "three in one place, each within a 200th of the axis of the next, linear",
+		linX: true,
+		ser: []Series{
+			{Name: "a", X: []float64{0, 100}, Y: []float64{10, 1000}},
+			{Name: "b", X: []float64{100}, Y: []float64{996}},
+			{Name: "c", X: []float64{100}, Y: []float64{1004}},
+			{Name: "d", X: []float64{100}, Y: []float64{900}},
+		},
+		moved: map[[2]int]float64{{0, 1}: 99, {2, 0}: 101},
+	}, {
+		name: "a series' own points in one place stay",
+		linX: true,
+		ser: []Series{
+			{Name: "a", X: []float64{1, 1, 2}, Y: []float64{3, 3, 4}},
+			{Name: "b", X: []float64{2}, Y: []float64{9}},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &Figure{Name: "dodge", LinX: tc.linX, LogY: tc.logY, Series: tc.ser}
+			floor := f.floor()
+			xmin, xmax, ymin, ymax := f.bounds(floor)
+			pts := f.dodged(f.Series, floor, xmin, xmax, ymin, ymax)
+			for i, s := range tc.ser {
+				for k := range s.X {
+					want, ok := tc.moved[[2]int{i, k}]
+					if !ok {
+						want = s.X[k]
+					}
+					if got := pts[i][k]; math.Abs(got.X-want) > 1e-9*math.Max(1, want) || got.Y != s.Y[k] {
+						t.Errorf("series %s point %d drawn at (%g, %g), want (%g, %g)", s.Name, k, got.X, got.Y, want, s.Y[k])
+					}
+				}
+			}
+		})
+	}
+}

@@ -80,11 +80,19 @@ func (f *Figure) panels() ([]panel, []string, error) {
 				p.Add(l)
 			}
 		}
+		var own []Series
+		for _, s := range f.Series {
+			if s.Group == g {
+				own = append(own, s)
+			}
+		}
+		pts := f.dodged(own, floor, xmin, xmax, ymin, ymax)
 		for i, s := range f.Series {
 			if s.Group != g {
 				continue
 			}
-			ok, err := f.addSeries(p, &leg, s, i, floor)
+			ok, err := f.addSeries(p, &leg, s, i, pts[0])
+			pts = pts[1:]
 			if err != nil {
 				return nil, nil, err
 			}
@@ -93,17 +101,13 @@ func (f *Figure) panels() ([]panel, []string, error) {
 			}
 		}
 		var none legendItems // the reference lines' one entry is the figure's (drawPanels)
-		xlo, xhi := f.xRange(xmin, xmax, true)
+		xlo, xhi := f.xRange(xmin, xmax)
 		if err := f.refLines(p, &none, xlo, xhi); err != nil {
 			return nil, nil, err
 		}
 		p.X.Min, p.X.Max = xlo, xhi
 		p.Y.Min, p.Y.Max = ymin, ymax
-		if f.LogY {
-			p.Y.Min, p.Y.Max = ymin/1.5, ymax*1.5
-		} else if ymin >= 0 {
-			p.Y.Min, p.Y.Max = 0, ymax*1.05
-		}
+		f.setYRange(p, ymin, ymax)
 		out = append(out, panel{p, leg})
 	}
 	return out, drawn, nil

@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -180,10 +181,9 @@ func (f *Figure) xys(s Series, floor float64) plotter.XYs {
 	return xys
 }
 
-// addSeries draws s (style number i) on p and adds it to leg; false when s has no point
-// to draw.
-func (f *Figure) addSeries(p *plot.Plot, leg legendAdder, s Series, i int, floor float64) (bool, error) {
-	xys := f.xys(s, floor)
+// addSeries draws s (style number i) at its points xys on p and adds it to leg; false
+// when s has no point to draw.
+func (f *Figure) addSeries(p *plot.Plot, leg legendAdder, s Series, i int, xys plotter.XYs) (bool, error) {
 	if len(xys) == 0 {
 		return false, nil
 	}
@@ -217,18 +217,109 @@ func (f *Figure) refLines(p *plot.Plot, leg legendAdder, xmin, xmax float64) err
 	return nil
 }
 
-// xRange is the x range of a plot whose points span xmin to xmax: on a log axis a fifth
-// more on each side with margin (the panels) or when the points share one x; on a linear
-// axis with one x, 1 on each side. (gonum widens an empty range by 1 on each side, to 0 or
-// below on a log axis, which it cannot draw: it panicked.)
-func (f *Figure) xRange(xmin, xmax float64, margin bool) (lo, hi float64) {
+// dodged returns the points drawn of each of series, with the markers that fall in one
+// place set side by side along x, so that none hides another. A place is an x and a run
+// of y values, each within a 200th of the y axis's span (of its logarithms on a log axis)
+// of the next, that holds the markers of two series or more; each series there moves by
+// its rank among them (in series order) less the middle rank, times a 40th of a decade on
+// a log x axis or a 100th of the x span on a linear one (less with many, so that they stay
+// within xRange's margin). A series' own markers keep their places among themselves, its
+// line follows them, and the values (the CSV's) are unchanged.
+func (f *Figure) dodged(series []Series, floor, xmin, xmax, ymin, ymax float64) []plotter.XYs {
+	pts := make([]plotter.XYs, len(series))
+	for i, s := range series {
+		pts[i] = f.xys(s, floor)
+	}
+	pos := func(y float64) float64 {
+		if f.LogY {
+			return math.Log10(y)
+		}
+		return y
+	}
+	tol := (pos(ymax) - pos(ymin)) / 200
+	type mark struct {
+		s, k int
+		y    float64
+	}
+	at := map[float64][]mark{}
+	var xs []float64
+	for i, p := range pts {
+		for k, pt := range p {
+			if at[pt.X] == nil {
+				xs = append(xs, pt.X)
+			}
+			at[pt.X] = append(at[pt.X], mark{i, k, pos(pt.Y)})
+		}
+	}
+	// A step, and the room on each side of an x (the margin of xRange, less a fifth).
+	step, room := 1.0/40, 0.8*math.Log10(1.2)
+	if f.LinX {
+		w := xmax - xmin
+		if w == 0 {
+			w = 25 // xRange's margin is then 1
+		}
+		step, room = w/100, 0.8*w/25
+	}
+	for _, x := range xs {
+		ms := at[x]
+		slices.SortStableFunc(ms, func(a, b mark) int { return cmp.Compare(a.y, b.y) })
+		for i := 0; i < len(ms); {
+			j := i + 1
+			for j < len(ms) && ms[j].y-ms[j-1].y <= tol {
+				j++
+			}
+			one := ms[i:j]
+			slices.SortStableFunc(one, func(a, b mark) int { return cmp.Compare(a.s, b.s) })
+			// n series in one place; a series' marks there share its rank.
+			n, rank := 0, make([]int, len(one))
+			for k := range one {
+				if k == 0 || one[k].s != one[k-1].s {
+					n++
+				}
+				rank[k] = n - 1
+			}
+			if n > 1 {
+				d := min(step, 2*room/float64(n-1))
+				for k, m := range one {
+					off := (float64(rank[k]) - float64(n-1)/2) * d
+					if f.LinX {
+						pts[m.s][m.k].X = x + off
+					} else {
+						pts[m.s][m.k].X = x * math.Pow(10, off)
+					}
+				}
+			}
+			i = j
+		}
+	}
+	return pts
+}
+
+// xRange is the x range of a plot whose points span xmin to xmax, with a margin so that no
+// marker sits on an axis: on a log axis a fifth more on each side, on a linear axis a 25th
+// of the span (1 with one x). (gonum's range is the points', and widens an empty one by 1
+// on each side, to 0 or below on a log axis, which it cannot draw: it panicked.)
+func (f *Figure) xRange(xmin, xmax float64) (lo, hi float64) {
 	switch {
-	case !f.LinX && (margin || xmin == xmax):
+	case !f.LinX:
 		return xmin / 1.2, xmax * 1.2
 	case xmin == xmax:
 		return xmin - 1, xmax + 1
 	}
-	return xmin, xmax
+	m := (xmax - xmin) / 25
+	return xmin - m, xmax + m
+}
+
+// setYRange sets p's y range for points (and reference lines) from ymin to ymax: on a log
+// axis half as much again on each side (the reference lines and the floor stay in view);
+// a linear axis of a quantity that cannot be negative starts at 0 and ends a 20th above
+// the largest; gonum's own range otherwise.
+func (f *Figure) setYRange(p *plot.Plot, ymin, ymax float64) {
+	if f.LogY {
+		p.Y.Min, p.Y.Max = ymin/1.5, ymax*1.5
+	} else if ymin >= 0 {
+		p.Y.Min, p.Y.Max = 0, ymax*1.05
+	}
 }
 
 // bounds are the smallest and largest x and y drawn over every series, and the
@@ -260,8 +351,10 @@ func (f *Figure) plotDrawn() (*plot.Plot, legendItems, []string, error) {
 	p.Title.Text = f.Title
 	var leg legendItems
 	var drawn []string
+	xmin, xmax, ymin, ymax := f.bounds(floor)
+	pts := f.dodged(f.Series, floor, xmin, xmax, ymin, ymax)
 	for i, s := range f.Series {
-		ok, err := f.addSeries(p, &leg, s, i, floor)
+		ok, err := f.addSeries(p, &leg, s, i, pts[i])
 		if err != nil {
 			return nil, leg, nil, err
 		}
@@ -272,24 +365,12 @@ func (f *Figure) plotDrawn() (*plot.Plot, legendItems, []string, error) {
 	if len(drawn) == 0 {
 		return nil, leg, nil, fmt.Errorf("%s: no points to plot", f.Name)
 	}
-	xmin, xmax, ymin, ymax := f.bounds(floor)
-	xlo, xhi := f.xRange(xmin, xmax, false)
+	xlo, xhi := f.xRange(xmin, xmax)
 	if err := f.refLines(p, &leg, xlo, xhi); err != nil {
 		return nil, leg, nil, err
 	}
-	if xmin == xmax {
-		p.X.Min, p.X.Max = xlo, xhi
-	}
-	if f.LogY {
-		// The reference lines and the floor stay in view (one y: a range around it, as
-		// for one x).
-		p.Y.Min, p.Y.Max = ymin, ymax
-		if ymin == ymax {
-			p.Y.Min, p.Y.Max = ymin/1.5, ymax*1.5
-		}
-	} else if ymin >= 0 {
-		p.Y.Min, p.Y.Max = 0, ymax*1.05 // a quantity that cannot be negative starts at 0
-	}
+	p.X.Min, p.X.Max = xlo, xhi
+	f.setYRange(p, ymin, ymax)
 	return p, leg, drawn, nil
 }
 
