@@ -374,13 +374,13 @@ func (s *study) collectTraces() error {
 // footprintGroups are the panels of traces in a figure with more lines than one panel
 // draws (pages: each trace's pages touched, by name): the smaller half of the footprints
 // and the larger half, each panel named by the largest footprint of the first ("footprint
-// up to 4.9 MiB", "larger footprints"), so that neither panel has more than half the
+// up to 4.9 MB", in the units of the workloads' table; "larger footprints"), so that neither panel has more than half the
 // lines (a fixed threshold would leave most of them in one).
 func footprintGroups(names []string, pages map[string]int64) map[string]string {
 	order := slices.Clone(names)
 	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(pages[a], pages[b]) })
 	half := (len(order) + 1) / 2
-	small := fmt.Sprintf("footprint up to %.1f MiB", float64(pages[order[max(0, half-1)]]*PageSize)/(1<<20))
+	small := "footprint up to " + bytesLabel(pages[order[max(0, half-1)]]*PageSize)
 	out := map[string]string{}
 	for i, n := range order {
 		out[n] = small

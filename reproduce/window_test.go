@@ -114,7 +114,7 @@ func TestFootprintGroups(t *testing.T) {
 	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
 	pages := map[string]int64{"a": 100, "b": 65_000, "c": 24_000, "d": 300, "e": 1500, "f": 3500, "g": 500, "h": 400, "i": 1200, "j": 1300}
 	g := footprintGroups(names, pages)
-	small := "footprint up to 4.7 MiB" // i: 1200 pages, the fifth smallest
+	small := "footprint up to 4.9 MB" // i: 1200 pages, the fifth smallest
 	count := map[string]int{}
 	for _, n := range names {
 		count[g[n]]++
