@@ -98,8 +98,11 @@ Reproducibility: the vmt metadata records the program, its arguments, the option
 the tool, but no time or process ids. valgrind lays memory out the same way at every
 run (no address randomization), and vmtrace gives every process the same 16 bytes where
 the kernel gives random ones (AT_RANDOM, which glibc uses for its stack and pointer
-guards), so that recording a deterministic program twice in the same environment (its
-variables, arguments and path lie on its stack) gives the same file. With lackey a few
+guards), and valgrind starts with every signal's default action, even those vmsim was
+started with ignored (under nohup, or as a script's background job), which a program may
+look at (xz does), so that recording a deterministic program twice in the same
+environment (its variables, arguments and path lie on its stack) and the same folder
+gives the same file. With lackey a few
 data addresses, indexed by those random bytes, differ from run to run. With --children
 the processes run side by side: how their records interleave, and which of two
 processes starting at the same moment is numbered first, depend on the scheduler, and

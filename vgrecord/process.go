@@ -60,10 +60,14 @@ func (g *guard) release() {
 	}
 }
 
-// start starts cmd, with a guard for its process group.
+// start starts cmd, with a guard for its process group, and with every signal's default
+// action (defaultSignals).
 func (rec *recording) start(cmd *exec.Cmd) error {
 	g := startGuard()
-	if err := cmd.Start(); err != nil {
+	restore := defaultSignals()
+	err := cmd.Start()
+	restore()
+	if err != nil {
 		if g != nil {
 			g.w.Close() // no group to guard: the guard ends without a word
 			g.cmd.Wait()
