@@ -46,12 +46,15 @@ type RecordingManifest struct {
 	Program        string   `json:"program"`
 	ProgramVersion string   `json:"program_version"`
 	Args           []string `json:"args"`
-	InputSHA256    string   `json:"input_sha256"`
-	DataOnly       bool     `json:"data_only"`
-	Syscalls       bool     `json:"syscalls,omitempty"`
-	Valgrind       string   `json:"valgrind"`
-	Tracer         string   `json:"tracer"` // the valgrind tool: vmtrace or lackey
-	VmsimVersion   string   `json:"vmsim_version"`
+	// Env is the environment the program ran in (cleanEnv; VALGRIND_LIB, which names a
+	// local folder, left out).
+	Env          []string `json:"env,omitempty"`
+	InputSHA256  string   `json:"input_sha256"`
+	DataOnly     bool     `json:"data_only"`
+	Syscalls     bool     `json:"syscalls,omitempty"`
+	Valgrind     string   `json:"valgrind"`
+	Tracer       string   `json:"tracer"` // the valgrind tool: vmtrace or lackey
+	VmsimVersion string   `json:"vmsim_version"`
 	// Filled in after the recording (not compared). PagesTouched and PagesWritten count
 	// 4 KiB pages, and WriteFraction is the writes' and modifies' share of the accesses,
 	// as vmsim trace stats gives them; TraceBytes is the vmt file's size.

@@ -83,7 +83,7 @@ var Workloads = []Workload{
 		Gen:   redisRequests("requests.txt", 15_000, 6), Drive: redisDriver("redis.sock", "requests.txt", 50), Syscalls: true,
 		Footprint: "31 MB", Pattern: "random, most pages written, with I/O (a socket)", Accesses: 320_000_000, Apt: []string{"redis-server"},
 		Why: "a key-value server answering requests on a socket (recorded with --syscalls), the kind of program Remus protects"},
-	{Name: "python", Program: "/usr/bin/python3", Args: []string{"-S", "-B", "work.py"}, VersionArgs: []string{"--version"},
+	{Name: "python", Program: "/usr/bin/python3", Args: []string{"-S", "-B", "-P", "work.py"}, VersionArgs: []string{"--version"},
 		Input: "a Python script (work.py) building a dict of 4,500 records, sorting, grouping and serialising them (seed 7)",
 		Gen:   writeText("work.py", func() string { return pythonScript(4_500, 7) }), Footprint: "9.8 MB", Pattern: "random (objects on a heap)",
 		Accesses: 270_000_000, Apt: []string{"python3"},

@@ -130,9 +130,14 @@ func versionLine(ctx context.Context, dir, prog string, args ...string) (string,
 // vmsimExe is the vmsim binary that records (a test names one it built).
 var vmsimExe = os.Executable
 
-// cleanEnv is the environment the workloads run in: no local paths in the trace, and
-// /usr/bin's programs first (this machine may have others earlier on PATH).
-var cleanEnv = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+// cleanEnv is the environment the workloads run in, the same on every machine, so that a
+// recording is too: /usr/bin's programs first (this machine may have others earlier on
+// PATH); PWD empty (else os/exec sets it to the input folder's path, whose length, by the
+// stack's layout, changes the count of a program's accesses: xz's by tens); and the hash
+// seeds of python and perl fixed, which they otherwise draw at random at start, so that
+// their hash tables' orders, and with them the accesses, differ from run to run (redis
+// draws its seed from /dev/urandom with no setting to fix it).
+var cleanEnv = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "PWD=", "PYTHONHASHSEED=0", "PERL_HASH_SEED=0", "PERL_PERTURB_KEYS=0"}
 
 // inputHash is the sha256 of the files of dir, in name order: each file's name, a zero
 // byte, its length in decimal, a zero byte, its bytes.
@@ -222,7 +227,7 @@ func ensureWorkload(ctx context.Context, cache string, w Workload, version strin
 	} else {
 		fmt.Fprintf(log, "workloads: recording %s with lackey, which is slower: %v\n", stem, err)
 	}
-	m := RecordingManifest{Name: stem, Program: path, ProgramVersion: pv, Args: w.Args, InputSHA256: hash,
+	m := RecordingManifest{Name: stem, Program: path, ProgramVersion: pv, Args: w.Args, Env: cleanEnv, InputSHA256: hash,
 		DataOnly: w.DataOnly, Syscalls: w.Syscalls, Valgrind: vg, Tracer: tracer, VmsimVersion: version}
 	rec := &Recording{Path: filepath.Join(cache, stem+".vmt")}
 	mpath := filepath.Join(cache, stem+".json")

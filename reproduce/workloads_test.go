@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -208,7 +210,7 @@ func TestInputHash(t *testing.T) {
 // is there.
 func TestManifestReuse(t *testing.T) {
 	m := RecordingManifest{Name: "redis", Program: "/usr/bin/redis-server", ProgramVersion: "Redis server v=7.0.15", Args: []string{"--port", "0"},
-		InputSHA256: "ab", Syscalls: true, Valgrind: "valgrind-3.19.0", Tracer: "vmtrace", VmsimVersion: "0.3.0"}
+		Env: cleanEnv, InputSHA256: "ab", Syscalls: true, Valgrind: "valgrind-3.19.0", Tracer: "vmtrace", VmsimVersion: "0.3.0"}
 	done := m
 	done.Accesses, done.PagesTouched, done.PagesWritten, done.WriteFraction, done.TraceBytes, done.RecordSeconds, done.SHA256 = 3e8, 25_000, 20_000, 0.3, 1e8, 60, "cd"
 	for _, c := range []struct {
@@ -225,6 +227,8 @@ func TestManifestReuse(t *testing.T) {
 		{"other input", mustJSON(func() RecordingManifest { x := done; x.InputSHA256 = "ff"; return x }()), []byte("vmt"), false},
 		{"without syscalls", mustJSON(func() RecordingManifest { x := done; x.Syscalls = false; return x }()), []byte("vmt"), false},
 		{"other tracer", mustJSON(func() RecordingManifest { x := done; x.Tracer = "lackey"; return x }()), []byte("vmt"), false},
+		{"other environment", mustJSON(func() RecordingManifest { x := done; x.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}; return x }()), []byte("vmt"), false},
+		{"no environment (before it was kept)", mustJSON(func() RecordingManifest { x := done; x.Env = nil; return x }()), []byte("vmt"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -243,6 +247,28 @@ func TestManifestReuse(t *testing.T) {
 				t.Errorf("the reused manifest lost its counts: %+v", old)
 			}
 		})
+	}
+}
+
+// TestCleanEnv: a program run as the workloads are, in a folder of a machine's own, sees
+// exactly cleanEnv: no variable names the folder (os/exec sets PWD to it unless the
+// environment has one), and the hash seeds are fixed.
+func TestCleanEnv(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("/usr/bin/env")
+	cmd.Dir, cmd.Env = dir, cleanEnv
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("/usr/bin/env: %v", err)
+	}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if !slices.Equal(got, cleanEnv) || strings.Contains(string(out), dir) {
+		t.Errorf("the environment is\n%s\nwant %q", out, cleanEnv)
+	}
+	for _, v := range []string{"PWD=", "PYTHONHASHSEED=0", "PERL_HASH_SEED=0", "PERL_PERTURB_KEYS=0"} {
+		if !slices.Contains(cleanEnv, v) {
+			t.Errorf("cleanEnv lacks %s", v)
+		}
 	}
 }
 
