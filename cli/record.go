@@ -35,7 +35,8 @@ The tool (--tracer) is vmsim's own vmtrace where it can be built, else valgrind'
 binary) finds the same events as lackey and prints the same lines, but into a 1 MiB
 buffer written out in large pieces, where lackey makes one write(2) a line: several
 times faster. vmsim builds it on first use into the user's cache folder
-(~/.cache/vmsim/vgtool), with the C compiler (cc) and the tool headers and static
+(~/.cache/vmsim/vgtool, which must be the user's alone: vmsim refuses it if others can
+write to it), with the C compiler (cc) and the tool headers and static
 libraries of the installed valgrind (Debian's valgrind package ships them); it names
 that folder to valgrind in VALGRIND_LIB, which the program then sees in its environment,
 so its stack addresses differ from a lackey recording's by that variable. If vmtrace

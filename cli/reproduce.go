@@ -151,7 +151,7 @@ counted in the estimate, once they have finished.`,
 	f.StringVar(&drmemtrace, "drmemtrace", "", "multicore study: a DynamoRIO drmemtrace directory to run beside the corpus's multi-threaded programs")
 	f.StringVar(&calibration, "calibration", "", "validation study: take this machine's costs from FILE (written by vmsim calibrate) instead of measuring them")
 	f.BoolVar(&corpusOnly, "corpus", false, "paper and compare studies: the corpus's traces (and TRACE files) instead of the workloads, and no long study (a quick run, for tests and CI)")
-	f.StringVar(&cache, "cache", "", "the workloads' recordings folder (default ~/.cache/vmsim/long)")
+	f.StringVar(&cache, "cache", "", "the workloads' recordings folder, yours alone: reused unread, so refused if others can write to it (default ~/.cache/vmsim/long)")
 	f.StringArrayVar(&costs, "cost", nil, costFlagHelp)
 	return cmd
 }

@@ -11,11 +11,13 @@ import (
 )
 
 // DefaultLongCache is the cache folder of the long study's recordings, under the user's
-// cache directory (~/.cache on Linux).
+// cache directory (~/.cache on Linux), or "" when the user has none ($HOME and
+// $XDG_CACHE_HOME unset). It is never a shared folder such as /tmp: vmsim reuses what
+// it finds there.
 func DefaultLongCache() string {
 	d, err := os.UserCacheDir()
 	if err != nil {
-		d = os.TempDir()
+		return ""
 	}
 	return filepath.Join(d, "vmsim", "long")
 }

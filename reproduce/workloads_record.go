@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vmsim/vmsim/internal/atomicfile"
+	"github.com/vmsim/vmsim/internal/privdir"
 	"github.com/vmsim/vmsim/traces"
 	"github.com/vmsim/vmsim/traces/corpus"
 	"github.com/vmsim/vmsim/vgrecord"
@@ -34,6 +35,13 @@ func EnsureWorkloads(ctx context.Context, cache, version string, log io.Writer) 
 // is missing two at a time, and returns them in ws's order. Every workload's error is
 // reported, joined.
 func ensureAll(ctx context.Context, cache, version string, log io.Writer, ws []Workload) ([]*Recording, error) {
+	// A recording whose manifest matches is reused unread: the folder must be the user's.
+	if cache == "" {
+		return nil, errors.New("no folder for the workloads' recordings: the user has no cache folder ($HOME and $XDG_CACHE_HOME unset); give one with --cache DIR")
+	}
+	if err := privdir.Ensure(cache, "the workloads' recordings folder"); err != nil {
+		return nil, err
+	}
 	recs := make([]*Recording, len(ws))
 	var mu sync.Mutex
 	var errs []error

@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,3 +61,40 @@ func TestRecordWorkloads(t *testing.T) {
 type tlog struct{ t *testing.T }
 
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// TestRecordingsFolderPrivate: a recording whose manifest matches is reused unread, so
+// the recordings' folder must be the user's alone, and there is no shared fallback
+// (such as /tmp) when the user has no cache folder.
+func TestRecordingsFolderPrivate(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, cache, want string }{
+		{"no cache folder", "", "give one with --cache DIR"},
+		{"anyone can write", open, "others can write to it"},
+		{"a symbolic link", link, "a symbolic link"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ensureAll(context.Background(), tt.cache, "test", io.Discard, Workloads[:1])
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ensureAll(%q) = %v, want an error with %q", tt.cache, err, tt.want)
+			}
+		})
+	}
+	t.Run("default without HOME", func(t *testing.T) {
+		t.Setenv("HOME", "")
+		t.Setenv("XDG_CACHE_HOME", "")
+		if d := DefaultLongCache(); d != "" {
+			t.Fatalf("DefaultLongCache() = %q without a home, want \"\"", d)
+		}
+	})
+}

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+
+	"github.com/vmsim/vmsim/internal/privdir"
 )
 
 // The valgrind tools a recording can use (RecordOptions.Tracer).
@@ -136,11 +138,12 @@ func BuildVMTrace(valgrind string) (string, error) {
 	root := filepath.Join(cache, "vmsim", "vgtool")
 	dir := filepath.Join(root, hex.EncodeToString(h.Sum(nil))[:16])
 	bin := "vmtrace-" + vmtracePlatform
+	// valgrind runs what it finds there: the folder must be the user's alone.
+	if err := privdir.Ensure(root, "vmtrace's build folder"); err != nil {
+		return "", err
+	}
 	if fileExists(filepath.Join(dir, bin)) {
 		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
 	}
 	tmp, err := os.MkdirTemp(root, ".build-")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -103,5 +104,33 @@ func TestElf32(t *testing.T) {
 	}
 	if elf32(filepath.Join(dir, "missing")) {
 		t.Error("a missing program is 32-bit")
+	}
+}
+
+// TestVMTraceFolderPrivate: vmtrace is built in, and run from, a folder no one else can
+// write to; a cache folder others can write to is refused before anything is reused.
+func TestVMTraceFolderPrivate(t *testing.T) {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Skip("valgrind not installed")
+	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	root := filepath.Join(cache, "vmsim", "vgtool")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(root, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err := BuildVMTrace("")
+	if err == nil {
+		t.Fatal("BuildVMTrace used a build folder anyone can write to")
+	}
+	if !strings.Contains(err.Error(), "vmtrace's build folder") {
+		// It stopped earlier, for want of valgrind's headers or a compiler.
+		t.Skipf("vmtrace cannot be built here: %v", err)
+	}
+	if !strings.Contains(err.Error(), "others can write to it") {
+		t.Fatalf("error %q does not say why", err)
 	}
 }
