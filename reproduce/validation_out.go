@@ -263,8 +263,47 @@ func (v *validation) readme(b *bytes.Buffer) {
 			left++
 		}
 	}
-	p("%d of %d points have an overhead of 0 or less and are not drawn. The numbers are in\n", left, len(v.rows))
+	p("%d of %d points have an overhead of 0 or less and are not drawn.", left, len(v.rows))
+	for _, c := range coincidingPoints(v.rows) {
+		p(" %s's %d of %d points fall on %s's (the same native runs, the same modeled overhead): their hollow markers are drawn over each other.", c.later, c.n, c.of, c.earlier)
+	}
+	p(" The numbers are in\n")
 	p("`validation.csv` (overheads as fractions: 0.05 is 5%%), the costs used in `calibration.json`.\n")
+}
+
+// coincidence counts the drawn points of the series later that fall exactly on a drawn
+// point of the series earlier (out of later's of drawn points).
+type coincidence struct {
+	earlier, later string
+	n, of          int
+}
+
+// coincidingPoints lists, for each pair of series in order of first appearance, how many
+// of the later one's drawn points coincide with one of the earlier one's: hidden points
+// a reader of the figure must be told about.
+func coincidingPoints(rows []valRow) []coincidence {
+	keys := seriesKeys(rows)
+	var out []coincidence
+	for j, later := range keys {
+		for _, earlier := range keys[:j] {
+			c := coincidence{earlier: earlier, later: later}
+			for _, b := range rows {
+				if seriesKey(b) != later || !drawnPoint(b) {
+					continue
+				}
+				c.of++
+				if slices.ContainsFunc(rows, func(a valRow) bool {
+					return seriesKey(a) == earlier && drawnPoint(a) && a.Measured == b.Measured && a.Modeled == b.Modeled
+				}) {
+					c.n++
+				}
+			}
+			if c.n > 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // residual is the native time per checkpoint that the model does not price.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -350,4 +351,30 @@ func statsOf(kv ...any) sim.Stats {
 		f.SetInt(int64(kv[i+1].(int)))
 	}
 	return s
+}
+
+// TestCoincidingPoints: the README names the points one series hides under another's.
+func TestCoincidingPoints(t *testing.T) {
+	row := func(scheme string, k int64, measured, modeled float64) valRow {
+		return valRow{Program: "sort", Mechanism: validate.WP, Scheme: scheme, K: k, Measured: measured, Modeled: modeled}
+	}
+	tests := []struct {
+		name string
+		rows []valRow
+		want []coincidence
+	}{
+		{"none", []valRow{row("remus", 2, 2, 1.8), row("incremental", 2, 2, 1.0)}, nil},
+		{"all", []valRow{row("remus", 2, 2, 1.8), row("incremental", 2, 2, 1.8), row("remus", 20, 1, 1), row("incremental", 20, 1, 1)},
+			[]coincidence{{earlier: "wp → remus", later: "wp → incremental", n: 2, of: 2}}},
+		{"some, and an undrawn one left out", []valRow{row("remus", 2, 2, 1.8), row("incremental", 2, 2, 1.8), row("remus", 20, 1, 1), row("incremental", 20, 1, 0.5),
+			row("remus", 200, -0.1, 0), row("incremental", 200, -0.1, 0)},
+			[]coincidence{{earlier: "wp → remus", later: "wp → incremental", n: 1, of: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := coincidingPoints(tt.rows); !slices.Equal(got, tt.want) {
+				t.Errorf("coincidingPoints = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
 }
