@@ -108,7 +108,7 @@ func TestTraceThreads(t *testing.T) {
 	}
 	// Text formats cannot carry them: refused, or dropped and said with --lossy.
 	rw := filepath.Join(work, "t.rw")
-	if code, _, stderr := runCLI("trace", "convert", "--to", "rw", dir, rw); code != 2 || !strings.Contains(stderr, "rw cannot carry") {
+	if code, _, stderr := runCLI("trace", "convert", "--to", "rw", dir, rw); code != 2 || !strings.Contains(stderr, "rw cannot carry address space ids (access 1 is in address space 40)") || !strings.Contains(stderr, "give --lossy") {
 		t.Errorf("to rw: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI("trace", "convert", "--to", "xdin", "--lossy", dir, rw); code != 0 || !strings.Contains(stderr, "4 accesses' thread ids dropped") {

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,6 +85,9 @@ fifth of the speed or less: for traces written once and read many times.`,
 			}
 			return writeAtomically(args[1], func(w io.Writer) error {
 				n, losses, err := convert(src, w, format, comp, zl, block, lossy, src.Threads(), src.Kernel(), meta)
+				if le := (*traces.LossError)(nil); errors.As(err, &le) {
+					return fmt.Errorf("%s: %s: convert to vmt, or give --lossy to drop what %s cannot carry", args[0], le.What, format)
+				}
 				if err != nil {
 					return err
 				}

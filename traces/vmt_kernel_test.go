@@ -143,7 +143,7 @@ func TestTextWritersAndKernel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Write(recs); err == nil || !strings.Contains(err.Error(), "cannot mark the kernel's writes (record 1 is one)") {
+			if err := w.Write(recs); err == nil || !strings.Contains(err.Error(), "cannot mark the kernel's writes (access 2 is one)") {
 				t.Errorf("strict: %v", err)
 			}
 			var buf bytes.Buffer

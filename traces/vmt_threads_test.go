@@ -228,7 +228,7 @@ func TestTextWritersAndThreads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Write(recs); err == nil || !strings.Contains(err.Error(), "cannot carry thread ids (record 1 is of thread 4)") {
+			if err := w.Write(recs); err == nil || !strings.Contains(err.Error(), "cannot carry thread ids (access 2 is of thread 4)") {
 				t.Errorf("strict: %v", err)
 			}
 			w, _ = NewWriter(new(bytes.Buffer), f, WriterOptions{Lossy: true})

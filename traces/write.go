@@ -33,6 +33,13 @@ type Losses struct {
 // Any reports whether anything was lost.
 func (l Losses) Any() bool { return l != Losses{} }
 
+// LossError is a strict text writer's refusal of a record its format cannot carry
+// without loss (WriterOptions.Lossy lets it drop what it cannot carry instead).
+// Accesses are numbered from 1, as everywhere in vmsim.
+type LossError struct{ What string }
+
+func (e *LossError) Error() string { return e.What + "; write vmt, or write lossily" }
+
 // LossyWriter is a Writer that may drop what its format cannot carry.
 type LossyWriter interface {
 	Writer
@@ -64,7 +71,7 @@ type textWriter struct {
 	f      Format
 	lossy  bool
 	line   []byte
-	n      int64 // records written
+	n      int64 // accesses written (control records are not numbered: as everywhere in vmsim)
 	losses Losses
 	err    error
 }
@@ -78,33 +85,32 @@ func (t *textWriter) Write(recs []Record) error {
 		}
 		if !r.Kind.IsAccess() {
 			if r.Kind >= numKinds {
-				return fmt.Errorf("%s writer: record %d: unknown kind %d", t.f, t.n, r.Kind)
+				return fmt.Errorf("%s writer: a record after access %d: unknown kind %d", t.f, t.n, r.Kind)
 			}
 			if !t.lossy {
-				t.err = fmt.Errorf("%s cannot carry %s records (record %d); use vmt, or allow losses", t.f, r.Kind, t.n)
+				t.err = &LossError{fmt.Sprintf("%s cannot carry %s records (the first is after access %d)", t.f, r.Kind, t.n)}
 				return t.err
 			}
 			t.losses.Control++
-			t.n++
 			continue
 		}
 		if r.ASID != 0 {
 			if !t.lossy {
-				t.err = fmt.Errorf("%s cannot carry address space ids (record %d is in address space %d); use vmt, or allow losses", t.f, t.n, r.ASID)
+				t.err = &LossError{fmt.Sprintf("%s cannot carry address space ids (access %d is in address space %d)", t.f, t.n+1, r.ASID)}
 				return t.err
 			}
 			t.losses.ASIDs++
 		}
 		if r.Thread != 0 {
 			if !t.lossy {
-				t.err = fmt.Errorf("%s cannot carry thread ids (record %d is of thread %d); use vmt, or allow losses", t.f, t.n, r.Thread)
+				t.err = &LossError{fmt.Sprintf("%s cannot carry thread ids (access %d is of thread %d)", t.f, t.n+1, r.Thread)}
 				return t.err
 			}
 			t.losses.Threads++
 		}
 		if r.Kernel {
 			if !t.lossy {
-				t.err = fmt.Errorf("%s cannot mark the kernel's writes (record %d is one); use vmt, or allow losses", t.f, t.n)
+				t.err = &LossError{fmt.Sprintf("%s cannot mark the kernel's writes (access %d is one)", t.f, t.n+1)}
 				return t.err
 			}
 			t.losses.Kernel++
