@@ -88,7 +88,14 @@ func reportInputs(args []string) (files []string, found map[string]bool, err err
 			files = append(files, a)
 			continue
 		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		// A folder named through a symbolic link is walked (links inside it are not
+		// followed): WalkDir does not descend into a root that is a link, unless named
+		// with a trailing separator.
+		root := a
+		if lst, err := os.Lstat(a); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			root = a + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}

@@ -92,6 +92,18 @@ func TestReport(t *testing.T) {
 	if b, _ := os.ReadFile(again); string(b) != p {
 		t.Error("the same inputs gave other bytes")
 	}
+	// A folder named through a symbolic link is read as the folder itself.
+	link := filepath.Join(dir, "linked")
+	if err := os.Symlink(filepath.Join(dir, "data"), link); err != nil {
+		t.Fatal(err)
+	}
+	viaLink := filepath.Join(dir, "via-link.html")
+	if code, _, stderr := runCLI("report", link, "-o", viaLink); code != 0 {
+		t.Fatalf("report of a linked folder: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(viaLink); strings.Count(string(b), "<figure><svg") != 4 {
+		t.Errorf("report of a linked folder: %d figures, want 4", strings.Count(string(b), "<figure><svg"))
+	}
 }
 
 // TestReportRefusals: bad input is a usage error (exit 2, nothing on stdout) naming the
