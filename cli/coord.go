@@ -31,6 +31,15 @@ func (c *coordFlags) add(f *pflag.FlagSet) {
 // isCoord reports whether name is a coordinated scheme rather than a registered one.
 func isCoord(name string) bool { return slices.Contains(coord.Schemes, coord.Scheme(name)) }
 
+// coordNames are the coordinated schemes' names, which run takes besides reg's.
+func coordNames() []string {
+	var names []string
+	for _, s := range coord.Schemes {
+		names = append(names, string(s))
+	}
+	return names
+}
+
 // coordApplies are the flags of run that a coordinated run uses; giving any other of
 // the machine's settings is a usage error (they model what coord does not).
 var coordApplies = map[string]bool{

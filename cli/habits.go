@@ -73,6 +73,8 @@ func registerCompletions(root *cobra.Command, reg *scheme.Registry) {
 		case "vmsim trace convert":
 			local["to"] = formatNames(traces.WriterFormats)
 			local["compress"] = compressionNames(convertCompressions)
+		case "vmsim run":
+			local["scheme"] = append(reg.Names(), coordNames()...)
 		case "vmsim record":
 			local["compress"] = compressionNames(recordCompressions)
 		case "vmsim sweep":

@@ -86,7 +86,7 @@ func TestCompletion(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"scheme", []string{"__complete", "run", "--scheme", ""}, []string{"none", "dualmap"}},
+		{"scheme", []string{"__complete", "run", "--scheme", ""}, []string{"none", "dualmap", "global", "rebound"}},
 		{"replace", []string{"__complete", "run", "--replace", ""}, []string{"clock", "opt"}},
 		{"memory", []string{"__complete", "run", "--memory", ""}, []string{"nonvolatile", "volatile"}},
 		{"run format", []string{"__complete", "run", "--format", ""}, []string{"champsim", "pin", "vmt"}},

@@ -75,7 +75,8 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown scheme", []string{"run", "--scheme", "foo", good}, `--scheme "foo"`},
+		{"unknown scheme", []string{"run", "--scheme", "foo", good}, `--scheme "foo": want one of [bitmap`},
+		{"unknown scheme names the coordinated ones", []string{"run", "--scheme", "foo", good}, `or a coordinated multi-core scheme ([global rebound])`},
 		{"unknown flag", []string{"run", "--nope", good}, "unknown flag: --nope"},
 		{"bad number", []string{"run", "--frames", "many", good}, "--frames"},
 		{"page size", []string{"run", "--page-size", "1000", good}, "--page-size 1000"},

@@ -107,7 +107,11 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 				hash = &traceHash{done: make(chan struct{}), sum: traces.SampleSHA256()}
 				close(hash.done)
 			}
-			if _, registered := reg.Lookup(cfg.Scheme); !registered && isCoord(cfg.Scheme) {
+			_, registered := reg.Lookup(cfg.Scheme)
+			if !registered && !isCoord(cfg.Scheme) {
+				return fmt.Errorf("%w: --scheme %q: want one of %v, or a coordinated multi-core scheme (%v)", sim.ErrUsage, cfg.Scheme, reg.Names(), coordNames())
+			}
+			if !registered {
 				cc, err := coordConfig(cfg, cf, cmd.Flags())
 				if err != nil {
 					return err
