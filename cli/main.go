@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vmsim/vmsim/builtin"
 	"github.com/vmsim/vmsim/internal/atomicfile"
@@ -125,7 +127,7 @@ hardware and the pager do, and checks itself against an independent golden model
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+		return fmt.Errorf("%w (see '%s --help')", plainFlagError(err), c.CommandPath())
 	})
 	cmds := []struct {
 		name string
@@ -161,4 +163,28 @@ hardware and the pager do, and checks itself against an independent golden model
 	}
 	registerCompletions(root, reg)
 	return root
+}
+
+// plainFlagError says what a value of a plain Go type (a bool, a whole number) must look
+// like instead of strconv's words ('strconv.ParseUint: parsing "abc": invalid syntax').
+func plainFlagError(err error) error {
+	var ive *pflag.InvalidValueError
+	var ne *strconv.NumError
+	if !errors.As(err, &ive) || !errors.As(err, &ne) {
+		return err
+	}
+	want := "a number"
+	switch {
+	case strings.HasPrefix(ne.Func, "ParseBool"):
+		want = "true or false"
+	case strings.HasPrefix(ne.Func, "ParseUint"):
+		want = "a whole number, 0 or more"
+	case strings.HasPrefix(ne.Func, "ParseInt"):
+		want = "a whole number"
+	}
+	why := "want " + want
+	if errors.Is(ne.Err, strconv.ErrRange) {
+		why = "out of range: too large for the flag"
+	}
+	return fmt.Errorf("invalid argument %q for \"--%s\" flag: %s", ive.GetValue(), ive.GetFlag().Name, why)
 }

@@ -75,6 +75,9 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
+		{"seed not a number", []string{"run", "--seed", "abc", good}, `invalid argument "abc" for "--seed" flag: want a whole number, 0 or more (see 'vmsim run --help')`},
+		{"seed too large", []string{"run", "--seed", "99999999999999999999", good}, `"--seed" flag: out of range: too large for the flag`},
+		{"bool flag", []string{"run", "--verify=maybe", good}, `"--verify" flag: want true or false`},
 		{"unknown scheme", []string{"run", "--scheme", "foo", good}, `--scheme "foo": want one of [bitmap`},
 		{"unknown scheme names the coordinated ones", []string{"run", "--scheme", "foo", good}, `or a coordinated multi-core scheme ([global rebound])`},
 		{"unknown flag", []string{"run", "--nope", good}, "unknown flag: --nope"},

@@ -59,10 +59,12 @@ time (each trace's interval in accesses from none's time per access), into DIR/c
                  Daly 2006) against failure runs at an MTBF putting δ/M in 1e-4..1e-1,
                  10 seeds, the simulated optimum's 95% interval; the cheapest scheme
                  under each cost set; the granule (64 B to 4 KiB); the cost sets
+  cmp-table8     output delay under --io hold, on the traces with output records
   cmp-table9     δ/M at every point of the failure runs
-  cmp-fig1..10   overhead per scheme under each cost set (measured, hw-assisted, 1992);
+  cmp-fig1..11   overhead per scheme under each cost set (measured, hw-assisted, 1992);
                  bytes per checkpoint; memory overhead; granule; sensitivity to trap
-                 cost, copy bandwidth and storage write cost; run time with failures
+                 cost, copy bandwidth and storage write cost; run time with failures;
+                 output delay
   README.md      method, cost sets with sources, and conclusions computed from the numbers,
                  the optimal-interval claims with verdicts (held, refuted, not testable)
 
@@ -73,7 +75,7 @@ the recordings' versions, inputs and hashes and the verdict on the paper's claim
 intervals above 10^6.
 
 --study all (the default) runs the paper's, the comparative and the long study (about
-40 minutes on 2 idle cores with the recordings cached; recording them first takes about
+76 minutes on 2 cores with the recordings cached; recording them first takes about
 half an hour; --corpus: a few minutes, and no long study).
 
 --study validation: the model's predictions checked against real checkpointing on this

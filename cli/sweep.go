@@ -136,9 +136,8 @@ An unknown key is refused with the closest one or the list of keys, a value of t
 type with the type its key takes.
 --set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost, and
 --cost FILE takes the costs of a cost file (vmsim calibrate's, or a JSON object of cost
-keys and numbers; an unknown key is an error naming the file and the key), which KEY=V
-values and costs: then modify. Keys are
-case-sensitive, null is not a value (leave a key out for its default), and a spec file is
+keys and numbers; an unknown key is an error naming the file and the key) as the base,
+which the spec's costs and --cost KEY=V then modify. Keys are case-sensitive, null is not a value (leave a key out for its default), and a spec file is
 one YAML document: anything else is an error naming the file and line.
 
 Results go to --csv and/or --jsonl, one line a point, in point order. A point already in
