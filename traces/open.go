@@ -115,7 +115,8 @@ func isZstdSkippable(b []byte) bool {
 // the decompressed content (r itself when it is not compressed). Errors inside the
 // compressed stream surface later, from the returned reader's Read. Call close when done.
 func Decompress(r io.Reader, name string) (out io.Reader, c Compression, close func(), err error) {
-	br := bufio.NewReaderSize(r, decompressPeek)
+	in := &countingReader{r: r}
+	br := bufio.NewReaderSize(in, decompressPeek)
 	c = detectCompression(func(n int) []byte {
 		b, _ := br.Peek(n)
 		return b
@@ -129,30 +130,45 @@ func Decompress(r io.Reader, name string) (out io.Reader, c Compression, close f
 		if err != nil {
 			return open(err)
 		}
-		return &streamReader{r: zr, name: name, c: c}, c, func() { zr.Close() }, nil
+		return &streamReader{r: zr, name: name, c: c, in: in}, c, func() { zr.Close() }, nil
 	case Zstd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return open(err)
 		}
-		return &streamReader{r: zr, name: name, c: c}, c, zr.Close, nil
+		return &streamReader{r: zr, name: name, c: c, in: in}, c, zr.Close, nil
 	case XZ:
 		xr, err := xz.NewReader(br)
 		if err != nil {
 			return open(err)
 		}
-		return &streamReader{r: xr, name: name, c: c}, c, func() {}, nil
+		return &streamReader{r: xr, name: name, c: c, in: in}, c, func() {}, nil
 	}
 	return br, c, func() {}, nil
 }
 
-// streamReader turns a decompressor's errors into *Error values naming the offset in
-// the decompressed stream where they struck.
+// countingReader counts the bytes read from r: the compressed bytes a decompressor (and
+// the read-ahead before it) has taken from the file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// streamReader turns a decompressor's errors into *Error values that say where in the
+// file and in the decompressed stream they struck. Their Offset is -1: an offset alone
+// would not say which of the two it counts.
 type streamReader struct {
 	r    io.Reader
 	name string
 	c    Compression
-	off  int64
+	in   *countingReader // the compressed file
+	off  int64           // decompressed bytes delivered
 }
 
 func (s *streamReader) Read(p []byte) (int, error) {
@@ -160,9 +176,10 @@ func (s *streamReader) Read(p []byte) (int, error) {
 	s.off += int64(n)
 	if err != nil && err != io.EOF {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return n, &Error{File: s.name, Offset: s.off, Reason: fmt.Sprintf("truncated %s stream (after %d decompressed bytes)", s.c, s.off)}
+			return n, &Error{File: s.name, Offset: -1, Reason: fmt.Sprintf("truncated %s stream: the file ends at byte %d, %d bytes into the decompressed trace", s.c, s.in.n, s.off)}
 		}
-		return n, &Error{File: s.name, Offset: s.off, Reason: fmt.Sprintf("corrupt %s stream (after %d decompressed bytes)", s.c, s.off), Err: err}
+		// The read-ahead makes the file's offset an upper bound.
+		return n, &Error{File: s.name, Offset: -1, Reason: fmt.Sprintf("corrupt %s stream at or before byte %d of the file, %d bytes into the decompressed trace", s.c, s.in.n, s.off), Err: err}
 	}
 	return n, err
 }

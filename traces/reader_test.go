@@ -308,6 +308,10 @@ func TestCompressionFromContent(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "cut.gz") {
 				t.Errorf("truncated %s stream: error %v, want one naming the file", c, err)
 			}
+			// Where: the file's end, not an offset in the decompressed stream alone.
+			if want := fmt.Sprintf("truncated %s stream: the file ends at byte %d, ", c, len(data)/2); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("truncated %s stream: error %v, want %q", c, err, want)
+			}
 		})
 		t.Run(string(c)+"/corrupt", func(t *testing.T) {
 			data := compress(t, c, randomRW(20000))
