@@ -92,6 +92,17 @@ func (sf *specFlags) points() ([]sweep.Point, cost.Set, error) {
 			spec.Vary[k] = append(spec.Vary[k], parseValue(x))
 		}
 	}
+	// Messages name where a setting was given: the spec's base and vary, the flags, or both.
+	spec.BaseName, spec.VaryName = "--base", "--set"
+	if sf.specPath != "" {
+		spec.BaseName, spec.VaryName = "base", "vary"
+		if len(sf.bases) > 0 {
+			spec.BaseName = "base or --base"
+		}
+		if len(sf.sets) > 0 {
+			spec.VaryName = "vary or --set"
+		}
+	}
 	spec.Version = version
 	if sf.stderr != nil {
 		spec.Deprecated = func(note string) { fmt.Fprintf(sf.stderr, "vmsim: deprecated: %s\n", note) }

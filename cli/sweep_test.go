@@ -61,6 +61,9 @@ func TestSweepRefusals(t *testing.T) {
 		{"spec null", nil, "traces: [corpus:sort]\nbase:\n  interval: null\n", "e.yaml:3: base.interval: null is not a value"},
 		{"flag key case", []string{"--base", "Initial=zero"}, "", `no setting "Initial": keys are case-sensitive`},
 		{"flag null", []string{"--base", "initial=null"}, "", "initial: null is not a value"},
+		{"flag key misspelt", []string{"--set", "intervl=5"}, "", `--set: no setting "intervl": did you mean "interval"?`},
+		{"flag value", []string{"--base", "interval=often"}, "", `--base interval: want an integer, not the string "often"`},
+		{"flag with a spec", []string{"--set", "verify=yes"}, "traces: [corpus:sort]\n", `vary or --set verify: want true or false`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +36,9 @@ type Point struct {
 	ID string
 }
 
+func (s *Spec) baseName() string { return cmp.Or(s.BaseName, "base") }
+func (s *Spec) varyName() string { return cmp.Or(s.VaryName, "vary") }
+
 // Points expands a spec into its points, in order, and the cost set.
 func (s *Spec) Points() ([]Point, cost.Set, error) {
 	base := cost.DefaultSet()
@@ -52,7 +56,7 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 	keys := make([]string, 0, len(s.Vary))
 	for k, vs := range s.Vary {
 		if len(vs) == 0 {
-			return nil, costs, fmt.Errorf("vary %s: no values", k)
+			return nil, costs, fmt.Errorf("%s %s: no values", s.varyName(), k)
 		}
 		keys = append(keys, k)
 	}
@@ -60,11 +64,11 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 	settings := settingNames(s.Registry)
 	baseSet, notes, err := normalizeKeys(s.Base, settings, "setting")
 	if err != nil {
-		return nil, costs, fmt.Errorf("base: %w", err)
+		return nil, costs, fmt.Errorf("%s: %w", s.baseName(), err)
 	}
 	vary, varyNotes, err := normalizeKeys(s.Vary, settings, "setting")
 	if err != nil {
-		return nil, costs, fmt.Errorf("vary: %w", err)
+		return nil, costs, fmt.Errorf("%s: %w", s.varyName(), err)
 	}
 	if s.Deprecated != nil {
 		for _, n := range append(notes, varyNotes...) {
@@ -76,11 +80,22 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 	}
 	sort.Strings(keys)
 	if err := checkSet(baseSet, settings, "setting"); err != nil {
-		return nil, costs, fmt.Errorf("base: %w", err)
+		return nil, costs, fmt.Errorf("%s: %w", s.baseName(), err)
 	}
 	for _, k := range keys {
 		if err := checkSet(map[string]any{k: vary[k]}, settings, "setting"); err != nil {
-			return nil, costs, fmt.Errorf("vary: %w", err)
+			return nil, costs, fmt.Errorf("%s: %w", s.varyName(), err)
+		}
+	}
+	// Each value checked on its own first, so that an error names where it was given.
+	if err := checkValues(baseSet, s.baseName(), s.Registry); err != nil {
+		return nil, costs, err
+	}
+	for _, k := range keys {
+		for _, v := range vary[k] {
+			if err := checkValues(map[string]any{k: v}, s.varyName(), s.Registry); err != nil {
+				return nil, costs, err
+			}
 		}
 	}
 	costJSON, _ := json.Marshal(costs)
@@ -100,11 +115,11 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 				set[k] = vary[k][idx[i]]
 			}
 			cfg := sim.DefaultConfig()
-			set, params, err := splitParams(set, s.Registry)
+			fields, params, err := splitParams(set, s.Registry)
 			if err != nil {
 				return nil, costs, err
 			}
-			if err := overlay(&cfg, set, "config"); err != nil {
+			if err := overlay(&cfg, fields, "config"); err != nil {
 				return nil, costs, err
 			}
 			cfg.Params = params
@@ -195,6 +210,17 @@ func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
 // overlay sets the fields of *dst named by their JSON keys in set, in key order; a value
 // of the wrong type is an error naming the key and the type it takes. Precondition: the
 // keys of set are keys of dst's fields (checkSet).
+// checkValues reports the first value of set (settings and scheme parameters) that its
+// key cannot take, naming it as given in where.
+func checkValues(set map[string]any, where string, reg *scheme.Registry) error {
+	set, _, err := splitParams(set, reg)
+	if err != nil {
+		return err
+	}
+	cfg := sim.DefaultConfig()
+	return overlay(&cfg, set, where)
+}
+
 func overlay(dst any, set map[string]any, what string) error {
 	if len(set) == 0 {
 		return nil

@@ -45,6 +45,10 @@ type Spec struct {
 	// Deprecated, when set, gets a note for each key of Base and Vary given in an old
 	// spelling (hyphens: cache-size for cache_size), as Points reads them.
 	Deprecated func(note string) `yaml:"-"`
+	// BaseName and VaryName name Base and Vary in Points' messages ("" : base, vary), so
+	// that a program filling them from elsewhere (vmsim sweep's --base and --set) can
+	// say so.
+	BaseName, VaryName string `yaml:"-"`
 }
 
 // registryOr returns reg, or the built-in schemes' registry when reg is nil.
