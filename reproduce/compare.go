@@ -336,6 +336,20 @@ func (c *compare) planFirst(weight func(sweep.Point) float64, label func(sweep.P
 	}
 }
 
+// expectRest declares the study's points after the first runs to the progress report,
+// by their number of steps: one a trace of the first runs (the points are made from
+// them and run trace by trace).
+func (c *compare) expectRest() {
+	if c.opt.Report == nil {
+		return
+	}
+	traces := map[string]bool{}
+	for _, p := range c.points {
+		traces[p.Config.Trace] = true
+	}
+	c.opt.Report.expect(compareStudy, len(traces))
+}
+
 // runFirst runs the first points (firstPoints), into memory (runPoints writes them to the
 // data files with the others, without running them again: Options.pre), and makes the
 // other points from their results.

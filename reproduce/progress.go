@@ -51,6 +51,9 @@ type phase struct {
 	// writes: the phase ends with a study's tables and figures written (a step of its
 	// own, Progress.written); a phase of runs only (planRuns) has none.
 	writes bool
+	// pending: declared by expect, its points not known yet: its steps have no labels
+	// and it has no weights. Invariant: a pending phase is never begun.
+	pending bool
 }
 
 // pstep is one step of a phase: the points of one trace, the end of its points in
@@ -70,7 +73,7 @@ func NewProgress(w io.Writer, bar bool) *Progress {
 // each (weight) and the label of its step; a step is a run of points of one trace. The
 // phases run in the order planned; a phase may be planned while an earlier one runs (the
 // comparative study's points depend on its first runs), and the time left then counts
-// only the phases planned so far.
+// only the phases planned so far. A phase declared by expect is replaced by its plan.
 func (p *Progress) plan(name string, points []sweep.Point, weight func(sweep.Point) float64, label func(sweep.Point) string) {
 	p.planPhase(name, points, weight, label, true)
 }
@@ -92,6 +95,23 @@ func (p *Progress) planPhase(name string, points []sweep.Point, weight func(swee
 		}
 		ph.steps[len(ph.steps)-1].end = i + 1
 	}
+	p.steps += len(ph.steps) + ph.extra()
+	for i, q := range p.phases {
+		if q.pending && q.name == name {
+			p.steps -= len(q.steps) + q.extra()
+			p.phases[i] = ph
+			return
+		}
+	}
+	p.phases = append(p.phases, ph)
+}
+
+// expect declares a study whose points are not known yet (the comparative study's, made
+// from its first runs) by the number of its steps of points (traces, as plan counts
+// them), so that the count of steps is right from the start; plan replaces it. Until
+// then the time left leaves it out, and says so.
+func (p *Progress) expect(name string, steps int) {
+	ph := &phase{name: name, writes: true, pending: true, steps: make([]pstep, steps)}
 	p.phases = append(p.phases, ph)
 	p.steps += len(ph.steps) + ph.extra()
 }
@@ -117,6 +137,9 @@ func (p *Progress) begin(name string, kept map[int]bool) {
 		panic("reproduce: progress of a study not planned: " + name) // Run plans every study it runs
 	}
 	ph := p.phases[p.cur]
+	if ph.pending {
+		panic("reproduce: progress of a study begun before its points were planned: " + name)
+	}
 	ph.start, ph.kept = p.now(), kept
 	for i := range kept {
 		ph.left -= ph.weights[i]
@@ -212,6 +235,11 @@ func (p *Progress) times() string {
 		return fmt.Sprintf("%s elapsed, done", el)
 	case left < 0:
 		return fmt.Sprintf("%s elapsed", el)
+	}
+	for _, ph := range p.phases[p.cur:] {
+		if ph.pending {
+			return fmt.Sprintf("%s elapsed, about %s left before the %s, not yet estimated", el, left.Round(time.Second), ph.name)
+		}
 	}
 	return fmt.Sprintf("%s elapsed, about %s left", el, left.Round(time.Second))
 }

@@ -74,6 +74,42 @@ func TestProgressLines(t *testing.T) {
 	}
 }
 
+// TestProgressExpected: a study declared before its points are known counts its steps
+// from the start, is left out of the time left (which says so), and is replaced by its
+// plan.
+func TestProgressExpected(t *testing.T) {
+	var b bytes.Buffer
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	p := NewProgress(&b, false)
+	p.now = clk.now
+	weight := func(sweep.Point) float64 { return 1 }
+	label := func(pt sweep.Point) string { return pt.Config.Trace }
+	p.planRuns(firstPhase, pts("a", "b"), weight, label) // 2 steps
+	p.expect(compareStudy, 2)                            // 2 steps and the writing
+	p.begin(firstPhase, nil)
+	clk.t = clk.t.Add(time.Second)
+	p.pointsDone(1)
+	clk.t = clk.t.Add(time.Second)
+	p.pointsDone(2)
+	p.plan(compareStudy, pts("b", "b", "a"), weight, label)
+	p.begin(compareStudy, nil)
+	for i := range 3 {
+		clk.t = clk.t.Add(time.Second)
+		p.pointsDone(i + 1)
+	}
+	p.written()
+	want := []string{
+		"reproduce: step 1/5 done, comparative study, first runs: a; 1s elapsed, about 1s left before the comparative study, not yet estimated",
+		"reproduce: step 2/5 done, comparative study, first runs: b; 2s elapsed, about 0s left before the comparative study, not yet estimated",
+		"reproduce: step 3/5 done, comparative study: b; 4s elapsed, about 1s left",
+		"reproduce: step 4/5 done, comparative study: a; 5s elapsed, about 0s left",
+		"reproduce: step 5/5 done, comparative study: tables, figures and README written; 5s elapsed, done",
+	}
+	if got := strings.TrimSuffix(b.String(), "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
 // TestProgressResumed: points kept from an interrupted run are not work done now: the
 // rate counts only the points run, and a step wholly kept is reported at once.
 func TestProgressResumed(t *testing.T) {
@@ -122,10 +158,10 @@ func TestProgressBar(t *testing.T) {
 }
 
 // TestRunProgress: a Run of both studies on tiny traces, its output not a terminal,
-// writes one line a step: each trace's first runs of the comparative study (before the
-// rest of its points are known: 5 steps planned so far), then each trace's points in each
-// study and each study's tables and figures (8 steps in all), the last one saying it is
-// done.
+// writes one line a step: each trace's first runs of the comparative study (the rest of
+// its points not known yet, but their steps counted, and the time left said to leave
+// them out), then each trace's points in each study and each study's tables and figures
+// (8 steps in all, from the first line), the last one saying it is done.
 func TestRunProgress(t *testing.T) {
 	smallGrids(t)
 	tr1, tr2 := tinyTrace(t, 30_000, 24), tinyTrace(t, 20_000, 16)
@@ -139,14 +175,10 @@ func TestRunProgress(t *testing.T) {
 	if len(lines) != 2+2*(2+1) {
 		t.Fatalf("%d lines, want 8:\n%s", len(lines), b.String())
 	}
-	re := regexp.MustCompile(`^reproduce: step (\d)/(\d) done, (paper study|comparative study|comparative study, first runs): .*; \d+s elapsed(, about \d+s left|, done)?$`)
+	re := regexp.MustCompile(`^reproduce: step (\d)/(\d) done, (paper study|comparative study|comparative study, first runs): .*; \d+s elapsed(, about \d+s left( before the comparative study, not yet estimated)?|, done)?$`)
 	for i, l := range lines {
 		m := re.FindStringSubmatch(l)
-		total := "8"
-		if i < 2 {
-			total = "5"
-		}
-		if m == nil || m[1] != fmt.Sprint(i+1) || m[2] != total || (i < 2) != (m[3] == firstPhase) {
+		if m == nil || m[1] != fmt.Sprint(i+1) || m[2] != "8" || (i < 2) != (m[3] == firstPhase) || (i < 2) != (m[5] != "") {
 			t.Errorf("line %d: %q", i+1, l)
 		}
 	}

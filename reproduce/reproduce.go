@@ -269,6 +269,9 @@ func Run(opt Options) error {
 		if long {
 			l.plan()
 		}
+		if cmp {
+			c.expectRest()
+		}
 	}
 	if cmp {
 		if err := c.runFirst(); err != nil {
