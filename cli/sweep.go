@@ -148,8 +148,9 @@ type with the type its key takes.
 --set KEY=V1,V2 varies a key, --base KEY=V fixes one, --cost KEY=V sets a cost, and
 --cost FILE takes the costs of a cost file (vmsim calibrate's, or a JSON object of cost
 keys and numbers; an unknown key is an error naming the file and the key) as the base,
-which the spec's costs and --cost KEY=V then modify. Keys are case-sensitive, null is not a value (leave a key out for its default), and a spec file is
-one YAML document: anything else is an error naming the file and line.
+which the spec's costs and --cost KEY=V then modify. Keys are case-sensitive, null is
+not a value (leave a key out for its default), and a spec file is one YAML document:
+anything else is an error naming the file and line.
 
 Results go to --csv and/or --jsonl, one line a point, in point order. A point already in
 an output file (same configuration and cost model) is not run again: rerun the same

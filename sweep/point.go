@@ -207,11 +207,9 @@ func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
 	return costs, costs.Model.Validate()
 }
 
-// overlay sets the fields of *dst named by their JSON keys in set, in key order; a value
-// of the wrong type is an error naming the key and the type it takes. Precondition: the
-// keys of set are keys of dst's fields (checkSet).
-// checkValues reports the first value of set (settings and scheme parameters) that its
-// key cannot take, naming it as given in where.
+// checkValues reports the first value of set that its key cannot take, naming it as
+// given in where (its scheme parameters are left to the configuration's check).
+// Precondition: the keys of set are settings or parameters (checkSet).
 func checkValues(set map[string]any, where string, reg *scheme.Registry) error {
 	set, _, err := splitParams(set, reg)
 	if err != nil {
@@ -221,6 +219,9 @@ func checkValues(set map[string]any, where string, reg *scheme.Registry) error {
 	return overlay(&cfg, set, where)
 }
 
+// overlay sets the fields of *dst named by their JSON keys in set, in key order; a value
+// of the wrong type is an error naming the key and the type it takes. Precondition: the
+// keys of set are keys of dst's fields (checkSet).
 func overlay(dst any, set map[string]any, what string) error {
 	if len(set) == 0 {
 		return nil
