@@ -70,7 +70,7 @@ func TestRecordingsFolderPrivate(t *testing.T) {
 	if err := os.Mkdir(open, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(open, 0o1777); err != nil {
+	if err := os.Chmod(open, os.ModeSticky|0o777); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(t.TempDir(), "link")

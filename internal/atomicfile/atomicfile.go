@@ -43,6 +43,9 @@ func resolve(path string) (string, error) {
 		if fi.Mode()&os.ModeSymlink == 0 {
 			return path, nil
 		}
+		if err := planted(path, fi); err != nil {
+			return "", err
+		}
 		to, err := os.Readlink(path)
 		if err != nil {
 			return "", err
@@ -53,6 +56,47 @@ func resolve(path string) (string, error) {
 		path = to
 	}
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// planted refuses what another user may have put in a shared folder to catch an output:
+// a symbolic link, fifo or device fi at path (its Lstat or Stat) in a sticky folder that
+// everyone can write to (/tmp), owned by neither the user nor the folder's owner. It is
+// the rule of Linux's fs.protected_symlinks and fs.protected_fifos, which vmsim cannot
+// count on: it reads links itself, and opens a fifo without O_CREAT.
+func planted(path string, fi os.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	dst, ok := dir.Sys().(*syscall.Stat_t)
+	if !ok || dir.Mode()&os.ModeSticky == 0 || dir.Mode().Perm()&0o002 == 0 {
+		return nil
+	}
+	if int(st.Uid) == os.Geteuid() || st.Uid == dst.Uid {
+		return nil
+	}
+	what := "a symbolic link"
+	if fi.Mode()&os.ModeSymlink == 0 {
+		what = "a " + fileKind(fi.Mode())
+	}
+	return fmt.Errorf("%s: %s of user %d's in the shared folder %s: another user's, so vmsim does not write through it; give another output path", path, what, st.Uid, filepath.Dir(path))
+}
+
+// fileKind names a file's type in planted's message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "fifo"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "file"
 }
 
 // Create starts writing path. A regular or missing target is written under a temporary
@@ -69,6 +113,9 @@ func Create(path string) (*File, error) {
 	case err == nil && fi.IsDir():
 		return nil, fmt.Errorf("%s: is a directory", path)
 	case err == nil && !fi.Mode().IsRegular():
+		if err := planted(target, fi); err != nil {
+			return nil, err
+		}
 		f, err := os.OpenFile(target, os.O_WRONLY, 0)
 		if err != nil {
 			return nil, err

@@ -221,3 +221,66 @@ func ExampleWrite() {
 	fmt.Print(err, " ", string(b))
 	// Output: <nil> x,y
 }
+
+// TestPlantedRefused: in a sticky folder everyone can write to, a symbolic link or a
+// fifo of another user's is not written through (it could send the output over the
+// user's own files, or to that user); the user's own are.
+func TestPlantedRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give a link and a fifo to another user")
+	}
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, os.ModeSticky|0o777); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const other = 65534
+	theirLink := filepath.Join(shared, "their-link")
+	ownLink := filepath.Join(shared, "own-link")
+	theirFifo := filepath.Join(shared, "their-fifo")
+	for _, l := range []string{theirLink, ownLink} {
+		if err := os.Symlink(victim, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(theirFifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{theirLink, theirFifo} {
+		if err := os.Lchown(p, other, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"another user's link", theirLink, "a symbolic link of user 65534's in the shared folder"},
+		{"another user's fifo", theirFifo, "a fifo of user 65534's in the shared folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Create(tc.path)
+			if err == nil {
+				f.Abort()
+				t.Fatalf("Create(%s) wrote through it", tc.path)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Create(%s) = %v, want %q", tc.path, err, tc.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("the link's target changed: %q", b)
+	}
+	t.Run("own link", func(t *testing.T) {
+		if err := WriteFile(ownLink, []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "new" {
+			t.Fatalf("the user's own link was not followed: %q", b)
+		}
+	})
+}

@@ -6,6 +6,9 @@
 // interrupted write leaves the target as it was. A target that exists and is not a
 // regular file (a device such as /dev/null, a fifo, a terminal) is written in place,
 // never replaced; a symbolic link is followed to its target, which is what gets written.
+// Neither is trusted when another user may have planted it: a link, fifo or device in a
+// sticky folder everyone can write to (/tmp), owned by neither the user nor the folder's
+// owner, is refused (the rule of Linux's fs.protected_symlinks and fs.protected_fifos).
 //
 // Every temporary file is in a registry; [CatchSignals] installs the one SIGINT/SIGTERM
 // handler of the process, which runs the hooks registered with [OnSignal] (say, to kill

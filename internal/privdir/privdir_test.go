@@ -23,7 +23,7 @@ func TestCheck(t *testing.T) {
 	private := mk("private", 0o700)
 	readable := mk("readable", 0o755)
 	groupw := mk("groupw", 0o775)
-	sticky := mk("sticky", 0o1777)
+	sticky := mk("sticky", os.ModeSticky|0o777)
 	link := filepath.Join(base, "link")
 	if err := os.Symlink(private, link); err != nil {
 		t.Fatal(err)
