@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"html"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,8 +41,9 @@ to sort by it, numerically when every value is a number), a figure in the style 
 plot' (for a sweep: overhead, or else the modeled time, against the first numeric setting
 that varies, a line for each value of another, a panel for each trace; for per-interval
 statistics: the counter that changes most over the intervals against the access at each
-interval's end), and a link to the raw file (relative to the page). The figures of a
-results folder are inlined as they are. The page needs no network (its script and style
+interval's end), and a link to the raw file (relative to the page). The figures (.svg) given or found in a
+folder are shown as images, their bytes inside the page: as images they run no script
+of theirs. The page needs no network (its script and style
 are inline) and is the same bytes for the same inputs.
 
 Opened with the fragment #selftest, the page sorts its first table by a numeric column,
@@ -161,18 +164,18 @@ func buildReport(args []string, out string) (page []byte, notes []string, err er
 			}
 		}
 		fmt.Fprintf(&b, "<section id=\"f%d\">\n<h2>%s</h2>\n<p class=\"raw\">raw data: <a href=\"%s\">%s</a></p>\n",
-			i+1, html.EscapeString(filepath.ToSlash(f)), html.EscapeString(href), html.EscapeString(filepath.Base(f)))
+			i+1, html.EscapeString(filepath.ToSlash(f)), html.EscapeString(fileHref(href)), html.EscapeString(filepath.Base(f)))
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, notes, err
 		}
 		kind := reportKind(f)
 		if kind == "svg" {
-			svg, err := inlineSVG(f, data)
+			img, err := svgImage(f, data)
 			if err != nil {
 				return nil, notes, err
 			}
-			b.WriteString("<figure>" + svg + "</figure>\n</section>\n")
+			b.WriteString("<figure>" + img + "</figure>\n</section>\n")
 			continue
 		}
 		t, err := readTable(f, kind, data)
@@ -196,13 +199,33 @@ func buildReport(args []string, out string) (page []byte, notes []string, err er
 	return b.Bytes(), notes, nil
 }
 
-// inlineSVG returns an SVG file's content from its <svg element on, to inline in HTML.
+// inlineSVG returns an SVG that vmsim drew (its text escaped by the plotting library)
+// from its <svg element on, to inline in HTML.
 func inlineSVG(path string, data []byte) (string, error) {
 	i := bytes.Index(data, []byte("<svg"))
 	if i < 0 {
 		return "", fmt.Errorf("%s: not an SVG file (no <svg element)", path)
 	}
 	return string(data[i:]), nil
+}
+
+// svgImage returns an <img> element showing an SVG file, its bytes in a data URL. An SVG
+// shown as an image runs no script and loads nothing: a figure from someone else's results
+// folder cannot act in the page (inlined, an onload attribute or a <script> in it would).
+func svgImage(path string, data []byte) (string, error) {
+	if !bytes.Contains(data, []byte("<svg")) {
+		return "", fmt.Errorf("%s: not an SVG file (no <svg element)", path)
+	}
+	return fmt.Sprintf(`<img alt="%s" src="data:image/svg+xml;base64,%s">`,
+		html.EscapeString(filepath.Base(path)), base64.StdEncoding.EncodeToString(data)), nil
+}
+
+// fileHref is the URL of the file at the relative or absolute slash-separated path p:
+// its characters escaped, and a relative path that would read as a scheme
+// ("javascript:…", a file's name in someone else's folder) made one with "./".
+func fileHref(p string) string {
+	u := &url.URL{Path: p}
+	return u.String()
 }
 
 // reportTable writes t's configuration, figure and table to b; it returns notes.

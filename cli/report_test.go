@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,7 +41,9 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	svg := filepath.Join(dir, "data", "fig.svg")
-	if err := os.WriteFile(svg, []byte(`<?xml version="1.0"?>`+"\n"+`<svg xmlns="http://www.w3.org/2000/svg" id="given"></svg>`), 0o644); err != nil {
+	// A figure from someone else's folder, hostile: shown as an image, it runs nothing.
+	given := []byte(`<?xml version="1.0"?>` + "\n" + `<svg xmlns="http://www.w3.org/2000/svg" id="given" onload="alert(1)"><script>alert(2)</script></svg>`)
+	if err := os.WriteFile(svg, given, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "report.html")
@@ -65,7 +68,7 @@ func TestReport(t *testing.T) {
 		`<th>overhead</th>`,
 		`Per-interval statistics`,
 		`<th>delta_pages_dirtied</th>`,
-		`<svg xmlns="http://www.w3.org/2000/svg" id="given"></svg>`,
+		`<figure><img alt="fig.svg" src="data:image/svg+xml;base64,` + base64.StdEncoding.EncodeToString(given) + `"></figure>`,
 		`id="selftest-result"`,
 		`location.hash === "#selftest"`,
 	} {
@@ -73,9 +76,13 @@ func TestReport(t *testing.T) {
 			t.Errorf("the page has no %q", want)
 		}
 	}
-	// A figure for each of the sweep's two files and for the intervals, and the given one.
-	if n := strings.Count(p, "<figure><svg"); n != 4 {
-		t.Errorf("%d inline SVG figures; want 4", n)
+	// A figure for each of the sweep's two files and for the intervals, and the given one
+	// as an image.
+	if n := strings.Count(p, "<figure><svg"); n != 3 {
+		t.Errorf("%d inline SVG figures; want 3", n)
+	}
+	if strings.Contains(p, "alert(") || strings.Contains(p, "onload") {
+		t.Error("the page has the given figure's script in it")
 	}
 	if strings.Contains(p, "<?xml") {
 		t.Error("the page has an SVG file's XML prolog inside")
@@ -101,8 +108,8 @@ func TestReport(t *testing.T) {
 	if code, _, stderr := runCLI("report", link, "-o", viaLink); code != 0 {
 		t.Fatalf("report of a linked folder: exit %d: %s", code, stderr)
 	}
-	if b, _ := os.ReadFile(viaLink); strings.Count(string(b), "<figure><svg") != 4 {
-		t.Errorf("report of a linked folder: %d figures, want 4", strings.Count(string(b), "<figure><svg"))
+	if b, _ := os.ReadFile(viaLink); strings.Count(string(b), "<figure><svg") != 3 {
+		t.Errorf("report of a linked folder: %d figures, want 3", strings.Count(string(b), "<figure><svg"))
 	}
 }
 
@@ -156,5 +163,23 @@ func TestReportBrowser(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "report-browser-test: ok") {
 		t.Errorf("scripts/report-browser-test.sh: %v\n%s", err, out)
+	}
+}
+
+// TestFileHref: a raw-data link is a path, never a scheme a file's name could make it.
+func TestFileHref(t *testing.T) {
+	for _, tc := range []struct{ name, path, want string }{
+		{"plain", "data/s.csv", "data/s.csv"},
+		{"parent", "../r/s.csv", "../r/s.csv"},
+		{"absolute", "/home/u/s.csv", "/home/u/s.csv"},
+		{"a scheme's look", "javascript:alert(1).jsonl", "./javascript:alert%281%29.jsonl"},
+		{"a scheme's look in a folder", "a:b/s.csv", "./a:b/s.csv"},
+		{"space, hash, question mark", "x y#z?.csv", "x%20y%23z%3F.csv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fileHref(tc.path); got != tc.want {
+				t.Errorf("fileHref(%q) = %q, want %q", tc.path, got, tc.want)
+			}
+		})
 	}
 }
