@@ -161,7 +161,9 @@ sweep writes it (a second sweep on it stops with a message), and a file that hol
 anything but results of this vmsim is refused, untouched, as is one with a line for a
 point of the sweep that does not say that point's configuration in every column (the
 trace's hash, the version, each setting: a line edited, or of another vmsim or trace).
-Every output is checked and locked before any is created, and --csv and --jsonl must be
+An existing output must be yours and not writable by everyone (its lines are taken as
+results), and another user's link or fifo in a shared sticky folder such as /tmp is not
+written through. Every output is checked and locked before any is created, and --csv and --jsonl must be
 two files. A point that fails does not stop the others; every finished point is written,
 and a rerun retries the failed ones. Trace files must be regular files (each is read
 many times). Progress shows on a terminal only.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vmsim/vmsim/internal/atomicfile"
 	"github.com/vmsim/vmsim/internal/lazy"
 	"github.com/vmsim/vmsim/scheme"
 )
@@ -160,6 +161,9 @@ func (o *output) openExisting(points []Point) error {
 	default:
 		return fmt.Errorf("%s: unknown results format %q", o.Path, o.Format)
 	}
+	if err := atomicfile.CheckPlanted(o.Path); err != nil {
+		return err
+	}
 	fi, err := os.Stat(o.Path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -178,6 +182,9 @@ func (o *output) openExisting(points []Point) error {
 		return err
 	}
 	o.f = f
+	if err := trusted(f, o.Path); err != nil {
+		return err
+	}
 	if err := lock(f, o.Path); err != nil {
 		return err
 	}
@@ -200,6 +207,24 @@ func (o *output) openExisting(points []Point) error {
 		return fmt.Errorf("%s:%d: %s; refusing to touch the file: write the results to a new one", o.Path, le.line, le.reason)
 	}
 	return o.file.verify(points)
+}
+
+// trusted refuses a results file that another user may have written: its lines count as
+// results of points that are then not run, so a forged file (say, one put in /tmp under
+// the name a sweep will be given) would pass for a sweep's results. It must be the user's,
+// and others must not be able to write to it (its group may: a project's shared folder).
+func trusted(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s: owned by user %d, not by you (%d): its lines would count as results of points not run; write the results to a file of yours", path, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o002 != 0 {
+		return fmt.Errorf("%s: anyone can write to it (mode %04o): its lines would count as results of points not run; chmod o-w it, or write the results to a new file", path, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // prepare makes o's file ready for appending: a last line cut short is cut off, and an

@@ -394,3 +394,62 @@ func TestOutputToFifo(t *testing.T) {
 		t.Errorf("the fifo carried:\n%s\nwant:\n%s", b, want)
 	}
 }
+
+// TestOutputNotTrusted: an existing results file counts its lines as points done, so one
+// that another user may have written is refused before it is read: another user's, one
+// anyone can write to, or another user's link or fifo in a shared sticky folder.
+func TestOutputNotTrusted(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open.csv")
+	if err := os.WriteFile(open, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenCSV(open); err == nil || !strings.Contains(err.Error(), "anyone can write to it (mode 0666)") {
+		t.Errorf("OpenCSV of a file anyone can write to: %v", err)
+	}
+	groupw := filepath.Join(dir, "group.csv")
+	if err := os.WriteFile(groupw, nil, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(groupw, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenCSV(groupw)
+	if err != nil {
+		t.Fatalf("OpenCSV of a group-writable file of the user's: %v", err)
+	}
+	f.Close()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for files of another user")
+	}
+	theirs := filepath.Join(dir, "theirs.jsonl")
+	if err := os.WriteFile(theirs, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenJSONL(theirs); err == nil || !strings.Contains(err.Error(), "owned by user 65534") {
+		t.Errorf("OpenJSONL of another user's file: %v", err)
+	}
+	shared := filepath.Join(dir, "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, os.ModeSticky|0o777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(shared, "r.csv")
+	if err := os.Symlink(groupw, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenCSV(link); err == nil || !strings.Contains(err.Error(), "a symbolic link of user 65534's") {
+		t.Errorf("OpenCSV through another user's link in a shared folder: %v", err)
+	}
+}

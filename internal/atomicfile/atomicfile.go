@@ -86,6 +86,21 @@ func planted(path string, fi os.FileInfo) error {
 	return fmt.Errorf("%s: %s of user %d's in the shared folder %s: another user's, so vmsim does not write through it; give another output path", path, what, st.Uid, filepath.Dir(path))
 }
 
+// CheckPlanted applies Create's rule to an output that is opened in place rather than
+// through Create (a results file appended to): it refuses path if a symbolic link on the
+// way to it, or the fifo or device it is, may have been planted by another user.
+func CheckPlanted(path string) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(target)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil // a missing file is created exclusively; a regular one is the caller's
+	}
+	return planted(target, fi)
+}
+
 // fileKind names a file's type in planted's message.
 func fileKind(m os.FileMode) string {
 	switch {
