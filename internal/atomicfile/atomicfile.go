@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -50,12 +51,24 @@ func resolve(path string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if !filepath.IsAbs(to) && inProc(path) {
+			// A file descriptor's magic link to a pipe or socket ("pipe:[123]", as
+			// /dev/stdout is in 'vmsim … -o /dev/stdout | jq'): no path to follow; opened
+			// as it is, the kernel follows it.
+			return path, nil
+		}
 		if !filepath.IsAbs(to) {
 			to = filepath.Join(filepath.Dir(path), to)
 		}
 		path = to
 	}
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// inProc reports whether path's folder is in /proc (/dev/fd and /dev/stdout lead there).
+func inProc(path string) bool {
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	return err == nil && strings.HasPrefix(dir, "/proc/")
 }
 
 // planted refuses what another user may have put in a shared folder to catch an output:

@@ -284,3 +284,34 @@ func TestPlantedRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestPipeByDescriptor: an output named by a descriptor's link to a pipe (-o /dev/stdout
+// piped into another program, -o >(…)) is written into the pipe: the link's target
+// ("pipe:[123]") is not a path to follow.
+func TestPipeByDescriptor(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
+		t.Run(dir, func(t *testing.T) {
+			if _, err := os.Stat(dir); err != nil {
+				t.Skipf("no %s", dir)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got := make(chan []byte)
+			go func() { b, _ := io.ReadAll(r); got <- b }()
+			err = WriteFile(fmt.Sprintf("%s/%d", dir, w.Fd()), []byte("through the pipe"))
+			w.Close()
+			if err != nil {
+				t.Fatalf("WriteFile into a pipe by its descriptor: %v", err)
+			}
+			if b := <-got; string(b) != "through the pipe" {
+				t.Fatalf("the pipe got %q", b)
+			}
+		})
+	}
+}

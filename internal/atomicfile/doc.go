@@ -5,7 +5,9 @@
 // renames it over the target only on [File.Commit], after an fsync; a failed or
 // interrupted write leaves the target as it was. A target that exists and is not a
 // regular file (a device such as /dev/null, a fifo, a terminal) is written in place,
-// never replaced; a symbolic link is followed to its target, which is what gets written.
+// never replaced; a symbolic link is followed to its target, which is what gets written
+// (but a descriptor's link in /proc to a pipe or socket, as /dev/stdout is when piped, is
+// opened as it is).
 // Neither is trusted when another user may have planted it: a link, fifo or device in a
 // sticky folder everyone can write to (/tmp), owned by neither the user nor the folder's
 // owner, is refused (the rule of Linux's fs.protected_symlinks and fs.protected_fifos).
