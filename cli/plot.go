@@ -52,6 +52,9 @@ and line); no figure is left behind then.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
+			if err := checkOutputs(args, output{"-o", o.out}); err != nil {
+				return err
+			}
 			return runPlot(&o, stderr)
 		},
 	}

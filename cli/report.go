@@ -57,6 +57,9 @@ and line); no page is left behind then.`,
 			if out == "" {
 				return fmt.Errorf("-o report.html is required")
 			}
+			if err := checkOutputs(args, output{"-o", out}); err != nil {
+				return err
+			}
 			page, notes, err := buildReport(args, out)
 			for _, n := range notes {
 				fmt.Fprintf(stderr, "vmsim: note: %s\n", n)

@@ -54,6 +54,9 @@ func newRunCmd(reg *scheme.Registry, stdout, stderr io.Writer) *cobra.Command {
 			case statsEvery == 0 && statsPath != "":
 				return fmt.Errorf("--stats-out %s: give --stats-every N, the accesses of an interval", statsPath)
 			}
+			if err := checkOutputs(args, output{"-o", outPath}, output{"--stats-out", statsPath}); err != nil {
+				return err
+			}
 			// The trace's hash goes in --json's object and in -o's file.
 			hashed := asJSON || outPath != ""
 			format, err := traces.ParseFormat(cfg.Format)

@@ -68,6 +68,9 @@ fifth of the speed or less: for traces written once and read many times.`,
 			if !ok {
 				return fmt.Errorf("--zstd-level %q: want fastest, default, better or best", level)
 			}
+			if err := checkOutputs(args[:1], output{"the output", args[1]}); err != nil {
+				return err
+			}
 			if w := extWarning(args[1], format, comp); w != "" {
 				fmt.Fprintf(stderr, "vmsim: warning: %s\n", w)
 			}
