@@ -2,7 +2,6 @@ package cost
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 )
@@ -152,18 +151,32 @@ func indexOf(k string) int {
 	return -1
 }
 
-// Validate checks that every time is finite and not negative, and every bandwidth finite
-// and above 0.
+// The bounds of a cost: beyond them the model's sums over counts of up to 2^63 could
+// overflow to +Inf (a time of 1e308 ns, a bandwidth of 1e-300 B/s), and an overhead would
+// read +Inf or NaN.
+const (
+	MaxTimeNs      = 1e15 // 11.6 days an event
+	MinBytesPerSec = 1.0
+	MaxBytesPerSec = 1e18
+)
+
+// Validate checks that every time is from 0 to MaxTimeNs, access_ns above 0, and every
+// bandwidth from MinBytesPerSec to MaxBytesPerSec (NaN is neither).
 func (m Model) Validate() error {
+	vals := m.Values()
 	for _, k := range Keys() {
-		v := m.Values()[k]
+		v := vals[k]
 		if strings.HasSuffix(k, "_bytes_per_sec") {
-			if !(v > 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("cost %s = %v: want a finite bandwidth above 0", k, v)
+			if !(v >= MinBytesPerSec && v <= MaxBytesPerSec) {
+				return fmt.Errorf("cost %s = %v: want a bandwidth from %g to %g bytes a second", k, v, MinBytesPerSec, MaxBytesPerSec)
 			}
-		} else if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("cost %s = %v: want a finite time of 0 or more", k, v)
+		} else if !(v >= 0 && v <= MaxTimeNs) {
+			return fmt.Errorf("cost %s = %v: want a time from 0 to %g ns (11.6 days)", k, v, MaxTimeNs)
 		}
+	}
+	if !(m.AccessNs > 0) {
+		// Else a baseline could take no time, and an overhead over it mean nothing.
+		return fmt.Errorf("cost access_ns = %v: want a time above 0 (the baseline's modeled time, an overhead's denominator, is at least the accesses')", m.AccessNs)
 	}
 	return nil
 }

@@ -150,6 +150,11 @@ func TestValidate(t *testing.T) {
 		{"negative time", "access_ns", -1},
 		{"NaN", "trap_ns", math.NaN()},
 		{"infinite bandwidth", "backup_bytes_per_sec", math.Inf(1)},
+		{"bandwidth so low the sums overflow", "copy_bytes_per_sec", 1e-300},
+		{"bandwidth below a byte a second", "storage_bytes_per_sec", 0.5},
+		{"time so long the sums overflow", "trap_ns", 1e308},
+		{"time above the bound", "fault_ns", MaxTimeNs * 2},
+		{"accesses that take no time", "access_ns", 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := Default()
@@ -161,7 +166,18 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	var m Model
+	// At the bounds: valid, and the time of a huge run stays finite.
+	m := Default()
+	m.TrapNs, m.CopyBytesPerSec = MaxTimeNs, MinBytesPerSec
+	if err := m.Validate(); err != nil {
+		t.Errorf("at the bounds: %v", err)
+	}
+	huge := sim.Stats{Refs: math.MaxInt64}
+	huge.PageFaults, huge.Traps, huge.BytesCopied, huge.BytesToStorage = math.MaxInt64, math.MaxInt64, math.MaxInt64, math.MaxInt64
+	if b := m.Time(huge, sim.DefaultConfig()); math.IsInf(b.Total, 0) || math.IsNaN(b.Total) {
+		t.Errorf("a run of 2^63 of everything at the bounds takes %v ns", b.Total)
+	}
+	m = Model{}
 	if err := m.Set("trap_us", 1); err == nil || !strings.Contains(err.Error(), `"trap_us"`) {
 		t.Errorf("unknown key: %v", err)
 	}
