@@ -74,6 +74,9 @@ Exit status: 0 on success, 2 for a usage error or a failed measurement (nothing 
 			} else if !fi.IsDir() {
 				return fmt.Errorf("--scratch %s: not a directory", scratch)
 			}
+			if cmd.Flags().Changed("probe") && len(only) == 0 {
+				return fmt.Errorf("--probe \"\": want one or more of %s", strings.Join(calibrate.ProbeNames(), ", "))
+			}
 			for _, p := range only {
 				if !slices.Contains(calibrate.ProbeNames(), p) {
 					return fmt.Errorf("--probe %q: want one or more of %s", p, strings.Join(calibrate.ProbeNames(), ", "))

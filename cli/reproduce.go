@@ -130,6 +130,11 @@ counted in the estimate, once they have finished.`,
 			if jobs < 0 {
 				return fmt.Errorf("--jobs %d: want 0 (one a core) or a positive number of parallel runs", jobs)
 			}
+			if which == "" {
+				// Not the default: an empty value (a script's unset variable) would start the
+				// hour-long study.
+				return fmt.Errorf("--study \"\": want all, paper, compare, long, validation or multicore")
+			}
 			model, err := costSet(costs)
 			if err != nil {
 				return err

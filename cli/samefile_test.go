@@ -51,3 +51,27 @@ func TestOutputsNotInputs(t *testing.T) {
 		t.Errorf("/dev/null for both outputs: exit %d, %s", code, stderr)
 	}
 }
+
+// TestEmptyValuesRefused: an empty value given (a script's unset variable) is not taken
+// as the default, where the default starts long work.
+func TestEmptyValuesRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"reproduce --study", []string{"reproduce", "--dir", dir, "--study", ""}, `--study "": want all, paper`},
+		{"calibrate --probe", []string{"calibrate", "--probe", "", filepath.Join(dir, "c.json")}, `--probe "": want one or more of`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("files written despite the refusals: %v", ents)
+	}
+}

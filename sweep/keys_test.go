@@ -27,6 +27,8 @@ func TestSettingKeyErrors(t *testing.T) {
 			[]string{`--set verify: want true or false, not the string "yes"`}},
 		{"a base value named as given", Spec{Traces: tr, Base: map[string]any{"interval": "x"}, BaseName: "--base", VaryName: "--set"},
 			[]string{`--base interval: want an integer`}},
+		{"a value twice", Spec{Traces: tr, Vary: map[string][]any{"interval": {1000, 2000, 1000}}}, []string{"vary interval: 1000 and 1000 are one value: give it once"}},
+		{"a value in two spellings", Spec{Traces: tr, Vary: map[string][]any{"interval": {1000, 1e3}}}, []string{"vary interval: 1000 and 1000 are one value"}},
 		{"two spellings", Spec{Traces: tr, Base: map[string]any{"cache_size": 64, "cache-size": 64}}, []string{`setting "cache_size" is given twice`}},
 		{"misspelt cost", Spec{Traces: tr, Costs: map[string]any{"trap_nss": 1}}, []string{`costs: no cost "trap_nss": did you mean "trap_ns"?`}},
 	} {

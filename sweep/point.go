@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vmsim/vmsim/cost"
@@ -92,10 +93,21 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 		return nil, costs, err
 	}
 	for _, k := range keys {
+		seen := map[string]any{}
 		for _, v := range vary[k] {
 			if err := checkValues(map[string]any{k: v}, s.varyName(), s.Registry); err != nil {
 				return nil, costs, err
 			}
+			// A value given twice (or in two spellings: 1000 and 1e3) makes every point
+			// of it twice, with one id: one line written for two points counted.
+			key, _ := json.Marshal(v)
+			if f, ok := asNumber(v); ok {
+				key, _ = json.Marshal(f)
+			}
+			if first, dup := seen[string(key)]; dup {
+				return nil, costs, fmt.Errorf("%s %s: %v and %v are one value: give it once", s.varyName(), k, first, v)
+			}
+			seen[string(key)] = v
 		}
 	}
 	costJSON, _ := json.Marshal(costs)
@@ -205,6 +217,25 @@ func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
 		costs.Name += " (modified)"
 	}
 	return costs, costs.Model.Validate()
+}
+
+// asNumber returns v as a float64 when it is a number, or a string that reads as one
+// (--set interval=1e3).
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // checkValues reports the first value of set that its key cannot take, naming it as

@@ -45,12 +45,14 @@ func TestShardPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A spec that lists a value twice has two points of one ID: one shard has both.
-	dup := &Spec{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"interval": {1000, 2000, 1000, 3000}}}
-	dupPoints, _, err := dup.Points()
+	// Points of one ID (a spec refuses a value given twice, but a program may build such
+	// a list, as reproduce's studies do): one shard has both.
+	one := &Spec{Traces: []string{"corpus:sort"}, Vary: map[string][]any{"interval": {1000, 2000, 3000}}}
+	onePoints, _, err := one.Points()
 	if err != nil {
 		t.Fatal(err)
 	}
+	dupPoints := []Point{onePoints[0], onePoints[1], onePoints[0], onePoints[2]}
 	for _, c := range []struct {
 		name   string
 		points []Point
