@@ -92,16 +92,65 @@ func coordConfig(cfg sim.Config, cf coordFlags, flags *pflag.FlagSet) (coord.Con
 
 // coordOutput is a coordinated run's --json output.
 type coordOutput struct {
-	Config       coord.Config `json:"config"`
-	Trace        string       `json:"trace"`
-	TraceFormat  string       `json:"trace_format"`
-	TraceSHA256  string       `json:"trace_sha256"`
-	VMSimVersion string       `json:"vmsim_version"`
-	Stats        coord.Stats  `json:"stats"`
+	Config       coord.Config    `json:"-"`
+	JSONConfig   coordConfigJSON `json:"config"`
+	Trace        string          `json:"trace"`
+	TraceFormat  string          `json:"trace_format"`
+	TraceSHA256  string          `json:"trace_sha256"`
+	VMSimVersion string          `json:"vmsim_version"`
+	Stats        coord.Stats     `json:"stats"`
 	// BaselineTimeNs and Overhead: the same run without checkpoints or failures
 	// (coord.Config.Baseline) and the overhead over it; null without a baseline.
 	BaselineTimeNs *float64 `json:"baseline_time_ns"`
 	Overhead       *float64 `json:"overhead"`
+}
+
+// coordConfigJSON is a coordinated run's configuration in --json's object, under the
+// keys vmsim run and sweep name the same settings by (the costs under cost.Model's).
+type coordConfigJSON struct {
+	Scheme      string         `json:"scheme"`
+	Cores       int            `json:"cores"`
+	CacheSize   uint64         `json:"cache_size"`
+	CacheWays   int            `json:"cache_ways"`
+	CacheLine   uint64         `json:"cache_line"`
+	Schedule    string         `json:"schedule"`
+	Quantum     int64          `json:"quantum"`
+	Interval    int64          `json:"interval"`
+	MaxAge      int64          `json:"max_age"`
+	FailAt      []int64        `json:"fail_at"`
+	MTBF        float64        `json:"mtbf"`
+	FailCore    int            `json:"fail_core"`
+	Seed        uint64         `json:"seed"`
+	Verify      bool           `json:"verify"`
+	VerifyBlock uint64         `json:"verify_block"`
+	Costs       coordCostsJSON `json:"costs"`
+}
+
+// coordCostsJSON are the costs a coordinated run used (the defaults when none were set).
+type coordCostsJSON struct {
+	AccessNs            float64 `json:"access_ns"`
+	CacheMissNs         float64 `json:"cache_miss_ns"`
+	CacheFlushLineNs    float64 `json:"cache_flush_line_ns"`
+	BarrierNs           float64 `json:"barrier_ns"`
+	BarrierPerCoreNs    float64 `json:"barrier_per_core_ns"`
+	RestartNs           float64 `json:"restart_ns"`
+	RecoveryBytesPerSec float64 `json:"recovery_bytes_per_sec"`
+}
+
+func newCoordConfigJSON(c coord.Config) coordConfigJSON {
+	k := c.Costs
+	if k == (coord.Costs{}) {
+		k = coord.DefaultCosts()
+	}
+	fail := c.FailAt
+	if fail == nil {
+		fail = []int64{}
+	}
+	return coordConfigJSON{Scheme: string(c.Scheme), Cores: c.Cores, CacheSize: c.Cache.Size, CacheWays: c.Cache.Ways,
+		CacheLine: c.Cache.Line, Schedule: string(c.Policy), Quantum: c.Quantum, Interval: c.Interval, MaxAge: c.MaxAge,
+		FailAt: fail, MTBF: c.MTBF, FailCore: c.FailCore, Seed: c.Seed, Verify: c.Verify, VerifyBlock: c.VerifyBlock,
+		Costs: coordCostsJSON{AccessNs: k.AccessNs, CacheMissNs: k.MissNs, CacheFlushLineNs: k.FlushLineNs, BarrierNs: k.BarrierNs,
+			BarrierPerCoreNs: k.BarrierPerCoreNs, RestartNs: k.RestartNs, RecoveryBytesPerSec: k.RecoveryBytesPerSec}}
 }
 
 // runCoord runs a coordinated scheme: open opens the trace (again for the baseline;
@@ -119,7 +168,7 @@ func runCoord(c coord.Config, trace string, open func() (*traces.File, error), r
 	if runErr != nil && st.VerifyChecks == 0 && st.Orphans == 0 && st.VerifyMismatches == 0 {
 		return fmt.Errorf("%s: %w", trace, runErr)
 	}
-	out := coordOutput{Config: c, Trace: trace, TraceFormat: string(format), VMSimVersion: version, Stats: st}
+	out := coordOutput{Config: c, JSONConfig: newCoordConfigJSON(c), Trace: trace, TraceFormat: string(format), VMSimVersion: version, Stats: st}
 	if reopen {
 		base, _, err := one(c.Baseline())
 		if err != nil {

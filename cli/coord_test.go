@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vmsim/vmsim/coord"
 )
 
 // TestRunCoord: vmsim run takes the coordinated schemes, verified under failures on two
@@ -77,5 +83,49 @@ func TestSchemesListsCoord(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no %q in vmsim schemes", want)
 		}
+	}
+}
+
+// TestRunCoordJSONConfig: a coordinated run's --json configuration has run's keys (not Go
+// field names), every field of coord.Config and coord.Costs, and vmsim diff compares two
+// such outputs, a counter a core included.
+func TestRunCoordJSONConfig(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, scheme := range []string{"global", "rebound"} {
+		code, out, stderr := runCLI("run", "--json", "--scheme", scheme, "--cores", "2", "--cache-size", "4K", "--interval", "5000")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", scheme, code, stderr)
+		}
+		var top struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(out), &top); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"scheme", "cores", "cache_size", "cache_ways", "cache_line", "schedule", "quantum", "interval", "fail_at", "mtbf", "seed", "costs"} {
+			if _, ok := top.Config[k]; !ok {
+				t.Errorf("%s: config has no %q: %v", scheme, k, top.Config)
+			}
+		}
+		if top.Config["scheme"] != scheme || top.Config["cores"] != 2.0 {
+			t.Errorf("%s: config %v", scheme, top.Config)
+		}
+		p := filepath.Join(dir, scheme+".json")
+		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	// Every field is in the JSON: coord.Config's Cache is three keys.
+	if n, m := reflect.TypeFor[coord.Config]().NumField()-1+2, reflect.TypeFor[coordConfigJSON]().NumField(); n != m {
+		t.Errorf("coord.Config has %d settings, its JSON %d keys: a field is missing from coordConfigJSON", n, m)
+	}
+	if n, m := reflect.TypeFor[coord.Costs]().NumField(), reflect.TypeFor[coordCostsJSON]().NumField(); n != m {
+		t.Errorf("coord.Costs has %d fields, its JSON %d: a cost is missing from coordCostsJSON", n, m)
+	}
+	code, out, stderr := runCLI("diff", paths[0], paths[1])
+	if code != 0 || !strings.Contains(out, "rebound") {
+		t.Errorf("diff of two coordinated runs: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -197,6 +197,19 @@ func readRunJSON(path string) (*runFileJSON, error) {
 		return nil
 	}
 	for _, m := range stats {
+		if len(m.val) > 0 && m.val[0] == '[' {
+			// A counter a core (a coordinated run's core_time_ns): key[0], key[1], ...
+			var elems []json.RawMessage
+			if err := json.Unmarshal(m.val, &elems); err != nil {
+				return nil, bad("%s is %s, not a list of numbers", m.key, m.val)
+			}
+			for i, e := range elems {
+				if err := number(fmt.Sprintf("%s[%d]", m.key, i), e); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		if m.key != "scheme" {
 			if err := number(m.key, m.val); err != nil {
 				return nil, err
