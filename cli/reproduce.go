@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -134,6 +135,19 @@ counted in the estimate, once they have finished.`,
 				// Not the default: an empty value (a script's unset variable) would start the
 				// hour-long study.
 				return fmt.Errorf("--study \"\": want all, paper, compare, long, validation or multicore")
+			}
+			// Named inputs are checked before any study starts (it would fail late).
+			if calibration != "" {
+				if _, err := os.Stat(calibration); err != nil {
+					return fmt.Errorf("--calibration: %w", err)
+				}
+			}
+			if drmemtrace != "" {
+				if fi, err := os.Stat(drmemtrace); err != nil {
+					return fmt.Errorf("--drmemtrace: %w", err)
+				} else if !fi.IsDir() {
+					return fmt.Errorf("--drmemtrace %s: not a folder: give a DynamoRIO drmemtrace directory", drmemtrace)
+				}
 			}
 			model, err := costSet(costs)
 			if err != nil {

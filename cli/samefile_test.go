@@ -63,6 +63,8 @@ func TestEmptyValuesRefused(t *testing.T) {
 	}{
 		{"reproduce --study", []string{"reproduce", "--dir", dir, "--study", ""}, `--study "": want all, paper`},
 		{"calibrate --probe", []string{"calibrate", "--probe", "", filepath.Join(dir, "c.json")}, `--probe "": want one or more of`},
+		{"reproduce --calibration missing", []string{"reproduce", "--dir", dir, "--study", "validation", "--calibration", filepath.Join(dir, "none.json")}, "--calibration: stat "},
+		{"reproduce --drmemtrace a file", []string{"reproduce", "--dir", dir, "--study", "multicore", "--drmemtrace", "/dev/null"}, "--drmemtrace /dev/null: not a folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)

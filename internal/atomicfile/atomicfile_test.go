@@ -315,3 +315,13 @@ func TestPipeByDescriptor(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingFolder: an output whose folder does not exist is named as given, not by the
+// temporary file the user never named.
+func TestMissingFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-folder", "out.csv")
+	_, err := Create(path)
+	if err == nil || !strings.Contains(err.Error(), path+": cannot create it in ") || strings.Contains(err.Error(), ".tmp") {
+		t.Fatalf("Create(%s) = %v", path, err)
+	}
+}
