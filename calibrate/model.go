@@ -66,9 +66,9 @@ func LoadCosts(path string) (cost.Set, error) {
 		return cost.Set{}, err
 	}
 	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(data, &probe); err != nil {
-		// Read reports where the JSON goes wrong.
-		_, err = Read(bytes.NewReader(data), path)
+	if err := json.Unmarshal(data, &probe); err != nil || probe == nil {
+		// Not an object: cost.Read says why (and where the JSON goes wrong).
+		_, err = cost.Read(bytes.NewReader(data), path, cost.Default())
 		if err == nil {
 			err = fmt.Errorf("%s: want a JSON object", path)
 		}

@@ -193,8 +193,17 @@ func TestRead(t *testing.T) {
 		{"not a number", `{"trap_ns": "fast"}`, `c.json: key "trap_ns": want a number`},
 		{"not an object", `[1]`, "c.json: want a JSON object"},
 		{"invalid value", `{"copy_bytes_per_sec": 0}`, "c.json: cost copy_bytes_per_sec"},
+		{"a string for a number", `{"trap_ns": "abc"}`, `c.json: key "trap_ns": want a number, not "abc"`},
+		{"null for a number", `{"trap_ns": null}`, `c.json: key "trap_ns": want a number, not null`},
+		{"null", `null`, "c.json: want a JSON object of cost keys and numbers (null)"},
+		{"an array", `[1, 2]`, "c.json: want a JSON object of cost keys and numbers (not an object)"},
+		{"broken, line and column", "{\"trap_ns\": 5,\n x}", "c.json:2:2: not JSON"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(strings.NewReader(tt.in), "c.json", Default())
+			if err != nil && strings.Contains(err.Error(), "Go value") {
+				t.Errorf("error %v: a Go decoder's words", err)
+			}
 			if _, err := Read(strings.NewReader(tt.in), "c.json", Default()); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}

@@ -3,6 +3,7 @@ package cost
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -19,8 +20,21 @@ func Read(r io.Reader, name string, base Model) (Model, error) {
 		return base, fmt.Errorf("%s: %w", name, err)
 	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return base, fmt.Errorf("%s: want a JSON object of cost keys and numbers: %w", name, err)
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		why := "null"
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se): // Offset is just past the offending byte
+			before := data[:max(0, min(int(se.Offset)-1, len(data)))]
+			line := 1 + bytes.Count(before, []byte("\n"))
+			col := len(before) - bytes.LastIndexByte(before, '\n')
+			return base, fmt.Errorf("%s:%d:%d: not JSON (%v): want a JSON object of cost keys and numbers", name, line, col, se)
+		case err != nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")):
+			why = "not JSON: it ends inside the object"
+		case err != nil:
+			why = "not an object"
+		}
+		return base, fmt.Errorf("%s: want a JSON object of cost keys and numbers (%s)", name, why)
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -30,8 +44,8 @@ func Read(r io.Reader, name string, base Model) (Model, error) {
 	m := base
 	for _, k := range keys {
 		var v float64
-		if err := json.NewDecoder(bytes.NewReader(raw[k])).Decode(&v); err != nil {
-			return base, fmt.Errorf("%s: key %q: want a number: %w", name, k, err)
+		if err := json.NewDecoder(bytes.NewReader(raw[k])).Decode(&v); err != nil || bytes.Equal(raw[k], []byte("null")) {
+			return base, fmt.Errorf("%s: key %q: want a number, not %s", name, k, raw[k])
 		}
 		if err := m.Set(k, v); err != nil {
 			return base, fmt.Errorf("%s: %w", name, err)
