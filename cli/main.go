@@ -173,6 +173,11 @@ func plainFlagError(err error) error {
 	if !errors.As(err, &ive) || !errors.As(err, &ne) {
 		return err
 	}
+	return fmt.Errorf("invalid argument %q for \"--%s\" flag: %s", ive.GetValue(), ive.GetFlag().Name, numWords(ne))
+}
+
+// numWords says what a value strconv refused must look like.
+func numWords(ne *strconv.NumError) string {
 	want := "a number"
 	switch {
 	case strings.HasPrefix(ne.Func, "ParseBool"):
@@ -182,9 +187,8 @@ func plainFlagError(err error) error {
 	case strings.HasPrefix(ne.Func, "ParseInt"):
 		want = "a whole number"
 	}
-	why := "want " + want
 	if errors.Is(ne.Err, strconv.ErrRange) {
-		why = "out of range: too large for the flag"
+		return "out of range: too large for the flag"
 	}
-	return fmt.Errorf("invalid argument %q for \"--%s\" flag: %s", ive.GetValue(), ive.GetFlag().Name, why)
+	return "want " + want
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -102,6 +103,12 @@ func applyRunConfig(f *pflag.FlagSet, path string, reg *scheme.Registry, stderr 
 			return fmt.Errorf("%s: %s: want true or false, not %q", at, canon, val)
 		}
 		if err := f.Set(flag.Name, val); err != nil {
+			if ne := (*strconv.NumError)(nil); errors.As(err, &ne) {
+				if errors.Is(ne.Err, strconv.ErrRange) {
+					return fmt.Errorf("%s: %s: %s is out of range", at, canon, val)
+				}
+				return fmt.Errorf("%s: %s: %s, not %q", at, canon, numWords(ne), val)
+			}
 			// pflag's message names the flag, not the key: keep what follows.
 			msg := err.Error()
 			if _, rest, ok := strings.Cut(msg, " flag: "); ok {
