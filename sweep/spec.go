@@ -141,7 +141,7 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 			bad.line, bad.err = n.Line, fmt.Errorf(format, args...)
 		}
 	}
-	// noNull reports a null anywhere in n, named where.
+	// noNull reports a null, NaN or infinity anywhere in n, named where.
 	var noNull func(n *yaml.Node, where string)
 	noNull = func(n *yaml.Node, where string) {
 		switch {
@@ -149,6 +149,8 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 			noNull(n.Alias, where)
 		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
 			fail(n, "%s: null is not a value: leave the key out for its default", where)
+		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && isNaNOrInf(n.Value):
+			fail(n, "%s: %s is not a value: want a finite number", where, n.Value)
 		case n.Kind == yaml.SequenceNode:
 			for i, e := range n.Content {
 				noNull(e, fmt.Sprintf("%s[%d]", where, i))
@@ -184,7 +186,12 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 	root := doc.Content[0]
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		noNull(v, k.Value) // first: a null or NaN is no value to check the type of
 		switch k.Value {
+		case "traces":
+			if v.Kind != yaml.SequenceNode {
+				fail(v, "traces: want a list of trace files, as [%s], not one value", v.Value)
+			}
 		case "base", "vary":
 			keys(v, k.Value, settings, "setting")
 			typeCheck(v, k.Value, settings, fail)
@@ -198,10 +205,20 @@ func checkSpecNode(doc *yaml.Node, reg *scheme.Registry) (int, error) {
 			}
 		case "costs":
 			keys(v, k.Value, costs, "cost")
+		default:
+			fail(k, "%q is not a key of a spec: it has traces, base, vary and costs", k.Value)
 		}
-		noNull(v, k.Value)
 	}
 	return bad.line, bad.err
+}
+
+// isNaNOrInf reports whether a YAML float scalar is NaN or an infinity (.nan, .inf, -.Inf).
+func isNaNOrInf(v string) bool {
+	switch strings.ToLower(strings.TrimLeft(v, "+-")) {
+	case ".nan", ".inf":
+		return true
+	}
+	return false
 }
 
 // settingNames returns the keys a spec's base and vary take: the configuration's JSON

@@ -404,7 +404,11 @@ func TestReadSpecRefusals(t *testing.T) {
 		{"vary null", head + "vary:\n", ":2: vary: null"},
 		{"costs null", head + "costs: {access_ns: null}\n", ":2: costs.access_ns: null"},
 		{"traces null", "traces: [corpus:sort, null]\n", ":1: traces[1]: null"},
-		{"unknown top-level key", head + "Vary: {interval: [1]}\n", ":2: field Vary not found"},
+		{"unknown top-level key", head + "Vary: {interval: [1]}\n", `:2: "Vary" is not a key of a spec: it has traces, base, vary and costs`},
+		{"one trace, not a list", "traces: a.rw\n", ":1: traces: want a list of trace files, as [a.rw], not one value"},
+		{"NaN in vary", head + "vary: {mtbf: [.nan]}\n", ":2: vary.mtbf[0]: .nan is not a value: want a finite number"},
+		{"infinity in base", head + "base: {mtbf: .inf}\n", ":2: base.mtbf: .inf is not a value: want a finite number"},
+		{"NaN in costs", head + "costs: {trap_ns: .NaN}\n", ":2: costs.trap_ns: .NaN is not a value"},
 		{"syntax", head + "base:\n\tinterval: 5\n", ":3: found character that cannot start any token"},
 		{"vary not a list", head + "vary: {interval: 5}\n", ":2: vary.interval: want a list of values, as [5], not one value"},
 	} {
