@@ -364,6 +364,9 @@ and --mem values other than letters, digits and _.:+=,@/%-.`,
 				return err
 			}
 			o.Points = len(points)
+			if o.Shards > len(points) {
+				return fmt.Errorf("--shards %d: more than the sweep's %d points (a shard beyond them would run nothing); give at most %d", o.Shards, len(points), len(points))
+			}
 			if outPath == "" {
 				return sweep.WriteSlurmScript(stdout, o)
 			}

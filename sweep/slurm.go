@@ -12,6 +12,12 @@ import (
 	"github.com/vmsim/vmsim/internal/lazy"
 )
 
+// sbatchTime and sbatchMem match the forms sbatch takes for --time and --mem.
+var (
+	sbatchTime = lazy.Regexp(`^(\d+|\d+:\d+|\d+:\d+:\d+|\d+-\d+|\d+-\d+:\d+|\d+-\d+:\d+:\d+|UNLIMITED|unlimited|INFINITE|infinite)$`)
+	sbatchMem  = lazy.Regexp(`^\d+[KMGTkmgt]?$`)
+)
+
 // SlurmOptions describe a sweep run on a Slurm cluster: an array job of one task a
 // shard, then a merge job.
 type SlurmOptions struct {
@@ -107,6 +113,13 @@ func (o SlurmOptions) Check() error {
 		if !sbatchValue().MatchString(v.value) {
 			return fmt.Errorf("slurm: %s %q: want letters, digits and _.:+=,@/%%- only", v.what, v.value)
 		}
+	}
+	// sbatch would refuse these only when the script is submitted.
+	if o.Time != "" && !sbatchTime().MatchString(o.Time) {
+		return fmt.Errorf("slurm: --time %q: want minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (as 1:00:00)", o.Time)
+	}
+	if o.Mem != "" && !sbatchMem().MatchString(o.Mem) {
+		return fmt.Errorf("slurm: --mem %q: want a whole number with an optional unit K, M, G or T (as 8G)", o.Mem)
 	}
 	return nil
 }

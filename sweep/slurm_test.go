@@ -353,3 +353,30 @@ func TestSlurmScriptHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestSlurmTimeMem: --time and --mem in the forms sbatch takes, else refused when the
+// script is written, not when it is submitted.
+func TestSlurmTimeMem(t *testing.T) {
+	for _, c := range []struct {
+		name, time, mem string
+		ok              bool
+	}{
+		{"minutes and megabytes", "90", "4000M", true},
+		{"hours", "2:00:00", "8G", true},
+		{"days", "1-12:00:00", "1T", true},
+		{"days and hours", "2-6", "512", true},
+		{"unlimited", "UNLIMITED", "", true},
+		{"a word for the time", "abc", "", false},
+		{"a word for the memory", "", "abc", false},
+		{"a unit alone", "", "G", false},
+		{"a fraction", "1.5", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := SlurmOptions{SweepArgs: []string{"--trace", "t.vmt"}, Points: 2, Shards: 1, CSV: "r.csv", Time: c.time, Mem: c.mem}
+			err := o.Check()
+			if (err == nil) != c.ok {
+				t.Errorf("Check() = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}
