@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/vmsim/vmsim/cost"
@@ -89,25 +88,23 @@ func (s *Spec) Points() ([]Point, cost.Set, error) {
 		}
 	}
 	// Each value checked on its own first, so that an error names where it was given.
-	if err := checkValues(baseSet, s.baseName(), s.Registry); err != nil {
+	if _, err := checkValues(baseSet, s.baseName(), s.Registry); err != nil {
 		return nil, costs, err
 	}
 	for _, k := range keys {
 		seen := map[string]any{}
 		for _, v := range vary[k] {
-			if err := checkValues(map[string]any{k: v}, s.varyName(), s.Registry); err != nil {
+			// A value given twice (or in two spellings: 1000 and 1e3) makes every point
+			// of it twice, with one id: one line written for two points counted. Values
+			// are compared as the configuration takes them.
+			key, err := checkValues(map[string]any{k: v}, s.varyName(), s.Registry)
+			if err != nil {
 				return nil, costs, err
 			}
-			// A value given twice (or in two spellings: 1000 and 1e3) makes every point
-			// of it twice, with one id: one line written for two points counted.
-			key, _ := json.Marshal(v)
-			if f, ok := asNumber(v); ok {
-				key, _ = json.Marshal(f)
-			}
-			if first, dup := seen[string(key)]; dup {
+			if first, dup := seen[key]; dup {
 				return nil, costs, fmt.Errorf("%s %s: %v and %v are one value: give it once", s.varyName(), k, first, v)
 			}
-			seen[string(key)] = v
+			seen[key] = v
 		}
 	}
 	costJSON, _ := json.Marshal(costs)
@@ -219,35 +216,22 @@ func Costs(base cost.Set, set map[string]any) (cost.Set, error) {
 	return costs, costs.Model.Validate()
 }
 
-// asNumber returns v as a float64 when it is a number, or a string that reads as one
-// (--set interval=1e3).
-func asNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case string:
-		f, err := strconv.ParseFloat(x, 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
 // checkValues reports the first value of set that its key cannot take, naming it as
-// given in where (its scheme parameters are left to the configuration's check).
+// given in where (its scheme parameters are left to the configuration's check), and
+// returns the configuration set makes, as JSON: two sets with one are one setting.
 // Precondition: the keys of set are settings or parameters (checkSet).
-func checkValues(set map[string]any, where string, reg *scheme.Registry) error {
-	set, _, err := splitParams(set, reg)
+func checkValues(set map[string]any, where string, reg *scheme.Registry) (string, error) {
+	fields, params, err := splitParams(set, reg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	cfg := sim.DefaultConfig()
-	return overlay(&cfg, set, where)
+	if err := overlay(&cfg, fields, where); err != nil {
+		return "", err
+	}
+	cfg.Params = params
+	b, err := json.Marshal(cfg)
+	return string(b), err
 }
 
 // overlay sets the fields of *dst named by their JSON keys in set, in key order; a value
