@@ -218,8 +218,8 @@ func trusted(f *os.File, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("%s: owned by user %d, not by you (%d): its lines would count as results of points not run; write the results to a file of yours", path, st.Uid, os.Geteuid())
+	if uid, ok := owner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("%s: owned by user %d, not by you (%d): its lines would count as results of points not run; write the results to a file of yours", path, uid, os.Geteuid())
 	}
 	if fi.Mode().Perm()&0o002 != 0 {
 		return fmt.Errorf("%s: anyone can write to it (mode %04o): its lines would count as results of points not run; chmod o-w it, or write the results to a new file", path, fi.Mode().Perm())
