@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmsim/vmsim/internal/textpos"
 	"github.com/vmsim/vmsim/validate"
 )
 
@@ -384,16 +385,16 @@ func Read(r io.Reader, name string) (*File, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se): // Offset is just past the offending byte
-			return nil, fmt.Errorf("%s: %w", at(name, data, se.Offset-1), err)
+			return nil, fmt.Errorf("%s: %w", textpos.At(name, data, se.Offset-1), err)
 		case errors.As(err, &te): // Offset is just past the value
-			return nil, fmt.Errorf("%s: %w", at(name, data, te.Offset-1), err)
+			return nil, fmt.Errorf("%s: %w", textpos.At(name, data, te.Offset-1), err)
 		case errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("%s: empty: want a cost file (vmsim calibrate)", name)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s: data after the cost file's object", at(name, data, dec.InputOffset()))
+		return nil, fmt.Errorf("%s: data after the cost file's object", textpos.At(name, data, dec.InputOffset()))
 	}
 	if f.Format != Format {
 		return nil, fmt.Errorf("%s: format %q, want %q", name, f.Format, Format)
@@ -421,15 +422,6 @@ func Read(r io.Reader, name string) (*File, error) {
 		}
 	}
 	return &f, nil
-}
-
-// at names the position of byte off of data in file name: name:line:column.
-func at(name string, data []byte, off int64) string {
-	off = max(0, min(off, int64(len(data))))
-	before := data[:off]
-	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(off) - bytes.LastIndexByte(before, '\n')
-	return fmt.Sprintf("%s:%d:%d", name, line, col)
 }
 
 // near reports whether a and b agree to 1e-9 relative (JSON round trips are exact; a

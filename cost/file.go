@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/vmsim/vmsim/internal/textpos"
 )
 
 // Read reads a cost file of model values, a JSON object of cost keys (Keys) and numbers,
@@ -25,10 +27,7 @@ func Read(r io.Reader, name string, base Model) (Model, error) {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se): // Offset is just past the offending byte
-			before := data[:max(0, min(int(se.Offset)-1, len(data)))]
-			line := 1 + bytes.Count(before, []byte("\n"))
-			col := len(before) - bytes.LastIndexByte(before, '\n')
-			return base, fmt.Errorf("%s:%d:%d: not JSON (%v): want a JSON object of cost keys and numbers", name, line, col, se)
+			return base, fmt.Errorf("%s: not JSON (%v): want a JSON object of cost keys and numbers", textpos.At(name, data, se.Offset-1), se)
 		case err != nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")):
 			why = "not JSON: it ends inside the object"
 		case err != nil:
